@@ -1,0 +1,396 @@
+//! `ddesk`: the Defender Desk command line — the engine's first user and the scripting
+//! interface for SOAR playbooks. Commands, flags and JSON fields are a public contract.
+
+mod output;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Parser, Subcommand};
+use desk_engine::analysis::drift;
+use desk_engine::demo::{self, DemoOptions};
+use desk_engine::ingest;
+use desk_engine::model::parse::Context;
+use desk_engine::model::MetricValue;
+use desk_engine::store::Store;
+use desk_engine::time::{self, Millis};
+use serde_json::{json, Value};
+
+use output::{write_rows, Format};
+
+/// Exit code when some input was rejected but the rest was kept.
+const EXIT_PARTIAL: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "ddesk",
+    version,
+    about = "Defender Desk: AWS IoT Device Defender data, cached and queryable"
+)]
+struct Cli {
+    /// Cache database (default: cache.sqlite in the OS data dir).
+    #[arg(long, global = true, env = "DDESK_DB")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Query {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+}
+
+#[derive(Args, Clone)]
+struct Window {
+    /// Start: RFC 3339, epoch seconds, or relative (-24h, -7d).
+    #[arg(long, allow_hyphen_values = true)]
+    from: Option<String>,
+    /// End: RFC 3339, epoch seconds, or relative (now, -1h).
+    #[arg(long, allow_hyphen_values = true)]
+    to: Option<String>,
+}
+
+impl Window {
+    fn resolve(&self) -> anyhow::Result<(Millis, Millis)> {
+        let now = time::now();
+        let from = self
+            .from
+            .as_deref()
+            .map(|s| time::parse_user_time(s, now))
+            .transpose()?;
+        let to = self
+            .to
+            .as_deref()
+            .map(|s| time::parse_user_time(s, now))
+            .transpose()?;
+        let (from, to) = (from.unwrap_or(0), to.unwrap_or(i64::MAX));
+        if from > to {
+            bail!("--from is after --to");
+        }
+        Ok((from, to))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest files or folders (recursive) of Device Defender documents; prints a JSON summary.
+    Ingest {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Thing for documents that do not name one (device reports, ListMetricValues).
+        #[arg(long)]
+        thing: Option<String>,
+        /// Metric for ListMetricValues responses.
+        #[arg(long)]
+        metric: Option<String>,
+        /// Task id for DescribeAuditTask responses and lone audit-check items.
+        #[arg(long)]
+        task_id: Option<String>,
+    },
+    /// Every thing with its last report, metrics seen and open violations.
+    Things {
+        #[command(flatten)]
+        q: Query,
+    },
+    /// A thing's datapoints for one metric: {t, value} or {t, values} for sets.
+    Series {
+        /// Thing name.
+        #[arg(long)]
+        thing: String,
+        /// Metric name.
+        #[arg(long)]
+        metric: String,
+        /// Only this dimension (NAME:OP, e.g. TelemetryTopics:IN).
+        #[arg(long)]
+        dimension: Option<String>,
+        #[command(flatten)]
+        w: Window,
+        #[command(flatten)]
+        q: Query,
+    },
+    /// When each member of a set-valued metric appeared and went away: {value, opened, closed}.
+    Drift {
+        /// Thing name.
+        #[arg(long)]
+        thing: String,
+        /// Set-valued metric.
+        #[arg(long, default_value = "aws:listening-tcp-ports")]
+        metric: String,
+        #[command(flatten)]
+        w: Window,
+        #[command(flatten)]
+        q: Query,
+    },
+    /// Detect violations, one record per violation id.
+    Violations {
+        /// Only this thing's.
+        #[arg(long)]
+        thing: Option<String>,
+        /// Only violations still in alarm.
+        #[arg(long)]
+        active: bool,
+        #[command(flatten)]
+        q: Query,
+    },
+    /// Audit history per task and check.
+    Audits {
+        /// Only this check.
+        #[arg(long)]
+        check: Option<String>,
+        #[command(flatten)]
+        q: Query,
+    },
+    /// Audit findings.
+    Findings {
+        /// Only this check.
+        #[arg(long)]
+        check: Option<String>,
+        /// Only this resource (certificate id, policy:version, ...).
+        #[arg(long)]
+        resource: Option<String>,
+        #[command(flatten)]
+        q: Query,
+    },
+    /// Load the deterministic demo fleet (real-format documents through the parsers).
+    Demo {
+        /// Number of things.
+        #[arg(long, default_value_t = 30)]
+        things: usize,
+        /// Days of history.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Random seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// End of the simulated window (default: now); same options, same data.
+        #[arg(long, allow_hyphen_values = true)]
+        end: Option<String>,
+    },
+}
+
+fn default_db() -> anyhow::Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("dev", "DefenderDesk", "defender-desk")
+        .context("no home directory to keep the cache in: pass --db PATH")?;
+    Ok(dirs.data_dir().join("cache.sqlite"))
+}
+
+fn t(ms: Option<Millis>) -> Value {
+    ms.map_or(Value::Null, |m| time::to_rfc3339(m).into())
+}
+
+fn open(cli: &Cli) -> anyhow::Result<Store> {
+    let path = match &cli.db {
+        Some(p) => p.clone(),
+        None => default_db()?,
+    };
+    Store::open(&path).with_context(|| format!("opening cache {}", path.display()))
+}
+
+fn require_thing(store: &Store, thing: &str, metric: &str) -> anyhow::Result<()> {
+    if !store.has_thing(thing)? {
+        bail!("unknown thing {thing:?}: it is not in the cache (see `ddesk things`)");
+    }
+    let metrics = store.thing_metrics(thing)?;
+    if !metrics.iter().any(|m| m == metric) {
+        bail!(
+            "thing {thing:?} has no metric {metric:?}; it has: {}",
+            metrics.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Ingest {
+            paths,
+            thing,
+            metric,
+            task_id,
+        } => {
+            let mut store = open(&cli)?;
+            let ctx = Context {
+                thing: thing.clone(),
+                metric: metric.clone(),
+                task_id: task_id.clone(),
+                observed: None,
+            };
+            let report = ingest::ingest_paths(&mut store, paths, &ctx);
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+            return Ok(if report.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_PARTIAL)
+            });
+        }
+        Command::Demo {
+            things,
+            days,
+            seed,
+            end,
+        } => {
+            let mut store = open(&cli)?;
+            let end = end
+                .as_deref()
+                .map(|e| time::parse_user_time(e, time::now()))
+                .transpose()?;
+            let opts = DemoOptions {
+                things: *things,
+                days: *days,
+                seed: *seed,
+                end: end.unwrap_or_else(time::now),
+            };
+            let report = demo::load(&mut store, &opts)?;
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+            if !report.rejected.is_empty() {
+                bail!("the demo fleet did not load cleanly: {:?}", report.rejected);
+            }
+        }
+        Command::Things { q } => {
+            let store = open(&cli)?;
+            let rows: Vec<Value> = store
+                .things()?
+                .into_iter()
+                .map(|s| {
+                    json!({"name": s.name, "last_report": t(s.last_report), "metrics": s.metrics,
+                           "open_violations": s.open_violations})
+                })
+                .collect();
+            write_rows(out, q.format, &rows)?;
+        }
+        Command::Series {
+            thing,
+            metric,
+            dimension,
+            w,
+            q,
+        } => {
+            let store = open(&cli)?;
+            require_thing(&store, thing, metric)?;
+            let (from, to) = w.resolve()?;
+            let rows: Vec<Value> = store
+                .series(thing, metric, dimension.as_deref(), from, to)?
+                .into_iter()
+                .map(|p| {
+                    let mut row = serde_json::Map::new();
+                    row.insert("t".into(), t(Some(p.ts)));
+                    match &p.value {
+                        MetricValue::Count(c) => row.insert("value".into(), json!(c)),
+                        MetricValue::Number(n) => row.insert("value".into(), json!(n)),
+                        MetricValue::Ports(v) => row.insert("values".into(), json!(v)),
+                        MetricValue::Cidrs(v) | MetricValue::Strings(v) => {
+                            row.insert("values".into(), json!(v))
+                        }
+                        MetricValue::Numbers(v) => row.insert("values".into(), json!(v)),
+                    };
+                    if let Some(d) = p.dimension {
+                        row.insert("dimension".into(), d.into());
+                    }
+                    Value::Object(row)
+                })
+                .collect();
+            write_rows(out, q.format, &rows)?;
+        }
+        Command::Drift {
+            thing,
+            metric,
+            w,
+            q,
+        } => {
+            let store = open(&cli)?;
+            require_thing(&store, thing, metric)?;
+            let (from, to) = w.resolve()?;
+            let points = store.series(thing, metric, None, from, to)?;
+            if points.first().is_some_and(|p| !p.value.kind().is_set()) {
+                bail!("metric {metric:?} is not set-valued (ports, cidrs, numbers, strings): drift needs a set");
+            }
+            let rows: Vec<Value> = drift::intervals(&points)
+                .into_iter()
+                .map(|d| json!({"value": d.value, "opened": t(Some(d.opened)), "closed": t(d.closed)}))
+                .collect();
+            write_rows(out, q.format, &rows)?;
+        }
+        Command::Violations { thing, active, q } => {
+            let store = open(&cli)?;
+            if let Some(th) = thing {
+                if !store.has_thing(th)? {
+                    bail!("unknown thing {th:?}: it is not in the cache (see `ddesk things`)");
+                }
+            }
+            let rows: Vec<Value> = store
+                .violations(thing.as_deref(), *active)?
+                .into_iter()
+                .map(|v| {
+                    json!({"violation_id": v.violation_id, "thing": v.thing, "security_profile": v.security_profile,
+                           "behavior": v.behavior, "metric": v.metric, "started": t(v.started), "ended": t(v.ended),
+                           "last_event": v.last_event, "last_value": v.last_value,
+                           "verification_state": v.verification_state})
+                })
+                .collect();
+            write_rows(out, q.format, &rows)?;
+        }
+        Command::Audits { check, q } => {
+            let store = open(&cli)?;
+            let rows: Vec<Value> = store
+                .audits(check.as_deref())?
+                .into_iter()
+                .map(|a| {
+                    json!({"task_id": a.task_id, "task_start": t(a.task_start), "check": a.check, "status": a.status,
+                           "non_compliant": a.non_compliant, "total": a.total, "suppressed": a.suppressed})
+                })
+                .collect();
+            write_rows(out, q.format, &rows)?;
+        }
+        Command::Findings { check, resource, q } => {
+            let store = open(&cli)?;
+            let rows: Vec<Value> = store
+                .findings(check.as_deref(), resource.as_deref())?
+                .into_iter()
+                .map(|f| {
+                    json!({"finding_id": f.finding_id, "task_id": f.task_id, "check": f.check, "severity": f.severity,
+                           "resource_type": f.resource_type, "resource": f.resource, "reason": f.reason,
+                           "suppressed": f.suppressed, "found": t(f.found)})
+                })
+                .collect();
+            write_rows(out, q.format, &rows)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DDESK_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = run(cli, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ddesk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

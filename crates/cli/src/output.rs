@@ -1,0 +1,72 @@
+//! Rendering rows as JSON, CSV or a terminal table.
+
+use std::io::Write;
+
+use serde_json::Value;
+
+/// Output format of query commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A JSON array of objects (times in RFC 3339 UTC).
+    Json,
+    /// CSV with a header row; nested values as JSON.
+    Csv,
+    /// An aligned table for people.
+    Table,
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Control characters from devices must not reach a terminal raw (escape-sequence injection).
+fn terminal_safe(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Writes `rows` (JSON objects sharing keys) to `out` in `format`.
+pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value]) -> anyhow::Result<()> {
+    let columns: Vec<String> = rows
+        .first()
+        .and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            if !columns.is_empty() {
+                w.write_record(&columns)?;
+            }
+            for r in rows {
+                w.write_record(columns.iter().map(|c| cell(&r[c.as_str()])))?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+            t.set_header(columns.iter().map(|c| terminal_safe(c)));
+            for r in rows {
+                t.add_row(columns.iter().map(|c| terminal_safe(&cell(&r[c.as_str()]))));
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! The engine's error type: each module's errors, wrapped.
+
+use crate::model::parse::ParseError;
+use crate::store::StoreError;
+
+/// Any engine failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The cache failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A document was rejected.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// A thing, metric or other named object is not in the cache.
+    #[error("{0}")]
+    NotFound(String),
+    /// Bad input from the caller.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// File-system failure.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Engine result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,241 @@
+//! Ingesting files: folders walked, files parsed in parallel, each written in its own
+//! transaction. A rejected file stores nothing and is reported; the others are kept.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use serde::Serialize;
+
+use crate::model::parse::{self, Context};
+use crate::model::{Batch, DocKind};
+use crate::store::Store;
+
+/// A file that was not ingested, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    /// The file.
+    pub path: String,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// What an ingest did: counts per document kind and per record type, and rejections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IngestReport {
+    /// Files read and stored.
+    pub files: u64,
+    /// Documents per kind (in stored files).
+    pub documents: BTreeMap<DocKind, u64>,
+    /// Datapoints offered to the cache (duplicates included).
+    pub datapoints: u64,
+    /// Violation events.
+    pub violation_events: u64,
+    /// Active-violation sightings.
+    pub active_violations: u64,
+    /// Audit check results.
+    pub audit_checks: u64,
+    /// Audit findings.
+    pub audit_findings: u64,
+    /// Security profiles.
+    pub security_profiles: u64,
+    /// Firehose processing-failed records recognised and skipped (never ingested as metrics).
+    pub skipped: u64,
+    /// Files that stored nothing.
+    pub rejected: Vec<Rejected>,
+}
+
+impl IngestReport {
+    fn add(&mut self, batch: &Batch, stats: crate::store::WriteStats) {
+        self.files += 1;
+        for (k, n) in &batch.documents {
+            *self.documents.entry(*k).or_default() += n;
+        }
+        self.skipped += batch
+            .documents
+            .get(&DocKind::FirehoseFailure)
+            .copied()
+            .unwrap_or(0);
+        self.datapoints += stats.datapoints;
+        self.violation_events += stats.violation_events;
+        self.active_violations += stats.active_violations;
+        self.audit_checks += stats.audit_checks;
+        self.audit_findings += stats.audit_findings;
+        self.security_profiles += stats.security_profiles;
+    }
+
+    /// Adds another report's counts to this one.
+    pub fn merge(&mut self, other: IngestReport) {
+        self.files += other.files;
+        for (k, n) in other.documents {
+            *self.documents.entry(k).or_default() += n;
+        }
+        self.datapoints += other.datapoints;
+        self.violation_events += other.violation_events;
+        self.active_violations += other.active_violations;
+        self.audit_checks += other.audit_checks;
+        self.audit_findings += other.audit_findings;
+        self.security_profiles += other.security_profiles;
+        self.skipped += other.skipped;
+        self.rejected.extend(other.rejected);
+    }
+}
+
+/// Files under `paths` (folders walked recursively, hidden entries skipped), sorted; paths that
+/// cannot be read are returned as rejections.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Rejected>) {
+    fn walk(p: &Path, files: &mut Vec<PathBuf>, bad: &mut Vec<Rejected>, top: bool) {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden && !top {
+            return;
+        }
+        match std::fs::metadata(p) {
+            Err(e) => bad.push(Rejected {
+                path: p.display().to_string(),
+                error: e.to_string(),
+            }),
+            Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
+                Err(e) => bad.push(Rejected {
+                    path: p.display().to_string(),
+                    error: e.to_string(),
+                }),
+                Ok(entries) => {
+                    let mut children: Vec<PathBuf> =
+                        entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    children.sort();
+                    for c in children {
+                        walk(&c, files, bad, false);
+                    }
+                }
+            },
+            Ok(_) => files.push(p.to_path_buf()),
+        }
+    }
+    let (mut files, mut bad) = (Vec::new(), Vec::new());
+    for p in paths {
+        walk(p, &mut files, &mut bad, true);
+    }
+    (files, bad)
+}
+
+fn parse_file(path: &Path, ctx: &Context) -> Result<Batch, String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    parse::parse_reader(file, ctx).map_err(|e| e.to_string())
+}
+
+/// Parsed files are written together once they hold this many datapoints (bounds memory).
+const GROUP_POINTS: usize = 1 << 17;
+/// ... or this many files.
+const GROUP_FILES: usize = 4096;
+
+/// Writes a group of parsed files in one transaction; if that fails, file by file, so that a
+/// file the cache refuses is reported alone and the others are kept.
+fn flush(
+    store: &mut Store,
+    files: &[PathBuf],
+    group: &mut Vec<(usize, Batch)>,
+    report: &mut IngestReport,
+    rejected: &mut Vec<Rejected>,
+) {
+    if group.is_empty() {
+        return;
+    }
+    let batches: Vec<&Batch> = group.iter().map(|(_, b)| b).collect();
+    let started = std::time::Instant::now();
+    let written = store.write_batches(&batches);
+    tracing::debug!(files = group.len(), elapsed = ?started.elapsed(), "group written");
+    match written {
+        Ok(stats) => {
+            for ((_, b), s) in group.iter().zip(stats) {
+                report.add(b, s);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, files = group.len(), "group write failed; writing file by file");
+            for (i, b) in group.iter() {
+                match store.write_batch(b) {
+                    Ok(s) => report.add(b, s),
+                    Err(error) => rejected.push(Rejected {
+                        path: files[*i].display().to_string(),
+                        error: error.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+    group.clear();
+}
+
+/// Ingests files and folders. Parsing runs on all cores; writes are one transaction per file.
+pub fn ingest_paths(store: &mut Store, paths: &[PathBuf], ctx: &Context) -> IngestReport {
+    let (files, mut rejected) = collect_files(paths);
+    let mut report = IngestReport::default();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Batch, String>)>(32);
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (files, next) = (&files, &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                if tx.send((i, parse_file(path, ctx))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut group: Vec<(usize, Batch)> = Vec::new();
+        let mut group_points = 0;
+        for (i, parsed) in rx {
+            match parsed {
+                Ok(batch) => {
+                    group_points += batch.points.len();
+                    group.push((i, batch));
+                    if group_points >= GROUP_POINTS || group.len() >= GROUP_FILES {
+                        flush(store, &files, &mut group, &mut report, &mut rejected);
+                        group_points = 0;
+                    }
+                }
+                Err(error) => {
+                    let path = files[i].display().to_string();
+                    tracing::warn!(path = %path, %error, "file rejected");
+                    rejected.push(Rejected { path, error });
+                }
+            }
+        }
+        flush(store, &files, &mut group, &mut report, &mut rejected);
+    });
+    rejected.sort_by(|a, b| a.path.cmp(&b.path));
+    report.rejected = rejected;
+    report
+}
+
+/// Ingests one in-memory document or object (`name` labels it in the report).
+pub fn ingest_bytes(store: &mut Store, name: &str, bytes: &[u8], ctx: &Context) -> IngestReport {
+    let mut report = IngestReport::default();
+    let result = parse::parse_bytes(bytes, ctx)
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            store
+                .write_batch(&b)
+                .map(|s| (b, s))
+                .map_err(|e| e.to_string())
+        });
+    match result {
+        Ok((batch, stats)) => report.add(&batch, stats),
+        Err(error) => report.rejected.push(Rejected {
+            path: name.to_string(),
+            error,
+        }),
+    }
+    report
+}

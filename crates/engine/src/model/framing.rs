@@ -1,0 +1,252 @@
+//! Record framing for Firehose-delivered objects.
+//!
+//! Firehose writes records exactly as received: run together with no delimiter (`}{`), or with
+//! the IoT rule's separator (`\n`, `\r\n`, `,`, `\t`) between them, plain or gzip (possibly
+//! several gzip members back to back). [`Records`] reads such a stream incrementally and yields
+//! one top-level JSON object at a time, so memory is bounded by the largest record, never the
+//! object. It only finds record boundaries (braces outside strings); the parser validates each
+//! record fully.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+
+/// A record larger than this is refused: Detect publishes batches as MQTT messages (≤ 128 KiB).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// Why a stream could not be cut into records.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// Reading or decompressing failed.
+    #[error("read error at byte {offset}: {source}")]
+    Io {
+        /// Offset in the (decompressed) stream.
+        offset: u64,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Something other than a JSON object where a record should start.
+    #[error("expected a JSON object at byte {offset}, found {found:?}")]
+    NotAnObject {
+        /// Offset in the (decompressed) stream.
+        offset: u64,
+        /// The offending byte, shown as a character.
+        found: char,
+    },
+    /// The stream ended inside a record.
+    #[error("truncated: the record starting at byte {offset} never closes")]
+    Truncated {
+        /// Where the unfinished record started.
+        offset: u64,
+    },
+    /// A record over [`MAX_RECORD_BYTES`].
+    #[error("record at byte {offset} exceeds {MAX_RECORD_BYTES} bytes")]
+    TooLarge {
+        /// Where the record started.
+        offset: u64,
+    },
+}
+
+/// Opens a stream for framing, decompressing it when it starts with the gzip magic bytes.
+pub fn open<R: Read + 'static>(inner: R) -> io::Result<Box<dyn BufRead>> {
+    let mut buffered = BufReader::with_capacity(256 << 10, inner);
+    let head = buffered.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::with_capacity(
+            256 << 10,
+            MultiGzDecoder::new(buffered),
+        )))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}
+
+/// Iterator over the top-level JSON objects of a stream. See the module docs.
+pub struct Records<R> {
+    reader: R,
+    offset: u64,
+    failed: bool,
+}
+
+impl<R: BufRead> Records<R> {
+    /// Frames `reader` (already decompressed; see [`open`]).
+    pub fn new(reader: R) -> Self {
+        Self {
+            reader,
+            offset: 0,
+            failed: false,
+        }
+    }
+
+    fn io(&self, source: io::Error) -> FrameError {
+        FrameError::Io {
+            offset: self.offset,
+            source,
+        }
+    }
+
+    /// Skips separators; returns the next byte without consuming it, or `None` at the end.
+    fn skip_separators(&mut self) -> Result<Option<u8>, FrameError> {
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(e)),
+            };
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let skip = buf
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b','));
+            match skip {
+                Some(n) => {
+                    let next = buf[n];
+                    self.reader.consume(n);
+                    self.offset += n as u64;
+                    return Ok(Some(next));
+                }
+                None => {
+                    let n = buf.len();
+                    self.reader.consume(n);
+                    self.offset += n as u64;
+                }
+            }
+        }
+    }
+
+    fn read_record(&mut self) -> Result<Option<(u64, Vec<u8>)>, FrameError> {
+        let start = self.offset;
+        match self.skip_separators()? {
+            None => return Ok(None),
+            Some(b'{') => {}
+            Some(other) => {
+                return Err(FrameError::NotAnObject {
+                    offset: start.max(self.offset),
+                    found: other as char,
+                })
+            }
+        }
+        let start = self.offset;
+        let mut out = Vec::new();
+        let mut depth: u32 = 0;
+        let mut in_string = false;
+        let mut escaped = false;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(e)),
+            };
+            if buf.is_empty() {
+                return Err(FrameError::Truncated { offset: start });
+            }
+            let mut i = 0;
+            let mut end = None;
+            while i < buf.len() {
+                if escaped {
+                    escaped = false;
+                    i += 1;
+                    continue;
+                }
+                if in_string {
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        None => i = buf.len(),
+                        Some(j) => {
+                            i += j;
+                            if buf[i] == b'\\' {
+                                escaped = true;
+                            } else {
+                                in_string = false;
+                            }
+                            i += 1;
+                        }
+                    }
+                } else {
+                    match memchr::memchr3(b'{', b'}', b'"', &buf[i..]) {
+                        None => i = buf.len(),
+                        Some(j) => {
+                            i += j;
+                            match buf[i] {
+                                b'{' => depth += 1,
+                                b'}' => depth -= 1,
+                                _ => in_string = true,
+                            }
+                            i += 1;
+                            if depth == 0 {
+                                end = Some(i);
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            let take = end.unwrap_or(buf.len());
+            if out.len() + take > MAX_RECORD_BYTES {
+                return Err(FrameError::TooLarge { offset: start });
+            }
+            out.extend_from_slice(&buf[..take]);
+            self.reader.consume(take);
+            self.offset += take as u64;
+            if end.is_some() {
+                return Ok(Some((start, out)));
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Records<R> {
+    /// The record's byte offset in the decompressed stream, and its bytes.
+    type Item = Result<(u64, Vec<u8>), FrameError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.read_record() {
+            Ok(Some(r)) => Some(Ok(r)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(bytes: &[u8]) -> Result<Vec<String>, String> {
+        Records::new(bytes)
+            .map(|r| {
+                r.map(|(_, b)| String::from_utf8(b).unwrap())
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_firehose_delimiter() {
+        for sep in ["", "\n", "\r\n", ",", "\t", " \n\n"] {
+            let s = format!("{{\"a\":1}}{sep}{{\"b\":\"}}{{\\\"\"}}{sep}");
+            assert_eq!(
+                frame(s.as_bytes()).unwrap(),
+                vec!["{\"a\":1}", "{\"b\":\"}{\\\"\"}"],
+                "separator {sep:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncation_and_garbage_are_errors() {
+        assert!(frame(b"{\"a\":1}{\"b\":")
+            .unwrap_err()
+            .contains("truncated"));
+        assert!(frame(b"{\"a\":1}[1]")
+            .unwrap_err()
+            .contains("expected a JSON object"));
+        assert_eq!(frame(b"  \n").unwrap(), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,365 @@
+//! The Device Defender data model: what every source delivers, once parsed.
+//!
+//! [`framing`] cuts a byte stream (plain or gzip, records run together or delimited) into JSON
+//! records; [`parse`] recognises each record's kind and turns it into these types. Both are pure.
+
+pub mod framing;
+pub mod parse;
+
+use serde::Serialize;
+
+use crate::time::Millis;
+
+/// A metric value as Device Defender exports it (`MetricValue`): exactly one member is set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricValue {
+    /// `count`: cloud-side and device-side numeric metrics.
+    Count(i64),
+    /// `number`: custom `number` metrics (and non-integral counts).
+    Number(f64),
+    /// `ports`: listening TCP/UDP ports.
+    Ports(Vec<i64>),
+    /// `cidrs`: source/destination IP addresses, custom `ip-address-list`.
+    Cidrs(Vec<String>),
+    /// `numbers`: custom `number-list`.
+    Numbers(Vec<f64>),
+    /// `strings`: custom `string-list`.
+    Strings(Vec<String>),
+}
+
+/// The stored kind of a [`MetricValue`], kept as a small integer in the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueKind {
+    /// `count`
+    Count = 0,
+    /// `number`
+    Number = 1,
+    /// `ports`
+    Ports = 2,
+    /// `cidrs`
+    Cidrs = 3,
+    /// `numbers`
+    Numbers = 4,
+    /// `strings`
+    Strings = 5,
+}
+
+impl ValueKind {
+    /// The kind stored under `code` in the cache.
+    pub fn from_code(code: i64) -> Option<Self> {
+        Some(match code {
+            0 => Self::Count,
+            1 => Self::Number,
+            2 => Self::Ports,
+            3 => Self::Cidrs,
+            4 => Self::Numbers,
+            5 => Self::Strings,
+            _ => return None,
+        })
+    }
+
+    /// Whether values of this kind are sets (drawn as drift, not as a line).
+    pub fn is_set(self) -> bool {
+        self >= Self::Ports
+    }
+
+    /// The export key of this kind (`count`, `ports`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Count => "count",
+            Self::Number => "number",
+            Self::Ports => "ports",
+            Self::Cidrs => "cidrs",
+            Self::Numbers => "numbers",
+            Self::Strings => "strings",
+        }
+    }
+}
+
+impl MetricValue {
+    /// This value's kind.
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            Self::Count(_) => ValueKind::Count,
+            Self::Number(_) => ValueKind::Number,
+            Self::Ports(_) => ValueKind::Ports,
+            Self::Cidrs(_) => ValueKind::Cidrs,
+            Self::Numbers(_) => ValueKind::Numbers,
+            Self::Strings(_) => ValueKind::Strings,
+        }
+    }
+
+    /// The value as JSON in the export's own shape (`{"ports":[22,80]}`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// For set kinds, writes the members as JSON (in the order the device sent them) to `out`;
+    /// writes nothing for counts and numbers.
+    pub fn write_set_json(&self, out: &mut Vec<u8>) {
+        // Serialising numbers and strings into a Vec cannot fail.
+        let _ = match self {
+            Self::Ports(v) => serde_json::to_writer(out, v),
+            Self::Cidrs(v) | Self::Strings(v) => serde_json::to_writer(out, v),
+            Self::Numbers(v) => serde_json::to_writer(out, v),
+            Self::Count(_) | Self::Number(_) => Ok(()),
+        };
+    }
+}
+
+/// A metric's dimension (`{"name": ..., "operator": "IN" | "NOT_IN"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Dimension {
+    /// Dimension name.
+    pub name: String,
+    /// `IN` or `NOT_IN`.
+    pub operator: String,
+}
+
+impl Dimension {
+    /// The key under which the cache interns this dimension (`NAME:OP`).
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.name, self.operator)
+    }
+}
+
+/// One metric value of one thing at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datapoint {
+    /// Thing name (or client ID for unregistered devices).
+    pub thing: String,
+    /// Metric name (`aws:all-bytes-out`, or a custom metric's name).
+    pub metric: String,
+    /// Dimension, when the metric is configured with one.
+    pub dimension: Option<Dimension>,
+    /// Time, UTC epoch ms.
+    pub ts: Millis,
+    /// De-duplication version: the highest wins.
+    pub version: i64,
+    /// The value.
+    pub value: MetricValue,
+}
+
+/// A Detect behavior: a rule over one metric, as security profiles and violations carry it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Behavior {
+    /// Behavior name.
+    pub name: String,
+    /// Metric the behavior watches.
+    pub metric: Option<String>,
+    /// Dimension of that metric.
+    pub dimension: Option<Dimension>,
+    /// `greater-than`, `in-port-set`, …
+    pub operator: Option<String>,
+    /// Static threshold or expected set.
+    pub value: Option<MetricValue>,
+    /// Statistical threshold (`p90`, …).
+    pub statistic: Option<String>,
+    /// ML confidence level.
+    pub ml_confidence: Option<String>,
+    /// `durationSeconds`.
+    pub duration_seconds: Option<i64>,
+    /// Alerts suppressed for this behavior.
+    pub suppress_alerts: bool,
+}
+
+/// The three Detect violation event types.
+pub const VIOLATION_EVENT_TYPES: [&str; 3] = ["in-alarm", "alarm-cleared", "alarm-invalidated"];
+
+/// One violation event (SNS alert or ListViolationEvents element).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViolationEvent {
+    /// Violation id shared by all events of one alarm.
+    pub violation_id: String,
+    /// Thing in violation.
+    pub thing: String,
+    /// Security profile.
+    pub security_profile: String,
+    /// Behavior violated.
+    pub behavior: Behavior,
+    /// `in-alarm`, `alarm-cleared` or `alarm-invalidated`.
+    pub event_type: String,
+    /// Event time, UTC epoch ms.
+    pub time: Millis,
+    /// Metric value at the event.
+    pub value: Option<MetricValue>,
+    /// Analyst verification state, if set.
+    pub verification_state: Option<String>,
+}
+
+/// One element of ListActiveViolations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveViolation {
+    /// Violation id.
+    pub violation_id: String,
+    /// Thing in violation.
+    pub thing: String,
+    /// Security profile.
+    pub security_profile: String,
+    /// Behavior violated.
+    pub behavior: Behavior,
+    /// Last value in violation.
+    pub last_value: Option<MetricValue>,
+    /// Violation start.
+    pub started: Option<Millis>,
+    /// Last time the value was in violation.
+    pub last_violation: Option<Millis>,
+    /// Analyst verification state, if set.
+    pub verification_state: Option<String>,
+}
+
+/// An audit task (from a notification, ListAuditTasks or DescribeAuditTask).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditTask {
+    /// Task id.
+    pub task_id: String,
+    /// Start time.
+    pub start: Option<Millis>,
+    /// `SCHEDULED_AUDIT_TASK` or `ON_DEMAND_AUDIT_TASK`.
+    pub task_type: Option<String>,
+    /// `COMPLETED`, `FAILED`, …
+    pub status: Option<String>,
+    /// Scheduled audit name.
+    pub scheduled_name: Option<String>,
+}
+
+/// One check's result in one audit task.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditCheck {
+    /// Task id (synthesised for the lone per-check items the Splunk sample indexes).
+    pub task_id: String,
+    /// When known, the task start (or the time the item was observed).
+    pub task_start: Option<Millis>,
+    /// Check name (an open string).
+    pub check: String,
+    /// `COMPLETED_NON_COMPLIANT`, …
+    pub status: String,
+    /// Non-compliant resources.
+    pub non_compliant: Option<i64>,
+    /// Resources evaluated.
+    pub total: Option<i64>,
+    /// Suppressed non-compliant resources.
+    pub suppressed: Option<i64>,
+    /// `INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`.
+    pub error_code: Option<String>,
+    /// Message that came with an error.
+    pub message: Option<String>,
+}
+
+/// One audit finding.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditFinding {
+    /// Finding id.
+    pub finding_id: String,
+    /// Task id.
+    pub task_id: Option<String>,
+    /// Check name.
+    pub check: String,
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`.
+    pub severity: Option<String>,
+    /// `DEVICE_CERTIFICATE`, …
+    pub resource_type: Option<String>,
+    /// The non-compliant resource, rendered to one string (certificate id, policy:version, …).
+    pub resource: String,
+    /// The full resource identifier and additional info, as JSON.
+    pub resource_json: String,
+    /// Reason text.
+    pub reason: Option<String>,
+    /// Reason code.
+    pub reason_code: Option<String>,
+    /// Suppressed.
+    pub suppressed: bool,
+    /// Finding time.
+    pub found: Option<Millis>,
+    /// Task start time.
+    pub task_start: Option<Millis>,
+}
+
+/// A security profile and its behaviors (thresholds for charts).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecurityProfile {
+    /// Profile name.
+    pub name: String,
+    /// Profile ARN.
+    pub arn: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Profile version (newer replaces older).
+    pub version: Option<i64>,
+    /// Behaviors; `None` when only the identifier is known (ListSecurityProfiles).
+    pub behaviors: Option<Vec<Behavior>>,
+}
+
+/// The kinds of document the parser recognises, counted in every ingest summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    /// Metrics-export batch `{version, metrics: [...]}`.
+    MetricsExport,
+    /// One metric entry (Firehose batch mode).
+    MetricEntry,
+    /// A device-side metrics report.
+    DeviceReport,
+    /// Detect SNS alert.
+    DetectAlert,
+    /// Audit SNS notification.
+    AuditNotification,
+    /// Lone per-check audit item (AWS Splunk sample).
+    AuditCheckItem,
+    /// ListActiveViolations response.
+    ListActiveViolations,
+    /// ListViolationEvents response.
+    ListViolationEvents,
+    /// ListMetricValues response.
+    ListMetricValues,
+    /// ListAuditTasks response.
+    ListAuditTasks,
+    /// DescribeAuditTask response.
+    DescribeAuditTask,
+    /// ListAuditFindings response.
+    ListAuditFindings,
+    /// ListSecurityProfiles response.
+    ListSecurityProfiles,
+    /// DescribeSecurityProfile response.
+    DescribeSecurityProfile,
+    /// A Firehose processing-failed record: recognised, counted, never ingested.
+    FirehoseFailure,
+}
+
+/// Everything parsed from one file or object: written to the cache in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Metric datapoints.
+    pub points: Vec<Datapoint>,
+    /// Violation events.
+    pub violation_events: Vec<ViolationEvent>,
+    /// Active violations.
+    pub active_violations: Vec<ActiveViolation>,
+    /// Audit tasks.
+    pub audit_tasks: Vec<AuditTask>,
+    /// Per-check audit results.
+    pub audit_checks: Vec<AuditCheck>,
+    /// Audit findings.
+    pub findings: Vec<AuditFinding>,
+    /// Security profiles.
+    pub profiles: Vec<SecurityProfile>,
+    /// How many documents of each kind.
+    pub documents: std::collections::BTreeMap<DocKind, u64>,
+}
+
+impl Batch {
+    /// Adds another batch's content to this one.
+    pub fn extend(&mut self, other: Batch) {
+        self.points.extend(other.points);
+        self.violation_events.extend(other.violation_events);
+        self.active_violations.extend(other.active_violations);
+        self.audit_tasks.extend(other.audit_tasks);
+        self.audit_checks.extend(other.audit_checks);
+        self.findings.extend(other.findings);
+        self.profiles.extend(other.profiles);
+        for (k, n) in other.documents {
+            *self.documents.entry(k).or_default() += n;
+        }
+    }
+}

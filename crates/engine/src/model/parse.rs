@@ -1,0 +1,1094 @@
+//! Bytes → model. Recognises every Device Defender document kind by its keys (see
+//! [`DocKind`]), and converts each channel's timestamps to UTC epoch milliseconds.
+//!
+//! Pure and panic-free on any input (fuzzed: `fuzz/fuzz_targets/parse.rs`).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{BufRead, Cursor, Read};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Number, Value};
+
+use super::framing::{self, Records};
+use super::{
+    ActiveViolation, AuditCheck, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
+    DocKind, MetricValue, SecurityProfile, ViolationEvent, VIOLATION_EVENT_TYPES,
+};
+use crate::time::{self, Millis};
+
+/// What a document may not carry itself and the caller knows (from a topic, a request, a flag).
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Thing for device reports and ListMetricValues responses.
+    pub thing: Option<String>,
+    /// Metric for ListMetricValues responses.
+    pub metric: Option<String>,
+    /// Task id for DescribeAuditTask responses and lone audit-check items.
+    pub task_id: Option<String>,
+    /// When the document was observed (Splunk `_time`), for items with no time of their own.
+    pub observed: Option<Millis>,
+}
+
+/// Why a document was rejected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{message}", offset.map(|o| format!("record at byte {o}: ")).unwrap_or_default())]
+pub struct ParseError {
+    /// Offset of the failing record in the decompressed stream.
+    pub offset: Option<u64>,
+    /// What was wrong, and what was expected.
+    pub message: String,
+}
+
+impl ParseError {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            offset: None,
+            message: message.into(),
+        }
+    }
+}
+
+type Res<T> = Result<T, ParseError>;
+
+/// The document kinds the parser knows, for the "what was expected" part of errors.
+const EXPECTED: &str = "expected a metrics-export batch {version, metrics:[...]}, a metric entry \
+{name, thing, value, timestamp}, a device metrics report {header, metrics}, a Detect alert, an \
+audit notification, an audit check item, a Firehose processing-failed record, an SNS envelope \
+of one of these, or a Device Defender API response (ListActiveViolations, ListViolationEvents, \
+ListMetricValues, ListAuditTasks, DescribeAuditTask, ListAuditFindings, ListSecurityProfiles, \
+DescribeSecurityProfile)";
+
+/// Parses a whole stream (plain or gzip; records framed as Firehose writes them).
+/// Any bad record rejects the whole stream: callers store all of it or none of it.
+pub fn parse_reader<R: Read + 'static>(reader: R, ctx: &Context) -> Res<Batch> {
+    let buffered =
+        framing::open(reader).map_err(|e| ParseError::new(format!("cannot read: {e}")))?;
+    parse_buffered(buffered, ctx)
+}
+
+/// [`parse_reader`] over bytes in memory.
+pub fn parse_bytes(bytes: &[u8], ctx: &Context) -> Res<Batch> {
+    parse_reader(Cursor::new(bytes.to_vec()), ctx)
+}
+
+fn parse_buffered(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
+    let mut batch = Batch::default();
+    let mut any = false;
+    for record in Records::new(reader) {
+        let (offset, bytes) = record.map_err(|e| ParseError::new(e.to_string()))?;
+        any = true;
+        parse_record(&bytes, ctx, &mut batch, 0).map_err(|mut e| {
+            e.offset.get_or_insert(offset);
+            e
+        })?;
+    }
+    if !any {
+        return Err(ParseError::new(format!(
+            "no JSON document found; {EXPECTED}"
+        )));
+    }
+    Ok(batch)
+}
+
+/// A record's `metrics`: the export's entry array, parsed in the same pass as the probe (the
+/// hot path), or a device report's metrics object, skipped here and parsed with the report.
+enum MetricsField<'a> {
+    Entries(Vec<ExportEntry<'a>>),
+    Object,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MetricsField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = MetricsField<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of metric entries or a device report's metrics object")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(e) = seq.next_element::<ExportEntry<'a>>()? {
+                    v.push(e);
+                }
+                Ok(MetricsField::Entries(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(MetricsField::Object)
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
+/// The keys that tell document kinds apart; everything else is ignored.
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct Probe<'a> {
+    #[serde(borrow)]
+    metrics: Option<MetricsField<'a>>,
+    #[serde(borrow)]
+    met: Option<&'a RawValue>,
+    #[serde(borrow)]
+    header: Option<&'a RawValue>,
+    #[serde(borrow)]
+    hed: Option<&'a RawValue>,
+    #[serde(borrow)]
+    custom_metrics: Option<&'a RawValue>,
+    #[serde(borrow)]
+    cmet: Option<&'a RawValue>,
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    thing: Option<&'a RawValue>,
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
+    #[serde(borrow)]
+    violationEventType: Option<&'a RawValue>,
+    #[serde(borrow)]
+    Type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    Message: Option<&'a RawValue>,
+    #[serde(borrow)]
+    Records: Option<&'a RawValue>,
+    #[serde(borrow)]
+    taskId: Option<&'a RawValue>,
+    #[serde(borrow)]
+    auditDetails: Option<&'a RawValue>,
+    #[serde(borrow)]
+    checkName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    checkRunStatus: Option<&'a RawValue>,
+    #[serde(borrow)]
+    activeViolations: Option<&'a RawValue>,
+    #[serde(borrow)]
+    violationEvents: Option<&'a RawValue>,
+    #[serde(borrow)]
+    metricDatumList: Option<&'a RawValue>,
+    #[serde(borrow)]
+    tasks: Option<&'a RawValue>,
+    #[serde(borrow)]
+    findings: Option<&'a RawValue>,
+    #[serde(borrow)]
+    securityProfileIdentifiers: Option<&'a RawValue>,
+    #[serde(borrow)]
+    securityProfileName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    behaviors: Option<&'a RawValue>,
+    #[serde(borrow)]
+    rawData: Option<&'a RawValue>,
+    #[serde(borrow)]
+    errorCode: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ErrorCode: Option<&'a RawValue>,
+    #[serde(borrow)]
+    thingName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    metricName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    topic: Option<&'a RawValue>,
+    #[serde(borrow)]
+    clientId: Option<&'a RawValue>,
+}
+
+fn json<'a, T: Deserialize<'a>>(raw: &'a str, what: &str) -> Res<T> {
+    serde_json::from_str(raw).map_err(|e| ParseError::new(format!("{what}: {e}")))
+}
+
+fn raw_str(raw: Option<&RawValue>) -> Option<String> {
+    raw.and_then(|r| serde_json::from_str::<String>(r.get()).ok())
+}
+
+fn count(doc: &mut Batch, kind: DocKind) {
+    *doc.documents.entry(kind).or_default() += 1;
+}
+
+/// Parses one record (a complete JSON object) into `batch`.
+pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| ParseError::new(format!("not UTF-8 JSON: {e}")))?;
+    let p: Probe = serde_json::from_str(text)
+        .map_err(|e| ParseError::new(format!("invalid document: {e}")))?;
+
+    // Containers first: SNS envelopes (raw subscription or Lambda event) carry a document in a string.
+    if let (Some(_), Some(msg)) = (p.Type, p.Message) {
+        let inner: String = json(msg.get(), "SNS envelope Message")?;
+        return nested(&inner, ctx, batch, depth);
+    }
+    if let Some(records) = p.Records {
+        let recs: Vec<LambdaRecord> = json(records.get(), "SNS Lambda event Records")?;
+        for r in recs {
+            nested(&r.Sns.Message, ctx, batch, depth)?;
+        }
+        return Ok(());
+    }
+
+    if p.header.is_some()
+        || p.hed.is_some()
+        || p.met.is_some()
+        || p.cmet.is_some()
+        || p.custom_metrics.is_some()
+        || matches!(p.metrics, Some(MetricsField::Object))
+    {
+        let thing = report_thing(&p, ctx)?;
+        let report: DeviceReport = json(text, "device metrics report")?;
+        device_report(report, &thing, batch)?;
+        count(batch, DocKind::DeviceReport);
+    } else if let Some(MetricsField::Entries(entries)) = p.metrics {
+        batch.points.reserve(entries.len());
+        for e in entries {
+            batch.points.push(e.into_point()?);
+        }
+        count(batch, DocKind::MetricsExport);
+    } else if p.name.is_some() && p.thing.is_some() && p.value.is_some() {
+        let e: ExportEntry = json(text, "metric entry")?;
+        batch.points.push(e.into_point()?);
+        count(batch, DocKind::MetricEntry);
+    } else if p.violationEventType.is_some() {
+        let a: ViolationDoc = json(text, "Detect alert")?;
+        batch
+            .violation_events
+            .push(a.into_event(time::from_millis)?);
+        count(batch, DocKind::DetectAlert);
+    } else if let (Some(_), Some(details)) = (p.taskId, p.auditDetails) {
+        if details.get().trim_start().starts_with('{') {
+            describe_audit_task(text, ctx, batch)?;
+        } else {
+            audit_notification(text, batch)?;
+        }
+    } else if p.checkName.is_some() && p.checkRunStatus.is_some() {
+        let c: CheckDoc = json(text, "audit check item")?;
+        let task_id = ctx.task_id.clone().unwrap_or_else(|| match ctx.observed {
+            Some(t) => format!("untasked@{}", time::to_rfc3339(t)),
+            None => "untasked".to_string(),
+        });
+        batch.audit_checks.push(c.into_check(task_id, ctx.observed));
+        count(batch, DocKind::AuditCheckItem);
+    } else if let Some(v) = p.activeViolations {
+        let list: Vec<ActiveDoc> = json(v.get(), "ListActiveViolations activeViolations")?;
+        for a in list {
+            batch.active_violations.push(a.into_active()?);
+        }
+        count(batch, DocKind::ListActiveViolations);
+    } else if let Some(v) = p.violationEvents {
+        let list: Vec<ViolationDoc> = json(v.get(), "ListViolationEvents violationEvents")?;
+        for e in list {
+            batch
+                .violation_events
+                .push(e.into_event(time::from_seconds)?);
+        }
+        count(batch, DocKind::ListViolationEvents);
+    } else if let Some(v) = p.metricDatumList {
+        let thing = ctx.thing.clone().or_else(|| raw_str(p.thingName));
+        let metric = ctx.metric.clone().or_else(|| raw_str(p.metricName));
+        let (Some(thing), Some(metric)) = (thing, metric) else {
+            return Err(ParseError::new(
+                "a ListMetricValues response names neither thing nor metric: give them as context (ddesk ingest --thing T --metric M)",
+            ));
+        };
+        let list: Vec<DatumDoc> = json(v.get(), "ListMetricValues metricDatumList")?;
+        for d in list {
+            batch.points.push(Datapoint {
+                thing: thing.clone(),
+                metric: metric.clone(),
+                dimension: None,
+                ts: d.timestamp.to_ms(time::from_seconds)?,
+                version: 0,
+                value: d.value.into_value()?,
+            });
+        }
+        count(batch, DocKind::ListMetricValues);
+    } else if let Some(v) = p.tasks {
+        let list: Vec<TaskDoc> = json(v.get(), "ListAuditTasks tasks")?;
+        for t in list {
+            batch.audit_tasks.push(AuditTask {
+                task_id: t.taskId,
+                start: None,
+                task_type: t.taskType,
+                status: t.taskStatus,
+                scheduled_name: None,
+            });
+        }
+        count(batch, DocKind::ListAuditTasks);
+    } else if p.auditDetails.is_some() && p.taskId.is_none() {
+        describe_audit_task(text, ctx, batch)?;
+    } else if let Some(v) = p.findings {
+        let list: Vec<FindingDoc> = json(v.get(), "ListAuditFindings findings")?;
+        for f in list {
+            batch.findings.push(f.into_finding()?);
+        }
+        count(batch, DocKind::ListAuditFindings);
+    } else if let Some(v) = p.securityProfileIdentifiers {
+        #[derive(Deserialize)]
+        struct Ident {
+            name: String,
+            arn: Option<String>,
+        }
+        let list: Vec<Ident> = json(v.get(), "ListSecurityProfiles securityProfileIdentifiers")?;
+        for i in list {
+            batch.profiles.push(SecurityProfile {
+                name: i.name,
+                arn: i.arn,
+                ..Default::default()
+            });
+        }
+        count(batch, DocKind::ListSecurityProfiles);
+    } else if p.securityProfileName.is_some() && p.behaviors.is_some() {
+        let d: ProfileDoc = json(text, "DescribeSecurityProfile")?;
+        let behaviors = d
+            .behaviors
+            .into_iter()
+            .map(BehaviorDoc::into_behavior)
+            .collect::<Res<Vec<_>>>()?;
+        batch.profiles.push(SecurityProfile {
+            name: d.securityProfileName,
+            arn: d.securityProfileArn,
+            description: d.securityProfileDescription,
+            version: d.version,
+            behaviors: Some(behaviors),
+        });
+        count(batch, DocKind::DescribeSecurityProfile);
+    } else if p.rawData.is_some() && (p.errorCode.is_some() || p.ErrorCode.is_some()) {
+        count(batch, DocKind::FirehoseFailure);
+    } else {
+        let keys: Vec<String> = serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
+            .map(|m| m.into_keys().take(12).collect())
+            .unwrap_or_default();
+        return Err(ParseError::new(format!(
+            "document of no known kind (top-level keys {keys:?}); {EXPECTED}"
+        )));
+    }
+    Ok(())
+}
+
+fn nested(inner: &str, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
+    if depth >= 3 {
+        return Err(ParseError::new("SNS envelopes nested more than 3 deep"));
+    }
+    let trimmed = inner.trim();
+    if !trimmed.starts_with('{') {
+        return Err(ParseError::new(
+            "SNS Message is not a JSON object; expected a Detect alert or an audit notification",
+        ));
+    }
+    parse_record(trimmed.as_bytes(), ctx, batch, depth + 1)
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct LambdaRecord {
+    Sns: LambdaSns,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct LambdaSns {
+    Message: String,
+}
+
+/// A timestamp as a JSON number, or (leniently) a numeric or RFC 3339 string.
+/// (Hand-written rather than `#[serde(untagged)]`, which buffers every value: this is the hot path.)
+enum TimeDoc {
+    Num(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for TimeDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = TimeDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a timestamp (epoch number or RFC 3339 string)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<TimeDoc, E> {
+                Ok(TimeDoc::Num(v as f64))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<TimeDoc, E> {
+                Ok(TimeDoc::Num(v as f64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<TimeDoc, E> {
+                Ok(TimeDoc::Num(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TimeDoc, E> {
+                Ok(TimeDoc::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl TimeDoc {
+    fn to_ms(&self, unit: fn(f64) -> Result<Millis, time::TimeError>) -> Res<Millis> {
+        match self {
+            TimeDoc::Num(v) => unit(*v).map_err(|e| ParseError::new(e.to_string())),
+            TimeDoc::Text(s) => match s.trim().parse::<f64>() {
+                Ok(v) => unit(v).map_err(|e| ParseError::new(e.to_string())),
+                Err(_) => chrono::DateTime::parse_from_rfc3339(s.trim())
+                    .map(|d| d.timestamp_millis())
+                    .map_err(|_| ParseError::new(format!("unreadable timestamp {s:?}"))),
+            },
+        }
+    }
+}
+
+fn opt_ms(
+    t: Option<TimeDoc>,
+    unit: fn(f64) -> Result<Millis, time::TimeError>,
+) -> Res<Option<Millis>> {
+    t.map(|t| t.to_ms(unit)).transpose()
+}
+
+/// `MetricValue` as it appears on the wire (export `value`, API `metricValue`, criteria `value`).
+#[derive(Deserialize, Default)]
+struct ValueDoc {
+    count: Option<Number>,
+    number: Option<f64>,
+    ports: Option<Vec<i64>>,
+    cidrs: Option<Vec<String>>,
+    numbers: Option<Vec<f64>>,
+    strings: Option<Vec<String>>,
+}
+
+impl ValueDoc {
+    fn into_value(self) -> Res<MetricValue> {
+        Ok(if let Some(c) = self.count {
+            if let Some(i) = c.as_i64() {
+                MetricValue::Count(i)
+            } else {
+                match c.as_f64() {
+                    Some(f) if f.is_finite() => MetricValue::Number(f),
+                    _ => return Err(ParseError::new(format!("count {c} is out of range"))),
+                }
+            }
+        } else if let Some(n) = self.number {
+            MetricValue::Number(n)
+        } else if let Some(p) = self.ports {
+            MetricValue::Ports(p)
+        } else if let Some(c) = self.cidrs {
+            MetricValue::Cidrs(c)
+        } else if let Some(n) = self.numbers {
+            MetricValue::Numbers(n)
+        } else if let Some(s) = self.strings {
+            MetricValue::Strings(s)
+        } else {
+            return Err(ParseError::new(
+                "metric value has none of count, number, ports, cidrs, numbers, strings",
+            ));
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct DimDoc {
+    name: String,
+    operator: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ExportEntry<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    thing: Cow<'a, str>,
+    value: ValueDoc,
+    version: Option<Number>,
+    timestamp: TimeDoc,
+    dimension: Option<DimDoc>,
+}
+
+impl ExportEntry<'_> {
+    fn into_point(self) -> Res<Datapoint> {
+        let version = match self.version {
+            None => 0,
+            Some(v) => v
+                .as_i64()
+                .or_else(|| v.as_f64().map(|f| f as i64))
+                .unwrap_or(0),
+        };
+        if self.thing.is_empty() || self.name.is_empty() {
+            return Err(ParseError::new(
+                "metric entry with an empty thing or metric name",
+            ));
+        }
+        Ok(Datapoint {
+            ts: self.timestamp.to_ms(time::from_auto)?,
+            thing: self.thing.into_owned(),
+            metric: self.name.into_owned(),
+            dimension: self.dimension.map(|d| Dimension {
+                name: d.name,
+                operator: d.operator.unwrap_or_else(|| "IN".into()),
+            }),
+            version,
+            value: self.value.into_value()?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct MetricDimensionDoc {
+    dimensionName: String,
+    operator: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatDoc {
+    statistic: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct MlDoc {
+    confidenceLevel: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct CriteriaDoc {
+    comparisonOperator: Option<String>,
+    value: Option<ValueDoc>,
+    durationSeconds: Option<i64>,
+    statisticalThreshold: Option<StatDoc>,
+    mlDetectionConfig: Option<MlDoc>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct BehaviorDoc {
+    name: String,
+    metric: Option<String>,
+    metricDimension: Option<MetricDimensionDoc>,
+    criteria: Option<CriteriaDoc>,
+    suppressAlerts: Option<bool>,
+}
+
+impl BehaviorDoc {
+    fn into_behavior(self) -> Res<Behavior> {
+        let c = self.criteria;
+        let (operator, value, duration, statistic, ml) = match c {
+            None => (None, None, None, None, None),
+            Some(c) => (
+                c.comparisonOperator,
+                c.value.map(ValueDoc::into_value).transpose()?,
+                c.durationSeconds,
+                c.statisticalThreshold.and_then(|s| s.statistic),
+                c.mlDetectionConfig.and_then(|m| m.confidenceLevel),
+            ),
+        };
+        Ok(Behavior {
+            name: self.name,
+            metric: self.metric,
+            dimension: self.metricDimension.map(|d| Dimension {
+                name: d.dimensionName,
+                operator: d.operator.unwrap_or_else(|| "IN".into()),
+            }),
+            operator,
+            value,
+            statistic,
+            ml_confidence: ml,
+            duration_seconds: duration,
+            suppress_alerts: self.suppressAlerts.unwrap_or(false),
+        })
+    }
+}
+
+/// An SNS Detect alert and a ListViolationEvents element share this shape.
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct ViolationDoc {
+    violationId: String,
+    thingName: String,
+    securityProfileName: Option<String>,
+    behavior: Option<BehaviorDoc>,
+    metricValue: Option<ValueDoc>,
+    violationEventType: String,
+    violationEventTime: TimeDoc,
+    verificationState: Option<String>,
+}
+
+impl ViolationDoc {
+    fn into_event(self, unit: fn(f64) -> Result<Millis, time::TimeError>) -> Res<ViolationEvent> {
+        if !VIOLATION_EVENT_TYPES.contains(&self.violationEventType.as_str()) {
+            return Err(ParseError::new(format!(
+                "violationEventType {:?} is none of {VIOLATION_EVENT_TYPES:?}",
+                self.violationEventType
+            )));
+        }
+        Ok(ViolationEvent {
+            time: self.violationEventTime.to_ms(unit)?,
+            violation_id: self.violationId,
+            thing: self.thingName,
+            security_profile: self.securityProfileName.unwrap_or_default(),
+            behavior: self
+                .behavior
+                .map(BehaviorDoc::into_behavior)
+                .transpose()?
+                .unwrap_or_default(),
+            event_type: self.violationEventType,
+            value: self.metricValue.map(ValueDoc::into_value).transpose()?,
+            verification_state: self.verificationState,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct ActiveDoc {
+    violationId: String,
+    thingName: String,
+    securityProfileName: Option<String>,
+    behavior: Option<BehaviorDoc>,
+    lastViolationValue: Option<ValueDoc>,
+    lastViolationTime: Option<TimeDoc>,
+    violationStartTime: Option<TimeDoc>,
+    verificationState: Option<String>,
+}
+
+impl ActiveDoc {
+    fn into_active(self) -> Res<ActiveViolation> {
+        Ok(ActiveViolation {
+            violation_id: self.violationId,
+            thing: self.thingName,
+            security_profile: self.securityProfileName.unwrap_or_default(),
+            behavior: self
+                .behavior
+                .map(BehaviorDoc::into_behavior)
+                .transpose()?
+                .unwrap_or_default(),
+            last_value: self
+                .lastViolationValue
+                .map(ValueDoc::into_value)
+                .transpose()?,
+            started: opt_ms(self.violationStartTime, time::from_seconds)?,
+            last_violation: opt_ms(self.lastViolationTime, time::from_seconds)?,
+            verification_state: self.verificationState,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct DatumDoc {
+    timestamp: TimeDoc,
+    value: ValueDoc,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct TaskDoc {
+    taskId: String,
+    taskStatus: Option<String>,
+    taskType: Option<String>,
+}
+
+/// One check's details: an `auditDetails[]` item, a DescribeAuditTask map value, a lone item.
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct CheckDoc {
+    checkName: Option<String>,
+    checkRunStatus: String,
+    nonCompliantResourcesCount: Option<i64>,
+    totalResourcesCount: Option<i64>,
+    suppressedNonCompliantResourcesCount: Option<i64>,
+    errorCode: Option<String>,
+    message: Option<String>,
+}
+
+impl CheckDoc {
+    fn into_check(self, task_id: String, task_start: Option<Millis>) -> AuditCheck {
+        AuditCheck {
+            task_id,
+            task_start,
+            check: self.checkName.unwrap_or_default(),
+            status: self.checkRunStatus,
+            non_compliant: self.nonCompliantResourcesCount,
+            total: self.totalResourcesCount,
+            suppressed: self.suppressedNonCompliantResourcesCount,
+            error_code: self.errorCode,
+            message: self.message,
+        }
+    }
+}
+
+fn audit_notification(text: &str, batch: &mut Batch) -> Res<()> {
+    #[derive(Deserialize)]
+    #[allow(non_snake_case)]
+    struct Notification {
+        taskId: String,
+        taskStatus: Option<String>,
+        taskType: Option<String>,
+        scheduledAuditName: Option<String>,
+        taskStartTime: Option<TimeDoc>,
+        auditDetails: Vec<CheckDoc>,
+    }
+    let n: Notification = json(text, "audit notification")?;
+    let start = opt_ms(n.taskStartTime, time::from_millis)?;
+    for c in n.auditDetails {
+        if c.checkName.as_deref().is_none_or(str::is_empty) {
+            return Err(ParseError::new("audit notification item without checkName"));
+        }
+        batch
+            .audit_checks
+            .push(c.into_check(n.taskId.clone(), start));
+    }
+    batch.audit_tasks.push(AuditTask {
+        task_id: n.taskId,
+        start,
+        task_type: n.taskType,
+        status: n.taskStatus,
+        scheduled_name: n.scheduledAuditName,
+    });
+    count(batch, DocKind::AuditNotification);
+    Ok(())
+}
+
+fn describe_audit_task(text: &str, ctx: &Context, batch: &mut Batch) -> Res<()> {
+    #[derive(Deserialize)]
+    #[allow(non_snake_case)]
+    struct Describe {
+        taskId: Option<String>,
+        taskStatus: Option<String>,
+        taskType: Option<String>,
+        scheduledAuditName: Option<String>,
+        taskStartTime: Option<TimeDoc>,
+        auditDetails: BTreeMap<String, CheckDoc>,
+    }
+    let d: Describe = json(text, "DescribeAuditTask")?;
+    let Some(task_id) = d.taskId.or_else(|| ctx.task_id.clone()) else {
+        return Err(ParseError::new(
+            "a DescribeAuditTask response does not name its task: give it as context (ddesk ingest --task-id ID)",
+        ));
+    };
+    let start = opt_ms(d.taskStartTime, time::from_seconds)?;
+    for (name, mut c) in d.auditDetails {
+        c.checkName = Some(name);
+        batch
+            .audit_checks
+            .push(c.into_check(task_id.clone(), start));
+    }
+    batch.audit_tasks.push(AuditTask {
+        task_id,
+        start,
+        task_type: d.taskType,
+        status: d.taskStatus,
+        scheduled_name: d.scheduledAuditName,
+    });
+    count(batch, DocKind::DescribeAuditTask);
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct ResourceDoc {
+    resourceType: Option<String>,
+    resourceIdentifier: Option<BTreeMap<String, Value>>,
+    additionalInfo: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct FindingDoc {
+    findingId: String,
+    taskId: Option<String>,
+    checkName: String,
+    taskStartTime: Option<TimeDoc>,
+    findingTime: Option<TimeDoc>,
+    severity: Option<String>,
+    nonCompliantResource: Option<ResourceDoc>,
+    reasonForNonCompliance: Option<String>,
+    reasonForNonComplianceCode: Option<String>,
+    isSuppressed: Option<bool>,
+}
+
+/// One string for a `ResourceIdentifier` (exactly one member is populated).
+fn render_identifier(id: &BTreeMap<String, Value>) -> String {
+    let render = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => m
+            .values()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| x.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(":"),
+        other => other.to_string(),
+    };
+    // Prefer the specific identifiers over the ARN form when both are present.
+    id.iter()
+        .find(|(k, _)| k.as_str() != "deviceCertificateArn")
+        .or_else(|| id.iter().next())
+        .map(|(_, v)| render(v))
+        .unwrap_or_default()
+}
+
+impl FindingDoc {
+    fn into_finding(self) -> Res<AuditFinding> {
+        let (resource_type, resource, resource_json) = match self.nonCompliantResource {
+            None => (None, String::new(), "{}".to_string()),
+            Some(r) => {
+                let id = r.resourceIdentifier.unwrap_or_default();
+                let json = serde_json::json!({
+                    "resourceIdentifier": id,
+                    "additionalInfo": r.additionalInfo.unwrap_or_default(),
+                });
+                (r.resourceType, render_identifier(&id), json.to_string())
+            }
+        };
+        Ok(AuditFinding {
+            finding_id: self.findingId,
+            task_id: self.taskId,
+            check: self.checkName,
+            severity: self.severity,
+            resource_type,
+            resource,
+            resource_json,
+            reason: self.reasonForNonCompliance,
+            reason_code: self.reasonForNonComplianceCode,
+            suppressed: self.isSuppressed.unwrap_or(false),
+            found: opt_ms(self.findingTime, time::from_seconds)?,
+            task_start: opt_ms(self.taskStartTime, time::from_seconds)?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct ProfileDoc {
+    securityProfileName: String,
+    securityProfileArn: Option<String>,
+    securityProfileDescription: Option<String>,
+    #[serde(default)]
+    behaviors: Vec<BehaviorDoc>,
+    version: Option<i64>,
+}
+
+// ---- device-side metrics reports (long and short keys) ----
+
+#[derive(Deserialize)]
+struct DeviceReport {
+    #[serde(alias = "hed")]
+    header: ReportHeader,
+    #[serde(alias = "met")]
+    metrics: Option<ReportMetrics>,
+    #[serde(alias = "cmet")]
+    custom_metrics: Option<BTreeMap<String, Vec<CustomValue>>>,
+}
+
+#[derive(Deserialize)]
+struct ReportHeader {
+    #[serde(alias = "rid")]
+    report_id: Number,
+}
+
+#[derive(Deserialize)]
+struct ReportMetrics {
+    #[serde(alias = "tp")]
+    listening_tcp_ports: Option<PortList>,
+    #[serde(alias = "up")]
+    listening_udp_ports: Option<PortList>,
+    #[serde(alias = "ns")]
+    network_stats: Option<NetworkStats>,
+    #[serde(alias = "tc")]
+    tcp_connections: Option<TcpConnections>,
+}
+
+#[derive(Deserialize)]
+struct PortList {
+    #[serde(alias = "pts")]
+    ports: Option<Vec<PortEntry>>,
+    #[serde(alias = "t")]
+    total: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PortEntry {
+    #[serde(alias = "pt")]
+    port: i64,
+}
+
+#[derive(Deserialize)]
+struct NetworkStats {
+    #[serde(alias = "bi")]
+    bytes_in: Option<i64>,
+    #[serde(alias = "bo")]
+    bytes_out: Option<i64>,
+    #[serde(alias = "pi")]
+    packets_in: Option<i64>,
+    #[serde(alias = "po")]
+    packets_out: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct TcpConnections {
+    #[serde(alias = "ec")]
+    established_connections: Option<Established>,
+}
+
+#[derive(Deserialize)]
+struct Established {
+    #[serde(alias = "cs")]
+    connections: Option<Vec<Connection>>,
+    #[serde(alias = "t")]
+    total: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Connection {
+    #[serde(alias = "rad")]
+    remote_addr: String,
+}
+
+/// Custom metric values: always inside a one-element array (AWS rejects a bare `number`).
+#[derive(Deserialize)]
+struct CustomValue {
+    number: Option<f64>,
+    number_list: Option<Vec<f64>>,
+    string_list: Option<Vec<String>>,
+    ip_list: Option<Vec<String>>,
+}
+
+fn report_thing(p: &Probe, ctx: &Context) -> Res<String> {
+    if let Some(t) = &ctx.thing {
+        return Ok(t.clone());
+    }
+    if let Some(topic) = raw_str(p.topic) {
+        // $aws/things/<thing>/defender/metrics/json
+        let parts: Vec<&str> = topic.split('/').collect();
+        if parts.len() >= 3 && parts[0] == "$aws" && parts[1] == "things" && !parts[2].is_empty() {
+            return Ok(parts[2].to_string());
+        }
+    }
+    raw_str(p.thingName)
+        .or_else(|| raw_str(p.thing))
+        .or_else(|| raw_str(p.clientId))
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ParseError::new(
+                "a device metrics report does not name its thing (it travels in the MQTT topic): \
+                 give it as context (ddesk ingest --thing T) or add topic() in the IoT rule",
+            )
+        })
+}
+
+/// The IP of `ip:port` or `[v6]:port`, as a host CIDR like the export writes.
+fn remote_cidr(addr: &str) -> String {
+    use std::net::{IpAddr, SocketAddr};
+    let ip = addr
+        .parse::<SocketAddr>()
+        .map(|s| s.ip())
+        .or_else(|_| addr.parse::<IpAddr>());
+    match ip {
+        Ok(IpAddr::V4(v4)) => format!("{v4}/32"),
+        Ok(IpAddr::V6(v6)) => format!("{v6}/128"),
+        Err(_) => addr.to_string(),
+    }
+}
+
+fn device_report(r: DeviceReport, thing: &str, batch: &mut Batch) -> Res<()> {
+    if r.metrics.is_none() && r.custom_metrics.is_none() {
+        return Err(ParseError::new(
+            "device metrics report has neither metrics nor custom_metrics",
+        ));
+    }
+    let rid = r
+        .header
+        .report_id
+        .as_f64()
+        .ok_or_else(|| ParseError::new("report_id is not a number"))?;
+    let ts = time::from_auto(rid).map_err(|e| ParseError::new(format!("report_id: {e}")))?;
+    let mut push = |metric: &str, value: MetricValue| {
+        batch.points.push(Datapoint {
+            thing: thing.to_string(),
+            metric: metric.to_string(),
+            dimension: None,
+            ts,
+            version: 0,
+            value,
+        })
+    };
+    if let Some(m) = r.metrics {
+        for (list, set, num) in [
+            (
+                m.listening_tcp_ports,
+                "aws:listening-tcp-ports",
+                "aws:num-listening-tcp-ports",
+            ),
+            (
+                m.listening_udp_ports,
+                "aws:listening-udp-ports",
+                "aws:num-listening-udp-ports",
+            ),
+        ] {
+            if let Some(l) = list {
+                let ports: Vec<i64> = l.ports.unwrap_or_default().iter().map(|p| p.port).collect();
+                push(
+                    num,
+                    MetricValue::Count(l.total.unwrap_or(ports.len() as i64)),
+                );
+                push(set, MetricValue::Ports(ports));
+            }
+        }
+        if let Some(ns) = m.network_stats {
+            for (v, name) in [
+                (ns.bytes_in, "aws:all-bytes-in"),
+                (ns.bytes_out, "aws:all-bytes-out"),
+                (ns.packets_in, "aws:all-packets-in"),
+                (ns.packets_out, "aws:all-packets-out"),
+            ] {
+                if let Some(v) = v {
+                    push(name, MetricValue::Count(v));
+                }
+            }
+        }
+        if let Some(ec) = m.tcp_connections.and_then(|t| t.established_connections) {
+            let conns = ec.connections.unwrap_or_default();
+            push(
+                "aws:num-established-tcp-connections",
+                MetricValue::Count(ec.total.unwrap_or(conns.len() as i64)),
+            );
+            let mut cidrs: Vec<String> = Vec::new();
+            for c in &conns {
+                let cidr = remote_cidr(&c.remote_addr);
+                if !cidrs.contains(&cidr) {
+                    cidrs.push(cidr);
+                }
+            }
+            push("aws:destination-ip-addresses", MetricValue::Cidrs(cidrs));
+        }
+    }
+    for (name, values) in r.custom_metrics.unwrap_or_default() {
+        let Some(v) = values.into_iter().next() else {
+            return Err(ParseError::new(format!(
+                "custom metric {name:?} has no value"
+            )));
+        };
+        let value = if let Some(n) = v.number {
+            MetricValue::Number(n)
+        } else if let Some(n) = v.number_list {
+            MetricValue::Numbers(n)
+        } else if let Some(s) = v.string_list {
+            MetricValue::Strings(s)
+        } else if let Some(ip) = v.ip_list {
+            MetricValue::Cidrs(ip)
+        } else {
+            return Err(ParseError::new(format!(
+                "custom metric {name:?} has none of number, number_list, string_list, ip_list"
+            )));
+        };
+        push(&name, value);
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Datapoint chunks: all points of one series on one UTC day in one compact blob.
+//!
+//! A chunk holds points sorted by time with one point per timestamp — the highest `version`,
+//! ties settled by kind then value, so merging is order-independent and idempotent. Encoding:
+//! a format byte, a varint count, then per point the zigzag varint of the time delta, the
+//! zigzag varint version, the kind byte, and the value (zigzag varint for counts and set ids,
+//! 8 bytes little-endian for numbers).
+
+use std::cmp::Ordering;
+
+use crate::model::ValueKind;
+use crate::time::Millis;
+
+/// Milliseconds per chunk.
+pub const CHUNK_MS: Millis = 86_400_000;
+
+const FORMAT: u8 = 1;
+
+/// The chunk (UTC day number) holding `ts`.
+pub fn day_of(ts: Millis) -> i64 {
+    ts.div_euclid(CHUNK_MS)
+}
+
+/// One stored point: the number itself, or a set id for set kinds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// Time.
+    pub ts: Millis,
+    /// Version.
+    pub version: i64,
+    /// [`ValueKind`] code.
+    pub kind: u8,
+    /// Integer value (counts, set ids) or the bits of an `f64` (numbers).
+    pub bits: i64,
+}
+
+impl Point {
+    /// Whether the value is an `f64` stored as bits.
+    pub fn is_real(&self) -> bool {
+        self.kind == ValueKind::Number as u8
+    }
+
+    /// The value as f64 (counts and numbers).
+    pub fn as_f64(&self) -> f64 {
+        if self.is_real() {
+            f64::from_bits(self.bits as u64)
+        } else {
+            self.bits as f64
+        }
+    }
+
+    /// The rule that decides which of two points at one timestamp is kept.
+    pub fn rank(&self, other: &Self) -> Ordering {
+        self.version
+            .cmp(&other.version)
+            .then(self.kind.cmp(&other.kind))
+            .then_with(|| {
+                if self.is_real() && other.is_real() {
+                    f64::from_bits(self.bits as u64).total_cmp(&f64::from_bits(other.bits as u64))
+                } else {
+                    self.bits.cmp(&other.bits)
+                }
+            })
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.data.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn fixed(&mut self) -> Option<i64> {
+        let bytes = self.data.get(self.pos..self.pos + 8)?;
+        self.pos += 8;
+        Some(i64::from_le_bytes(bytes.try_into().ok()?))
+    }
+}
+
+/// Encodes points (sorted by time, one per timestamp).
+pub fn encode(points: &[Point]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + points.len() * 8);
+    out.push(FORMAT);
+    put_varint(&mut out, points.len() as u64);
+    let mut prev = 0;
+    for p in points {
+        put_varint(&mut out, zigzag(p.ts.wrapping_sub(prev)));
+        prev = p.ts;
+        put_varint(&mut out, zigzag(p.version));
+        out.push(p.kind);
+        if p.is_real() {
+            out.extend_from_slice(&p.bits.to_le_bytes());
+        } else {
+            put_varint(&mut out, zigzag(p.bits));
+        }
+    }
+    out
+}
+
+/// Decodes a chunk, appending its points to `out`; `None` if the blob is malformed.
+pub fn decode_into(data: &[u8], out: &mut Vec<Point>) -> Option<()> {
+    let mut r = Reader { data, pos: 0 };
+    if r.byte()? != FORMAT {
+        return None;
+    }
+    let n = r.varint()?;
+    if n > data.len() as u64 {
+        return None;
+    }
+    out.reserve(n as usize);
+    let mut ts: i64 = 0;
+    for _ in 0..n {
+        ts = ts.wrapping_add(unzigzag(r.varint()?));
+        let version = unzigzag(r.varint()?);
+        let kind = r.byte()?;
+        ValueKind::from_code(i64::from(kind))?;
+        let bits = if kind == ValueKind::Number as u8 {
+            r.fixed()?
+        } else {
+            unzigzag(r.varint()?)
+        };
+        out.push(Point {
+            ts,
+            version,
+            kind,
+            bits,
+        });
+    }
+    (r.pos == data.len()).then_some(())
+}
+
+/// Sorts points by time and keeps the winner per timestamp.
+pub fn normalize(points: &mut Vec<Point>) {
+    points.sort_unstable_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.rank(b)));
+    // After the sort the winner is the last point of each timestamp run.
+    let mut out = 0;
+    for i in 0..points.len() {
+        if i + 1 < points.len() && points[i + 1].ts == points[i].ts {
+            continue;
+        }
+        points[out] = points[i];
+        out += 1;
+    }
+    points.truncate(out);
+}
+
+/// Merges normalized `incoming` into normalized `existing`; returns whether anything changed.
+pub fn merge(existing: &mut Vec<Point>, incoming: &[Point]) -> bool {
+    let mut merged = Vec::with_capacity(existing.len() + incoming.len());
+    let (mut i, mut j) = (0, 0);
+    let mut changed = false;
+    while i < existing.len() || j < incoming.len() {
+        match (existing.get(i), incoming.get(j)) {
+            (Some(a), Some(b)) if a.ts == b.ts => {
+                if b.rank(a) == Ordering::Greater {
+                    merged.push(*b);
+                    changed = true;
+                } else {
+                    merged.push(*a);
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a.ts < b.ts => {
+                merged.push(*a);
+                i += 1;
+            }
+            (Some(_), Some(b)) | (None, Some(b)) => {
+                merged.push(*b);
+                changed = true;
+                j += 1;
+            }
+            (Some(a), None) => {
+                merged.push(*a);
+                i += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    *existing = merged;
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(ts: i64, version: i64, bits: i64) -> Point {
+        Point {
+            ts,
+            version,
+            kind: 0,
+            bits,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_reject_garbage() {
+        let pts = vec![
+            p(1_717_430_400_000, 1, 5),
+            p(1_717_430_700_000, 3, -9),
+            Point {
+                ts: 1_717_431_000_000,
+                version: 0,
+                kind: 1,
+                bits: 81.5f64.to_bits() as i64,
+            },
+        ];
+        let blob = encode(&pts);
+        let mut back = Vec::new();
+        decode_into(&blob, &mut back).unwrap();
+        assert_eq!(back, pts);
+        assert!(decode_into(&blob[..blob.len() - 1], &mut Vec::new()).is_none());
+        assert!(decode_into(&[FORMAT, 200], &mut Vec::new()).is_none());
+    }
+
+    #[test]
+    fn highest_version_wins_in_any_order() {
+        let mut a = vec![p(10, 2, 7), p(10, 1, 99), p(5, 1, 1)];
+        normalize(&mut a);
+        assert_eq!(a, vec![p(5, 1, 1), p(10, 2, 7)]);
+        let mut existing = a.clone();
+        assert!(!merge(&mut existing, &[p(10, 1, 50)]));
+        assert!(merge(&mut existing, &[p(10, 3, 50), p(20, 1, 0)]));
+        assert_eq!(existing, vec![p(5, 1, 1), p(10, 3, 50), p(20, 1, 0)]);
+    }
+}

@@ -1,0 +1,376 @@
+//! Typed reads: one function per question the CLI and the UI ask.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use super::chunk::{self, day_of, Point};
+use super::{Store, StoreError};
+use crate::model::{MetricValue, ValueKind};
+use crate::time::Millis;
+
+/// One thing in the fleet list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThingSummary {
+    /// Thing name.
+    pub name: String,
+    /// Time of the newest datapoint.
+    pub last_report: Option<Millis>,
+    /// Metric names seen for this thing.
+    pub metrics: Vec<String>,
+    /// Violations without an end.
+    pub open_violations: i64,
+}
+
+/// One datapoint read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesPoint {
+    /// Time.
+    pub ts: Millis,
+    /// Dimension key (`NAME:OP`), when the series has one.
+    pub dimension: Option<String>,
+    /// Version kept.
+    pub version: i64,
+    /// Value.
+    pub value: MetricValue,
+}
+
+/// One folded violation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViolationRow {
+    /// Violation id.
+    pub violation_id: String,
+    /// Thing.
+    pub thing: String,
+    /// Security profile.
+    pub security_profile: String,
+    /// Behavior name.
+    pub behavior: String,
+    /// Metric.
+    pub metric: Option<String>,
+    /// Start.
+    pub started: Option<Millis>,
+    /// End (cleared or invalidated), none while active.
+    pub ended: Option<Millis>,
+    /// Type of the latest event.
+    pub last_event: Option<String>,
+    /// Time of the latest event.
+    pub last_event_time: Option<Millis>,
+    /// Latest value, as JSON.
+    pub last_value: Option<serde_json::Value>,
+    /// Verification state.
+    pub verification_state: Option<String>,
+    /// The behavior (criteria) as JSON.
+    pub behavior_json: serde_json::Value,
+}
+
+/// One check of one audit task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRow {
+    /// Task id.
+    pub task_id: String,
+    /// Task start.
+    pub task_start: Option<Millis>,
+    /// Check name.
+    pub check: String,
+    /// Check run status.
+    pub status: String,
+    /// Non-compliant resources.
+    pub non_compliant: Option<i64>,
+    /// Resources evaluated.
+    pub total: Option<i64>,
+    /// Suppressed non-compliant resources.
+    pub suppressed: Option<i64>,
+}
+
+/// One audit finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingRow {
+    /// Finding id.
+    pub finding_id: String,
+    /// Task id.
+    pub task_id: Option<String>,
+    /// Check name.
+    pub check: String,
+    /// Severity.
+    pub severity: Option<String>,
+    /// Resource type.
+    pub resource_type: Option<String>,
+    /// Resource, as one string.
+    pub resource: String,
+    /// Reason.
+    pub reason: Option<String>,
+    /// Suppressed.
+    pub suppressed: bool,
+    /// Finding time.
+    pub found: Option<Millis>,
+}
+
+/// A behavior from a security profile: a threshold line or an expected set on a chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Threshold {
+    /// Profile name.
+    pub security_profile: String,
+    /// Behavior name.
+    pub behavior: String,
+    /// Metric.
+    pub metric: Option<String>,
+    /// Dimension key.
+    pub dimension: Option<String>,
+    /// Comparison operator.
+    pub operator: Option<String>,
+    /// Threshold value or expected set, as JSON.
+    pub value: Option<serde_json::Value>,
+    /// Statistical threshold.
+    pub statistic: Option<String>,
+}
+
+fn json_col(s: Option<String>) -> Option<serde_json::Value> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+/// Turns a stored point into a value; set members are looked up (and memoised) by id.
+fn decode(
+    store: &Store,
+    sets: &mut HashMap<i64, MetricValue>,
+    p: &Point,
+) -> Result<MetricValue, StoreError> {
+    let kind = ValueKind::from_code(i64::from(p.kind))
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown value kind {}", p.kind)))?;
+    let bad = || StoreError::Corrupt(format!("bad stored set for kind {}", kind.key()));
+    Ok(match kind {
+        ValueKind::Count => MetricValue::Count(p.bits),
+        ValueKind::Number => MetricValue::Number(f64::from_bits(p.bits as u64)),
+        _ => {
+            if let Some(v) = sets.get(&p.bits) {
+                return Ok(v.clone());
+            }
+            let members: String = store
+                .conn
+                .prepare_cached("SELECT members FROM set_value WHERE id = ?1")?
+                .query_row([p.bits], |r| r.get(0))?;
+            let v = match kind {
+                ValueKind::Ports => {
+                    MetricValue::Ports(serde_json::from_str(&members).map_err(|_| bad())?)
+                }
+                ValueKind::Cidrs => {
+                    MetricValue::Cidrs(serde_json::from_str(&members).map_err(|_| bad())?)
+                }
+                ValueKind::Numbers => {
+                    MetricValue::Numbers(serde_json::from_str(&members).map_err(|_| bad())?)
+                }
+                _ => MetricValue::Strings(serde_json::from_str(&members).map_err(|_| bad())?),
+            };
+            sets.insert(p.bits, v.clone());
+            v
+        }
+    })
+}
+
+impl Store {
+    /// Every thing with its newest report, metrics and open violations, by name.
+    pub fn things(&self) -> Result<Vec<ThingSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.name,
+                    (SELECT max(s.last_ts) FROM series s WHERE s.thing_id = t.id),
+                    (SELECT group_concat(name, char(31)) FROM
+                        (SELECT DISTINCT m.name AS name FROM series s JOIN metric m ON m.id = s.metric_id
+                         WHERE s.thing_id = t.id ORDER BY m.name)),
+                    (SELECT count(*) FROM violation v WHERE v.thing_id = t.id AND v.ended IS NULL)
+             FROM thing t ORDER BY t.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let metrics: Option<String> = r.get(2)?;
+            Ok(ThingSummary {
+                name: r.get(0)?,
+                last_report: r.get(1)?,
+                metrics: metrics
+                    .map(|m| m.split('\u{1f}').map(str::to_string).collect())
+                    .unwrap_or_default(),
+                open_violations: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether the cache knows this thing.
+    pub fn has_thing(&self, thing: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM thing WHERE name = ?1")?
+            .query_row([thing], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Metric names that have datapoints for this thing.
+    pub fn thing_metrics(&self, thing: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT m.name FROM series s JOIN thing t ON t.id = s.thing_id
+             JOIN metric m ON m.id = s.metric_id WHERE t.name = ?1 ORDER BY m.name",
+        )?;
+        let rows = stmt.query_map([thing], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A thing's datapoints for one metric in `[from, to]`, in time order. With `dimension`
+    /// (`NAME:OP`, or `""` for none) only that series; otherwise every series of the metric.
+    pub fn series(
+        &self,
+        thing: &str,
+        metric: &str,
+        dimension: Option<&str>,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<SeriesPoint>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.dim, c.data FROM series s
+             JOIN thing t ON t.id = s.thing_id JOIN metric m ON m.id = s.metric_id
+             JOIN chunk c ON c.series = s.id
+             WHERE t.name = ?1 AND m.name = ?2 AND (?3 IS NULL OR s.dim = ?3) AND c.day BETWEEN ?4 AND ?5
+             ORDER BY s.dim, c.day",
+        )?;
+        let mut rows = stmt.query(params![thing, metric, dimension, day_of(from), day_of(to)])?;
+        let mut points: Vec<(String, Point)> = Vec::new();
+        let mut buf = Vec::new();
+        while let Some(r) = rows.next()? {
+            let dim: String = r.get(0)?;
+            let data = r
+                .get_ref(1)?
+                .as_blob()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            buf.clear();
+            chunk::decode_into(data, &mut buf).ok_or_else(|| {
+                StoreError::Corrupt(format!("a chunk of {thing:?} {metric:?} cannot be decoded"))
+            })?;
+            points.extend(
+                buf.iter()
+                    .filter(|p| p.ts >= from && p.ts <= to)
+                    .map(|p| (dim.clone(), *p)),
+            );
+        }
+        points.sort_by(|a, b| a.1.ts.cmp(&b.1.ts).then_with(|| a.0.cmp(&b.0)));
+        let mut sets = HashMap::new();
+        points
+            .into_iter()
+            .map(|(dim, p)| {
+                Ok(SeriesPoint {
+                    ts: p.ts,
+                    dimension: (!dim.is_empty()).then_some(dim),
+                    version: p.version,
+                    value: decode(self, &mut sets, &p)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Folded violations, newest first; optionally one thing's, optionally only open ones.
+    pub fn violations(
+        &self,
+        thing: Option<&str>,
+        active_only: bool,
+    ) -> Result<Vec<ViolationRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT v.violation_id, t.name, v.security_profile, v.behavior, v.metric, v.started, v.ended,
+                    v.last_event, v.last_event_time, v.last_value, v.verification_state, v.behavior_json
+             FROM violation v JOIN thing t ON t.id = v.thing_id
+             WHERE (?1 IS NULL OR t.name = ?1) AND (?2 = 0 OR v.ended IS NULL)
+             ORDER BY coalesce(v.started, v.last_event_time) DESC, v.violation_id",
+        )?;
+        let rows = stmt.query_map(params![thing, active_only], |r| {
+            Ok(ViolationRow {
+                violation_id: r.get(0)?,
+                thing: r.get(1)?,
+                security_profile: r.get(2)?,
+                behavior: r.get(3)?,
+                metric: r.get(4)?,
+                started: r.get(5)?,
+                ended: r.get(6)?,
+                last_event: r.get(7)?,
+                last_event_time: r.get(8)?,
+                last_value: json_col(r.get(9)?),
+                verification_state: r.get(10)?,
+                behavior_json: json_col(r.get(11)?).unwrap_or(serde_json::Value::Null),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Audit history: one row per (task, check), newest task first.
+    pub fn audits(&self, check: Option<&str>) -> Result<Vec<AuditRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.task_id, coalesce(t.start, c.task_start), c.check_name, c.status, c.non_compliant, c.total, c.suppressed
+             FROM audit_check c LEFT JOIN audit_task t ON t.task_id = c.task_id
+             WHERE (?1 IS NULL OR c.check_name = ?1)
+             ORDER BY coalesce(t.start, c.task_start) DESC, c.task_id, c.check_name",
+        )?;
+        let rows = stmt.query_map(params![check], |r| {
+            Ok(AuditRow {
+                task_id: r.get(0)?,
+                task_start: r.get(1)?,
+                check: r.get(2)?,
+                status: r.get(3)?,
+                non_compliant: r.get(4)?,
+                total: r.get(5)?,
+                suppressed: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Audit findings, newest first; optionally one check's or one resource's.
+    pub fn findings(
+        &self,
+        check: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<Vec<FindingRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT finding_id, task_id, check_name, severity, resource_type, resource, reason, suppressed, found
+             FROM finding WHERE (?1 IS NULL OR check_name = ?1) AND (?2 IS NULL OR resource = ?2)
+             ORDER BY coalesce(found, task_start) DESC, finding_id",
+        )?;
+        let rows = stmt.query_map(params![check, resource], |r| {
+            Ok(FindingRow {
+                finding_id: r.get(0)?,
+                task_id: r.get(1)?,
+                check: r.get(2)?,
+                severity: r.get(3)?,
+                resource_type: r.get(4)?,
+                resource: r.get(5)?,
+                reason: r.get(6)?,
+                suppressed: r.get(7)?,
+                found: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Behaviors that watch `metric` (all metrics when `None`).
+    pub fn thresholds(&self, metric: Option<&str>) -> Result<Vec<Threshold>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT profile, name, metric, dim, operator, value, statistic FROM behavior
+             WHERE (?1 IS NULL OR metric = ?1) ORDER BY profile, name",
+        )?;
+        let rows = stmt.query_map(params![metric], |r| {
+            let dim: String = r.get(3)?;
+            Ok(Threshold {
+                security_profile: r.get(0)?,
+                behavior: r.get(1)?,
+                metric: r.get(2)?,
+                dimension: (!dim.is_empty()).then_some(dim),
+                operator: r.get(4)?,
+                value: json_col(r.get(5)?),
+                statistic: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Number of datapoints in the cache.
+    pub fn point_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(sum(n), 0) FROM chunk", [], |r| r.get(0))?)
+    }
+}
