@@ -1,6 +1,7 @@
 //! Writing parsed batches: one IMMEDIATE transaction per batch, idempotent upserts.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use fnv::FnvHashMap;
 use std::hash::Hasher;
@@ -194,15 +195,19 @@ fn write_points(
     let mut members = Vec::new();
     let mut key = String::new();
     for p in batches.iter().flat_map(|b| &b.points) {
-        // One hash lookup per point on "thing␟metric␟dimension".
+        // One hash lookup per point; lengths first, so that no name can alias another.
         key.clear();
-        key.push_str(&p.thing);
-        key.push('\u{1f}');
-        key.push_str(&p.metric);
-        if let Some(d) = &p.dimension {
-            key.push('\u{1f}');
-            key.push_str(&d.key());
-        }
+        let dim = p.dimension.as_ref();
+        let _ = write!(
+            key,
+            "{}/{}/{}/{}{}{}",
+            p.thing.len(),
+            p.metric.len(),
+            dim.map_or(0, |d| d.name.len()),
+            p.thing,
+            p.metric,
+            dim.map_or(String::new(), Dimension::key)
+        );
         let series = match ids.series_by_key.get(key.as_str()) {
             Some(id) => *id,
             None => {

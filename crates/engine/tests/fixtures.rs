@@ -1,0 +1,463 @@
+//! Every document kind and trap of `shared/research/aws-device-defender.md`, from fixtures.
+
+mod common;
+
+use common::{bytes, dump, fixture, ingest};
+use desk_engine::model::parse::{parse_bytes, Context};
+use desk_engine::model::{DocKind, MetricValue};
+use desk_engine::store::Store;
+
+fn ctx() -> Context {
+    Context::default()
+}
+
+fn all_points(store: &Store, thing: &str, metric: &str) -> Vec<(i64, MetricValue)> {
+    store
+        .series(thing, metric, None, i64::MIN, i64::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.ts, p.value))
+        .collect()
+}
+
+#[test]
+fn export_batch_every_value_kind_and_dimension() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(&mut s, &["export-batch.json"], &ctx());
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.documents[&DocKind::MetricsExport], 1);
+    assert_eq!(r.datapoints, 6);
+    assert_eq!(
+        all_points(&s, "cam-0042", "aws:listening-tcp-ports"),
+        vec![(
+            1_717_430_700_000,
+            MetricValue::Ports(vec![22, 80, 443, 2323])
+        )]
+    );
+    assert_eq!(
+        all_points(&s, "cam-0042", "batteryPercentage"),
+        vec![(1_717_430_700_000, MetricValue::Number(81.5))]
+    );
+    let dim = s
+        .series(
+            "cam-0042",
+            "aws:num-messages-sent",
+            Some("TelemetryTopics:IN"),
+            i64::MIN,
+            i64::MAX,
+        )
+        .unwrap();
+    assert_eq!(dim.len(), 1);
+    assert_eq!(dim[0].value, MetricValue::Count(37));
+    assert_eq!(dim[0].dimension.as_deref(), Some("TelemetryTopics:IN"));
+}
+
+#[test]
+fn export_timestamps_in_seconds_are_detected() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(&mut s, &["export-seconds.json"], &ctx());
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.documents[&DocKind::MetricsExport], 2);
+    assert_eq!(
+        all_points(&s, "gw-7", "fwModules"),
+        vec![(
+            1_717_430_700_000,
+            MetricValue::Strings(vec!["core-1.2".into(), "ota-3.0".into()])
+        )]
+    );
+    assert_eq!(
+        all_points(&s, "gw-7", "tempReadings"),
+        vec![(
+            1_717_430_700_000,
+            MetricValue::Numbers(vec![21.5, 22.0, 23.25])
+        )]
+    );
+    assert_eq!(all_points(&s, "gw-7", "aws:listening-tcp-ports").len(), 3);
+}
+
+#[test]
+fn highest_version_wins_within_and_across_files_in_any_order() {
+    let forward = {
+        let mut s = Store::open_in_memory().unwrap();
+        ingest(&mut s, &["export-duplicates-v1.json"], &ctx());
+        ingest(&mut s, &["export-duplicates-v2.json"], &ctx());
+        s
+    };
+    let backward = {
+        let mut s = Store::open_in_memory().unwrap();
+        ingest(&mut s, &["export-duplicates-v2.json"], &ctx());
+        ingest(&mut s, &["export-duplicates-v1.json"], &ctx());
+        s
+    };
+    let expected = vec![
+        (1_717_430_700_000, MetricValue::Count(200)),
+        (1_717_431_000_000, MetricValue::Count(300)),
+    ];
+    assert_eq!(all_points(&forward, "dup-1", "aws:all-bytes-out"), expected);
+    assert_eq!(
+        all_points(&backward, "dup-1", "aws:all-bytes-out"),
+        expected
+    );
+    assert_eq!(dump(&forward), dump(&backward));
+}
+
+#[test]
+fn ingesting_the_same_data_again_changes_nothing() {
+    let names = [
+        "export-batch.json",
+        "export-seconds.json",
+        "sns-alert-in-alarm.json",
+        "sns-envelope-alarm-cleared.json",
+        "audit-notification.json",
+        "api-list-audit-findings.json",
+        "api-describe-security-profile.json",
+        "api-list-active-violations.json",
+    ];
+    let mut s = Store::open_in_memory().unwrap();
+    let first = ingest(&mut s, &names, &ctx());
+    assert!(first.rejected.is_empty(), "{:?}", first.rejected);
+    let before = dump(&s);
+    let again = ingest(&mut s, &names, &ctx());
+    assert!(again.rejected.is_empty());
+    assert_eq!(dump(&s), before);
+}
+
+#[test]
+fn single_metric_entries_run_together() {
+    let b = parse_bytes(&bytes("metric-entries-runtogether.json"), &ctx()).unwrap();
+    assert_eq!(b.documents[&DocKind::MetricEntry], 2);
+    assert_eq!(b.points[1].value, MetricValue::Count(951));
+}
+
+#[test]
+fn device_reports_long_and_short_keys() {
+    let long = parse_bytes(
+        &bytes("device-report-long.json"),
+        &Context {
+            thing: Some("cam-long".into()),
+            ..ctx()
+        },
+    )
+    .unwrap();
+    let get = |b: &desk_engine::model::Batch, m: &str| {
+        b.points
+            .iter()
+            .find(|p| p.metric == m)
+            .map(|p| p.value.clone())
+    };
+    assert_eq!(long.points[0].thing, "cam-long");
+    assert_eq!(long.points[0].ts, 1_717_430_700_000, "report_id in seconds");
+    assert_eq!(
+        get(&long, "aws:listening-tcp-ports"),
+        Some(MetricValue::Ports(vec![22, 2323]))
+    );
+    assert_eq!(
+        get(&long, "aws:num-listening-udp-ports"),
+        Some(MetricValue::Count(1))
+    );
+    assert_eq!(
+        get(&long, "aws:all-bytes-out"),
+        Some(MetricValue::Count(1_048_576))
+    );
+    assert_eq!(
+        get(&long, "aws:destination-ip-addresses"),
+        Some(MetricValue::Cidrs(vec![
+            "203.0.113.7/32".into(),
+            "2001:db8::1/128".into()
+        ]))
+    );
+    assert_eq!(
+        get(&long, "batteryPercentage"),
+        Some(MetricValue::Number(81.5))
+    );
+    assert_eq!(
+        get(&long, "peers"),
+        Some(MetricValue::Cidrs(vec!["10.0.0.1".into()]))
+    );
+    assert_eq!(
+        get(&long, "temps"),
+        Some(MetricValue::Numbers(vec![1.0, 2.0]))
+    );
+
+    // The short form names its thing through the topic an IoT rule added; report_id in ms.
+    let short = parse_bytes(&bytes("device-report-short.json"), &ctx()).unwrap();
+    assert_eq!(short.points[0].thing, "cam-short");
+    assert_eq!(short.points[0].ts, 1_717_430_700_123);
+    assert_eq!(
+        get(&short, "aws:all-packets-out"),
+        Some(MetricValue::Count(950))
+    );
+
+    let no_thing = parse_bytes(&bytes("device-report-long.json"), &ctx()).unwrap_err();
+    assert!(no_thing.message.contains("--thing"), "{no_thing}");
+    // AWS rejects a custom `number` that is not wrapped in an array; so do we.
+    assert!(parse_bytes(
+        &bytes("device-report-bare-number.json"),
+        &Context {
+            thing: Some("x".into()),
+            ..ctx()
+        }
+    )
+    .is_err());
+}
+
+#[test]
+fn detect_alerts_bare_enveloped_and_lambda_fold_into_violations() {
+    let mut s = Store::open_in_memory().unwrap();
+    // Arrival order reversed on purpose: the clear comes first.
+    let r = ingest(
+        &mut s,
+        &[
+            "sns-envelope-alarm-cleared.json",
+            "sns-alert-in-alarm.json",
+            "sns-lambda-alarm-invalidated.json",
+        ],
+        &ctx(),
+    );
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.documents[&DocKind::DetectAlert], 3);
+    let v = s.violations(Some("dev-IZWB"), false).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        v[0].started,
+        Some(1_573_786_800_000),
+        "SNS times are epoch ms"
+    );
+    assert_eq!(v[0].ended, Some(1_573_790_400_000));
+    assert_eq!(v[0].last_event.as_deref(), Some("alarm-cleared"));
+    assert_eq!(v[0].last_value, Some(serde_json::json!({"count": 3})));
+    assert_eq!(v[0].metric.as_deref(), Some("aws:num-messages-sent"));
+    assert!(s.violations(Some("dev-IZWB"), true).unwrap().is_empty());
+    let inv = s.violations(Some("tracker-9"), false).unwrap();
+    assert_eq!(inv[0].ended, Some(1_542_682_416_515));
+    assert_eq!(
+        inv[0].verification_state.as_deref(),
+        Some("BENIGN_POSITIVE")
+    );
+}
+
+#[test]
+fn rest_violation_responses_use_epoch_seconds() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(
+        &mut s,
+        &[
+            "api-list-violation-events.json",
+            "api-list-active-violations.json",
+        ],
+        &ctx(),
+    );
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    let v = s.violations(None, true).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].started, Some(1_717_430_700_000));
+    assert_eq!(v[0].last_value, Some(serde_json::json!({"count": 14})));
+    assert_eq!(v[0].verification_state.as_deref(), Some("UNKNOWN"));
+    assert_eq!(v[0].last_event.as_deref(), Some("in-alarm"));
+}
+
+#[test]
+fn audits_notifications_items_and_rest_responses() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(
+        &mut s,
+        &[
+            "audit-notification.json",
+            "audit-notification-sns.json",
+            "splunk-audit-check-item.json",
+            "api-list-audit-tasks.json",
+        ],
+        &ctx(),
+    );
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    let expiring = s.audits(Some("DEVICE_CERTIFICATE_EXPIRING_CHECK")).unwrap();
+    assert_eq!(expiring.len(), 2);
+    assert_eq!(
+        expiring[0].task_start,
+        Some(1_717_484_400_000),
+        "newest task first, ms"
+    );
+    assert_eq!(expiring[1].non_compliant, Some(2));
+    assert_eq!(expiring[1].total, Some(195));
+    let lone = s
+        .audits(Some("IOT_POLICY_OVERLY_PERMISSIVE_CHECK"))
+        .unwrap();
+    assert_eq!(lone.len(), 1);
+    assert_eq!(lone[0].task_id, "untasked");
+    assert_eq!(lone[0].non_compliant, Some(1));
+
+    let d = parse_bytes(&bytes("api-describe-audit-task.json"), &ctx()).unwrap_err();
+    assert!(d.message.contains("--task-id"), "{d}");
+    let mut s2 = Store::open_in_memory().unwrap();
+    let r = ingest(
+        &mut s2,
+        &["api-describe-audit-task.json"],
+        &Context {
+            task_id: Some("t-1".into()),
+            ..ctx()
+        },
+    );
+    assert!(r.rejected.is_empty());
+    let a = s2.audits(None).unwrap();
+    assert_eq!(a[0].task_id, "t-1");
+    assert_eq!(a[0].task_start, Some(1_596_168_096_157));
+    assert_eq!(a[0].suppressed, Some(1));
+}
+
+#[test]
+fn findings_carry_severity_resource_reason_and_suppression() {
+    let mut s = Store::open_in_memory().unwrap();
+    ingest(&mut s, &["api-list-audit-findings.json"], &ctx());
+    let f = s.findings(None, None).unwrap();
+    assert_eq!(f.len(), 2);
+    let cert = s
+        .findings(Some("DEVICE_CERTIFICATE_EXPIRING_CHECK"), None)
+        .unwrap();
+    assert_eq!(
+        cert[0].resource,
+        "b4490bbe1d4c1c7bd0b1d1cfc8a8d59f6f8fd2a04d4d0a6e5b8d1ff3b4e7a9c1"
+    );
+    assert_eq!(cert[0].severity.as_deref(), Some("MEDIUM"));
+    assert_eq!(cert[0].found, Some(1_596_168_096_651));
+    let policy = s.findings(None, Some("AllowAll:3")).unwrap();
+    assert_eq!(policy.len(), 1);
+    assert!(policy[0].suppressed);
+}
+
+#[test]
+fn security_profiles_become_thresholds() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(
+        &mut s,
+        &[
+            "api-list-security-profiles.json",
+            "api-describe-security-profile.json",
+        ],
+        &ctx(),
+    );
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    let t = s.thresholds(Some("aws:all-bytes-out")).unwrap();
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[0].operator.as_deref(), Some("greater-than"));
+    assert_eq!(t[0].value, Some(serde_json::json!({"count": 50_000_000})));
+    assert_eq!(t[1].statistic.as_deref(), Some("p90"));
+    let ports = s.thresholds(Some("aws:listening-tcp-ports")).unwrap();
+    assert_eq!(
+        ports[0].value,
+        Some(serde_json::json!({"ports": [22, 443]}))
+    );
+    let dim = s.thresholds(Some("aws:num-messages-sent")).unwrap();
+    assert_eq!(dim[0].dimension.as_deref(), Some("TelemetryTopics:NOT_IN"));
+}
+
+#[test]
+fn list_metric_values_need_a_thing_and_metric() {
+    let err = parse_bytes(&bytes("api-list-metric-values.json"), &ctx()).unwrap_err();
+    assert!(err.message.contains("--thing"), "{err}");
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(
+        &mut s,
+        &["api-list-metric-values.json"],
+        &Context {
+            thing: Some("cam-0042".into()),
+            metric: Some("aws:num-authorization-failures".into()),
+            ..ctx()
+        },
+    );
+    assert!(r.rejected.is_empty());
+    assert_eq!(
+        all_points(&s, "cam-0042", "aws:num-authorization-failures"),
+        vec![
+            (1_717_430_700_000, MetricValue::Count(3)),
+            (1_717_431_000_000, MetricValue::Count(4))
+        ]
+    );
+}
+
+#[test]
+fn firehose_failures_are_counted_not_ingested() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(&mut s, &["firehose-processing-failed.json"], &ctx());
+    assert!(r.rejected.is_empty());
+    assert_eq!(r.skipped, 1);
+    assert_eq!(r.datapoints, 0);
+    assert!(s.things().unwrap().is_empty());
+}
+
+#[test]
+fn a_bad_file_stores_nothing_and_the_rest_is_kept() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(
+        &mut s,
+        &["truncated.json", "unknown-kind.json", "export-batch.json"],
+        &ctx(),
+    );
+    assert_eq!(r.files, 1);
+    assert_eq!(r.rejected.len(), 2);
+    assert!(r
+        .rejected
+        .iter()
+        .any(|x| x.path.ends_with("truncated.json") && x.error.contains("truncated")));
+    let unknown = r
+        .rejected
+        .iter()
+        .find(|x| x.path.ends_with("unknown-kind.json"))
+        .unwrap();
+    assert!(unknown.error.contains("no known kind"), "{}", unknown.error);
+    assert!(
+        unknown.error.contains("metrics-export batch"),
+        "says what was expected"
+    );
+    // The truncated file's complete first record was not stored either.
+    assert!(!s.has_thing("cam-9").unwrap());
+    assert!(s.has_thing("cam-0042").unwrap());
+}
+
+#[test]
+fn hostile_strings_round_trip_exactly_and_never_alias() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(&mut s, &["hostile-names.json"], &ctx());
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    for h in [
+        "<script>alert(1)</script>",
+        "\"; DROP TABLE thing; --",
+        "cam\u{0}nul",
+        "\u{1b}[31mred\u{1b}[0m",
+        "名前-🔥",
+    ] {
+        assert!(s.has_thing(h).unwrap(), "{h:?}");
+        assert_eq!(
+            all_points(&s, h, "appNames")[0].1,
+            MetricValue::Strings(vec![h.to_string(), "<img src=x onerror=alert(1)>".into()])
+        );
+    }
+    assert_eq!(all_points(&s, "a", "b\u{1f}c")[0].1, MetricValue::Count(1));
+    assert_eq!(all_points(&s, "a\u{1f}b", "c")[0].1, MetricValue::Count(2));
+}
+
+#[test]
+fn gzip_multi_member_folder_ingest() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("2024/06/03/16");
+    std::fs::create_dir_all(&sub).unwrap();
+    let mut gz = Vec::new();
+    for part in [
+        bytes("export-batch.json"),
+        bytes("metric-entries-runtogether.json"),
+    ] {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&part).unwrap();
+        gz.extend(e.finish().unwrap());
+    }
+    std::fs::write(sub.join("dd-export-1-2024-06-03-16-05-00-abc.gz"), &gz).unwrap();
+    std::fs::write(dir.path().join(".hidden"), b"not a document").unwrap();
+    let mut s = Store::open_in_memory().unwrap();
+    let r = desk_engine::ingest::ingest_paths(&mut s, &[dir.path().to_path_buf()], &ctx());
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.datapoints, 8);
+    assert_eq!(all_points(&s, "cam-0042", "aws:all-packets-out").len(), 2);
+    let missing =
+        desk_engine::ingest::ingest_paths(&mut s, &[fixture("does-not-exist.json")], &ctx());
+    assert_eq!(missing.rejected.len(), 1);
+}
