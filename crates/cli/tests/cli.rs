@@ -1,0 +1,421 @@
+//! `ddesk` as scripts and SOAR playbooks call it: exit codes, JSON fields, formats.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+fn ddesk(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("ddesk").unwrap();
+    c.env_remove("DDESK_DB").arg("--db").arg(db);
+    c
+}
+
+fn json_out(db: &Path, args: &[&str]) -> Value {
+    let out = ddesk(db).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn ingest_summary_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let ok = ddesk(&db)
+        .arg("ingest")
+        .arg(fixture("export-batch.json"))
+        .arg(fixture("sns-alert-in-alarm.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(summary["documents"]["metrics_export"], 1);
+    assert_eq!(summary["documents"]["detect_alert"], 1);
+    assert_eq!(summary["datapoints"], 6);
+    assert_eq!(summary["rejected"], serde_json::json!([]));
+
+    let partial = ddesk(&db)
+        .arg("ingest")
+        .arg(fixture("unknown-kind.json"))
+        .arg(fixture("export-seconds.json"))
+        .output()
+        .unwrap();
+    assert_eq!(partial.status.code(), Some(3));
+    let summary: Value = serde_json::from_slice(&partial.stdout).unwrap();
+    assert_eq!(summary["rejected"].as_array().unwrap().len(), 1);
+    assert!(summary["rejected"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("unknown-kind.json"));
+    assert!(summary["rejected"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("expected"));
+    assert_eq!(summary["files"], 1);
+
+    // Usage errors exit 2.
+    assert_eq!(
+        ddesk(&db).arg("ingest").output().unwrap().status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        ddesk(&db)
+            .args(["series", "--thing", "x"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        ddesk(&db)
+            .args(["things", "--format", "xml"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn ingest_never_panics_on_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(
+        &junk,
+        [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x01, 0x02],
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, b"").unwrap();
+    let out = ddesk(&db)
+        .arg("ingest")
+        .arg(&junk)
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["rejected"].as_array().unwrap().len(), 2);
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .find("panicked")
+        .is_none());
+}
+
+#[test]
+fn queries_in_json_csv_and_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let names = [
+        "export-batch.json",
+        "export-seconds.json",
+        "sns-alert-in-alarm.json",
+        "sns-envelope-alarm-cleared.json",
+        "api-list-active-violations.json",
+        "audit-notification.json",
+        "api-list-audit-findings.json",
+        "hostile-names.json",
+    ];
+    let mut cmd = ddesk(&db);
+    cmd.arg("ingest");
+    for n in names {
+        cmd.arg(fixture(n));
+    }
+    assert!(cmd.output().unwrap().status.success());
+
+    let things = json_out(&db, &["things"]);
+    let cam = things
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "cam-0042")
+        .unwrap();
+    assert_eq!(cam["last_report"], "2024-06-03T16:05:00.000Z");
+    assert_eq!(cam["open_violations"], 1);
+    assert!(cam["metrics"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("aws:all-bytes-out")));
+
+    let series = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            "cam-0042",
+            "--metric",
+            "aws:all-bytes-out",
+        ],
+    );
+    assert_eq!(
+        series,
+        serde_json::json!([{"t": "2024-06-03T16:05:00.000Z", "value": 1048576}])
+    );
+    let ports = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            "gw-7",
+            "--metric",
+            "aws:listening-tcp-ports",
+            "--from",
+            "1717430700",
+            "--to",
+            "2024-06-03T16:10:00Z",
+        ],
+    );
+    assert_eq!(
+        ports,
+        serde_json::json!([{"t": "2024-06-03T16:05:00.000Z", "values": [21, 22, 443]}, {"t": "2024-06-03T16:10:00.000Z", "values": [22, 443]}])
+    );
+    let hostile = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            "<script>alert(1)</script>",
+            "--metric",
+            "appNames",
+        ],
+    );
+    assert_eq!(hostile[0]["values"][0], "<script>alert(1)</script>");
+
+    let drift = json_out(&db, &["drift", "--thing", "gw-7"]);
+    let port21 = drift
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["value"] == 21)
+        .unwrap();
+    assert_eq!(port21["opened"], "2024-06-03T16:05:00.000Z");
+    assert_eq!(port21["closed"], "2024-06-03T16:10:00.000Z");
+    let port22 = drift
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["value"] == 22)
+        .unwrap();
+    assert_eq!(port22["closed"], Value::Null);
+
+    let violations = json_out(&db, &["violations", "--thing", "dev-IZWB"]);
+    let v = &violations[0];
+    for field in [
+        "violation_id",
+        "thing",
+        "security_profile",
+        "behavior",
+        "metric",
+        "started",
+        "ended",
+        "last_event",
+        "last_value",
+        "verification_state",
+    ] {
+        assert!(v.get(field).is_some(), "violations lacks {field}");
+    }
+    assert_eq!(v["started"], "2019-11-15T03:00:00.000Z");
+    assert_eq!(v["ended"], "2019-11-15T04:00:00.000Z");
+    let active = json_out(&db, &["violations", "--active"]);
+    assert_eq!(active.as_array().unwrap().len(), 1);
+    assert_eq!(active[0]["thing"], "cam-0042");
+
+    let audits = json_out(
+        &db,
+        &["audits", "--check", "DEVICE_CERTIFICATE_EXPIRING_CHECK"],
+    );
+    assert_eq!(
+        audits,
+        serde_json::json!([{"task_id": "4e2bcd1ccbc2a5dd15292a82ab80c380", "task_start": "2024-06-03T07:00:00.123Z",
+            "check": "DEVICE_CERTIFICATE_EXPIRING_CHECK", "status": "COMPLETED_NON_COMPLIANT",
+            "non_compliant": 2, "total": 195, "suppressed": null}])
+    );
+    let findings = json_out(
+        &db,
+        &["findings", "--check", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"],
+    );
+    for field in [
+        "finding_id",
+        "task_id",
+        "check",
+        "severity",
+        "resource_type",
+        "resource",
+        "reason",
+        "suppressed",
+        "found",
+    ] {
+        assert!(findings[0].get(field).is_some(), "findings lacks {field}");
+    }
+    assert_eq!(findings[0]["resource"], "AllowAll:3");
+    assert_eq!(findings[0]["suppressed"], true);
+
+    let csv = ddesk(&db)
+        .args([
+            "series",
+            "--thing",
+            "gw-7",
+            "--metric",
+            "aws:listening-tcp-ports",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(
+        text.starts_with("t,values\n2024-06-03T16:00:00.000Z,\"[22,443]\"\n"),
+        "{text}"
+    );
+
+    let table = ddesk(&db)
+        .args(["things", "--format", "table"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("cam-0042"));
+    assert!(
+        !text.contains('\u{1b}'),
+        "control characters from devices are escaped in tables"
+    );
+}
+
+#[test]
+fn unknown_thing_or_metric_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    ddesk(&db)
+        .arg("ingest")
+        .arg(fixture("export-batch.json"))
+        .assert()
+        .success();
+    let out = ddesk(&db)
+        .args(["series", "--thing", "nope", "--metric", "aws:all-bytes-out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown thing \"nope\""));
+    let out = ddesk(&db)
+        .args(["drift", "--thing", "cam-0042", "--metric", "aws:nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no metric \"aws:nope\""));
+    let out = ddesk(&db)
+        .args([
+            "series",
+            "--thing",
+            "cam-0042",
+            "--metric",
+            "aws:all-bytes-out",
+            "--from",
+            "yesterday",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
+}
+
+#[test]
+fn demo_fleet_is_deterministic_and_tells_its_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let db = dir.path().join(name);
+        let out = ddesk(&db)
+            .args([
+                "demo",
+                "--things",
+                "8",
+                "--days",
+                "3",
+                "--seed",
+                "11",
+                "--end",
+                "2026-11-20T12:00:00Z",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        db
+    };
+    let (a, b) = (run("a.sqlite"), run("b.sqlite"));
+    let q = [
+        "series",
+        "--thing",
+        "cam-lobby-017",
+        "--metric",
+        "aws:all-bytes-out",
+    ];
+    assert_eq!(json_out(&a, &q), json_out(&b, &q));
+    assert_eq!(json_out(&a, &["violations"]), json_out(&b, &["violations"]));
+
+    // The botnet hour: bytes out ×100.
+    let bytes = json_out(&a, &q);
+    let values: Vec<f64> = bytes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    let max = values.iter().cloned().fold(0.0, f64::max);
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    assert!(max > 40.0 * median, "spike {max} vs median {median}");
+    // The rogue FTP server on the gateway.
+    let drift = json_out(&a, &["drift", "--thing", "gw-plant-03"]);
+    assert!(drift
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["value"] == 21 && d["closed"].is_null()));
+    // Child processes, RSSI, audits with an expiring certificate.
+    json_out(
+        &a,
+        &[
+            "series",
+            "--thing",
+            "hvac-ctl-07",
+            "--metric",
+            "num_child_procs_myapp",
+        ],
+    );
+    json_out(
+        &a,
+        &[
+            "series",
+            "--thing",
+            "tracker-cell-22",
+            "--metric",
+            "mobilerssi",
+        ],
+    );
+    let findings = json_out(
+        &a,
+        &["findings", "--check", "DEVICE_CERTIFICATE_EXPIRING_CHECK"],
+    );
+    assert!(!findings.as_array().unwrap().is_empty());
+    let active = json_out(&a, &["violations", "--active"]);
+    assert_eq!(active[0]["thing"], "gw-plant-03");
+}
