@@ -15,18 +15,16 @@ for p in (db, db + ".wal"):
 t0 = time.perf_counter()
 con = duckdb.connect(db)
 con.execute("SET threads TO 2")
+# DuckDB's fastest formulation we found (arg_max beats a row_number() window by about 2x).
 con.execute(f"""
 CREATE TABLE point AS
-SELECT thing, name, dimension, ts, version, value FROM (
-  SELECT m.thing AS thing, m.name AS name, CAST(m.dimension AS VARCHAR) AS dimension,
-         m.timestamp AS ts, m.version AS version, m.value AS value,
-         row_number() OVER (PARTITION BY m.thing, m.name, CAST(m.dimension AS VARCHAR), m.timestamp
-                            ORDER BY m.version DESC) AS rk
-  FROM (SELECT unnest(metrics) AS m FROM read_json('{src}/**/*.gz', format='newline_delimited',
-        compression='gzip', columns={{'version': 'VARCHAR', 'metrics': 'STRUCT(name VARCHAR, thing VARCHAR,
-        value STRUCT(count BIGINT, ports BIGINT[], cidrs VARCHAR[], number DOUBLE, numbers DOUBLE[], strings VARCHAR[]),
-        version BIGINT, timestamp BIGINT, dimension STRUCT(name VARCHAR, operator VARCHAR))[]'}}))
-) WHERE rk = 1
+SELECT m.thing AS thing, m.name AS name, CAST(m.dimension AS VARCHAR) AS dimension, m.timestamp AS ts,
+       max(m.version) AS version, arg_max(m.value, m.version) AS value
+FROM (SELECT unnest(metrics) AS m FROM read_json('{src}/**/*.gz', format='newline_delimited',
+      compression='gzip', columns={{'version': 'VARCHAR', 'metrics': 'STRUCT(name VARCHAR, thing VARCHAR,
+      value STRUCT(count BIGINT, ports BIGINT[], cidrs VARCHAR[], number DOUBLE, numbers DOUBLE[], strings VARCHAR[]),
+      version BIGINT, timestamp BIGINT, dimension STRUCT(name VARCHAR, operator VARCHAR))[]'}}))
+GROUP BY ALL
 """)
 n = con.execute("SELECT count(*) FROM point").fetchone()[0]
 con.close()
