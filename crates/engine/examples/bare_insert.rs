@@ -10,7 +10,9 @@ use rusqlite::{params, Connection};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let db = args.get(1).ok_or("usage: bare_insert DB_FILE [THINGS] [STEPS] [arrival|key]")?;
+    let db = args
+        .get(1)
+        .ok_or("usage: bare_insert DB_FILE [THINGS] [STEPS] [arrival|key]")?;
     let things: i64 = args.get(2).map_or(Ok(400), |s| s.parse())?;
     let steps: i64 = args.get(3).map_or(Ok(288), |s| s.parse())?;
     let key_order = args.get(4).is_some_and(|m| m == "key");
@@ -23,7 +25,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for s in 0..steps {
         for t in 0..things {
             for m in 0..6 {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 rows.push((t, m, 1_780_000_000_000 + s * 300_000, (x >> 44) as i64));
             }
         }

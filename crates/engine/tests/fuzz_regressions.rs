@@ -41,6 +41,9 @@ fn regressions_and_fixtures_never_panic() {
         }
     }
     assert!(n > 20, "only {n} inputs found");
-    let deep = parse_bytes(&std::fs::read(root.join("fuzz/regressions/deep-nesting.json")).unwrap(), &Context::default());
+    let deep = parse_bytes(
+        &std::fs::read(root.join("fuzz/regressions/deep-nesting.json")).unwrap(),
+        &Context::default(),
+    );
     assert!(deep.is_err());
 }
