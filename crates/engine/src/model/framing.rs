@@ -48,16 +48,28 @@ pub enum FrameError {
 }
 
 /// Opens a stream for framing, decompressing it when it starts with the gzip magic bytes.
-pub fn open<R: Read + 'static>(inner: R) -> io::Result<Box<dyn BufRead>> {
-    let mut buffered = BufReader::with_capacity(256 << 10, inner);
-    let head = buffered.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
+/// The magic is read byte by byte if need be: network streams may deliver one byte first.
+pub fn open<R: Read + 'static>(mut inner: R) -> io::Result<Box<dyn BufRead>> {
+    let mut head = [0u8; 2];
+    let mut n = 0;
+    while n < head.len() {
+        match inner.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let gzip = n == 2 && head == [0x1f, 0x8b];
+    let stream =
+        BufReader::with_capacity(256 << 10, io::Cursor::new(head[..n].to_vec()).chain(inner));
+    if gzip {
         Ok(Box::new(BufReader::with_capacity(
             256 << 10,
-            MultiGzDecoder::new(buffered),
+            MultiGzDecoder::new(stream),
         )))
     } else {
-        Ok(Box::new(buffered))
+        Ok(Box::new(stream))
     }
 }
 
