@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
-use desk_engine::analysis::drift;
+use desk_engine::analysis::{drift, triage};
 use desk_engine::demo::{self, DemoOptions};
 use desk_engine::ingest;
 use desk_engine::model::parse::Context;
@@ -156,6 +156,21 @@ enum Command {
         #[command(flatten)]
         q: Query,
     },
+    /// Rank things by risk from cached metrics (own baselines, fleet peers, expected sets,
+    /// AWS violations), with reasons and attack categories.
+    Triage {
+        /// Baseline window (e.g. 7d, 48h).
+        #[arg(long, default_value = "7d")]
+        window: String,
+        /// End of the window (default: the newest datapoint in the cache).
+        #[arg(long, allow_hyphen_values = true)]
+        to: Option<String>,
+        /// Show at most this many things.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        q: Query,
+    },
     /// Load the deterministic demo fleet (real-format documents through the parsers).
     Demo {
         /// Number of things.
@@ -171,6 +186,19 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         end: Option<String>,
     },
+}
+
+/// `7d`, `48h`, `90m`, `2w` → milliseconds.
+fn parse_duration(s: &str) -> anyhow::Result<Millis> {
+    let now = 0;
+    let back =
+        time::parse_user_time(&format!("-{}", s.trim_start_matches('-')), now).map_err(|_| {
+            anyhow::anyhow!("cannot read duration {s:?}: expected e.g. 7d, 48h, 90m, 2w")
+        })?;
+    if back >= 0 {
+        bail!("duration {s:?} must be positive");
+    }
+    Ok(-back)
 }
 
 fn default_db() -> anyhow::Result<PathBuf> {
@@ -251,6 +279,48 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
             if !report.rejected.is_empty() {
                 bail!("the demo fleet did not load cleanly: {:?}", report.rejected);
+            }
+        }
+        Command::Triage {
+            window,
+            to,
+            limit,
+            q,
+        } => {
+            let store = open(&cli)?;
+            let window = parse_duration(window)?;
+            let to = to
+                .as_deref()
+                .map(|s| time::parse_user_time(s, time::now()))
+                .transpose()?;
+            let mut ranked = triage::rank(&store, triage::TriageOptions { window, to })?;
+            if let Some(n) = limit {
+                ranked.truncate(*n);
+            }
+            let rows: Vec<Value> = ranked
+                .into_iter()
+                .map(|r| {
+                    json!({"thing": r.thing, "score": r.score,
+                           "reasons": r.reasons.iter().map(|x| json!({"text": x.text, "metric": x.metric,
+                               "categories": x.categories, "since": t(Some(x.since)), "source": x.source})).collect::<Vec<_>>(),
+                           "categories": r.categories, "open_violations": r.open_violations,
+                           "last_report": t(r.last_report)})
+                })
+                .collect();
+            if q.format == Format::Table {
+                // One line per thing, its reasons joined: what a person scans.
+                let flat: Vec<Value> = rows
+                    .iter()
+                    .map(|r| {
+                        let reasons: Vec<&str> =
+                            r["reasons"].as_array().into_iter().flatten().filter_map(|x| x["text"].as_str()).collect();
+                        json!({"thing": r["thing"], "score": r["score"], "open_violations": r["open_violations"],
+                               "reasons": reasons.join("; ")})
+                    })
+                    .collect();
+                write_rows(out, q.format, &flat)?;
+            } else {
+                write_rows(out, q.format, &rows)?;
             }
         }
         Command::Things { q } => {

@@ -1,3 +1,6 @@
-//! Analysis over cached series: what an analyst must see about one thing.
+//! Analysis over cached series: what an analyst must see about one thing, and which thing to
+//! open first.
 
+pub mod categories;
 pub mod drift;
+pub mod triage;

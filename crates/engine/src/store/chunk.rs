@@ -215,6 +215,96 @@ pub fn merge(existing: &mut Vec<Point>, incoming: &[Point]) -> bool {
     changed
 }
 
+/// A chunk's summary: enough for fleet-wide triage without decoding points.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// Numeric kinds: per UTC hour present, (hour 0..24, reports, mean, max).
+    pub hours: Vec<(u8, u32, f64, f64)>,
+    /// Set kinds: each distinct set id with the first and last time it was reported that day.
+    pub sets: Vec<(i64, Millis, Millis)>,
+    /// The [`ValueKind`] code of those sets (0 when there are none).
+    pub set_kind: u8,
+}
+
+const SUMMARY_FORMAT: u8 = 1;
+
+/// Summarises normalized points of one chunk (of day `day`).
+pub fn summarize(points: &[Point], day: i64) -> Summary {
+    let mut s = Summary::default();
+    let start = day * CHUNK_MS;
+    for p in points {
+        if ValueKind::from_code(i64::from(p.kind)).is_some_and(ValueKind::is_set) {
+            s.set_kind = p.kind;
+            match s.sets.iter_mut().find(|(id, _, _)| *id == p.bits) {
+                Some(e) => e.2 = p.ts,
+                None => s.sets.push((p.bits, p.ts, p.ts)),
+            }
+        } else {
+            let hour = ((p.ts - start).clamp(0, CHUNK_MS - 1) / 3_600_000) as u8;
+            let v = p.as_f64();
+            match s.hours.last_mut() {
+                Some(h) if h.0 == hour => {
+                    h.2 += (v - h.2) / f64::from(h.1 + 1);
+                    h.1 += 1;
+                    h.3 = h.3.max(v);
+                }
+                _ => s.hours.push((hour, 1, v, v)),
+            }
+        }
+    }
+    s
+}
+
+/// Encodes a summary.
+pub fn encode_summary(s: &Summary) -> Vec<u8> {
+    let mut out = vec![SUMMARY_FORMAT];
+    put_varint(&mut out, s.hours.len() as u64);
+    for (h, n, mean, max) in &s.hours {
+        out.push(*h);
+        put_varint(&mut out, u64::from(*n));
+        out.extend_from_slice(&mean.to_le_bytes());
+        out.extend_from_slice(&max.to_le_bytes());
+    }
+    put_varint(&mut out, s.sets.len() as u64);
+    out.push(s.set_kind);
+    for (id, first, last) in &s.sets {
+        put_varint(&mut out, zigzag(*id));
+        put_varint(&mut out, zigzag(*first));
+        put_varint(&mut out, zigzag(*last));
+    }
+    out
+}
+
+/// Decodes a summary; `None` if malformed.
+pub fn decode_summary(data: &[u8]) -> Option<Summary> {
+    let mut r = Reader { data, pos: 0 };
+    if r.byte()? != SUMMARY_FORMAT {
+        return None;
+    }
+    let mut s = Summary::default();
+    let n = r.varint()?;
+    for _ in 0..n.min(24) {
+        let h = r.byte()?;
+        let count = u32::try_from(r.varint()?).ok()?;
+        let mean = f64::from_bits(r.fixed()? as u64);
+        let max = f64::from_bits(r.fixed()? as u64);
+        s.hours.push((h, count, mean, max));
+    }
+    let n = r.varint()?;
+    if n > data.len() as u64 {
+        return None;
+    }
+    s.set_kind = r.byte()?;
+    for _ in 0..n {
+        s.sets.push((
+            unzigzag(r.varint()?),
+            unzigzag(r.varint()?),
+            unzigzag(r.varint()?),
+        ));
+    }
+    (r.pos == data.len()).then_some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +336,43 @@ mod tests {
         assert_eq!(back, pts);
         assert!(decode_into(&blob[..blob.len() - 1], &mut Vec::new()).is_none());
         assert!(decode_into(&[FORMAT, 200], &mut Vec::new()).is_none());
+    }
+
+    #[test]
+    fn summaries_round_trip() {
+        let day = 19_877;
+        let t0 = day * CHUNK_MS;
+        let pts = vec![
+            p(t0, 1, 10),
+            p(t0 + 300_000, 1, 20),
+            p(t0 + 3_600_000, 1, 5),
+        ];
+        let s = summarize(&pts, day);
+        assert_eq!(s.hours, vec![(0, 2, 15.0, 20.0), (1, 1, 5.0, 5.0)]);
+        assert_eq!(decode_summary(&encode_summary(&s)), Some(s));
+        let sets = vec![
+            Point {
+                ts: t0,
+                version: 1,
+                kind: 2,
+                bits: 77,
+            },
+            Point {
+                ts: t0 + 1,
+                version: 1,
+                kind: 2,
+                bits: 78,
+            },
+            Point {
+                ts: t0 + 2,
+                version: 1,
+                kind: 2,
+                bits: 77,
+            },
+        ];
+        let s = summarize(&sets, day);
+        assert_eq!(s.sets, vec![(77, t0, t0 + 2), (78, t0 + 1, t0 + 1)]);
+        assert_eq!(decode_summary(&encode_summary(&s)), Some(s));
     }
 
     #[test]

@@ -15,7 +15,10 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-pub use queries::{AuditRow, FindingRow, SeriesPoint, ThingSummary, Threshold, ViolationRow};
+pub use queries::{
+    AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, SetSighting, ThingSummary, Threshold,
+    ViolationRow,
+};
 pub use write::WriteStats;
 
 /// Why the cache failed.

@@ -374,3 +374,135 @@ impl Store {
             .query_row("SELECT coalesce(sum(n), 0) FROM chunk", [], |r| r.get(0))?)
     }
 }
+
+/// A series and whose it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesInfo {
+    /// Series id.
+    pub id: i64,
+    /// Thing name.
+    pub thing: String,
+    /// Metric name.
+    pub metric: String,
+    /// Dimension key, `""` for none.
+    pub dim: String,
+    /// First datapoint.
+    pub first_ts: Option<Millis>,
+    /// Newest datapoint.
+    pub last_ts: Option<Millis>,
+}
+
+/// One hour of one numeric series, from chunk summaries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HourStat {
+    /// Series id.
+    pub series: i64,
+    /// Start of the hour.
+    pub hour: Millis,
+    /// Reports in the hour.
+    pub n: u32,
+    /// Mean value.
+    pub mean: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// One distinct set reported by a set-valued series on one day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SetSighting {
+    /// Series id.
+    pub series: i64,
+    /// Set id (see [`Store::set_value`]).
+    pub set_id: i64,
+    /// Kind of the set.
+    pub kind: ValueKind,
+    /// First report of it that day.
+    pub first: Millis,
+    /// Last report of it that day.
+    pub last: Millis,
+}
+
+impl Store {
+    /// Every series with its thing, metric and time span.
+    pub fn series_catalog(&self) -> Result<Vec<SeriesInfo>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.id, t.name, m.name, s.dim, s.first_ts, s.last_ts FROM series s
+             JOIN thing t ON t.id = s.thing_id JOIN metric m ON m.id = s.metric_id ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SeriesInfo {
+                id: r.get(0)?,
+                thing: r.get(1)?,
+                metric: r.get(2)?,
+                dim: r.get(3)?,
+                first_ts: r.get(4)?,
+                last_ts: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Hourly statistics and set sightings of every series in `[from, to]`, read from chunk
+    /// summaries (no point is decoded): what fleet-wide triage needs.
+    pub fn summaries(
+        &self,
+        from: Millis,
+        to: Millis,
+    ) -> Result<(Vec<HourStat>, Vec<SetSighting>), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT series, day, summary FROM chunk WHERE day BETWEEN ?1 AND ?2")?;
+        let mut rows = stmt.query(params![day_of(from), day_of(to)])?;
+        let (mut hours, mut sets) = (Vec::new(), Vec::new());
+        while let Some(r) = rows.next()? {
+            let series: i64 = r.get(0)?;
+            let day: i64 = r.get(1)?;
+            let blob = r
+                .get_ref(2)?
+                .as_blob()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let s = chunk::decode_summary(blob).ok_or_else(|| {
+                StoreError::Corrupt(format!("summary of series {series} day {day}"))
+            })?;
+            for (h, n, mean, max) in s.hours {
+                let hour = day * chunk::CHUNK_MS + i64::from(h) * 3_600_000;
+                if hour + 3_600_000 > from && hour <= to {
+                    hours.push(HourStat {
+                        series,
+                        hour,
+                        n,
+                        mean,
+                        max,
+                    });
+                }
+            }
+            let kind = ValueKind::from_code(i64::from(s.set_kind));
+            for (set_id, first, last) in s.sets {
+                if let Some(kind) = kind.filter(|_| last >= from && first <= to) {
+                    sets.push(SetSighting {
+                        series,
+                        set_id,
+                        kind,
+                        first,
+                        last,
+                    });
+                }
+            }
+        }
+        Ok((hours, sets))
+    }
+
+    /// The members of a stored set.
+    pub fn set_value(&self, kind: ValueKind, id: i64) -> Result<MetricValue, StoreError> {
+        decode(
+            self,
+            &mut HashMap::new(),
+            &Point {
+                ts: 0,
+                version: 0,
+                kind: kind as u8,
+                bits: id,
+            },
+        )
+    }
+}

@@ -46,8 +46,12 @@ CREATE TABLE chunk (
     first_ts INTEGER NOT NULL,
     last_ts  INTEGER NOT NULL,
     data     BLOB NOT NULL,
+    -- What triage reads instead of the points (see chunk::Summary): hourly count, mean and
+    -- max for numbers, the distinct sets with the first time each was reported for set kinds.
+    summary  BLOB NOT NULL,
     UNIQUE (series, day)
 );
+CREATE INDEX chunk_day ON chunk(day);
 
 -- One record per violation id, folded from its events (and ListActiveViolations sightings).
 CREATE TABLE violation (
