@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
-use desk_engine::analysis::{drift, triage};
+use desk_engine::analysis::{drift, triage, view};
+use desk_engine::charts;
 use desk_engine::demo::{self, DemoOptions};
 use desk_engine::ingest;
 use desk_engine::model::parse::Context;
@@ -121,10 +122,43 @@ enum Command {
         /// Set-valued metric.
         #[arg(long, default_value = "aws:listening-tcp-ports")]
         metric: String,
+        /// With --vs: compare the set reported at this instant...
+        #[arg(long, allow_hyphen_values = true, requires = "vs")]
+        at: Option<String>,
+        /// ... with the set reported at this one: {value, change, attack_surface}.
+        #[arg(long, allow_hyphen_values = true, requires = "at")]
+        vs: Option<String>,
         #[command(flatten)]
         w: Window,
         #[command(flatten)]
         q: Query,
+    },
+    /// Render a metric of a thing to SVG or PNG, with thresholds and violation bands; prints
+    /// the plot geometry as JSON.
+    Chart {
+        /// Thing name.
+        #[arg(long)]
+        thing: String,
+        /// Metric name.
+        #[arg(long)]
+        metric: String,
+        /// Output file, .svg or .png.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        w: Window,
+        /// Width in pixels.
+        #[arg(long, default_value_t = 900)]
+        width: u32,
+        /// Height in pixels.
+        #[arg(long, default_value_t = 300)]
+        height: u32,
+        /// Time zone of the axis: UTC or an IANA name (Europe/Paris).
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// Theme.
+        #[arg(long, value_enum, default_value = "dark")]
+        theme: ThemeArg,
     },
     /// Detect violations, one record per violation id.
     Violations {
@@ -199,6 +233,37 @@ fn parse_duration(s: &str) -> anyhow::Result<Millis> {
         bail!("duration {s:?} must be positive");
     }
     Ok(-back)
+}
+
+/// Chart theme.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ThemeArg {
+    /// Dark background (default).
+    Dark,
+    /// Light background.
+    Light,
+}
+
+/// The chart window: as given, else the 7 days up to the thing's newest report.
+fn chart_window(store: &Store, thing: &str, w: &Window) -> anyhow::Result<(Millis, Millis)> {
+    let now = time::now();
+    let newest = store
+        .things()?
+        .into_iter()
+        .find(|s| s.name == thing)
+        .and_then(|s| s.last_report);
+    let to = match &w.to {
+        Some(s) => time::parse_user_time(s, now)?,
+        None => newest.unwrap_or(now),
+    };
+    let from = match &w.from {
+        Some(s) => time::parse_user_time(s, now)?,
+        None => to - 7 * 86_400_000,
+    };
+    if from >= to {
+        bail!("--from must be before --to");
+    }
+    Ok((from, to))
 }
 
 fn default_db() -> anyhow::Result<PathBuf> {
@@ -371,6 +436,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Drift {
             thing,
             metric,
+            at,
+            vs,
             w,
             q,
         } => {
@@ -381,11 +448,74 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             if points.first().is_some_and(|p| !p.value.kind().is_set()) {
                 bail!("metric {metric:?} is not set-valued (ports, cidrs, numbers, strings): drift needs a set");
             }
+            if let (Some(a), Some(b)) = (at, vs) {
+                let now = time::now();
+                let (a, b) = (
+                    time::parse_user_time(a, now)?,
+                    time::parse_user_time(b, now)?,
+                );
+                let rows: Vec<Value> = drift::diff(&points, a, b)
+                    .into_iter()
+                    .map(|d| json!({"value": d.value, "change": d.change, "attack_surface": d.attack_surface}))
+                    .collect();
+                write_rows(out, q.format, &rows)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let rows: Vec<Value> = drift::intervals(&points)
                 .into_iter()
                 .map(|d| json!({"value": d.value, "opened": t(Some(d.opened)), "closed": t(d.closed)}))
                 .collect();
             write_rows(out, q.format, &rows)?;
+        }
+        Command::Chart {
+            thing,
+            metric,
+            out: path,
+            w,
+            width,
+            height,
+            tz,
+            theme,
+        } => {
+            let store = open(&cli)?;
+            require_thing(&store, thing, metric)?;
+            let zone = charts::Zone::parse(tz).map_err(|e| anyhow::anyhow!(e))?;
+            let (from, to) = chart_window(&store, thing, w)?;
+            let opts = charts::ChartOptions {
+                width: (*width).clamp(120, 8000),
+                height: (*height).clamp(80, 8000),
+                zone,
+                theme: match theme {
+                    ThemeArg::Dark => charts::Theme::Dark,
+                    ThemeArg::Light => charts::Theme::Light,
+                },
+            };
+            let view = view::metric_view(&store, thing, metric, from, to, opts.width as usize)?;
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let geometry = match ext.as_str() {
+                "svg" => {
+                    let svg = charts::render_svg(&view, &opts)?;
+                    std::fs::write(path, svg.svg)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    serde_json::to_value(svg.geometry)?
+                }
+                "png" => {
+                    std::fs::write(path, charts::render_png(&view, &opts)?)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    Value::Null
+                }
+                _ => bail!("--out must end in .svg or .png"),
+            };
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({"out": path, "thing": thing, "metric": metric, "from": t(Some(from)), "to": t(Some(to)),
+                        "points": view.points, "geometry": geometry}),
+            )?;
+            writeln!(out)?;
         }
         Command::Violations { thing, active, q } => {
             let store = open(&cli)?;

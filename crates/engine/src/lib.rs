@@ -16,6 +16,7 @@
 //! ```
 
 pub mod analysis;
+pub mod charts;
 pub mod demo;
 pub mod error;
 pub mod ingest;

@@ -97,6 +97,11 @@ pub fn metric_label(metric: &str) -> String {
         "aws:num-messages-received" => "messages received".into(),
         "aws:num-connection-attempts" => "connection attempts".into(),
         "aws:num-disconnects" => "disconnects".into(),
+        "aws:listening-tcp-ports" => "listening TCP ports".into(),
+        "aws:listening-udp-ports" => "listening UDP ports".into(),
+        "aws:destination-ip-addresses" => "destination IPs".into(),
+        "aws:source-ip-address" => "source IPs".into(),
+        "aws:disconnect-duration" => "disconnect duration".into(),
         other => other.trim_start_matches("aws:").to_string(),
     }
 }

@@ -111,3 +111,96 @@ mod tests {
         );
     }
 }
+
+/// How a member differs between two instants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffRow {
+    /// The member.
+    pub value: serde_json::Value,
+    /// `added` (in the second set only), `removed` (first only) or `unchanged`.
+    pub change: &'static str,
+    /// One of the ports the Device Defender docs call out as attack surface.
+    pub attack_surface: bool,
+}
+
+/// The set reported at or before `t` (the newest such report).
+pub fn set_at(points: &[SeriesPoint], t: Millis) -> Option<&SeriesPoint> {
+    points.iter().rev().find(|p| p.ts <= t)
+}
+
+/// Members added, removed and kept between the sets reported at `a` and at `b`.
+pub fn diff(points: &[SeriesPoint], a: Millis, b: Millis) -> Vec<DiffRow> {
+    let before = set_at(points, a)
+        .map(|p| members(&p.value))
+        .unwrap_or_default();
+    let after = set_at(points, b)
+        .map(|p| members(&p.value))
+        .unwrap_or_default();
+    let surface = |v: &serde_json::Value| {
+        v.as_i64()
+            .is_some_and(|p| super::categories::ATTACK_SURFACE_PORTS.contains(&p))
+    };
+    let mut rows = Vec::new();
+    for v in &after {
+        let change = if before.contains(v) {
+            "unchanged"
+        } else {
+            "added"
+        };
+        rows.push(DiffRow {
+            value: v.clone(),
+            change,
+            attack_surface: surface(v),
+        });
+    }
+    for v in &before {
+        if !after.contains(v) {
+            rows.push(DiffRow {
+                value: v.clone(),
+                change: "removed",
+                attack_surface: surface(v),
+            });
+        }
+    }
+    let order = |c: &str| match c {
+        "added" => 0,
+        "removed" => 1,
+        _ => 2,
+    };
+    rows.sort_by(|x, y| {
+        order(x.change)
+            .cmp(&order(y.change))
+            .then_with(|| x.value.to_string().cmp(&y.value.to_string()))
+    });
+    rows
+}
+
+#[cfg(test)]
+mod diff_tests {
+    use super::*;
+
+    #[test]
+    fn added_removed_unchanged() {
+        let p = |ts, v: &[i64]| SeriesPoint {
+            ts,
+            dimension: None,
+            version: 1,
+            value: MetricValue::Ports(v.to_vec()),
+        };
+        let pts = [p(0, &[22, 80]), p(100, &[21, 22])];
+        let d = diff(&pts, 50, 150);
+        let got: Vec<(String, &str, bool)> = d
+            .iter()
+            .map(|r| (r.value.to_string(), r.change, r.attack_surface))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("21".into(), "added", true),
+                ("80".into(), "removed", true),
+                ("22".into(), "unchanged", true)
+            ]
+        );
+        assert!(diff(&pts, -1, -1).is_empty());
+    }
+}

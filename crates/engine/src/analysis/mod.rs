@@ -4,3 +4,4 @@
 pub mod categories;
 pub mod drift;
 pub mod triage;
+pub mod view;

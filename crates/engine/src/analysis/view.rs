@@ -1,0 +1,309 @@
+//! One metric of one thing over a window, prepared for drawing: downsampled without losing
+//! extremes, with gaps, agent restarts, thresholds and violation intervals.
+
+use serde::Serialize;
+
+use super::drift::{self, DriftInterval};
+use crate::model::MetricValue;
+use crate::store::{SeriesPoint, Store, StoreError};
+use crate::time::Millis;
+
+/// One pixel column of a numeric series (M4: first, min, max and last of the column).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Bucket {
+    /// Column start.
+    pub t0: Millis,
+    /// Column end (exclusive).
+    pub t1: Millis,
+    /// First point (time, value).
+    pub first: (Millis, f64),
+    /// Smallest value and its time.
+    pub min: (Millis, f64),
+    /// Largest value and its time.
+    pub max: (Millis, f64),
+    /// Last point.
+    pub last: (Millis, f64),
+    /// Reports in the column.
+    pub n: u32,
+}
+
+/// Something to mark on a time axis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Marker {
+    /// No report between `from` and `to` (not a zero).
+    Gap {
+        /// Last report before.
+        from: Millis,
+        /// First report after.
+        to: Millis,
+    },
+    /// A report right after a gap that dwarfs the usual values: the first delta after an
+    /// agent restart counts everything since boot.
+    AgentRestart {
+        /// The suspicious report.
+        at: Millis,
+        /// Its value.
+        value: f64,
+    },
+}
+
+/// A horizontal threshold from a behavior.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdLine {
+    /// Label ("BytesOutHigh > 50000000").
+    pub label: String,
+    /// Value.
+    pub value: f64,
+}
+
+/// A violation drawn as a band.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    /// Start.
+    pub from: Millis,
+    /// End (the window's end while still in alarm).
+    pub to: Millis,
+    /// Still in alarm.
+    pub open: bool,
+    /// Label.
+    pub label: String,
+}
+
+/// Everything a chart of one metric shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricView {
+    /// Thing.
+    pub thing: String,
+    /// Metric.
+    pub metric: String,
+    /// Window start.
+    pub from: Millis,
+    /// Window end.
+    pub to: Millis,
+    /// Numeric series, downsampled; empty for sets.
+    pub buckets: Vec<Bucket>,
+    /// Set-valued series: intervals per member; empty for numbers.
+    pub drift: Vec<DriftInterval>,
+    /// Expected members of a set (from `in-*-set` behaviors), as strings.
+    pub expected: Vec<String>,
+    /// Gaps and agent restarts.
+    pub markers: Vec<Marker>,
+    /// Threshold lines.
+    pub thresholds: Vec<ThresholdLine>,
+    /// Violation bands.
+    pub bands: Vec<Band>,
+    /// Points read.
+    pub points: usize,
+}
+
+fn number(v: &MetricValue) -> Option<f64> {
+    match v {
+        MetricValue::Count(c) => Some(*c as f64),
+        MetricValue::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// Downsamples to at most `width` columns keeping, per column, the first, last, smallest and
+/// largest point: a spike survives any zoom.
+pub fn m4(points: &[(Millis, f64)], from: Millis, to: Millis, width: usize) -> Vec<Bucket> {
+    let width = width.max(1) as i64;
+    let span = (to - from).max(1);
+    let mut out: Vec<Bucket> = Vec::new();
+    for &(t, v) in points {
+        if t < from || t > to {
+            continue;
+        }
+        let col = ((t - from) as i128 * width as i128 / span as i128).min(width as i128 - 1) as i64;
+        let t0 = from + (span as i128 * col as i128 / width as i128) as i64;
+        match out.last_mut() {
+            Some(b) if b.t0 == t0 => {
+                if v < b.min.1 {
+                    b.min = (t, v);
+                }
+                if v > b.max.1 {
+                    b.max = (t, v);
+                }
+                b.last = (t, v);
+                b.n += 1;
+            }
+            _ => out.push(Bucket {
+                t0,
+                t1: from + (span as i128 * (col + 1) as i128 / width as i128) as i64,
+                first: (t, v),
+                min: (t, v),
+                max: (t, v),
+                last: (t, v),
+                n: 1,
+            }),
+        }
+    }
+    out
+}
+
+/// Gaps (no report for more than 2.5 usual steps) and agent restarts (the first report after
+/// a gap, over 20× the median).
+pub fn markers(points: &[(Millis, f64)]) -> Vec<Marker> {
+    if points.len() < 3 {
+        return Vec::new();
+    }
+    let mut steps: Vec<Millis> = points.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    steps.sort_unstable();
+    let step = steps[steps.len() / 2].max(1);
+    let mut values: Vec<f64> = points.iter().map(|p| p.1).collect();
+    values.sort_by(f64::total_cmp);
+    let med = values[values.len() / 2];
+    let mut out = Vec::new();
+    for w in points.windows(2) {
+        if w[1].0 - w[0].0 > step * 5 / 2 {
+            out.push(Marker::Gap {
+                from: w[0].0,
+                to: w[1].0,
+            });
+            if med > 0.0 && w[1].1 > 20.0 * med {
+                out.push(Marker::AgentRestart {
+                    at: w[1].0,
+                    value: w[1].1,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Builds the view of `metric` for `thing` over `[from, to]`, downsampled to `width` columns.
+pub fn metric_view(
+    store: &Store,
+    thing: &str,
+    metric: &str,
+    from: Millis,
+    to: Millis,
+    width: usize,
+) -> Result<MetricView, StoreError> {
+    let points: Vec<SeriesPoint> = store.series(thing, metric, None, from, to)?;
+    let numeric: Vec<(Millis, f64)> = points
+        .iter()
+        .filter_map(|p| number(&p.value).map(|v| (p.ts, v)))
+        .collect();
+    let is_set = points.first().is_some_and(|p| p.value.kind().is_set());
+    let mut thresholds = Vec::new();
+    let mut expected = Vec::new();
+    for t in store.thresholds(Some(metric))? {
+        let op = t.operator.clone().unwrap_or_default();
+        let value = t
+            .value
+            .as_ref()
+            .and_then(|v| v.as_object())
+            .and_then(|o| o.values().next().cloned());
+        match value {
+            Some(serde_json::Value::Number(n)) => {
+                let sym = match op.as_str() {
+                    "greater-than" => ">",
+                    "greater-than-equals" => "≥",
+                    "less-than" => "<",
+                    "less-than-equals" => "≤",
+                    other => other,
+                };
+                thresholds.push(ThresholdLine {
+                    label: format!("{} {sym} {n}", t.behavior),
+                    value: n.as_f64().unwrap_or(0.0),
+                });
+            }
+            Some(serde_json::Value::Array(a)) if op.starts_with("in-") => {
+                for m in a {
+                    let s = m
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| m.to_string());
+                    if !expected.contains(&s) {
+                        expected.push(s);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let bands = store
+        .violations(Some(thing), false)?
+        .into_iter()
+        .filter(|v| v.metric.as_deref() == Some(metric))
+        .filter_map(|v| {
+            let start = v.started?;
+            let end = v.ended.unwrap_or(to);
+            (end >= from && start <= to).then(|| Band {
+                from: start.max(from),
+                to: end.min(to),
+                open: v.ended.is_none(),
+                label: format!("{} ({})", v.behavior, v.security_profile),
+            })
+        })
+        .collect();
+    Ok(MetricView {
+        thing: thing.to_string(),
+        metric: metric.to_string(),
+        from,
+        to,
+        buckets: if is_set {
+            Vec::new()
+        } else {
+            m4(&numeric, from, to, width)
+        },
+        drift: if is_set {
+            drift::intervals(&points)
+        } else {
+            Vec::new()
+        },
+        expected,
+        markers: if is_set {
+            Vec::new()
+        } else {
+            markers(&numeric)
+        },
+        thresholds,
+        bands,
+        points: points.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_point_spike_survives_any_downsampling() {
+        let mut pts: Vec<(Millis, f64)> = (0..8640).map(|i| (i * 300_000, 100.0)).collect();
+        pts[4321].1 = 1e9;
+        for width in [1, 7, 300, 1000, 8640] {
+            let b = m4(&pts, 0, 8639 * 300_000, width);
+            assert!(b.len() <= width);
+            assert!(b.iter().any(|b| b.max.1 == 1e9), "width {width}");
+            assert_eq!(b.iter().map(|b| b.n).sum::<u32>(), 8640);
+        }
+    }
+
+    #[test]
+    fn gaps_and_restarts_are_told_apart_from_zero() {
+        let pts = vec![
+            (0, 10.0),
+            (300, 0.0),
+            (600, 11.0),
+            (2100, 5000.0),
+            (2400, 12.0),
+        ];
+        let m = markers(&pts);
+        assert_eq!(
+            m,
+            vec![
+                Marker::Gap {
+                    from: 600,
+                    to: 2100
+                },
+                Marker::AgentRestart {
+                    at: 2100,
+                    value: 5000.0
+                }
+            ]
+        );
+    }
+}

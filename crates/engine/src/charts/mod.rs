@@ -1,0 +1,552 @@
+//! Charts as pure functions: a [`MetricView`] in, SVG (for the UI) or PNG (for export and
+//! reports) out, with the plot-area geometry and scales so the UI can draw a crosshair and
+//! brush-zoom without guessing. Text uses the embedded DejaVu Sans (`assets/fonts`), so PNGs
+//! are identical on every OS; SVG names the same family, which the UI bundles.
+
+use std::sync::Once;
+
+use chrono::{DateTime, Utc};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontStyle};
+use serde::Serialize;
+
+use crate::analysis::categories::{metric_label, ATTACK_SURFACE_PORTS};
+use crate::analysis::view::{Marker, MetricView};
+use crate::time::Millis;
+
+static FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
+const FAMILY: &str = "DejaVu Sans";
+
+fn ensure_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in and known good; a failure would show as missing text.
+        let _ = register_font(FAMILY, FontStyle::Normal, FONT);
+    });
+}
+
+/// Dark (the default) or light.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Dark background.
+    #[default]
+    Dark,
+    /// Light background.
+    Light,
+}
+
+/// The time zone of the time axis, stated on the chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Zone {
+    /// UTC.
+    #[default]
+    Utc,
+    /// A named IANA zone.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// `UTC` or an IANA name such as `Europe/Paris`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("utc") || s == "Z" {
+            return Ok(Self::Utc);
+        }
+        s.parse::<chrono_tz::Tz>().map(Self::Named).map_err(|_| {
+            format!("unknown time zone {s:?}: use UTC or an IANA name such as Europe/Paris")
+        })
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Self::Utc => "UTC".into(),
+            Self::Named(tz) => tz.name().into(),
+        }
+    }
+
+    fn format(&self, ms: Millis, fmt: &str) -> String {
+        let Some(t) = DateTime::<Utc>::from_timestamp_millis(ms) else {
+            return String::new();
+        };
+        match self {
+            Self::Utc => t.format(fmt).to_string(),
+            Self::Named(tz) => t.with_timezone(tz).format(fmt).to_string(),
+        }
+    }
+}
+
+/// Size, zone and theme.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartOptions {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Time zone of the axis.
+    pub zone: Zone,
+    /// Theme.
+    pub theme: Theme,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        Self {
+            width: 900,
+            height: 300,
+            zone: Zone::Utc,
+            theme: Theme::Dark,
+        }
+    }
+}
+
+/// Where the plot area is and how it maps to data: what a crosshair and brush-zoom need.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Geometry {
+    /// `numeric`, `drift` or `empty`.
+    pub kind: &'static str,
+    /// Plot area left edge, pixels.
+    pub left: i32,
+    /// Plot area top edge.
+    pub top: i32,
+    /// Plot area width.
+    pub width: i32,
+    /// Plot area height.
+    pub height: i32,
+    /// Time at the left edge (epoch ms).
+    pub x_from: Millis,
+    /// Time at the right edge.
+    pub x_to: Millis,
+    /// Value at the bottom edge (row index for drift charts).
+    pub y_min: f64,
+    /// Value at the top edge.
+    pub y_max: f64,
+    /// Drift charts: the member on each row, bottom to top.
+    pub rows: Vec<String>,
+    /// Time zone stated on the chart.
+    pub zone: String,
+}
+
+/// An SVG chart and its geometry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Svg {
+    /// The SVG document.
+    pub svg: String,
+    /// Plot-area geometry and scales.
+    pub geometry: Geometry,
+}
+
+/// Drawing failed (a backend error; not expected with in-memory backends).
+#[derive(Debug, thiserror::Error)]
+#[error("chart rendering failed: {0}")]
+pub struct ChartError(String);
+
+struct Palette {
+    bg: RGBColor,
+    fg: RGBColor,
+    grid: RGBColor,
+    line: RGBColor,
+    threshold: RGBColor,
+    band: RGBColor,
+    alert: RGBColor,
+    warn: RGBColor,
+    muted: RGBColor,
+}
+
+fn palette(t: Theme) -> Palette {
+    match t {
+        Theme::Dark => Palette {
+            bg: RGBColor(0x12, 0x16, 0x1c),
+            fg: RGBColor(0xd8, 0xde, 0xe9),
+            grid: RGBColor(0x2a, 0x31, 0x3c),
+            line: RGBColor(0x4f, 0xc3, 0xf7),
+            threshold: RGBColor(0xff, 0xb7, 0x4d),
+            band: RGBColor(0xef, 0x53, 0x50),
+            alert: RGBColor(0xff, 0x52, 0x52),
+            warn: RGBColor(0xff, 0xa7, 0x26),
+            muted: RGBColor(0x90, 0xa4, 0xae),
+        },
+        Theme::Light => Palette {
+            bg: RGBColor(0xff, 0xff, 0xff),
+            fg: RGBColor(0x26, 0x32, 0x38),
+            grid: RGBColor(0xe0, 0xe4, 0xe8),
+            line: RGBColor(0x15, 0x65, 0xc0),
+            threshold: RGBColor(0xe6, 0x51, 0x00),
+            band: RGBColor(0xd3, 0x2f, 0x2f),
+            alert: RGBColor(0xc6, 0x28, 0x28),
+            warn: RGBColor(0xef, 0x6c, 0x00),
+            muted: RGBColor(0x60, 0x7d, 0x8b),
+        },
+    }
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> ChartError {
+    ChartError(format!("{e:?}"))
+}
+
+/// 1.2k, 3.4M, 5.6G: axis labels that fit.
+fn si(v: f64) -> String {
+    let a = v.abs();
+    let (d, s) = if a >= 1e12 {
+        (1e12, "T")
+    } else if a >= 1e9 {
+        (1e9, "G")
+    } else if a >= 1e6 {
+        (1e6, "M")
+    } else if a >= 1e4 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let x = v / d;
+    if x.fract() == 0.0 {
+        format!("{x:.0}{s}")
+    } else {
+        format!("{x:.1}{s}")
+    }
+}
+
+fn title(view: &MetricView) -> String {
+    format!("{} — {}", view.thing, metric_label(&view.metric))
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    view: &MetricView,
+    opts: &ChartOptions,
+) -> Result<Geometry, ChartError> {
+    ensure_font();
+    let p = palette(opts.theme);
+    root.fill(&p.bg).map_err(err)?;
+    let span = view.to - view.from;
+    let tick_fmt = if span > 3 * 86_400_000 {
+        "%m-%d"
+    } else if span > 86_400_000 {
+        "%m-%d %H:%M"
+    } else {
+        "%H:%M"
+    };
+    let zone_note = format!("times in {}", opts.zone.name());
+    let small = (FAMILY, 12).into_font().color(&p.muted);
+    root.draw(&Text::new(
+        zone_note.clone(),
+        (opts.width as i32 - 150, 8),
+        small.clone(),
+    ))
+    .map_err(err)?;
+    let caption = (FAMILY, 16).into_font().color(&p.fg);
+    let label_style = (FAMILY, 11).into_font().color(&p.fg);
+    let mut geometry = Geometry {
+        kind: "empty",
+        left: 0,
+        top: 0,
+        width: 0,
+        height: 0,
+        x_from: view.from,
+        x_to: view.to,
+        y_min: 0.0,
+        y_max: 1.0,
+        rows: Vec::new(),
+        zone: opts.zone.name(),
+    };
+
+    if view.buckets.is_empty() && view.drift.is_empty() {
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title(view), caption)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(56)
+            .build_cartesian_2d(view.from..view.to.max(view.from + 1), 0f64..1f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_labels(6)
+            .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
+            .y_labels(0)
+            .label_style(label_style)
+            .axis_style(p.grid)
+            .light_line_style(p.bg)
+            .draw()
+            .map_err(err)?;
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        let msg = format!(
+            "No data for {} between {} and {} ({})",
+            metric_label(&view.metric),
+            opts.zone.format(view.from, "%Y-%m-%d %H:%M"),
+            opts.zone.format(view.to, "%Y-%m-%d %H:%M"),
+            opts.zone.name()
+        );
+        root.draw(&Text::new(
+            msg,
+            (xr.start + 16, (yr.start + yr.end) / 2),
+            (FAMILY, 14).into_font().color(&p.muted),
+        ))
+        .map_err(err)?;
+        geometry.left = xr.start;
+        geometry.top = yr.start;
+        geometry.width = xr.end - xr.start;
+        geometry.height = yr.end - yr.start;
+        root.present().map_err(err)?;
+        return Ok(geometry);
+    }
+
+    if !view.drift.is_empty() {
+        // One row per member, bottom to top: expected members first, then the newcomers.
+        let mut rows: Vec<String> = Vec::new();
+        for d in &view.drift {
+            let m = d
+                .value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| d.value.to_string());
+            if !rows.contains(&m) {
+                rows.push(m);
+            }
+        }
+        rows.sort_by_key(|m| {
+            (
+                !view.expected.contains(m),
+                m.parse::<f64>().unwrap_or(f64::MAX) as i64,
+                m.clone(),
+            )
+        });
+        let n = rows.len() as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title(view), caption)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(120)
+            .build_cartesian_2d(view.from..view.to, 0f64..n)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
+            .y_labels(0)
+            .disable_y_mesh()
+            .label_style(label_style.clone())
+            .axis_style(p.grid)
+            .bold_line_style(p.grid)
+            .light_line_style(p.bg)
+            .draw()
+            .map_err(err)?;
+        // Member names at the row centres, right-aligned against the axis.
+        let right = label_style.pos(Pos::new(HPos::Right, VPos::Center));
+        for (i, m) in rows.iter().enumerate().take(60) {
+            let (x, y) = chart.backend_coord(&(view.from, i as f64 + 0.5));
+            let shown: String = m.chars().take(18).collect();
+            root.draw(&Text::new(shown, (x - 6, y), right.clone()))
+                .map_err(err)?;
+        }
+        for b in &view.bands {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(b.from, 0.0), (b.to, n)],
+                    p.band.mix(0.18).filled(),
+                )))
+                .map_err(err)?;
+        }
+        for d in &view.drift {
+            let m = d
+                .value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| d.value.to_string());
+            let row = rows.iter().position(|r| *r == m).unwrap_or(0) as f64;
+            let port = d.value.as_i64();
+            let unexpected = !view.expected.is_empty() && !view.expected.contains(&m);
+            let color = if unexpected && port.is_some_and(|x| ATTACK_SURFACE_PORTS.contains(&x)) {
+                p.alert
+            } else if unexpected {
+                p.warn
+            } else {
+                p.line
+            };
+            let end = d.closed.unwrap_or(view.to);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (d.opened.max(view.from), row + 0.2),
+                        (end.min(view.to).max(d.opened), row + 0.8),
+                    ],
+                    color.filled(),
+                )))
+                .map_err(err)?;
+        }
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        geometry = Geometry {
+            kind: "drift",
+            left: xr.start,
+            top: yr.start,
+            width: xr.end - xr.start,
+            height: yr.end - yr.start,
+            y_min: 0.0,
+            y_max: n,
+            rows,
+            ..geometry
+        };
+        root.present().map_err(err)?;
+        return Ok(geometry);
+    }
+
+    // Numeric: M4 columns as one polyline per run without gaps, thresholds, violation bands.
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for b in &view.buckets {
+        lo = lo.min(b.min.1);
+        hi = hi.max(b.max.1);
+    }
+    for t in &view.thresholds {
+        lo = lo.min(t.value);
+        hi = hi.max(t.value);
+    }
+    if lo > 0.0 && lo < hi * 0.5 {
+        lo = 0.0;
+    }
+    if (hi - lo).abs() < f64::EPSILON {
+        hi += 1.0;
+        lo -= 1.0;
+    }
+    let pad = (hi - lo) * 0.05;
+    let (y0, y1) = (lo - if lo == 0.0 { 0.0 } else { pad }, hi + pad);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title(view), caption)
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(view.from..view.to, y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(5)
+        .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
+        .y_label_formatter(&|y| si(*y))
+        .label_style(label_style)
+        .axis_style(p.grid)
+        .bold_line_style(p.grid)
+        .light_line_style(p.bg)
+        .draw()
+        .map_err(err)?;
+    for b in &view.bands {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(b.from, y0), (b.to, y1)],
+                p.band.mix(0.18).filled(),
+            )))
+            .map_err(err)?;
+    }
+    let gaps: Vec<(Millis, Millis)> = view
+        .markers
+        .iter()
+        .filter_map(|m| match m {
+            Marker::Gap { from, to } => Some((*from, *to)),
+            Marker::AgentRestart { .. } => None,
+        })
+        .collect();
+    let mut run: Vec<(Millis, f64)> = Vec::new();
+    let mut runs = Vec::new();
+    for b in &view.buckets {
+        let mut pts = vec![b.first, b.min, b.max, b.last];
+        pts.sort_by_key(|x| x.0);
+        pts.dedup();
+        for pt in pts {
+            if let Some(&(prev, _)) = run.last() {
+                if gaps.iter().any(|(g0, g1)| prev <= *g0 && pt.0 >= *g1) {
+                    runs.push(std::mem::take(&mut run));
+                }
+            }
+            run.push(pt);
+        }
+    }
+    runs.push(run);
+    for r in runs.into_iter().filter(|r| !r.is_empty()) {
+        if r.len() == 1 {
+            chart
+                .draw_series(std::iter::once(Circle::new(r[0], 2, p.line.filled())))
+                .map_err(err)?;
+        } else {
+            chart
+                .draw_series(LineSeries::new(r, p.line.stroke_width(1)))
+                .map_err(err)?;
+        }
+    }
+    for t in &view.thresholds {
+        chart
+            .draw_series(LineSeries::new(
+                [(view.from, t.value), (view.to, t.value)],
+                p.threshold.stroke_width(1),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                t.label.clone(),
+                (view.from, t.value),
+                (FAMILY, 11).into_font().color(&p.threshold),
+            )))
+            .map_err(err)?;
+    }
+    for m in &view.markers {
+        if let Marker::AgentRestart { at, value } = m {
+            chart
+                .draw_series(std::iter::once(TriangleMarker::new(
+                    (*at, *value),
+                    5,
+                    p.warn.filled(),
+                )))
+                .map_err(err)?;
+        }
+    }
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    geometry = Geometry {
+        kind: "numeric",
+        left: xr.start,
+        top: yr.start,
+        width: xr.end - xr.start,
+        height: yr.end - yr.start,
+        y_min: y0,
+        y_max: y1,
+        ..geometry
+    };
+    root.present().map_err(err)?;
+    Ok(geometry)
+}
+
+/// Renders a view as SVG.
+pub fn render_svg(view: &MetricView, opts: &ChartOptions) -> Result<Svg, ChartError> {
+    let mut svg = String::new();
+    let geometry = {
+        let root = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
+        draw(root, view, opts)?
+    };
+    Ok(Svg { svg, geometry })
+}
+
+/// Renders a view as PNG bytes.
+pub fn render_png(view: &MetricView, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
+    let (w, h) = (opts.width.max(16), opts.height.max(16));
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        draw(
+            root,
+            view,
+            &ChartOptions {
+                width: w,
+                height: h,
+                ..*opts
+            },
+        )?;
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(err)?;
+        writer.write_image_data(&rgb).map_err(err)?;
+    }
+    Ok(out)
+}
