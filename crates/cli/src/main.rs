@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
-use desk_engine::analysis::{drift, triage, view};
+use desk_engine::analysis::{drift, export, timeline, triage, view};
 use desk_engine::charts;
 use desk_engine::demo::{self, DemoOptions};
 use desk_engine::ingest;
@@ -160,6 +160,28 @@ enum Command {
         #[arg(long, value_enum, default_value = "dark")]
         theme: ThemeArg,
     },
+    /// Export a thing's data (every metric in the window) as CSV or Parquet.
+    Export {
+        /// Thing name.
+        #[arg(long)]
+        thing: String,
+        /// csv (to stdout or --out) or parquet (needs --out).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Output file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        w: Window,
+    },
+    /// One thing's timeline: violation events and audit findings on it, in time order.
+    Timeline {
+        /// Thing name.
+        #[arg(long)]
+        thing: String,
+        #[command(flatten)]
+        q: Query,
+    },
     /// Detect violations, one record per violation id.
     Violations {
         /// Only this thing's.
@@ -233,6 +255,15 @@ fn parse_duration(s: &str) -> anyhow::Result<Millis> {
         bail!("duration {s:?} must be positive");
     }
     Ok(-back)
+}
+
+/// Export format.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// CSV with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
 }
 
 /// Chart theme.
@@ -516,6 +547,60 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                         "points": view.points, "geometry": geometry}),
             )?;
             writeln!(out)?;
+        }
+        Command::Export {
+            thing,
+            format,
+            out: path,
+            w,
+        } => {
+            let store = open(&cli)?;
+            if !store.has_thing(thing)? {
+                bail!("unknown thing {thing:?}: it is not in the cache (see `ddesk things`)");
+            }
+            let (from, to) = w.resolve()?;
+            let rows = export::thing_rows(&store, thing, from, to)?;
+            match format {
+                ExportFormat::Parquet => {
+                    let Some(path) = path else {
+                        bail!("--format parquet needs --out FILE.parquet")
+                    };
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    export::write_parquet(&rows, file)?;
+                }
+                ExportFormat::Csv => {
+                    let json_rows: Vec<Value> = rows
+                        .iter()
+                        .map(|r| {
+                            json!({"t": t(Some(r.t)), "metric": r.metric, "dimension": r.dimension,
+                                   "value": r.value, "values": r.values, "version": r.version})
+                        })
+                        .collect();
+                    match path {
+                        Some(p) => {
+                            let mut f = std::io::BufWriter::new(
+                                std::fs::File::create(p)
+                                    .with_context(|| format!("creating {}", p.display()))?,
+                            );
+                            write_rows(&mut f, Format::Csv, &json_rows)?;
+                            f.flush()?;
+                        }
+                        None => write_rows(out, Format::Csv, &json_rows)?,
+                    }
+                }
+            }
+        }
+        Command::Timeline { thing, q } => {
+            let store = open(&cli)?;
+            if !store.has_thing(thing)? {
+                bail!("unknown thing {thing:?}: it is not in the cache (see `ddesk things`)");
+            }
+            let rows: Vec<Value> = timeline::thing_timeline(&store, thing)?
+                .into_iter()
+                .map(|e| json!({"t": t(Some(e.t)), "kind": e.kind, "what": e.what, "id": e.id}))
+                .collect();
+            write_rows(out, q.format, &rows)?;
         }
         Command::Violations { thing, active, q } => {
             let store = open(&cli)?;

@@ -419,3 +419,155 @@ fn demo_fleet_is_deterministic_and_tells_its_story() {
     let active = json_out(&a, &["violations", "--active"]);
     assert_eq!(active[0]["thing"], "gw-plant-03");
 }
+
+#[test]
+fn triage_chart_drift_diff_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.sqlite");
+    let out = ddesk(&db)
+        .args([
+            "demo",
+            "--things",
+            "8",
+            "--days",
+            "7",
+            "--seed",
+            "2",
+            "--end",
+            "2026-11-20T12:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    let ranked = json_out(&db, &["triage", "--window", "7d"]);
+    assert_eq!(ranked[0]["thing"], "cam-lobby-017");
+    for field in [
+        "thing",
+        "score",
+        "reasons",
+        "categories",
+        "open_violations",
+        "last_report",
+    ] {
+        assert!(ranked[0].get(field).is_some(), "triage lacks {field}");
+    }
+    assert!(ranked[0]["categories"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("ddos-participation")));
+    assert!(ranked[0]["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("median"));
+    let limited = json_out(&db, &["triage", "--limit", "2"]);
+    assert_eq!(limited.as_array().unwrap().len(), 2);
+
+    let svg = dir.path().join("bytes.svg");
+    let meta = json_out(
+        &db,
+        &[
+            "chart",
+            "--thing",
+            "cam-lobby-017",
+            "--metric",
+            "aws:all-bytes-out",
+            "--out",
+            svg.to_str().unwrap(),
+            "--width",
+            "640",
+        ],
+    );
+    assert_eq!(meta["geometry"]["kind"], "numeric");
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let png = dir.path().join("ports.png");
+    json_out(
+        &db,
+        &[
+            "chart",
+            "--thing",
+            "gw-plant-03",
+            "--metric",
+            "aws:listening-tcp-ports",
+            "--out",
+            png.to_str().unwrap(),
+            "--tz",
+            "America/New_York",
+            "--theme",
+            "light",
+        ],
+    );
+    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    let bad = ddesk(&db)
+        .args([
+            "chart", "--thing", "nope", "--metric", "m", "--out", "x.svg",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown thing \"nope\""));
+
+    let diff = json_out(
+        &db,
+        &[
+            "drift",
+            "--thing",
+            "gw-plant-03",
+            "--at",
+            "2026-11-15T00:00:00Z",
+            "--vs",
+            "2026-11-20T11:00:00Z",
+        ],
+    );
+    assert_eq!(
+        diff[0],
+        serde_json::json!({"value": 21, "change": "added", "attack_surface": true})
+    );
+
+    let tl = json_out(&db, &["timeline", "--thing", "cam-lobby-017"]);
+    let what: Vec<&str> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert!(
+        what[0].starts_with("in-alarm: BytesOutHigh on aws:all-bytes-out"),
+        "{what:?}"
+    );
+    assert!(what[1].starts_with("alarm-cleared"), "{what:?}");
+    assert_eq!(tl[0]["kind"], "violation");
+
+    let csv = ddesk(&db)
+        .args([
+            "export",
+            "--thing",
+            "hvac-ctl-07",
+            "--format",
+            "csv",
+            "--from",
+            "2026-11-20T11:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(
+        text.starts_with("t,metric,dimension,value,values,version\n"),
+        "{text}"
+    );
+    assert!(text.contains("num_child_procs_myapp"));
+    let parquet = dir.path().join("hvac.parquet");
+    ddesk(&db)
+        .args([
+            "export",
+            "--thing",
+            "hvac-ctl-07",
+            "--format",
+            "parquet",
+            "--out",
+            parquet.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    assert_eq!(&std::fs::read(&parquet).unwrap()[..4], b"PAR1");
+}

@@ -3,5 +3,7 @@
 
 pub mod categories;
 pub mod drift;
+pub mod export;
+pub mod timeline;
 pub mod triage;
 pub mod view;

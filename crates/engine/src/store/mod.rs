@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 pub use queries::{
     AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, SetSighting, ThingSummary, Threshold,
-    ViolationRow,
+    ViolationEventRow, ViolationRow,
 };
 pub use write::WriteStats;
 

@@ -506,3 +506,45 @@ impl Store {
         )
     }
 }
+
+/// One violation event of a thing, for its timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViolationEventRow {
+    /// Violation id.
+    pub violation_id: String,
+    /// Event time.
+    pub time: Millis,
+    /// `in-alarm`, `alarm-cleared`, `alarm-invalidated`.
+    pub event_type: String,
+    /// Behavior.
+    pub behavior: String,
+    /// Metric.
+    pub metric: Option<String>,
+    /// Security profile.
+    pub security_profile: String,
+    /// Value at the event, as JSON.
+    pub value: Option<serde_json::Value>,
+}
+
+impl Store {
+    /// A thing's violation events in time order.
+    pub fn violation_events(&self, thing: &str) -> Result<Vec<ViolationEventRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT v.violation_id, e.time, e.event_type, v.behavior, v.metric, v.security_profile, e.value
+             FROM violation_event e JOIN violation v ON v.violation_id = e.violation_id
+             JOIN thing t ON t.id = v.thing_id WHERE t.name = ?1 ORDER BY e.time, e.event_type",
+        )?;
+        let rows = stmt.query_map([thing], |r| {
+            Ok(ViolationEventRow {
+                violation_id: r.get(0)?,
+                time: r.get(1)?,
+                event_type: r.get(2)?,
+                behavior: r.get(3)?,
+                metric: r.get(4)?,
+                security_profile: r.get(5)?,
+                value: json_col(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

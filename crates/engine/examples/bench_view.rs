@@ -1,0 +1,161 @@
+//! Benchmarks for issue #3 (run by `bench/view_bench.py`, figures in BENCHMARKS.md):
+//!
+//! - `build-view DB`: a cache of 480 things × 12 metrics × 30 days at 5-minute steps
+//!   (8,640 points per series, 49.8 million datapoints);
+//! - `build-triage DB`: 10,000 things × 4 metrics × 7 days (80.6 million datapoints);
+//! - `view DB RUNS`: the full thing view — every metric over 30 days, thresholds, violation
+//!   bands, downsampled and rendered to SVG — for RUNS different things: p50 and p95;
+//! - `series DB RUNS`: the series query alone (one metric, 30 days) for the DuckDB comparison;
+//! - `triage DB RUNS`: the fleet triage ranking.
+//!
+//! Values follow a formula DuckDB can reproduce: `(i*7919 + m*104729 + s*31) % 1000 + 100`
+//! for thing i, metric m, step s.
+
+use std::time::Instant;
+
+use desk_engine::analysis::triage::{rank, TriageOptions};
+use desk_engine::analysis::view::metric_view;
+use desk_engine::charts::{render_svg, ChartOptions};
+use desk_engine::model::{Batch, Datapoint, MetricValue};
+use desk_engine::store::Store;
+
+const STEP: i64 = 300_000;
+const DAY: i64 = 86_400_000;
+/// Day-aligned end of the generated data.
+pub const END: i64 = 1_790_035_200_000;
+const METRICS: [&str; 12] = [
+    "aws:all-bytes-out",
+    "aws:all-bytes-in",
+    "aws:all-packets-out",
+    "aws:all-packets-in",
+    "aws:num-established-tcp-connections",
+    "aws:num-authorization-failures",
+    "aws:num-listening-tcp-ports",
+    "aws:message-byte-size",
+    "aws:num-messages-sent",
+    "aws:num-messages-received",
+    "num_child_procs_myapp",
+    "mobilerssi",
+];
+
+fn value(i: i64, m: i64, s: i64) -> i64 {
+    (i * 7919 + m * 104_729 + s * 31) % 1000 + 100
+}
+
+fn build(
+    db: &str,
+    things: i64,
+    metrics: usize,
+    days: i64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut store = Store::open(std::path::Path::new(db))?;
+    let start = END - days * DAY;
+    let started = Instant::now();
+    for d in 0..days {
+        for block in (0..things).step_by(1000) {
+            let mut batch = Batch::default();
+            for i in block..(block + 1000).min(things) {
+                let thing = format!("thing-{i:05}");
+                for (m, metric) in METRICS.iter().enumerate().take(metrics) {
+                    for k in 0..DAY / STEP {
+                        let s = d * (DAY / STEP) + k;
+                        batch.points.push(Datapoint {
+                            thing: thing.clone(),
+                            metric: (*metric).to_string(),
+                            dimension: None,
+                            ts: start + s * STEP,
+                            version: 1,
+                            value: MetricValue::Count(value(i, m as i64, s)),
+                        });
+                    }
+                }
+            }
+            store.write_batch(&batch)?;
+        }
+        eprintln!("day {}/{days} written ({:.0?})", d + 1, started.elapsed());
+    }
+    // One violation per thing on bytes out, so the view draws bands.
+    let mut alerts = String::new();
+    for i in 0..things.min(1000) {
+        alerts.push_str(&format!(
+            r#"{{"violationEventTime":{},"thingName":"thing-{i:05}","securityProfileName":"P","violationId":"v{i}","violationEventType":"in-alarm","behavior":{{"name":"BytesOut","metric":"aws:all-bytes-out","criteria":{{"comparisonOperator":"greater-than","value":{{"count":1050}}}}}},"metricValue":{{"count":1099}}}}"#,
+            END - 3 * DAY
+        ));
+    }
+    alerts.push_str(r#"{"securityProfileName":"P","behaviors":[{"name":"BytesOut","metric":"aws:all-bytes-out","criteria":{"comparisonOperator":"greater-than","value":{"count":1050}}}]}"#);
+    store.write_batch(&desk_engine::model::parse::parse_bytes(
+        alerts.as_bytes(),
+        &Default::default(),
+    )?)?;
+    println!(
+        "built {} datapoints in {:.1?}",
+        store.point_count()?,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let (mode, db) = (
+        args.get(1).map(String::as_str).unwrap_or(""),
+        args.get(2).ok_or("usage: bench_view MODE DB [RUNS]")?,
+    );
+    let runs: usize = args.get(3).map_or(Ok(30), |s| s.parse())?;
+    match mode {
+        "build-view" => build(db, 480, 12, 30)?,
+        "build-triage" => build(db, 10_000, 4, 7)?,
+        "view" | "series" => {
+            let store = Store::open(std::path::Path::new(db))?;
+            let things = store.things()?.len() as i64;
+            let (from, to) = (END - 30 * DAY, END);
+            let mut times = Vec::new();
+            let mut points = 0;
+            for r in 0..runs as i64 {
+                let thing = format!("thing-{:05}", (r * 7919) % things);
+                let t0 = Instant::now();
+                if mode == "series" {
+                    points = store
+                        .series(&thing, "aws:all-bytes-out", None, from, to)?
+                        .len();
+                } else {
+                    points = 0;
+                    for metric in store.thing_metrics(&thing)? {
+                        let view = metric_view(&store, &thing, &metric, from, to, 900)?;
+                        points += view.points;
+                        let svg = render_svg(&view, &ChartOptions::default())?;
+                        assert!(svg.svg.len() > 1000);
+                    }
+                }
+                times.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+            println!(
+                "{mode}: {runs} runs, {points} points per run, p50 {:.2} ms, p95 {:.2} ms",
+                percentile(&mut times.clone(), 0.5),
+                percentile(&mut times, 0.95)
+            );
+        }
+        "triage" => {
+            let store = Store::open(std::path::Path::new(db))?;
+            let mut times = Vec::new();
+            let mut n = 0;
+            for _ in 0..runs {
+                let t0 = Instant::now();
+                n = rank(&store, TriageOptions::default())?.len();
+                times.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+            println!(
+                "triage: {runs} runs, {n} things, p50 {:.1} ms, p95 {:.1} ms",
+                percentile(&mut times.clone(), 0.5),
+                percentile(&mut times, 0.95)
+            );
+        }
+        _ => return Err("MODE is build-view, build-triage, view, series or triage".into()),
+    }
+    Ok(())
+}
