@@ -41,8 +41,8 @@ def run_ddesk():
     return time.perf_counter() - t0
 
 
-def run_duckdb():
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench/duckdb_ingest.py"), export, os.path.join(work, "duck.db")],
+def run_duckdb(*mode):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench/duckdb_ingest.py"), export, os.path.join(work, "duck.db"), *mode],
                          check=True, capture_output=True, text=True).stdout.split()
     assert int(out[0]) == 691200, out
     return float(out[1])
@@ -54,10 +54,11 @@ def run_bare(order):
     return float(out[1])
 
 
-times = {"ddesk ingest": [], "DuckDB read_json+dedupe": [], "bare insert (arrival order)": [], "bare insert (key order)": []}
+times = {"ddesk ingest": [], "DuckDB read_json+dedupe": [], "DuckDB, schema auto-detected": [], "bare insert (arrival order)": [], "bare insert (key order)": []}
 for _ in range(ROUNDS):
     times["ddesk ingest"].append(run_ddesk())
     times["DuckDB read_json+dedupe"].append(run_duckdb())
+    times["DuckDB, schema auto-detected"].append(run_duckdb("auto"))
     times["bare insert (arrival order)"].append(run_bare("arrival"))
     times["bare insert (key order)"].append(run_bare("key"))
 

@@ -8,12 +8,15 @@
 //! window. AWS violations add to the score; their absence hides nothing the baselines flag.
 //! Each reason is tagged with attack categories ([`Category`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use fnv::FnvHashMap as HashMap;
 
 use serde::Serialize;
 
 use super::categories::{self, Category, ATTACK_SURFACE_PORTS};
 use crate::model::{MetricValue, ValueKind};
+use crate::store::chunk::CHUNK_MS;
 use crate::store::{HourStat, SeriesInfo, Store, StoreError};
 use crate::time::{self, Millis};
 
@@ -127,61 +130,100 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         return Ok(Vec::new());
     };
     let from = to - opts.window;
-    let (hours, sets) = store.summaries(from, to)?;
     let by_id: HashMap<i64, &SeriesInfo> = catalog.iter().map(|s| (s.id, s)).collect();
 
-    // Numeric series, grouped; fleet medians per metric.
-    let mut numeric: HashMap<i64, Numeric> = HashMap::new();
-    let mut fleet_values: HashMap<&str, Vec<f64>> = HashMap::new();
-    for h in hours {
-        let Some(info) = by_id.get(&h.series) else {
-            continue;
-        };
-        fleet_values
-            .entry(info.metric.as_str())
-            .or_default()
-            .push(h.mean);
-        numeric
-            .entry(h.series)
-            .or_insert_with(|| Numeric {
-                info,
-                hours: Vec::new(),
-            })
-            .hours
-            .push(h);
+    // One pass over the chunk summaries: numeric hours grouped per series (one map lookup per
+    // chunk, not per hour), fleet values per metric, set sightings per series.
+    let mut numeric: HashMap<i64, Numeric> = HashMap::default();
+    let mut fleet_values: HashMap<&str, Vec<f64>> = HashMap::default();
+    let mut by_series: HashMap<i64, (ValueKind, Vec<(i64, Millis)>)> = HashMap::default();
+    // The fleet median of a metric is taken over at most ~256k hourly values: every k-th hour.
+    let mut per_metric: HashMap<&str, usize> = HashMap::default();
+    for s in &catalog {
+        *per_metric.entry(s.metric.as_str()).or_default() += 1;
     }
+    let window_hours = (opts.window / HOUR).max(1) as usize + 24;
+    let stride: HashMap<&str, i64> = per_metric
+        .into_iter()
+        .map(|(m, n)| (m, (n * window_hours / (1 << 18)).max(1) as i64))
+        .collect();
+    store.for_each_summary(from, to, |series, day, summary| {
+        let Some(info) = by_id.get(&series) else {
+            return;
+        };
+        if !summary.hours.is_empty() {
+            let k = stride.get(info.metric.as_str()).copied().unwrap_or(1);
+            let fleet = fleet_values.entry(info.metric.as_str()).or_default();
+            let n = numeric.entry(series).or_insert_with(|| Numeric {
+                info,
+                hours: Vec::with_capacity(window_hours),
+            });
+            for &(h, count, mean, max) in &summary.hours {
+                let hour = day * CHUNK_MS + i64::from(h) * HOUR;
+                if hour + HOUR > from && hour <= to {
+                    if (series + hour / HOUR) % k == 0 {
+                        fleet.push(mean);
+                    }
+                    n.hours.push(HourStat {
+                        series,
+                        hour,
+                        n: count,
+                        mean,
+                        max,
+                    });
+                }
+            }
+        }
+        if let Some(kind) = ValueKind::from_code(i64::from(summary.set_kind)).filter(|k| k.is_set())
+        {
+            let e = by_series.entry(series).or_insert((kind, Vec::new()));
+            for &(id, first, last) in &summary.sets {
+                if last >= from && first <= to {
+                    e.1.push((id, first));
+                }
+            }
+        }
+    })?;
     let fleet_median: HashMap<&str, f64> = fleet_values
         .into_iter()
         .map(|(m, mut v)| (m, median(&mut v)))
         .collect();
 
-    let mut reasons: HashMap<&str, Vec<Reason>> = HashMap::new();
-    for n in numeric.values_mut() {
-        if let Some(mut a) = numeric_reason(
-            n,
-            to,
-            from,
-            fleet_median.get(n.info.metric.as_str()).copied(),
-        ) {
-            refine(store, &n.info.thing, &mut a)?;
-            reasons
-                .entry(n.info.thing.as_str())
-                .or_default()
-                .push(a.reason);
-        }
+    let mut reasons: HashMap<&str, Vec<Reason>> = HashMap::default();
+    // Baselines are independent per series: spread them over the cores.
+    let mut all: Vec<&mut Numeric> = numeric.values_mut().collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let per = all.len().div_ceil(workers).max(1);
+    let fleet_median = &fleet_median;
+    let found: Vec<(&str, Anomaly)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = all
+            .chunks_mut(per)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter_mut()
+                        .filter_map(|n| {
+                            let fleet = fleet_median.get(n.info.metric.as_str()).copied();
+                            numeric_reason(n, to, from, fleet).map(|a| (n.info.thing.as_str(), a))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (thing, mut a) in found {
+        refine(store, thing, &mut a)?;
+        reasons.entry(thing).or_default().push(a.reason);
     }
 
     // Set-valued series.
     let thresholds = store.thresholds(None)?;
-    let mut by_series: HashMap<i64, (ValueKind, Vec<(i64, Millis)>)> = HashMap::new();
-    for s in &sets {
-        by_series
-            .entry(s.series)
-            .or_insert((s.kind, Vec::new()))
-            .1
-            .push((s.set_id, s.first));
-    }
-    let mut members_cache: HashMap<(u8, i64), MetricValue> = HashMap::new();
+    let mut members_cache: HashMap<(u8, i64), MetricValue> = HashMap::default();
     for (series, (kind, mut sightings)) in by_series {
         let Some(info) = by_id.get(&series) else {
             continue;
@@ -227,7 +269,11 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     }
 
     // AWS Detect violations.
-    let mut open: HashMap<String, usize> = HashMap::new();
+    let things_by_name: HashMap<&str, &str> = catalog
+        .iter()
+        .map(|s| (s.thing.as_str(), s.thing.as_str()))
+        .collect();
+    let mut open: HashMap<String, usize> = HashMap::default();
     for v in store.violations(None, false)? {
         let end = v.ended.unwrap_or(to);
         if end < from {
@@ -258,11 +304,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                 ),
             )
         };
-        if let Some(thing) = catalog
-            .iter()
-            .find(|s| s.thing == v.thing)
-            .map(|s| s.thing.as_str())
-        {
+        if let Some(thing) = things_by_name.get(v.thing.as_str()).copied() {
             reasons.entry(thing).or_default().push(Reason {
                 text,
                 categories: categories::for_metric(&metric),
@@ -274,7 +316,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         }
     }
 
-    let mut last_report: HashMap<&str, Millis> = HashMap::new();
+    let mut last_report: HashMap<&str, Millis> = HashMap::default();
     for s in &catalog {
         if let Some(t) = s.last_ts {
             let e = last_report.entry(s.thing.as_str()).or_insert(t);
@@ -351,25 +393,34 @@ fn numeric_reason(
     if n.hours.len() < MIN_HOURS {
         return None;
     }
-    n.hours.sort_by_key(|h| h.hour);
+    // Summaries arrive in day order, so this is usually already sorted.
+    if !n.hours.is_sorted_by_key(|h| h.hour) {
+        n.hours.sort_by_key(|h| h.hour);
+    }
     let mut values: Vec<f64> = n.hours.iter().map(|h| h.mean).collect();
     let med = median(&mut values);
     let mut dev: Vec<f64> = n.hours.iter().map(|h| (h.mean - med).abs()).collect();
     let mad = median(&mut dev);
     // Hour-of-day seasonality once the series has a week of history.
     let seasonal = n.info.first_ts.is_some_and(|f| f <= to - 7 * DAY) && from <= to - 7 * DAY;
-    let mut by_hod: HashMap<i64, f64> = HashMap::new();
+    let mut by_hod = [f64::NAN; 24];
     if seasonal {
-        let mut groups: HashMap<i64, Vec<f64>> = HashMap::new();
-        for h in &n.hours {
-            groups
-                .entry(h.hour.rem_euclid(DAY) / HOUR)
-                .or_default()
-                .push(h.mean);
-        }
-        for (hod, mut v) in groups {
-            if v.len() >= 3 {
-                by_hod.insert(hod, median(&mut v));
+        // One sort by (hour of day, value), then the middle of each run.
+        let mut pairs: Vec<(i64, f64)> = n
+            .hours
+            .iter()
+            .map(|h| (h.hour.rem_euclid(DAY) / HOUR, h.mean))
+            .collect();
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() >= 3 {
+                let mid = run.len() / 2;
+                let m = if run.len() % 2 == 1 {
+                    run[mid].1
+                } else {
+                    (run[mid - 1].1 + run[mid].1) / 2.0
+                };
+                by_hod[run[0].0 as usize] = m;
             }
         }
     }
@@ -379,9 +430,8 @@ fn numeric_reason(
     let floor = if counts { 1.0 } else { 1e-9 };
     let scale = (1.4826 * mad).max(0.05 * med.abs()).max(floor);
     let z_of = |h: &HourStat| {
-        let base = by_hod
-            .get(&(h.hour.rem_euclid(DAY) / HOUR))
-            .copied()
+        let base = Some(by_hod[(h.hour.rem_euclid(DAY) / HOUR) as usize])
+            .filter(|b| !b.is_nan())
             .unwrap_or(med);
         (h.mean - base) / scale
     };
@@ -445,9 +495,8 @@ fn numeric_reason(
             hhmm(since)
         )
     };
-    let base = by_hod
-        .get(&(since.rem_euclid(DAY) / HOUR))
-        .copied()
+    let base = Some(by_hod[(since.rem_euclid(DAY) / HOUR) as usize])
+        .filter(|b| !b.is_nan())
         .unwrap_or(med);
     Some(Anomaly {
         reason: Reason {

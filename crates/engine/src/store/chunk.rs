@@ -277,11 +277,18 @@ pub fn encode_summary(s: &Summary) -> Vec<u8> {
 
 /// Decodes a summary; `None` if malformed.
 pub fn decode_summary(data: &[u8]) -> Option<Summary> {
+    let mut s = Summary::default();
+    decode_summary_into(data, &mut s).map(|()| s)
+}
+
+/// Decodes a summary into `s`, reusing its buffers; `None` if malformed.
+pub fn decode_summary_into(data: &[u8], s: &mut Summary) -> Option<()> {
+    s.hours.clear();
+    s.sets.clear();
     let mut r = Reader { data, pos: 0 };
     if r.byte()? != SUMMARY_FORMAT {
         return None;
     }
-    let mut s = Summary::default();
     let n = r.varint()?;
     for _ in 0..n.min(24) {
         let h = r.byte()?;
@@ -302,7 +309,7 @@ pub fn decode_summary(data: &[u8]) -> Option<Summary> {
             unzigzag(r.varint()?),
         ));
     }
-    (r.pos == data.len()).then_some(s)
+    (r.pos == data.len()).then_some(())
 }
 
 #[cfg(test)]

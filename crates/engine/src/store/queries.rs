@@ -442,18 +442,19 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Hourly statistics and set sightings of every series in `[from, to]`, read from chunk
-    /// summaries (no point is decoded): what fleet-wide triage needs.
-    pub fn summaries(
+    /// Calls `each(series, day, summary)` for every chunk summary of the UTC days overlapping
+    /// `[from, to]`, in day order: what fleet-wide triage reads instead of points.
+    pub fn for_each_summary(
         &self,
         from: Millis,
         to: Millis,
-    ) -> Result<(Vec<HourStat>, Vec<SetSighting>), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT series, day, summary FROM chunk WHERE day BETWEEN ?1 AND ?2")?;
+        mut each: impl FnMut(i64, i64, &chunk::Summary),
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT series, day, summary FROM chunk_summary WHERE day BETWEEN ?1 AND ?2",
+        )?;
         let mut rows = stmt.query(params![day_of(from), day_of(to)])?;
-        let (mut hours, mut sets) = (Vec::new(), Vec::new());
+        let mut s = chunk::Summary::default();
         while let Some(r) = rows.next()? {
             let series: i64 = r.get(0)?;
             let day: i64 = r.get(1)?;
@@ -461,10 +462,24 @@ impl Store {
                 .get_ref(2)?
                 .as_blob()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let s = chunk::decode_summary(blob).ok_or_else(|| {
+            chunk::decode_summary_into(blob, &mut s).ok_or_else(|| {
                 StoreError::Corrupt(format!("summary of series {series} day {day}"))
             })?;
-            for (h, n, mean, max) in s.hours {
+            each(series, day, &s);
+        }
+        Ok(())
+    }
+
+    /// Hourly statistics and set sightings of every series in `[from, to]`, read from chunk
+    /// summaries (no point is decoded).
+    pub fn summaries(
+        &self,
+        from: Millis,
+        to: Millis,
+    ) -> Result<(Vec<HourStat>, Vec<SetSighting>), StoreError> {
+        let (mut hours, mut sets) = (Vec::new(), Vec::new());
+        self.for_each_summary(from, to, |series, day, s| {
+            for &(h, n, mean, max) in &s.hours {
                 let hour = day * chunk::CHUNK_MS + i64::from(h) * 3_600_000;
                 if hour + 3_600_000 > from && hour <= to {
                     hours.push(HourStat {
@@ -477,7 +492,7 @@ impl Store {
                 }
             }
             let kind = ValueKind::from_code(i64::from(s.set_kind));
-            for (set_id, first, last) in s.sets {
+            for &(set_id, first, last) in &s.sets {
                 if let Some(kind) = kind.filter(|_| last >= from && first <= to) {
                     sets.push(SetSighting {
                         series,
@@ -488,7 +503,7 @@ impl Store {
                     });
                 }
             }
-        }
+        })?;
         Ok((hours, sets))
     }
 

@@ -244,9 +244,13 @@ fn write_points(
 
     let mut read = tx.prepare_cached("SELECT data FROM chunk WHERE series = ?1 AND day = ?2")?;
     let mut put = tx.prepare_cached(
-        "INSERT INTO chunk(series, day, n, first_ts, last_ts, data, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO chunk(series, day, n, first_ts, last_ts, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(series, day) DO UPDATE SET n = excluded.n, first_ts = excluded.first_ts,
-           last_ts = excluded.last_ts, data = excluded.data, summary = excluded.summary",
+           last_ts = excluded.last_ts, data = excluded.data",
+    )?;
+    let mut put_summary = tx.prepare_cached(
+        "INSERT INTO chunk_summary(day, series, summary) VALUES (?1, ?2, ?3)
+         ON CONFLICT(day, series) DO UPDATE SET summary = excluded.summary",
     )?;
     let mut stretch = tx.prepare_cached(
         "UPDATE series SET first_ts = min(coalesce(first_ts, ?2), ?2), last_ts = max(coalesce(last_ts, ?3), ?3) WHERE id = ?1",
@@ -282,7 +286,11 @@ fn write_points(
             points.len() as i64,
             first.ts,
             last.ts,
-            chunk::encode(&points),
+            chunk::encode(&points)
+        ])?;
+        put_summary.execute(params![
+            day,
+            series,
             chunk::encode_summary(&chunk::summarize(&points, day))
         ])?;
         let e = span.entry(series).or_insert((first.ts, last.ts));

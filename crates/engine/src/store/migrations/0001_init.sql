@@ -46,12 +46,19 @@ CREATE TABLE chunk (
     first_ts INTEGER NOT NULL,
     last_ts  INTEGER NOT NULL,
     data     BLOB NOT NULL,
-    -- What triage reads instead of the points (see chunk::Summary): hourly count, mean and
-    -- max for numbers, the distinct sets with the first time each was reported for set kinds.
-    summary  BLOB NOT NULL,
     UNIQUE (series, day)
 );
-CREATE INDEX chunk_day ON chunk(day);
+
+-- What fleet-wide triage reads instead of the points (see chunk::Summary): hourly count,
+-- mean and max for numbers; the distinct sets and when each was reported for set kinds.
+-- Its own table, clustered by day: a triage scan reads a few hundred bytes per chunk, not
+-- the chunks themselves.
+CREATE TABLE chunk_summary (
+    day     INTEGER NOT NULL,
+    series  INTEGER NOT NULL REFERENCES series(id),
+    summary BLOB NOT NULL,
+    PRIMARY KEY (day, series)
+) WITHOUT ROWID;
 
 -- One record per violation id, folded from its events (and ListActiveViolations sightings).
 CREATE TABLE violation (
