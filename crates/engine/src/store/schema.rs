@@ -24,9 +24,6 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // Reads through a memory map instead of copying pages: fleet-wide scans touch hundreds of
-    // MiB. Address space only; the OS pages it in and out as needed.
-    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
     Ok(())
 }
 
