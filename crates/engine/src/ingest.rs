@@ -94,6 +94,13 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Rejected>) {
         if hidden && !top {
             return;
         }
+        // Symlinked folders below the top are not followed: a link loop must not recurse forever.
+        let linked_dir = !top
+            && std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+            && std::fs::metadata(p).is_ok_and(|m| m.is_dir());
+        if linked_dir {
+            return;
+        }
         match std::fs::metadata(p) {
             Err(e) => bad.push(Rejected {
                 path: p.display().to_string(),
