@@ -16,7 +16,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 pub use queries::{
-    AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, SetSighting, ThingSummary, Threshold,
+    AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, ThingSummary, Threshold,
     ViolationEventRow, ViolationRow,
 };
 pub use write::WriteStats;

@@ -407,21 +407,6 @@ pub struct HourStat {
     pub max: f64,
 }
 
-/// One distinct set reported by a set-valued series on one day.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SetSighting {
-    /// Series id.
-    pub series: i64,
-    /// Set id (see [`Store::set_value`]).
-    pub set_id: i64,
-    /// Kind of the set.
-    pub kind: ValueKind,
-    /// First report of it that day.
-    pub first: Millis,
-    /// Last report of it that day.
-    pub last: Millis,
-}
-
 impl Store {
     /// Every series with its thing, metric and time span.
     pub fn series_catalog(&self) -> Result<Vec<SeriesInfo>, StoreError> {
@@ -468,43 +453,6 @@ impl Store {
             each(series, day, &s);
         }
         Ok(())
-    }
-
-    /// Hourly statistics and set sightings of every series in `[from, to]`, read from chunk
-    /// summaries (no point is decoded).
-    pub fn summaries(
-        &self,
-        from: Millis,
-        to: Millis,
-    ) -> Result<(Vec<HourStat>, Vec<SetSighting>), StoreError> {
-        let (mut hours, mut sets) = (Vec::new(), Vec::new());
-        self.for_each_summary(from, to, |series, day, s| {
-            for &(h, n, mean, max) in &s.hours {
-                let hour = day * chunk::CHUNK_MS + i64::from(h) * 3_600_000;
-                if hour + 3_600_000 > from && hour <= to {
-                    hours.push(HourStat {
-                        series,
-                        hour,
-                        n,
-                        mean,
-                        max,
-                    });
-                }
-            }
-            let kind = ValueKind::from_code(i64::from(s.set_kind));
-            for &(set_id, first, last) in &s.sets {
-                if let Some(kind) = kind.filter(|_| last >= from && first <= to) {
-                    sets.push(SetSighting {
-                        series,
-                        set_id,
-                        kind,
-                        first,
-                        last,
-                    });
-                }
-            }
-        })?;
-        Ok((hours, sets))
     }
 
     /// The members of a stored set.
