@@ -128,6 +128,16 @@ pub struct Geometry {
     pub zone: String,
 }
 
+impl Geometry {
+    /// Takes the plot area from the pixel ranges plotters reports.
+    fn set_area(&mut self, x: &std::ops::Range<i32>, y: &std::ops::Range<i32>) {
+        self.left = x.start;
+        self.top = y.start;
+        self.width = x.end - x.start;
+        self.height = y.end - y.start;
+    }
+}
+
 /// An SVG chart and its geometry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Svg {
@@ -284,10 +294,7 @@ fn draw<DB: DrawingBackend>(
             (FAMILY, 14).into_font().color(&p.muted),
         ))
         .map_err(err)?;
-        geometry.left = xr.start;
-        geometry.top = yr.start;
-        geometry.width = xr.end - xr.start;
-        geometry.height = yr.end - yr.start;
+        geometry.set_area(&xr, &yr);
         root.present().map_err(err)?;
         return Ok(geometry);
     }
@@ -378,15 +385,12 @@ fn draw<DB: DrawingBackend>(
         let (xr, yr) = chart.plotting_area().get_pixel_range();
         geometry = Geometry {
             kind: "drift",
-            left: xr.start,
-            top: yr.start,
-            width: xr.end - xr.start,
-            height: yr.end - yr.start,
             y_min: 0.0,
             y_max: n,
             rows,
             ..geometry
         };
+        geometry.set_area(&xr, &yr);
         root.present().map_err(err)?;
         return Ok(geometry);
     }
@@ -502,14 +506,11 @@ fn draw<DB: DrawingBackend>(
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     geometry = Geometry {
         kind: "numeric",
-        left: xr.start,
-        top: yr.start,
-        width: xr.end - xr.start,
-        height: yr.end - yr.start,
         y_min: y0,
         y_max: y1,
         ..geometry
     };
+    geometry.set_area(&xr, &yr);
     root.present().map_err(err)?;
     Ok(geometry)
 }
