@@ -2,6 +2,7 @@
 //! interface for SOAR playbooks. Commands, flags and JSON fields are a public contract.
 
 mod output;
+mod remote;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -78,6 +79,14 @@ impl Window {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Configure the remote sources: S3 (Firehose exports), Splunk, the Device Defender API.
+    Sources {
+        #[command(subcommand)]
+        cmd: remote::SourcesCmd,
+    },
+    /// Pull every source (or --source N) into the cache, concurrently and incrementally;
+    /// progress on stderr, a JSON summary on stdout; exit 3 when a source or object failed.
+    Sync(remote::SyncArgs),
     /// Ingest files or folders (recursive) of Device Defender documents; prints a JSON summary.
     Ingest {
         /// Files or folders.
@@ -307,11 +316,15 @@ fn t(ms: Option<Millis>) -> Value {
     ms.map_or(Value::Null, |m| time::to_rfc3339(m).into())
 }
 
+fn db_path(cli: &Cli) -> anyhow::Result<PathBuf> {
+    match &cli.db {
+        Some(p) => Ok(p.clone()),
+        None => default_db(),
+    }
+}
+
 fn open(cli: &Cli) -> anyhow::Result<Store> {
-    let path = match &cli.db {
-        Some(p) => p.clone(),
-        None => default_db()?,
-    };
+    let path = db_path(cli)?;
     Store::open(&path).with_context(|| format!("opening cache {}", path.display()))
 }
 
@@ -331,6 +344,8 @@ fn require_thing(store: &Store, thing: &str, metric: &str) -> anyhow::Result<()>
 
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Sources { cmd } => return remote::sources_cmd(&db_path(&cli)?, cmd, out),
+        Command::Sync(args) => return remote::sync_cmd(&db_path(&cli)?, args, out),
         Command::Ingest {
             paths,
             thing,

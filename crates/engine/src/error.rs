@@ -18,6 +18,15 @@ pub enum Error {
     /// Bad input from the caller.
     #[error("{0}")]
     InvalidInput(String),
+    /// The OS keychain failed.
+    #[error("{0}")]
+    Secrets(String),
+    /// A remote source failed (network, credentials, the service's own error).
+    #[error("{0}")]
+    Source(String),
+    /// The operation was cancelled.
+    #[error("cancelled")]
+    Cancelled,
     /// File-system failure.
     #[error("{path}: {source}")]
     Io {

@@ -21,7 +21,10 @@ pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod secrets;
+pub mod sources;
 pub mod store;
+pub mod sync;
 pub mod time;
 
 pub use error::{Error, Result};

@@ -812,7 +812,7 @@ struct FindingDoc {
 }
 
 /// One string for a `ResourceIdentifier` (exactly one member is populated).
-fn render_identifier(id: &BTreeMap<String, Value>) -> String {
+pub(crate) fn render_identifier(id: &BTreeMap<String, Value>) -> String {
     let render = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Object(m) => m

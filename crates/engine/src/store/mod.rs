@@ -8,6 +8,7 @@
 pub mod chunk;
 mod queries;
 pub mod schema;
+mod sync;
 mod write;
 
 use fnv::FnvHashMap as HashMap;
@@ -19,6 +20,7 @@ pub use queries::{
     AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, ThingSummary, Threshold,
     ViolationEventRow, ViolationRow,
 };
+pub use sync::{ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};
 pub use write::WriteStats;
 
 /// Why the cache failed.

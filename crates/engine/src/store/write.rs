@@ -163,7 +163,7 @@ impl Store {
     }
 }
 
-fn write_all(
+pub(super) fn write_all(
     tx: &Transaction,
     ids: &mut Interner,
     batches: &[&Batch],

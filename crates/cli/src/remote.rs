@@ -1,0 +1,443 @@
+//! `ddesk sources ...` and `ddesk sync`: configuring the three remote sources and pulling them
+//! into the cache.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand};
+use desk_engine::secrets::{Keychain, Secret, SecretStore};
+use desk_engine::sources::{
+    self, AwsSettings, DefenderSettings, S3Settings, Source, SourceSettings, SplunkSettings,
+};
+use desk_engine::store::Store;
+use desk_engine::sync::{self, SyncEvent, SyncOptions};
+use desk_engine::time;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::output::{write_rows, Format};
+
+/// Exit code of a sync in which some source or object failed.
+const EXIT_PARTIAL: u8 = 3;
+/// Exit code of a sync cancelled with Ctrl-C.
+const EXIT_CANCELLED: u8 = 130;
+
+#[derive(Args, Clone)]
+pub struct AwsArgs {
+    /// AWS region (default: the credential chain's, e.g. AWS_REGION or the profile's).
+    #[arg(long)]
+    region: Option<String>,
+    /// Named profile from ~/.aws/config (SSO and assume-role profiles work).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Endpoint URL (S3-compatible stores, test servers). AWS_ENDPOINT_URL is honoured too.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    fn settings(&self) -> AwsSettings {
+        AwsSettings {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand, Clone)]
+pub enum AddKind {
+    /// S3 bucket that Firehose delivers metrics-export batches to.
+    S3 {
+        /// Source name.
+        #[arg(long)]
+        name: String,
+        /// Bucket.
+        #[arg(long)]
+        bucket: String,
+        /// Key prefix before the YYYY/MM/DD/HH/ partitions.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Path-style addressing (S3-compatible stores).
+        #[arg(long)]
+        path_style: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Splunk search head (management port) with the Firehose-fed index.
+    Splunk {
+        /// Source name.
+        #[arg(long)]
+        name: String,
+        /// Management URL, e.g. https://splunk.example:8089.
+        #[arg(long)]
+        url: String,
+        /// Index.
+        #[arg(long)]
+        index: String,
+        /// Sourcetype.
+        #[arg(long, default_value = "aws-iot-device-defender")]
+        sourcetype: String,
+        /// PEM bundle of CAs to trust (self-signed Splunk certificates).
+        #[arg(long)]
+        ca_bundle: Option<String>,
+        /// Read the token from stdin instead of a terminal prompt.
+        #[arg(long)]
+        token_stdin: bool,
+    },
+    /// The Device Defender API of one account and region.
+    Defender {
+        /// Source name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum SourcesCmd {
+    /// Add a source (settings in the cache; a Splunk token only in the OS keychain).
+    Add {
+        #[command(subcommand)]
+        kind: AddKind,
+    },
+    /// List sources with their last sync.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Check a source's connection and say what is wrong.
+    Test {
+        /// Source name.
+        name: String,
+    },
+    /// Remove a source and its keychain secret (data already synced stays).
+    Remove {
+        /// Source name.
+        name: String,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct SyncArgs {
+    /// Only these sources (repeatable; default: all).
+    #[arg(long = "source")]
+    sources: Vec<String>,
+    /// Window start: RFC 3339, epoch seconds or relative (-7d). Default: where the last sync ended.
+    #[arg(long, allow_hyphen_values = true)]
+    from: Option<String>,
+    /// Window end (default: now).
+    #[arg(long, allow_hyphen_values = true)]
+    to: Option<String>,
+    /// S3 objects fetched at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Progress on stderr as JSON lines (one engine event per line) instead of text.
+    #[arg(long)]
+    progress_json: bool,
+    /// Drill down on one thing instead (Device Defender sources): its thing groups and 14 days
+    /// of metric values from ListMetricValues.
+    #[arg(long)]
+    thing: Option<String>,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn read_token(from_stdin: bool) -> anyhow::Result<Secret> {
+    let value = if from_stdin {
+        let mut line = String::new();
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the token from stdin")?;
+        line
+    } else if io::stdin().is_terminal() {
+        rpassword::prompt_password("Splunk token (input hidden): ")
+            .context("reading the token from the terminal")?
+    } else {
+        bail!("no terminal to prompt for the Splunk token: pass --token-stdin and pipe it in");
+    };
+    let secret = Secret::new(&value);
+    if secret.expose().is_empty() {
+        bail!("the Splunk token is empty");
+    }
+    Ok(secret)
+}
+
+/// Runs `ddesk sources ...`.
+pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
+    match cmd {
+        SourcesCmd::Add { kind } => {
+            let (name, settings, token) = match kind {
+                AddKind::S3 {
+                    name,
+                    bucket,
+                    prefix,
+                    path_style,
+                    aws,
+                } => (
+                    name,
+                    SourceSettings::S3(S3Settings {
+                        bucket: bucket.clone(),
+                        prefix: prefix.clone(),
+                        path_style: *path_style,
+                        aws: aws.settings(),
+                    }),
+                    None,
+                ),
+                AddKind::Splunk {
+                    name,
+                    url,
+                    index,
+                    sourcetype,
+                    ca_bundle,
+                    token_stdin,
+                } => (
+                    name,
+                    SourceSettings::Splunk(SplunkSettings {
+                        url: url.clone(),
+                        index: index.clone(),
+                        sourcetype: sourcetype.clone(),
+                        ca_bundle: ca_bundle.clone(),
+                    }),
+                    Some(*token_stdin),
+                ),
+                AddKind::Defender { name, aws } => (
+                    name,
+                    SourceSettings::Defender(DefenderSettings {
+                        aws: aws.settings(),
+                    }),
+                    None,
+                ),
+            };
+            let source = Source {
+                name: name.clone(),
+                settings,
+            };
+            sources::validate_name(name)?;
+            source.settings.validate()?;
+            if sources::list(&store)?.iter().any(|s| &s.name == name) {
+                bail!("a source named {name:?} already exists; remove it first or pick another name");
+            }
+            // The secret first: a source without its token would only fail later.
+            if let Some(from_stdin) = token {
+                let secret = read_token(from_stdin)?;
+                Keychain.set(name, &secret)?;
+            }
+            sources::add(&store, &source)?;
+            serde_json::to_writer_pretty(&mut *out, &json!({ "added": source }))?;
+            writeln!(out)?;
+        }
+        SourcesCmd::List { format } => {
+            let runs = store.sync_runs()?;
+            let rows: Vec<Value> = sources::list(&store)?
+                .into_iter()
+                .map(|s| {
+                    let run = runs.iter().find(|r| r.source == s.name);
+                    let mut settings = serde_json::to_value(&s.settings).unwrap_or(Value::Null);
+                    if let Some(o) = settings.as_object_mut() {
+                        o.remove("kind");
+                    }
+                    json!({
+                        "name": s.name,
+                        "kind": s.settings.kind(),
+                        "settings": settings,
+                        "last_sync": run.map(|r| time::to_rfc3339(r.finished)),
+                        "last_sync_ok": run.map(|r| r.ok),
+                        "last_errors": run.map(|r| r.summary.get("errors").cloned().unwrap_or(Value::Null)),
+                    })
+                })
+                .collect();
+            write_rows(out, *format, &rows)?;
+        }
+        SourcesCmd::Test { name } => {
+            let source = sources::get(&store, name)?;
+            let rt = runtime()?;
+            let message = rt.block_on(sync::test_source(&source, &Keychain));
+            let (ok, message) = match message {
+                Ok(m) => (true, m),
+                Err(e) => (false, e.to_string()),
+            };
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({ "source": name, "ok": ok, "message": message }),
+            )?;
+            writeln!(out)?;
+            if !ok {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        SourcesCmd::Remove { name } => {
+            let source = sources::get(&store, name)?;
+            if matches!(source.settings, SourceSettings::Splunk(_)) {
+                Keychain.delete(name)?;
+            }
+            drop(store);
+            let mut store = Store::open(db)?;
+            store.remove_source(name)?;
+            serde_json::to_writer_pretty(&mut *out, &json!({ "removed": name }))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn human_bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", UNITS[i])
+}
+
+/// Prints progress on stderr: JSON lines, or text at most every half second per source.
+fn progress_printer(json_lines: bool) -> sync::Progress {
+    let last: Mutex<std::collections::HashMap<String, Instant>> = Mutex::default();
+    Arc::new(move |event: SyncEvent| {
+        let mut err = io::stderr().lock();
+        if json_lines {
+            let _ = serde_json::to_writer(&mut err, &event);
+            let _ = writeln!(err);
+            return;
+        }
+        match &event {
+            SyncEvent::SourceStarted { source, kind } => {
+                let _ = writeln!(err, "[{source}] {kind}: started");
+            }
+            SyncEvent::Progress {
+                source,
+                done,
+                total,
+                bytes,
+                events,
+                datapoints,
+                bytes_per_sec,
+                eta_secs,
+            } => {
+                let mut last = last.lock().expect("lock");
+                let now = Instant::now();
+                if last
+                    .get(source)
+                    .is_some_and(|t| now.duration_since(*t) < Duration::from_millis(500))
+                    && done != total
+                {
+                    return;
+                }
+                last.insert(source.clone(), now);
+                let eta = eta_secs.map_or(String::new(), |s| format!(", ETA {s:.0} s"));
+                let _ = writeln!(
+                    err,
+                    "[{source}] {done}/{total} units, {}, {events} events, {datapoints} datapoints, {}/s{eta}",
+                    human_bytes(*bytes as f64),
+                    human_bytes(*bytes_per_sec),
+                );
+            }
+            SyncEvent::SourceFinished { source, ok, error } => {
+                let _ = match error {
+                    Some(e) => writeln!(err, "[{source}] failed: {e}"),
+                    None if *ok => writeln!(err, "[{source}] done"),
+                    None => writeln!(err, "[{source}] done, with errors (see the summary)"),
+                };
+            }
+        }
+    })
+}
+
+/// Runs `ddesk sync`.
+pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let now = time::now();
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .map(|v| time::parse_user_time(v, now))
+            .transpose()
+    };
+    let (from, to) = (parse(&args.from)?, parse(&args.to)?);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            bail!("--from is after --to");
+        }
+    }
+    let rt = runtime()?;
+    if let Some(thing) = &args.thing {
+        let store = Store::open(db)?;
+        let all = sources::list(&store)?;
+        drop(store);
+        let chosen: Vec<&Source> = all
+            .iter()
+            .filter(|s| matches!(s.settings, SourceSettings::Defender(_)))
+            .filter(|s| args.sources.is_empty() || args.sources.contains(&s.name))
+            .collect();
+        if chosen.is_empty() {
+            bail!("--thing needs a Device Defender API source (ddesk sources add defender)");
+        }
+        let mut results = Vec::new();
+        let mut failed = false;
+        for s in chosen {
+            match rt.block_on(sync::drill_down(db, s, thing)) {
+                Ok(summary) => results.push(json!(summary)),
+                Err(e) => {
+                    failed = true;
+                    results.push(json!({ "source": s.name, "ok": false, "error": e.to_string() }));
+                }
+            }
+        }
+        serde_json::to_writer_pretty(&mut *out, &json!({ "thing": thing, "sources": results }))?;
+        writeln!(out)?;
+        return Ok(if failed {
+            ExitCode::from(EXIT_PARTIAL)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let options = SyncOptions {
+        sources: args.sources.clone(),
+        from,
+        to,
+        concurrency: args.concurrency,
+    };
+    let cancel = CancellationToken::new();
+    let summary = rt.block_on(async {
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("ddesk: cancelling the sync (Ctrl-C again to abort at once)");
+                c.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(EXIT_CANCELLED));
+                }
+            }
+        });
+        sync::sync(
+            db,
+            &options,
+            &Keychain,
+            progress_printer(args.progress_json),
+            cancel.clone(),
+        )
+        .await
+    })?;
+    serde_json::to_writer_pretty(&mut *out, &summary)?;
+    writeln!(out)?;
+    Ok(if summary.cancelled {
+        ExitCode::from(EXIT_CANCELLED)
+    } else if summary.failed() {
+        ExitCode::from(EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

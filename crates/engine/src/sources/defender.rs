@@ -1,0 +1,527 @@
+//! The Device Defender API through the official AWS SDK (`aws-sdk-iot`): security profiles
+//! (behaviors become chart thresholds), active violations, violation events by window, audit
+//! tasks with their checks and findings, a thing's metric values and thing groups on demand.
+//!
+//! Every list is paginated to the end; every call is paced within the documented per-API rate
+//! ([`Pacer`]) and retried by the SDK on throttling (`ThrottlingException`, HTTP 400), 5xx and
+//! transport errors. An account without Detect (closed to new customers since 31 Aug 2026) is
+//! normal: Detect calls that are refused leave Audit working.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iot::primitives::DateTime;
+use aws_sdk_iot::types as t;
+use serde_json::Value;
+
+use super::aws::{self, describe, error_code, Pacer};
+use super::DefenderSettings;
+use crate::model::{
+    ActiveViolation, AuditCheck, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
+    DocKind, MetricValue, SecurityProfile, ViolationEvent,
+};
+use crate::time::Millis;
+use crate::{Error, Result};
+
+/// Page size for list calls (the API's maximum where it has one).
+const PAGE: i32 = 250;
+
+/// A connected Device Defender source.
+#[derive(Clone)]
+pub struct DefenderSource {
+    client: aws_sdk_iot::Client,
+    pacer: Pacer,
+}
+
+fn ms(t: Option<&DateTime>) -> Option<Millis> {
+    t.and_then(|d| d.to_millis().ok())
+}
+
+fn dt(ms: Millis) -> DateTime {
+    DateTime::from_millis(ms)
+}
+
+fn value(v: Option<&t::MetricValue>) -> Option<MetricValue> {
+    let v = v?;
+    Some(if let Some(c) = v.count() {
+        MetricValue::Count(c)
+    } else if let Some(n) = v.number() {
+        MetricValue::Number(n)
+    } else if !v.ports().is_empty() {
+        MetricValue::Ports(v.ports().iter().map(|p| i64::from(*p)).collect())
+    } else if !v.cidrs().is_empty() {
+        MetricValue::Cidrs(v.cidrs().to_vec())
+    } else if !v.numbers().is_empty() {
+        MetricValue::Numbers(v.numbers().to_vec())
+    } else if !v.strings().is_empty() {
+        MetricValue::Strings(v.strings().to_vec())
+    } else if v.ports.is_some() {
+        MetricValue::Ports(Vec::new())
+    } else if v.cidrs.is_some() {
+        MetricValue::Cidrs(Vec::new())
+    } else if v.strings.is_some() {
+        MetricValue::Strings(Vec::new())
+    } else {
+        return None;
+    })
+}
+
+fn behavior(b: Option<&t::Behavior>) -> Behavior {
+    let Some(b) = b else {
+        return Behavior::default();
+    };
+    let c = b.criteria();
+    Behavior {
+        name: b.name().to_string(),
+        metric: b.metric().map(str::to_string),
+        dimension: b.metric_dimension().map(|d| Dimension {
+            name: d.dimension_name().to_string(),
+            operator: d
+                .operator()
+                .map_or_else(|| "IN".to_string(), |o| o.as_str().to_string()),
+        }),
+        operator: c
+            .and_then(|c| c.comparison_operator())
+            .map(|o| o.as_str().to_string()),
+        value: value(c.and_then(|c| c.value())),
+        statistic: c
+            .and_then(|c| c.statistical_threshold())
+            .and_then(|s| s.statistic())
+            .map(str::to_string),
+        ml_confidence: c
+            .and_then(|c| c.ml_detection_config())
+            .map(|m| m.confidence_level().as_str().to_string()),
+        duration_seconds: c.and_then(|c| c.duration_seconds()).map(i64::from),
+        suppress_alerts: b.suppress_alerts().unwrap_or(false),
+    }
+}
+
+fn identifier(r: Option<&t::ResourceIdentifier>) -> BTreeMap<String, Value> {
+    let mut m = BTreeMap::new();
+    let Some(r) = r else { return m };
+    let mut put = |k: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            m.insert(k.to_string(), Value::String(v.to_string()));
+        }
+    };
+    put("deviceCertificateId", r.device_certificate_id());
+    put("caCertificateId", r.ca_certificate_id());
+    put("cognitoIdentityPoolId", r.cognito_identity_pool_id());
+    put("clientId", r.client_id());
+    put("account", r.account());
+    put("iamRoleArn", r.iam_role_arn());
+    put("roleAliasArn", r.role_alias_arn());
+    put("deviceCertificateArn", r.device_certificate_arn());
+    if let Some(p) = r.policy_version_identifier() {
+        let mut o = serde_json::Map::new();
+        if let Some(n) = p.policy_name() {
+            o.insert("policyName".into(), n.into());
+        }
+        if let Some(v) = p.policy_version_id() {
+            o.insert("policyVersionId".into(), v.into());
+        }
+        m.insert("policyVersionIdentifier".into(), Value::Object(o));
+    }
+    if let Some(i) = r.issuer_certificate_identifier() {
+        let mut o = serde_json::Map::new();
+        if let Some(v) = i.issuer_certificate_subject() {
+            o.insert("issuerCertificateSubject".into(), v.into());
+        }
+        if let Some(v) = i.issuer_id() {
+            o.insert("issuerId".into(), v.into());
+        }
+        if let Some(v) = i.issuer_certificate_serial_number() {
+            o.insert("issuerCertificateSerialNumber".into(), v.into());
+        }
+        m.insert("issuerCertificateIdentifier".into(), Value::Object(o));
+    }
+    m
+}
+
+fn finding(f: &t::AuditFinding) -> AuditFinding {
+    let (resource_type, resource, resource_json) = match f.non_compliant_resource() {
+        None => (None, String::new(), "{}".to_string()),
+        Some(r) => {
+            let id = identifier(r.resource_identifier());
+            let info: BTreeMap<&String, &String> = r
+                .additional_info()
+                .map(|m| m.iter().collect())
+                .unwrap_or_default();
+            let json = serde_json::json!({ "resourceIdentifier": id, "additionalInfo": info });
+            (
+                r.resource_type().map(|t| t.as_str().to_string()),
+                crate::model::parse::render_identifier(&id),
+                json.to_string(),
+            )
+        }
+    };
+    AuditFinding {
+        finding_id: f.finding_id().unwrap_or_default().to_string(),
+        task_id: f.task_id().map(str::to_string),
+        check: f.check_name().unwrap_or_default().to_string(),
+        severity: f.severity().map(|s| s.as_str().to_string()),
+        resource_type,
+        resource,
+        resource_json,
+        reason: f.reason_for_non_compliance().map(str::to_string),
+        reason_code: f.reason_for_non_compliance_code().map(str::to_string),
+        suppressed: f.is_suppressed().unwrap_or(false),
+        found: ms(f.finding_time()),
+        task_start: ms(f.task_start_time()),
+    }
+}
+
+fn note(batch: &mut Batch, kind: DocKind) {
+    *batch.documents.entry(kind).or_default() += 1;
+}
+
+/// Whether an error means "this account has no Detect" (or no access to it), which is not a
+/// failure of the sync: Audit and exported metrics still work.
+pub fn detect_unavailable(err: &Error) -> bool {
+    matches!(err, Error::Source(m) if m.contains("AccessDenied") || m.contains("UnauthorizedException")
+        || m.contains("not subscribed") || m.contains("SubscriptionRequired"))
+}
+
+impl DefenderSource {
+    /// Builds the client (no network call yet).
+    pub async fn connect(settings: &DefenderSettings) -> Self {
+        let sdk = aws::sdk_config(&settings.aws).await;
+        Self {
+            client: aws_sdk_iot::Client::new(&sdk),
+            pacer: Pacer::default(),
+        }
+    }
+
+    /// The SDK client (actions reuse it).
+    pub fn client(&self) -> &aws_sdk_iot::Client {
+        &self.client
+    }
+
+    /// Checks credentials, region and access with one cheap call per API family.
+    pub async fn test(&self) -> Result<String> {
+        self.pacer.wait("ListAuditTasks", 10).await;
+        let now = crate::time::now();
+        let audit = self
+            .client
+            .list_audit_tasks()
+            .start_time(dt(now - 86_400_000))
+            .end_time(dt(now))
+            .max_results(1)
+            .send()
+            .await;
+        self.pacer.wait("ListSecurityProfiles", 10).await;
+        let detect = self
+            .client
+            .list_security_profiles()
+            .max_results(1)
+            .send()
+            .await;
+        match (audit, detect) {
+            (Ok(_), Ok(p)) => Ok(format!(
+                "Device Defender API reachable: Audit readable, Detect readable ({} security profile{} on the first page)",
+                p.security_profile_identifiers().len(),
+                if p.security_profile_identifiers().len() == 1 { "" } else { "s" }
+            )),
+            (Ok(_), Err(e)) => Ok(format!(
+                "Device Defender API reachable: Audit readable; Detect not available ({})",
+                describe("ListSecurityProfiles", &e)
+            )),
+            (Err(e), _) => Err(Error::Source(describe("ListAuditTasks", &e))),
+        }
+    }
+
+    /// All security profiles with their behaviors.
+    pub async fn security_profiles(&self) -> Result<Batch> {
+        let mut batch = Batch::default();
+        let mut token = None;
+        let mut names = Vec::new();
+        loop {
+            self.pacer.wait("ListSecurityProfiles", 10).await;
+            let page = self
+                .client
+                .list_security_profiles()
+                .set_next_token(token)
+                .max_results(PAGE)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe("ListSecurityProfiles", &e)))?;
+            names.extend(
+                page.security_profile_identifiers()
+                    .iter()
+                    .map(|p| p.name().to_string()),
+            );
+            note(&mut batch, DocKind::ListSecurityProfiles);
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        for name in names {
+            self.pacer.wait("DescribeSecurityProfile", 25).await;
+            let p = self
+                .client
+                .describe_security_profile()
+                .security_profile_name(&name)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe(&format!("DescribeSecurityProfile {name}"), &e)))?;
+            batch.profiles.push(SecurityProfile {
+                name: p.security_profile_name().unwrap_or(&name).to_string(),
+                arn: p.security_profile_arn().map(str::to_string),
+                description: p.security_profile_description().map(str::to_string),
+                version: Some(p.version()),
+                behaviors: Some(p.behaviors().iter().map(|b| behavior(Some(b))).collect()),
+            });
+            note(&mut batch, DocKind::DescribeSecurityProfile);
+        }
+        Ok(batch)
+    }
+
+    /// Violations in alarm now.
+    pub async fn active_violations(&self) -> Result<Batch> {
+        let mut batch = Batch::default();
+        let mut token = None;
+        loop {
+            self.pacer.wait("ListActiveViolations", 10).await;
+            let page = self
+                .client
+                .list_active_violations()
+                .set_next_token(token)
+                .max_results(PAGE)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe("ListActiveViolations", &e)))?;
+            for v in page.active_violations() {
+                batch.active_violations.push(ActiveViolation {
+                    violation_id: v.violation_id().unwrap_or_default().to_string(),
+                    thing: v.thing_name().unwrap_or_default().to_string(),
+                    security_profile: v.security_profile_name().unwrap_or_default().to_string(),
+                    behavior: behavior(v.behavior()),
+                    last_value: value(v.last_violation_value()),
+                    started: ms(v.violation_start_time()),
+                    last_violation: ms(v.last_violation_time()),
+                    verification_state: v.verification_state().map(|s| s.as_str().to_string()),
+                });
+            }
+            note(&mut batch, DocKind::ListActiveViolations);
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(batch);
+            }
+        }
+    }
+
+    /// Violation events in `[from, to)` (the service keeps 30 days).
+    pub async fn violation_events(&self, from: Millis, to: Millis) -> Result<Batch> {
+        let mut batch = Batch::default();
+        let mut token = None;
+        loop {
+            self.pacer.wait("ListViolationEvents", 10).await;
+            let page = self
+                .client
+                .list_violation_events()
+                .start_time(dt(from))
+                .end_time(dt(to))
+                .set_next_token(token)
+                .max_results(PAGE)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe("ListViolationEvents", &e)))?;
+            for v in page.violation_events() {
+                let Some(time) = ms(v.violation_event_time()) else {
+                    continue;
+                };
+                batch.violation_events.push(ViolationEvent {
+                    violation_id: v.violation_id().unwrap_or_default().to_string(),
+                    thing: v.thing_name().unwrap_or_default().to_string(),
+                    security_profile: v.security_profile_name().unwrap_or_default().to_string(),
+                    behavior: behavior(v.behavior()),
+                    event_type: v
+                        .violation_event_type()
+                        .map(|e| e.as_str().to_string())
+                        .unwrap_or_default(),
+                    time,
+                    value: value(v.metric_value()),
+                    verification_state: v.verification_state().map(|s| s.as_str().to_string()),
+                });
+            }
+            note(&mut batch, DocKind::ListViolationEvents);
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(batch);
+            }
+        }
+    }
+
+    /// Audit tasks started in `[from, to)` (the service keeps 90 days): `(id, status)`.
+    pub async fn audit_tasks(&self, from: Millis, to: Millis) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.pacer.wait("ListAuditTasks", 10).await;
+            let page = self
+                .client
+                .list_audit_tasks()
+                .start_time(dt(from))
+                .end_time(dt(to))
+                .set_next_token(token)
+                .max_results(PAGE)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe("ListAuditTasks", &e)))?;
+            out.extend(page.tasks().iter().map(|t| {
+                (
+                    t.task_id().unwrap_or_default().to_string(),
+                    t.task_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                )
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// One audit task whole: the task, every check's result and every finding.
+    pub async fn audit_task(&self, task_id: &str) -> Result<Batch> {
+        let mut batch = Batch::default();
+        self.pacer.wait("DescribeAuditTask", 25).await;
+        let d = self
+            .client
+            .describe_audit_task()
+            .task_id(task_id)
+            .send()
+            .await
+            .map_err(|e| Error::Source(describe(&format!("DescribeAuditTask {task_id}"), &e)))?;
+        let start = ms(d.task_start_time());
+        batch.audit_tasks.push(AuditTask {
+            task_id: task_id.to_string(),
+            start,
+            task_type: d.task_type().map(|t| t.as_str().to_string()),
+            status: d.task_status().map(|t| t.as_str().to_string()),
+            scheduled_name: d.scheduled_audit_name().map(str::to_string),
+        });
+        if let Some(details) = d.audit_details() {
+            let mut checks: Vec<_> = details.iter().collect();
+            checks.sort_by(|a, b| a.0.cmp(b.0));
+            for (name, c) in checks {
+                batch.audit_checks.push(AuditCheck {
+                    task_id: task_id.to_string(),
+                    task_start: start,
+                    check: name.clone(),
+                    status: c
+                        .check_run_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    non_compliant: c.non_compliant_resources_count(),
+                    total: c.total_resources_count(),
+                    suppressed: c.suppressed_non_compliant_resources_count(),
+                    error_code: c.error_code().map(str::to_string),
+                    message: c.message().map(str::to_string),
+                });
+            }
+        }
+        note(&mut batch, DocKind::DescribeAuditTask);
+        let mut token = None;
+        loop {
+            self.pacer.wait("ListAuditFindings", 10).await;
+            let page = self
+                .client
+                .list_audit_findings()
+                .task_id(task_id)
+                .set_next_token(token)
+                .max_results(PAGE)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe(&format!("ListAuditFindings {task_id}"), &e)))?;
+            batch.findings.extend(page.findings().iter().map(finding));
+            note(&mut batch, DocKind::ListAuditFindings);
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(batch);
+            }
+        }
+    }
+
+    /// A thing's values of one metric in `[from, to)` (the service keeps 14 days, and only for
+    /// metrics that a behavior uses or that are retained).
+    pub async fn metric_values(
+        &self,
+        thing: &str,
+        metric: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Batch> {
+        let mut batch = Batch::default();
+        let mut token = None;
+        loop {
+            self.pacer.wait("ListMetricValues", 15).await;
+            let page = self
+                .client
+                .list_metric_values()
+                .thing_name(thing)
+                .metric_name(metric)
+                .start_time(dt(from))
+                .end_time(dt(to))
+                .set_next_token(token)
+                .max_results(PAGE)
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::Source(describe(&format!("ListMetricValues {thing} {metric}"), &e))
+                })?;
+            for d in page.metric_datum_list() {
+                let (Some(ts), Some(v)) = (ms(d.timestamp()), value(d.value())) else {
+                    continue;
+                };
+                // The API carries no export version: 0 lets an exported datapoint win.
+                batch.points.push(Datapoint {
+                    thing: thing.to_string(),
+                    metric: metric.to_string(),
+                    dimension: None,
+                    ts,
+                    version: 0,
+                    value: v,
+                });
+            }
+            note(&mut batch, DocKind::ListMetricValues);
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(batch);
+            }
+        }
+    }
+
+    /// A thing's thing groups: `(name, arn)`.
+    pub async fn thing_groups(&self, thing: &str) -> Result<Vec<(String, Option<String>)>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.pacer.wait("ListThingGroupsForThing", 100).await;
+            let page = self
+                .client
+                .list_thing_groups_for_thing()
+                .thing_name(thing)
+                .set_next_token(token)
+                .max_results(PAGE)
+                .send()
+                .await
+                .map_err(|e| match error_code(&e).as_deref() {
+                    Some("ResourceNotFoundException") => {
+                        Error::NotFound(format!("thing {thing:?} does not exist in AWS IoT"))
+                    }
+                    _ => Error::Source(describe(&format!("ListThingGroupsForThing {thing}"), &e)),
+                })?;
+            out.extend(page.thing_groups().iter().map(|g| {
+                (
+                    g.group_name().unwrap_or_default().to_string(),
+                    g.group_arn().map(str::to_string),
+                )
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                out.sort();
+                return Ok(out);
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Metrics-export objects in S3, as Kinesis Data Firehose delivers them: keys
+//! `<prefix>YYYY/MM/DD/HH/<stream>-<version>-<date>-<uuid>[.gz]` where the date path is the
+//! arrival time (UTC) of the oldest record in the object, records concatenated with no delimiter,
+//! often gzip. Failed records go under `processing-failed/` (or another error-output prefix):
+//! those are listed and counted, never ingested as metrics.
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::aws::{self, describe};
+use super::S3Settings;
+use crate::time::Millis;
+use crate::{Error, Result};
+
+/// Firehose error-output folders (the defaults, and the error-type names it substitutes).
+pub const ERROR_PREFIXES: [&str; 4] = [
+    "processing-failed/",
+    "format-conversion-failed/",
+    "failed/",
+    "errors/",
+];
+
+/// How far outside the requested window to list: records arrive up to 15 minutes (the longest
+/// Firehose buffer) after their metric time, and clocks drift.
+const PAD_MS: Millis = 60 * 60 * 1000;
+
+/// An object found by a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// Key.
+    pub key: String,
+    /// ETag (quotes removed).
+    pub etag: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Whether it is in an error-output prefix (to be counted and skipped).
+    pub error_output: bool,
+}
+
+/// A connected S3 source.
+pub struct S3Source {
+    settings: S3Settings,
+    client: aws_sdk_s3::Client,
+}
+
+/// The day partitions (`<prefix>YYYY/MM/DD/`) that can hold records of `[from, to)`.
+pub fn day_prefixes(prefix: &str, from: Millis, to: Millis) -> Vec<String> {
+    let day = 86_400_000;
+    let start = (from - PAD_MS).div_euclid(day);
+    let end = (to + PAD_MS).div_euclid(day);
+    (start..=end)
+        .filter_map(|d| DateTime::<Utc>::from_timestamp_millis(d * day))
+        .map(|t| {
+            format!(
+                "{prefix}{:04}/{:02}/{:02}/",
+                t.year(),
+                t.month(),
+                t.day()
+            )
+        })
+        .collect()
+}
+
+/// The partition hour of a key below `base` (`YYYY/MM/DD/HH/...`), as epoch ms.
+fn partition_hour(rest: &str) -> Option<Millis> {
+    let mut parts = rest.splitn(5, '/');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    let h: u32 = parts.next()?.parse().ok()?;
+    parts.next()?;
+    let date = chrono::NaiveDate::from_ymd_opt(y, m, d)?.and_hms_opt(h, 0, 0)?;
+    Some(date.and_utc().timestamp_millis())
+}
+
+/// Whether a key (below the source prefix) lies in an error-output folder.
+pub fn is_error_output(rest: &str) -> bool {
+    ERROR_PREFIXES.iter().any(|p| {
+        rest.starts_with(p) || rest.contains(&format!("/{p}"))
+    })
+}
+
+impl S3Source {
+    /// Builds the client (no network call yet).
+    pub async fn connect(settings: &S3Settings) -> Self {
+        let sdk = aws::sdk_config(&settings.aws).await;
+        let conf = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(settings.path_style)
+            .build();
+        Self {
+            settings: settings.clone(),
+            client: aws_sdk_s3::Client::from_conf(conf),
+        }
+    }
+
+    /// Checks that the bucket is reachable and listable, and says what is wrong if not.
+    pub async fn test(&self) -> Result<String> {
+        let s = &self.settings;
+        self.client
+            .head_bucket()
+            .bucket(&s.bucket)
+            .send()
+            .await
+            .map_err(|e| {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let detail = match status {
+                    Some(404) => format!("bucket {:?} does not exist", s.bucket),
+                    Some(403) => format!(
+                        "access to bucket {:?} denied: the credentials lack s3:ListBucket on it",
+                        s.bucket
+                    ),
+                    Some(301) => format!(
+                        "bucket {:?} is in another region than {:?}",
+                        s.bucket,
+                        s.aws.region.as_deref().unwrap_or("the default")
+                    ),
+                    _ => describe("HeadBucket", &e),
+                };
+                Error::Source(detail)
+            })?;
+        let page = self
+            .client
+            .list_objects_v2()
+            .bucket(&s.bucket)
+            .prefix(&s.prefix)
+            .max_keys(5)
+            .send()
+            .await
+            .map_err(|e| Error::Source(describe("ListObjectsV2", &e)))?;
+        Ok(format!(
+            "bucket {:?} reachable; prefix {:?} holds {}objects",
+            s.bucket,
+            s.prefix,
+            if page.key_count().unwrap_or(0) > 0 { "" } else { "no " }
+        ))
+    }
+
+    /// Lists the objects that can hold records of `[from, to)`: the metric partitions under the
+    /// prefix, plus the error-output folders (flagged, to be counted and skipped).
+    pub async fn list(&self, from: Millis, to: Millis) -> Result<Vec<ObjectRef>> {
+        let s = &self.settings;
+        let (lo, hi) = (from - PAD_MS, to + PAD_MS);
+        let mut bases: Vec<String> = vec![s.prefix.clone()];
+        for e in ERROR_PREFIXES {
+            bases.push(format!("{}{e}", s.prefix));
+            if !s.prefix.is_empty() {
+                bases.push(e.to_string());
+            }
+        }
+        let mut out = Vec::new();
+        for (i, base) in bases.iter().enumerate() {
+            for day in day_prefixes(base, from, to) {
+                let mut pages = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(&s.bucket)
+                    .prefix(&day)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages
+                    .try_next()
+                    .await
+                    .map_err(|e| Error::Source(describe("ListObjectsV2", &e)))?
+                {
+                    for obj in page.contents() {
+                        let Some(key) = obj.key() else { continue };
+                        let rest = &key[base.len().min(key.len())..];
+                        let Some(hour) = partition_hour(rest) else {
+                            continue;
+                        };
+                        if hour + 3_600_000 <= lo || hour >= hi {
+                            continue;
+                        }
+                        out.push(ObjectRef {
+                            key: key.to_string(),
+                            etag: obj.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+                            size: obj.size().unwrap_or(0),
+                            error_output: i > 0 || is_error_output(rest),
+                        });
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out.dedup_by(|a, b| a.key == b.key);
+        Ok(out)
+    }
+
+    /// Fetches one object whole. Returns its bytes and the ETag actually read.
+    pub async fn fetch(&self, key: &str) -> Result<(Vec<u8>, String)> {
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.settings.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| Error::Source(describe(&format!("GetObject {key}"), &e)))?;
+        let etag = resp.e_tag().unwrap_or_default().trim_matches('"').to_string();
+        let expected = resp.content_length();
+        let bytes = resp
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::Source(format!("GetObject {key}: body cut off: {e}")))?
+            .to_vec();
+        if let Some(n) = expected.filter(|n| *n != bytes.len() as i64) {
+            return Err(Error::Source(format!(
+                "GetObject {key}: body cut off ({} of {n} bytes)",
+                bytes.len()
+            )));
+        }
+        Ok((bytes, etag))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_prefixes_pad_the_window() {
+        // 2024-06-03T00:30Z .. 2024-06-03T23:30Z: the day before and after are padded in.
+        let from = 1_717_374_600_000;
+        let to = from + 23 * 3_600_000;
+        assert_eq!(
+            day_prefixes("dd/", from, to),
+            vec!["dd/2024/06/02/", "dd/2024/06/03/", "dd/2024/06/04/"]
+        );
+        let mid = 1_717_416_000_000; // 12:00Z
+        assert_eq!(day_prefixes("", mid, mid + 1), vec!["2024/06/03/"]);
+    }
+
+    #[test]
+    fn partition_hours_and_error_outputs() {
+        assert_eq!(
+            partition_hour("2024/06/03/15/dd-1-2024-06-03-15-59-12-x.gz"),
+            Some(1_717_426_800_000)
+        );
+        assert_eq!(partition_hour("2024/06/03/"), None);
+        assert_eq!(partition_hour("2024/13/03/15/x"), None);
+        assert!(is_error_output("processing-failed/2024/06/03/15/x"));
+        assert!(is_error_output("2024/06/03/15/processing-failed/x"));
+        assert!(!is_error_output("2024/06/03/15/dd-1-x.gz"));
+    }
+}

@@ -1,0 +1,514 @@
+//! Splunk's REST export API over the index the AWS Firehose→Splunk sample fills: one event per
+//! exported metric entry, one per audit-check result, `_raw` holding the event JSON and `_time`
+//! the index time (a metric's real time is its own `timestamp` field).
+//!
+//! SPL is built only from the templates below. Index and sourcetype are validated when the
+//! source is added; a thing name is validated against AWS's own pattern and then placed only in
+//! a double-quoted literal (`\` and `"` escaped) compared with `where`, so a hostile name matches
+//! nothing and changes nothing.
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+
+use super::SplunkSettings;
+use crate::model::parse::{self, Context};
+use crate::model::Batch;
+use crate::secrets::Secret;
+use crate::time::Millis;
+use crate::{Error, Result};
+
+/// Tries for a search Splunk refuses for concurrency (503, `Search not executed`).
+const REFUSAL_TRIES: u32 = 5;
+
+/// Checks an index name: lowercase letters, digits, `_`, `-`, not starting with `_` or `-`.
+pub fn validate_index(index: &str) -> Result<()> {
+    let ok = !index.is_empty()
+        && index.len() <= 80
+        && !index.starts_with(['_', '-'])
+        && index
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b));
+    if !ok {
+        return Err(Error::InvalidInput(format!(
+            "Splunk index {index:?} must be lowercase letters, digits, '_' and '-', not starting with '_' or '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a sourcetype, metric or check name: `[A-Za-z0-9:_.-]{1,128}`.
+pub fn validate_token_like(what: &str, v: &str) -> Result<()> {
+    if v.is_empty()
+        || v.len() > 128
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":_.-".contains(&b))
+    {
+        return Err(Error::InvalidInput(format!(
+            "{what} {v:?} must be 1-128 letters, digits, ':', '_', '.' or '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a thing name against AWS's pattern `[a-zA-Z0-9:_-]{1,128}`: anything else cannot be
+/// a real thing.
+pub fn validate_thing(thing: &str) -> Result<()> {
+    if thing.is_empty()
+        || thing.len() > 128
+        || !thing
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":_-".contains(&b))
+    {
+        return Err(Error::InvalidInput(format!(
+            "{thing:?} is not a valid AWS IoT thing name (1-128 letters, digits, ':', '_', '-')"
+        )));
+    }
+    Ok(())
+}
+
+/// A double-quoted SPL string literal: backslash escaped first, then the quote.
+pub fn spl_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The sync query: every Device Defender event of the index and sourcetype, optionally of one
+/// thing, with the index time as epoch seconds and the raw event JSON.
+pub fn events_query(settings: &SplunkSettings, thing: Option<&str>) -> Result<String> {
+    validate_index(&settings.index)?;
+    validate_token_like("sourcetype", &settings.sourcetype)?;
+    let mut q = format!(
+        "search index={} sourcetype={}",
+        settings.index,
+        spl_str(&settings.sourcetype)
+    );
+    if let Some(t) = thing {
+        validate_thing(t)?;
+        q.push_str(&format!(" | where thing={}", spl_str(t)));
+    }
+    q.push_str(" | eval epoch_time=_time | table epoch_time _raw");
+    Ok(q)
+}
+
+/// Reads a PEM bundle of CA certificates.
+pub fn load_ca_bundle(path: &str) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_string(),
+        source,
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        Error::InvalidInput(format!("{path}: not a PEM certificate bundle: {e}"))
+    })?;
+    if certs.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "{path}: no certificate in the bundle"
+        )));
+    }
+    Ok(certs)
+}
+
+/// One line of the export stream (every member optional, unknown ones ignored).
+#[derive(Deserialize)]
+struct ExportLine {
+    preview: Option<bool>,
+    #[serde(default)]
+    lastrow: bool,
+    result: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    messages: Vec<Message>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// What one export read.
+#[derive(Debug, Default)]
+pub struct ExportStats {
+    /// Result rows read.
+    pub rows: u64,
+    /// Rows whose event could not be parsed (each listed in `row_errors`, up to 20).
+    pub rejected: u64,
+    /// The first parse errors.
+    pub row_errors: Vec<String>,
+    /// Warnings Splunk sent with the results.
+    pub warnings: Vec<String>,
+}
+
+/// Why an export failed, and whether running it again may help.
+#[derive(Debug)]
+pub struct ExportError {
+    /// Message for the analyst.
+    pub message: String,
+    /// Whether a retry may succeed (transport faults, a cut-off stream, 5xx).
+    pub retryable: bool,
+}
+
+fn field_str(v: Option<&serde_json::Value>) -> Option<&str> {
+    match v? {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Array(a) => a.first().and_then(|x| x.as_str()),
+        _ => None,
+    }
+}
+
+/// A connected Splunk source.
+pub struct SplunkSource {
+    settings: SplunkSettings,
+    client: reqwest::Client,
+    token: Secret,
+}
+
+impl SplunkSource {
+    /// Builds the HTTP client: certificate verification always on, the source's CA bundle
+    /// trusted in addition to the system roots.
+    pub fn connect(settings: &SplunkSettings, token: Secret) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            // An idle timeout, not a total one: the first byte of an export can take long.
+            .read_timeout(Duration::from_secs(120))
+            .user_agent(concat!("defender-desk/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &settings.ca_bundle {
+            for cert in load_ca_bundle(ca)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Source(format!("cannot set up HTTPS for Splunk: {e}")))?;
+        Ok(Self {
+            settings: settings.clone(),
+            client,
+            token,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.url.trim_end_matches('/'))
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> String {
+        let mut msg = format!("Splunk at {}: ", self.settings.url);
+        let chain = {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                s.push_str(": ");
+                s.push_str(&inner.to_string());
+                src = inner.source();
+            }
+            s
+        };
+        if chain.contains("certificate") || chain.contains("UnknownIssuer") || chain.contains("tls") {
+            msg.push_str(&format!(
+                "TLS failed ({chain}); if Splunk uses a self-signed certificate, add its CA with --ca-bundle (verification is never turned off)"
+            ));
+        } else if e.is_connect() {
+            msg.push_str(&format!("cannot connect ({chain}); check the URL and port (management port, usually 8089)"));
+        } else if e.is_timeout() {
+            msg.push_str(&format!("timed out ({chain})"));
+        } else {
+            msg.push_str(&chain);
+        }
+        msg
+    }
+
+    /// Checks URL, TLS and token with `GET /services/server/info`.
+    pub async fn test(&self) -> Result<String> {
+        let resp = self
+            .client
+            .get(self.url("/services/server/info"))
+            .query(&[("output_mode", "json")])
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(|e| Error::Source(self.transport_error(&e)))?;
+        let status = resp.status();
+        let body = resp.text().await.unwrap_or_default();
+        match status.as_u16() {
+            200 => {
+                let version = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.pointer("/entry/0/content/version").cloned())
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "unknown".into());
+                Ok(format!(
+                    "Splunk {version} at {} reachable, token accepted",
+                    self.settings.url
+                ))
+            }
+            401 => Err(Error::Source(format!(
+                "Splunk at {} rejected the token (expired or revoked): store a new one with `ddesk sources add` after `sources remove`",
+                self.settings.url
+            ))),
+            code => Err(Error::Source(format!(
+                "Splunk at {} answered HTTP {code}: {}",
+                self.settings.url,
+                splunk_messages(&body)
+            ))),
+        }
+    }
+
+    /// Runs an export search over `_time` in `[from, to)` and parses every row's `_raw` into
+    /// `on_batch` calls of at most `batch_rows` rows. Retries concurrency refusals (503) with
+    /// back-off; other failures are returned with whether a re-run may help.
+    pub async fn export<F>(
+        &self,
+        spl: &str,
+        from: Millis,
+        to: Millis,
+        batch_rows: usize,
+        mut on_batch: F,
+    ) -> std::result::Result<ExportStats, ExportError>
+    where
+        F: AsyncFnMut(Batch, u64) -> std::result::Result<(), String>,
+    {
+        let earliest = format!("{:.3}", from as f64 / 1000.0);
+        let latest = format!("{:.3}", to as f64 / 1000.0);
+        let form = [
+            ("search", spl),
+            ("output_mode", "json"),
+            ("earliest_time", earliest.as_str()),
+            ("latest_time", latest.as_str()),
+        ];
+        let mut path = "/services/search/v2/jobs/export";
+        let mut refusals = 0;
+        let resp = loop {
+            let resp = self
+                .client
+                .post(self.url(path))
+                .bearer_auth(self.token.expose())
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| ExportError {
+                    message: self.transport_error(&e),
+                    retryable: true,
+                })?;
+            let status = resp.status().as_u16();
+            match status {
+                200 => break resp,
+                404 if path.contains("/v2/") => {
+                    // Servers before 9.0.1 have only the v1 endpoint.
+                    path = "/services/search/jobs/export";
+                }
+                503 => {
+                    let body = resp.text().await.unwrap_or_default();
+                    refusals += 1;
+                    if refusals >= REFUSAL_TRIES {
+                        return Err(ExportError {
+                            message: format!(
+                                "Splunk refused the search {refusals} times: {}",
+                                splunk_messages(&body)
+                            ),
+                            retryable: false,
+                        });
+                    }
+                    let wait = Duration::from_millis(250 << refusals.min(6))
+                        + Duration::from_millis(fastrand::u64(0..250));
+                    tracing::warn!(?wait, "Splunk refused the search (concurrency); backing off");
+                    tokio::time::sleep(wait).await;
+                }
+                401 => {
+                    return Err(ExportError {
+                        message: format!(
+                            "Splunk at {} rejected the token (expired or revoked)",
+                            self.settings.url
+                        ),
+                        retryable: false,
+                    })
+                }
+                code => {
+                    let body = resp.text().await.unwrap_or_default();
+                    return Err(ExportError {
+                        message: format!("Splunk export answered HTTP {code}: {}", splunk_messages(&body)),
+                        retryable: code >= 500,
+                    });
+                }
+            }
+        };
+        let mut stats = ExportStats::default();
+        let mut batch = Batch::default();
+        let mut in_batch = 0usize;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut ended_with_lastrow = false;
+        let mut stream = resp.bytes_stream();
+        let fail = |message| ExportError {
+            message,
+            retryable: false,
+        };
+        loop {
+            let chunk = match stream.next().await {
+                None => break,
+                Some(Ok(c)) => c,
+                Some(Err(e)) => {
+                    return Err(ExportError {
+                        message: format!("Splunk export stream cut off: {}", self.transport_error(&e)),
+                        retryable: true,
+                    })
+                }
+            };
+            buf.extend_from_slice(&chunk);
+            let mut start = 0;
+            while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
+                let line = &buf[start..start + nl];
+                start += nl + 1;
+                ended_with_lastrow =
+                    self.line(line, &mut batch, &mut stats, &mut in_batch)?;
+                if in_batch >= batch_rows {
+                    on_batch(std::mem::take(&mut batch), in_batch as u64)
+                        .await
+                        .map_err(fail)?;
+                    in_batch = 0;
+                }
+            }
+            buf.drain(..start);
+        }
+        if !buf.iter().all(u8::is_ascii_whitespace) {
+            // A final line without newline is complete only if it parses.
+            let line = std::mem::take(&mut buf);
+            ended_with_lastrow = self
+                .line(&line, &mut batch, &mut stats, &mut in_batch)
+                .map_err(|e| ExportError {
+                    message: format!("Splunk export stream cut off mid-line ({})", e.message),
+                    retryable: true,
+                })?;
+        }
+        if !ended_with_lastrow {
+            return Err(ExportError {
+                message: "Splunk export stream ended before its last row (cut off)".into(),
+                retryable: true,
+            });
+        }
+        on_batch(batch, in_batch as u64).await.map_err(fail)?;
+        Ok(stats)
+    }
+
+    /// Handles one NDJSON line; returns whether it closed a result set (`lastrow`).
+    fn line(
+        &self,
+        line: &[u8],
+        batch: &mut Batch,
+        stats: &mut ExportStats,
+        in_batch: &mut usize,
+    ) -> std::result::Result<bool, ExportError> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(false);
+        }
+        let l: ExportLine = serde_json::from_slice(line).map_err(|e| ExportError {
+            message: format!("Splunk export sent a line that is not JSON ({e})"),
+            retryable: true,
+        })?;
+        for m in &l.messages {
+            match m.kind.as_str() {
+                "FATAL" | "ERROR" => {
+                    return Err(ExportError {
+                        message: format!("Splunk search failed: {}", m.text),
+                        retryable: false,
+                    })
+                }
+                "WARN" => stats.warnings.push(m.text.clone()),
+                _ => {}
+            }
+        }
+        if l.preview == Some(true) {
+            return Ok(false);
+        }
+        if let Some(row) = &l.result {
+            stats.rows += 1;
+            let observed = field_str(row.get("epoch_time"))
+                .and_then(|s| s.parse::<f64>().ok())
+                .and_then(|s| crate::time::from_seconds(s).ok());
+            let ctx = Context {
+                observed,
+                ..Context::default()
+            };
+            let outcome = match field_str(row.get("_raw")) {
+                None => Err("row has no _raw event".to_string()),
+                Some(raw) => parse::parse_record(raw.as_bytes(), &ctx, batch, 0)
+                    .map_err(|e| e.to_string()),
+            };
+            match outcome {
+                Ok(()) => *in_batch += 1,
+                Err(e) => {
+                    stats.rejected += 1;
+                    if stats.row_errors.len() < 20 {
+                        stats.row_errors.push(e);
+                    }
+                }
+            }
+        }
+        Ok(l.lastrow)
+    }
+}
+
+/// The `messages[].text` of a Splunk error body, or the body itself.
+fn splunk_messages(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct Envelope {
+        #[serde(default)]
+        messages: Vec<Message>,
+    }
+    match serde_json::from_str::<Envelope>(body) {
+        Ok(e) if !e.messages.is_empty() => e
+            .messages
+            .iter()
+            .map(|m| format!("{} {}", m.kind, m.text))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => body.chars().take(300).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> SplunkSettings {
+        SplunkSettings {
+            url: "http://127.0.0.1:8089".into(),
+            index: "iot".into(),
+            sourcetype: "aws-iot-device-defender".into(),
+            ca_bundle: None,
+        }
+    }
+
+    #[test]
+    fn literals_escape_backslash_before_quote() {
+        assert_eq!(spl_str(r#"a"b"#), r#""a\"b""#);
+        assert_eq!(spl_str(r"x\"), r#""x\\""#);
+        assert_eq!(spl_str(r#"x\" | delete"#), r#""x\\\" | delete""#);
+    }
+
+    #[test]
+    fn queries_come_only_from_the_template() {
+        assert_eq!(
+            events_query(&settings(), Some("cam-1")).unwrap(),
+            r#"search index=iot sourcetype="aws-iot-device-defender" | where thing="cam-1" | eval epoch_time=_time | table epoch_time _raw"#
+        );
+        for hostile in [r#"x" | delete"#, "x OR index=*", "a*", "x]", "`m`", "x\ny", ""] {
+            assert!(events_query(&settings(), Some(hostile)).is_err(), "{hostile:?}");
+        }
+        let mut s = settings();
+        s.index = "iot OR index=_audit".into();
+        assert!(events_query(&s, None).is_err());
+        s.index = "_internal".into();
+        assert!(events_query(&s, None).is_err());
+    }
+}

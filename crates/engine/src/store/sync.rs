@@ -1,0 +1,366 @@
+//! Sync bookkeeping in the cache: configured sources, the ledger of S3 objects and audit tasks
+//! already read, stream watermarks, the last run per source, and thing-group memberships.
+//!
+//! Marks are written in the same transaction as the data they cover ([`Store::write_synced`]),
+//! so a crash can never leave a mark without its data nor data the next sync would not redo.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::chunk::{self, Point};
+use super::write::write_all;
+use super::{Interner, Store, StoreError, WriteStats};
+use crate::model::Batch;
+use crate::time::Millis;
+
+/// A configured source as stored: settings only, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceRow {
+    /// Unique name.
+    pub name: String,
+    /// `s3`, `splunk` or `defender`.
+    pub kind: String,
+    /// Kind-specific settings, JSON.
+    pub settings: String,
+    /// When it was added, epoch ms.
+    pub created: Millis,
+}
+
+/// One ledger entry: an S3 object (key + ETag) or another unit read whole (an audit task).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMark {
+    /// Source name.
+    pub source: String,
+    /// Object key, or a synthetic key such as `audit-task/<id>`.
+    pub key: String,
+    /// ETag (or a state that, when it changes, means the unit must be read again).
+    pub etag: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// `ingested`, `rejected` or `skipped`.
+    pub outcome: &'static str,
+    /// Why it was rejected or skipped.
+    pub detail: Option<String>,
+}
+
+/// A stream's covered interval, advanced with the data it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    /// Source name.
+    pub source: String,
+    /// Stream within the source (`violation-events`, `splunk-events`, …).
+    pub stream: String,
+    /// Inclusive start, epoch ms.
+    pub from: Millis,
+    /// Exclusive end, epoch ms.
+    pub to: Millis,
+}
+
+/// Marks that go into the same transaction as a group of batches.
+#[derive(Debug, Clone, Default)]
+pub struct SyncMarks {
+    /// Ledger entries.
+    pub objects: Vec<ObjectMark>,
+    /// Watermarks.
+    pub watermarks: Vec<Watermark>,
+    /// Thing-group memberships read for a thing: `(thing, [(group, arn)])`, replacing the old.
+    pub thing_groups: Vec<(String, Vec<(String, Option<String>)>)>,
+}
+
+impl SyncMarks {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty() && self.watermarks.is_empty() && self.thing_groups.is_empty()
+    }
+}
+
+/// The outcome of a source's last sync.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncRunRow {
+    /// Source name.
+    pub source: String,
+    /// When it finished, epoch ms.
+    pub finished: Millis,
+    /// Whether it finished without errors.
+    pub ok: bool,
+    /// The source's JSON summary.
+    pub summary: serde_json::Value,
+}
+
+impl Store {
+    /// Adds a source; a source with that name must not exist.
+    pub fn add_source(&self, name: &str, kind: &str, settings: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "INSERT INTO source(name, kind, settings, created) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO NOTHING",
+            params![name, kind, settings, crate::time::now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// All sources, by name.
+    pub fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, kind, settings, created FROM source ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SourceRow {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                settings: r.get(2)?,
+                created: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Removes a source and its bookkeeping (the data it brought stays). Returns whether it existed.
+    pub fn remove_source(&mut self, name: &str) -> Result<bool, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM sync_object WHERE source = ?1", [name])?;
+        tx.execute("DELETE FROM sync_watermark WHERE source = ?1", [name])?;
+        tx.execute("DELETE FROM sync_run WHERE source = ?1", [name])?;
+        let n = tx.execute("DELETE FROM source WHERE name = ?1", [name])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// The ledger of a source: key → ETag.
+    pub fn ledger(&self, source: &str) -> Result<HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, etag FROM sync_object WHERE source = ?1")?;
+        let rows = stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Ledger entries of a source with a given outcome, as `(key, detail)`.
+    pub fn ledger_outcomes(
+        &self,
+        source: &str,
+        outcome: &str,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key, detail FROM sync_object WHERE source = ?1 AND outcome = ?2 ORDER BY key",
+        )?;
+        let rows = stmt.query_map([source, outcome], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The end of the covered interval of a stream that reaches furthest, if any.
+    pub fn watermark(&self, source: &str, stream: &str) -> Result<Option<Millis>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT max(covered_to) FROM sync_watermark WHERE source = ?1 AND stream = ?2",
+                [source, stream],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Covered intervals of a stream, merged and in order.
+    pub fn covered(&self, source: &str, stream: &str) -> Result<Vec<(Millis, Millis)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT covered_from, covered_to FROM sync_watermark
+             WHERE source = ?1 AND stream = ?2 ORDER BY covered_from",
+        )?;
+        let rows = stmt.query_map([source, stream], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut out: Vec<(Millis, Millis)> = Vec::new();
+        for row in rows {
+            let (a, b) = row?;
+            match out.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes batches and the marks that cover them in one IMMEDIATE transaction.
+    pub fn write_synced(
+        &mut self,
+        batches: &[&Batch],
+        marks: &SyncMarks,
+    ) -> Result<Vec<WriteStats>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let result = write_all(&tx, &mut self.ids, batches).and_then(|stats| {
+            write_marks(&tx, marks)?;
+            Ok(stats)
+        });
+        match result.and_then(|stats| tx.commit().map(|()| stats).map_err(Into::into)) {
+            Ok(stats) => Ok(stats),
+            Err(e) => {
+                self.ids = Interner::default();
+                Err(e)
+            }
+        }
+    }
+
+    /// Records the outcome of a source's sync.
+    pub fn record_sync_run(
+        &self,
+        source: &str,
+        ok: bool,
+        summary: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO sync_run(source, finished, ok, summary) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(source) DO UPDATE SET finished = excluded.finished, ok = excluded.ok,
+             summary = excluded.summary",
+            params![source, crate::time::now(), ok, summary.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// The last sync of every source that has run.
+    pub fn sync_runs(&self) -> Result<Vec<SyncRunRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, finished, ok, summary FROM sync_run ORDER BY source")?;
+        let rows = stmt.query_map([], |r| {
+            let summary: String = r.get(3)?;
+            Ok(SyncRunRow {
+                source: r.get(0)?,
+                finished: r.get(1)?,
+                ok: r.get(2)?,
+                summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A thing's thing groups as last read from AWS: `(group, arn, observed)`.
+    pub fn thing_groups(
+        &self,
+        thing: &str,
+    ) -> Result<Vec<(String, Option<String>, Millis)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT group_name, group_arn, observed FROM thing_group WHERE thing = ?1 ORDER BY group_name",
+        )?;
+        let rows = stmt.query_map([thing], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Replaces a thing's recorded thing groups.
+    pub fn set_thing_groups(
+        &mut self,
+        thing: &str,
+        groups: &[(String, Option<String>)],
+    ) -> Result<(), StoreError> {
+        let marks = SyncMarks {
+            thing_groups: vec![(thing.to_string(), groups.to_vec())],
+            ..SyncMarks::default()
+        };
+        self.write_synced(&[], &marks).map(|_| ())
+    }
+
+    /// SHA-256 over the cache's content in a canonical form (names, not row ids; decoded points,
+    /// not blobs), so two caches built from the same data in any order compare equal. The sync
+    /// crash and fault tests compare caches this way.
+    pub fn fingerprint(&self) -> Result<String, StoreError> {
+        let mut h = Sha256::new();
+        let mut series = self.conn.prepare(
+            "SELECT s.id, t.name, m.name, s.dim FROM series s JOIN thing t ON t.id = s.thing_id
+             JOIN metric m ON m.id = s.metric_id ORDER BY t.name, m.name, s.dim",
+        )?;
+        let list: Vec<(i64, String, String, String)> = series
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut chunks = self
+            .conn
+            .prepare("SELECT data FROM chunk WHERE series = ?1 ORDER BY day")?;
+        let mut sets = self
+            .conn
+            .prepare_cached("SELECT members FROM set_value WHERE id = ?1")?;
+        let mut points: Vec<Point> = Vec::new();
+        for (id, thing, metric, dim) in list {
+            h.update(format!("S\0{thing}\0{metric}\0{dim}\n"));
+            let blobs: Vec<Vec<u8>> = chunks
+                .query_map([id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for blob in blobs {
+                points.clear();
+                chunk::decode_into(&blob, &mut points)
+                    .ok_or_else(|| StoreError::Corrupt(format!("chunk of series {id}")))?;
+                for p in &points {
+                    let value = if crate::model::ValueKind::from_code(p.kind as i64)
+                        .is_some_and(|k| k.is_set())
+                    {
+                        sets.query_row([p.bits], |r| r.get::<_, String>(0))?
+                    } else {
+                        p.bits.to_string()
+                    };
+                    h.update(format!("{} {} {} {value}\n", p.ts, p.version, p.kind));
+                }
+            }
+        }
+        const TABLES: &[(&str, &str)] = &[
+            ("violation", "SELECT v.violation_id, t.name, v.security_profile, v.behavior, v.metric, v.behavior_json, v.active_started, v.active_last, v.active_value, v.active_verification, v.started, v.ended, v.last_event, v.last_event_time, v.last_value, v.verification_state FROM violation v JOIN thing t ON t.id = v.thing_id ORDER BY 1"),
+            ("violation_event", "SELECT * FROM violation_event ORDER BY 1, 2, 3"),
+            ("audit_task", "SELECT * FROM audit_task ORDER BY 1"),
+            ("audit_check", "SELECT * FROM audit_check ORDER BY 1, 2"),
+            ("finding", "SELECT * FROM finding ORDER BY 1"),
+            ("security_profile", "SELECT * FROM security_profile ORDER BY 1"),
+            ("behavior", "SELECT * FROM behavior ORDER BY 1, 2"),
+            ("thing_group", "SELECT thing, group_name, group_arn FROM thing_group ORDER BY 1, 2"),
+            ("sync_object", "SELECT source, key, etag, size, outcome FROM sync_object ORDER BY 1, 2"),
+        ];
+        for (name, sql) in TABLES {
+            h.update(format!("T\0{name}\n"));
+            let mut stmt = self.conn.prepare(sql)?;
+            let cols = stmt.column_count();
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                for i in 0..cols {
+                    let v: rusqlite::types::Value = row.get(i)?;
+                    h.update(format!("{v:?}\x1f"));
+                }
+                h.update(b"\n");
+            }
+        }
+        Ok(format!("{:x}", h.finalize()))
+    }
+}
+
+fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), StoreError> {
+    for m in &marks.objects {
+        tx.prepare_cached(
+            "INSERT INTO sync_object(source, key, etag, size, outcome, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(source, key) DO UPDATE SET etag = excluded.etag, size = excluded.size,
+             outcome = excluded.outcome, detail = excluded.detail",
+        )?
+        .execute(params![m.source, m.key, m.etag, m.size, m.outcome, m.detail])?;
+    }
+    for w in &marks.watermarks {
+        tx.prepare_cached(
+            "INSERT INTO sync_watermark(source, stream, covered_from, covered_to)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(source, stream, covered_from)
+             DO UPDATE SET covered_to = max(covered_to, excluded.covered_to)",
+        )?
+        .execute(params![w.source, w.stream, w.from, w.to])?;
+    }
+    let now = crate::time::now();
+    for (thing, groups) in &marks.thing_groups {
+        tx.prepare_cached("DELETE FROM thing_group WHERE thing = ?1")?
+            .execute([thing])?;
+        for (group, arn) in groups {
+            tx.prepare_cached(
+                "INSERT INTO thing_group(thing, group_name, group_arn, observed) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![thing, group, arn, now])?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,894 @@
+//! Sync: every configured source read concurrently into the cache — incrementally, with progress
+//! events, cancellable, and crash-safe.
+//!
+//! One writer thread owns the cache connection; sources send it parsed batches together with the
+//! marks that cover them (an S3 object's key and ETag, an audit task done, a window of violation
+//! events or Splunk events read), written in one transaction ([`Store::write_synced`]). A mark is
+//! therefore never ahead of its data, and re-reading data is harmless (the cache keeps the highest
+//! `version` per datapoint and keys every other record), so a sync killed at any moment and run
+//! again ends with the same cache as one that was never interrupted.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::model::parse::{self, Context};
+use crate::model::{Batch, DocKind};
+use crate::secrets::SecretStore;
+use crate::sources::defender::{self, DefenderSource};
+use crate::sources::s3::S3Source;
+use crate::sources::splunk::SplunkSource;
+use crate::sources::{self, Source, SourceSettings};
+use crate::store::{ObjectMark, Store, SyncMarks, Watermark, WriteStats};
+use crate::time::Millis;
+use crate::{Error, Result};
+
+const DAY: Millis = 86_400_000;
+const HOUR: Millis = 3_600_000;
+
+/// What to sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Source names; empty = all configured sources.
+    pub sources: Vec<String>,
+    /// Window start; default: where the last sync of each stream ended (less an hour of
+    /// overlap for late arrivals), or the source's retention on the first sync.
+    pub from: Option<Millis>,
+    /// Window end; default: now.
+    pub to: Option<Millis>,
+    /// S3 objects fetched at once.
+    pub concurrency: usize,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            from: None,
+            to: None,
+            concurrency: 8,
+        }
+    }
+}
+
+/// Progress, as the CLI prints it and the UI shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SyncEvent {
+    /// A source began.
+    SourceStarted {
+        /// Source name.
+        source: String,
+        /// Kind.
+        kind: String,
+    },
+    /// Counters of a source so far.
+    Progress {
+        /// Source name.
+        source: String,
+        /// Units (objects, pages, slices) done.
+        done: u64,
+        /// Units known in all (0 when unknown).
+        total: u64,
+        /// Bytes fetched.
+        bytes: u64,
+        /// Events or records read.
+        events: u64,
+        /// Datapoints written.
+        datapoints: u64,
+        /// Bytes per second so far.
+        bytes_per_sec: f64,
+        /// Estimated seconds left, when the total is known.
+        eta_secs: Option<f64>,
+    },
+    /// A source finished.
+    SourceFinished {
+        /// Source name.
+        source: String,
+        /// Whether it finished without errors.
+        ok: bool,
+        /// The source-level error, if it failed as a whole.
+        error: Option<String>,
+    },
+}
+
+/// A failure inside a sync: a whole source or one object.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SyncFailure {
+    /// Source name.
+    pub source: String,
+    /// Object key (or task, window) when one unit failed.
+    pub object: Option<String>,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// One source's part of a sync.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SourceSummary {
+    /// Source name.
+    pub source: String,
+    /// Kind.
+    pub kind: String,
+    /// Finished without errors.
+    pub ok: bool,
+    /// Objects (S3) fetched and read.
+    pub objects_fetched: u64,
+    /// Bytes fetched.
+    pub bytes: u64,
+    /// Splunk events or API records read.
+    pub events: u64,
+    /// Datapoints written.
+    pub datapoints: u64,
+    /// Violation events written.
+    pub violation_events: u64,
+    /// Audit check results written.
+    pub audit_checks: u64,
+    /// Audit findings written.
+    pub audit_findings: u64,
+    /// Objects skipped: error-output prefixes, Firehose failure records.
+    pub skipped: u64,
+    /// Already in the cache, not fetched again.
+    pub unchanged: u64,
+    /// Warnings (Detect unavailable, Splunk WARN messages).
+    pub warnings: Vec<String>,
+}
+
+/// The JSON summary `ddesk sync` prints.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SyncSummary {
+    /// S3 objects fetched.
+    pub objects_fetched: u64,
+    /// Datapoints written.
+    pub datapoints: u64,
+    /// Violation events written.
+    pub violation_events: u64,
+    /// Audit findings written.
+    pub audit_findings: u64,
+    /// Objects skipped (error outputs).
+    pub skipped: u64,
+    /// Everything that failed.
+    pub errors: Vec<SyncFailure>,
+    /// Whether the sync was cancelled.
+    pub cancelled: bool,
+    /// Per source.
+    pub sources: Vec<SourceSummary>,
+}
+
+impl SyncSummary {
+    /// Whether anything failed or the sync was cancelled.
+    pub fn failed(&self) -> bool {
+        !self.errors.is_empty() || self.cancelled
+    }
+}
+
+/// Receives progress events.
+pub type Progress = Arc<dyn Fn(SyncEvent) + Send + Sync>;
+
+struct Job {
+    batches: Vec<Batch>,
+    marks: SyncMarks,
+    reply: oneshot::Sender<std::result::Result<Vec<WriteStats>, String>>,
+}
+
+/// The single writer: a thread that owns the cache connection.
+#[derive(Clone)]
+struct Writer {
+    tx: std::sync::mpsc::SyncSender<Job>,
+}
+
+impl Writer {
+    fn start(db: PathBuf) -> Result<(Self, std::thread::JoinHandle<()>)> {
+        let mut store = Store::open(&db)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(4);
+        let handle = std::thread::Builder::new()
+            .name("sync-writer".into())
+            .spawn(move || {
+                for job in rx {
+                    let refs: Vec<&Batch> = job.batches.iter().collect();
+                    let result = store
+                        .write_synced(&refs, &job.marks)
+                        .map_err(|e| e.to_string());
+                    let _ = job.reply.send(result);
+                }
+            })
+            .map_err(|source| Error::Io {
+                path: "sync writer thread".into(),
+                source,
+            })?;
+        Ok((Self { tx }, handle))
+    }
+
+    async fn write(
+        &self,
+        batches: Vec<Batch>,
+        marks: SyncMarks,
+    ) -> std::result::Result<Vec<WriteStats>, String> {
+        let (reply, rx) = oneshot::channel();
+        let tx = self.tx.clone();
+        let job = Job {
+            batches,
+            marks,
+            reply,
+        };
+        tokio::task::spawn_blocking(move || tx.send(job))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|_| "the cache writer stopped".to_string())?;
+        rx.await
+            .map_err(|_| "the cache writer stopped".to_string())?
+    }
+}
+
+/// Shared counters of one source, reported as progress.
+struct Meter {
+    source: String,
+    progress: Progress,
+    started: Instant,
+    done: AtomicU64,
+    total: AtomicU64,
+    bytes: AtomicU64,
+    events: AtomicU64,
+    datapoints: AtomicU64,
+}
+
+impl Meter {
+    fn new(source: &str, progress: Progress) -> Self {
+        Self {
+            source: source.to_string(),
+            progress,
+            started: Instant::now(),
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+            datapoints: AtomicU64::new(0),
+        }
+    }
+
+    fn report(&self) {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let (done, total) = (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        );
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        let eta = (total > 0 && done > 0 && done <= total)
+            .then(|| secs / done as f64 * (total - done) as f64);
+        (self.progress)(SyncEvent::Progress {
+            source: self.source.clone(),
+            done,
+            total,
+            bytes,
+            events: self.events.load(Ordering::Relaxed),
+            datapoints: self.datapoints.load(Ordering::Relaxed),
+            bytes_per_sec: bytes as f64 / secs,
+            eta_secs: eta,
+        });
+    }
+}
+
+fn add_stats(s: &mut SourceSummary, stats: &[WriteStats]) {
+    for w in stats {
+        s.datapoints += w.datapoints;
+        s.violation_events += w.violation_events;
+        s.audit_checks += w.audit_checks;
+        s.audit_findings += w.audit_findings;
+    }
+}
+
+/// Runs a sync of the cache at `db`. Sources run concurrently; a failing source or object is
+/// reported and the others carry on. Cancelling stops at the next unit boundary; what was
+/// written stays consistent.
+pub async fn sync(
+    db: &Path,
+    options: &SyncOptions,
+    secrets: &dyn SecretStore,
+    progress: Progress,
+    cancel: CancellationToken,
+) -> Result<SyncSummary> {
+    let all = {
+        let store = Store::open(db)?;
+        sources::list(&store)?
+    };
+    let chosen: Vec<Source> = if options.sources.is_empty() {
+        all
+    } else {
+        let mut v = Vec::new();
+        for name in &options.sources {
+            match all.iter().find(|s| &s.name == name) {
+                Some(s) => v.push(s.clone()),
+                None => {
+                    return Err(Error::NotFound(format!(
+                        "no source named {name:?} (see `ddesk sources list`)"
+                    )))
+                }
+            }
+        }
+        v
+    };
+    if chosen.is_empty() {
+        return Err(Error::InvalidInput(
+            "no source is configured: add one with `ddesk sources add s3|splunk|defender`".into(),
+        ));
+    }
+    // Secrets are read up front, on this thread: keychains may prompt.
+    let mut tokens = std::collections::HashMap::new();
+    for s in &chosen {
+        if matches!(s.settings, SourceSettings::Splunk(_)) {
+            tokens.insert(s.name.clone(), secrets.get(&s.name));
+        }
+    }
+    let (writer, handle) = Writer::start(db.to_path_buf())?;
+    let watermarks = {
+        let store = Store::open(db)?;
+        let mut w = std::collections::HashMap::new();
+        for s in &chosen {
+            for stream in ["violation-events", "splunk-events"] {
+                if let Some(to) = store.watermark(&s.name, stream)? {
+                    w.insert((s.name.clone(), stream), to);
+                }
+            }
+            w.insert((s.name.clone(), "ledger"), 0);
+        }
+        let ledgers: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+            chosen
+                .iter()
+                .map(|s| Ok((s.name.clone(), store.ledger(&s.name)?)))
+                .collect::<Result<_>>()?;
+        (w, ledgers)
+    };
+    let now = crate::time::now();
+    let futures = chosen.into_iter().map(|source| {
+        let writer = writer.clone();
+        let progress = progress.clone();
+        let cancel = cancel.clone();
+        let token = tokens.remove(&source.name);
+        let (marks, ledgers) = (&watermarks.0, &watermarks.1);
+        async move {
+            let mut summary = SourceSummary {
+                source: source.name.clone(),
+                kind: source.settings.kind().to_string(),
+                ..SourceSummary::default()
+            };
+            progress(SyncEvent::SourceStarted {
+                source: source.name.clone(),
+                kind: summary.kind.clone(),
+            });
+            let meter = Meter::new(&source.name, progress.clone());
+            let mut failures = Vec::new();
+            let to = options.to.unwrap_or(now);
+            let result = match &source.settings {
+                SourceSettings::S3(s) => {
+                    let from = options.from.unwrap_or(to - 14 * DAY);
+                    let ledger = ledgers.get(&source.name).cloned().unwrap_or_default();
+                    sync_s3(
+                        &source.name, s, from, to, options.concurrency, &ledger, &writer, &meter,
+                        &cancel, &mut summary, &mut failures,
+                    )
+                    .await
+                }
+                SourceSettings::Defender(d) => {
+                    let wm = marks.get(&(source.name.clone(), "violation-events")).copied();
+                    let ledger = ledgers.get(&source.name).cloned().unwrap_or_default();
+                    sync_defender(
+                        &source.name, d, options.from, to, wm, &ledger, &writer, &meter, &cancel,
+                        &mut summary, &mut failures,
+                    )
+                    .await
+                }
+                SourceSettings::Splunk(s) => match token {
+                    Some(Ok(Some(token))) => {
+                        let wm = marks.get(&(source.name.clone(), "splunk-events")).copied();
+                        let from = options
+                            .from
+                            .or(wm.map(|w| w - HOUR))
+                            .unwrap_or(to - 14 * DAY);
+                        match SplunkSource::connect(s, token) {
+                            Ok(client) => {
+                                sync_splunk(
+                                    &source.name, s, &client, from, to, &writer, &meter, &cancel,
+                                    &mut summary,
+                                )
+                                .await
+                            }
+                            Err(e) => Err(e.to_string()),
+                        }
+                    }
+                    Some(Ok(None)) | None => Err(format!(
+                        "no Splunk token in the OS keychain for source {:?}: remove and add the source again to store one",
+                        source.name
+                    )),
+                    Some(Err(e)) => Err(e.to_string()),
+                },
+            };
+            meter.report();
+            if let Err(error) = &result {
+                failures.push(SyncFailure {
+                    source: source.name.clone(),
+                    object: None,
+                    error: error.clone(),
+                });
+            }
+            summary.ok = failures.is_empty() && !cancel.is_cancelled();
+            progress(SyncEvent::SourceFinished {
+                source: source.name.clone(),
+                ok: summary.ok,
+                error: result.err(),
+            });
+            (summary, failures)
+        }
+    });
+    let results = futures_util::future::join_all(futures).await;
+    drop(writer);
+    let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+    let mut out = SyncSummary {
+        cancelled: cancel.is_cancelled(),
+        ..SyncSummary::default()
+    };
+    let store = Store::open(db)?;
+    for (s, failures) in results {
+        out.objects_fetched += s.objects_fetched;
+        out.datapoints += s.datapoints;
+        out.violation_events += s.violation_events;
+        out.audit_findings += s.audit_findings;
+        out.skipped += s.skipped;
+        let json = serde_json::json!({ "summary": &s, "errors": &failures });
+        store.record_sync_run(&s.source, s.ok, &json)?;
+        out.errors.extend(failures);
+        out.sources.push(s);
+    }
+    Ok(out)
+}
+
+/// What became of one S3 object.
+enum Fetched {
+    Parsed { batch: Batch, etag: String, size: i64 },
+    Corrupt { error: String, etag: String, size: i64 },
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_s3(
+    name: &str,
+    settings: &sources::S3Settings,
+    from: Millis,
+    to: Millis,
+    concurrency: usize,
+    ledger: &std::collections::HashMap<String, String>,
+    writer: &Writer,
+    meter: &Meter,
+    cancel: &CancellationToken,
+    summary: &mut SourceSummary,
+    failures: &mut Vec<SyncFailure>,
+) -> std::result::Result<(), String> {
+    let client = S3Source::connect(settings).await;
+    let listed = tokio::select! {
+        r = client.list(from, to) => r.map_err(|e| e.to_string())?,
+        () = cancel.cancelled() => return Ok(()),
+    };
+    let mut todo = Vec::new();
+    let mut skipped = Vec::new();
+    for obj in listed {
+        if ledger.get(&obj.key) == Some(&obj.etag) {
+            summary.unchanged += 1;
+        } else if obj.error_output {
+            skipped.push(obj);
+        } else {
+            todo.push(obj);
+        }
+    }
+    if !skipped.is_empty() {
+        summary.skipped += skipped.len() as u64;
+        let marks = SyncMarks {
+            objects: skipped
+                .iter()
+                .map(|o| ObjectMark {
+                    source: name.to_string(),
+                    key: o.key.clone(),
+                    etag: o.etag.clone(),
+                    size: o.size,
+                    outcome: "skipped",
+                    detail: Some("Firehose error output: not metrics".into()),
+                })
+                .collect(),
+            ..SyncMarks::default()
+        };
+        writer.write(Vec::new(), marks).await?;
+    }
+    meter.total.store(todo.len() as u64, Ordering::Relaxed);
+    meter.report();
+    let client = &client;
+    let mut results = futures_util::stream::iter(todo.into_iter().map(|obj| async move {
+        let out = async {
+            let (bytes, etag) = client.fetch(&obj.key).await.map_err(|e| e.to_string())?;
+            let size = bytes.len() as i64;
+            let parsed =
+                tokio::task::spawn_blocking(move || parse::parse_bytes(&bytes, &Context::default()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            Ok(match parsed {
+                Ok(batch) => Fetched::Parsed { batch, etag, size },
+                Err(e) => Fetched::Corrupt {
+                    error: e.to_string(),
+                    etag,
+                    size,
+                },
+            })
+        }
+        .await;
+        (obj, out)
+    }))
+    .buffer_unordered(concurrency.max(1));
+    loop {
+        let next = tokio::select! {
+            n = results.next() => n,
+            () = cancel.cancelled() => break,
+        };
+        let Some((obj, out)) = next else { break };
+        meter.done.fetch_add(1, Ordering::Relaxed);
+        let mark = |outcome, etag: String, size, detail| ObjectMark {
+            source: name.to_string(),
+            key: obj.key.clone(),
+            etag,
+            size,
+            outcome,
+            detail,
+        };
+        match out {
+            Err(error) => failures.push(SyncFailure {
+                source: name.to_string(),
+                object: Some(obj.key.clone()),
+                error,
+            }),
+            Ok(Fetched::Corrupt { error, etag, size }) => {
+                // The whole object arrived and does not parse: record it, so it is reported once
+                // and not fetched again until it changes.
+                meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
+                let marks = SyncMarks {
+                    objects: vec![mark("rejected", etag, size, Some(error.clone()))],
+                    ..SyncMarks::default()
+                };
+                writer.write(Vec::new(), marks).await?;
+                failures.push(SyncFailure {
+                    source: name.to_string(),
+                    object: Some(obj.key.clone()),
+                    error,
+                });
+            }
+            Ok(Fetched::Parsed { batch, etag, size }) => {
+                meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
+                let failure_only = batch.points.is_empty()
+                    && batch.documents.contains_key(&DocKind::FirehoseFailure);
+                let outcome = if failure_only { "skipped" } else { "ingested" };
+                if failure_only {
+                    summary.skipped += 1;
+                } else {
+                    summary.objects_fetched += 1;
+                }
+                summary.bytes += size as u64;
+                meter
+                    .events
+                    .fetch_add(batch.documents.values().sum::<u64>(), Ordering::Relaxed);
+                let marks = SyncMarks {
+                    objects: vec![mark(outcome, etag, size, None)],
+                    ..SyncMarks::default()
+                };
+                match writer.write(vec![batch], marks).await {
+                    Ok(stats) => {
+                        add_stats(summary, &stats);
+                        meter.datapoints.store(summary.datapoints, Ordering::Relaxed);
+                    }
+                    Err(error) => failures.push(SyncFailure {
+                        source: name.to_string(),
+                        object: Some(obj.key.clone()),
+                        error,
+                    }),
+                }
+            }
+        }
+        meter.report();
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_defender(
+    name: &str,
+    settings: &sources::DefenderSettings,
+    from: Option<Millis>,
+    to: Millis,
+    watermark: Option<Millis>,
+    ledger: &std::collections::HashMap<String, String>,
+    writer: &Writer,
+    meter: &Meter,
+    cancel: &CancellationToken,
+    summary: &mut SourceSummary,
+    failures: &mut Vec<SyncFailure>,
+) -> std::result::Result<(), String> {
+    let api = DefenderSource::connect(settings).await;
+    let fail = |failures: &mut Vec<SyncFailure>, object: &str, error: String| {
+        failures.push(SyncFailure {
+            source: name.to_string(),
+            object: Some(object.to_string()),
+            error,
+        })
+    };
+    // Detect: profiles, active violations, violation events by day (30 days kept by AWS).
+    let mut detect = true;
+    match api.security_profiles().await {
+        Ok(batch) => {
+            meter.events.fetch_add(batch.profiles.len() as u64, Ordering::Relaxed);
+            let stats = writer.write(vec![batch], SyncMarks::default()).await?;
+            add_stats(summary, &stats);
+        }
+        Err(e) if defender::detect_unavailable(&e) => {
+            detect = false;
+            summary
+                .warnings
+                .push(format!("Detect is not available to this account or identity: {e}"));
+        }
+        Err(e) => fail(failures, "security-profiles", e.to_string()),
+    }
+    if detect && !cancel.is_cancelled() {
+        match api.active_violations().await {
+            Ok(batch) => {
+                meter
+                    .events
+                    .fetch_add(batch.active_violations.len() as u64, Ordering::Relaxed);
+                let stats = writer.write(vec![batch], SyncMarks::default()).await?;
+                add_stats(summary, &stats);
+            }
+            Err(e) => fail(failures, "active-violations", e.to_string()),
+        }
+        let start = from
+            .or(watermark.map(|w| w - HOUR))
+            .unwrap_or(to - 30 * DAY)
+            .max(to - 30 * DAY);
+        let mut slice = start;
+        let slices = ((to - start) + DAY - 1) / DAY;
+        meter.total.fetch_add(slices.max(0) as u64, Ordering::Relaxed);
+        while slice < to && !cancel.is_cancelled() {
+            let end = (slice + DAY).min(to);
+            match api.violation_events(slice, end).await {
+                Ok(batch) => {
+                    meter
+                        .events
+                        .fetch_add(batch.violation_events.len() as u64, Ordering::Relaxed);
+                    let marks = SyncMarks {
+                        watermarks: vec![Watermark {
+                            source: name.to_string(),
+                            stream: "violation-events".into(),
+                            from: slice,
+                            to: end,
+                        }],
+                        ..SyncMarks::default()
+                    };
+                    let stats = writer.write(vec![batch], marks).await?;
+                    add_stats(summary, &stats);
+                }
+                Err(e) => {
+                    fail(
+                        failures,
+                        &format!(
+                            "violation-events {}..{}",
+                            crate::time::to_rfc3339(slice),
+                            crate::time::to_rfc3339(end)
+                        ),
+                        e.to_string(),
+                    );
+                    // Later windows would leave a hole behind the watermark: stop here.
+                    break;
+                }
+            }
+            meter.done.fetch_add(1, Ordering::Relaxed);
+            meter.report();
+            slice = end;
+        }
+    }
+    // Audit: tasks of the window (90 days kept), each read whole once it has finished.
+    if cancel.is_cancelled() {
+        return Ok(());
+    }
+    let audit_from = from.unwrap_or(to - 90 * DAY).max(to - 90 * DAY + HOUR);
+    let tasks = api
+        .audit_tasks(audit_from, to)
+        .await
+        .map_err(|e| e.to_string())?;
+    meter.total.fetch_add(tasks.len() as u64, Ordering::Relaxed);
+    for (task, status) in tasks {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let key = format!("audit-task/{task}");
+        if ledger.get(&key) == Some(&status) {
+            summary.unchanged += 1;
+            meter.done.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        match api.audit_task(&task).await {
+            Ok(batch) => {
+                meter.events.fetch_add(
+                    (batch.audit_checks.len() + batch.findings.len()) as u64,
+                    Ordering::Relaxed,
+                );
+                let finished = matches!(status.as_str(), "COMPLETED" | "FAILED" | "CANCELED");
+                let marks = SyncMarks {
+                    objects: if finished {
+                        vec![ObjectMark {
+                            source: name.to_string(),
+                            key,
+                            etag: status,
+                            size: 0,
+                            outcome: "ingested",
+                            detail: None,
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    ..SyncMarks::default()
+                };
+                let stats = writer.write(vec![batch], marks).await?;
+                add_stats(summary, &stats);
+            }
+            Err(e) => fail(failures, &key, e.to_string()),
+        }
+        meter.done.fetch_add(1, Ordering::Relaxed);
+        meter.report();
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_splunk(
+    name: &str,
+    settings: &sources::SplunkSettings,
+    client: &SplunkSource,
+    from: Millis,
+    to: Millis,
+    writer: &Writer,
+    meter: &Meter,
+    cancel: &CancellationToken,
+    summary: &mut SourceSummary,
+) -> std::result::Result<(), String> {
+    let spl = sources::splunk::events_query(settings, None).map_err(|e| e.to_string())?;
+    let slices = ((to - from) + DAY - 1) / DAY;
+    meter.total.store(slices.max(0) as u64, Ordering::Relaxed);
+    let mut slice = from;
+    while slice < to {
+        let end = (slice + DAY).min(to);
+        let mut attempt = 0u32;
+        loop {
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+            attempt += 1;
+            // The newest batch is held back and written with the slice's watermark.
+            let mut held: Option<Batch> = None;
+            let mut written = Vec::new();
+            let mut write_err = None;
+            let export = client.export(&spl, slice, end, 5000, async |batch: Batch, rows| {
+                meter.events.fetch_add(rows, Ordering::Relaxed);
+                if let Some(prev) = held.replace(batch) {
+                    match writer.write(vec![prev], SyncMarks::default()).await {
+                        Ok(s) => written.extend(s),
+                        Err(e) => {
+                            write_err = Some(e.clone());
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(())
+            });
+            let result = tokio::select! {
+                r = export => r,
+                () = cancel.cancelled() => return Ok(()),
+            };
+            add_stats(summary, &written);
+            match result {
+                Ok(stats) => {
+                    summary.events += stats.rows;
+                    summary.warnings.extend(stats.warnings);
+                    if stats.rejected > 0 {
+                        summary.warnings.push(format!(
+                            "{} Splunk event(s) of {}..{} could not be parsed; first: {}",
+                            stats.rejected,
+                            crate::time::to_rfc3339(slice),
+                            crate::time::to_rfc3339(end),
+                            stats.row_errors.first().cloned().unwrap_or_default()
+                        ));
+                    }
+                    let marks = SyncMarks {
+                        watermarks: vec![Watermark {
+                            source: name.to_string(),
+                            stream: "splunk-events".into(),
+                            from: slice,
+                            to: end,
+                        }],
+                        ..SyncMarks::default()
+                    };
+                    let stats = writer
+                        .write(held.take().into_iter().collect(), marks)
+                        .await?;
+                    add_stats(summary, &stats);
+                    meter.datapoints.store(summary.datapoints, Ordering::Relaxed);
+                    break;
+                }
+                Err(e) if write_err.is_some() => return Err(e.message),
+                Err(e) if e.retryable && attempt < 5 => {
+                    let wait = Duration::from_millis(300 << attempt);
+                    tracing::warn!(source = name, error = %e.message, ?wait, "Splunk export failed; running it again");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "{} (window {}..{}, attempt {attempt})",
+                        e.message,
+                        crate::time::to_rfc3339(slice),
+                        crate::time::to_rfc3339(end)
+                    ))
+                }
+            }
+        }
+        meter.done.fetch_add(1, Ordering::Relaxed);
+        meter.report();
+        slice = end;
+    }
+    Ok(())
+}
+
+/// Checks a source's connection and says what is wrong, plainly.
+pub async fn test_source(source: &Source, secrets: &dyn SecretStore) -> Result<String> {
+    match &source.settings {
+        SourceSettings::S3(s) => S3Source::connect(s).await.test().await,
+        SourceSettings::Defender(d) => DefenderSource::connect(d).await.test().await,
+        SourceSettings::Splunk(s) => {
+            let token = secrets.get(&source.name)?.ok_or_else(|| {
+                Error::Secrets(format!(
+                    "no Splunk token in the OS keychain for source {:?}",
+                    source.name
+                ))
+            })?;
+            SplunkSource::connect(s, token)?.test().await
+        }
+    }
+}
+
+/// A thing's drill-down from the Device Defender API: its thing groups and, for every metric a
+/// behavior watches, its values of the last 14 days (ListMetricValues).
+pub async fn drill_down(db: &Path, source: &Source, thing: &str) -> Result<SourceSummary> {
+    let SourceSettings::Defender(d) = &source.settings else {
+        return Err(Error::InvalidInput(format!(
+            "source {:?} is not a Device Defender API source",
+            source.name
+        )));
+    };
+    sources::splunk::validate_thing(thing)?;
+    let api = DefenderSource::connect(d).await;
+    let mut store = Store::open(db)?;
+    let mut summary = SourceSummary {
+        source: source.name.clone(),
+        kind: "defender".into(),
+        ..SourceSummary::default()
+    };
+    let groups = api.thing_groups(thing).await?;
+    store.set_thing_groups(thing, &groups)?;
+    let metrics: std::collections::BTreeSet<String> = store
+        .thresholds(None)?
+        .into_iter()
+        .filter_map(|t| t.metric)
+        .collect();
+    let to = crate::time::now();
+    for metric in metrics {
+        let batch = api.metric_values(thing, &metric, to - 14 * DAY, to).await?;
+        let stats = store.write_batch(&batch)?;
+        add_stats(&mut summary, &[stats]);
+    }
+    summary.ok = true;
+    Ok(summary)
+}

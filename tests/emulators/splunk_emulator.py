@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""A faithful emulator of the Splunk REST search API for Defender Desk's tests.
+
+Built from the documented wire formats (`../shared/research/splunk-rest.md` §2, §5, §7):
+`/services` and `/servicesNS/{owner}/{app}` prefixes, v2 and v1 export paths, form bodies with
+or without `Content-Type`, `output_mode` in query or body, Bearer and Splunk auth with Splunk's
+401 texts, `server/info` in Atom XML (and JSON), and the export stream as newline-delimited
+compact JSON, one object per line, flushed per line: rows `{"preview":false,"offset":N,
+"result":{...}}`, `"lastrow":true` on the last, `{"preview":false,"lastrow":true}` when empty,
+every value a string (multivalue: an array), `_raw` the event JSON, `_time` as
+`YYYY-MM-DD HH:MM:SS.mmm UTC`.
+
+It evaluates only the SPL Defender Desk emits (`search index=... sourcetype="..."`, `where
+field="..."`, `where isnotnull(f)`, `eval epoch_time=_time`, `table ...`, `head N`), with the
+quoting rules of §4.1, and answers 400 FATAL for anything else, so drift in the app's queries
+is caught. `test_splunk_emulator.py` reads its stream with `splunk-sdk`'s `JSONResultsReader`.
+
+Events come from `--data FILE`: `[{"index", "sourcetype", "_time": epoch, "event": {...}}]`.
+Control: `POST /_emu/data`, `POST /_emu/faults` (list of `{"kind", "count", "delay"}`; kinds
+`refuse` (503 Search not executed), `cut` (stream cut mid-line), `slow` (delay before the first
+byte), `warn` and `fatal` (messages lines), `v1only` (404 on v2)), `POST /_emu/token`
+(`{"token": ..., "revoked": bool}`), `GET /_emu/calls`.
+"""
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+STATE = {"events": [], "faults": [], "calls": [], "token": "test-token", "revoked": False,
+         "version": "9.1.2"}
+
+
+def take_fault(kind):
+    with LOCK:
+        for f in STATE["faults"]:
+            if f["kind"] == kind and f.get("count", 1) > 0:
+                f["count"] = f.get("count", 1) - 1
+                return f
+    return None
+
+
+class SplError(Exception):
+    pass
+
+
+def tokenize(text):
+    """Split SPL into tokens: double-quoted literals (with \\ and \" escapes), pipes, words."""
+    tokens, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "|":
+            tokens.append(("pipe", "|"))
+            i += 1
+        elif c == '"':
+            j, out = i + 1, []
+            while True:
+                if j >= len(text):
+                    raise SplError("Unbalanced quotes.")
+                if text[j] == "\\" and j + 1 < len(text):
+                    out.append(text[j + 1])
+                    j += 2
+                elif text[j] == '"':
+                    break
+                else:
+                    out.append(text[j])
+                    j += 1
+            tokens.append(("str", "".join(out)))
+            i = j + 1
+        elif c in "[]`":
+            raise SplError(f"Subsearches and macros are not supported by this emulator ({c}).")
+        else:
+            j = i
+            while j < len(text) and not text[j].isspace() and text[j] not in '|"':
+                j += 1
+            word = text[i:j]
+            # key="value" glued together
+            if j < len(text) and text[j] == '"' and word.endswith("="):
+                tokens.append(("word", word))
+            else:
+                tokens.append(("word", word))
+            i = j
+    return tokens
+
+
+def commands(tokens):
+    cmds, cur = [], []
+    for t in tokens:
+        if t[0] == "pipe":
+            cmds.append(cur)
+            cur = []
+        else:
+            cur.append(t)
+    cmds.append(cur)
+    return cmds
+
+
+def field(ev, name):
+    if name == "_time":
+        return ev["_time"]
+    v = ev["event"]
+    for part in name.split("."):
+        if isinstance(v, dict) and part in v:
+            v = v[part]
+        else:
+            return None
+    return v
+
+
+def compile_search(spl):
+    """Returns (index, sourcetype, pipeline) or raises SplError with Splunk's wording."""
+    spl = spl.strip()
+    if spl.startswith("|"):
+        raise SplError("Generating commands are not supported by this emulator.")
+    cmds = commands(tokenize(spl))
+    first = cmds[0]
+    if not first or first[0] != ("word", "search"):
+        word = first[0][1] if first else ""
+        raise SplError(f"Unknown search command '{word.split('=')[0]}'.")
+    index = sourcetype = None
+    terms = first[1:]
+    k = 0
+    while k < len(terms):
+        kind, val = terms[k]
+        if kind == "word" and val.startswith("index="):
+            index = val[len("index="):]
+        elif kind == "word" and val == "sourcetype=" and k + 1 < len(terms) and terms[k + 1][0] == "str":
+            sourcetype = terms[k + 1][1]
+            k += 1
+        elif kind == "word" and val.startswith("sourcetype="):
+            sourcetype = val[len("sourcetype="):]
+        else:
+            raise SplError(f"Search term not supported by this emulator: {val!r}")
+        k += 1
+    if not index:
+        raise SplError("The emulator requires index=... in the base search.")
+    pipeline = []
+    for cmd in cmds[1:]:
+        if not cmd or cmd[0][0] != "word":
+            raise SplError("Empty command.")
+        name, args = cmd[0][1], cmd[1:]
+        if name == "where":
+            if len(args) == 2 and args[0][0] == "word" and args[0][1].endswith("=") and args[1][0] == "str":
+                pipeline.append(("where_eq", args[0][1][:-1], args[1][1]))
+            elif len(args) == 1 and re.fullmatch(r"isnotnull\(([\w.]+)\)", args[0][1]):
+                pipeline.append(("where_notnull", re.fullmatch(r"isnotnull\(([\w.]+)\)", args[0][1]).group(1)))
+            else:
+                raise SplError("Unsupported where clause.")
+        elif name == "eval" and len(args) == 1 and args[0][1] == "epoch_time=_time":
+            pipeline.append(("eval_epoch",))
+        elif name == "table" and all(a[0] == "word" for a in args) and args:
+            pipeline.append(("table", [a[1] for a in args]))
+        elif name == "head" and len(args) == 1 and args[0][1].isdigit():
+            pipeline.append(("head", int(args[0][1])))
+        else:
+            raise SplError(f"Unknown search command '{name}'.")
+    return index, sourcetype, pipeline
+
+
+def parse_bound(v, now):
+    if v is None or v == "":
+        return None
+    if v == "now":
+        return now
+    try:
+        return float(v)
+    except ValueError:
+        pass
+    m = re.fullmatch(r"-(\d+)([smhdw])(?:@([smhdw]))?", v)
+    if m:
+        mult = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+        t = now - int(m.group(1)) * mult[m.group(2)]
+        if m.group(3):
+            unit = mult[m.group(3)]
+            t -= t % unit
+        return t
+    try:
+        return dt.datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise SplError(f"Invalid time bound: {v}")
+
+
+def fmt_time(t):
+    d = dt.datetime.fromtimestamp(t, dt.timezone.utc)
+    return d.strftime("%Y-%m-%d %H:%M:%S.") + f"{d.microsecond // 1000:03d} UTC"
+
+
+def stringify(v):
+    if isinstance(v, list):
+        vals = [stringify(x) for x in v]
+        return vals[0] if len(vals) == 1 else vals
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict,)):
+        return json.dumps(v, separators=(",", ":"))
+    return str(v)
+
+
+def run_search(spl, earliest, latest):
+    index, sourcetype, pipeline = compile_search(spl)
+    now = time.time()
+    lo, hi = parse_bound(earliest, now), parse_bound(latest, now)
+    with LOCK:
+        events = list(STATE["events"])
+    rows = []
+    for ev in sorted(events, key=lambda e: -e["_time"]):  # newest first, as raw searches
+        if ev["index"] != index:
+            continue
+        if sourcetype is not None and ev["sourcetype"].lower() != sourcetype.lower():
+            continue
+        if (lo is not None and ev["_time"] < lo) or (hi is not None and ev["_time"] >= hi):
+            continue
+        row = {"_raw": json.dumps(ev["event"], separators=(",", ":")), "_time": fmt_time(ev["_time"]),
+               "index": ev["index"], "sourcetype": ev["sourcetype"], "host": "firehose",
+               "source": "http:firehose"}
+        keep, extra = True, {}
+        for step in pipeline:
+            if step[0] == "where_eq":
+                v = field(ev, step[1])
+                keep = keep and v is not None and stringify(v) == step[2]
+            elif step[0] == "where_notnull":
+                keep = keep and field(ev, step[1]) is not None
+            elif step[0] == "eval_epoch":
+                extra["epoch_time"] = f"{ev['_time']:.3f}"
+            elif step[0] == "table":
+                out = {}
+                for name in step[1]:
+                    if name in extra:
+                        out[name] = extra[name]
+                    elif name in row:
+                        out[name] = row[name]
+                    else:
+                        v = field(ev, name)
+                        if v is not None:
+                            out[name] = stringify(v)
+                row = out
+        if keep:
+            row.update({k: v for k, v in extra.items() if k not in row and not any(s[0] == "table" for s in pipeline)})
+            rows.append(row)
+    for step in pipeline:
+        if step[0] == "head":
+            rows = rows[: step[1]]
+    return rows
+
+
+SERVER_INFO_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:s="http://dev.splunk.com/ns/rest">
+  <title>server-info</title>
+  <entry><title>server-info</title>
+    <content type="text/xml"><s:dict>
+      <s:key name="version">{version}</s:key><s:key name="build">emu</s:key><s:key name="serverName">emu</s:key>
+      <s:key name="instance_type">download</s:key>
+    </s:dict></content></entry>
+</feed>
+"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Splunkd"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("splunk-emu: " + fmt % args + "\n")
+
+    def _send(self, status, body, ctype="application/json; charset=UTF-8", headers=None):
+        data = body if isinstance(body, bytes) else body.encode()
+        self.send_response(status)
+        # Splunkd keeps connections alive and says so; splunklib reads the body only then.
+        self.send_header("Connection", "Keep-Alive")
+        self.send_header("Content-Type", ctype)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _messages(self, status, kind, text, mode, headers=None):
+        if mode == "json":
+            self._send(status, json.dumps({"messages": [{"type": kind, "text": text}]}), headers=headers)
+        else:
+            xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<response><messages><msg type="{kind}">{text}</msg></messages></response>\n'
+            self._send(status, xml, "text/xml; charset=UTF-8", headers)
+
+    def _params(self):
+        url = urllib.parse.urlsplit(self.path)
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n).decode() if n else ""
+        params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        params.update(dict(urllib.parse.parse_qsl(body, keep_blank_values=True)))  # body wins
+        return url.path, params
+
+    def _auth(self, mode):
+        h = self.headers.get("Authorization", "")
+        scheme, _, value = h.partition(" ")
+        if scheme.lower() in ("bearer", "splunk") and value:
+            with LOCK:
+                ok = value == STATE["token"] and not STATE["revoked"]
+            if ok:
+                return True
+            self._messages(401, "WARN", "call not properly authenticated", mode)
+            return False
+        self._messages(401, "ERROR", "Unauthorized", mode, {"WWW-Authenticate": 'Basic realm="/splunk"'})
+        return False
+
+    def _dispatch(self, method):
+        path, params = self._params()
+        if path.startswith("/_emu/"):
+            return self._control(method, path, params)
+        with LOCK:
+            STATE["calls"].append({"method": method, "path": path, "params": params})
+        mode = params.get("output_mode", "xml")
+        m = re.fullmatch(r"/(?:services|servicesNS/[^/]+/[^/]+)/(.*?)/?", path)
+        if not m:
+            return self._messages(404, "ERROR", "Not Found", mode)
+        rest = m.group(1)
+        if not self._auth(mode):
+            return
+        if rest == "server/info" and method == "GET":
+            with LOCK:
+                version = STATE["version"]
+            if mode == "json":
+                return self._send(200, json.dumps({"entry": [{"name": "server-info", "content": {
+                    "version": version, "build": "emu", "serverName": "emu"}}]}))
+            return self._send(200, SERVER_INFO_XML.format(version=version), "text/xml; charset=UTF-8")
+        if rest in ("search/v2/jobs/export", "search/jobs/export", "search/v1/jobs/export"):
+            if rest == "search/v2/jobs/export" and (method != "POST" or take_fault("v1only")):
+                return self._messages(404, "ERROR", "Not Found", mode)
+            return self._export(params, mode)
+        return self._messages(404, "ERROR", f"Not Found: {rest}", mode)
+
+    def _export(self, params, mode):
+        if "search" not in params:
+            return self._messages(400, "FATAL", "The required 'search' parameter for the Splunk platform REST API search/jobs endpoint is not specified. Specify the required 'search' parameter for the POST request on the endpoint and then retry your request.", mode)
+        if take_fault("refuse"):
+            return self._messages(503, "WARN", 'Search not executed: The maximum number of concurrent historical searches for this user based on their role quota has been reached., concurrency_category="historical", concurrency_context="user_instance-wide", current_concurrency=3, concurrency_limit=3', mode)
+        try:
+            rows = run_search(params["search"], params.get("earliest_time"), params.get("latest_time"))
+        except SplError as e:
+            return self._messages(400, "FATAL", str(e), mode)
+        if mode != "json":
+            return self._messages(400, "FATAL", "This emulator streams output_mode=json only.", mode)
+        slow = take_fault("slow")
+        if slow:
+            time.sleep(float(slow.get("delay", 1)))
+        self.send_response(200)
+        self.send_header("Connection", "Keep-Alive")
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(line):
+            data = (line + "\n").encode()
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        cut = take_fault("cut")
+        warn = take_fault("warn")
+        fatal = take_fault("fatal")
+        if warn:
+            chunk(json.dumps({"preview": False, "messages": [{"type": "WARN", "text": warn.get("text", "Partial results: a search peer was unavailable")}]}, separators=(",", ":")))
+        for i, row in enumerate(rows):
+            if cut and i >= len(rows) // 2:
+                line = json.dumps({"preview": False, "offset": i, "result": row}, separators=(",", ":"))
+                part = line[: len(line) // 2].encode()
+                self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if fatal and i >= len(rows) // 2:
+                chunk(json.dumps({"preview": False, "messages": [{"type": "FATAL", "text": "Search auto-canceled"}]}, separators=(",", ":")))
+                break
+            line = {"preview": False, "offset": i}
+            if i == len(rows) - 1:
+                line["lastrow"] = True
+            line["result"] = row
+            chunk(json.dumps(line, separators=(",", ":")))
+        if not rows:
+            chunk(json.dumps({"preview": False, "lastrow": True}, separators=(",", ":")))
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _control(self, method, path, params):
+        if path == "/_emu/data":
+            with LOCK:
+                STATE["events"] = json.loads(self._raw_body)
+        elif path == "/_emu/faults":
+            with LOCK:
+                STATE["faults"] = json.loads(self._raw_body)
+        elif path == "/_emu/token":
+            with LOCK:
+                STATE.update(json.loads(self._raw_body))
+        elif path == "/_emu/calls":
+            with LOCK:
+                return self._send(200, json.dumps(STATE["calls"]))
+        else:
+            return self._send(404, "{}")
+        self._send(200, '{"ok":true}')
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        if self.path.startswith("/_emu/"):
+            n = int(self.headers.get("Content-Length") or 0)
+            self._raw_body = self.rfile.read(n) if n else b"null"
+            return self._control("POST", self.path, {})
+        self._dispatch("POST")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--data", help="events JSON file")
+    ap.add_argument("--token", default="test-token")
+    ap.add_argument("--version", default="9.1.2")
+    ap.add_argument("--verbose", action="store_true")
+    a = ap.parse_args()
+    STATE["token"], STATE["version"] = a.token, a.version
+    if a.data:
+        with open(a.data) as f:
+            STATE["events"] = json.load(f)
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.daemon_threads = True
+    srv.verbose = a.verbose
+    print(f"listening on {srv.server_address[1]}", flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Proves the emulators faithful with the official clients as peers.
+
+- Device Defender: boto3's IoT client calls every emulated operation; each raw response body
+  is validated against the operation's output shape in botocore's AWS IoT model (no unknown
+  member, required members present, types, enums, lengths and ranges), and boto3 must parse it.
+  Errors must be parsed by botocore into the model's error codes (throttling recognised as
+  retryable). Everything else is forwarded to moto_server (thing groups).
+- Splunk: splunk-sdk connects (token), reads `server/info`, runs `jobs.export` and reads the
+  stream with `JSONResultsReader`; v1 fallback, auth failures and a 503 refusal surface as the
+  SDK expects.
+
+Run: `python tests/emulators/test_emulators.py` (needs boto3, moto[server], splunk-sdk).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import splunklib.binding
+import splunklib.client
+import splunklib.results
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import dataset  # noqa: E402
+
+NOW = float(int(time.time()))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start(args):
+    p = subprocess.Popen([sys.executable] + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = p.stdout.readline()
+    assert line.startswith("listening on "), line
+    return p, int(line.split()[-1])
+
+
+def post(url, payload):
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")
+    urllib.request.urlopen(req).read()
+
+
+class ShapeError(AssertionError):
+    pass
+
+
+def validate(shape, value, path="$"):
+    t = shape.type_name
+    if t == "structure":
+        if not isinstance(value, dict):
+            raise ShapeError(f"{path}: expected object, got {type(value).__name__}")
+        members = {m.serialization.get("name", k): (k, m) for k, m in shape.members.items()}
+        for key in value:
+            if key not in members:
+                raise ShapeError(f"{path}: member {key!r} is not in shape {shape.name}")
+        for req in shape.required_members:
+            wire = shape.members[req].serialization.get("name", req)
+            if shape.members[req].serialization.get("location") in (None, "") and wire not in value:
+                raise ShapeError(f"{path}: required member {wire!r} missing")
+        for key, v in value.items():
+            validate(members[key][1], v, f"{path}.{key}")
+    elif t == "list":
+        if not isinstance(value, list):
+            raise ShapeError(f"{path}: expected list")
+        for i, v in enumerate(value):
+            validate(shape.member, v, f"{path}[{i}]")
+    elif t == "map":
+        if not isinstance(value, dict):
+            raise ShapeError(f"{path}: expected map")
+        for k, v in value.items():
+            validate(shape.key, k, f"{path}<key>")
+            validate(shape.value, v, f"{path}[{k!r}]")
+    elif t == "string":
+        if not isinstance(value, str):
+            raise ShapeError(f"{path}: expected string, got {value!r}")
+        if shape.enum and value not in shape.enum:
+            raise ShapeError(f"{path}: {value!r} not in enum {shape.name}")
+        lo, hi = shape.metadata.get("min"), shape.metadata.get("max")
+        if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
+            raise ShapeError(f"{path}: length {len(value)} outside [{lo}, {hi}]")
+    elif t in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ShapeError(f"{path}: expected integer, got {value!r}")
+        lo, hi = shape.metadata.get("min"), shape.metadata.get("max")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ShapeError(f"{path}: {value} outside [{lo}, {hi}]")
+    elif t in ("double", "float"):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ShapeError(f"{path}: expected number")
+    elif t == "boolean":
+        if not isinstance(value, bool):
+            raise ShapeError(f"{path}: expected boolean")
+    elif t == "timestamp":
+        # REST-JSON bodies carry epoch seconds.
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ShapeError(f"{path}: expected epoch seconds, got {value!r}")
+    else:
+        raise ShapeError(f"{path}: unhandled shape type {t}")
+
+
+class DefenderEmulator(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        venv_bin = os.path.dirname(sys.executable)
+        cls.moto_port = free_port()
+        cls.moto = subprocess.Popen([os.path.join(venv_bin, "moto_server"), "-p", str(cls.moto_port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_http(f"http://127.0.0.1:{cls.moto_port}/moto-api/")
+        cls.data = dataset.defender(NOW)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(cls.data, f)
+        cls.emu, port = start([os.path.join(HERE, "defender_emulator.py"), "--data", f.name,
+                               "--moto", f"http://127.0.0.1:{cls.moto_port}"])
+        cls.url = f"http://127.0.0.1:{port}"
+        cls.iot = boto3.client("iot", endpoint_url=cls.url, region_name="us-east-1",
+                               aws_access_key_id="testing", aws_secret_access_key="testing",
+                               config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+        cls.raw = {}
+
+        def capture(operation_model, response_dict, **_):
+            cls.raw.setdefault(operation_model.name, []).append(response_dict)
+
+        cls.iot.meta.events.register("before-parse.iot", capture)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.kill()
+        cls.moto.kill()
+
+    def check(self, op, **kwargs):
+        """Calls op through boto3, validates every raw page against the model, returns pages."""
+        model = self.iot.meta.service_model.operation_model(op)
+        method = getattr(self.iot, self.iot.meta.method_to_api_mapping and
+                         {v: k for k, v in self.iot.meta.method_to_api_mapping.items()}[op])
+        pages, token = [], None
+        while True:
+            args = dict(kwargs)
+            if token:
+                args["nextToken"] = token
+            self.raw.pop(op, None)
+            parsed = method(**args)
+            body = json.loads(self.raw[op][-1]["body"] or b"{}")
+            self.assertEqual(self.raw[op][-1]["status_code"], 200)
+            validate(model.output_shape, body)
+            pages.append(parsed)
+            token = parsed.get("nextToken")
+            if not token or "nextToken" not in model.input_shape.members:
+                return pages
+
+    def test_detect_operations(self):
+        pages = self.check("ListSecurityProfiles")
+        names = [p["name"] for pg in pages for p in pg["securityProfileIdentifiers"]]
+        self.assertEqual(names, ["Baseline", "Cameras"])
+        d = self.check("DescribeSecurityProfile", securityProfileName="Baseline")[0]
+        self.assertEqual(d["behaviors"][0]["criteria"]["value"]["count"], 5000000)
+        pages = self.check("ListViolationEvents", startTime=NOW - 30 * 86400, endTime=NOW, maxResults=250)
+        self.assertGreater(len(pages), 2, "violation events must span several pages")
+        events = [e for p in pages for e in p["violationEvents"]]
+        self.assertEqual(len(events), len(self.data["violationEvents"]))
+        window = self.check("ListViolationEvents", startTime=NOW - 86400, endTime=NOW)
+        self.assertTrue(all(e["violationEventTime"].timestamp() >= NOW - 86400
+                            for p in window for e in p["violationEvents"]))
+        active = self.check("ListActiveViolations", maxResults=10)
+        self.assertEqual(sum(len(p["activeViolations"]) for p in active), len(self.data["activeViolations"]))
+        mv = self.check("ListMetricValues", thingName="cam-000", metricName="aws:listening-tcp-ports",
+                        startTime=NOW - 14 * 86400, endTime=NOW, maxResults=100)
+        self.assertEqual(sum(len(p["metricDatumList"]) for p in mv), 14 * 24)
+
+    def test_audit_operations(self):
+        tasks = [t for p in self.check("ListAuditTasks", startTime=NOW - 89 * 86400, endTime=NOW)
+                 for t in p["tasks"]]
+        self.assertEqual(len(tasks), 12)
+        d = self.check("DescribeAuditTask", taskId=tasks[0]["taskId"])[0]
+        self.assertIn("DEVICE_CERTIFICATE_EXPIRING_CHECK", d["auditDetails"])
+        last = self.data["auditTasks"][-1]
+        pages = self.check("ListAuditFindings", taskId=last["taskId"], maxResults=100)
+        self.assertEqual(sum(len(p["findings"]) for p in pages), len(last["findings"]))
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.iot.list_audit_tasks(startTime=NOW - 200 * 86400, endTime=NOW)
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequestException")
+
+    def test_mitigation_operations(self):
+        actions = self.check("ListMitigationActions")[0]["actionIdentifiers"]
+        self.assertEqual(len(actions), 3)
+        self.check("DescribeMitigationAction", actionName="deactivate-cert")
+        vid = self.data["violationEvents"][0]["violationId"]
+        self.check("StartDetectMitigationActionsTask", taskId="t-detect-1",
+                   target={"violationIds": [vid]}, actions=["quarantine-group"],
+                   clientRequestToken="tok-1")
+        # idempotent with the same token, refused with another
+        self.check("StartDetectMitigationActionsTask", taskId="t-detect-1",
+                   target={"violationIds": [vid]}, actions=["quarantine-group"],
+                   clientRequestToken="tok-1")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.iot.start_detect_mitigation_actions_task(
+                taskId="t-detect-1", target={"violationIds": [vid]}, actions=["quarantine-group"],
+                clientRequestToken="tok-2")
+        self.assertEqual(e.exception.response["Error"]["Code"], "TaskAlreadyExistsException")
+        statuses = [self.check("DescribeDetectMitigationActionsTask", taskId="t-detect-1")[0]
+                    ["taskSummary"]["taskStatus"] for _ in range(2)]
+        self.assertEqual(statuses, ["IN_PROGRESS", "SUCCESSFUL"])
+        ex = self.check("ListDetectMitigationActionsExecutions", taskId="t-detect-1")[0]
+        self.assertEqual(ex["actionsExecutions"][0]["status"], "SUCCESSFUL")
+        fid = self.data["auditTasks"][0]["findings"][0]["findingId"]
+        self.check("StartAuditMitigationActionsTask", taskId="t-audit-1",
+                   target={"findingIds": [fid]},
+                   auditCheckToActionsMapping={"DEVICE_CERTIFICATE_EXPIRING_CHECK": ["deactivate-cert"]},
+                   clientRequestToken="tok-a")
+        for _ in range(2):
+            d = self.check("DescribeAuditMitigationActionsTask", taskId="t-audit-1")[0]
+        self.assertEqual(d["taskStatus"], "COMPLETED")
+        ex = self.check("ListAuditMitigationActionsExecutions", taskId="t-audit-1", findingId=fid)[0]
+        self.assertEqual(ex["actionsExecutions"][0]["findingId"], fid)
+
+    def test_errors_and_faults_parse_as_aws_errors(self):
+        post(self.url + "/_emu/faults", [{"op": "ListSecurityProfiles", "kind": "throttle", "count": 1}])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.iot.list_security_profiles()
+        self.assertEqual(e.exception.response["Error"]["Code"], "ThrottlingException")
+        self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.iot.describe_security_profile(securityProfileName="nope")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 404)
+        post(self.url + "/_emu/faults", [{"op": "*", "kind": "error500", "count": 1}])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.iot.list_active_violations()
+        self.assertEqual(e.exception.response["Error"]["Code"], "InternalFailureException")
+        post(self.url + "/_emu/faults", [])
+
+    def test_thing_groups_are_moto(self):
+        self.iot.create_thing(thingName="cam-000")
+        self.iot.create_thing_group(thingGroupName="Quarantine")
+        self.iot.add_thing_to_thing_group(thingGroupName="Quarantine", thingName="cam-000")
+        groups = self.iot.list_thing_groups_for_thing(thingName="cam-000")["thingGroups"]
+        self.assertEqual([g["groupName"] for g in groups], ["Quarantine"])
+
+
+class SplunkEmulator(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.events = dataset.splunk(NOW)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(cls.events, f)
+        cls.proc, cls.port = start([os.path.join(HERE, "splunk_emulator.py"), "--data", f.name,
+                                    "--token", "tok-123"])
+        cls.base = f"http://127.0.0.1:{cls.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.kill()
+
+    def setUp(self):
+        post(self.base + "/_emu/faults", [])
+        post(self.base + "/_emu/token", {"token": "tok-123", "revoked": False, "version": "9.1.2"})
+
+    def service(self, token="tok-123"):
+        return splunklib.client.connect(host="127.0.0.1", port=self.port, scheme="http",
+                                        splunkToken=token, autologin=False)
+
+    QUERY = 'search index=iot sourcetype="aws-iot-device-defender" | eval epoch_time=_time | table epoch_time _raw'
+
+    def export(self, svc, query=None, **kw):
+        stream = svc.jobs.export(query or self.QUERY, output_mode="json",
+                                 earliest_time=str(NOW - 4 * 86400), latest_time=str(NOW), **kw)
+        reader = splunklib.results.JSONResultsReader(stream)
+        items = list(reader)
+        return reader, [r for r in items if isinstance(r, dict)], [m for m in items if isinstance(m, splunklib.results.Message)]
+
+    def test_export_read_by_json_results_reader(self):
+        svc = self.service()
+        self.assertEqual(svc.info["version"], "9.1.2")
+        reader, rows, _ = self.export(svc)
+        expected = [e for e in self.events if e["index"] == "iot" and e["sourcetype"] == "aws-iot-device-defender"]
+        self.assertEqual(len(rows), len(expected))
+        self.assertFalse(reader.is_preview)
+        self.assertEqual(set(rows[0]), {"epoch_time", "_raw"})
+        ev = json.loads(rows[0]["_raw"])
+        self.assertTrue("name" in ev or "checkName" in ev)
+        calls = json.loads(urllib.request.urlopen(self.base + "/_emu/calls").read())
+        self.assertTrue(any(c["path"] == "/services/search/v2/jobs/export" for c in calls))
+
+    def test_where_quoting_matches_exactly(self):
+        svc = self.service()
+        q = 'search index=iot sourcetype="aws-iot-device-defender" | where thing="cam-003" | eval epoch_time=_time | table epoch_time _raw'
+        _, rows, _ = self.export(svc, q)
+        self.assertTrue(rows)
+        self.assertTrue(all(json.loads(r["_raw"])["thing"] == "cam-003" for r in rows))
+        hostile = 'search index=iot sourcetype="aws-iot-device-defender" | where thing="x\\" | delete" | table _raw'
+        _, rows, _ = self.export(svc, hostile)
+        self.assertEqual(rows, [])
+
+    def test_v1_fallback_and_errors(self):
+        post(self.base + "/_emu/token", {"token": "tok-123", "version": "8.2.6"})
+        svc = self.service()
+        _, rows, _ = self.export(svc)
+        self.assertTrue(rows)
+        calls = json.loads(urllib.request.urlopen(self.base + "/_emu/calls").read())
+        self.assertEqual(calls[-1]["path"], "/services/search/jobs/export")
+        with self.assertRaises(splunklib.binding.HTTPError) as e:
+            self.export(self.service("wrong"))
+        self.assertEqual(e.exception.status, 401)
+        post(self.base + "/_emu/faults", [{"kind": "refuse", "count": 1}])
+        with self.assertRaises(splunklib.binding.HTTPError) as e:
+            self.export(svc)
+        self.assertEqual(e.exception.status, 503)
+        self.assertIn("Search not executed", str(e.exception))
+        with self.assertRaises(splunklib.binding.HTTPError) as e:
+            self.export(svc, "index=iot")
+        self.assertEqual(e.exception.status, 400)
+        self.assertIn("Unknown search command", str(e.exception))
+        self.assertIn("index", str(e.exception))
+
+    def test_messages_surface_through_the_reader(self):
+        post(self.base + "/_emu/faults", [{"kind": "warn", "count": 1, "text": "peer down"}])
+        _, rows, messages = self.export(self.service())
+        self.assertTrue(rows)
+        self.assertEqual([(m.type, m.message) for m in messages], [("WARN", "peer down")])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
