@@ -8,6 +8,10 @@ command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# A real Secret Service for the keychain tests, in a private D-Bus session.
+command -v dbus-run-session >/dev/null || need_apt+=(dbus dbus-daemon)
+command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
 
 if ((${#need_apt[@]})); then
   if ! command -v apt-get >/dev/null; then
@@ -23,4 +27,12 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "Rust is missing: install it from your distribution or with rustup (https://rustup.rs)" >&2
   exit 1
+fi
+
+# Protocol peers for the sync and action tests: moto_server (S3, IoT, STS), boto3 and
+# splunk-sdk (the official clients that prove the emulators faithful). Pinned, in a venv.
+VENV="${DDESK_TEST_VENV:-.ci-venv}"
+if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import splunklib, boto3' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' 'splunk-sdk==2.1.1'
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Defender Desk: formatting, lints, unit, property, fixture, fuzz-regression,
-# store and CLI tests. CI (.ci/run) calls exactly this.
+# store and CLI tests, the emulators' faithfulness against boto3 and splunk-sdk, and the sync
+# tests against moto_server and the emulators with a real Secret Service (gnome-keyring in a
+# private D-Bus session). CI (.ci/run) calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -9,10 +11,19 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+VENV="${DDESK_TEST_VENV:-.ci-venv}"
+"$VENV/bin/python" tests/emulators/test_emulators.py
+
 if command -v cargo-nextest >/dev/null; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  run_tests="cargo nextest run --workspace --locked --no-fail-fast"
 else
-  cargo test --workspace --locked --no-fail-fast --lib --bins --tests
+  run_tests="cargo test --workspace --locked --no-fail-fast --lib --bins --tests"
 fi
+# A throwaway keyring: an old login.keyring with another password would block unlocking.
+XDG_DATA_HOME="$(mktemp -d)"
+export XDG_DATA_HOME
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
+dbus-run-session -- bash -c "echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $run_tests"
 # nextest does not run doctests.
 cargo test --workspace --locked --doc

@@ -60,12 +60,12 @@ def defender(now):
         events.append({"violationId": vid, "thingName": thing, "securityProfileName": "Baseline",
                        "behavior": b, "metricValue": value, "violationEventType": "in-alarm",
                        "violationEventTime": float(t0)})
-        if i % 5:
+        if i % 5 or t0 <= now - 2 * DAY:
             events.append({"violationId": vid, "thingName": thing,
                            "securityProfileName": "Baseline", "behavior": b,
                            "violationEventType": "alarm-cleared" if i % 7 else "alarm-invalidated",
                            "violationEventTime": float(t0 + 1800)})
-        elif t0 > now - 2 * DAY:
+        else:
             active.append({"violationId": vid, "thingName": thing,
                            "securityProfileName": "Baseline", "behavior": b,
                            "lastViolationValue": value, "lastViolationTime": float(t0 + 300),

@@ -363,9 +363,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
-        cut = take_fault("cut")
+        # Faults that act mid-stream wait for a search that has rows to cut.
+        cut = take_fault("cut") if rows else None
         warn = take_fault("warn")
-        fatal = take_fault("fatal")
+        fatal = take_fault("fatal") if rows else None
         if warn:
             chunk(json.dumps({"preview": False, "messages": [{"type": "WARN", "text": warn.get("text", "Partial results: a search peer was unavailable")}]}, separators=(",", ":")))
         for i, row in enumerate(rows):

@@ -229,7 +229,9 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
             sources::validate_name(name)?;
             source.settings.validate()?;
             if sources::list(&store)?.iter().any(|s| &s.name == name) {
-                bail!("a source named {name:?} already exists; remove it first or pick another name");
+                bail!(
+                    "a source named {name:?} already exists; remove it first or pick another name"
+                );
             }
             // The secret first: a source without its token would only fail later.
             if let Some(from_stdin) = token {
@@ -374,21 +376,24 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
     }
     let rt = runtime()?;
     if let Some(thing) = &args.thing {
+        desk_engine::sources::splunk::validate_thing(thing)?;
         let store = Store::open(db)?;
         let all = sources::list(&store)?;
         drop(store);
         let chosen: Vec<&Source> = all
             .iter()
-            .filter(|s| matches!(s.settings, SourceSettings::Defender(_)))
+            .filter(|s| !matches!(s.settings, SourceSettings::S3(_)))
             .filter(|s| args.sources.is_empty() || args.sources.contains(&s.name))
             .collect();
         if chosen.is_empty() {
-            bail!("--thing needs a Device Defender API source (ddesk sources add defender)");
+            bail!(
+                "--thing needs a Device Defender API or Splunk source (S3 has no per-thing index)"
+            );
         }
         let mut results = Vec::new();
         let mut failed = false;
         for s in chosen {
-            match rt.block_on(sync::drill_down(db, s, thing)) {
+            match rt.block_on(sync::drill_down(db, s, thing, &Keychain)) {
                 Ok(summary) => results.push(json!(summary)),
                 Err(e) => {
                     failed = true;

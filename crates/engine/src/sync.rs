@@ -449,8 +449,16 @@ pub async fn sync(
 
 /// What became of one S3 object.
 enum Fetched {
-    Parsed { batch: Batch, etag: String, size: i64 },
-    Corrupt { error: String, etag: String, size: i64 },
+    Parsed {
+        batch: Batch,
+        etag: String,
+        size: i64,
+    },
+    Corrupt {
+        error: String,
+        etag: String,
+        size: i64,
+    },
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -508,10 +516,11 @@ async fn sync_s3(
         let out = async {
             let (bytes, etag) = client.fetch(&obj.key).await.map_err(|e| e.to_string())?;
             let size = bytes.len() as i64;
-            let parsed =
-                tokio::task::spawn_blocking(move || parse::parse_bytes(&bytes, &Context::default()))
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let parsed = tokio::task::spawn_blocking(move || {
+                parse::parse_bytes(&bytes, &Context::default())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
             Ok(match parsed {
                 Ok(batch) => Fetched::Parsed { batch, etag, size },
                 Err(e) => Fetched::Corrupt {
@@ -582,7 +591,9 @@ async fn sync_s3(
                 match writer.write(vec![batch], marks).await {
                     Ok(stats) => {
                         add_stats(summary, &stats);
-                        meter.datapoints.store(summary.datapoints, Ordering::Relaxed);
+                        meter
+                            .datapoints
+                            .store(summary.datapoints, Ordering::Relaxed);
                     }
                     Err(error) => failures.push(SyncFailure {
                         source: name.to_string(),
@@ -623,15 +634,17 @@ async fn sync_defender(
     let mut detect = true;
     match api.security_profiles().await {
         Ok(batch) => {
-            meter.events.fetch_add(batch.profiles.len() as u64, Ordering::Relaxed);
+            meter
+                .events
+                .fetch_add(batch.profiles.len() as u64, Ordering::Relaxed);
             let stats = writer.write(vec![batch], SyncMarks::default()).await?;
             add_stats(summary, &stats);
         }
         Err(e) if defender::detect_unavailable(&e) => {
             detect = false;
-            summary
-                .warnings
-                .push(format!("Detect is not available to this account or identity: {e}"));
+            summary.warnings.push(format!(
+                "Detect is not available to this account or identity: {e}"
+            ));
         }
         Err(e) => fail(failures, "security-profiles", e.to_string()),
     }
@@ -652,7 +665,9 @@ async fn sync_defender(
             .max(to - 30 * DAY);
         let mut slice = start;
         let slices = ((to - start) + DAY - 1) / DAY;
-        meter.total.fetch_add(slices.max(0) as u64, Ordering::Relaxed);
+        meter
+            .total
+            .fetch_add(slices.max(0) as u64, Ordering::Relaxed);
         while slice < to && !cancel.is_cancelled() {
             let end = (slice + DAY).min(to);
             match api.violation_events(slice, end).await {
@@ -816,7 +831,9 @@ async fn sync_splunk(
                         .write(held.take().into_iter().collect(), marks)
                         .await?;
                     add_stats(summary, &stats);
-                    meter.datapoints.store(summary.datapoints, Ordering::Relaxed);
+                    meter
+                        .datapoints
+                        .store(summary.datapoints, Ordering::Relaxed);
                     break;
                 }
                 Err(e) if write_err.is_some() => return Err(e.message),
@@ -859,35 +876,76 @@ pub async fn test_source(source: &Source, secrets: &dyn SecretStore) -> Result<S
     }
 }
 
-/// A thing's drill-down from the Device Defender API: its thing groups and, for every metric a
-/// behavior watches, its values of the last 14 days (ListMetricValues).
-pub async fn drill_down(db: &Path, source: &Source, thing: &str) -> Result<SourceSummary> {
-    let SourceSettings::Defender(d) = &source.settings else {
-        return Err(Error::InvalidInput(format!(
-            "source {:?} is not a Device Defender API source",
-            source.name
-        )));
-    };
+/// A thing's drill-down. From the Device Defender API: its thing groups and, for every metric a
+/// behavior watches, its values of the last 14 days (ListMetricValues). From Splunk: its events
+/// of the last 14 days (`where thing="..."`, the name validated and quoted). S3 has no per-thing
+/// index: sync the window instead.
+pub async fn drill_down(
+    db: &Path,
+    source: &Source,
+    thing: &str,
+    secrets: &dyn SecretStore,
+) -> Result<SourceSummary> {
     sources::splunk::validate_thing(thing)?;
-    let api = DefenderSource::connect(d).await;
-    let mut store = Store::open(db)?;
     let mut summary = SourceSummary {
         source: source.name.clone(),
-        kind: "defender".into(),
+        kind: source.settings.kind().into(),
         ..SourceSummary::default()
     };
-    let groups = api.thing_groups(thing).await?;
-    store.set_thing_groups(thing, &groups)?;
-    let metrics: std::collections::BTreeSet<String> = store
-        .thresholds(None)?
-        .into_iter()
-        .filter_map(|t| t.metric)
-        .collect();
     let to = crate::time::now();
-    for metric in metrics {
-        let batch = api.metric_values(thing, &metric, to - 14 * DAY, to).await?;
-        let stats = store.write_batch(&batch)?;
-        add_stats(&mut summary, &[stats]);
+    match &source.settings {
+        SourceSettings::S3(_) => {
+            return Err(Error::InvalidInput(format!(
+                "source {:?} is S3, which has no per-thing index: run `ddesk sync` for a window",
+                source.name
+            )))
+        }
+        SourceSettings::Defender(d) => {
+            let api = DefenderSource::connect(d).await;
+            let mut store = Store::open(db)?;
+            let groups = api.thing_groups(thing).await?;
+            store.set_thing_groups(thing, &groups)?;
+            let metrics: std::collections::BTreeSet<String> = store
+                .thresholds(None)?
+                .into_iter()
+                .filter_map(|t| t.metric)
+                .collect();
+            for metric in metrics {
+                let batch = api.metric_values(thing, &metric, to - 14 * DAY, to).await?;
+                let stats = store.write_batch(&batch)?;
+                add_stats(&mut summary, &[stats]);
+            }
+        }
+        SourceSettings::Splunk(s) => {
+            let token = secrets.get(&source.name)?.ok_or_else(|| {
+                Error::Secrets(format!(
+                    "no Splunk token in the OS keychain for source {:?}",
+                    source.name
+                ))
+            })?;
+            let client = SplunkSource::connect(s, token)?;
+            let spl = sources::splunk::events_query(s, Some(thing))?;
+            let mut store = Store::open(db)?;
+            let mut written = Vec::new();
+            let stats = client
+                .export(
+                    &spl,
+                    to - 14 * DAY,
+                    to,
+                    5000,
+                    async |batch: Batch, _rows| {
+                        store
+                            .write_batch(&batch)
+                            .map(|s| written.push(s))
+                            .map_err(|e| e.to_string())
+                    },
+                )
+                .await
+                .map_err(|e| Error::Source(e.message))?;
+            summary.events = stats.rows;
+            summary.warnings = stats.warnings;
+            add_stats(&mut summary, &written);
+        }
     }
     summary.ok = true;
     Ok(summary)

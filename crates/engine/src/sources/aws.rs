@@ -65,17 +65,26 @@ where
     R: std::fmt::Debug,
 {
     let hint = match e {
-        SdkError::DispatchFailure(d) if d.is_timeout() => " (timed out: check the network and endpoint)",
-        SdkError::DispatchFailure(d) if d.is_io() => " (connection failed: check the network, region and endpoint URL)",
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            " (timed out: check the network and endpoint)"
+        }
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            " (connection failed: check the network, region and endpoint URL)"
+        }
         SdkError::TimeoutError(_) => " (timed out)",
-        SdkError::ConstructionFailure(_) => " (no usable credentials or region: check AWS_PROFILE / `aws sso login` / AWS_REGION)",
+        SdkError::ConstructionFailure(_) => {
+            " (no usable credentials or region: check AWS_PROFILE / `aws sso login` / AWS_REGION)"
+        }
         SdkError::ServiceError(s) => match s.err().code() {
             Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => {
                 " (credentials expired: refresh them, e.g. `aws sso login`)"
             }
-            Some("InvalidAccessKeyId" | "UnrecognizedClientException" | "InvalidClientTokenId" | "SignatureDoesNotMatch") => {
-                " (credentials rejected: check the access key or profile)"
-            }
+            Some(
+                "InvalidAccessKeyId"
+                | "UnrecognizedClientException"
+                | "InvalidClientTokenId"
+                | "SignatureDoesNotMatch",
+            ) => " (credentials rejected: check the access key or profile)",
             Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedException") => {
                 " (access denied: the IAM identity lacks this permission)"
             }

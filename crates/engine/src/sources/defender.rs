@@ -263,7 +263,9 @@ impl DefenderSource {
                 .security_profile_name(&name)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe(&format!("DescribeSecurityProfile {name}"), &e)))?;
+                .map_err(|e| {
+                    Error::Source(describe(&format!("DescribeSecurityProfile {name}"), &e))
+                })?;
             batch.profiles.push(SecurityProfile {
                 name: p.security_profile_name().unwrap_or(&name).to_string(),
                 arn: p.security_profile_arn().map(str::to_string),
@@ -371,7 +373,9 @@ impl DefenderSource {
             out.extend(page.tasks().iter().map(|t| {
                 (
                     t.task_id().unwrap_or_default().to_string(),
-                    t.task_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    t.task_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                 )
             }));
             token = page.next_token().map(str::to_string);
@@ -432,7 +436,9 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe(&format!("ListAuditFindings {task_id}"), &e)))?;
+                .map_err(|e| {
+                    Error::Source(describe(&format!("ListAuditFindings {task_id}"), &e))
+                })?;
             batch.findings.extend(page.findings().iter().map(finding));
             note(&mut batch, DocKind::ListAuditFindings);
             token = page.next_token().map(str::to_string);

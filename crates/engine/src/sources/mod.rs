@@ -215,7 +215,11 @@ pub fn get(store: &Store, name: &str) -> Result<Source> {
     list(store)?
         .into_iter()
         .find(|s| s.name == name)
-        .ok_or_else(|| Error::NotFound(format!("no source named {name:?} (see `ddesk sources list`)")))
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "no source named {name:?} (see `ddesk sources list`)"
+            ))
+        })
 }
 
 fn from_row(row: SourceRow) -> Result<Source> {

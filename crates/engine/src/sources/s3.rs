@@ -49,14 +49,7 @@ pub fn day_prefixes(prefix: &str, from: Millis, to: Millis) -> Vec<String> {
     let end = (to + PAD_MS).div_euclid(day);
     (start..=end)
         .filter_map(|d| DateTime::<Utc>::from_timestamp_millis(d * day))
-        .map(|t| {
-            format!(
-                "{prefix}{:04}/{:02}/{:02}/",
-                t.year(),
-                t.month(),
-                t.day()
-            )
-        })
+        .map(|t| format!("{prefix}{:04}/{:02}/{:02}/", t.year(), t.month(), t.day()))
         .collect()
 }
 
@@ -74,9 +67,9 @@ fn partition_hour(rest: &str) -> Option<Millis> {
 
 /// Whether a key (below the source prefix) lies in an error-output folder.
 pub fn is_error_output(rest: &str) -> bool {
-    ERROR_PREFIXES.iter().any(|p| {
-        rest.starts_with(p) || rest.contains(&format!("/{p}"))
-    })
+    ERROR_PREFIXES
+        .iter()
+        .any(|p| rest.starts_with(p) || rest.contains(&format!("/{p}")))
 }
 
 impl S3Source {
@@ -130,7 +123,11 @@ impl S3Source {
             "bucket {:?} reachable; prefix {:?} holds {}objects",
             s.bucket,
             s.prefix,
-            if page.key_count().unwrap_or(0) > 0 { "" } else { "no " }
+            if page.key_count().unwrap_or(0) > 0 {
+                ""
+            } else {
+                "no "
+            }
         ))
     }
 
@@ -172,7 +169,11 @@ impl S3Source {
                         }
                         out.push(ObjectRef {
                             key: key.to_string(),
-                            etag: obj.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+                            etag: obj
+                                .e_tag()
+                                .unwrap_or_default()
+                                .trim_matches('"')
+                                .to_string(),
                             size: obj.size().unwrap_or(0),
                             error_output: i > 0 || is_error_output(rest),
                         });
@@ -195,7 +196,11 @@ impl S3Source {
             .send()
             .await
             .map_err(|e| Error::Source(describe(&format!("GetObject {key}"), &e)))?;
-        let etag = resp.e_tag().unwrap_or_default().trim_matches('"').to_string();
+        let etag = resp
+            .e_tag()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string();
         let expected = resp.content_length();
         let bytes = resp
             .body

@@ -108,9 +108,8 @@ pub fn load_ca_bundle(path: &str) -> Result<Vec<reqwest::Certificate>> {
         path: path.to_string(),
         source,
     })?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-        Error::InvalidInput(format!("{path}: not a PEM certificate bundle: {e}"))
-    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| Error::InvalidInput(format!("{path}: not a PEM certificate bundle: {e}")))?;
     if certs.is_empty() {
         return Err(Error::InvalidInput(format!(
             "{path}: no certificate in the bundle"
@@ -215,12 +214,15 @@ impl SplunkSource {
             }
             s
         };
-        if chain.contains("certificate") || chain.contains("UnknownIssuer") || chain.contains("tls") {
+        if chain.contains("certificate") || chain.contains("UnknownIssuer") || chain.contains("tls")
+        {
             msg.push_str(&format!(
                 "TLS failed ({chain}); if Splunk uses a self-signed certificate, add its CA with --ca-bundle (verification is never turned off)"
             ));
         } else if e.is_connect() {
-            msg.push_str(&format!("cannot connect ({chain}); check the URL and port (management port, usually 8089)"));
+            msg.push_str(&format!(
+                "cannot connect ({chain}); check the URL and port (management port, usually 8089)"
+            ));
         } else if e.is_timeout() {
             msg.push_str(&format!("timed out ({chain})"));
         } else {
@@ -322,7 +324,10 @@ impl SplunkSource {
                     }
                     let wait = Duration::from_millis(250 << refusals.min(6))
                         + Duration::from_millis(fastrand::u64(0..250));
-                    tracing::warn!(?wait, "Splunk refused the search (concurrency); backing off");
+                    tracing::warn!(
+                        ?wait,
+                        "Splunk refused the search (concurrency); backing off"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 401 => {
@@ -337,7 +342,10 @@ impl SplunkSource {
                 code => {
                     let body = resp.text().await.unwrap_or_default();
                     return Err(ExportError {
-                        message: format!("Splunk export answered HTTP {code}: {}", splunk_messages(&body)),
+                        message: format!(
+                            "Splunk export answered HTTP {code}: {}",
+                            splunk_messages(&body)
+                        ),
                         retryable: code >= 500,
                     });
                 }
@@ -359,7 +367,10 @@ impl SplunkSource {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => {
                     return Err(ExportError {
-                        message: format!("Splunk export stream cut off: {}", self.transport_error(&e)),
+                        message: format!(
+                            "Splunk export stream cut off: {}",
+                            self.transport_error(&e)
+                        ),
                         retryable: true,
                     })
                 }
@@ -369,8 +380,7 @@ impl SplunkSource {
             while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
                 let line = &buf[start..start + nl];
                 start += nl + 1;
-                ended_with_lastrow =
-                    self.line(line, &mut batch, &mut stats, &mut in_batch)?;
+                ended_with_lastrow = self.line(line, &mut batch, &mut stats, &mut in_batch)?;
                 if in_batch >= batch_rows {
                     on_batch(std::mem::take(&mut batch), in_batch as u64)
                         .await
@@ -441,8 +451,9 @@ impl SplunkSource {
             };
             let outcome = match field_str(row.get("_raw")) {
                 None => Err("row has no _raw event".to_string()),
-                Some(raw) => parse::parse_record(raw.as_bytes(), &ctx, batch, 0)
-                    .map_err(|e| e.to_string()),
+                Some(raw) => {
+                    parse::parse_record(raw.as_bytes(), &ctx, batch, 0).map_err(|e| e.to_string())
+                }
             };
             match outcome {
                 Ok(()) => *in_batch += 1,
@@ -502,8 +513,19 @@ mod tests {
             events_query(&settings(), Some("cam-1")).unwrap(),
             r#"search index=iot sourcetype="aws-iot-device-defender" | where thing="cam-1" | eval epoch_time=_time | table epoch_time _raw"#
         );
-        for hostile in [r#"x" | delete"#, "x OR index=*", "a*", "x]", "`m`", "x\ny", ""] {
-            assert!(events_query(&settings(), Some(hostile)).is_err(), "{hostile:?}");
+        for hostile in [
+            r#"x" | delete"#,
+            "x OR index=*",
+            "a*",
+            "x]",
+            "`m`",
+            "x\ny",
+            "",
+        ] {
+            assert!(
+                events_query(&settings(), Some(hostile)).is_err(),
+                "{hostile:?}"
+            );
         }
         let mut s = settings();
         s.index = "iot OR index=_audit".into();

@@ -20,7 +20,7 @@ pub use queries::{
     AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, ThingSummary, Threshold,
     ViolationEventRow, ViolationRow,
 };
-pub use sync::{ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};
+pub use sync::{GroupRef, ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};
 pub use write::WriteStats;
 
 /// Why the cache failed.

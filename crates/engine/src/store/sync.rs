@@ -59,6 +59,9 @@ pub struct Watermark {
     pub to: Millis,
 }
 
+/// A thing group a thing belongs to: name and ARN.
+pub type GroupRef = (String, Option<String>);
+
 /// Marks that go into the same transaction as a group of batches.
 #[derive(Debug, Clone, Default)]
 pub struct SyncMarks {
@@ -67,7 +70,7 @@ pub struct SyncMarks {
     /// Watermarks.
     pub watermarks: Vec<Watermark>,
     /// Thing-group memberships read for a thing: `(thing, [(group, arn)])`, replacing the old.
-    pub thing_groups: Vec<(String, Vec<(String, Option<String>)>)>,
+    pub thing_groups: Vec<(String, Vec<GroupRef>)>,
 }
 
 impl SyncMarks {
@@ -339,7 +342,9 @@ fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), Stor
              ON CONFLICT(source, key) DO UPDATE SET etag = excluded.etag, size = excluded.size,
              outcome = excluded.outcome, detail = excluded.detail",
         )?
-        .execute(params![m.source, m.key, m.etag, m.size, m.outcome, m.detail])?;
+        .execute(params![
+            m.source, m.key, m.etag, m.size, m.outcome, m.detail
+        ])?;
     }
     for w in &marks.watermarks {
         tx.prepare_cached(

@@ -1,0 +1,373 @@
+//! `ddesk` against the Splunk emulator, with the token in a real Secret Service (the test
+//! command runs these under `dbus-run-session` with an unlocked gnome-keyring; see
+//! `scripts/test.sh`). Faults heal or fail clearly; the token never reaches a file.
+
+mod servers;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use desk_engine::store::Store;
+use serde_json::{json, Value};
+use servers::{aws_env, control, Server};
+
+const TOKEN: &str = "eyJrIjoi.splunk-token-4f1d9c.test-only";
+
+struct Env {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    home: PathBuf,
+    db: PathBuf,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let home = root.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    Env {
+        db: root.join("data/cache.sqlite"),
+        home,
+        root,
+        _dir: dir,
+    }
+}
+
+fn ddesk(e: &Env, args: &[&str], stdin: Option<&str>) -> (Output, Value) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
+    aws_env(&mut c, &e.home);
+    // Keep the process's config/log dirs inside the test root so the secrets scan covers them.
+    c.env("XDG_CONFIG_HOME", e.root.join("config"))
+        .env("XDG_STATE_HOME", e.root.join("state"))
+        .env("XDG_CACHE_HOME", e.root.join("cache"))
+        .env("DDESK_LOG", "debug")
+        .arg("--db")
+        .arg(&e.db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    // Logs go to stderr: keep them where the scan looks.
+    std::fs::create_dir_all(e.root.join("state")).unwrap();
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(e.root.join("state/ddesk.log"))
+        .unwrap();
+    log.write_all(&out.stderr).unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, v)
+}
+
+fn setup(e: &Env, now: i64) -> (Server, Value) {
+    let data_path = e.root.join("splunk.json");
+    let data = servers::dataset("splunk", now, &data_path);
+    let splunk = servers::splunk(&data_path, TOKEN);
+    let (out, v) = ddesk(
+        e,
+        &[
+            "sources",
+            "add",
+            "splunk",
+            "--name",
+            "spl",
+            "--url",
+            &splunk.url,
+            "--index",
+            "iot",
+            "--token-stdin",
+        ],
+        Some(&format!("{TOKEN}\n")),
+    );
+    assert!(
+        out.status.success(),
+        "{v} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (splunk, data)
+}
+
+fn sync(e: &Env, now: i64) -> (Output, Value) {
+    ddesk(
+        e,
+        &[
+            "sync",
+            "--from",
+            &(now - 4 * 86_400).to_string(),
+            "--to",
+            &now.to_string(),
+        ],
+        None,
+    )
+}
+
+fn fingerprint(db: &Path) -> String {
+    Store::open(db).unwrap().fingerprint().unwrap()
+}
+
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return hits;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            hits.extend(files_containing(&p, needle));
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                hits.push(p);
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn splunk_sync_reads_metrics_at_their_own_time_and_audit_checks_and_keeps_the_token_secret() {
+    let e = env();
+    let now = desk_engine::time::now() / 1000;
+    let (splunk, data) = setup(&e, now);
+    let (out, test) = ddesk(&e, &["sources", "test", "spl"], None);
+    assert!(out.status.success(), "{test}");
+    assert!(test["message"].as_str().unwrap().contains("token accepted"));
+
+    let (out, summary) = sync(&e, now);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{summary} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wanted: Vec<&Value> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|ev| ev["index"] == "iot" && ev["sourcetype"] == "aws-iot-device-defender")
+        .collect();
+    let metrics = wanted
+        .iter()
+        .filter(|ev| ev["event"]["name"].is_string())
+        .count();
+    assert_eq!(summary["datapoints"], metrics as u64, "{summary}");
+    assert_eq!(summary["sources"][0]["events"], wanted.len() as u64);
+    let (_, things) = ddesk(&e, &["things"], None);
+    let names: Vec<&str> = things
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["thing"].as_str().or(t["name"].as_str()).unwrap())
+        .collect();
+    assert_eq!(names.len(), 12, "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("intruder")),
+        "other index/sourcetype read"
+    );
+    // Metric time is the event's own timestamp, not _time (index time 2 minutes later).
+    let first = wanted
+        .iter()
+        .find(|ev| ev["event"]["thing"] == "cam-000")
+        .unwrap();
+    let ts = first["event"]["timestamp"].as_i64().unwrap();
+    let (_, series) = ddesk(
+        &e,
+        &[
+            "series",
+            "--thing",
+            "cam-000",
+            "--metric",
+            "aws:all-bytes-out",
+        ],
+        None,
+    );
+    let t0 = series[0]["t"].as_str().unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(t0)
+            .unwrap()
+            .timestamp_millis(),
+        ts,
+        "{series}"
+    );
+    let (_, audits) = ddesk(&e, &["audits"], None);
+    assert_eq!(audits.as_array().unwrap().len(), 12, "{audits}");
+
+    // The token is in no file under the data, config, state/log and home dirs.
+    let leaks = files_containing(&e.root, TOKEN.as_bytes());
+    assert!(leaks.is_empty(), "token found in {leaks:?}");
+    let calls = std::process::Command::new("curl")
+        .args(["-sf", &format!("{}/_emu/calls", splunk.url)])
+        .output()
+        .unwrap();
+    assert!(!calls.stdout.is_empty());
+
+    // Second sync: only the overlap hour is read again; the cache is unchanged.
+    let before = fingerprint(&e.db);
+    let (out, again) = ddesk(&e, &["sync", "--to", &now.to_string()], None);
+    assert_eq!(out.status.code(), Some(0), "{again}");
+    assert_eq!(fingerprint(&e.db), before);
+
+    // Removing the source deletes the keychain entry.
+    let (out, _) = ddesk(&e, &["sources", "remove", "spl"], None);
+    assert!(out.status.success());
+    let (out, v) = setup_again(&e, &splunk);
+    assert!(out.status.success(), "{v}");
+}
+
+fn setup_again(e: &Env, splunk: &Server) -> (Output, Value) {
+    ddesk(
+        e,
+        &[
+            "sources",
+            "add",
+            "splunk",
+            "--name",
+            "spl",
+            "--url",
+            &splunk.url,
+            "--index",
+            "iot",
+            "--token-stdin",
+        ],
+        Some("another-token\n"),
+    )
+}
+
+#[test]
+fn splunk_faults_heal_or_fail_clearly() {
+    let now = desk_engine::time::now() / 1000;
+    let clean = env();
+    let (_s, _) = setup(&clean, now);
+    let (out, _) = sync(&clean, now);
+    assert_eq!(out.status.code(), Some(0));
+    let expected = fingerprint(&clean.db);
+
+    for faults in [
+        json!([{"kind": "refuse", "count": 2}]),
+        json!([{"kind": "cut", "count": 2}]),
+        json!([{"kind": "slow", "delay": 2, "count": 1}]),
+        json!([{"kind": "v1only", "count": 100}]),
+    ] {
+        let e = env();
+        let (splunk, _) = setup(&e, now);
+        control(&splunk, "/_emu/faults", &faults);
+        let (out, summary) = sync(&e, now);
+        assert_eq!(out.status.code(), Some(0), "{faults}: {summary}");
+        assert_eq!(fingerprint(&e.db), expected, "{faults}: cache differs");
+    }
+
+    let e = env();
+    let (splunk, _) = setup(&e, now);
+    control(
+        &splunk,
+        "/_emu/faults",
+        &json!([{"kind": "warn", "count": 1, "text": "peer idx-02 down"}]),
+    );
+    let (out, summary) = sync(&e, now);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        summary.to_string().contains("peer idx-02 down"),
+        "{summary}"
+    );
+
+    let e = env();
+    let (splunk, _) = setup(&e, now);
+    control(
+        &splunk,
+        "/_emu/faults",
+        &json!([{"kind": "fatal", "count": 1}]),
+    );
+    let (out, summary) = sync(&e, now);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert!(summary["errors"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("Search auto-canceled"));
+
+    let e = env();
+    let (splunk, _) = setup(&e, now);
+    control(&splunk, "/_emu/token", &json!({"revoked": true}));
+    let (out, summary) = sync(&e, now);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert!(summary["errors"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("rejected the token"));
+    let (out, test) = ddesk(&e, &["sources", "test", "spl"], None);
+    assert!(!out.status.success());
+    assert!(
+        test["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired or revoked"),
+        "{test}"
+    );
+    assert_eq!(
+        Store::open(&e.db).unwrap().things().unwrap().len(),
+        0,
+        "nothing half-written"
+    );
+
+    // A refusal that never ends: a clear error after bounded back-off.
+    let e = env();
+    let (splunk, _) = setup(&e, now);
+    control(
+        &splunk,
+        "/_emu/faults",
+        &json!([{"kind": "refuse", "count": 1000}]),
+    );
+    let (out, summary) = sync(&e, now);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(summary["errors"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("Search not executed"));
+}
+
+#[test]
+fn hostile_thing_names_never_reach_splunk() {
+    let e = env();
+    let now = desk_engine::time::now() / 1000;
+    let (splunk, _) = setup(&e, now);
+    for hostile in [
+        r#"x" | delete"#,
+        "x OR index=*",
+        "a*",
+        "[search index=_audit]",
+        "x\\",
+    ] {
+        let (out, _) = ddesk(&e, &["sync", "--source", "spl", "--thing", hostile], None);
+        assert!(!out.status.success(), "{hostile:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("not a valid AWS IoT thing name"),
+            "{hostile:?}: {err}"
+        );
+    }
+    let calls = std::process::Command::new("curl")
+        .args(["-sf", &format!("{}/_emu/calls", splunk.url)])
+        .output()
+        .unwrap();
+    let calls: Value = serde_json::from_slice(&calls.stdout).unwrap();
+    assert!(
+        !calls.to_string().contains("export"),
+        "a search was sent: {calls}"
+    );
+    // A valid name is quoted and matched exactly.
+    let (out, v) = ddesk(&e, &["sync", "--source", "spl", "--thing", "cam-003"], None);
+    assert!(
+        out.status.success(),
+        "{v} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, things) = ddesk(&e, &["things"], None);
+    assert_eq!(things.as_array().unwrap().len(), 1, "{things}");
+}

@@ -1,0 +1,570 @@
+//! `ddesk sources` and `ddesk sync` against real protocol peers: moto_server for S3 (objects in
+//! the Firehose layout: gzip, multi-member, run-together records, error prefixes) and the Device
+//! Defender emulator (proxying thing groups to moto). Faults are injected in the emulator; a
+//! crash test kills the sync at random points. Caches are compared by content fingerprint.
+
+mod servers;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use desk_engine::store::Store;
+use flate2::write::GzEncoder;
+use serde_json::{json, Value};
+use servers::{aws_env, control, Server};
+
+const HOUR_MS: i64 = 3_600_000;
+
+fn ddesk(db: &Path, home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
+    aws_env(&mut c, home);
+    c.arg("--db").arg(db);
+    c
+}
+
+fn run(db: &Path, home: &Path, args: &[&str]) -> (Output, Value) {
+    let out = ddesk(db, home).args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, v)
+}
+
+fn ok(db: &Path, home: &Path, args: &[&str]) -> Value {
+    let (out, v) = run(db, home, args);
+    assert!(
+        out.status.success(),
+        "{args:?} exit {:?}: {}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr),
+        v
+    );
+    v
+}
+
+fn curl_put(url: &str, body: Option<&[u8]>) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), body.unwrap_or_default()).unwrap();
+    let mut c = Command::new("curl");
+    c.args([
+        "-sf",
+        "-H",
+        "Expect:",
+        "-H",
+        "Content-Type: application/octet-stream",
+        "-X",
+        "PUT",
+        url,
+    ]);
+    if body.is_some() {
+        c.arg("--data-binary")
+            .arg(format!("@{}", file.path().display()));
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "PUT {url}");
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn partition(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .format("%Y/%m/%d/%H/")
+        .to_string()
+}
+
+/// A bucket in the Firehose layout over `hours` hours ending at `end`: per hour two objects of
+/// several run-together batches (gzip; one of them two gzip members), plus error outputs, a
+/// corrupt object and an object outside the window. Returns (datapoints in window, objects).
+fn fill_bucket(moto: &Server, bucket: &str, end: i64, hours: i64) -> (usize, usize) {
+    curl_put(&format!("{}/{bucket}", moto.url), None);
+    let mut points = 0;
+    let mut objects = 0;
+    for h in 0..hours {
+        let hour = end - (hours - h) * HOUR_MS;
+        for part in 0..2 {
+            let mut raw = Vec::new();
+            let mut members = Vec::new();
+            for b in 0..3 {
+                let ts = hour + (part * 3 + b) * 300_000;
+                let metrics: Vec<Value> = (0..10)
+                    .map(|i| {
+                        json!({"name": "aws:all-bytes-out", "thing": format!("cam-{i:02}"),
+                               "value": {"count": 1000 * i + h}, "version": 1, "timestamp": ts})
+                    })
+                    .chain((0..10).map(|i| {
+                        json!({"name": "aws:listening-tcp-ports", "thing": format!("cam-{i:02}"),
+                               "value": {"ports": if i == 3 && h > 2 { vec![21, 443] } else { vec![443] }},
+                               "version": 1, "timestamp": ts})
+                    }))
+                    .collect();
+                points += metrics.len();
+                let batch = json!({"version": "1.0", "metrics": metrics}).to_string();
+                raw.extend_from_slice(batch.as_bytes());
+                members.push(batch);
+            }
+            let body = if part == 0 {
+                gz(&raw)
+            } else {
+                // two gzip members, as Firehose writes when it concatenates compressed records
+                let mut b = gz(members[0].as_bytes());
+                b.extend(gz(format!("{}{}", members[1], members[2]).as_bytes()));
+                b
+            };
+            let key = format!(
+                "exports/{}dd-export-1-{}-{part}.gz",
+                partition(hour),
+                hour / 1000
+            );
+            curl_put(&format!("{}/{bucket}/{key}", moto.url), Some(&body));
+            objects += 1;
+        }
+    }
+    let failed =
+        std::fs::read(servers::repo().join("tests/fixtures/firehose-processing-failed.json"))
+            .unwrap();
+    curl_put(
+        &format!(
+            "{}/{bucket}/exports/processing-failed/{}failed-1",
+            moto.url,
+            partition(end - HOUR_MS)
+        ),
+        Some(&failed),
+    );
+    curl_put(
+        &format!(
+            "{}/{bucket}/processing-failed/{}failed-2",
+            moto.url,
+            partition(end - HOUR_MS)
+        ),
+        Some(&failed),
+    );
+    let truncated = std::fs::read(servers::repo().join("tests/fixtures/truncated.json")).unwrap();
+    curl_put(
+        &format!(
+            "{}/{bucket}/exports/{}dd-export-1-corrupt",
+            moto.url,
+            partition(end - 2 * HOUR_MS)
+        ),
+        Some(&truncated),
+    );
+    // Far outside the window: never listed.
+    curl_put(
+        &format!(
+            "{}/{bucket}/exports/{}dd-export-1-old.gz",
+            moto.url,
+            partition(end - 40 * 24 * HOUR_MS)
+        ),
+        Some(&gz(b"{}")),
+    );
+    (points, objects)
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    db: PathBuf,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let db = dir.path().join("cache.sqlite");
+    Env {
+        home,
+        db,
+        _dir: dir,
+    }
+}
+
+fn fingerprint(db: &Path) -> String {
+    Store::open(db).unwrap().fingerprint().unwrap()
+}
+
+fn hour_floor(ms: i64) -> i64 {
+    ms - ms.rem_euclid(HOUR_MS)
+}
+
+#[test]
+fn s3_sync_is_complete_skips_error_outputs_reports_corrupt_objects_and_is_incremental() {
+    let moto = servers::moto();
+    let e = env();
+    let end = hour_floor(desk_engine::time::now());
+    let (points, objects) = fill_bucket(&moto, "dd-exports", end, 6);
+    ok(
+        &e.db,
+        &e.home,
+        &[
+            "sources",
+            "add",
+            "s3",
+            "--name",
+            "exports",
+            "--bucket",
+            "dd-exports",
+            "--prefix",
+            "exports/",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &moto.url,
+            "--path-style",
+        ],
+    );
+    let list = ok(&e.db, &e.home, &["sources", "list"]);
+    assert_eq!(list[0]["kind"], "s3");
+    assert_eq!(list[0]["settings"]["bucket"], "dd-exports");
+    let test = ok(&e.db, &e.home, &["sources", "test", "exports"]);
+    assert_eq!(test["ok"], true, "{test}");
+
+    let from = (end - 6 * HOUR_MS) / 1000;
+    let to = end / 1000;
+    let (out, summary) = run(
+        &e.db,
+        &e.home,
+        &["sync", "--from", &from.to_string(), "--to", &to.to_string()],
+    );
+    // The corrupt object makes the sync partial: exit 3, listed, everything else kept.
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert_eq!(summary["objects_fetched"], objects as u64);
+    assert_eq!(summary["datapoints"], points as u64);
+    assert_eq!(summary["skipped"], 2, "two error-output objects: {summary}");
+    let errors = summary["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{summary}");
+    assert!(errors[0]["object"]
+        .as_str()
+        .unwrap()
+        .ends_with("dd-export-1-corrupt"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[exports]"), "progress on stderr: {stderr}");
+
+    let things = ok(&e.db, &e.home, &["things"]);
+    assert_eq!(things.as_array().unwrap().len(), 10);
+    let drift = ok(
+        &e.db,
+        &e.home,
+        &[
+            "drift",
+            "--thing",
+            "cam-03",
+            "--metric",
+            "aws:listening-tcp-ports",
+        ],
+    );
+    assert!(drift.to_string().contains("21"), "{drift}");
+    let before = fingerprint(&e.db);
+
+    // Second sync: nothing fetched again, the corrupt object not reported again.
+    let (out, again) = run(
+        &e.db,
+        &e.home,
+        &["sync", "--from", &from.to_string(), "--to", &to.to_string()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{again}");
+    assert_eq!(again["objects_fetched"], 0);
+    assert_eq!(again["datapoints"], 0);
+    assert_eq!(again["sources"][0]["unchanged"], (objects + 3) as u64);
+    assert_eq!(fingerprint(&e.db), before);
+
+    // Removing the source keeps its data.
+    ok(&e.db, &e.home, &["sources", "remove", "exports"]);
+    assert_eq!(ok(&e.db, &e.home, &["sources", "list"]), json!([]));
+    assert_eq!(
+        ok(&e.db, &e.home, &["things"]).as_array().unwrap().len(),
+        10
+    );
+}
+
+#[test]
+fn sources_are_validated_and_named_in_errors() {
+    let e = env();
+    for (args, needle) in [
+        (
+            vec!["s3", "--name", "x", "--bucket", "Bad_Bucket"],
+            "bucket name",
+        ),
+        (
+            vec!["s3", "--name", "bad name", "--bucket", "b"],
+            "source name",
+        ),
+        (
+            vec!["defender", "--name", "d", "--region", "us east"],
+            "region",
+        ),
+        (
+            vec![
+                "splunk",
+                "--name",
+                "s",
+                "--url",
+                "ftp://x",
+                "--index",
+                "iot",
+                "--token-stdin",
+            ],
+            "http(s)",
+        ),
+        (
+            vec![
+                "splunk",
+                "--name",
+                "s",
+                "--url",
+                "https://x:8089",
+                "--index",
+                "iot OR index=_audit",
+                "--token-stdin",
+            ],
+            "index",
+        ),
+    ] {
+        let mut full = vec!["sources", "add"];
+        full.extend(&args);
+        let (out, _) = run(&e.db, &e.home, &full);
+        assert!(!out.status.success(), "{full:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{full:?}: {err}");
+    }
+    let (out, _) = run(&e.db, &e.home, &["sync"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no source is configured"));
+    let (out, _) = run(&e.db, &e.home, &["sources", "test", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no source named \"nope\""));
+}
+
+fn defender_setup(e: &Env, now: i64) -> (Server, Server, Value, i64) {
+    let moto = servers::moto();
+    let data_path = e.home.join("defender.json");
+    let data = servers::dataset("defender", now, &data_path);
+    let emu = servers::defender(&data_path, &moto);
+    ok(
+        &e.db,
+        &e.home,
+        &[
+            "sources",
+            "add",
+            "defender",
+            "--name",
+            "dd",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &emu.url,
+        ],
+    );
+    (moto, emu, data, now)
+}
+
+fn sync_window(e: &Env, now: i64) -> (Output, Value) {
+    run(&e.db, &e.home, &["sync", "--to", &now.to_string()])
+}
+
+#[test]
+fn defender_sync_reads_every_page_and_is_incremental() {
+    let e = env();
+    let (_moto, _emu, data, now) = defender_setup(&e, desk_engine::time::now() / 1000);
+    let test = ok(&e.db, &e.home, &["sources", "test", "dd"]);
+    assert_eq!(test["ok"], true, "{test}");
+    let (out, summary) = sync_window(&e, now);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{summary} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = data["violationEvents"].as_array().unwrap().len() as u64;
+    assert_eq!(summary["violation_events"], events, "{summary}");
+    let tasks = data["auditTasks"].as_array().unwrap();
+    let findings: usize = tasks
+        .iter()
+        .map(|t| t["findings"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(summary["audit_findings"], findings as u64);
+    let profiles = ok(&e.db, &e.home, &["violations", "--active"]);
+    assert_eq!(
+        profiles.as_array().unwrap().len(),
+        data["activeViolations"].as_array().unwrap().len()
+    );
+    let before = fingerprint(&e.db);
+
+    // Incremental: finished audit tasks are not read again; violation events only from the
+    // watermark (less an hour of overlap).
+    let (out, again) = sync_window(&e, now);
+    assert_eq!(out.status.code(), Some(0), "{again}");
+    assert_eq!(
+        again["sources"][0]["unchanged"], 11,
+        "11 finished tasks: {again}"
+    );
+    assert_eq!(fingerprint(&e.db), before, "a second sync changes nothing");
+
+    // Drill-down: thing groups (moto through the emulator) and ListMetricValues.
+    let (out, drill) = run(&e.db, &e.home, &["sync", "--thing", "cam-000"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "cam-000 is not a thing in moto yet: {drill}"
+    );
+    assert!(drill.to_string().contains("does not exist"), "{drill}");
+}
+
+/// Each fault either heals through retries (same cache as a fault-free run) or ends with a
+/// clear per-source error and exit 3 — never a half-written cache.
+#[test]
+fn defender_faults_heal_or_fail_clearly_and_never_corrupt_the_cache() {
+    let clean = env();
+    let (_m0, _emu0, _data0, now) = defender_setup(&clean, desk_engine::time::now() / 1000);
+    let (out, _) = sync_window(&clean, now);
+    assert_eq!(out.status.code(), Some(0));
+    let expected = fingerprint(&clean.db);
+
+    let healing = [
+        json!([{"op": "ListViolationEvents", "kind": "throttle", "count": 3}]),
+        json!([{"op": "DescribeAuditTask", "kind": "error500", "count": 2}]),
+        json!([{"op": "ListAuditFindings", "kind": "reset", "count": 2}]),
+        json!([{"op": "ListSecurityProfiles", "kind": "truncate", "count": 1}]),
+        json!([{"op": "ListActiveViolations", "kind": "slow", "delay": 2, "count": 1}]),
+        json!([{"op": "*", "kind": "unavailable", "count": 2}]),
+    ];
+    std::thread::scope(|scope| {
+        for faults in healing {
+            let expected = &expected;
+            scope.spawn(move || {
+                let e = env();
+                let (_m, emu, _d, _) = defender_setup(&e, now);
+                control(&emu, "/_emu/faults", &faults);
+                let (out, summary) = sync_window(&e, now);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{faults}: {summary} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert_eq!(
+                    &fingerprint(&e.db),
+                    expected,
+                    "{faults}: cache differs from the fault-free run"
+                );
+            });
+        }
+    });
+
+    // Expired credentials on the audit API: a clear per-source error, Detect data kept.
+    let e = env();
+    let (_m, emu, _d, _) = defender_setup(&e, now);
+    control(
+        &emu,
+        "/_emu/faults",
+        &json!([{"op": "ListAuditTasks", "kind": "expired", "count": 100}]),
+    );
+    let (out, summary) = sync_window(&e, now);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    let err = summary["errors"][0]["error"].as_str().unwrap();
+    assert!(
+        err.contains("ExpiredToken") && err.contains("expired"),
+        "{err}"
+    );
+    assert!(summary["violation_events"].as_u64().unwrap() > 0);
+    let store = Store::open(&e.db).unwrap();
+    let ok: String = store
+        .connection()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+/// kill -9 at 20 random points of a sync of S3 and the Device Defender API; each resumed sync
+/// ends with the fault-free cache and an intact database.
+#[test]
+fn sync_killed_at_random_points_resumes_to_the_same_cache() {
+    let moto = servers::moto();
+    let end = hour_floor(desk_engine::time::now());
+    fill_bucket(&moto, "dd-crash", end, 24);
+    let now = end / 1000;
+    let setup = |e: &Env| -> Server {
+        let data_path = e.home.join("defender.json");
+        servers::dataset("defender", now, &data_path);
+        let emu = servers::defender(&data_path, &moto);
+        ok(
+            &e.db,
+            &e.home,
+            &[
+                "sources",
+                "add",
+                "s3",
+                "--name",
+                "exports",
+                "--bucket",
+                "dd-crash",
+                "--prefix",
+                "exports/",
+                "--endpoint-url",
+                &moto.url,
+                "--path-style",
+            ],
+        );
+        ok(
+            &e.db,
+            &e.home,
+            &[
+                "sources",
+                "add",
+                "defender",
+                "--name",
+                "dd",
+                "--endpoint-url",
+                &emu.url,
+            ],
+        );
+        emu
+    };
+    let args = [
+        "sync",
+        "--from",
+        &((end - 24 * HOUR_MS) / 1000).to_string(),
+        "--to",
+        &now.to_string(),
+        "--concurrency",
+        "2",
+    ];
+    let clean = env();
+    let _emu = setup(&clean);
+    let started = std::time::Instant::now();
+    let (out, _) = run(&clean.db, &clean.home, &args);
+    let full = started.elapsed();
+    assert_eq!(out.status.code(), Some(3), "only the corrupt object fails");
+    let expected = fingerprint(&clean.db);
+
+    let e = env();
+    let _emu = setup(&e);
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    for i in 0..20 {
+        let mut child = ddesk(&e.db, &e.home)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let at = Duration::from_millis(rng.u64(50..(full.as_millis() as u64).max(100)));
+        std::thread::sleep(at);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let store = Store::open(&e.db).unwrap();
+        let check: String = store
+            .connection()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "after kill {i} at {at:?}");
+    }
+    let (out, summary) = run(&e.db, &e.home, &args);
+    // 3 if no killed run got as far as recording the corrupt object, else 0.
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{summary}");
+    assert_eq!(
+        fingerprint(&e.db),
+        expected,
+        "resumed cache differs from the uninterrupted one"
+    );
+}
