@@ -568,3 +568,131 @@ fn sync_killed_at_random_points_resumes_to_the_same_cache() {
         "resumed cache differs from the uninterrupted one"
     );
 }
+
+/// S3 through a faulty network (the emulator forwards S3 to moto and injects the faults):
+/// resets, truncated bodies, 5xx and slow first bytes heal through retries, and the cache
+/// equals a fault-free sync.
+#[test]
+fn s3_faults_heal_to_the_fault_free_cache() {
+    let moto = servers::moto();
+    let end = hour_floor(desk_engine::time::now());
+    fill_bucket(&moto, "dd-faulty", end, 4);
+    let data = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(data.path(), "{}").unwrap();
+    let proxy = servers::defender(data.path(), &moto);
+    let args = [
+        "sync",
+        "--from",
+        &((end - 4 * HOUR_MS) / 1000).to_string(),
+        "--to",
+        &(end / 1000).to_string(),
+    ];
+    let add = |e: &Env, url: &str| {
+        ok(
+            &e.db,
+            &e.home,
+            &[
+                "sources",
+                "add",
+                "s3",
+                "--name",
+                "exports",
+                "--bucket",
+                "dd-faulty",
+                "--prefix",
+                "exports/",
+                "--endpoint-url",
+                url,
+                "--path-style",
+            ],
+        );
+    };
+    let clean = env();
+    add(&clean, &moto.url);
+    let (out, _) = run(&clean.db, &clean.home, &args);
+    assert_eq!(out.status.code(), Some(3), "the corrupt object");
+    let expected = fingerprint(&clean.db);
+
+    let e = env();
+    add(&e, &proxy.url);
+    control(
+        &proxy,
+        "/_emu/faults",
+        &json!([
+            {"op": "S3", "kind": "reset", "count": 2},
+            {"op": "S3", "kind": "truncate", "count": 2},
+            {"op": "S3", "kind": "error500", "count": 2},
+            {"op": "S3", "kind": "slow", "delay": 1, "count": 2},
+        ]),
+    );
+    let (out, summary) = run(&e.db, &e.home, &args);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert_eq!(
+        summary["errors"].as_array().unwrap().len(),
+        1,
+        "only the corrupt object: {summary}"
+    );
+    assert_eq!(fingerprint(&e.db), expected);
+}
+
+/// An account without Detect (closed to new customers) syncs Audit and says so, exit 0.
+#[test]
+fn account_without_detect_still_syncs_audit() {
+    let e = env();
+    let now = desk_engine::time::now() / 1000;
+    let (_moto, emu, data, _) = defender_setup(&e, now);
+    let mut data = data;
+    data["detectDisabled"] = json!(true);
+    control(&emu, "/_emu/data", &data);
+    let (out, summary) = sync_window(&e, now);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["violation_events"], 0);
+    assert!(summary["audit_findings"].as_u64().unwrap() > 0);
+    assert!(
+        summary["sources"][0]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("Detect is not available"),
+        "{summary}"
+    );
+}
+
+/// Ctrl-C (SIGINT) stops the sync cleanly: exit 130, a summary saying so, an intact cache.
+#[test]
+fn ctrl_c_cancels_cleanly() {
+    let e = env();
+    let now = desk_engine::time::now() / 1000;
+    let (_moto, emu, _, _) = defender_setup(&e, now);
+    control(
+        &emu,
+        "/_emu/faults",
+        &json!([{"op": "*", "kind": "slow", "delay": 1, "count": 1000}]),
+    );
+    let child = ddesk(&e.db, &e.home)
+        .args(["sync", "--to", &now.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["cancelled"], true);
+    let store = Store::open(&e.db).unwrap();
+    let check: String = store
+        .connection()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}

@@ -127,9 +127,11 @@ pub fn splunk(data: &Path, token: &str) -> Server {
 
 /// POSTs a JSON control message to an emulator.
 pub fn control(server: &Server, path: &str, body: &serde_json::Value) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), body.to_string()).unwrap();
     let out = Command::new("curl")
         .args(["-sf", "-X", "POST", "--data-binary"])
-        .arg(body.to_string())
+        .arg(format!("@{}", file.path().display()))
         .arg(format!("{}{path}", server.url))
         .output()
         .unwrap();

@@ -146,38 +146,33 @@ impl S3Source {
         let mut out = Vec::new();
         for (i, base) in bases.iter().enumerate() {
             for day in day_prefixes(base, from, to) {
-                let mut pages = self
-                    .client
-                    .list_objects_v2()
-                    .bucket(&s.bucket)
-                    .prefix(&day)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages
-                    .try_next()
-                    .await
-                    .map_err(|e| Error::Source(describe("ListObjectsV2", &e)))?
-                {
-                    for obj in page.contents() {
-                        let Some(key) = obj.key() else { continue };
-                        let rest = &key[base.len().min(key.len())..];
-                        let Some(hour) = partition_hour(rest) else {
-                            continue;
-                        };
-                        if hour + 3_600_000 <= lo || hour >= hi {
-                            continue;
+                let mut attempt = 0;
+                let objects = loop {
+                    attempt += 1;
+                    match self.list_prefix(&day).await {
+                        Ok(objects) => break objects,
+                        Err((msg, true)) if attempt < BODY_ATTEMPTS => {
+                            tracing::warn!(prefix = %day, error = %msg, "listing failed; retrying");
+                            backoff(attempt).await;
                         }
-                        out.push(ObjectRef {
-                            key: key.to_string(),
-                            etag: obj
-                                .e_tag()
-                                .unwrap_or_default()
-                                .trim_matches('"')
-                                .to_string(),
-                            size: obj.size().unwrap_or(0),
-                            error_output: i > 0 || is_error_output(rest),
-                        });
+                        Err((msg, _)) => return Err(Error::Source(msg)),
                     }
+                };
+                for (key, etag, size) in objects {
+                    let rest = &key[base.len().min(key.len())..];
+                    let Some(hour) = partition_hour(rest) else {
+                        continue;
+                    };
+                    if hour + 3_600_000 <= lo || hour >= hi {
+                        continue;
+                    }
+                    let error_output = i > 0 || is_error_output(rest);
+                    out.push(ObjectRef {
+                        key,
+                        etag,
+                        size,
+                        error_output,
+                    });
                 }
             }
         }
@@ -186,8 +181,59 @@ impl S3Source {
         Ok(out)
     }
 
-    /// Fetches one object whole. Returns its bytes and the ETag actually read.
+    /// One prefix's listing, all pages. The error says whether a retry may help (a cut-off or
+    /// garbled response; the SDK itself already retried throttling, 5xx and connect errors).
+    async fn list_prefix(
+        &self,
+        prefix: &str,
+    ) -> std::result::Result<Vec<(String, String, i64)>, (String, bool)> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.settings.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| (describe("ListObjectsV2", &e), transient(&e)))?;
+            for obj in page.contents() {
+                if let Some(key) = obj.key() {
+                    out.push((
+                        key.to_string(),
+                        obj.e_tag()
+                            .unwrap_or_default()
+                            .trim_matches('"')
+                            .to_string(),
+                        obj.size().unwrap_or(0),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fetches one object whole, again when the body is cut off. Returns its bytes and the ETag
+    /// actually read.
     pub async fn fetch(&self, key: &str) -> Result<(Vec<u8>, String)> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.fetch_once(key).await {
+                Ok(v) => return Ok(v),
+                Err((msg, true)) if attempt < BODY_ATTEMPTS => {
+                    tracing::warn!(key, error = %msg, "fetch failed; retrying");
+                    backoff(attempt).await;
+                }
+                Err((msg, _)) => return Err(Error::Source(msg)),
+            }
+        }
+    }
+
+    async fn fetch_once(
+        &self,
+        key: &str,
+    ) -> std::result::Result<(Vec<u8>, String), (String, bool)> {
         let resp = self
             .client
             .get_object()
@@ -195,7 +241,7 @@ impl S3Source {
             .key(key)
             .send()
             .await
-            .map_err(|e| Error::Source(describe(&format!("GetObject {key}"), &e)))?;
+            .map_err(|e| (describe(&format!("GetObject {key}"), &e), transient(&e)))?;
         let etag = resp
             .e_tag()
             .unwrap_or_default()
@@ -206,15 +252,41 @@ impl S3Source {
             .body
             .collect()
             .await
-            .map_err(|e| Error::Source(format!("GetObject {key}: body cut off: {e}")))?
+            .map_err(|e| (format!("GetObject {key}: body cut off: {e}"), true))?
             .to_vec();
         if let Some(n) = expected.filter(|n| *n != bytes.len() as i64) {
-            return Err(Error::Source(format!(
-                "GetObject {key}: body cut off ({} of {n} bytes)",
-                bytes.len()
-            )));
+            return Err((
+                format!(
+                    "GetObject {key}: body cut off ({} of {n} bytes)",
+                    bytes.len()
+                ),
+                true,
+            ));
         }
         Ok((bytes, etag))
+    }
+}
+
+/// Attempts for failures the SDK does not retry itself: bodies cut off mid-transfer.
+const BODY_ATTEMPTS: u32 = 4;
+
+async fn backoff(attempt: u32) {
+    let ms = (100u64 << attempt.min(6)) + fastrand::u64(0..100);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+/// Whether an SDK error may go away on a retry: transport and response-parsing failures (a body
+/// cut off), 5xx. Client errors (no such bucket, access denied) will not.
+fn transient<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    use aws_sdk_s3::error::SdkError;
+    match e {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(s) => s.raw().status().is_server_error(),
+        _ => false,
     }
 }
 
