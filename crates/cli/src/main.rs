@@ -1,6 +1,7 @@
 //! `ddesk`: the Defender Desk command line — the engine's first user and the scripting
 //! interface for SOAR playbooks. Commands, flags and JSON fields are a public contract.
 
+mod act;
 mod output;
 mod remote;
 
@@ -87,6 +88,48 @@ enum Command {
     /// Pull every source (or --source N) into the cache, concurrently and incrementally;
     /// progress on stderr, a JSON summary on stdout; exit 3 when a source or object failed.
     Sync(remote::SyncArgs),
+    /// Quarantine a thing: add it to a deny-all static thing group (snapshot first, so release
+    /// restores exactly the prior state). Shows the plan and asks unless --yes.
+    Quarantine {
+        /// Thing name.
+        #[arg(long)]
+        thing: String,
+        /// Quarantine thing group.
+        #[arg(long, default_value = "Quarantine")]
+        group: String,
+        /// Create the group with a deny-all policy if it does not exist.
+        #[arg(long)]
+        create_group: bool,
+        /// Also deactivate the thing's active certificates (release reactivates them).
+        #[arg(long)]
+        deactivate_certificate: bool,
+        #[command(flatten)]
+        c: act::Common,
+    },
+    /// Release a quarantined thing back to its state before the quarantine.
+    Release {
+        /// Thing name.
+        #[arg(long)]
+        thing: String,
+        #[command(flatten)]
+        c: act::Common,
+    },
+    /// Run an account mitigation action on a violation or an audit finding and follow it.
+    Mitigate {
+        /// Violation id.
+        #[arg(long, conflicts_with = "finding", required_unless_present = "finding")]
+        violation: Option<String>,
+        /// Audit finding id.
+        #[arg(long)]
+        finding: Option<String>,
+        /// Mitigation action name (ListMitigationActions).
+        #[arg(long)]
+        action: String,
+        #[command(flatten)]
+        c: act::Common,
+    },
+    /// The action log (who, when, what, why, outcome); `actions verify` checks its hash chain.
+    Actions(act::ActionsArgs),
     /// Ingest files or folders (recursive) of Device Defender documents; prints a JSON summary.
     Ingest {
         /// Files or folders.
@@ -346,6 +389,45 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Sources { cmd } => return remote::sources_cmd(&db_path(&cli)?, cmd, out),
         Command::Sync(args) => return remote::sync_cmd(&db_path(&cli)?, args, out),
+        Command::Quarantine {
+            thing,
+            group,
+            create_group,
+            deactivate_certificate,
+            c,
+        } => {
+            let what = act::Act::Quarantine {
+                thing: thing.clone(),
+                group: group.clone(),
+                create_group: *create_group,
+                deactivate_certificate: *deactivate_certificate,
+            };
+            return act::act(&db_path(&cli)?, what, c, out);
+        }
+        Command::Release { thing, c } => {
+            let what = act::Act::Release {
+                thing: thing.clone(),
+            };
+            return act::act(&db_path(&cli)?, what, c, out);
+        }
+        Command::Mitigate {
+            violation,
+            finding,
+            action,
+            c,
+        } => {
+            let target = match (violation, finding) {
+                (Some(v), _) => desk_engine::actions::MitigationTarget::Violation(v.clone()),
+                (None, Some(f)) => desk_engine::actions::MitigationTarget::Finding(f.clone()),
+                (None, None) => bail!("--violation or --finding is required"),
+            };
+            let what = act::Act::Mitigate {
+                target,
+                action: action.clone(),
+            };
+            return act::act(&db_path(&cli)?, what, c, out);
+        }
+        Command::Actions(a) => return act::actions_cmd(&db_path(&cli)?, a, out),
         Command::Ingest {
             paths,
             thing,

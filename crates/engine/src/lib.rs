@@ -15,6 +15,7 @@
 //! assert_eq!(store.things().unwrap()[0].name, "cam-1");
 //! ```
 
+pub mod actions;
 pub mod analysis;
 pub mod charts;
 pub mod demo;

@@ -5,6 +5,7 @@
 //! stored whole or not at all, and writing the same data again changes nothing: datapoints keep
 //! the highest `version` per (thing, metric, dimension, timestamp) whatever the arrival order.
 
+mod actions;
 pub mod chunk;
 mod queries;
 pub mod schema;
@@ -20,6 +21,7 @@ pub use queries::{
     AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, ThingSummary, Threshold,
     ViolationEventRow, ViolationRow,
 };
+pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
 pub use sync::{GroupRef, ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};
 pub use write::WriteStats;
 

@@ -1,0 +1,1081 @@
+//! Response actions: quarantine (a static thing group with a deny-all policy), release (back to
+//! exactly the snapshot taken before), certificate deactivation with its undo, and the account's
+//! mitigation actions on a violation or an audit finding.
+//!
+//! Every action is a [`Plan`] first — the exact API calls on the exact resources, with the prior
+//! state and pre-flight warnings — which the caller shows for confirmation (`--dry-run` stops
+//! there). [`execute`] then appends the intent to the hash-chained log *before* the first call
+//! and the outcome (with AWS request ids or error codes) *after*; a call whose response was lost
+//! is checked against AWS before it is logged. If the process dies in between, [`reconcile`]
+//! (run at every start) reads the thing's real state and records what really happened.
+//!
+//! On the demo fleet the same code runs against a simulated account kept in the cache, and
+//! every record says `demo: true`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::sources::{aws, AwsSettings};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// Minimum length of a reason.
+pub const MIN_REASON: usize = 10;
+
+/// The deny-all policy attached to a quarantine group.
+pub const DENY_ALL_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iot:*","Resource":"*"}]}"#;
+
+/// One API call of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "call")]
+pub enum Step {
+    /// Create the quarantine group.
+    CreateThingGroup {
+        /// Group.
+        group: String,
+    },
+    /// Create the deny-all policy.
+    CreatePolicy {
+        /// Policy name.
+        policy: String,
+        /// Policy document.
+        document: String,
+    },
+    /// Attach the policy to the group.
+    AttachPolicy {
+        /// Policy name.
+        policy: String,
+        /// Group the policy is attached to.
+        group: String,
+    },
+    /// Add the thing to a group.
+    AddThingToThingGroup {
+        /// Thing.
+        thing: String,
+        /// Group.
+        group: String,
+        /// Evict a dynamic group membership if the thing is in 10 groups.
+        override_dynamic_groups: bool,
+    },
+    /// Remove the thing from a group.
+    RemoveThingFromThingGroup {
+        /// Thing.
+        thing: String,
+        /// Group.
+        group: String,
+    },
+    /// Set a certificate's status.
+    UpdateCertificate {
+        /// Certificate id.
+        certificate_id: String,
+        /// `ACTIVE` or `INACTIVE`.
+        new_status: String,
+    },
+    /// Run mitigation actions on a violation.
+    StartDetectMitigationActionsTask {
+        /// Task id (derived from the action, target and minute).
+        task_id: String,
+        /// Violation.
+        violation_id: String,
+        /// Mitigation action name.
+        action: String,
+        /// Idempotency token, persisted in the intent before the call.
+        client_request_token: String,
+    },
+    /// Run a mitigation action on an audit finding.
+    StartAuditMitigationActionsTask {
+        /// Task id.
+        task_id: String,
+        /// Finding.
+        finding_id: String,
+        /// The finding's check.
+        check: String,
+        /// Mitigation action name.
+        action: String,
+        /// Idempotency token.
+        client_request_token: String,
+    },
+}
+
+/// A certificate and its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cert {
+    /// Certificate id.
+    pub id: String,
+    /// `ACTIVE`, `INACTIVE`, `REVOKED`, …
+    pub status: String,
+}
+
+/// The state an action changes, read before it, so the undo restores exactly this.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prior {
+    /// The thing's thing groups.
+    pub groups: Vec<String>,
+    /// The thing's certificates.
+    pub certificates: Vec<Cert>,
+}
+
+/// What an action will do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// `quarantine`, `release` or `mitigate`.
+    pub action: String,
+    /// The thing acted on.
+    pub thing: Option<String>,
+    /// The quarantine group.
+    pub group: Option<String>,
+    /// The calls, in order.
+    pub steps: Vec<Step>,
+    /// Pre-flight warnings.
+    pub warnings: Vec<String>,
+    /// State before the action.
+    pub prior: Prior,
+    /// Whether this runs against the simulated demo account.
+    pub demo: bool,
+}
+
+impl Plan {
+    /// The calls as lines a person can check before confirming.
+    pub fn preview(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .map(|s| match s {
+                Step::CreateThingGroup { group } => format!("CreateThingGroup {group}"),
+                Step::CreatePolicy { policy, document } => {
+                    format!("CreatePolicy {policy} with document {document}")
+                }
+                Step::AttachPolicy { policy, group } => {
+                    format!("AttachPolicy {policy} to thing group {group}")
+                }
+                Step::AddThingToThingGroup {
+                    thing,
+                    group,
+                    override_dynamic_groups,
+                } => format!(
+                    "AddThingToThingGroup thing {thing} -> group {group} (overrideDynamicGroups={override_dynamic_groups})"
+                ),
+                Step::RemoveThingFromThingGroup { thing, group } => {
+                    format!("RemoveThingFromThingGroup thing {thing} <- group {group}")
+                }
+                Step::UpdateCertificate {
+                    certificate_id,
+                    new_status,
+                } => format!("UpdateCertificate {certificate_id} newStatus={new_status}"),
+                Step::StartDetectMitigationActionsTask {
+                    task_id,
+                    violation_id,
+                    action,
+                    ..
+                } => format!(
+                    "StartDetectMitigationActionsTask {task_id}: action {action} on violation {violation_id}"
+                ),
+                Step::StartAuditMitigationActionsTask {
+                    task_id,
+                    finding_id,
+                    check,
+                    action,
+                    ..
+                } => format!(
+                    "StartAuditMitigationActionsTask {task_id}: action {action} on finding {finding_id} ({check})"
+                ),
+            })
+            .collect()
+    }
+}
+
+/// A failed call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallError {
+    /// AWS error code, or `ConnectionLost` / `Timeout` when no response came.
+    pub code: String,
+    /// Message.
+    pub message: String,
+    /// Whether the response was lost (the call may or may not have taken effect).
+    pub lost: bool,
+}
+
+/// Who acts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The AWS caller identity (STS GetCallerIdentity ARN), or `demo`.
+    pub aws: String,
+    /// The OS user.
+    pub os_user: String,
+}
+
+/// Where actions go: the AWS account, or the simulated demo account in the cache.
+pub enum Backend {
+    /// A real (or emulated) AWS account.
+    Aws {
+        /// IoT client.
+        iot: aws_sdk_iot::Client,
+        /// STS client.
+        sts: aws_sdk_sts::Client,
+    },
+    /// The demo fleet's simulated account (thing groups and certificates in the cache).
+    Demo,
+}
+
+fn call_error<E, R>(e: &aws_sdk_iot::error::SdkError<E, R>) -> CallError
+where
+    E: aws_sdk_iot::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_iot::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => CallError {
+            code: s.err().code().unwrap_or("Unknown").to_string(),
+            message: s.err().message().unwrap_or_default().to_string(),
+            lost: false,
+        },
+        SdkError::TimeoutError(_) => CallError {
+            code: "Timeout".into(),
+            message: aws::describe("call", e),
+            lost: true,
+        },
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => CallError {
+            code: "ConnectionLost".into(),
+            message: aws::describe("call", e),
+            lost: true,
+        },
+        other => CallError {
+            code: "ClientError".into(),
+            message: aws::describe("call", other),
+            lost: false,
+        },
+    }
+}
+
+fn request_id<T: aws_sdk_iot::operation::RequestId>(o: &T) -> String {
+    o.request_id().unwrap_or_default().to_string()
+}
+
+impl Backend {
+    /// The AWS backend from source settings (or the default chain).
+    pub async fn aws(settings: &AwsSettings) -> Self {
+        let sdk = aws::sdk_config(settings).await;
+        Self::Aws {
+            iot: aws_sdk_iot::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
+        }
+    }
+
+    fn is_demo(&self) -> bool {
+        matches!(self, Self::Demo)
+    }
+
+    /// Who is acting.
+    pub async fn actor(&self) -> Result<Actor> {
+        let os_user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        let aws = match self {
+            Self::Demo => "demo".to_string(),
+            Self::Aws { sts, .. } => sts
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| Error::Source(aws::describe("STS GetCallerIdentity", &e)))?
+                .arn()
+                .unwrap_or("unknown")
+                .to_string(),
+        };
+        Ok(Actor { aws, os_user })
+    }
+
+    /// A thing's thing groups.
+    pub async fn groups(&self, store: &Store, thing: &str) -> Result<Vec<String>> {
+        match self {
+            Self::Demo => Ok(store
+                .thing_groups(thing)?
+                .into_iter()
+                .map(|(g, _, _)| g)
+                .collect()),
+            Self::Aws { iot, .. } => {
+                let mut out = Vec::new();
+                let mut token = None;
+                loop {
+                    let page = iot
+                        .list_thing_groups_for_thing()
+                        .thing_name(thing)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| match aws::error_code(&e).as_deref() {
+                            Some("ResourceNotFoundException") => Error::NotFound(format!(
+                                "thing {thing:?} does not exist in AWS IoT"
+                            )),
+                            _ => Error::Source(aws::describe("ListThingGroupsForThing", &e)),
+                        })?;
+                    out.extend(
+                        page.thing_groups()
+                            .iter()
+                            .filter_map(|g| g.group_name().map(str::to_string)),
+                    );
+                    token = page.next_token().map(str::to_string);
+                    if token.is_none() {
+                        out.sort();
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn group_exists(&self, store: &Store, group: &str) -> Result<bool> {
+        match self {
+            Self::Demo => Ok(store.meta(&format!("demo_group:{group}"))?.is_some()),
+            Self::Aws { iot, .. } => match iot.describe_thing_group().thing_group_name(group).send().await {
+                Ok(_) => Ok(true),
+                Err(e) if aws::error_code(&e).as_deref() == Some("ResourceNotFoundException") => {
+                    Ok(false)
+                }
+                Err(e) => Err(Error::Source(aws::describe("DescribeThingGroup", &e))),
+            },
+        }
+    }
+
+    /// A thing's certificates and their status.
+    pub async fn certificates(&self, store: &Store, thing: &str) -> Result<Vec<Cert>> {
+        match self {
+            Self::Demo => {
+                let id = demo_cert(thing);
+                let status = store
+                    .meta(&format!("demo_cert:{id}"))?
+                    .unwrap_or_else(|| "ACTIVE".into());
+                Ok(vec![Cert { id, status }])
+            }
+            Self::Aws { iot, .. } => {
+                let principals = iot
+                    .list_thing_principals()
+                    .thing_name(thing)
+                    .send()
+                    .await
+                    .map_err(|e| Error::Source(aws::describe("ListThingPrincipals", &e)))?;
+                let mut out = Vec::new();
+                for p in principals.principals() {
+                    let Some(id) = p.split_once(":cert/").map(|(_, id)| id.to_string()) else {
+                        continue;
+                    };
+                    let d = iot
+                        .describe_certificate()
+                        .certificate_id(&id)
+                        .send()
+                        .await
+                        .map_err(|e| Error::Source(aws::describe("DescribeCertificate", &e)))?;
+                    let status = d
+                        .certificate_description()
+                        .and_then(|c| c.status())
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default();
+                    out.push(Cert { id, status });
+                }
+                out.sort_by(|a, b| a.id.cmp(&b.id));
+                Ok(out)
+            }
+        }
+    }
+
+    /// Policies on the thing's certificates that let it connect under any client id.
+    async fn client_id_warnings(&self, thing: &str) -> Vec<String> {
+        let Self::Aws { iot, .. } = self else {
+            return Vec::new();
+        };
+        let Ok(principals) = iot.list_thing_principals().thing_name(thing).send().await else {
+            return vec!["could not read the thing's certificates to check their policies".into()];
+        };
+        let mut out = Vec::new();
+        for p in principals.principals() {
+            let Ok(attached) = iot.list_attached_policies().target(p).send().await else {
+                continue;
+            };
+            for pol in attached.policies() {
+                let Some(name) = pol.policy_name() else { continue };
+                let Ok(doc) = iot.get_policy().policy_name(name).send().await else {
+                    continue;
+                };
+                if allows_any_client_id(doc.policy_document().unwrap_or_default()) {
+                    out.push(format!(
+                        "policy {name} on the thing's certificate allows iot:Connect with any client id: a device can connect under another client id and bypass thing-group policies, so quarantine may not hold; consider also deactivating the certificate"
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Performs one call; returns the AWS request id.
+    async fn call(&self, store: &mut Store, step: &Step) -> std::result::Result<String, CallError> {
+        match self {
+            Self::Demo => demo_call(store, step).map(|()| "demo".into()),
+            Self::Aws { iot, .. } => match step {
+                Step::CreateThingGroup { group } => iot
+                    .create_thing_group()
+                    .thing_group_name(group)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::CreatePolicy { policy, document } => iot
+                    .create_policy()
+                    .policy_name(policy)
+                    .policy_document(document)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::AttachPolicy { policy, group } => {
+                    let arn = iot
+                        .describe_thing_group()
+                        .thing_group_name(group)
+                        .send()
+                        .await
+                        .map_err(|e| call_error(&e))?
+                        .thing_group_arn()
+                        .unwrap_or_default()
+                        .to_string();
+                    iot.attach_policy()
+                        .policy_name(policy)
+                        .target(arn)
+                        .send()
+                        .await
+                        .map(|o| request_id(&o))
+                        .map_err(|e| call_error(&e))
+                }
+                Step::AddThingToThingGroup {
+                    thing,
+                    group,
+                    override_dynamic_groups,
+                } => iot
+                    .add_thing_to_thing_group()
+                    .thing_name(thing)
+                    .thing_group_name(group)
+                    .override_dynamic_groups(*override_dynamic_groups)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::RemoveThingFromThingGroup { thing, group } => iot
+                    .remove_thing_from_thing_group()
+                    .thing_name(thing)
+                    .thing_group_name(group)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::UpdateCertificate {
+                    certificate_id,
+                    new_status,
+                } => iot
+                    .update_certificate()
+                    .certificate_id(certificate_id)
+                    .new_status(new_status.as_str().into())
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::StartDetectMitigationActionsTask {
+                    task_id,
+                    violation_id,
+                    action,
+                    client_request_token,
+                } => iot
+                    .start_detect_mitigation_actions_task()
+                    .task_id(task_id)
+                    .target(
+                        aws_sdk_iot::types::DetectMitigationActionsTaskTarget::builder()
+                            .violation_ids(violation_id)
+                            .build(),
+                    )
+                    .actions(action)
+                    .client_request_token(client_request_token)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::StartAuditMitigationActionsTask {
+                    task_id,
+                    finding_id,
+                    check,
+                    action,
+                    client_request_token,
+                } => iot
+                    .start_audit_mitigation_actions_task()
+                    .task_id(task_id)
+                    .target(
+                        aws_sdk_iot::types::AuditMitigationActionsTaskTarget::builder()
+                            .finding_ids(finding_id)
+                            .build(),
+                    )
+                    .audit_check_to_actions_mapping(check, vec![action.clone()])
+                    .client_request_token(client_request_token)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+            },
+        }
+    }
+
+    /// Follows a mitigation task to its end: final status and per-target executions.
+    async fn follow(&self, step: &Step) -> Value {
+        let Self::Aws { iot, .. } = self else {
+            return json!({"status": "SUCCESSFUL", "executions": [{"status": "SUCCESSFUL", "demo": true}]});
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let (status, done) = match step {
+                Step::StartDetectMitigationActionsTask { task_id, .. } => {
+                    match iot.describe_detect_mitigation_actions_task().task_id(task_id).send().await {
+                        Ok(d) => {
+                            let s = d
+                                .task_summary()
+                                .and_then(|t| t.task_status())
+                                .map(|s| s.as_str().to_string())
+                                .unwrap_or_default();
+                            (s.clone(), s != "IN_PROGRESS")
+                        }
+                        Err(e) => (aws::describe("DescribeDetectMitigationActionsTask", &e), false),
+                    }
+                }
+                Step::StartAuditMitigationActionsTask { task_id, .. } => {
+                    match iot.describe_audit_mitigation_actions_task().task_id(task_id).send().await {
+                        Ok(d) => {
+                            let s = d.task_status().map(|s| s.as_str().to_string()).unwrap_or_default();
+                            (s.clone(), s != "IN_PROGRESS")
+                        }
+                        Err(e) => (aws::describe("DescribeAuditMitigationActionsTask", &e), false),
+                    }
+                }
+                _ => return Value::Null,
+            };
+            if done || std::time::Instant::now() > deadline {
+                let executions = self.executions(step).await;
+                return json!({"status": if done { status } else { format!("still running after 120 s: {status}") }, "executions": executions});
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn executions(&self, step: &Step) -> Value {
+        let Self::Aws { iot, .. } = self else {
+            return Value::Null;
+        };
+        match step {
+            Step::StartDetectMitigationActionsTask { task_id, .. } => {
+                match iot.list_detect_mitigation_actions_executions().task_id(task_id).send().await {
+                    Ok(l) => l
+                        .actions_executions()
+                        .iter()
+                        .map(|x| {
+                            json!({"thing": x.thing_name(), "violation_id": x.violation_id(),
+                                   "action": x.action_name(),
+                                   "status": x.status().map(|s| s.as_str()),
+                                   "error_code": x.error_code(), "message": x.message()})
+                        })
+                        .collect(),
+                    Err(e) => json!(aws::describe("ListDetectMitigationActionsExecutions", &e)),
+                }
+            }
+            Step::StartAuditMitigationActionsTask {
+                task_id,
+                finding_id,
+                ..
+            } => match iot
+                .list_audit_mitigation_actions_executions()
+                .task_id(task_id)
+                .finding_id(finding_id)
+                .send()
+                .await
+            {
+                Ok(l) => l
+                    .actions_executions()
+                    .iter()
+                    .map(|x| {
+                        json!({"finding_id": x.finding_id(), "action": x.action_name(),
+                               "status": x.status().map(|s| s.as_str()),
+                               "error_code": x.error_code(), "message": x.message()})
+                    })
+                    .collect(),
+                Err(e) => json!(aws::describe("ListAuditMitigationActionsExecutions", &e)),
+            },
+            _ => Value::Null,
+        }
+    }
+}
+
+fn demo_cert(thing: &str) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(format!("demo-cert:{thing}")))
+}
+
+fn demo_call(store: &mut Store, step: &Step) -> std::result::Result<(), CallError> {
+    let fail = |e: crate::store::StoreError| CallError {
+        code: "DemoStoreError".into(),
+        message: e.to_string(),
+        lost: false,
+    };
+    match step {
+        Step::CreateThingGroup { group } => store
+            .set_meta(&format!("demo_group:{group}"), "1")
+            .map_err(fail),
+        Step::CreatePolicy { .. } | Step::AttachPolicy { .. } => Ok(()),
+        Step::AddThingToThingGroup { thing, group, .. } => {
+            let mut groups: Vec<(String, Option<String>)> = store
+                .thing_groups(thing)
+                .map_err(fail)?
+                .into_iter()
+                .map(|(g, a, _)| (g, a))
+                .collect();
+            if !groups.iter().any(|(g, _)| g == group) {
+                groups.push((group.clone(), None));
+            }
+            store.set_thing_groups(thing, &groups).map_err(fail)
+        }
+        Step::RemoveThingFromThingGroup { thing, group } => {
+            let groups: Vec<(String, Option<String>)> = store
+                .thing_groups(thing)
+                .map_err(fail)?
+                .into_iter()
+                .filter(|(g, _, _)| g != group)
+                .map(|(g, a, _)| (g, a))
+                .collect();
+            store.set_thing_groups(thing, &groups).map_err(fail)
+        }
+        Step::UpdateCertificate {
+            certificate_id,
+            new_status,
+        } => store
+            .set_meta(&format!("demo_cert:{certificate_id}"), new_status)
+            .map_err(fail),
+        Step::StartDetectMitigationActionsTask { .. }
+        | Step::StartAuditMitigationActionsTask { .. } => Ok(()),
+    }
+}
+
+/// Whether a policy document allows `iot:Connect` for any client id.
+pub fn allows_any_client_id(document: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<Value>(document) else {
+        return false;
+    };
+    let as_list = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match &doc["Statement"] {
+        Value::Array(a) => a.clone(),
+        v @ Value::Object(_) => vec![v.clone()],
+        _ => Vec::new(),
+    };
+    statements.iter().any(|s| {
+        s["Effect"] == "Allow"
+            && as_list(&s["Action"])
+                .iter()
+                .any(|a| matches!(a.as_str(), "iot:Connect" | "iot:*" | "*"))
+            && as_list(&s["Resource"]).iter().any(|r| {
+                r == "*" || r.ends_with(":client/*") || r.contains("${iot:ClientId}")
+            })
+    })
+}
+
+fn check_reason(reason: &str) -> Result<()> {
+    if reason.trim().chars().count() < MIN_REASON || reason.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::InvalidInput(format!(
+            "a reason of at least {MIN_REASON} characters is required (it goes into the action log)"
+        )));
+    }
+    Ok(())
+}
+
+/// Plans a quarantine: snapshot, warnings, and the calls (group creation only with `create_group`).
+pub async fn plan_quarantine(
+    backend: &Backend,
+    store: &Store,
+    thing: &str,
+    group: &str,
+    create_group: bool,
+    deactivate_certificate: bool,
+) -> Result<Plan> {
+    crate::sources::splunk::validate_thing(thing)?;
+    crate::sources::splunk::validate_thing(group)
+        .map_err(|_| Error::InvalidInput(format!("{group:?} is not a valid thing group name")))?;
+    let groups = backend.groups(store, thing).await?;
+    let certificates = backend.certificates(store, thing).await?;
+    let mut warnings = backend.client_id_warnings(thing).await;
+    let mut steps = Vec::new();
+    if groups.iter().any(|g| g == group) {
+        warnings.push(format!("{thing} is already in {group} (already quarantined)"));
+    }
+    if !backend.group_exists(store, group).await? {
+        if create_group {
+            let policy = format!("{group}-DenyAll");
+            steps.push(Step::CreateThingGroup {
+                group: group.to_string(),
+            });
+            steps.push(Step::CreatePolicy {
+                policy: policy.clone(),
+                document: DENY_ALL_POLICY.to_string(),
+            });
+            steps.push(Step::AttachPolicy {
+                policy,
+                group: group.to_string(),
+            });
+        } else {
+            warnings.push(format!(
+                "there is no thing group {group} yet: confirm its creation with a deny-all policy ({DENY_ALL_POLICY}) by passing --create-group"
+            ));
+        }
+    }
+    if !groups.iter().any(|g| g == group) {
+        steps.push(Step::AddThingToThingGroup {
+            thing: thing.to_string(),
+            group: group.to_string(),
+            override_dynamic_groups: true,
+        });
+    }
+    if deactivate_certificate {
+        for c in certificates.iter().filter(|c| c.status == "ACTIVE") {
+            steps.push(Step::UpdateCertificate {
+                certificate_id: c.id.clone(),
+                new_status: "INACTIVE".into(),
+            });
+        }
+    }
+    Ok(Plan {
+        action: "quarantine".into(),
+        thing: Some(thing.to_string()),
+        group: Some(group.to_string()),
+        steps,
+        warnings,
+        prior: Prior {
+            groups,
+            certificates,
+        },
+        demo: backend.is_demo(),
+    })
+}
+
+/// The last quarantine of a thing that succeeded and was not released since.
+fn open_quarantine(store: &Store, thing: &str) -> Result<Option<Plan>> {
+    let log = store.action_log()?;
+    let succeeded = |seq: i64| {
+        log.iter().any(|r| {
+            r.record["type"] == "outcome"
+                && r.record["intent"] == seq
+                && r.record["status"].as_str().is_some_and(|s| s.starts_with("succeeded"))
+        })
+    };
+    let mut open = None;
+    for r in &log {
+        if r.record["type"] != "intent" || r.record["plan"]["thing"] != thing || !succeeded(r.seq) {
+            continue;
+        }
+        match r.record["plan"]["action"].as_str() {
+            Some("quarantine") => {
+                open = serde_json::from_value::<Plan>(r.record["plan"].clone()).ok()
+            }
+            Some("release") => open = None,
+            _ => {}
+        }
+    }
+    Ok(open)
+}
+
+/// Plans a release: back to the snapshot of the thing's open quarantine.
+pub async fn plan_release(backend: &Backend, store: &Store, thing: &str) -> Result<Plan> {
+    crate::sources::splunk::validate_thing(thing)?;
+    let quarantine = open_quarantine(store, thing)?.ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "{thing} has no quarantine in the action log to release"
+        ))
+    })?;
+    let group = quarantine.group.clone().unwrap_or_default();
+    let now_groups = backend.groups(store, thing).await?;
+    let now_certs = backend.certificates(store, thing).await?;
+    let mut steps = Vec::new();
+    let mut warnings = Vec::new();
+    if now_groups.contains(&group) && !quarantine.prior.groups.contains(&group) {
+        steps.push(Step::RemoveThingFromThingGroup {
+            thing: thing.to_string(),
+            group: group.clone(),
+        });
+    } else if !now_groups.contains(&group) {
+        warnings.push(format!("{thing} is no longer in {group}"));
+    }
+    for g in &quarantine.prior.groups {
+        if !now_groups.contains(g) {
+            steps.push(Step::AddThingToThingGroup {
+                thing: thing.to_string(),
+                group: g.clone(),
+                override_dynamic_groups: false,
+            });
+        }
+    }
+    for c in &quarantine.prior.certificates {
+        if let Some(now) = now_certs.iter().find(|n| n.id == c.id) {
+            if now.status != c.status && matches!(c.status.as_str(), "ACTIVE" | "INACTIVE") {
+                steps.push(Step::UpdateCertificate {
+                    certificate_id: c.id.clone(),
+                    new_status: c.status.clone(),
+                });
+            }
+        }
+    }
+    Ok(Plan {
+        action: "release".into(),
+        thing: Some(thing.to_string()),
+        group: Some(group),
+        steps,
+        warnings,
+        prior: Prior {
+            groups: now_groups,
+            certificates: now_certs,
+        },
+        demo: backend.is_demo(),
+    })
+}
+
+/// What to run a mitigation action on.
+#[derive(Debug, Clone)]
+pub enum MitigationTarget {
+    /// A Detect violation.
+    Violation(String),
+    /// An audit finding.
+    Finding(String),
+}
+
+/// Plans a mitigation action on a violation or finding (both must be in the cache).
+pub async fn plan_mitigation(
+    backend: &Backend,
+    store: &Store,
+    target: &MitigationTarget,
+    action: &str,
+) -> Result<Plan> {
+    crate::sources::splunk::validate_token_like("action", action)?;
+    let minute = crate::time::now() / 60_000;
+    let token = uuid_like(&format!("{target:?}{action}{minute}"));
+    let (thing, step) = match target {
+        MitigationTarget::Violation(id) => {
+            let v = store
+                .violations(None, false)?
+                .into_iter()
+                .find(|v| &v.violation_id == id)
+                .ok_or_else(|| Error::NotFound(format!("no violation {id:?} in the cache (sync first)")))?;
+            (
+                Some(v.thing),
+                Step::StartDetectMitigationActionsTask {
+                    task_id: format!("ddesk-{action}-{}-{minute}", &id[..id.len().min(40)]),
+                    violation_id: id.clone(),
+                    action: action.to_string(),
+                    client_request_token: token,
+                },
+            )
+        }
+        MitigationTarget::Finding(id) => {
+            let f = store
+                .findings(None, None)?
+                .into_iter()
+                .find(|f| &f.finding_id == id)
+                .ok_or_else(|| Error::NotFound(format!("no audit finding {id:?} in the cache (sync first)")))?;
+            (
+                None,
+                Step::StartAuditMitigationActionsTask {
+                    task_id: format!("ddesk-{action}-{}-{minute}", &id[..id.len().min(40)]),
+                    finding_id: id.clone(),
+                    check: f.check,
+                    action: action.to_string(),
+                    client_request_token: token,
+                },
+            )
+        }
+    };
+    let _ = backend;
+    Ok(Plan {
+        action: "mitigate".into(),
+        thing,
+        group: None,
+        steps: vec![step],
+        warnings: Vec::new(),
+        prior: Prior::default(),
+        demo: backend.is_demo(),
+    })
+}
+
+fn uuid_like(seed: &str) -> String {
+    use sha2::Digest;
+    let h = format!("{:x}", sha2::Sha256::digest(seed));
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// The result of an executed plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Sequence number of the intent record.
+    pub intent: i64,
+    /// Sequence number of the outcome record.
+    pub outcome: i64,
+    /// `succeeded` or `failed`.
+    pub status: String,
+    /// Per call: request id or error.
+    pub steps: Vec<Value>,
+    /// Mitigation task result, when one ran.
+    pub task: Value,
+}
+
+/// Executes a plan: intent logged, calls made in order (stopping at the first failure), outcome
+/// logged. A call whose response was lost is checked against AWS before it is logged.
+pub async fn execute(
+    store: &mut Store,
+    backend: &Backend,
+    plan: &Plan,
+    reason: &str,
+    actor: &Actor,
+) -> Result<Outcome> {
+    check_reason(reason)?;
+    let intent = store.append_action(&json!({
+        "type": "intent",
+        "reason": reason,
+        "who": actor,
+        "plan": plan,
+        "calls": plan.preview(),
+        "demo": plan.demo,
+    }))?;
+    let mut steps = Vec::new();
+    let mut status = "succeeded".to_string();
+    let mut task = Value::Null;
+    for (i, step) in plan.steps.iter().enumerate() {
+        let result = backend.call(store, step).await;
+        if std::env::var_os("DDESK_FAULT_CRASH_AFTER_CALL").is_some() {
+            // Fault injection for the crash test: die between the call and the log.
+            std::process::abort();
+        }
+        match result {
+            Ok(request_id) => {
+                steps.push(json!({"step": i, "ok": true, "request_id": request_id}));
+                if matches!(
+                    step,
+                    Step::StartDetectMitigationActionsTask { .. }
+                        | Step::StartAuditMitigationActionsTask { .. }
+                ) {
+                    task = backend.follow(step).await;
+                    if task["status"].as_str().is_some_and(|s| s != "SUCCESSFUL" && s != "COMPLETED") {
+                        status = "failed".into();
+                    }
+                }
+            }
+            Err(e) if e.lost => {
+                // The call may have taken effect: look before logging.
+                let applied = match (step, plan.thing.as_deref()) {
+                    (Step::AddThingToThingGroup { group, .. }, Some(thing)) => backend
+                        .groups(store, thing)
+                        .await
+                        .ok()
+                        .map(|g| g.contains(group)),
+                    (Step::RemoveThingFromThingGroup { group, .. }, Some(thing)) => backend
+                        .groups(store, thing)
+                        .await
+                        .ok()
+                        .map(|g| !g.contains(group)),
+                    _ => None,
+                };
+                steps.push(json!({"step": i, "ok": applied == Some(true), "error_code": e.code,
+                                  "message": e.message, "verified_after_lost_response": applied}));
+                if applied != Some(true) {
+                    status = "failed".into();
+                    break;
+                }
+            }
+            Err(e) => {
+                steps.push(json!({"step": i, "ok": false, "error_code": e.code, "message": e.message}));
+                status = "failed".into();
+                break;
+            }
+        }
+    }
+    let outcome = store.append_action(&json!({
+        "type": "outcome",
+        "intent": intent.seq,
+        "status": status,
+        "steps": steps,
+        "task": task,
+        "demo": plan.demo,
+    }))?;
+    if let (Some(thing), Backend::Aws { .. }) = (plan.thing.as_deref(), backend) {
+        if let Ok(groups) = backend.groups(store, thing).await {
+            let g: Vec<_> = groups.into_iter().map(|g| (g, None)).collect();
+            let _ = store.set_thing_groups(thing, &g);
+        }
+    }
+    Ok(Outcome {
+        intent: intent.seq,
+        outcome: outcome.seq,
+        status,
+        steps,
+        task,
+    })
+}
+
+/// Records what really happened to every intent that has no outcome (the app died between the
+/// call and the log). Returns the outcome records written.
+pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value>> {
+    let log = store.action_log()?;
+    let mut written = Vec::new();
+    for r in &log {
+        if r.record["type"] != "intent" {
+            continue;
+        }
+        if log
+            .iter()
+            .any(|o| o.record["type"] == "outcome" && o.record["intent"] == r.seq)
+        {
+            continue;
+        }
+        let Ok(plan) = serde_json::from_value::<Plan>(r.record["plan"].clone()) else {
+            continue;
+        };
+        if plan.demo != backend.is_demo() {
+            continue;
+        }
+        let thing = plan.thing.clone().unwrap_or_default();
+        let (status, observed) = match plan.action.as_str() {
+            "quarantine" | "release" => match backend.groups(store, &thing).await {
+                Ok(groups) => {
+                    let group = plan.group.clone().unwrap_or_default();
+                    let in_group = groups.contains(&group);
+                    let applied = (plan.action == "quarantine") == in_group;
+                    (
+                        if applied { "succeeded (reconciled)" } else { "failed (reconciled: not applied)" },
+                        json!({"groups": groups}),
+                    )
+                }
+                Err(e) => ("unknown (reconciled: AWS unreachable)", json!({"error": e.to_string()})),
+            },
+            _ => {
+                let task = match plan.steps.first() {
+                    Some(step) => backend.follow(step).await,
+                    None => Value::Null,
+                };
+                let started = task["status"].as_str().is_some_and(|s| !s.contains("Resource"));
+                (
+                    if started { "succeeded (reconciled)" } else { "failed (reconciled: no task)" },
+                    task,
+                )
+            }
+        };
+        let rec = json!({
+            "type": "outcome",
+            "intent": r.seq,
+            "status": status,
+            "reconciled": true,
+            "observed": observed,
+            "demo": plan.demo,
+        });
+        store.append_action(&rec)?;
+        written.push(rec);
+    }
+    Ok(written)
+}
