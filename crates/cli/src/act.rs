@@ -234,7 +234,9 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
             anyhow::Ok(actions::reconcile(&mut store, &backend).await?)
         });
         match reconciled {
-            Ok(r) => r.iter().for_each(|r| eprintln!("ddesk: reconciled an interrupted action: {r}")),
+            Ok(r) => r
+                .iter()
+                .for_each(|r| eprintln!("ddesk: reconciled an interrupted action: {r}")),
             Err(e) => eprintln!("ddesk: could not reconcile interrupted actions yet: {e:#}"),
         }
     }

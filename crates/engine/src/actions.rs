@@ -326,7 +326,12 @@ impl Backend {
     async fn group_exists(&self, store: &Store, group: &str) -> Result<bool> {
         match self {
             Self::Demo => Ok(store.meta(&format!("demo_group:{group}"))?.is_some()),
-            Self::Aws { iot, .. } => match iot.describe_thing_group().thing_group_name(group).send().await {
+            Self::Aws { iot, .. } => match iot
+                .describe_thing_group()
+                .thing_group_name(group)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(true),
                 Err(e) if aws::error_code(&e).as_deref() == Some("ResourceNotFoundException") => {
                     Ok(false)
@@ -391,7 +396,9 @@ impl Backend {
                 continue;
             };
             for pol in attached.policies() {
-                let Some(name) = pol.policy_name() else { continue };
+                let Some(name) = pol.policy_name() else {
+                    continue;
+                };
                 let Ok(doc) = iot.get_policy().policy_name(name).send().await else {
                     continue;
                 };
@@ -527,7 +534,12 @@ impl Backend {
         loop {
             let (status, done) = match step {
                 Step::StartDetectMitigationActionsTask { task_id, .. } => {
-                    match iot.describe_detect_mitigation_actions_task().task_id(task_id).send().await {
+                    match iot
+                        .describe_detect_mitigation_actions_task()
+                        .task_id(task_id)
+                        .send()
+                        .await
+                    {
                         Ok(d) => {
                             let s = d
                                 .task_summary()
@@ -536,16 +548,30 @@ impl Backend {
                                 .unwrap_or_default();
                             (s.clone(), s != "IN_PROGRESS")
                         }
-                        Err(e) => (aws::describe("DescribeDetectMitigationActionsTask", &e), false),
+                        Err(e) => (
+                            aws::describe("DescribeDetectMitigationActionsTask", &e),
+                            false,
+                        ),
                     }
                 }
                 Step::StartAuditMitigationActionsTask { task_id, .. } => {
-                    match iot.describe_audit_mitigation_actions_task().task_id(task_id).send().await {
+                    match iot
+                        .describe_audit_mitigation_actions_task()
+                        .task_id(task_id)
+                        .send()
+                        .await
+                    {
                         Ok(d) => {
-                            let s = d.task_status().map(|s| s.as_str().to_string()).unwrap_or_default();
+                            let s = d
+                                .task_status()
+                                .map(|s| s.as_str().to_string())
+                                .unwrap_or_default();
                             (s.clone(), s != "IN_PROGRESS")
                         }
-                        Err(e) => (aws::describe("DescribeAuditMitigationActionsTask", &e), false),
+                        Err(e) => (
+                            aws::describe("DescribeAuditMitigationActionsTask", &e),
+                            false,
+                        ),
                     }
                 }
                 _ => return Value::Null,
@@ -564,7 +590,12 @@ impl Backend {
         };
         match step {
             Step::StartDetectMitigationActionsTask { task_id, .. } => {
-                match iot.list_detect_mitigation_actions_executions().task_id(task_id).send().await {
+                match iot
+                    .list_detect_mitigation_actions_executions()
+                    .task_id(task_id)
+                    .send()
+                    .await
+                {
                     Ok(l) => l
                         .actions_executions()
                         .iter()
@@ -662,7 +693,10 @@ pub fn allows_any_client_id(document: &str) -> bool {
     let as_list = |v: &Value| -> Vec<String> {
         match v {
             Value::String(s) => vec![s.clone()],
-            Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     };
@@ -676,14 +710,16 @@ pub fn allows_any_client_id(document: &str) -> bool {
             && as_list(&s["Action"])
                 .iter()
                 .any(|a| matches!(a.as_str(), "iot:Connect" | "iot:*" | "*"))
-            && as_list(&s["Resource"]).iter().any(|r| {
-                r == "*" || r.ends_with(":client/*") || r.contains("${iot:ClientId}")
-            })
+            && as_list(&s["Resource"])
+                .iter()
+                .any(|r| r == "*" || r.ends_with(":client/*") || r.contains("${iot:ClientId}"))
     })
 }
 
 fn check_reason(reason: &str) -> Result<()> {
-    if reason.trim().chars().count() < MIN_REASON || reason.chars().any(|c| c.is_control() && c != '\n') {
+    if reason.trim().chars().count() < MIN_REASON
+        || reason.chars().any(|c| c.is_control() && c != '\n')
+    {
         return Err(Error::InvalidInput(format!(
             "a reason of at least {MIN_REASON} characters is required (it goes into the action log)"
         )));
@@ -708,7 +744,9 @@ pub async fn plan_quarantine(
     let mut warnings = backend.client_id_warnings(thing).await;
     let mut steps = Vec::new();
     if groups.iter().any(|g| g == group) {
-        warnings.push(format!("{thing} is already in {group} (already quarantined)"));
+        warnings.push(format!(
+            "{thing} is already in {group} (already quarantined)"
+        ));
     }
     if !backend.group_exists(store, group).await? {
         if create_group {
@@ -766,7 +804,9 @@ fn open_quarantine(store: &Store, thing: &str) -> Result<Option<Plan>> {
         log.iter().any(|r| {
             r.record["type"] == "outcome"
                 && r.record["intent"] == seq
-                && r.record["status"].as_str().is_some_and(|s| s.starts_with("succeeded"))
+                && r.record["status"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("succeeded"))
         })
     };
     let mut open = None;
@@ -864,7 +904,9 @@ pub async fn plan_mitigation(
                 .violations(None, false)?
                 .into_iter()
                 .find(|v| &v.violation_id == id)
-                .ok_or_else(|| Error::NotFound(format!("no violation {id:?} in the cache (sync first)")))?;
+                .ok_or_else(|| {
+                    Error::NotFound(format!("no violation {id:?} in the cache (sync first)"))
+                })?;
             (
                 Some(v.thing),
                 Step::StartDetectMitigationActionsTask {
@@ -880,7 +922,9 @@ pub async fn plan_mitigation(
                 .findings(None, None)?
                 .into_iter()
                 .find(|f| &f.finding_id == id)
-                .ok_or_else(|| Error::NotFound(format!("no audit finding {id:?} in the cache (sync first)")))?;
+                .ok_or_else(|| {
+                    Error::NotFound(format!("no audit finding {id:?} in the cache (sync first)"))
+                })?;
             (
                 None,
                 Step::StartAuditMitigationActionsTask {
@@ -908,7 +952,14 @@ pub async fn plan_mitigation(
 fn uuid_like(seed: &str) -> String {
     use sha2::Digest;
     let h = format!("{:x}", sha2::Sha256::digest(seed));
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// The result of an executed plan.
@@ -962,7 +1013,10 @@ pub async fn execute(
                         | Step::StartAuditMitigationActionsTask { .. }
                 ) {
                     task = backend.follow(step).await;
-                    if task["status"].as_str().is_some_and(|s| s != "SUCCESSFUL" && s != "COMPLETED") {
+                    if task["status"]
+                        .as_str()
+                        .is_some_and(|s| s != "SUCCESSFUL" && s != "COMPLETED")
+                    {
                         status = "failed".into();
                     }
                 }
@@ -982,15 +1036,19 @@ pub async fn execute(
                         .map(|g| !g.contains(group)),
                     _ => None,
                 };
-                steps.push(json!({"step": i, "ok": applied == Some(true), "error_code": e.code,
-                                  "message": e.message, "verified_after_lost_response": applied}));
+                steps.push(
+                    json!({"step": i, "ok": applied == Some(true), "error_code": e.code,
+                                  "message": e.message, "verified_after_lost_response": applied}),
+                );
                 if applied != Some(true) {
                     status = "failed".into();
                     break;
                 }
             }
             Err(e) => {
-                steps.push(json!({"step": i, "ok": false, "error_code": e.code, "message": e.message}));
+                steps.push(
+                    json!({"step": i, "ok": false, "error_code": e.code, "message": e.message}),
+                );
                 status = "failed".into();
                 break;
             }
@@ -1048,20 +1106,33 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
                     let in_group = groups.contains(&group);
                     let applied = (plan.action == "quarantine") == in_group;
                     (
-                        if applied { "succeeded (reconciled)" } else { "failed (reconciled: not applied)" },
+                        if applied {
+                            "succeeded (reconciled)"
+                        } else {
+                            "failed (reconciled: not applied)"
+                        },
                         json!({"groups": groups}),
                     )
                 }
-                Err(e) => ("unknown (reconciled: AWS unreachable)", json!({"error": e.to_string()})),
+                Err(e) => (
+                    "unknown (reconciled: AWS unreachable)",
+                    json!({"error": e.to_string()}),
+                ),
             },
             _ => {
                 let task = match plan.steps.first() {
                     Some(step) => backend.follow(step).await,
                     None => Value::Null,
                 };
-                let started = task["status"].as_str().is_some_and(|s| !s.contains("Resource"));
+                let started = task["status"]
+                    .as_str()
+                    .is_some_and(|s| !s.contains("Resource"));
                 (
-                    if started { "succeeded (reconciled)" } else { "failed (reconciled: no task)" },
+                    if started {
+                        "succeeded (reconciled)"
+                    } else {
+                        "failed (reconciled: no task)"
+                    },
                     task,
                 )
             }

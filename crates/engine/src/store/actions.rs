@@ -133,7 +133,9 @@ impl Store {
                 ));
             }
             if record_hash(seq, at, &text, &prev_hash) != hash {
-                problems.push(format!("record {seq} was altered (its hash does not match)"));
+                problems.push(format!(
+                    "record {seq} was altered (its hash does not match)"
+                ));
             }
             prev = hash.clone();
             expected_seq = seq + 1;

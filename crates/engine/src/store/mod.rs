@@ -17,11 +17,11 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
 pub use queries::{
     AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, ThingSummary, Threshold,
     ViolationEventRow, ViolationRow,
 };
-pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
 pub use sync::{GroupRef, ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};
 pub use write::WriteStats;
 

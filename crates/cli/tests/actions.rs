@@ -1,0 +1,539 @@
+//! Response actions against moto_server (thing groups, certificates, policies, STS) behind the
+//! Device Defender emulator (mitigation tasks, fault injection), and on the demo fleet.
+
+mod servers;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use desk_engine::store::Store;
+use serde_json::{json, Value};
+use servers::{aws_env, control, Server};
+
+struct Env {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    db: PathBuf,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    Env {
+        db: dir.path().join("cache.sqlite"),
+        home,
+        _dir: dir,
+    }
+}
+
+fn ddesk(e: &Env, args: &[&str], extra_env: &[(&str, &str)]) -> (Output, Value) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
+    aws_env(&mut c, &e.home);
+    for (k, v) in extra_env {
+        c.env(k, v);
+    }
+    let out = c.arg("--db").arg(&e.db).args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, v)
+}
+
+fn ok(e: &Env, args: &[&str]) -> Value {
+    let (out, v) = ddesk(e, args, &[]);
+    assert!(
+        out.status.success(),
+        "{args:?}: {} {v}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    v
+}
+
+/// Sets up an account in moto through boto3: a thing in a static group, with a certificate whose
+/// policy allows connecting under any client id.
+fn account(moto: &Server) {
+    let script = format!(
+        r#"
+import boto3, json
+iot = boto3.client("iot", endpoint_url="{url}", region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+iot.create_thing(thingName="cam-lobby-017")
+iot.create_thing_group(thingGroupName="edge")
+iot.add_thing_to_thing_group(thingGroupName="edge", thingName="cam-lobby-017")
+cert = iot.create_keys_and_certificate(setAsActive=True)
+iot.attach_thing_principal(thingName="cam-lobby-017", principal=cert["certificateArn"])
+iot.create_policy(policyName="open-connect", policyDocument=json.dumps({{"Version": "2012-10-17",
+    "Statement": [{{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}}]}}))
+iot.attach_policy(policyName="open-connect", target=cert["certificateArn"])
+print(cert["certificateId"])
+"#,
+        url = moto.url
+    );
+    let out = Command::new(servers::venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn groups(moto: &Server) -> Vec<String> {
+    let script = format!(
+        r#"
+import boto3
+iot = boto3.client("iot", endpoint_url="{url}", region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+print(" ".join(sorted(g["groupName"] for g in iot.list_thing_groups_for_thing(thingName="cam-lobby-017")["thingGroups"])))
+"#,
+        url = moto.url
+    );
+    let out = Command::new(servers::venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn cert_status(moto: &Server) -> String {
+    let script = format!(
+        r#"
+import boto3
+iot = boto3.client("iot", endpoint_url="{url}", region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+arn = iot.list_thing_principals(thingName="cam-lobby-017")["principals"][0]
+print(iot.describe_certificate(certificateId=arn.split("/")[-1])["certificateDescription"]["status"])
+"#,
+        url = moto.url
+    );
+    let out = Command::new(servers::venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn setup() -> (Env, Server, Server, Value) {
+    let e = env();
+    let moto = servers::moto();
+    account(&moto);
+    let now = desk_engine::time::now() / 1000;
+    let data_path = e.home.join("defender.json");
+    let data = servers::dataset("defender", now, &data_path);
+    let emu = servers::defender(&data_path, &moto);
+    ok(
+        &e,
+        &[
+            "sources",
+            "add",
+            "defender",
+            "--name",
+            "dd",
+            "--endpoint-url",
+            &emu.url,
+        ],
+    );
+    (e, moto, emu, data)
+}
+
+const REASON: &str = "outbound bytes 140x baseline, TCP 21 open";
+
+#[test]
+fn quarantine_and_release_restore_exactly_the_prior_state_and_log_it() {
+    let (e, moto, _emu, _) = setup();
+    // No group yet: the plan says so and nothing is called without --create-group.
+    let (out, _) = ddesk(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--create-group"));
+    // Refused without a terminal and without --yes; short reasons refused.
+    let (out, _) = ddesk(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--reason",
+            REASON,
+        ],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no terminal to confirm"));
+    let (out, _) = ddesk(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            "bad",
+            "--yes",
+        ],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+    assert_eq!(groups(&moto), vec!["edge"]);
+
+    let dry = ok(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--deactivate-certificate",
+            "--reason",
+            REASON,
+            "--dry-run",
+        ],
+    );
+    let calls: Vec<&str> = dry["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        calls[0].starts_with("CreateThingGroup Quarantine"),
+        "{calls:?}"
+    );
+    assert!(calls
+        .iter()
+        .any(|c| c.contains(r#""Effect":"Deny","Action":"iot:*""#)));
+    assert!(calls
+        .iter()
+        .any(|c| c.starts_with("AddThingToThingGroup thing cam-lobby-017 -> group Quarantine")));
+    assert!(calls.iter().any(|c| c.contains("newStatus=INACTIVE")));
+    let warnings = dry["plan"]["warnings"].to_string();
+    assert!(warnings.contains("any client id"), "{warnings}");
+    assert_eq!(groups(&moto), vec!["edge"], "dry run called nothing");
+    assert!(ok(&e, &["actions"]).as_array().unwrap().is_empty());
+
+    let done = ok(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--deactivate-certificate",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    assert_eq!(done["outcome"]["status"], "succeeded", "{done}");
+    assert_eq!(groups(&moto), vec!["Quarantine", "edge"]);
+    assert_eq!(cert_status(&moto), "INACTIVE");
+
+    // Already quarantined: said before confirmation.
+    let again = ok(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--dry-run",
+        ],
+    );
+    assert!(again["plan"]["warnings"]
+        .to_string()
+        .contains("already quarantined"));
+
+    let rel = ok(
+        &e,
+        &[
+            "release",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            "reimaged and verified clean",
+            "--yes",
+        ],
+    );
+    assert_eq!(rel["outcome"]["status"], "succeeded", "{rel}");
+    assert_eq!(groups(&moto), vec!["edge"]);
+    assert_eq!(cert_status(&moto), "ACTIVE");
+
+    let log = ok(&e, &["actions", "--thing", "cam-lobby-017"]);
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0]["action"], "quarantine");
+    assert_eq!(log[0]["reason"], REASON);
+    assert!(
+        log[0]["who"].as_str().unwrap().starts_with("arn:aws:"),
+        "{}",
+        log[0]
+    );
+    assert_eq!(log[0]["prior"]["groups"], json!(["edge"]));
+    assert_eq!(log[1]["status"], "succeeded");
+    assert_eq!(log[0]["demo"], false);
+    assert_eq!(ok(&e, &["actions", "verify"])["ok"], true);
+}
+
+#[test]
+fn mitigation_tasks_are_followed_to_the_end_and_failures_logged_as_failed() {
+    let (e, _moto, _emu, data) = setup();
+    let now = desk_engine::time::now() / 1000;
+    let (out, _) = ddesk(&e, &["sync", "--to", &now.to_string()], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let vid = data["violationEvents"][0]["violationId"].as_str().unwrap();
+    let done = ok(
+        &e,
+        &[
+            "mitigate",
+            "--violation",
+            vid,
+            "--action",
+            "quarantine-group",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    assert_eq!(done["outcome"]["status"], "succeeded", "{done}");
+    assert_eq!(done["outcome"]["task"]["status"], "SUCCESSFUL");
+    assert_eq!(
+        done["outcome"]["task"]["executions"][0]["status"],
+        "SUCCESSFUL"
+    );
+    let token = done["plan"]["steps"][0]["client_request_token"]
+        .as_str()
+        .unwrap();
+    assert_eq!(token.len(), 36);
+
+    let fid = data["auditTasks"][0]["findings"][0]["findingId"]
+        .as_str()
+        .unwrap();
+    let (out, failed) = ddesk(
+        &e,
+        &[
+            "mitigate",
+            "--finding",
+            fid,
+            "--action",
+            "fail-logging",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{failed}");
+    assert_eq!(failed["outcome"]["status"], "failed");
+    assert_eq!(
+        failed["outcome"]["task"]["executions"][0]["error_code"],
+        "AccessDeniedException"
+    );
+    let log = ok(&e, &["actions"]);
+    assert_eq!(log[1]["status"], "failed");
+    assert_eq!(ok(&e, &["actions", "verify"])["ok"], true);
+}
+
+#[test]
+fn faults_leave_the_log_true_and_the_thing_in_a_known_state() {
+    let (e, moto, emu, _) = setup();
+    ok(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    ok(
+        &e,
+        &[
+            "release",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            "false positive, reviewed",
+            "--yes",
+        ],
+    );
+
+    // AccessDenied: logged as failed with the code, the thing untouched.
+    control(
+        &emu,
+        "/_emu/faults",
+        &json!([{"op": "AddThingToThingGroup", "kind": "denied", "count": 10}]),
+    );
+    let (out, v) = ddesk(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    assert_eq!(
+        v["outcome"]["steps"][0]["error_code"],
+        "AccessDeniedException"
+    );
+    assert_eq!(groups(&moto), vec!["edge"]);
+
+    // Throttling: retried, succeeds.
+    control(
+        &emu,
+        "/_emu/faults",
+        &json!([{"op": "AddThingToThingGroup", "kind": "throttle", "count": 2}]),
+    );
+    let v = ok(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    assert_eq!(v["outcome"]["status"], "succeeded");
+    assert_eq!(groups(&moto), vec!["Quarantine", "edge"]);
+
+    // The connection is cut after the request reached AWS, on every attempt: the call took
+    // effect, and the log says so only after checking.
+    control(
+        &emu,
+        "/_emu/faults",
+        &json!([{"op": "RemoveThingFromThingGroup", "kind": "reset_after", "count": 10}]),
+    );
+    let v = ok(
+        &e,
+        &[
+            "release",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            "false positive, reviewed",
+            "--yes",
+        ],
+    );
+    assert_eq!(v["outcome"]["status"], "succeeded", "{v}");
+    assert_eq!(
+        v["outcome"]["steps"][0]["verified_after_lost_response"],
+        true
+    );
+    assert_eq!(groups(&moto), vec!["edge"]);
+    control(&emu, "/_emu/faults", &json!([]));
+
+    // A crash between the call and the log: the next start records what really happened.
+    let (out, _) = ddesk(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+        &[("DDESK_FAULT_CRASH_AFTER_CALL", "1")],
+    );
+    assert!(!out.status.success());
+    assert_eq!(groups(&moto), vec!["Quarantine", "edge"]);
+    let log = ok(&e, &["actions"]);
+    let last = log.as_array().unwrap().last().unwrap();
+    assert_eq!(last["status"], "succeeded (reconciled)", "{last}");
+    assert_eq!(ok(&e, &["actions", "verify"])["ok"], true);
+}
+
+#[test]
+fn the_log_detects_edits_and_deletions() {
+    let e = env();
+    ok(&e, &["demo", "--things", "30", "--days", "1"]);
+    ok(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    let log = ok(&e, &["actions"]);
+    assert_eq!(log[0]["demo"], true);
+    assert_eq!(log[0]["who"], "demo");
+    ok(
+        &e,
+        &[
+            "release",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            "reimaged and verified",
+            "--yes",
+        ],
+    );
+    assert_eq!(ok(&e, &["actions", "verify"])["ok"], true);
+
+    let tamper = |e: &Env, sql: &str| {
+        let store = Store::open(&e.db).unwrap();
+        let err = store.connection().execute_batch(sql);
+        assert!(err.is_err(), "the triggers must refuse: {sql}");
+        store
+            .connection()
+            .execute_batch(&format!(
+                "DROP TRIGGER action_log_no_update; DROP TRIGGER action_log_no_delete; {sql}"
+            ))
+            .unwrap();
+    };
+    let copy = |e: &Env| -> Env {
+        let c = env();
+        std::fs::copy(&e.db, &c.db).unwrap();
+        c
+    };
+    let edited = copy(&e);
+    tamper(
+        &edited,
+        "UPDATE action_log SET record = replace(record, 'outbound', 'inbound') WHERE seq = 1",
+    );
+    let (out, v) = ddesk(&edited, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert!(
+        v["problems"].to_string().contains("record 1 was altered"),
+        "{v}"
+    );
+    let deleted = copy(&e);
+    tamper(&deleted, "DELETE FROM action_log WHERE seq = 2");
+    let (_, v) = ddesk(&deleted, &["actions", "verify"], &[]);
+    assert!(
+        v["problems"].to_string().contains("record 2 is missing"),
+        "{v}"
+    );
+    let truncated = copy(&e);
+    tamper(&truncated, "DELETE FROM action_log WHERE seq = 4");
+    let (_, v) = ddesk(&truncated, &["actions", "verify"], &[]);
+    assert_eq!(v["ok"], false, "{v}");
+}
