@@ -497,6 +497,20 @@ fn the_log_detects_edits_and_deletions() {
         ],
     );
     assert_eq!(ok(&e, &["actions", "verify"])["ok"], true);
+    // The thing's timeline joins the actions, with who, why and the outcome.
+    let timeline = ok(&e, &["timeline", "--thing", "cam-lobby-017"]);
+    let actions: Vec<&Value> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["kind"] == "action")
+        .collect();
+    assert_eq!(actions.len(), 2, "{timeline}");
+    let first = actions[0]["what"].as_str().unwrap();
+    assert!(
+        first.contains("quarantine") && first.contains(REASON) && first.contains("succeeded"),
+        "{first}"
+    );
 
     let tamper = |e: &Env, sql: &str| {
         let store = Store::open(&e.db).unwrap();

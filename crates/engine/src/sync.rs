@@ -905,6 +905,8 @@ pub async fn drill_down(
             let mut store = Store::open(db)?;
             let groups = api.thing_groups(thing).await?;
             store.set_thing_groups(thing, &groups)?;
+            let certs = api.thing_certificates(thing).await?;
+            store.set_thing_certificates(thing, &certs)?;
             let metrics: std::collections::BTreeSet<String> = store
                 .thresholds(None)?
                 .into_iter()

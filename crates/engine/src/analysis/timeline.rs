@@ -1,5 +1,5 @@
-//! One timeline per thing: violation events, audit findings on its identity, and (once the
-//! action log lands) actions taken — in time order.
+//! One timeline per thing: violation events, audit findings on its identity and its
+//! certificates, and the response actions taken on it — in time order.
 
 use serde::Serialize;
 
@@ -11,17 +11,17 @@ use crate::time::Millis;
 pub struct Entry {
     /// When.
     pub t: Millis,
-    /// `violation`, `finding`.
+    /// `violation`, `finding`, `action`.
     pub kind: &'static str,
     /// What happened, for people.
     pub what: String,
-    /// The record's id (violation id, finding id).
+    /// The record's id (violation id, finding id, action-log sequence number).
     pub id: String,
 }
 
 /// The timeline of `thing`. Findings are joined on resources that name the thing itself
-/// (client IDs, thing names in identifiers); certificate findings join once the thing's
-/// principals are synced.
+/// (client IDs, thing names in identifiers) and on its certificates (as read by a drill-down
+/// sync or snapshotted by an action); actions come from the action log, with their outcome.
 pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreError> {
     let mut out = Vec::new();
     for e in store.violation_events(thing)? {
@@ -39,7 +39,44 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: e.violation_id,
         });
     }
-    for f in store.findings(None, Some(thing))? {
+    let mut certs = store.thing_certificates(thing)?;
+    let log = store.action_log()?;
+    for r in &log {
+        if r.record["type"] != "intent" || r.record["plan"]["thing"] != thing {
+            continue;
+        }
+        if let Some(list) = r.record["plan"]["prior"]["certificates"].as_array() {
+            certs.extend(list.iter().filter_map(|c| c["id"].as_str().map(str::to_string)));
+        }
+        let outcome = log
+            .iter()
+            .rev()
+            .find(|o| o.record["type"] == "outcome" && o.record["intent"] == r.seq)
+            .and_then(|o| o.record["status"].as_str())
+            .unwrap_or("pending");
+        out.push(Entry {
+            t: r.at,
+            kind: "action",
+            what: format!(
+                "{}{} by {} ({}): {} — {outcome}",
+                if r.record["demo"] == true { "[demo] " } else { "" },
+                r.record["plan"]["action"].as_str().unwrap_or("action"),
+                r.record["who"]["aws"].as_str().unwrap_or("unknown"),
+                r.record["who"]["os_user"].as_str().unwrap_or("unknown"),
+                r.record["reason"].as_str().unwrap_or("")
+            ),
+            id: r.seq.to_string(),
+        });
+    }
+    certs.sort();
+    certs.dedup();
+    let mut findings = store.findings(None, Some(thing))?;
+    for c in &certs {
+        findings.extend(store.findings(None, Some(c))?);
+    }
+    findings.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
+    findings.dedup_by(|a, b| a.finding_id == b.finding_id);
+    for f in findings {
         out.push(Entry {
             t: f.found.unwrap_or(0),
             kind: "finding",

@@ -497,6 +497,33 @@ impl DefenderSource {
         }
     }
 
+    /// The ids of a thing's certificates (ListThingPrincipals).
+    pub async fn thing_certificates(&self, thing: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.pacer.wait("ListThingPrincipals", 100).await;
+            let page = self
+                .client
+                .list_thing_principals()
+                .thing_name(thing)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe(&format!("ListThingPrincipals {thing}"), &e)))?;
+            out.extend(
+                page.principals()
+                    .iter()
+                    .filter_map(|p| p.split_once(":cert/").map(|(_, id)| id.to_string())),
+            );
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                out.sort();
+                return Ok(out);
+            }
+        }
+    }
+
     /// A thing's thing groups: `(name, arn)`.
     pub async fn thing_groups(&self, thing: &str) -> Result<Vec<(String, Option<String>)>> {
         let mut out = Vec::new();

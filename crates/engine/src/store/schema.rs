@@ -9,6 +9,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_sources_sync_actions.sql"),
+    include_str!("migrations/0003_thing_principal.sql"),
 ];
 
 /// The schema version this code writes.

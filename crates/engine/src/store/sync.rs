@@ -266,6 +266,32 @@ impl Store {
         self.write_synced(&[], &marks).map(|_| ())
     }
 
+    /// Replaces a thing's recorded certificates.
+    pub fn set_thing_certificates(&mut self, thing: &str, cert_ids: &[String]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM thing_principal WHERE thing = ?1", [thing])?;
+        let now = crate::time::now();
+        for id in cert_ids {
+            tx.execute(
+                "INSERT INTO thing_principal(thing, cert_id, observed) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![thing, id, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A thing's certificates as last read from AWS.
+    pub fn thing_certificates(&self, thing: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT cert_id FROM thing_principal WHERE thing = ?1 ORDER BY cert_id")?;
+        let rows = stmt.query_map([thing], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// SHA-256 over the cache's content in a canonical form (names, not row ids; decoded points,
     /// not blobs), so two caches built from the same data in any order compare equal. The sync
     /// crash and fault tests compare caches this way.
