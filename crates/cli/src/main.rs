@@ -212,6 +212,30 @@ enum Command {
         #[arg(long, value_enum, default_value = "dark")]
         theme: ThemeArg,
     },
+    /// Chart the audit-check history (non-compliant resources per check across audit tasks) to
+    /// SVG or PNG; prints the plot geometry as JSON.
+    AuditChart {
+        /// Only this check (then the resources evaluated are drawn too).
+        #[arg(long)]
+        check: Option<String>,
+        /// Output file, .svg or .png.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        w: Window,
+        /// Width in pixels.
+        #[arg(long, default_value_t = 900)]
+        width: u32,
+        /// Height in pixels.
+        #[arg(long, default_value_t = 300)]
+        height: u32,
+        /// Time zone of the axis: UTC or an IANA name.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// Theme.
+        #[arg(long, value_enum, default_value = "dark")]
+        theme: ThemeArg,
+    },
     /// Export a thing's data (every metric in the window) as CSV or Parquet.
     Export {
         /// Thing name.
@@ -642,6 +666,66 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 &mut *out,
                 &json!({"out": path, "thing": thing, "metric": metric, "from": t(Some(from)), "to": t(Some(to)),
                         "points": view.points, "geometry": geometry}),
+            )?;
+            writeln!(out)?;
+        }
+        Command::AuditChart {
+            check,
+            out: path,
+            w,
+            width,
+            height,
+            tz,
+            theme,
+        } => {
+            let store = open(&cli)?;
+            let zone = charts::Zone::parse(tz).map_err(|e| anyhow::anyhow!(e))?;
+            let now = time::now();
+            let (from, to) = w.resolve()?;
+            let to = if to == i64::MAX { now } else { to };
+            let from = if from == 0 {
+                to - 90 * 86_400_000
+            } else {
+                from
+            };
+            let history =
+                desk_engine::analysis::audit::history(&store, check.as_deref(), from, to)?;
+            if let Some(c) = check {
+                if history.is_empty() {
+                    bail!("no audit results for check {c:?} between the given times (see `ddesk audits`)");
+                }
+            }
+            let opts = charts::ChartOptions {
+                width: (*width).clamp(120, 8000),
+                height: (*height).clamp(80, 8000),
+                zone,
+                theme: match theme {
+                    ThemeArg::Dark => charts::Theme::Dark,
+                    ThemeArg::Light => charts::Theme::Light,
+                },
+            };
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let geometry = match ext.as_str() {
+                "svg" => {
+                    let svg = charts::audit::render_svg(&history, from, to, &opts)?;
+                    std::fs::write(path, svg.svg)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    serde_json::to_value(svg.geometry)?
+                }
+                "png" => {
+                    std::fs::write(path, charts::audit::render_png(&history, from, to, &opts)?)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    Value::Null
+                }
+                _ => bail!("--out must end in .svg or .png"),
+            };
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({"out": path, "from": t(Some(from)), "to": t(Some(to)), "history": history, "geometry": geometry}),
             )?;
             writeln!(out)?;
         }

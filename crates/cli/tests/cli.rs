@@ -571,3 +571,38 @@ fn triage_chart_drift_diff_and_export() {
         .success();
     assert_eq!(&std::fs::read(&parquet).unwrap()[..4], b"PAR1");
 }
+
+#[test]
+fn audit_chart_draws_check_history_with_geometry_and_names_unknown_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    json_out(&db, &["demo", "--things", "40", "--days", "3"]);
+    let svg = dir.path().join("audit.svg");
+    let v = json_out(
+        &db,
+        &[
+            "audit-chart",
+            "--from",
+            "-4d",
+            "--out",
+            svg.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v["geometry"]["kind"], "audit");
+    let rows = v["geometry"]["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r == "DEVICE_CERTIFICATE_EXPIRING_CHECK"),
+        "{v}"
+    );
+    assert!(v["history"][0]["points"].as_array().unwrap().len() >= 3);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("Audit history") && text.contains("times in UTC"));
+    let out = ddesk(&db)
+        .args(["audit-chart", "--check", "NO_SUCH_CHECK", "--out"])
+        .arg(dir.path().join("x.svg"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NO_SUCH_CHECK"));
+}

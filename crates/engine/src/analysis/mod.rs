@@ -1,6 +1,7 @@
 //! Analysis over cached series: what an analyst must see about one thing, and which thing to
 //! open first.
 
+pub mod audit;
 pub mod categories;
 pub mod drift;
 pub mod export;

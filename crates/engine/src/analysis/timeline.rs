@@ -46,7 +46,10 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             continue;
         }
         if let Some(list) = r.record["plan"]["prior"]["certificates"].as_array() {
-            certs.extend(list.iter().filter_map(|c| c["id"].as_str().map(str::to_string)));
+            certs.extend(
+                list.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_string)),
+            );
         }
         let outcome = log
             .iter()
@@ -59,7 +62,11 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             kind: "action",
             what: format!(
                 "{}{} by {} ({}): {} — {outcome}",
-                if r.record["demo"] == true { "[demo] " } else { "" },
+                if r.record["demo"] == true {
+                    "[demo] "
+                } else {
+                    ""
+                },
                 r.record["plan"]["action"].as_str().unwrap_or("action"),
                 r.record["who"]["aws"].as_str().unwrap_or("unknown"),
                 r.record["who"]["os_user"].as_str().unwrap_or("unknown"),

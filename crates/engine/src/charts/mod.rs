@@ -3,6 +3,8 @@
 //! brush-zoom without guessing. Text uses the embedded DejaVu Sans (`assets/fonts`), so PNGs
 //! are identical on every OS; SVG names the same family, which the UI bundles.
 
+pub mod audit;
+
 use std::sync::Once;
 
 use chrono::{DateTime, Utc};
@@ -541,13 +543,18 @@ pub fn render_png(view: &MetricView, opts: &ChartOptions) -> Result<Vec<u8>, Cha
             },
         )?;
     }
+    encode_png(&rgb, w, h)
+}
+
+/// RGB pixels to PNG bytes.
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut writer = enc.write_header().map_err(err)?;
-        writer.write_image_data(&rgb).map_err(err)?;
+        writer.write_image_data(rgb).map_err(err)?;
     }
     Ok(out)
 }

@@ -510,7 +510,9 @@ impl DefenderSource {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe(&format!("ListThingPrincipals {thing}"), &e)))?;
+                .map_err(|e| {
+                    Error::Source(describe(&format!("ListThingPrincipals {thing}"), &e))
+                })?;
             out.extend(
                 page.principals()
                     .iter()

@@ -267,7 +267,11 @@ impl Store {
     }
 
     /// Replaces a thing's recorded certificates.
-    pub fn set_thing_certificates(&mut self, thing: &str, cert_ids: &[String]) -> Result<(), StoreError> {
+    pub fn set_thing_certificates(
+        &mut self,
+        thing: &str,
+        cert_ids: &[String],
+    ) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

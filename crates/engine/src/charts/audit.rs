@@ -1,0 +1,181 @@
+//! The audit-check history chart: non-compliant resources per check across audit tasks (and,
+//! for a single check, the resources evaluated), time axis in the stated zone.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{ensure_font, err, palette, ChartError, ChartOptions, Geometry, Svg, FAMILY};
+use crate::analysis::audit::CheckHistory;
+use crate::time::Millis;
+
+const SERIES: [RGBColor; 6] = [
+    RGBColor(0x4f, 0xc3, 0xf7),
+    RGBColor(0xff, 0xb7, 0x4d),
+    RGBColor(0xef, 0x53, 0x50),
+    RGBColor(0x81, 0xc7, 0x84),
+    RGBColor(0xba, 0x68, 0xc8),
+    RGBColor(0x90, 0xa4, 0xae),
+];
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    history: &[CheckHistory],
+    from: Millis,
+    to: Millis,
+    opts: &ChartOptions,
+) -> Result<Geometry, ChartError> {
+    ensure_font();
+    let p = palette(opts.theme);
+    root.fill(&p.bg).map_err(err)?;
+    let single = history.len() == 1;
+    let title = match history {
+        [one] => format!("Audit history — {}", one.check),
+        _ => "Audit history — non-compliant resources per check".to_string(),
+    };
+    let y_max = history
+        .iter()
+        .flat_map(|h| {
+            h.points
+                .iter()
+                .map(|&(_, n, t)| if single { t.max(n) } else { n })
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64
+        * 1.1;
+    root.draw(&Text::new(
+        format!("times in {}", opts.zone.name()),
+        (opts.width as i32 - 150, 8),
+        (FAMILY, 12).into_font().color(&p.muted),
+    ))
+    .map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FAMILY, 16).into_font().color(&p.fg))
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(from..to.max(from + 1), 0f64..y_max)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .x_label_formatter(&|x| opts.zone.format(*x, "%m-%d"))
+        .y_labels(5)
+        .label_style((FAMILY, 11).into_font().color(&p.fg))
+        .axis_style(p.grid)
+        .bold_line_style(p.grid)
+        .light_line_style(p.bg)
+        .draw()
+        .map_err(err)?;
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let mut geometry = Geometry {
+        kind: if history.iter().all(|h| h.points.is_empty()) {
+            "empty"
+        } else {
+            "audit"
+        },
+        left: 0,
+        top: 0,
+        width: 0,
+        height: 0,
+        x_from: from,
+        x_to: to,
+        y_min: 0.0,
+        y_max,
+        rows: history.iter().map(|h| h.check.clone()).collect(),
+        zone: opts.zone.name(),
+    };
+    geometry.set_area(&xr, &yr);
+    if geometry.kind == "empty" {
+        root.draw(&Text::new(
+            format!(
+                "No audit results between {} and {} ({})",
+                opts.zone.format(from, "%Y-%m-%d"),
+                opts.zone.format(to, "%Y-%m-%d"),
+                opts.zone.name()
+            ),
+            (xr.start + 16, (yr.start + yr.end) / 2),
+            (FAMILY, 14).into_font().color(&p.muted),
+        ))
+        .map_err(err)?;
+        root.present().map_err(err)?;
+        return Ok(geometry);
+    }
+    for (i, h) in history.iter().enumerate() {
+        let color = if single {
+            p.alert
+        } else {
+            SERIES[i % SERIES.len()]
+        };
+        let pts: Vec<(Millis, f64)> = h.points.iter().map(|&(t, n, _)| (t, n as f64)).collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(err)?
+            .label(format!("{} non-compliant", h.check))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|&(t, v)| Circle::new((t, v), 3, color.filled())),
+            )
+            .map_err(err)?;
+        if single {
+            let totals: Vec<(Millis, f64)> =
+                h.points.iter().map(|&(t, _, n)| (t, n as f64)).collect();
+            let muted = p.muted;
+            chart
+                .draw_series(LineSeries::new(totals, muted.stroke_width(1)))
+                .map_err(err)?
+                .label("resources evaluated")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], muted));
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(p.bg.mix(0.8))
+        .border_style(p.grid)
+        .label_font((FAMILY, 11).into_font().color(&p.fg))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(geometry)
+}
+
+/// Renders the audit history as SVG with its geometry.
+pub fn render_svg(
+    history: &[CheckHistory],
+    from: Millis,
+    to: Millis,
+    opts: &ChartOptions,
+) -> Result<Svg, ChartError> {
+    let mut svg = String::new();
+    let geometry = {
+        let root = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
+        draw(root, history, from, to, opts)?
+    };
+    Ok(Svg { svg, geometry })
+}
+
+/// Renders the audit history as PNG bytes.
+pub fn render_png(
+    history: &[CheckHistory],
+    from: Millis,
+    to: Millis,
+    opts: &ChartOptions,
+) -> Result<Vec<u8>, ChartError> {
+    let (w, h) = (opts.width.max(16), opts.height.max(16));
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        let o = ChartOptions {
+            width: w,
+            height: h,
+            ..*opts
+        };
+        draw(root, history, from, to, &o)?;
+    }
+    super::encode_png(&rgb, w, h)
+}
