@@ -426,6 +426,8 @@ def main():
     ap.add_argument("--token", default="test-token")
     ap.add_argument("--version", default="9.1.2")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    ap.add_argument("--tls-key", help="private key of --tls-cert")
     a = ap.parse_args()
     STATE["token"], STATE["version"] = a.token, a.version
     if a.data:
@@ -434,6 +436,11 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.verbose = a.verbose
+    if a.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(f"listening on {srv.server_address[1]}", flush=True)
     srv.serve_forever()
 

@@ -371,3 +371,73 @@ fn hostile_thing_names_never_reach_splunk() {
     let (_, things) = ddesk(&e, &["things"], None);
     assert_eq!(things.as_array().unwrap().len(), 1, "{things}");
 }
+
+/// A test CA and a server certificate for 127.0.0.1 signed by it.
+fn test_pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let sh = |cmd: &str| {
+        let out = Command::new("bash")
+            .args(["-c", cmd])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=ddesk-test-ca \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null");
+    sh("openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null");
+    sh("printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf && \
+        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf 2>/dev/null");
+    (dir.join("ca.pem"), dir.join("srv.pem"), dir.join("srv.key"))
+}
+
+#[test]
+fn self_signed_splunk_needs_its_ca_and_verification_is_never_off() {
+    let e = env();
+    let now = desk_engine::time::now() / 1000;
+    let (ca, cert, key) = test_pki(&e.root);
+    let data_path = e.root.join("splunk.json");
+    servers::dataset("splunk", now, &data_path);
+    let splunk = servers::splunk_tls(&data_path, TOKEN, &cert, &key);
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "sources",
+            "add",
+            "splunk",
+            "--name",
+            "tls",
+            "--url",
+            &splunk.url,
+            "--index",
+            "iot",
+            "--token-stdin",
+        ];
+        args.extend_from_slice(extra);
+        let (out, v) = ddesk(&e, &args, Some(&format!("{TOKEN}\n")));
+        assert!(
+            out.status.success(),
+            "{v} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    add(&[]);
+    let (out, test) = ddesk(&e, &["sources", "test", "tls"], None);
+    assert!(
+        !out.status.success(),
+        "an untrusted certificate was accepted: {test}"
+    );
+    let msg = test["message"].as_str().unwrap();
+    assert!(msg.contains("TLS") && msg.contains("--ca-bundle"), "{msg}");
+    let (out, _) = ddesk(&e, &["sources", "remove", "tls"], None);
+    assert!(out.status.success());
+
+    add(&["--ca-bundle", ca.to_str().unwrap()]);
+    let (out, test) = ddesk(&e, &["sources", "test", "tls"], None);
+    assert!(out.status.success(), "{test}");
+    let (out, summary) = sync(&e, now);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    assert!(summary["datapoints"].as_u64().unwrap() > 0);
+}

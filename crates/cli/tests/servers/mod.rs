@@ -125,6 +125,25 @@ pub fn splunk(data: &Path, token: &str) -> Server {
     )
 }
 
+/// The Splunk emulator over HTTPS with `cert`/`key` (URL `https://127.0.0.1:PORT`).
+pub fn splunk_tls(data: &Path, token: &str, cert: &Path, key: &Path) -> Server {
+    let mut s = python_server(
+        "splunk_emulator.py",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--token",
+            token,
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    s.url = s.url.replace("http://", "https://");
+    s
+}
+
 /// POSTs a JSON control message to an emulator.
 pub fn control(server: &Server, path: &str, body: &serde_json::Value) {
     let file = tempfile::NamedTempFile::new().unwrap();
