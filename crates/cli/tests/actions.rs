@@ -319,6 +319,26 @@ fn mitigation_tasks_are_followed_to_the_end_and_failures_logged_as_failed() {
         .unwrap();
     assert_eq!(token.len(), 36);
 
+    let (out, _) = ddesk(
+        &e,
+        &[
+            "mitigate",
+            "--violation",
+            vid,
+            "--action",
+            "no-such-action",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no-such-action") && err.contains("deactivate-cert"),
+        "{err}"
+    );
     let fid = data["auditTasks"][0]["findings"][0]["findingId"]
         .as_str()
         .unwrap();

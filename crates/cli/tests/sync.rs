@@ -366,7 +366,7 @@ fn sync_window(e: &Env, now: i64) -> (Output, Value) {
 #[test]
 fn defender_sync_reads_every_page_and_is_incremental() {
     let e = env();
-    let (_moto, _emu, data, now) = defender_setup(&e, desk_engine::time::now() / 1000);
+    let (_moto, emu, data, now) = defender_setup(&e, desk_engine::time::now() / 1000);
     let test = ok(&e.db, &e.home, &["sources", "test", "dd"]);
     assert_eq!(test["ok"], true, "{test}");
     let (out, summary) = sync_window(&e, now);
@@ -390,6 +390,37 @@ fn defender_sync_reads_every_page_and_is_incremental() {
         data["activeViolations"].as_array().unwrap().len()
     );
     let before = fingerprint(&e.db);
+
+    // Paced within Device Defender's per-API quotas: no 1-second window holds more calls of an
+    // operation than its documented TPS.
+    let calls = Command::new("curl")
+        .args(["-sf", &format!("{}/_emu/calls", emu.url)])
+        .output()
+        .unwrap();
+    let calls: Value = serde_json::from_slice(&calls.stdout).unwrap();
+    let quota = |op: &str| match op {
+        "DescribeAuditTask" | "DescribeSecurityProfile" => 25,
+        "ListMetricValues" => 15,
+        _ => 10,
+    };
+    let mut by_op: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for c in calls.as_array().unwrap() {
+        by_op
+            .entry(c["op"].as_str().unwrap().to_string())
+            .or_default()
+            .push(c["t"].as_f64().unwrap());
+    }
+    assert!(by_op["ListViolationEvents"].len() > 10, "{by_op:?}");
+    for (op, mut ts) in by_op {
+        ts.sort_by(f64::total_cmp);
+        for (i, t) in ts.iter().enumerate() {
+            let in_window = ts[i..].iter().take_while(|u| **u < t + 1.0).count();
+            assert!(
+                in_window <= quota(&op),
+                "{op}: {in_window} calls within one second"
+            );
+        }
+    }
 
     // Incremental: finished audit tasks are not read again; violation events only from the
     // watermark (less an hour of overlap).

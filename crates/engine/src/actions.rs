@@ -525,6 +525,34 @@ impl Backend {
         }
     }
 
+    /// The account's mitigation actions (ListMitigationActions); `None` on the demo account,
+    /// which accepts any name.
+    pub async fn mitigation_actions(&self) -> Result<Option<Vec<String>>> {
+        let Self::Aws { iot, .. } = self else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = iot
+                .list_mitigation_actions()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| Error::Source(aws::describe("ListMitigationActions", &e)))?;
+            out.extend(
+                page.action_identifiers()
+                    .iter()
+                    .filter_map(|a| a.action_name().map(str::to_string)),
+            );
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                out.sort();
+                return Ok(Some(out));
+            }
+        }
+    }
+
     /// Follows a mitigation task to its end: final status and per-target executions.
     async fn follow(&self, step: &Step) -> Value {
         let Self::Aws { iot, .. } = self else {
@@ -937,7 +965,19 @@ pub async fn plan_mitigation(
             )
         }
     };
-    let _ = backend;
+    let defined = backend.mitigation_actions().await?;
+    if let Some(defined) = defined {
+        if !defined.iter().any(|a| a == action) {
+            return Err(Error::NotFound(format!(
+                "no mitigation action {action:?} in the account; defined: {}",
+                if defined.is_empty() {
+                    "none".to_string()
+                } else {
+                    defined.join(", ")
+                }
+            )));
+        }
+    }
     Ok(Plan {
         action: "mitigate".into(),
         thing,

@@ -119,7 +119,8 @@ pub struct Pacer {
 impl Pacer {
     /// Waits until `op` may be called again at `tps` calls per second.
     pub async fn wait(&self, op: &'static str, tps: u32) {
-        let gap = Duration::from_secs(1) / tps.max(1);
+        // 90 % of the quota: a margin for clock jitter between here and AWS's rate counter.
+        let gap = Duration::from_secs_f64(1.0 / (f64::from(tps.max(1)) * 0.9));
         let at = {
             let mut next = self.next.lock().await;
             let now = Instant::now();
