@@ -78,6 +78,37 @@ impl Window {
     }
 }
 
+/// Size, time zone and theme of a chart.
+#[derive(Args, Clone)]
+struct Look {
+    /// Width in pixels.
+    #[arg(long, default_value_t = 900)]
+    width: u32,
+    /// Height in pixels.
+    #[arg(long, default_value_t = 300)]
+    height: u32,
+    /// Time zone of the axis: UTC or an IANA name (Europe/Paris).
+    #[arg(long, default_value = "UTC")]
+    tz: String,
+    /// Theme.
+    #[arg(long, value_enum, default_value = "dark")]
+    theme: ThemeArg,
+}
+
+impl Look {
+    fn options(&self) -> anyhow::Result<charts::ChartOptions> {
+        Ok(charts::ChartOptions {
+            width: self.width.clamp(120, 8000),
+            height: self.height.clamp(80, 8000),
+            zone: charts::Zone::parse(&self.tz).map_err(|e| anyhow::anyhow!(e))?,
+            theme: match self.theme {
+                ThemeArg::Dark => charts::Theme::Dark,
+                ThemeArg::Light => charts::Theme::Light,
+            },
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Configure the remote sources: S3 (Firehose exports), Splunk, the Device Defender API.
@@ -199,18 +230,8 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         w: Window,
-        /// Width in pixels.
-        #[arg(long, default_value_t = 900)]
-        width: u32,
-        /// Height in pixels.
-        #[arg(long, default_value_t = 300)]
-        height: u32,
-        /// Time zone of the axis: UTC or an IANA name (Europe/Paris).
-        #[arg(long, default_value = "UTC")]
-        tz: String,
-        /// Theme.
-        #[arg(long, value_enum, default_value = "dark")]
-        theme: ThemeArg,
+        #[command(flatten)]
+        look: Look,
     },
     /// Chart the audit-check history (non-compliant resources per check across audit tasks) to
     /// SVG or PNG; prints the plot geometry as JSON.
@@ -223,18 +244,8 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         w: Window,
-        /// Width in pixels.
-        #[arg(long, default_value_t = 900)]
-        width: u32,
-        /// Height in pixels.
-        #[arg(long, default_value_t = 300)]
-        height: u32,
-        /// Time zone of the axis: UTC or an IANA name.
-        #[arg(long, default_value = "UTC")]
-        tz: String,
-        /// Theme.
-        #[arg(long, value_enum, default_value = "dark")]
-        theme: ThemeArg,
+        #[command(flatten)]
+        look: Look,
     },
     /// Export a thing's data (every metric in the window) as CSV or Parquet.
     Export {
@@ -624,24 +635,12 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             metric,
             out: path,
             w,
-            width,
-            height,
-            tz,
-            theme,
+            look,
         } => {
             let store = open(&cli)?;
             require_thing(&store, thing, metric)?;
-            let zone = charts::Zone::parse(tz).map_err(|e| anyhow::anyhow!(e))?;
             let (from, to) = chart_window(&store, thing, w)?;
-            let opts = charts::ChartOptions {
-                width: (*width).clamp(120, 8000),
-                height: (*height).clamp(80, 8000),
-                zone,
-                theme: match theme {
-                    ThemeArg::Dark => charts::Theme::Dark,
-                    ThemeArg::Light => charts::Theme::Light,
-                },
-            };
+            let opts = look.options()?;
             let view = view::metric_view(&store, thing, metric, from, to, opts.width as usize)?;
             let ext = path
                 .extension()
@@ -673,13 +672,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             check,
             out: path,
             w,
-            width,
-            height,
-            tz,
-            theme,
+            look,
         } => {
             let store = open(&cli)?;
-            let zone = charts::Zone::parse(tz).map_err(|e| anyhow::anyhow!(e))?;
+            let opts = look.options()?;
             let now = time::now();
             let (from, to) = w.resolve()?;
             let to = if to == i64::MAX { now } else { to };
@@ -695,15 +691,6 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     bail!("no audit results for check {c:?} between the given times (see `ddesk audits`)");
                 }
             }
-            let opts = charts::ChartOptions {
-                width: (*width).clamp(120, 8000),
-                height: (*height).clamp(80, 8000),
-                zone,
-                theme: match theme {
-                    ThemeArg::Dark => charts::Theme::Dark,
-                    ThemeArg::Light => charts::Theme::Light,
-                },
-            };
             let ext = path
                 .extension()
                 .and_then(|e| e.to_str())
