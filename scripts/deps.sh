@@ -12,6 +12,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # A real Secret Service for the keychain tests, in a private D-Bus session.
 command -v dbus-run-session >/dev/null || need_apt+=(dbus dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
+# The Splunk TLS test makes its own CA.
+command -v openssl >/dev/null || need_apt+=(openssl)
 
 if ((${#need_apt[@]})); then
   if ! command -v apt-get >/dev/null; then
