@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::sources::defender::{self, DefenderSource};
 use crate::sources::{aws, AwsSettings};
 use crate::store::Store;
 use crate::{Error, Result};
@@ -208,8 +209,8 @@ pub struct Actor {
 pub enum Backend {
     /// A real (or emulated) AWS account.
     Aws {
-        /// IoT client.
-        iot: aws_sdk_iot::Client,
+        /// The Device Defender / IoT API (paced reads, shared with sync).
+        api: DefenderSource,
         /// STS client.
         sts: aws_sdk_sts::Client,
     },
@@ -256,8 +257,15 @@ impl Backend {
     pub async fn aws(settings: &AwsSettings) -> Self {
         let sdk = aws::sdk_config(settings).await;
         Self::Aws {
-            iot: aws_sdk_iot::Client::new(&sdk),
+            api: DefenderSource::from_config(&sdk),
             sts: aws_sdk_sts::Client::new(&sdk),
+        }
+    }
+
+    fn iot(&self) -> Option<&aws_sdk_iot::Client> {
+        match self {
+            Self::Aws { api, .. } => Some(api.client()),
+            Self::Demo => None,
         }
     }
 
@@ -292,41 +300,20 @@ impl Backend {
                 .into_iter()
                 .map(|(g, _, _)| g)
                 .collect()),
-            Self::Aws { iot, .. } => {
-                let mut out = Vec::new();
-                let mut token = None;
-                loop {
-                    let page = iot
-                        .list_thing_groups_for_thing()
-                        .thing_name(thing)
-                        .set_next_token(token)
-                        .send()
-                        .await
-                        .map_err(|e| match aws::error_code(&e).as_deref() {
-                            Some("ResourceNotFoundException") => Error::NotFound(format!(
-                                "thing {thing:?} does not exist in AWS IoT"
-                            )),
-                            _ => Error::Source(aws::describe("ListThingGroupsForThing", &e)),
-                        })?;
-                    out.extend(
-                        page.thing_groups()
-                            .iter()
-                            .filter_map(|g| g.group_name().map(str::to_string)),
-                    );
-                    token = page.next_token().map(str::to_string);
-                    if token.is_none() {
-                        out.sort();
-                        return Ok(out);
-                    }
-                }
-            }
+            Self::Aws { api, .. } => Ok(api
+                .thing_groups(thing)
+                .await?
+                .into_iter()
+                .map(|(g, _)| g)
+                .collect()),
         }
     }
 
     async fn group_exists(&self, store: &Store, group: &str) -> Result<bool> {
         match self {
             Self::Demo => Ok(store.meta(&format!("demo_group:{group}"))?.is_some()),
-            Self::Aws { iot, .. } => match iot
+            Self::Aws { api, .. } => match api
+                .client()
                 .describe_thing_group()
                 .thing_group_name(group)
                 .send()
@@ -341,8 +328,21 @@ impl Backend {
         }
     }
 
-    /// A thing's certificates and their status.
-    pub async fn certificates(&self, store: &Store, thing: &str) -> Result<Vec<Cert>> {
+    /// A thing's principals (certificate ARNs); none on the demo account.
+    pub async fn principals(&self, thing: &str) -> Result<Vec<String>> {
+        match self {
+            Self::Demo => Ok(Vec::new()),
+            Self::Aws { api, .. } => api.thing_principals(thing).await,
+        }
+    }
+
+    /// The certificates among a thing's `principals`, with their status.
+    pub async fn certificates(
+        &self,
+        store: &Store,
+        thing: &str,
+        principals: &[String],
+    ) -> Result<Vec<Cert>> {
         match self {
             Self::Demo => {
                 let id = demo_cert(thing);
@@ -351,21 +351,16 @@ impl Backend {
                     .unwrap_or_else(|| "ACTIVE".into());
                 Ok(vec![Cert { id, status }])
             }
-            Self::Aws { iot, .. } => {
-                let principals = iot
-                    .list_thing_principals()
-                    .thing_name(thing)
-                    .send()
-                    .await
-                    .map_err(|e| Error::Source(aws::describe("ListThingPrincipals", &e)))?;
+            Self::Aws { api, .. } => {
                 let mut out = Vec::new();
-                for p in principals.principals() {
-                    let Some(id) = p.split_once(":cert/").map(|(_, id)| id.to_string()) else {
-                        continue;
-                    };
-                    let d = iot
+                for id in principals
+                    .iter()
+                    .filter_map(|p| defender::certificate_id(p))
+                {
+                    let d = api
+                        .client()
                         .describe_certificate()
-                        .certificate_id(&id)
+                        .certificate_id(id)
                         .send()
                         .await
                         .map_err(|e| Error::Source(aws::describe("DescribeCertificate", &e)))?;
@@ -374,7 +369,10 @@ impl Backend {
                         .and_then(|c| c.status())
                         .map(|s| s.as_str().to_string())
                         .unwrap_or_default();
-                    out.push(Cert { id, status });
+                    out.push(Cert {
+                        id: id.to_string(),
+                        status,
+                    });
                 }
                 out.sort_by(|a, b| a.id.cmp(&b.id));
                 Ok(out)
@@ -382,16 +380,14 @@ impl Backend {
         }
     }
 
-    /// Policies on the thing's certificates that let it connect under any client id.
-    async fn client_id_warnings(&self, thing: &str) -> Vec<String> {
-        let Self::Aws { iot, .. } = self else {
+    /// Policies on the thing's `principals` that let it connect under any client id.
+    async fn client_id_warnings(&self, principals: &[String]) -> Vec<String> {
+        let Self::Aws { api, .. } = self else {
             return Vec::new();
         };
-        let Ok(principals) = iot.list_thing_principals().thing_name(thing).send().await else {
-            return vec!["could not read the thing's certificates to check their policies".into()];
-        };
+        let iot = api.client();
         let mut out = Vec::new();
-        for p in principals.principals() {
+        for p in principals {
             let Ok(attached) = iot.list_attached_policies().target(p).send().await else {
                 continue;
             };
@@ -416,15 +412,17 @@ impl Backend {
     async fn call(&self, store: &mut Store, step: &Step) -> std::result::Result<String, CallError> {
         match self {
             Self::Demo => demo_call(store, step).map(|()| "demo".into()),
-            Self::Aws { iot, .. } => match step {
-                Step::CreateThingGroup { group } => iot
+            Self::Aws { api, .. } => match step {
+                Step::CreateThingGroup { group } => api
+                    .client()
                     .create_thing_group()
                     .thing_group_name(group)
                     .send()
                     .await
                     .map(|o| request_id(&o))
                     .map_err(|e| call_error(&e)),
-                Step::CreatePolicy { policy, document } => iot
+                Step::CreatePolicy { policy, document } => api
+                    .client()
                     .create_policy()
                     .policy_name(policy)
                     .policy_document(document)
@@ -433,7 +431,8 @@ impl Backend {
                     .map(|o| request_id(&o))
                     .map_err(|e| call_error(&e)),
                 Step::AttachPolicy { policy, group } => {
-                    let arn = iot
+                    let arn = api
+                        .client()
                         .describe_thing_group()
                         .thing_group_name(group)
                         .send()
@@ -442,7 +441,8 @@ impl Backend {
                         .thing_group_arn()
                         .unwrap_or_default()
                         .to_string();
-                    iot.attach_policy()
+                    api.client()
+                        .attach_policy()
                         .policy_name(policy)
                         .target(arn)
                         .send()
@@ -454,7 +454,8 @@ impl Backend {
                     thing,
                     group,
                     override_dynamic_groups,
-                } => iot
+                } => api
+                    .client()
                     .add_thing_to_thing_group()
                     .thing_name(thing)
                     .thing_group_name(group)
@@ -463,7 +464,8 @@ impl Backend {
                     .await
                     .map(|o| request_id(&o))
                     .map_err(|e| call_error(&e)),
-                Step::RemoveThingFromThingGroup { thing, group } => iot
+                Step::RemoveThingFromThingGroup { thing, group } => api
+                    .client()
                     .remove_thing_from_thing_group()
                     .thing_name(thing)
                     .thing_group_name(group)
@@ -474,7 +476,8 @@ impl Backend {
                 Step::UpdateCertificate {
                     certificate_id,
                     new_status,
-                } => iot
+                } => api
+                    .client()
                     .update_certificate()
                     .certificate_id(certificate_id)
                     .new_status(new_status.as_str().into())
@@ -487,7 +490,8 @@ impl Backend {
                     violation_id,
                     action,
                     client_request_token,
-                } => iot
+                } => api
+                    .client()
                     .start_detect_mitigation_actions_task()
                     .task_id(task_id)
                     .target(
@@ -507,7 +511,8 @@ impl Backend {
                     check,
                     action,
                     client_request_token,
-                } => iot
+                } => api
+                    .client()
                     .start_audit_mitigation_actions_task()
                     .task_id(task_id)
                     .target(
@@ -528,34 +533,15 @@ impl Backend {
     /// The account's mitigation actions (ListMitigationActions); `None` on the demo account,
     /// which accepts any name.
     pub async fn mitigation_actions(&self) -> Result<Option<Vec<String>>> {
-        let Self::Aws { iot, .. } = self else {
-            return Ok(None);
-        };
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = iot
-                .list_mitigation_actions()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| Error::Source(aws::describe("ListMitigationActions", &e)))?;
-            out.extend(
-                page.action_identifiers()
-                    .iter()
-                    .filter_map(|a| a.action_name().map(str::to_string)),
-            );
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                out.sort();
-                return Ok(Some(out));
-            }
+        match self {
+            Self::Demo => Ok(None),
+            Self::Aws { api, .. } => api.mitigation_actions().await.map(Some),
         }
     }
 
     /// Follows a mitigation task to its end: final status and per-target executions.
     async fn follow(&self, step: &Step) -> Value {
-        let Self::Aws { iot, .. } = self else {
+        let Some(iot) = self.iot() else {
             return json!({"status": "SUCCESSFUL", "executions": [{"status": "SUCCESSFUL", "demo": true}]});
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
@@ -613,7 +599,7 @@ impl Backend {
     }
 
     async fn executions(&self, step: &Step) -> Value {
-        let Self::Aws { iot, .. } = self else {
+        let Some(iot) = self.iot() else {
             return Value::Null;
         };
         match step {
@@ -768,8 +754,9 @@ pub async fn plan_quarantine(
     crate::sources::splunk::validate_thing(group)
         .map_err(|_| Error::InvalidInput(format!("{group:?} is not a valid thing group name")))?;
     let groups = backend.groups(store, thing).await?;
-    let certificates = backend.certificates(store, thing).await?;
-    let mut warnings = backend.client_id_warnings(thing).await;
+    let principals = backend.principals(thing).await?;
+    let certificates = backend.certificates(store, thing, &principals).await?;
+    let mut warnings = backend.client_id_warnings(&principals).await;
     let mut steps = Vec::new();
     if groups.iter().any(|g| g == group) {
         warnings.push(format!(
@@ -863,7 +850,8 @@ pub async fn plan_release(backend: &Backend, store: &Store, thing: &str) -> Resu
     })?;
     let group = quarantine.group.clone().unwrap_or_default();
     let now_groups = backend.groups(store, thing).await?;
-    let now_certs = backend.certificates(store, thing).await?;
+    let principals = backend.principals(thing).await?;
+    let now_certs = backend.certificates(store, thing, &principals).await?;
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
     if now_groups.contains(&group) && !quarantine.prior.groups.contains(&group) {

@@ -174,6 +174,11 @@ fn note(batch: &mut Batch, kind: DocKind) {
     *batch.documents.entry(kind).or_default() += 1;
 }
 
+/// The certificate id in a certificate principal ARN (`arn:aws:iot:…:cert/<id>`).
+pub fn certificate_id(principal: &str) -> Option<&str> {
+    principal.split_once(":cert/").map(|(_, id)| id)
+}
+
 /// Whether an error means "this account has no Detect" (or no access to it), which is not a
 /// failure of the sync: Audit and exported metrics still work.
 pub fn detect_unavailable(err: &Error) -> bool {
@@ -182,11 +187,34 @@ pub fn detect_unavailable(err: &Error) -> bool {
 }
 
 impl DefenderSource {
+    /// Runs a list operation page after page, each call paced at `tps`, until a page comes
+    /// back without `nextToken`; `page` makes one call with the token it is given and returns
+    /// the next one.
+    async fn paginate(
+        &self,
+        op: &'static str,
+        tps: u32,
+        mut page: impl AsyncFnMut(Option<String>) -> Result<Option<String>>,
+    ) -> Result<()> {
+        let mut token = None;
+        loop {
+            self.pacer.wait(op, tps).await;
+            token = page(token).await?;
+            if token.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
     /// Builds the client (no network call yet).
     pub async fn connect(settings: &DefenderSettings) -> Self {
-        let sdk = aws::sdk_config(&settings.aws).await;
+        Self::from_config(&aws::sdk_config(&settings.aws).await)
+    }
+
+    /// Builds the client from loaded SDK settings.
+    pub fn from_config(sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            client: aws_sdk_iot::Client::new(&sdk),
+            client: aws_sdk_iot::Client::new(sdk),
             pacer: Pacer::default(),
         }
     }
@@ -232,10 +260,8 @@ impl DefenderSource {
     /// All security profiles with their behaviors.
     pub async fn security_profiles(&self) -> Result<Batch> {
         let mut batch = Batch::default();
-        let mut token = None;
         let mut names = Vec::new();
-        loop {
-            self.pacer.wait("ListSecurityProfiles", 10).await;
+        self.paginate("ListSecurityProfiles", 10, async |token| {
             let page = self
                 .client
                 .list_security_profiles()
@@ -250,11 +276,9 @@ impl DefenderSource {
                     .map(|p| p.name().to_string()),
             );
             note(&mut batch, DocKind::ListSecurityProfiles);
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
         for name in names {
             self.pacer.wait("DescribeSecurityProfile", 25).await;
             let p = self
@@ -281,9 +305,7 @@ impl DefenderSource {
     /// Violations in alarm now.
     pub async fn active_violations(&self) -> Result<Batch> {
         let mut batch = Batch::default();
-        let mut token = None;
-        loop {
-            self.pacer.wait("ListActiveViolations", 10).await;
+        self.paginate("ListActiveViolations", 10, async |token| {
             let page = self
                 .client
                 .list_active_violations()
@@ -305,19 +327,16 @@ impl DefenderSource {
                 });
             }
             note(&mut batch, DocKind::ListActiveViolations);
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(batch);
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        Ok(batch)
     }
 
     /// Violation events in `[from, to)` (the service keeps 30 days).
     pub async fn violation_events(&self, from: Millis, to: Millis) -> Result<Batch> {
         let mut batch = Batch::default();
-        let mut token = None;
-        loop {
-            self.pacer.wait("ListViolationEvents", 10).await;
+        self.paginate("ListViolationEvents", 10, async |token| {
             let page = self
                 .client
                 .list_violation_events()
@@ -347,19 +366,16 @@ impl DefenderSource {
                 });
             }
             note(&mut batch, DocKind::ListViolationEvents);
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(batch);
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        Ok(batch)
     }
 
     /// Audit tasks started in `[from, to)` (the service keeps 90 days): `(id, status)`.
     pub async fn audit_tasks(&self, from: Millis, to: Millis) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            self.pacer.wait("ListAuditTasks", 10).await;
+        self.paginate("ListAuditTasks", 10, async |token| {
             let page = self
                 .client
                 .list_audit_tasks()
@@ -378,11 +394,10 @@ impl DefenderSource {
                         .unwrap_or_default(),
                 )
             }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        Ok(out)
     }
 
     /// One audit task whole: the task, every check's result and every finding.
@@ -425,9 +440,7 @@ impl DefenderSource {
             }
         }
         note(&mut batch, DocKind::DescribeAuditTask);
-        let mut token = None;
-        loop {
-            self.pacer.wait("ListAuditFindings", 10).await;
+        self.paginate("ListAuditFindings", 10, async |token| {
             let page = self
                 .client
                 .list_audit_findings()
@@ -441,11 +454,10 @@ impl DefenderSource {
                 })?;
             batch.findings.extend(page.findings().iter().map(finding));
             note(&mut batch, DocKind::ListAuditFindings);
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(batch);
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        Ok(batch)
     }
 
     /// A thing's values of one metric in `[from, to)` (the service keeps 14 days, and only for
@@ -458,9 +470,7 @@ impl DefenderSource {
         to: Millis,
     ) -> Result<Batch> {
         let mut batch = Batch::default();
-        let mut token = None;
-        loop {
-            self.pacer.wait("ListMetricValues", 15).await;
+        self.paginate("ListMetricValues", 15, async |token| {
             let page = self
                 .client
                 .list_metric_values()
@@ -490,19 +500,16 @@ impl DefenderSource {
                 });
             }
             note(&mut batch, DocKind::ListMetricValues);
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(batch);
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        Ok(batch)
     }
 
-    /// The ids of a thing's certificates (ListThingPrincipals).
-    pub async fn thing_certificates(&self, thing: &str) -> Result<Vec<String>> {
+    /// A thing's principals (certificate ARNs and others), from ListThingPrincipals.
+    pub async fn thing_principals(&self, thing: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            self.pacer.wait("ListThingPrincipals", 100).await;
+        self.paginate("ListThingPrincipals", 100, async |token| {
             let page = self
                 .client
                 .list_thing_principals()
@@ -513,25 +520,51 @@ impl DefenderSource {
                 .map_err(|e| {
                     Error::Source(describe(&format!("ListThingPrincipals {thing}"), &e))
                 })?;
+            out.extend(page.principals().iter().cloned());
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// The ids of a thing's certificates.
+    pub async fn thing_certificates(&self, thing: &str) -> Result<Vec<String>> {
+        Ok(self
+            .thing_principals(thing)
+            .await?
+            .iter()
+            .filter_map(|p| certificate_id(p).map(str::to_string))
+            .collect())
+    }
+
+    /// The account's mitigation action names (ListMitigationActions).
+    pub async fn mitigation_actions(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.paginate("ListMitigationActions", 10, async |token| {
+            let page = self
+                .client
+                .list_mitigation_actions()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe("ListMitigationActions", &e)))?;
             out.extend(
-                page.principals()
+                page.action_identifiers()
                     .iter()
-                    .filter_map(|p| p.split_once(":cert/").map(|(_, id)| id.to_string())),
+                    .filter_map(|a| a.action_name().map(str::to_string)),
             );
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                out.sort();
-                return Ok(out);
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        out.sort();
+        Ok(out)
     }
 
     /// A thing's thing groups: `(name, arn)`.
     pub async fn thing_groups(&self, thing: &str) -> Result<Vec<(String, Option<String>)>> {
         let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            self.pacer.wait("ListThingGroupsForThing", 100).await;
+        self.paginate("ListThingGroupsForThing", 100, async |token| {
             let page = self
                 .client
                 .list_thing_groups_for_thing()
@@ -552,11 +585,10 @@ impl DefenderSource {
                     g.group_arn().map(str::to_string),
                 )
             }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                out.sort();
-                return Ok(out);
-            }
-        }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        out.sort();
+        Ok(out)
     }
 }
