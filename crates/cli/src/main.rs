@@ -406,6 +406,30 @@ fn open(cli: &Cli) -> anyhow::Result<Store> {
     Store::open(&path).with_context(|| format!("opening cache {}", path.display()))
 }
 
+/// Writes a chart as SVG or PNG, chosen by the file's extension; returns the SVG's geometry
+/// (null for PNG).
+fn write_chart(
+    path: &std::path::Path,
+    svg: impl FnOnce() -> Result<charts::Svg, charts::ChartError>,
+    png: impl FnOnce() -> Result<Vec<u8>, charts::ChartError>,
+) -> anyhow::Result<Value> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let (bytes, geometry) = match ext.as_str() {
+        "svg" => {
+            let svg = svg()?;
+            (svg.svg.into_bytes(), serde_json::to_value(svg.geometry)?)
+        }
+        "png" => (png()?, Value::Null),
+        _ => bail!("--out must end in .svg or .png"),
+    };
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(geometry)
+}
+
 fn require_thing(store: &Store, thing: &str, metric: &str) -> anyhow::Result<()> {
     if !store.has_thing(thing)? {
         bail!("unknown thing {thing:?}: it is not in the cache (see `ddesk things`)");
@@ -642,25 +666,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let (from, to) = chart_window(&store, thing, w)?;
             let opts = look.options()?;
             let view = view::metric_view(&store, thing, metric, from, to, opts.width as usize)?;
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let geometry = match ext.as_str() {
-                "svg" => {
-                    let svg = charts::render_svg(&view, &opts)?;
-                    std::fs::write(path, svg.svg)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    serde_json::to_value(svg.geometry)?
-                }
-                "png" => {
-                    std::fs::write(path, charts::render_png(&view, &opts)?)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    Value::Null
-                }
-                _ => bail!("--out must end in .svg or .png"),
-            };
+            let geometry = write_chart(
+                path,
+                || charts::render_svg(&view, &opts),
+                || charts::render_png(&view, &opts),
+            )?;
             serde_json::to_writer_pretty(
                 &mut *out,
                 &json!({"out": path, "thing": thing, "metric": metric, "from": t(Some(from)), "to": t(Some(to)),
@@ -691,25 +701,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     bail!("no audit results for check {c:?} between the given times (see `ddesk audits`)");
                 }
             }
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let geometry = match ext.as_str() {
-                "svg" => {
-                    let svg = charts::audit::render_svg(&history, from, to, &opts)?;
-                    std::fs::write(path, svg.svg)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    serde_json::to_value(svg.geometry)?
-                }
-                "png" => {
-                    std::fs::write(path, charts::audit::render_png(&history, from, to, &opts)?)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    Value::Null
-                }
-                _ => bail!("--out must end in .svg or .png"),
-            };
+            let geometry = write_chart(
+                path,
+                || charts::audit::render_svg(&history, from, to, &opts),
+                || charts::audit::render_png(&history, from, to, &opts),
+            )?;
             serde_json::to_writer_pretty(
                 &mut *out,
                 &json!({"out": path, "from": t(Some(from)), "to": t(Some(to)), "history": history, "geometry": geometry}),

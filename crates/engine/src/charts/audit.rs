@@ -151,12 +151,7 @@ pub fn render_svg(
     to: Millis,
     opts: &ChartOptions,
 ) -> Result<Svg, ChartError> {
-    let mut svg = String::new();
-    let geometry = {
-        let root = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
-        draw(root, history, from, to, opts)?
-    };
-    Ok(Svg { svg, geometry })
+    super::svg_with(opts, |root, o| draw(root, history, from, to, o))
 }
 
 /// Renders the audit history as PNG bytes.
@@ -166,16 +161,5 @@ pub fn render_png(
     to: Millis,
     opts: &ChartOptions,
 ) -> Result<Vec<u8>, ChartError> {
-    let (w, h) = (opts.width.max(16), opts.height.max(16));
-    let mut rgb = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        let o = ChartOptions {
-            width: w,
-            height: h,
-            ..*opts
-        };
-        draw(root, history, from, to, &o)?;
-    }
-    super::encode_png(&rgb, w, h)
+    super::png_with(opts, |root, o| draw(root, history, from, to, o))
 }

@@ -519,29 +519,42 @@ fn draw<DB: DrawingBackend>(
 
 /// Renders a view as SVG.
 pub fn render_svg(view: &MetricView, opts: &ChartOptions) -> Result<Svg, ChartError> {
-    let mut svg = String::new();
-    let geometry = {
-        let root = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
-        draw(root, view, opts)?
-    };
-    Ok(Svg { svg, geometry })
+    svg_with(opts, |root, o| draw(root, view, o))
 }
 
 /// Renders a view as PNG bytes.
 pub fn render_png(view: &MetricView, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
+    png_with(opts, |root, o| draw(root, view, o))
+}
+
+/// Runs a drawing function on an SVG backend of the chart's size.
+fn svg_with(
+    opts: &ChartOptions,
+    draw: impl FnOnce(DrawingArea<SVGBackend, Shift>, &ChartOptions) -> Result<Geometry, ChartError>,
+) -> Result<Svg, ChartError> {
+    let mut svg = String::new();
+    let geometry = {
+        let root = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
+        draw(root, opts)?
+    };
+    Ok(Svg { svg, geometry })
+}
+
+/// Runs a drawing function on an RGB bitmap of the chart's size (at least 16×16) and encodes it.
+fn png_with(
+    opts: &ChartOptions,
+    draw: impl FnOnce(DrawingArea<BitMapBackend, Shift>, &ChartOptions) -> Result<Geometry, ChartError>,
+) -> Result<Vec<u8>, ChartError> {
     let (w, h) = (opts.width.max(16), opts.height.max(16));
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw(
-            root,
-            view,
-            &ChartOptions {
-                width: w,
-                height: h,
-                ..*opts
-            },
-        )?;
+        let sized = ChartOptions {
+            width: w,
+            height: h,
+            ..*opts
+        };
+        draw(root, &sized)?;
     }
     encode_png(&rgb, w, h)
 }
