@@ -293,10 +293,10 @@ pub async fn sync(
     progress: Progress,
     cancel: CancellationToken,
 ) -> Result<SyncSummary> {
-    let all = {
-        let store = Store::open(db)?;
-        sources::list(&store)?
-    };
+    // One read connection for what the sync starts from and the runs it records at the end;
+    // the writer thread has its own.
+    let store = Store::open(db)?;
+    let all = sources::list(&store)?;
     let chosen: Vec<Source> = if options.sources.is_empty() {
         all
     } else {
@@ -325,32 +325,25 @@ pub async fn sync(
             tokens.insert(s.name.clone(), secrets.get(&s.name));
         }
     }
+    let mut resumes = std::collections::HashMap::new();
+    for s in &chosen {
+        resumes.insert(
+            s.name.clone(),
+            Resume {
+                violation_events: store.watermark(&s.name, "violation-events")?,
+                splunk_events: store.watermark(&s.name, "splunk-events")?,
+                ledger: store.ledger(&s.name)?,
+            },
+        );
+    }
     let (writer, handle) = Writer::start(db.to_path_buf())?;
-    let watermarks = {
-        let store = Store::open(db)?;
-        let mut w = std::collections::HashMap::new();
-        for s in &chosen {
-            for stream in ["violation-events", "splunk-events"] {
-                if let Some(to) = store.watermark(&s.name, stream)? {
-                    w.insert((s.name.clone(), stream), to);
-                }
-            }
-            w.insert((s.name.clone(), "ledger"), 0);
-        }
-        let ledgers: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
-            chosen
-                .iter()
-                .map(|s| Ok((s.name.clone(), store.ledger(&s.name)?)))
-                .collect::<Result<_>>()?;
-        (w, ledgers)
-    };
     let now = crate::time::now();
     let futures = chosen.into_iter().map(|source| {
         let writer = writer.clone();
         let progress = progress.clone();
         let cancel = cancel.clone();
         let token = tokens.remove(&source.name);
-        let (marks, ledgers) = (&watermarks.0, &watermarks.1);
+        let resume = resumes.remove(&source.name).unwrap_or_default();
         async move {
             let mut summary = SourceSummary {
                 source: source.name.clone(),
@@ -367,28 +360,25 @@ pub async fn sync(
             let result = match &source.settings {
                 SourceSettings::S3(s) => {
                     let from = options.from.unwrap_or(to - 14 * DAY);
-                    let ledger = ledgers.get(&source.name).cloned().unwrap_or_default();
                     sync_s3(
-                        &source.name, s, from, to, options.concurrency, &ledger, &writer, &meter,
+                        &source.name, s, from, to, options.concurrency, &resume.ledger, &writer, &meter,
                         &cancel, &mut summary, &mut failures,
                     )
                     .await
                 }
                 SourceSettings::Defender(d) => {
-                    let wm = marks.get(&(source.name.clone(), "violation-events")).copied();
-                    let ledger = ledgers.get(&source.name).cloned().unwrap_or_default();
                     sync_defender(
-                        &source.name, d, options.from, to, wm, &ledger, &writer, &meter, &cancel,
+                        &source.name, d, options.from, to, resume.violation_events, &resume.ledger,
+                        &writer, &meter, &cancel,
                         &mut summary, &mut failures,
                     )
                     .await
                 }
                 SourceSettings::Splunk(s) => match token {
                     Some(Ok(Some(token))) => {
-                        let wm = marks.get(&(source.name.clone(), "splunk-events")).copied();
                         let from = options
                             .from
-                            .or(wm.map(|w| w - HOUR))
+                            .or(resume.splunk_events.map(|w| w - HOUR))
                             .unwrap_or(to - 14 * DAY);
                         match SplunkSource::connect(s, token) {
                             Ok(client) => {
@@ -432,7 +422,6 @@ pub async fn sync(
         cancelled: cancel.is_cancelled(),
         ..SyncSummary::default()
     };
-    let store = Store::open(db)?;
     for (s, failures) in results {
         out.objects_fetched += s.objects_fetched;
         out.datapoints += s.datapoints;
@@ -445,6 +434,17 @@ pub async fn sync(
         out.sources.push(s);
     }
     Ok(out)
+}
+
+/// Where a source's last sync left off.
+#[derive(Default)]
+struct Resume {
+    /// End of the covered violation-event windows.
+    violation_events: Option<Millis>,
+    /// End of the covered Splunk windows.
+    splunk_events: Option<Millis>,
+    /// S3 objects (and finished audit tasks) already read: key → ETag or status.
+    ledger: std::collections::HashMap<String, String>,
 }
 
 /// What became of one S3 object.
