@@ -546,55 +546,59 @@ impl Backend {
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
         loop {
-            let (status, done) = match step {
-                Step::StartDetectMitigationActionsTask { task_id, .. } => {
-                    match iot
-                        .describe_detect_mitigation_actions_task()
-                        .task_id(task_id)
-                        .send()
-                        .await
-                    {
-                        Ok(d) => {
-                            let s = d
-                                .task_summary()
-                                .and_then(|t| t.task_status())
-                                .map(|s| s.as_str().to_string())
-                                .unwrap_or_default();
-                            (s.clone(), s != "IN_PROGRESS")
-                        }
-                        Err(e) => (
+            // The task's status, or why it could not be read (and whether it does not exist).
+            let status: std::result::Result<String, (String, bool)> = match step {
+                Step::StartDetectMitigationActionsTask { task_id, .. } => iot
+                    .describe_detect_mitigation_actions_task()
+                    .task_id(task_id)
+                    .send()
+                    .await
+                    .map(|d| {
+                        d.task_summary()
+                            .and_then(|t| t.task_status())
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default()
+                    })
+                    .map_err(|e| {
+                        let missing =
+                            aws::error_code(&e).as_deref() == Some("ResourceNotFoundException");
+                        (
                             aws::describe("DescribeDetectMitigationActionsTask", &e),
-                            false,
-                        ),
-                    }
-                }
-                Step::StartAuditMitigationActionsTask { task_id, .. } => {
-                    match iot
-                        .describe_audit_mitigation_actions_task()
-                        .task_id(task_id)
-                        .send()
-                        .await
-                    {
-                        Ok(d) => {
-                            let s = d
-                                .task_status()
-                                .map(|s| s.as_str().to_string())
-                                .unwrap_or_default();
-                            (s.clone(), s != "IN_PROGRESS")
-                        }
-                        Err(e) => (
+                            missing,
+                        )
+                    }),
+                Step::StartAuditMitigationActionsTask { task_id, .. } => iot
+                    .describe_audit_mitigation_actions_task()
+                    .task_id(task_id)
+                    .send()
+                    .await
+                    .map(|d| {
+                        d.task_status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default()
+                    })
+                    .map_err(|e| {
+                        let missing =
+                            aws::error_code(&e).as_deref() == Some("ResourceNotFoundException");
+                        (
                             aws::describe("DescribeAuditMitigationActionsTask", &e),
-                            false,
-                        ),
-                    }
-                }
+                            missing,
+                        )
+                    }),
                 _ => return Value::Null,
             };
-            if done || std::time::Instant::now() > deadline {
-                let executions = self.executions(step).await;
-                return json!({"status": if done { status } else { format!("still running after 120 s: {status}") }, "executions": executions});
+            match status {
+                // A task that does not exist will not appear by waiting.
+                Err((error, true)) => return json!({"status": error, "found": false}),
+                Ok(status) if status != "IN_PROGRESS" => {
+                    return json!({"status": status, "executions": self.executions(step).await});
+                }
+                Ok(status) | Err((status, false)) if std::time::Instant::now() > deadline => {
+                    return json!({"status": format!("still running after 120 s: {status}"),
+                                  "executions": self.executions(step).await});
+                }
+                _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
             }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
     }
 
@@ -1152,9 +1156,7 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
                     Some(step) => backend.follow(step).await,
                     None => Value::Null,
                 };
-                let started = task["status"]
-                    .as_str()
-                    .is_some_and(|s| !s.contains("Resource"));
+                let started = !task.is_null() && task["found"] != false;
                 (
                     if started {
                         "succeeded (reconciled)"
