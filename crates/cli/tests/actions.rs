@@ -3,29 +3,11 @@
 
 mod servers;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use desk_engine::store::Store;
 use serde_json::{json, Value};
-use servers::{aws_env, control, Server};
-
-struct Env {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    db: PathBuf,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    Env {
-        db: dir.path().join("cache.sqlite"),
-        home,
-        _dir: dir,
-    }
-}
+use servers::{aws_env, control, env, Env, Server};
 
 fn ddesk(e: &Env, args: &[&str], extra_env: &[(&str, &str)]) -> (Output, Value) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
@@ -545,6 +527,7 @@ fn the_log_detects_edits_and_deletions() {
     };
     let copy = |e: &Env| -> Env {
         let c = env();
+        std::fs::create_dir_all(c.db.parent().unwrap()).unwrap();
         std::fs::copy(&e.db, &c.db).unwrap();
         c
     };

@@ -10,29 +10,9 @@ use std::process::{Command, Output, Stdio};
 
 use desk_engine::store::Store;
 use serde_json::{json, Value};
-use servers::{aws_env, control, Server};
+use servers::{aws_env, control, env, fingerprint, Env, Server};
 
 const TOKEN: &str = "eyJrIjoi.splunk-token-4f1d9c.test-only";
-
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    db: PathBuf,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_path_buf();
-    let home = root.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    Env {
-        db: root.join("data/cache.sqlite"),
-        home,
-        root,
-        _dir: dir,
-    }
-}
 
 fn ddesk(e: &Env, args: &[&str], stdin: Option<&str>) -> (Output, Value) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
@@ -108,10 +88,6 @@ fn sync(e: &Env, now: i64) -> (Output, Value) {
         ],
         None,
     )
-}
-
-fn fingerprint(db: &Path) -> String {
-    Store::open(db).unwrap().fingerprint().unwrap()
 }
 
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {

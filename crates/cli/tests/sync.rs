@@ -6,14 +6,14 @@
 mod servers;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use desk_engine::store::Store;
 use flate2::write::GzEncoder;
 use serde_json::{json, Value};
-use servers::{aws_env, control, Server};
+use servers::{aws_env, control, env, fingerprint, Env, Server};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -162,28 +162,6 @@ fn fill_bucket(moto: &Server, bucket: &str, end: i64, hours: i64) -> (usize, usi
         Some(&gz(b"{}")),
     );
     (points, objects)
-}
-
-struct Env {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    db: PathBuf,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let db = dir.path().join("cache.sqlite");
-    Env {
-        home,
-        db,
-        _dir: dir,
-    }
-}
-
-fn fingerprint(db: &Path) -> String {
-    Store::open(db).unwrap().fingerprint().unwrap()
 }
 
 fn hour_floor(ms: i64) -> i64 {

@@ -36,6 +36,38 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A throwaway test root: `home/` for HOME, the cache at `data/cache.sqlite`.
+pub struct Env {
+    _dir: tempfile::TempDir,
+    /// The root folder.
+    pub root: PathBuf,
+    /// HOME of the `ddesk` processes.
+    pub home: PathBuf,
+    /// The cache database.
+    pub db: PathBuf,
+}
+
+pub fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let home = root.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    Env {
+        db: root.join("data/cache.sqlite"),
+        home,
+        root,
+        _dir: dir,
+    }
+}
+
+/// The content fingerprint of a cache (see `Store::fingerprint`).
+pub fn fingerprint(db: &Path) -> String {
+    desk_engine::store::Store::open(db)
+        .unwrap()
+        .fingerprint()
+        .unwrap()
+}
+
 /// A child process killed on drop.
 pub struct Server {
     child: Child,
