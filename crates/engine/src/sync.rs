@@ -322,7 +322,7 @@ pub async fn sync(
     let mut tokens = std::collections::HashMap::new();
     for s in &chosen {
         if matches!(s.settings, SourceSettings::Splunk(_)) {
-            tokens.insert(s.name.clone(), secrets.get(&s.name));
+            tokens.insert(s.name.clone(), splunk_token(secrets, &s.name));
         }
     }
     let mut resumes = std::collections::HashMap::new();
@@ -361,21 +361,38 @@ pub async fn sync(
                 SourceSettings::S3(s) => {
                     let from = options.from.unwrap_or(to - 14 * DAY);
                     sync_s3(
-                        &source.name, s, from, to, options.concurrency, &resume.ledger, &writer, &meter,
-                        &cancel, &mut summary, &mut failures,
+                        &source.name,
+                        s,
+                        from,
+                        to,
+                        options.concurrency,
+                        &resume.ledger,
+                        &writer,
+                        &meter,
+                        &cancel,
+                        &mut summary,
+                        &mut failures,
                     )
                     .await
                 }
                 SourceSettings::Defender(d) => {
                     sync_defender(
-                        &source.name, d, options.from, to, resume.violation_events, &resume.ledger,
-                        &writer, &meter, &cancel,
-                        &mut summary, &mut failures,
+                        &source.name,
+                        d,
+                        options.from,
+                        to,
+                        resume.violation_events,
+                        &resume.ledger,
+                        &writer,
+                        &meter,
+                        &cancel,
+                        &mut summary,
+                        &mut failures,
                     )
                     .await
                 }
                 SourceSettings::Splunk(s) => match token {
-                    Some(Ok(Some(token))) => {
+                    Some(Ok(token)) => {
                         let from = options
                             .from
                             .or(resume.splunk_events.map(|w| w - HOUR))
@@ -383,7 +400,14 @@ pub async fn sync(
                         match SplunkSource::connect(s, token) {
                             Ok(client) => {
                                 sync_splunk(
-                                    &source.name, s, &client, from, to, &writer, &meter, &cancel,
+                                    &source.name,
+                                    s,
+                                    &client,
+                                    from,
+                                    to,
+                                    &writer,
+                                    &meter,
+                                    &cancel,
                                     &mut summary,
                                 )
                                 .await
@@ -391,11 +415,8 @@ pub async fn sync(
                             Err(e) => Err(e.to_string()),
                         }
                     }
-                    Some(Ok(None)) | None => Err(format!(
-                        "no Splunk token in the OS keychain for source {:?}: remove and add the source again to store one",
-                        source.name
-                    )),
                     Some(Err(e)) => Err(e.to_string()),
+                    None => Err(format!("source {:?}: its token was not read", source.name)),
                 },
             };
             meter.report();
@@ -859,18 +880,22 @@ async fn sync_splunk(
     Ok(())
 }
 
+/// A Splunk source's token from the keychain, or an error that says what to do.
+fn splunk_token(secrets: &dyn SecretStore, source: &str) -> Result<crate::secrets::Secret> {
+    secrets.get(source)?.ok_or_else(|| {
+        Error::Secrets(format!(
+            "no Splunk token in the OS keychain for source {source:?}: remove and add the source again to store one"
+        ))
+    })
+}
+
 /// Checks a source's connection and says what is wrong, plainly.
 pub async fn test_source(source: &Source, secrets: &dyn SecretStore) -> Result<String> {
     match &source.settings {
         SourceSettings::S3(s) => S3Source::connect(s).await.test().await,
         SourceSettings::Defender(d) => DefenderSource::connect(d).await.test().await,
         SourceSettings::Splunk(s) => {
-            let token = secrets.get(&source.name)?.ok_or_else(|| {
-                Error::Secrets(format!(
-                    "no Splunk token in the OS keychain for source {:?}",
-                    source.name
-                ))
-            })?;
+            let token = splunk_token(secrets, &source.name)?;
             SplunkSource::connect(s, token)?.test().await
         }
     }
@@ -919,12 +944,7 @@ pub async fn drill_down(
             }
         }
         SourceSettings::Splunk(s) => {
-            let token = secrets.get(&source.name)?.ok_or_else(|| {
-                Error::Secrets(format!(
-                    "no Splunk token in the OS keychain for source {:?}",
-                    source.name
-                ))
-            })?;
+            let token = splunk_token(secrets, &source.name)?;
             let client = SplunkSource::connect(s, token)?;
             let spl = sources::splunk::events_query(s, Some(thing))?;
             let mut store = Store::open(db)?;
