@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use desk_engine::actions::{self, Backend, MitigationTarget, Plan};
 use desk_engine::sources::{self, AwsSettings, SourceSettings};
-use desk_engine::store::Store;
+use desk_engine::store::{outcome_of, Store};
 use desk_engine::time;
 use serde_json::{json, Value};
 
@@ -205,7 +205,7 @@ pub fn act(db: &Path, what: Act, c: &Common, out: &mut dyn Write) -> anyhow::Res
 
 /// `ddesk actions [verify]`.
 pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
+    let mut store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
     if let Some(ActionsCmd::Verify) = a.cmd {
         let report = store.verify_action_log()?;
         serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -218,14 +218,9 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
     }
     let pending = {
         let log = store.action_log()?;
-        log.iter().any(|r| {
-            r.record["type"] == "intent"
-                && !log
-                    .iter()
-                    .any(|o| o.record["type"] == "outcome" && o.record["intent"] == r.seq)
-        })
+        log.iter()
+            .any(|r| r.record["type"] == "intent" && outcome_of(&log, r.seq).is_none())
     };
-    let mut store = store;
     if pending {
         // An action was interrupted between its call and its log: record what really happened.
         let rt = runtime()?;
@@ -250,10 +245,7 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                 .is_none_or(|t| r.record["plan"]["thing"] == t)
         })
         .map(|r| {
-            let outcome = log
-                .iter()
-                .rev()
-                .find(|o| o.record["type"] == "outcome" && o.record["intent"] == r.seq);
+            let outcome = outcome_of(&log, r.seq);
             json!({
                 "seq": r.seq,
                 "at": time::to_rfc3339(r.at),

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::sources::defender::{self, DefenderSource};
 use crate::sources::{aws, AwsSettings};
-use crate::store::Store;
+use crate::store::{outcome_of, Store};
 use crate::{Error, Result};
 
 /// Minimum length of a reason.
@@ -820,12 +820,10 @@ pub async fn plan_quarantine(
 fn open_quarantine(store: &Store, thing: &str) -> Result<Option<Plan>> {
     let log = store.action_log()?;
     let succeeded = |seq: i64| {
-        log.iter().any(|r| {
-            r.record["type"] == "outcome"
-                && r.record["intent"] == seq
-                && r.record["status"]
-                    .as_str()
-                    .is_some_and(|s| s.starts_with("succeeded"))
+        outcome_of(&log, seq).is_some_and(|o| {
+            o.record["status"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("succeeded"))
         })
     };
     let mut open = None;
@@ -1118,10 +1116,7 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
         if r.record["type"] != "intent" {
             continue;
         }
-        if log
-            .iter()
-            .any(|o| o.record["type"] == "outcome" && o.record["intent"] == r.seq)
-        {
+        if outcome_of(&log, r.seq).is_some() {
             continue;
         }
         let Ok(plan) = serde_json::from_value::<Plan>(r.record["plan"].clone()) else {

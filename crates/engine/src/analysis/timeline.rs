@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::{Store, StoreError};
+use crate::store::{outcome_of, Store, StoreError};
 use crate::time::Millis;
 
 /// One entry of a thing's timeline.
@@ -51,10 +51,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
                     .filter_map(|c| c["id"].as_str().map(str::to_string)),
             );
         }
-        let outcome = log
-            .iter()
-            .rev()
-            .find(|o| o.record["type"] == "outcome" && o.record["intent"] == r.seq)
+        let outcome = outcome_of(&log, r.seq)
             .and_then(|o| o.record["status"].as_str())
             .unwrap_or("pending");
         out.push(Entry {

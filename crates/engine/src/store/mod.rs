@@ -17,7 +17,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
+pub use actions::{outcome_of, record_hash, ChainReport, LogRecord, GENESIS};
 pub use queries::{
     AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, ThingSummary, Threshold,
     ViolationEventRow, ViolationRow,
