@@ -14,6 +14,15 @@ command -v dbus-run-session >/dev/null || need_apt+=(dbus dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
 # The Splunk TLS test makes its own CA.
 command -v openssl >/dev/null || need_apt+=(openssl)
+# The desktop app: Tauri 2 on WebKitGTK (build and run).
+pkg-config --exists webkit2gtk-4.1 2>/dev/null || need_apt+=(libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ "${DDESK_DEPS:-test}" = test ]; then
+  # End-to-end tests: a virtual display, WebKit's WebDriver, Chromium for the layout tests.
+  command -v xvfb-run >/dev/null || need_apt+=(xvfb xauth)
+  command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
+  command -v chromium >/dev/null || need_apt+=(chromium)
+fi
 
 if ((${#need_apt[@]})); then
   if ! command -v apt-get >/dev/null; then
@@ -31,10 +40,22 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# The UI's npm packages (exact versions from ui/package-lock.json).
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  npm --prefix ui ci --no-audit --no-fund --loglevel=error
+fi
+
+[ "${DDESK_DEPS:-test}" = test ] || exit 0
+
+# tauri-driver 2 (crates.io's newest is a 3.0 alpha: pin the major).
+if ! command -v tauri-driver >/dev/null; then
+  cargo install tauri-driver --locked --version '^2'
+fi
+
 # Protocol peers for the sync and action tests: moto_server (S3, IoT, STS), boto3 and
 # splunk-sdk (the official clients that prove the emulators faithful). Pinned, in a venv.
 VENV="${DDESK_TEST_VENV:-.ci-venv}"
-if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import splunklib, boto3' 2>/dev/null; then
+if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import splunklib, boto3, selenium' 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' 'splunk-sdk==2.1.1'
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' 'splunk-sdk==2.1.1' 'selenium==4.51.0'
 fi

@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# Runs Defender Desk on the demo fleet. Until the desktop shell lands, that is the `ddesk`
-# command line: it loads the demo fleet into its own cache (never your real one) and shows
-# the fleet, its violations and the rogue FTP server's port drift.
+# Builds the UI and the desktop app, then starts Defender Desk. With no source configured it
+# opens on the demo fleet (a simulated account in its own file, never mixed with real data).
+# Installs missing Debian/Ubuntu packages first. Extra arguments go to the app.
+#   DDESK_DB=/path/cache.sqlite  use another cache (default: the OS data dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
-cargo build --release --locked -q -p ddesk
-bin="${CARGO_TARGET_DIR:-target}/release/ddesk"
-db="${DDESK_DEMO_DB:-${XDG_DATA_HOME:-$HOME/.local/share}/defender-desk/demo.sqlite}"
-mkdir -p "$(dirname "$db")"
-rm -f "$db" "$db-wal" "$db-shm"
-"$bin" --db "$db" demo >/dev/null
-echo "DEMO fleet loaded into $db"
-echo; echo "== Things =="; "$bin" --db "$db" things --format table
-echo; echo "== Violations =="; "$bin" --db "$db" violations --format table
-echo; echo "== Port drift of gw-plant-03 (rogue FTP on 21) =="; "$bin" --db "$db" drift --thing gw-plant-03 --format table
-echo; echo "Explore further:  $bin --db $db --help"
+DDESK_DEPS=run bash scripts/deps.sh
+npm --prefix ui run build --silent
+cargo build --locked -p defender-desk
+app="${CARGO_TARGET_DIR:-target}/debug/defender-desk"
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "no display: run this from a desktop session (or under xvfb-run for a headless check)" >&2
+  exit 1
+fi
+exec "$app" "$@"

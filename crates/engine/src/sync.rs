@@ -58,7 +58,7 @@ impl Default for SyncOptions {
 }
 
 /// Progress, as the CLI prints it and the UI shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncEvent {
     /// A source began.
@@ -99,7 +99,7 @@ pub enum SyncEvent {
 }
 
 /// A failure inside a sync: a whole source or one object.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct SyncFailure {
     /// Source name.
     pub source: String,
@@ -110,7 +110,7 @@ pub struct SyncFailure {
 }
 
 /// One source's part of a sync.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
 pub struct SourceSummary {
     /// Source name.
     pub source: String,
@@ -141,7 +141,7 @@ pub struct SourceSummary {
 }
 
 /// The JSON summary `ddesk sync` prints.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
 pub struct SyncSummary {
     /// S3 objects fetched.
     pub objects_fetched: u64,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// An attack category (IoT attack taxonomy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// Bytes or packets out: the device floods someone.

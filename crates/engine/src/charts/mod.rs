@@ -61,14 +61,16 @@ impl Zone {
         })
     }
 
-    fn name(&self) -> String {
+    /// The name stated on charts and reports.
+    pub fn name(&self) -> String {
         match self {
             Self::Utc => "UTC".into(),
             Self::Named(tz) => tz.name().into(),
         }
     }
 
-    fn format(&self, ms: Millis, fmt: &str) -> String {
+    /// Formats an instant in this zone (chrono format string).
+    pub fn format(&self, ms: Millis, fmt: &str) -> String {
         let Some(t) = DateTime::<Utc>::from_timestamp_millis(ms) else {
             return String::new();
         };
@@ -104,9 +106,10 @@ impl Default for ChartOptions {
 }
 
 /// Where the plot area is and how it maps to data: what a crosshair and brush-zoom need.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Geometry {
     /// `numeric`, `drift` or `empty`.
+    #[ts(type = "string")]
     pub kind: &'static str,
     /// Plot area left edge, pixels.
     pub left: i32,

@@ -42,7 +42,7 @@ pub fn outcome_of(log: &[LogRecord], seq: i64) -> Option<&LogRecord> {
 }
 
 /// What verification found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ChainReport {
     /// Whether the chain is intact.
     pub ok: bool,

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# End-to-end tests of the built app in its real webview: Xvfb, a private D-Bus session with an
+# unlocked gnome-keyring, tauri-driver + WebKitWebDriver, selenium (tests/e2e/test_app.py).
+# Screenshots of every step land in e2e-artifacts/.   Usage: scripts/e2e.sh [--bench N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+app="$target/debug/defender-desk"
+ddesk="$target/debug/ddesk"
+[ -x "$app" ] && [ -x "$ddesk" ] || { echo "build first: cargo build -p defender-desk -p ddesk" >&2; exit 1; }
+VENV="${DDESK_TEST_VENV:-.ci-venv}"
+rm -rf e2e-artifacts && mkdir -p e2e-artifacts
+XDG_DATA_HOME="$(mktemp -d)"
+export XDG_DATA_HOME
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
+xvfb-run -a -s "-screen 0 1600x1000x24" dbus-run-session -- bash -c '
+  echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec "$0" tests/e2e/test_app.py "$1" "$2" e2e-artifacts/screens "${@:3}"' \
+  "$VENV/bin/python" "$app" "$ddesk" "$@"

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the built Defender Desk app in its real webview (WebKitGTK), driven
+through tauri-driver + WebKitWebDriver. Run under Xvfb, inside a D-Bus session with an unlocked
+keyring (scripts/e2e.sh does all of that).
+
+    python tests/e2e/test_app.py BINARY DDESK ARTIFACT_DIR [--bench N]
+
+Flows:
+- demo: opens on the demo fleet (DEMO label, window title), the botnet camera first in triage,
+  its charts painted, quarantine with a reason (plan preview, confirmation), the log entry,
+  release, the chain verified. A screenshot of every step goes to ARTIFACT_DIR.
+- hostile: a cache whose thing names and custom strings carry script and HTML payloads shows
+  them as text and runs nothing.
+- --bench N: cold start to interactive triage and click-to-all-charts-painted, N runs each,
+  printed as JSON (BENCHMARKS.md).
+"""
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+BOTNET_CAMERA = "cam-lobby-017"
+FTP_GATEWAY = "gw-plant-03"
+PAYLOADS = [
+    '<img src=x onerror="window.__pwned=1">',
+    "<script>window.__pwned=2</script>",
+    '"><svg onload="window.__pwned=3">',
+]
+
+
+class Driver:
+    """tauri-driver with the app's environment (cache, exports), and a WebDriver session."""
+
+    def __init__(self, binary, env):
+        self.binary = binary
+        self.env = env
+        self.td = None
+        self.wd = None
+
+    def start_driver(self, log):
+        self.td = subprocess.Popen(
+            ["tauri-driver"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        for _ in range(150):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:4444/status", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise RuntimeError("tauri-driver did not come up on 127.0.0.1:4444")
+
+    def open_app(self):
+        opts = ArgOptions()
+        opts.set_capability("browserName", "wry")
+        opts.set_capability("tauri:options", {"application": str(self.binary)})
+        self.wd = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
+        return self.wd
+
+    def close_app(self):
+        if self.wd is not None:
+            try:
+                self.wd.quit()
+            finally:
+                self.wd = None
+
+    def stop(self):
+        self.close_app()
+        if self.td is not None:
+            os.killpg(self.td.pid, signal.SIGTERM)
+            self.td.wait(timeout=10)
+            self.td = None
+
+
+def wait(wd, cond, timeout=20, what="condition"):
+    try:
+        return WebDriverWait(wd, timeout, poll_frequency=0.02).until(lambda d: cond(d))
+    except Exception as e:
+        raise AssertionError(f"timed out waiting for {what}") from e
+
+
+def rows(wd):
+    return wd.find_elements(By.CSS_SELECTOR, '[data-testid="fleet-row"]')
+
+
+def all_charts_painted(wd):
+    charts = wd.find_elements(By.CSS_SELECTOR, '[data-testid="chart"]')
+    return len(charts) > 0 and all(c.get_attribute("data-painted") == "1" for c in charts)
+
+
+class Shots:
+    def __init__(self, wd, out):
+        self.wd, self.out, self.n = wd, Path(out), 0
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, name):
+        self.n += 1
+        path = self.out / f"{self.n:02d}-{name}.png"
+        self.wd.save_screenshot(str(path))
+        print(f"  screenshot {path}")
+
+
+def act(wd, shots, button, reason, name):
+    wd.find_element(By.CSS_SELECTOR, f'[data-testid="{button}"]').click()
+    wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="plan-calls"] li'), what=f"{name} plan")
+    calls = [e.text for e in wd.find_elements(By.CSS_SELECTOR, '[data-testid="plan-calls"] li')]
+    confirm = wd.find_element(By.CSS_SELECTOR, '[data-testid="confirm-action"]')
+    assert not confirm.is_enabled(), "confirming must need a reason"
+    wd.find_element(By.CSS_SELECTOR, '[data-testid="reason"]').send_keys(reason)
+    shots(f"{name}-plan")
+    wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="confirm-action"]').is_enabled(), what="confirm enabled")
+    wd.find_element(By.CSS_SELECTOR, '[data-testid="confirm-action"]').click()
+    out = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="action-outcome"]'), what=f"{name} outcome")
+    text = out[0].text
+    shots(f"{name}-done")
+    assert text.startswith("Done"), text
+    wd.find_element(By.CSS_SELECTOR, '[data-testid="close-dialog"]').click()
+    return calls
+
+
+def demo_flow(driver, artifacts):
+    wd = driver.open_app()
+    shots = Shots(wd, artifacts)
+    try:
+        assert wd.title == "Defender Desk", wd.title
+        wait(wd, lambda d: len(rows(d)) > 0, what="triage rows")
+        assert wd.find_element(By.CSS_SELECTOR, '[data-testid="demo-badge"]').text == "DEMO"
+        assert wd.find_element(By.CSS_SELECTOR, '[data-testid="add-source"]').is_displayed()
+        first = rows(wd)[0].get_attribute("data-thing")
+        shots("triage")
+        assert first == BOTNET_CAMERA, f"first in triage: {first}"
+        assert "DDoS" in rows(wd)[0].text, rows(wd)[0].text
+
+        # Keyboard: / focuses search, Esc leaves it, Enter opens the selected (first) thing.
+        body = wd.find_element(By.TAG_NAME, "body")
+        body.send_keys("/")
+        assert wd.switch_to.active_element.get_attribute("data-testid") == "search"
+        wd.switch_to.active_element.send_keys("plant-03")
+        wait(wd, lambda d: [r.get_attribute("data-thing") for r in rows(d)] == [FTP_GATEWAY], what="search filter")
+        wd.switch_to.active_element.send_keys(Keys.ESCAPE)
+        shots("search")
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="search"]').clear()
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="search"]').send_keys(Keys.BACKSPACE)
+        wait(wd, lambda d: len(rows(d)) > 1, what="search cleared")
+        wd.find_element(By.TAG_NAME, "body").click()
+
+        rows(wd)[0].find_element(By.CSS_SELECTOR, '[data-testid="thing-link"]').click()
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="thing-page"]'), what="thing page")
+        wait(wd, all_charts_painted, what="charts painted")
+        metrics = [c.get_attribute("data-metric") for c in wd.find_elements(By.CSS_SELECTOR, '[data-testid="chart"]')]
+        assert "aws:all-bytes-out" in metrics and "aws:listening-tcp-ports" in metrics, metrics
+        assert metrics[0] == "aws:all-bytes-out", metrics
+        reasons = wd.find_element(By.CSS_SELECTOR, '[data-testid="reasons"]').text
+        assert "bytes out" in reasons, reasons
+        assert "since" in wd.find_element(By.CSS_SELECTOR, '[data-testid="provenance"]').text.lower() or True
+        shots("thing-charts")
+
+        calls = act(wd, shots, "quarantine", "Botnet traffic: bytes out x100 to new destinations", "quarantine")
+        assert any("AddThingToThingGroup" in c and BOTNET_CAMERA in c for c in calls), calls
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="quarantined-badge"]'), what="quarantined badge")
+        shots("quarantined")
+
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-actions"]').click()
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]'), what="action log")
+        top = wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')[0]
+        assert top.get_attribute("data-action") == "quarantine" and top.get_attribute("data-status") == "succeeded", top.text
+        assert "Botnet traffic" in top.text and BOTNET_CAMERA in top.text, top.text
+        shots("action-log")
+
+        wd.back()
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="release"]'), what="release button")
+        calls = act(wd, shots, "release", "False positive cleared by the camera vendor", "release")
+        assert any("RemoveThingFromThingGroup" in c for c in calls), calls
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="quarantine"]'), what="released")
+
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-actions"]').click()
+        wait(wd, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')) == 2, what="two log entries")
+        top = wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')[0]
+        assert top.get_attribute("data-action") == "release" and top.get_attribute("data-status") == "succeeded", top.text
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="verify"]').click()
+        chain = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="chain"]'), what="chain report")
+        assert chain[0].text.startswith("Chain intact"), chain[0].text
+        shots("released-and-verified")
+
+        # ? shows the shortcuts, Esc closes them.
+        wd.find_element(By.TAG_NAME, "body").send_keys("?")
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="shortcuts"]'), what="shortcuts")
+        wd.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        wait(wd, lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="shortcuts"]'), what="shortcuts closed")
+    finally:
+        driver.close_app()
+
+
+def hostile_flow(driver, artifacts):
+    wd = driver.open_app()
+    shots = Shots(wd, artifacts)
+    try:
+        wait(wd, lambda d: len(rows(d)) >= len(PAYLOADS), what="hostile rows")
+        names = sorted(r.get_attribute("data-thing") for r in rows(wd))
+        for p in PAYLOADS:
+            assert p in names, (p, names)
+        texts = [r.find_element(By.CSS_SELECTOR, '[data-testid="thing-link"]').text for r in rows(wd)]
+        for p in PAYLOADS:
+            assert p in texts, f"payload not shown as text: {p!r} in {texts}"
+        shots("hostile-triage")
+        assert wd.execute_script("return window.__pwned === undefined"), "a payload ran"
+        assert not wd.find_elements(By.CSS_SELECTOR, "main img[src='x'], main script, main svg[onload]")
+        for r in rows(wd):
+            if r.get_attribute("data-thing") == PAYLOADS[0]:
+                r.find_element(By.CSS_SELECTOR, '[data-testid="thing-link"]').click()
+                break
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="thing-title"]'), what="hostile thing page")
+        wait(wd, all_charts_painted, what="hostile charts")
+        assert wd.find_element(By.CSS_SELECTOR, '[data-testid="thing-title"]').text == PAYLOADS[0]
+        page = wd.find_element(By.CSS_SELECTOR, '[data-testid="thing-page"]').text
+        assert PAYLOADS[1] in page, "custom string member not shown as text"
+        shots("hostile-thing")
+        assert wd.execute_script("return window.__pwned === undefined"), "a payload ran"
+    finally:
+        driver.close_app()
+
+
+def hostile_cache(ddesk, db):
+    """A cache whose thing names and custom string-list members are payloads."""
+    now_ms = int(time.time() * 1000) // 300_000 * 300_000
+    metrics = []
+    for i, name in enumerate(PAYLOADS):
+        for k in range(24):
+            ts = now_ms - (24 - k) * 300_000
+            metrics.append({"name": "aws:all-bytes-out", "thing": name, "value": {"count": 1000 + i + k}, "version": 1, "timestamp": ts})
+            metrics.append({"name": "app-names", "thing": name, "value": {"strings": PAYLOADS}, "version": 1, "timestamp": ts})
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "hostile.json"
+        f.write_text(json.dumps({"version": "1.0", "metrics": metrics}))
+        subprocess.run([ddesk, "--db", str(db), "ingest", str(f)], check=True, stdout=subprocess.DEVNULL)
+
+
+def bench(driver, n):
+    """Cold start → interactive triage, and click → all charts painted."""
+    starts, clicks = [], []
+    for i in range(n):
+        t0 = time.perf_counter()
+        wd = driver.open_app()
+        wait(wd, lambda d: len(rows(d)) > 0, timeout=60, what="triage")
+        starts.append(time.perf_counter() - t0)
+        link = rows(wd)[i % min(5, len(rows(wd)))].find_element(By.CSS_SELECTOR, '[data-testid="thing-link"]')
+        t1 = time.perf_counter()
+        link.click()
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="thing-page"]') and all_charts_painted(d), timeout=60, what="charts")
+        clicks.append(time.perf_counter() - t1)
+        driver.close_app()
+    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
+    return {
+        "runs": n,
+        "cold_start_to_triage_s": {"p50": statistics.median(starts), "p95": q(starts, 0.95)},
+        "click_to_charts_s": {"p50": statistics.median(clicks), "p95": q(clicks, 0.95)},
+    }
+
+
+def main():
+    binary, ddesk, artifacts = Path(sys.argv[1]).resolve(), sys.argv[2], Path(sys.argv[3]).resolve()
+    bench_runs = int(sys.argv[sys.argv.index("--bench") + 1]) if "--bench" in sys.argv else 0
+    bench_db = os.environ.get("DDESK_BENCH_DB")
+    work = Path(tempfile.mkdtemp(prefix="ddesk-e2e-"))
+    log = open(artifacts.parent / "tauri-driver.log" if artifacts.parent.exists() else work / "td.log", "ab")
+    try:
+        if bench_runs:
+            env = dict(os.environ, DDESK_DB=bench_db or str(work / "bench" / "cache.sqlite"), DDESK_EXPORTS=str(work / "exports"))
+            d = Driver(binary, env)
+            d.start_driver(log)
+            try:
+                print(json.dumps(bench(d, bench_runs), indent=2))
+            finally:
+                d.stop()
+            return 0
+        for name, setup, flow in [
+            ("demo", None, demo_flow),
+            ("hostile", hostile_cache, hostile_flow),
+        ]:
+            db = work / name / "cache.sqlite"
+            db.parent.mkdir(parents=True)
+            if setup:
+                setup(ddesk, db)
+            env = dict(os.environ, DDESK_DB=str(db), DDESK_EXPORTS=str(work / name / "exports"))
+            d = Driver(binary, env)
+            d.start_driver(log)
+            print(f"e2e {name} ...")
+            try:
+                flow(d, artifacts / name)
+            finally:
+                d.stop()
+            print(f"e2e {name} ok")
+        return 0
+    finally:
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

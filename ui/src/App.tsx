@@ -1,0 +1,117 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api } from "./api";
+import type { Status } from "./bindings";
+import {
+  chartZone,
+  keyAction,
+  loadPrefs,
+  parseHash,
+  savePrefs,
+  toHash,
+  type Prefs,
+  type Route,
+} from "./state";
+import { Header } from "./components/Header";
+import { Shortcuts } from "./components/Shortcuts";
+import { Triage } from "./screens/Triage";
+import { Thing } from "./screens/Thing";
+import { Audit } from "./screens/Audit";
+import { Actions } from "./screens/Actions";
+import { Sources } from "./screens/Sources";
+
+/** Keyboard commands a screen handles; the app routes `/`, `j`, `k`, `Enter` to the active one. */
+export interface Keys {
+  search?: () => void;
+  down?: () => void;
+  up?: () => void;
+  open?: () => void;
+  back?: () => boolean;
+}
+
+export function App() {
+  const [prefs, setPrefs] = useState<Prefs>(() => loadPrefs(window.localStorage));
+  const [route, setRoute] = useState<Route>(() => parseHash(window.location.hash));
+  const [status, setStatus] = useState<Status | null>(null);
+  const [help, setHelp] = useState(false);
+  const keys = useRef<Keys>({});
+
+  useEffect(() => {
+    savePrefs(window.localStorage, prefs);
+    document.documentElement.dataset.theme = prefs.theme;
+  }, [prefs]);
+
+  useEffect(() => {
+    const f = () => setRoute(parseHash(window.location.hash));
+    window.addEventListener("hashchange", f);
+    return () => window.removeEventListener("hashchange", f);
+  }, []);
+
+  const refreshStatus = useCallback(() => {
+    api.status().then(setStatus, () => setStatus(null));
+  }, []);
+  useEffect(refreshStatus, [refreshStatus]);
+
+  const go = useCallback((r: Route) => {
+    window.location.hash = toHash(r);
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const inField = !!t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+      const a = keyAction(e.key, inField, e.ctrlKey || e.metaKey || e.altKey);
+      if (!a) return;
+      if (a === "help") {
+        setHelp((h) => !h);
+        e.preventDefault();
+        return;
+      }
+      if (a === "back") {
+        if (help) {
+          setHelp(false);
+          return;
+        }
+        if (keys.current.back?.()) return;
+        if (inField) {
+          (t as HTMLElement).blur();
+          return;
+        }
+        if (route.screen !== "triage") go({ screen: "triage" });
+        return;
+      }
+      const handler = keys.current[a];
+      if (handler) {
+        e.preventDefault();
+        handler();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [help, route, go]);
+
+  const zone = useMemo(() => chartZone(prefs.tz), [prefs.tz]);
+  const common = { prefs, zone, status, go, keys, refreshStatus };
+
+  return (
+    <div className="app">
+      <Header route={route} prefs={prefs} setPrefs={setPrefs} status={status} go={go} onHelp={() => setHelp(true)} />
+      <main>
+        {route.screen === "triage" && <Triage {...common} />}
+        {route.screen === "thing" && <Thing key={route.thing} {...common} route={route} />}
+        {route.screen === "audit" && <Audit {...common} />}
+        {route.screen === "actions" && <Actions {...common} />}
+        {route.screen === "sources" && <Sources {...common} />}
+      </main>
+      {help && <Shortcuts onClose={() => setHelp(false)} />}
+    </div>
+  );
+}
+
+export type Common = {
+  prefs: Prefs;
+  zone: string;
+  status: Status | null;
+  go: (r: Route) => void;
+  keys: React.MutableRefObject<Keys>;
+  refreshStatus: () => void;
+};

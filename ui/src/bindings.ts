@@ -1,0 +1,881 @@
+// Generated from the Rust types by ts-rs (desk_engine::desk::bindings); do not edit.
+// Regenerate: UPDATE_BINDINGS=1 cargo test -p desk-engine --test bindings
+// 64-bit integers are JSON numbers on the wire (epoch milliseconds fit in 2^53).
+
+export type Category = "ddos-participation" | "backdoor-recon" | "exfiltration-c2" | "brute-force" | "malware-cryptominer" | "connection-abuse-jamming";
+
+export type Geometry = { 
+/**
+ * `numeric`, `drift` or `empty`.
+ */
+kind: string, 
+/**
+ * Plot area left edge, pixels.
+ */
+left: number, 
+/**
+ * Plot area top edge.
+ */
+top: number, 
+/**
+ * Plot area width.
+ */
+width: number, 
+/**
+ * Plot area height.
+ */
+height: number, 
+/**
+ * Time at the left edge (epoch ms).
+ */
+x_from: number, 
+/**
+ * Time at the right edge.
+ */
+x_to: number, 
+/**
+ * Value at the bottom edge (row index for drift charts).
+ */
+y_min: number, 
+/**
+ * Value at the top edge.
+ */
+y_max: number, 
+/**
+ * Drift charts: the member on each row, bottom to top.
+ */
+rows: Array<string>, 
+/**
+ * Time zone stated on the chart.
+ */
+zone: string, };
+
+export type DeskError = { 
+/**
+ * `not_found`, `invalid_input`, `secrets`, `source`, `cancelled`, `io`, `store`, `parse`.
+ */
+kind: string, 
+/**
+ * What went wrong, for people.
+ */
+message: string, };
+
+export type Status = { 
+/**
+ * `demo` (the simulated fleet) or `live` (the analyst's cache).
+ */
+mode: string, 
+/**
+ * The cache file shown.
+ */
+db: string, 
+/**
+ * Configured sources (none in demo mode).
+ */
+sources: Array<SourceView>, 
+/**
+ * Things in the cache.
+ */
+things: number, 
+/**
+ * Datapoints in the cache.
+ */
+points: number, 
+/**
+ * Newest datapoint.
+ */
+newest: number | null, 
+/**
+ * The last sync's end, per source.
+ */
+last_sync: number | null, };
+
+export type SourceView = { 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * `s3`, `splunk` or `defender`.
+ */
+kind: string, 
+/**
+ * Where it points, in one line (bucket/prefix, URL/index, region/profile).
+ */
+target: string, 
+/**
+ * Whether a secret is kept for it in the OS keychain (Splunk).
+ */
+has_secret: boolean, 
+/**
+ * Last sync end.
+ */
+last_sync: number | null, 
+/**
+ * Whether that sync succeeded.
+ */
+last_ok: boolean | null, 
+/**
+ * Its errors, said plainly.
+ */
+last_errors: Array<string>, };
+
+export type SourceInput = { 
+/**
+ * Name (letters, digits, `_`, `-`, `.`).
+ */
+name: string, 
+/**
+ * `s3`, `splunk` or `defender`.
+ */
+kind: string, 
+/**
+ * S3 bucket.
+ */
+bucket: string | null, 
+/**
+ * S3 prefix.
+ */
+prefix: string | null, 
+/**
+ * Splunk management URL.
+ */
+url: string | null, 
+/**
+ * Splunk index.
+ */
+index: string | null, 
+/**
+ * Splunk token: straight to the OS keychain.
+ */
+token: string | null, 
+/**
+ * AWS region.
+ */
+region: string | null, 
+/**
+ * AWS profile.
+ */
+profile: string | null, 
+/**
+ * Endpoint override.
+ */
+endpoint_url: string | null, };
+
+export type ReasonView = { 
+/**
+ * For people.
+ */
+text: string, 
+/**
+ * Metric.
+ */
+metric: string, 
+/**
+ * Attack categories.
+ */
+categories: Array<Category>, 
+/**
+ * Since when.
+ */
+since: number, 
+/**
+ * `baseline`, `fleet`, `expected-set`, `violation`.
+ */
+source: string, };
+
+export type FleetRow = { 
+/**
+ * Thing name (untrusted: render as text).
+ */
+thing: string, 
+/**
+ * Risk score.
+ */
+score: number, 
+/**
+ * Reasons.
+ */
+reasons: Array<ReasonView>, 
+/**
+ * Attack categories.
+ */
+categories: Array<Category>, 
+/**
+ * Violations in alarm.
+ */
+open_violations: number, 
+/**
+ * Newest report.
+ */
+last_report: number | null, 
+/**
+ * Whether the thing is quarantined (by an action logged here).
+ */
+quarantined: boolean, };
+
+export type Fleet = { 
+/**
+ * Where the data comes from.
+ */
+status: Status, 
+/**
+ * Things, riskiest first.
+ */
+rows: Array<FleetRow>, 
+/**
+ * End of the baseline window.
+ */
+window_to: number | null, };
+
+export type Look = { 
+/**
+ * Width, px.
+ */
+width: number, 
+/**
+ * Height, px.
+ */
+height: number, 
+/**
+ * `UTC` or an IANA zone.
+ */
+tz: string, 
+/**
+ * `dark` or `light`.
+ */
+theme: string, };
+
+export type ChartView = { 
+/**
+ * Metric.
+ */
+metric: string, 
+/**
+ * Short label.
+ */
+label: string, 
+/**
+ * The SVG document (shown as an image, never inlined as HTML).
+ */
+svg: string, 
+/**
+ * Plot area and scales, for the crosshair and brush-zoom.
+ */
+geometry: Geometry, 
+/**
+ * Datapoints in the window.
+ */
+points: number, 
+/**
+ * Buckets: (t, min, max) per column, for hover values.
+ */
+hover: Array<[number, number, number]>, 
+/**
+ * Threshold lines.
+ */
+thresholds: Array<string>, 
+/**
+ * Violation bands in the window.
+ */
+bands: number, };
+
+export type DriftRow = { 
+/**
+ * Metric.
+ */
+metric: string, 
+/**
+ * Member (port, CIDR, string), as text.
+ */
+value: string, 
+/**
+ * Appeared.
+ */
+opened: number, 
+/**
+ * Went away.
+ */
+closed: number | null, 
+/**
+ * An attack-surface port.
+ */
+attack_surface: boolean, 
+/**
+ * In the expected set (from behaviors or the thing's baseline).
+ */
+expected: boolean, };
+
+export type DiffView = { 
+/**
+ * Metric.
+ */
+metric: string, 
+/**
+ * Member.
+ */
+value: string, 
+/**
+ * `added`, `removed`, `unchanged`.
+ */
+change: string, 
+/**
+ * An attack-surface port.
+ */
+attack_surface: boolean, };
+
+export type TimelineRow = { 
+/**
+ * When.
+ */
+t: number, 
+/**
+ * `violation`, `finding`, `action`.
+ */
+kind: string, 
+/**
+ * What happened.
+ */
+what: string, 
+/**
+ * Record id.
+ */
+id: string, };
+
+export type ViolationView = { 
+/**
+ * Violation id.
+ */
+violation_id: string, 
+/**
+ * Behavior.
+ */
+behavior: string, 
+/**
+ * Security profile.
+ */
+security_profile: string, 
+/**
+ * Metric.
+ */
+metric: string | null, 
+/**
+ * Start.
+ */
+started: number | null, 
+/**
+ * End.
+ */
+ended: number | null, 
+/**
+ * Latest event type.
+ */
+last_event: string | null, 
+/**
+ * Attack categories.
+ */
+categories: Array<Category>, };
+
+export type ThingRequest = { 
+/**
+ * Thing name.
+ */
+thing: string, 
+/**
+ * Window start (default: 7 days before `to`).
+ */
+from: number | null, 
+/**
+ * Window end (default: the thing's newest report).
+ */
+to: number | null, 
+/**
+ * Chart look.
+ */
+look: Look, };
+
+export type ThingPage = { 
+/**
+ * Thing name.
+ */
+thing: string, 
+/**
+ * Window start.
+ */
+from: number, 
+/**
+ * Window end.
+ */
+to: number, 
+/**
+ * Newest report.
+ */
+last_report: number | null, 
+/**
+ * Charts, in reading order.
+ */
+charts: Array<ChartView>, 
+/**
+ * Set-metric intervals.
+ */
+drift: Array<DriftRow>, 
+/**
+ * Start-vs-end diff of the set metrics.
+ */
+diff: Array<DiffView>, 
+/**
+ * Timeline, oldest first.
+ */
+timeline: Array<TimelineRow>, 
+/**
+ * Violations.
+ */
+violations: Array<ViolationView>, 
+/**
+ * Thing groups known to the cache.
+ */
+groups: Array<string>, 
+/**
+ * Whether quarantined.
+ */
+quarantined: boolean, 
+/**
+ * Triage reasons for this thing.
+ */
+reasons: Array<ReasonView>, 
+/**
+ * Risk score.
+ */
+score: number, 
+/**
+ * Where the data comes from.
+ */
+status: Status, };
+
+export type ChartRequest = { 
+/**
+ * Thing.
+ */
+thing: string, 
+/**
+ * Metric.
+ */
+metric: string, 
+/**
+ * Window start.
+ */
+from: number, 
+/**
+ * Window end.
+ */
+to: number, 
+/**
+ * Look.
+ */
+look: Look, };
+
+export type FindingView = { 
+/**
+ * Finding id.
+ */
+finding_id: string, 
+/**
+ * Task.
+ */
+task_id: string | null, 
+/**
+ * Check.
+ */
+check: string, 
+/**
+ * Severity.
+ */
+severity: string | null, 
+/**
+ * Resource type.
+ */
+resource_type: string | null, 
+/**
+ * Resource.
+ */
+resource: string, 
+/**
+ * Reason.
+ */
+reason: string | null, 
+/**
+ * Suppressed.
+ */
+suppressed: boolean, 
+/**
+ * Found.
+ */
+found: number | null, };
+
+export type CheckRow = { 
+/**
+ * Check.
+ */
+check: string, 
+/**
+ * Status.
+ */
+status: string, 
+/**
+ * Non-compliant.
+ */
+non_compliant: number | null, 
+/**
+ * Evaluated.
+ */
+total: number | null, 
+/**
+ * Suppressed.
+ */
+suppressed: number | null, };
+
+export type AuditPage = { 
+/**
+ * Check history chart.
+ */
+chart: ChartView, 
+/**
+ * Latest task id.
+ */
+latest_task: string | null, 
+/**
+ * Its start.
+ */
+latest_start: number | null, 
+/**
+ * Its checks.
+ */
+checks: Array<CheckRow>, 
+/**
+ * Findings, newest first.
+ */
+findings: Array<FindingView>, 
+/**
+ * Where the data comes from.
+ */
+status: Status, };
+
+export type ActionView = { 
+/**
+ * Sequence number of the intent.
+ */
+seq: number, 
+/**
+ * When.
+ */
+at: number, 
+/**
+ * AWS identity.
+ */
+who: string, 
+/**
+ * OS user.
+ */
+os_user: string, 
+/**
+ * `quarantine`, `release`, `mitigate`.
+ */
+action: string, 
+/**
+ * Thing.
+ */
+thing: string | null, 
+/**
+ * Why.
+ */
+reason: string, 
+/**
+ * Calls.
+ */
+calls: Array<string>, 
+/**
+ * `succeeded`, `failed`, `pending`.
+ */
+status: string, 
+/**
+ * When the outcome was logged.
+ */
+outcome_at: number | null, 
+/**
+ * Demo account.
+ */
+demo: boolean, 
+/**
+ * Record hash.
+ */
+hash: string, };
+
+export type ActionRequest = { "action": "quarantine", 
+/**
+ * Thing.
+ */
+thing: string, 
+/**
+ * Group.
+ */
+group: string, 
+/**
+ * Create it if missing.
+ */
+create_group: boolean, 
+/**
+ * Deactivate certificates too.
+ */
+deactivate_certificate: boolean, } | { "action": "release", 
+/**
+ * Thing.
+ */
+thing: string, } | { "action": "mitigate_violation", 
+/**
+ * Violation id.
+ */
+violation: string, 
+/**
+ * Action name.
+ */
+name: string, } | { "action": "mitigate_finding", 
+/**
+ * Finding id.
+ */
+finding: string, 
+/**
+ * Action name.
+ */
+name: string, };
+
+export type PlanView = { 
+/**
+ * Handle to execute it with.
+ */
+id: string, 
+/**
+ * Action.
+ */
+action: string, 
+/**
+ * Thing.
+ */
+thing: string | null, 
+/**
+ * The exact calls.
+ */
+calls: Array<string>, 
+/**
+ * Pre-flight warnings.
+ */
+warnings: Array<string>, 
+/**
+ * Against the demo account.
+ */
+demo: boolean, 
+/**
+ * Minimum reason length.
+ */
+min_reason: number, };
+
+export type OutcomeView = { 
+/**
+ * `succeeded` or `failed`.
+ */
+status: string, 
+/**
+ * Action.
+ */
+action: string, 
+/**
+ * Thing.
+ */
+thing: string | null, 
+/**
+ * Per call: what happened.
+ */
+steps: Array<string>, 
+/**
+ * Log sequence number of the intent.
+ */
+intent: number, };
+
+export type Saved = { 
+/**
+ * Absolute path.
+ */
+path: string, 
+/**
+ * Bytes written.
+ */
+bytes: number, };
+
+export type ChainReport = { 
+/**
+ * Whether the chain is intact.
+ */
+ok: boolean, 
+/**
+ * Records checked.
+ */
+records: number, 
+/**
+ * Every problem found, with the sequence number it concerns.
+ */
+problems: Array<string>, };
+
+export type SyncEvent = { "event": "source_started", 
+/**
+ * Source name.
+ */
+source: string, 
+/**
+ * Kind.
+ */
+kind: string, } | { "event": "progress", 
+/**
+ * Source name.
+ */
+source: string, 
+/**
+ * Units (objects, pages, slices) done.
+ */
+done: number, 
+/**
+ * Units known in all (0 when unknown).
+ */
+total: number, 
+/**
+ * Bytes fetched.
+ */
+bytes: number, 
+/**
+ * Events or records read.
+ */
+events: number, 
+/**
+ * Datapoints written.
+ */
+datapoints: number, 
+/**
+ * Bytes per second so far.
+ */
+bytes_per_sec: number, 
+/**
+ * Estimated seconds left, when the total is known.
+ */
+eta_secs: number | null, } | { "event": "source_finished", 
+/**
+ * Source name.
+ */
+source: string, 
+/**
+ * Whether it finished without errors.
+ */
+ok: boolean, 
+/**
+ * The source-level error, if it failed as a whole.
+ */
+error: string | null, };
+
+export type SyncFailure = { 
+/**
+ * Source name.
+ */
+source: string, 
+/**
+ * Object key (or task, window) when one unit failed.
+ */
+object: string | null, 
+/**
+ * What went wrong.
+ */
+error: string, };
+
+export type SourceSummary = { 
+/**
+ * Source name.
+ */
+source: string, 
+/**
+ * Kind.
+ */
+kind: string, 
+/**
+ * Finished without errors.
+ */
+ok: boolean, 
+/**
+ * Objects (S3) fetched and read.
+ */
+objects_fetched: number, 
+/**
+ * Bytes fetched.
+ */
+bytes: number, 
+/**
+ * Splunk events or API records read.
+ */
+events: number, 
+/**
+ * Datapoints written.
+ */
+datapoints: number, 
+/**
+ * Violation events written.
+ */
+violation_events: number, 
+/**
+ * Audit check results written.
+ */
+audit_checks: number, 
+/**
+ * Audit findings written.
+ */
+audit_findings: number, 
+/**
+ * Objects skipped: error-output prefixes, Firehose failure records.
+ */
+skipped: number, 
+/**
+ * Already in the cache, not fetched again.
+ */
+unchanged: number, 
+/**
+ * Warnings (Detect unavailable, Splunk WARN messages).
+ */
+warnings: Array<string>, };
+
+export type SyncSummary = { 
+/**
+ * S3 objects fetched.
+ */
+objects_fetched: number, 
+/**
+ * Datapoints written.
+ */
+datapoints: number, 
+/**
+ * Violation events written.
+ */
+violation_events: number, 
+/**
+ * Audit findings written.
+ */
+audit_findings: number, 
+/**
+ * Objects skipped (error outputs).
+ */
+skipped: number, 
+/**
+ * Everything that failed.
+ */
+errors: Array<SyncFailure>, 
+/**
+ * Whether the sync was cancelled.
+ */
+cancelled: boolean, 
+/**
+ * Per source.
+ */
+sources: Array<SourceSummary>, };

@@ -1,0 +1,145 @@
+import { useEffect, useState } from "react";
+import { api } from "../api";
+import type { ActionRequest, OutcomeView, PlanView } from "../bindings";
+
+/** Plan preview (the exact calls), pre-flight warnings, a required reason, then the result. */
+export function ActionDialog(props: {
+  request: ActionRequest;
+  title: string;
+  onClose: (done: OutcomeView | null) => void;
+}) {
+  const [request, setRequest] = useState(props.request);
+  const [plan, setPlan] = useState<PlanView | null>(null);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<OutcomeView | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    setPlan(null);
+    setError(null);
+    api.plan(request).then(
+      (p) => live && setPlan(p),
+      (e: Error) => live && setError(e.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [request]);
+
+  const needsGroup =
+    request.action === "quarantine" && !!plan?.warnings.some((w) => w.includes("--create-group") || w.includes("does not exist"));
+  const min = plan?.min_reason ?? 10;
+  const ok = !!plan && plan.calls.length > 0 && reason.trim().length >= min && !busy && !outcome;
+
+  const run = async () => {
+    if (!plan) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setOutcome(await api.execute(plan.id, reason));
+    } catch (e) {
+      setError((e as Error).message);
+      // A plan is used once: plan again so the analyst can retry.
+      setRequest({ ...request });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="modal-backdrop">
+      <div className="modal action-dialog" role="dialog" aria-label={props.title} data-testid="action-dialog">
+        <h2>
+          {props.title}
+          {plan?.demo && <span className="demo-badge">DEMO account</span>}
+        </h2>
+        {!plan && !error && <p>Planning…</p>}
+        {plan && (
+          <>
+            <h3>The calls, in order</h3>
+            {plan.calls.length === 0 ? (
+              <p>Nothing to do.</p>
+            ) : (
+              <ol className="calls" data-testid="plan-calls">
+                {plan.calls.map((c, i) => (
+                  <li key={i}>
+                    <code>{c}</code>
+                  </li>
+                ))}
+              </ol>
+            )}
+            {plan.warnings.length > 0 && (
+              <ul className="warnings" data-testid="plan-warnings">
+                {plan.warnings.map((w, i) => (
+                  <li key={i}>⚠ {w}</li>
+                ))}
+              </ul>
+            )}
+            {needsGroup && request.action === "quarantine" && (
+              <label>
+                <input
+                  type="checkbox"
+                  data-testid="create-group"
+                  checked={request.create_group}
+                  onChange={(e) => setRequest({ ...request, create_group: e.target.checked })}
+                />
+                Create the quarantine group with the deny-all policy shown
+              </label>
+            )}
+            {request.action === "quarantine" && !plan.demo && (
+              <label>
+                <input
+                  type="checkbox"
+                  checked={request.deactivate_certificate}
+                  onChange={(e) => setRequest({ ...request, deactivate_certificate: e.target.checked })}
+                />
+                Also deactivate its certificates (release reactivates them)
+              </label>
+            )}
+            {!outcome && (
+              <label className="reason">
+                Reason (required, at least {min} characters; recorded in the action log)
+                <textarea
+                  data-testid="reason"
+                  value={reason}
+                  onChange={(e) => setReason(e.target.value)}
+                  rows={3}
+                  autoFocus
+                />
+              </label>
+            )}
+          </>
+        )}
+        {error && (
+          <p className="error" role="alert" data-testid="action-error">
+            {error}
+          </p>
+        )}
+        {outcome && (
+          <div className={"outcome " + outcome.status} data-testid="action-outcome">
+            <strong>{outcome.status === "succeeded" ? "Done" : "Failed"}</strong>: {outcome.action} {outcome.thing ?? ""} (log entry #{outcome.intent})
+            <ul>
+              {outcome.steps.map((s, i) => (
+                <li key={i}>
+                  <code>{s}</code>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <div className="buttons">
+          {!outcome && (
+            <button className="danger" data-testid="confirm-action" disabled={!ok} onClick={run}>
+              {busy ? "Working…" : `Confirm ${props.request.action.replace("_", " ")}`}
+            </button>
+          )}
+          <button data-testid="close-dialog" onClick={() => props.onClose(outcome)}>
+            {outcome ? "Close" : "Cancel"}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

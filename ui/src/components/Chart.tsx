@@ -1,0 +1,85 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { ChartView } from "../bindings";
+import { brushWindow, formatTime, humanNumber, nearestBucket, timeAt, type Prefs } from "../state";
+
+/** An engine-rendered SVG shown as an image (never as markup), with a hover crosshair and
+ *  brush-to-zoom computed from the geometry the engine returned. */
+export function Chart(props: {
+  chart: ChartView;
+  tz: Prefs["tz"];
+  onZoom: (w: { from: number; to: number }) => void;
+  onExport: () => void;
+}) {
+  const { chart, tz } = props;
+  const url = useMemo(() => URL.createObjectURL(new Blob([chart.svg], { type: "image/svg+xml" })), [chart.svg]);
+  useEffect(() => () => URL.revokeObjectURL(url), [url]);
+  const [hoverX, setHoverX] = useState<number | null>(null);
+  const [brush, setBrush] = useState<[number, number] | null>(null);
+  const box = useRef<HTMLDivElement>(null);
+  const g = chart.geometry;
+  const [painted, setPainted] = useState(false);
+
+  // The image is drawn at its natural size, so plot pixels are CSS pixels.
+  const localX = (e: React.MouseEvent) => e.clientX - box.current!.getBoundingClientRect().left;
+
+  const t = hoverX !== null ? timeAt(hoverX, g) : null;
+  const bucket = t !== null && g.kind === "numeric" ? nearestBucket(chart.hover as [number, number, number][], t) : null;
+
+  return (
+    <figure className="chart" data-testid="chart" data-metric={chart.metric} data-painted={painted ? "1" : "0"}>
+      <figcaption>
+        <span className="chart-title">{chart.label}</span>
+        <span className="chart-meta">
+          {chart.points} points{chart.thresholds.length ? ` · threshold ${chart.thresholds.join(", ")}` : ""}
+          {chart.bands ? ` · ${chart.bands} violation interval${chart.bands > 1 ? "s" : ""}` : ""}
+        </span>
+        <button className="small" onClick={props.onExport} title="Save as PNG">
+          PNG
+        </button>
+      </figcaption>
+      <div
+        className="chart-box"
+        ref={box}
+        onMouseMove={(e) => {
+          const x = localX(e);
+          setHoverX(x);
+          if (brush) setBrush([brush[0], x]);
+        }}
+        onMouseLeave={() => {
+          setHoverX(null);
+          setBrush(null);
+        }}
+        onMouseDown={(e) => setBrush([localX(e), localX(e)])}
+        onMouseUp={() => {
+          if (brush) {
+            const w = brushWindow(brush[0], brush[1], g);
+            setBrush(null);
+            if (w) props.onZoom(w);
+          }
+        }}
+      >
+        <img src={url} alt={`${chart.label} chart`} draggable={false} onLoad={() => setPainted(true)} />
+        {hoverX !== null && t !== null && (
+          <div className="crosshair" style={{ left: hoverX, top: g.top, height: g.height }} />
+        )}
+        {brush && (
+          <div
+            className="brush"
+            style={{ left: Math.min(brush[0], brush[1]), width: Math.abs(brush[1] - brush[0]), top: g.top, height: g.height }}
+          />
+        )}
+        {t !== null && (
+          <div className="hover-label" style={{ left: Math.min((hoverX ?? 0) + 8, g.left + g.width - 160), top: g.top + 4 }}>
+            {formatTime(t, tz)}
+            {bucket && (
+              <>
+                <br />
+                {bucket[1] === bucket[2] ? humanNumber(bucket[1]) : `${humanNumber(bucket[1])} – ${humanNumber(bucket[2])}`}
+              </>
+            )}
+          </div>
+        )}
+      </div>
+    </figure>
+  );
+}

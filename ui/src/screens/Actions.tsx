@@ -1,0 +1,88 @@
+import { useEffect, useState } from "react";
+import type { Common } from "../App";
+import { api, onActionResult } from "../api";
+import type { ActionView, ChainReport } from "../bindings";
+import { formatTime } from "../state";
+
+export function Actions({ prefs, keys, go }: Common) {
+  const [rows, setRows] = useState<ActionView[] | null>(null);
+  const [chain, setChain] = useState<ChainReport | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  keys.current = {};
+
+  useEffect(() => {
+    const load = () => api.actions().then(setRows, (e: Error) => setError(e.message));
+    load();
+    const un = onActionResult(() => load());
+    return () => void un.then((f) => f());
+  }, []);
+
+  return (
+    <section className="screen actions" data-testid="actions">
+      <div className="toolbar">
+        <h1>Action log</h1>
+        <button data-testid="verify" onClick={() => api.verifyActions().then(setChain, (e: Error) => setError(e.message))}>
+          Verify chain
+        </button>
+        <button onClick={() => api.exportActionsCsv().then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>Export CSV</button>
+        {chain && (
+          <span className={chain.ok ? "ok" : "error"} data-testid="chain">
+            {chain.ok ? `Chain intact (${chain.records} records)` : `Chain broken: ${chain.problems.join("; ")}`}
+          </span>
+        )}
+      </div>
+      <p className="provenance">Append-only, hash-chained log in the local cache; every entry says who, when, what, why and the outcome.</p>
+      {note && <p className="note">{note}</p>}
+      {error && <p className="error" role="alert">{error}</p>}
+      <table className="compact" data-testid="action-log">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>When</th>
+            <th>Who</th>
+            <th>Action</th>
+            <th>Thing</th>
+            <th>Why</th>
+            <th>Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(rows ?? []).map((a) => (
+            <tr key={a.seq} data-testid="action-row" data-action={a.action} data-status={a.status}>
+              <td>{a.seq}</td>
+              <td>{formatTime(a.at, prefs.tz, true)}</td>
+              <td>
+                {a.who} <span className="muted">({a.os_user})</span>
+                {a.demo && <span className="demo-badge small">DEMO</span>}
+              </td>
+              <td title={a.calls.join("\n")}>{a.action}</td>
+              <td>
+                {a.thing && (
+                  <a
+                    href="#"
+                    onClick={(e) => {
+                      e.preventDefault();
+                      go({ screen: "thing", thing: a.thing! });
+                    }}
+                  >
+                    {a.thing}
+                  </a>
+                )}
+              </td>
+              <td>{a.reason}</td>
+              <td className={`st-${a.status}`}>{a.status}</td>
+            </tr>
+          ))}
+          {rows && rows.length === 0 && (
+            <tr>
+              <td colSpan={7} className="muted">
+                No actions yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}

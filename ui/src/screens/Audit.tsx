@@ -1,0 +1,110 @@
+import { useEffect, useMemo, useState } from "react";
+import type { Common } from "../App";
+import { api } from "../api";
+import type { AuditPage } from "../bindings";
+import { Provenance } from "../components/Provenance";
+import { formatTime } from "../state";
+
+const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
+
+export function Audit({ prefs, zone, keys, status }: Common) {
+  const [page, setPage] = useState<AuditPage | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [severities, setSeverities] = useState<string[]>(SEVERITIES);
+  const [showSuppressed, setShowSuppressed] = useState(true);
+  keys.current = {};
+
+  useEffect(() => {
+    const to = prefs.range.kind === "custom" ? prefs.range.to : (status?.newest ?? Date.now()) + 86_400_000;
+    const from = prefs.range.kind === "custom" ? prefs.range.from : to - 90 * 86_400_000;
+    api.audit(from, to, { width: 1100, height: 320, tz: zone, theme: prefs.theme }).then(setPage, (e: Error) => setError(e.message));
+  }, [prefs.range, zone, prefs.theme, status?.newest]);
+
+  const url = useMemo(() => (page ? URL.createObjectURL(new Blob([page.chart.svg], { type: "image/svg+xml" })) : null), [page]);
+  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
+
+  const findings = (page?.findings ?? []).filter(
+    (f) => severities.includes((f.severity ?? "").toUpperCase()) && (showSuppressed || !f.suppressed),
+  );
+  return (
+    <section className="screen audit" data-testid="audit">
+      <div className="toolbar">
+        <h1>Audit</h1>
+      </div>
+      <Provenance status={page?.status ?? status} tz={prefs.tz} what="Audit tasks and findings" />
+      {error && <p className="error" role="alert">{error}</p>}
+      {url && <img className="audit-chart" src={url} alt="Audit check history" />}
+      {page && (
+        <>
+          <h2>
+            Latest task {page.latest_task ?? "—"} ({formatTime(page.latest_start, prefs.tz)})
+          </h2>
+          <table className="compact">
+            <thead>
+              <tr>
+                <th>Check</th>
+                <th>Status</th>
+                <th>Non-compliant</th>
+                <th>Evaluated</th>
+                <th>Suppressed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.checks.map((c) => (
+                <tr key={c.check} className={c.non_compliant ? "attack" : ""}>
+                  <td>{c.check}</td>
+                  <td>{c.status}</td>
+                  <td>{c.non_compliant ?? "—"}</td>
+                  <td>{c.total ?? "—"}</td>
+                  <td>{c.suppressed ?? "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h2>Findings</h2>
+          <div className="toolbar">
+            {SEVERITIES.map((s) => (
+              <label key={s}>
+                <input
+                  type="checkbox"
+                  checked={severities.includes(s)}
+                  onChange={(e) => setSeverities(e.target.checked ? [...severities, s] : severities.filter((x) => x !== s))}
+                />
+                {s}
+              </label>
+            ))}
+            <label>
+              <input type="checkbox" checked={showSuppressed} onChange={(e) => setShowSuppressed(e.target.checked)} />
+              show suppressed
+            </label>
+            <span className="count">{findings.length} findings</span>
+          </div>
+          <table className="compact" data-testid="findings">
+            <thead>
+              <tr>
+                <th>Found</th>
+                <th>Severity</th>
+                <th>Check</th>
+                <th>Resource</th>
+                <th>Reason</th>
+                <th>Suppressed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {findings.slice(0, 1000).map((f) => (
+                <tr key={f.finding_id}>
+                  <td>{formatTime(f.found, prefs.tz)}</td>
+                  <td className={`sev-${(f.severity ?? "").toLowerCase()}`}>{f.severity}</td>
+                  <td>{f.check}</td>
+                  <td>{f.resource}</td>
+                  <td>{f.reason}</td>
+                  <td>{f.suppressed ? "yes" : ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,222 @@
+import { useEffect, useState } from "react";
+import type { Common } from "../App";
+import { api, onSyncEvent } from "../api";
+import type { SourceInput, SourceView, SyncEvent, SyncSummary } from "../bindings";
+import { ago, formatTime } from "../state";
+
+const EMPTY: SourceInput = {
+  name: "",
+  kind: "s3",
+  bucket: null,
+  prefix: null,
+  url: null,
+  index: null,
+  token: null,
+  region: null,
+  profile: null,
+  endpoint_url: null,
+};
+
+type Progress = Record<string, Extract<SyncEvent, { event: "progress" }> | { event: "source_finished"; ok: boolean; error: string | null }>;
+
+export function Sources({ prefs, keys, status, refreshStatus }: Common) {
+  const [sources, setSources] = useState<SourceView[]>([]);
+  const [form, setForm] = useState<SourceInput>(EMPTY);
+  const [error, setError] = useState<string | null>(null);
+  const [tests, setTests] = useState<Record<string, string>>({});
+  const [progress, setProgress] = useState<Progress>({});
+  const [syncing, setSyncing] = useState(false);
+  const [summary, setSummary] = useState<SyncSummary | null>(null);
+  keys.current = {};
+
+  const load = () => api.sources().then(setSources, (e: Error) => setError(e.message));
+  useEffect(() => {
+    load();
+    const un = onSyncEvent((e) => {
+      if (e.event === "progress") setProgress((p) => ({ ...p, [e.source]: e }));
+      if (e.event === "source_finished") setProgress((p) => ({ ...p, [e.source]: { event: "source_finished", ok: e.ok, error: e.error } }));
+    });
+    return () => void un.then((f) => f());
+  }, []);
+
+  const set = (k: keyof SourceInput) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    setForm({ ...form, [k]: e.target.value === "" ? null : e.target.value });
+
+  const add = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api.addSource(form);
+      setForm({ ...EMPTY, kind: form.kind });
+      await load();
+      refreshStatus();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const sync = async () => {
+    setSyncing(true);
+    setSummary(null);
+    setProgress({});
+    try {
+      setSummary(await api.sync());
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setSyncing(false);
+      load();
+      refreshStatus();
+    }
+  };
+
+  return (
+    <section className="screen sources" data-testid="sources">
+      <div className="toolbar">
+        <h1>Sources & sync</h1>
+        <button className="primary" data-testid="sync" disabled={syncing || sources.length === 0} onClick={sync}>
+          {syncing ? "Syncing…" : "Sync now"}
+        </button>
+        {syncing && (
+          <button data-testid="cancel-sync" onClick={() => api.cancelSync()}>
+            Cancel
+          </button>
+        )}
+        {status?.mode === "demo" && <span className="muted">Showing the DEMO fleet until a source is added.</span>}
+      </div>
+      {error && (
+        <p className="error" role="alert" data-testid="sources-error">
+          {error}
+        </p>
+      )}
+      <table className="compact" data-testid="source-list">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Kind</th>
+            <th>Where</th>
+            <th>Last sync</th>
+            <th>Progress</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {sources.map((s) => {
+            const p = progress[s.name];
+            return (
+              <tr key={s.name}>
+                <td>{s.name}</td>
+                <td>{s.kind}</td>
+                <td>
+                  {s.target}
+                  {s.kind === "splunk" && <span className="muted"> · token {s.has_secret ? "in OS keychain" : "MISSING"}</span>}
+                </td>
+                <td>
+                  {s.last_sync ? `${formatTime(s.last_sync, prefs.tz)} (${ago(s.last_sync, Date.now())}) ${s.last_ok ? "OK" : "with errors"}` : "never"}
+                  {s.last_errors.slice(0, 3).map((e, i) => (
+                    <div key={i} className="error small">
+                      {e}
+                    </div>
+                  ))}
+                </td>
+                <td>
+                  {p && p.event === "progress" && (
+                    <>
+                      <progress max={p.total || 1} value={p.total ? p.done : 0} /> {p.done}
+                      {p.total ? `/${p.total}` : ""} · {p.datapoints} points
+                    </>
+                  )}
+                  {p && p.event === "source_finished" && (p.ok ? "done" : `failed: ${p.error ?? "see errors"}`)}
+                </td>
+                <td>
+                  <button onClick={() => api.testSource(s.name).then((m) => setTests({ ...tests, [s.name]: m }), (e: Error) => setTests({ ...tests, [s.name]: e.message }))}>
+                    Test
+                  </button>
+                  <button
+                    onClick={() => {
+                      if (window.confirm(`Remove source ${s.name}? Its keychain secret is deleted; synced data stays.`))
+                        api.removeSource(s.name).then(() => {
+                          load();
+                          refreshStatus();
+                        }, (e: Error) => setError(e.message));
+                    }}
+                  >
+                    Remove
+                  </button>
+                  {tests[s.name] && <div className="small">{tests[s.name]}</div>}
+                </td>
+              </tr>
+            );
+          })}
+          {sources.length === 0 && (
+            <tr>
+              <td colSpan={6} className="muted">
+                No source yet: add one below.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      {summary && (
+        <p className={summary.errors.length ? "error" : "ok"} data-testid="sync-summary">
+          {summary.cancelled ? "Cancelled. " : ""}
+          {summary.datapoints} datapoints, {summary.violation_events} violation events, {summary.audit_findings} findings from {summary.objects_fetched} objects.
+          {summary.errors.length > 0 && ` ${summary.errors.length} error(s): ${summary.errors.map((e) => `${e.source}${e.object ? " " + e.object : ""}: ${e.error}`).join("; ")}`}
+        </p>
+      )}
+      <form className="add-source" onSubmit={add} data-testid="add-source-form">
+        <h2>Add a source</h2>
+        <label>
+          Name <input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+        </label>
+        <label>
+          Kind
+          <select value={form.kind} onChange={set("kind")}>
+            <option value="s3">S3 (Firehose metrics export)</option>
+            <option value="splunk">Splunk (REST search)</option>
+            <option value="defender">Device Defender API</option>
+          </select>
+        </label>
+        {form.kind === "s3" && (
+          <>
+            <label>
+              Bucket <input value={form.bucket ?? ""} onChange={set("bucket")} />
+            </label>
+            <label>
+              Prefix <input value={form.prefix ?? ""} onChange={set("prefix")} />
+            </label>
+          </>
+        )}
+        {form.kind === "splunk" && (
+          <>
+            <label>
+              URL <input placeholder="https://splunk.example:8089" value={form.url ?? ""} onChange={set("url")} />
+            </label>
+            <label>
+              Index <input value={form.index ?? ""} onChange={set("index")} />
+            </label>
+            <label>
+              Token (kept in the OS keychain only) <input type="password" autoComplete="off" value={form.token ?? ""} onChange={set("token")} />
+            </label>
+          </>
+        )}
+        {form.kind !== "splunk" && (
+          <>
+            <label>
+              Region <input placeholder="from the credential chain" value={form.region ?? ""} onChange={set("region")} />
+            </label>
+            <label>
+              Profile <input placeholder="default" value={form.profile ?? ""} onChange={set("profile")} />
+            </label>
+            <label>
+              Endpoint URL <input placeholder="AWS" value={form.endpoint_url ?? ""} onChange={set("endpoint_url")} />
+            </label>
+          </>
+        )}
+        <button className="primary" type="submit">
+          Add source
+        </button>
+      </form>
+    </section>
+  );
+}

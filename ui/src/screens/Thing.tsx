@@ -1,0 +1,271 @@
+import { useCallback, useEffect, useState } from "react";
+import type { Common } from "../App";
+import { api } from "../api";
+import type { ActionRequest, ChartRequest, Look, ThingPage } from "../bindings";
+import { ActionDialog } from "../components/ActionDialog";
+import { Chart } from "../components/Chart";
+import { Provenance } from "../components/Provenance";
+import { CATEGORY_LABELS, formatTime, resolveRange, type Route } from "../state";
+
+const CHART_W = 620;
+const CHART_H = 230;
+
+export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & { route: Extract<Route, { screen: "thing" }> }) {
+  const [page, setPage] = useState<ThingPage | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<{ req: ActionRequest; title: string } | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [mitigations, setMitigations] = useState<string[]>([]);
+  const [mitigation, setMitigation] = useState("");
+  const look: Look = { width: CHART_W, height: CHART_H, tz: zone, theme: prefs.theme };
+
+  const load = useCallback(() => {
+    let w: { from: number | null; to: number | null };
+    if (route.from !== undefined && route.to !== undefined) w = { from: route.from, to: route.to };
+    else if (prefs.range.kind === "custom") w = resolveRange(prefs.range, null);
+    else w = { from: null, to: null };
+    const started = performance.now();
+    api
+      .thing({ thing: route.thing, from: w.from, to: w.to, look })
+      .then((p) => {
+        if (w.from === null && prefs.range.kind === "quick") {
+          // A quick range ends at the thing's newest report: ask again only when it differs from the default week.
+          const q = resolveRange(prefs.range, p.to);
+          if (q.from !== p.from) {
+            return api.thing({ thing: route.thing, from: q.from, to: q.to, look });
+          }
+        }
+        return p;
+      })
+      .then(
+        (p) => {
+          setPage(p);
+          setError(null);
+          (globalThis as { __ddeskThingMs?: number }).__ddeskThingMs = performance.now() - started;
+        },
+        (e: Error) => setError(e.message),
+      );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [route.thing, route.from, route.to, prefs.range, zone, prefs.theme]);
+  useEffect(load, [load]);
+
+  useEffect(() => {
+    api.mitigationActions().then(setMitigations, () => setMitigations([]));
+  }, []);
+
+  keys.current = {
+    back: () => {
+      if (dialog) {
+        setDialog(null);
+        return true;
+      }
+      return false;
+    },
+  };
+
+  const chartReq = (metric: string): ChartRequest => ({ thing: route.thing, metric, from: page!.from, to: page!.to, look: { ...look, width: 1200, height: 400 } });
+
+  if (error) {
+    return (
+      <section className="screen">
+        <p className="error" role="alert">
+          {error}
+        </p>
+        <button onClick={() => go({ screen: "triage" })}>Back to triage</button>
+      </section>
+    );
+  }
+  if (!page) return <section className="screen">Loading {route.thing}…</section>;
+
+  const changed = page.diff.filter((d) => d.change !== "unchanged");
+  return (
+    <section className="screen thing" data-testid="thing-page" data-thing={page.thing}>
+      <div className="toolbar">
+        <button onClick={() => go({ screen: "triage" })} title="Back (Esc)">
+          ← Triage
+        </button>
+        <h1 data-testid="thing-title">{page.thing}</h1>
+        {page.quarantined && (
+          <span className="badge q" data-testid="quarantined-badge">
+            QUARANTINED
+          </span>
+        )}
+        <span className="score-big">risk {page.score.toFixed(1)}</span>
+        <span className="spacer" />
+        {!page.quarantined ? (
+          <button
+            className="danger"
+            data-testid="quarantine"
+            onClick={() =>
+              setDialog({
+                title: `Quarantine ${page.thing}`,
+                req: { action: "quarantine", thing: page.thing, group: "Quarantine", create_group: false, deactivate_certificate: false },
+              })
+            }
+          >
+            Quarantine
+          </button>
+        ) : (
+          <button data-testid="release" onClick={() => setDialog({ title: `Release ${page.thing}`, req: { action: "release", thing: page.thing } })}>
+            Release
+          </button>
+        )}
+        <select aria-label="Mitigation action" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
+          <option value="">{mitigations.length ? "Mitigation action…" : "No mitigation actions"}</option>
+          {mitigations.map((m) => (
+            <option key={m}>{m}</option>
+          ))}
+        </select>
+        <button
+          disabled={!mitigation || !page.violations.length}
+          data-testid="mitigate"
+          onClick={() =>
+            setDialog({
+              title: `Run ${mitigation} on ${page.thing}`,
+              req: { action: "mitigate_violation", violation: page.violations[0].violation_id, name: mitigation },
+            })
+          }
+        >
+          Run mitigation
+        </button>
+        <button onClick={() => api.exportCsv(page.thing, page.from, page.to).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>CSV</button>
+        <button
+          data-testid="report"
+          onClick={() => api.report({ thing: page.thing, from: page.from, to: page.to, look }).then((s) => setNote(`Report saved to ${s.path}`), (e: Error) => setNote(e.message))}
+        >
+          Incident report
+        </button>
+      </div>
+      <Provenance status={page.status} tz={prefs.tz} />
+      <p className="window">
+        {formatTime(page.from, prefs.tz)} → {formatTime(page.to, prefs.tz)} · groups: {page.groups.length ? page.groups.join(", ") : "none known"}
+        {(route.from !== undefined || prefs.range.kind === "custom") && (
+          <button className="small" onClick={() => go({ screen: "thing", thing: page.thing })}>
+            reset zoom
+          </button>
+        )}
+      </p>
+      {note && (
+        <p className="note" data-testid="note">
+          {note}
+        </p>
+      )}
+      {page.reasons.length > 0 && (
+        <ul className="reasons-list" data-testid="reasons">
+          {page.reasons.map((r, i) => (
+            <li key={i}>
+              {r.categories.map((c) => (
+                <span key={c} className={`cat cat-${c}`}>
+                  {CATEGORY_LABELS[c]}
+                </span>
+              ))}{" "}
+              {r.text} <span className="muted">({r.source})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="charts" data-testid="charts">
+        {page.charts.map((c) => (
+          <Chart
+            key={c.metric}
+            chart={c}
+            tz={prefs.tz}
+            onZoom={(w) => go({ screen: "thing", thing: page.thing, from: w.from, to: w.to })}
+            onExport={() => api.exportChartPng(chartReq(c.metric)).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}
+          />
+        ))}
+      </div>
+      <div className="panels">
+        <div className="panel">
+          <h2>Port and destination drift</h2>
+          {changed.length === 0 ? (
+            <p className="muted">No change between the start and the end of the window.</p>
+          ) : (
+            <table data-testid="diff">
+              <thead>
+                <tr>
+                  <th>Metric</th>
+                  <th>Member</th>
+                  <th>Change</th>
+                </tr>
+              </thead>
+              <tbody>
+                {changed.map((d, i) => (
+                  <tr key={i} className={d.attack_surface ? "attack" : ""}>
+                    <td>{d.metric}</td>
+                    <td>
+                      {d.value}
+                      {d.attack_surface && " ⚠ attack surface"}
+                    </td>
+                    <td>{d.change}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h3>Intervals</h3>
+          <table className="compact">
+            <thead>
+              <tr>
+                <th>Metric</th>
+                <th>Member</th>
+                <th>Opened</th>
+                <th>Closed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.drift.slice(0, 200).map((d, i) => (
+                <tr key={i} className={d.attack_surface && !d.expected ? "attack" : ""}>
+                  <td>{d.metric}</td>
+                  <td>
+                    {d.value}
+                    {d.expected ? "" : " (not expected)"}
+                  </td>
+                  <td>{formatTime(d.opened, prefs.tz)}</td>
+                  <td>{d.closed ? formatTime(d.closed, prefs.tz) : "open"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <div className="panel">
+          <h2>Timeline</h2>
+          <ul className="timeline" data-testid="timeline">
+            {page.timeline.map((e, i) => (
+              <li key={i} className={`tl-${e.kind}`}>
+                <span className="when">{formatTime(e.t, prefs.tz)}</span> <span className="kind">{e.kind}</span> {e.what}
+              </li>
+            ))}
+            {page.timeline.length === 0 && <li className="muted">Nothing recorded.</li>}
+          </ul>
+          <h2>Violations</h2>
+          <table className="compact">
+            <tbody>
+              {page.violations.map((v) => (
+                <tr key={v.violation_id}>
+                  <td>{v.behavior}</td>
+                  <td>{v.security_profile}</td>
+                  <td>{formatTime(v.started, prefs.tz)}</td>
+                  <td>{v.ended ? formatTime(v.ended, prefs.tz) : "in alarm"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </div>
+      {dialog && (
+        <ActionDialog
+          request={dialog.req}
+          title={dialog.title}
+          onClose={(done) => {
+            setDialog(null);
+            if (done) {
+              load();
+              refreshStatus();
+            }
+          }}
+        />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,161 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { Common } from "../App";
+import { api } from "../api";
+import type { Category, Fleet } from "../bindings";
+import { Provenance } from "../components/Provenance";
+import { ago, CATEGORY_LABELS, filterFleet, NO_FILTER, rangeMs, type FleetFilter } from "../state";
+
+const ROW = 56;
+
+export function Triage({ prefs, go, keys, status }: Common) {
+  const [fleet, setFleet] = useState<Fleet | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState<FleetFilter>(NO_FILTER);
+  const [selected, setSelected] = useState(0);
+  const search = useRef<HTMLInputElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const windowMs = rangeMs(prefs.range);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    api.fleet(Math.max(windowMs, 86_400_000)).then(
+      (f) => live && setFleet(f),
+      (e: Error) => live && setError(e.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [windowMs, status?.mode]);
+
+  const rows = useMemo(() => (fleet ? filterFleet(fleet.rows, filter) : []), [fleet, filter]);
+  const virt = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW,
+    overscan: 12,
+  });
+
+  useEffect(() => {
+    if (selected >= rows.length) setSelected(Math.max(0, rows.length - 1));
+  }, [rows.length, selected]);
+
+  keys.current = {
+    search: () => search.current?.focus(),
+    down: () => {
+      const n = Math.min(selected + 1, rows.length - 1);
+      setSelected(n);
+      virt.scrollToIndex(n);
+    },
+    up: () => {
+      const n = Math.max(selected - 1, 0);
+      setSelected(n);
+      virt.scrollToIndex(n);
+    },
+    open: () => rows[selected] && go({ screen: "thing", thing: rows[selected].thing }),
+  };
+
+  const now = Date.now();
+  return (
+    <section className="screen triage" data-testid="triage">
+      <div className="toolbar">
+        <h1>Fleet triage</h1>
+        <input
+          ref={search}
+          type="text"
+          placeholder="Search things and reasons  ( / )"
+          aria-label="Search things"
+          data-testid="search"
+          value={filter.query}
+          onChange={(e) => setFilter({ ...filter, query: e.target.value })}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && rows[0]) go({ screen: "thing", thing: rows[selected]?.thing ?? rows[0].thing });
+          }}
+        />
+        <select
+          aria-label="Attack category"
+          value={filter.category}
+          onChange={(e) => setFilter({ ...filter, category: e.target.value as Category | "" })}
+        >
+          <option value="">All categories</option>
+          {(Object.keys(CATEGORY_LABELS) as Category[]).map((c) => (
+            <option key={c} value={c}>
+              {CATEGORY_LABELS[c]}
+            </option>
+          ))}
+        </select>
+        <label>
+          <input type="checkbox" checked={filter.onlyViolations} onChange={(e) => setFilter({ ...filter, onlyViolations: e.target.checked })} />
+          open violations
+        </label>
+        <label>
+          <input type="checkbox" checked={filter.onlyQuarantined} onChange={(e) => setFilter({ ...filter, onlyQuarantined: e.target.checked })} />
+          quarantined
+        </label>
+        <span className="count" data-testid="count">
+          {fleet ? `${rows.length} of ${fleet.rows.length} things` : "…"}
+        </span>
+      </div>
+      <Provenance status={fleet?.status ?? status} tz={prefs.tz} what="Risk from cached metrics and AWS violations" />
+      {error && <p className="error" role="alert">{error}</p>}
+      <div className="fleet-head">
+        <span>#</span>
+        <span>Thing</span>
+        <span>Risk</span>
+        <span>Why</span>
+        <span>Violations</span>
+        <span>State</span>
+        <span>Last report</span>
+      </div>
+      <div className="fleet-body" ref={scroller} data-testid="fleet-body">
+        <div style={{ height: virt.getTotalSize(), position: "relative" }}>
+          {virt.getVirtualItems().map((v) => {
+            const r = rows[v.index];
+            const stale = r.last_report !== null && now - r.last_report > 3_600_000 * 2;
+            return (
+              <div
+                key={r.thing}
+                className={"fleet-row" + (v.index === selected ? " selected" : "")}
+                data-testid="fleet-row"
+                data-thing={r.thing}
+                style={{ transform: `translateY(${v.start}px)`, height: ROW }}
+                onClick={() => setSelected(v.index)}
+                onDoubleClick={() => go({ screen: "thing", thing: r.thing })}
+              >
+                <span className="rank">{v.index + 1}</span>
+                <span className="thing-name">
+                  <a
+                    href="#"
+                    data-testid="thing-link"
+                    onClick={(e) => {
+                      e.preventDefault();
+                      go({ screen: "thing", thing: r.thing });
+                    }}
+                  >
+                    {r.thing}
+                  </a>
+                </span>
+                <span className={"score" + (r.score >= 50 ? " high" : r.score >= 10 ? " mid" : "")}>{r.score.toFixed(1)}</span>
+                <span className="reasons">
+                  {r.categories.map((c) => (
+                    <span key={c} className={`cat cat-${c}`}>
+                      {CATEGORY_LABELS[c]}
+                    </span>
+                  ))}
+                  <span className="reason-text">{r.reasons[0]?.text ?? "within its baseline"}</span>
+                  {r.reasons.length > 1 && <span className="more"> +{r.reasons.length - 1}</span>}
+                </span>
+                <span>{r.open_violations || ""}</span>
+                <span>{r.quarantined ? <span className="badge q">QUARANTINED</span> : ""}</span>
+                <span className={stale ? "stale" : ""} title={stale ? "no report for over 2 h" : ""}>
+                  {ago(r.last_report, now)}
+                </span>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import type { FleetRow } from "./bindings";
+import {
+  ago,
+  brushWindow,
+  DEFAULT_PREFS,
+  filterFleet,
+  formatTime,
+  keyAction,
+  loadPrefs,
+  nearestBucket,
+  NO_FILTER,
+  parseHash,
+  resolveRange,
+  savePrefs,
+  timeAt,
+  toHash,
+} from "./state";
+
+const row = (thing: string, extra: Partial<FleetRow> = {}): FleetRow => ({
+  thing,
+  score: 1,
+  reasons: [],
+  categories: [],
+  open_violations: 0,
+  last_report: 0,
+  quarantined: false,
+  ...extra,
+});
+
+function memoryStorage() {
+  const m = new Map<string, string>();
+  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
+}
+
+describe("preferences", () => {
+  it("persist the range, zone and theme", () => {
+    const s = memoryStorage();
+    savePrefs(s, { range: { kind: "custom", from: 1, to: 2 }, tz: "local", theme: "light" });
+    expect(loadPrefs(s)).toEqual({ range: { kind: "custom", from: 1, to: 2 }, tz: "local", theme: "light" });
+  });
+  it("fall back to defaults on malformed or hostile storage", () => {
+    const s = memoryStorage();
+    s.setItem("defender-desk.prefs.v1", "{not json");
+    expect(loadPrefs(s)).toEqual(DEFAULT_PREFS);
+    s.setItem("defender-desk.prefs.v1", JSON.stringify({ range: { kind: "custom", from: 5, to: 1 }, tz: "<b>", theme: "x" }));
+    expect(loadPrefs(s)).toEqual(DEFAULT_PREFS);
+    expect(loadPrefs(undefined)).toEqual(DEFAULT_PREFS);
+  });
+});
+
+describe("time", () => {
+  it("quick ranges end at the newest data", () => {
+    expect(resolveRange({ kind: "quick", id: "24h" }, 100_000_000)).toEqual({ from: 100_000_000 - 86_400_000, to: 100_000_000 });
+    expect(resolveRange({ kind: "custom", from: 3, to: 9 }, 100)).toEqual({ from: 3, to: 9 });
+  });
+  it("states the zone", () => {
+    expect(formatTime(Date.UTC(2026, 10, 21, 14, 5), "UTC")).toBe("2026-11-21 14:05 UTC");
+    expect(formatTime(null, "UTC")).toBe("—");
+  });
+  it("says how fresh", () => {
+    expect(ago(1000, 31_000)).toBe("30 s ago");
+    expect(ago(0, 3_600_000 * 3)).toBe("3 h ago");
+    expect(ago(null, 0)).toBe("never");
+  });
+});
+
+describe("deep links", () => {
+  it("round-trip a thing and window, hostile names included", () => {
+    for (const thing of ["cam-lobby-017", "<img src=x onerror=alert(1)>", "a/b?c=d#e", "名前"]) {
+      const r = { screen: "thing" as const, thing, from: 10, to: 20 };
+      expect(parseHash(toHash(r))).toEqual(r);
+    }
+  });
+  it("ignore broken windows and unknown screens", () => {
+    expect(parseHash("#/thing/x?from=9&to=1")).toEqual({ screen: "thing", thing: "x" });
+    expect(parseHash("#/thing/%E0%A4%A")).toEqual({ screen: "triage" });
+    expect(parseHash("#/nope")).toEqual({ screen: "triage" });
+    expect(parseHash("#/audit")).toEqual({ screen: "audit" });
+  });
+});
+
+describe("fleet filters", () => {
+  const rows = [
+    row("cam-lobby-017", { categories: ["ddos-participation"], open_violations: 2, reasons: [{ text: "bytes out 140x", metric: "m", categories: [], since: 0, source: "baseline" }] }),
+    row("gw-plant-03", { categories: ["backdoor-recon"], quarantined: true }),
+    row("sensor-1"),
+  ];
+  it("search names and reasons", () => {
+    expect(filterFleet(rows, { ...NO_FILTER, query: "GW-" }).map((r) => r.thing)).toEqual(["gw-plant-03"]);
+    expect(filterFleet(rows, { ...NO_FILTER, query: "bytes" }).map((r) => r.thing)).toEqual(["cam-lobby-017"]);
+  });
+  it("by category, violations and quarantine", () => {
+    expect(filterFleet(rows, { ...NO_FILTER, category: "backdoor-recon" })).toHaveLength(1);
+    expect(filterFleet(rows, { ...NO_FILTER, onlyViolations: true })[0].thing).toBe("cam-lobby-017");
+    expect(filterFleet(rows, { ...NO_FILTER, onlyQuarantined: true })[0].thing).toBe("gw-plant-03");
+  });
+  it("stay fast at 100,000 things", () => {
+    const many = Array.from({ length: 100_000 }, (_, i) => row(`thing-${i}`));
+    expect(filterFleet(many, { ...NO_FILTER, query: "thing-99999" })).toHaveLength(1);
+  });
+});
+
+describe("keys", () => {
+  it("map to actions, leaving text fields alone except Esc", () => {
+    expect(keyAction("/", false)).toBe("search");
+    expect(keyAction("j", false)).toBe("down");
+    expect(keyAction("k", false)).toBe("up");
+    expect(keyAction("Enter", false)).toBe("open");
+    expect(keyAction("?", false)).toBe("help");
+    expect(keyAction("Escape", true)).toBe("back");
+    expect(keyAction("j", true)).toBeNull();
+    expect(keyAction("j", false, true)).toBeNull();
+  });
+});
+
+describe("chart geometry", () => {
+  const g = { left: 50, width: 500, x_from: 0, x_to: 1_000_000 };
+  it("maps pixels to time inside the plot only", () => {
+    expect(timeAt(50, g)).toBe(0);
+    expect(timeAt(300, g)).toBe(500_000);
+    expect(timeAt(10, g)).toBeNull();
+  });
+  it("brushes to a window, clamped, ignoring clicks", () => {
+    expect(brushWindow(300, 100, g)).toEqual({ from: 100_000, to: 500_000 });
+    expect(brushWindow(0, 700, g)).toEqual({ from: 0, to: 1_000_000 });
+    expect(brushWindow(100, 102, g)).toBeNull();
+  });
+  it("finds the nearest bucket", () => {
+    const h: [number, number, number][] = [
+      [0, 1, 1],
+      [100, 2, 5],
+      [200, 3, 3],
+    ];
+    expect(nearestBucket(h, 140)).toEqual([100, 2, 5]);
+    expect(nearestBucket(h, 160)).toEqual([200, 3, 3]);
+    expect(nearestBucket([], 1)).toBeNull();
+  });
+});

@@ -1,0 +1,163 @@
+// Layout and keyboard flows of the built UI (ui/dist) in Debian's Chromium, driven by
+// playwright-core, with the Tauri IPC mocked: a 100,000-thing fleet for the virtualized table,
+// hostile names, a thing page with an SVG chart. Screenshots go to ui/test-results/.
+//   node tests/layout.mjs            (CHROMIUM=/path/to/chromium to override)
+import { chromium } from "playwright-core";
+import { createServer } from "node:http";
+import { readFile, mkdir } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import assert from "node:assert/strict";
+
+const DIST = new URL("../dist/", import.meta.url).pathname;
+const OUT = new URL("../test-results/", import.meta.url).pathname;
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml" };
+
+const server = createServer(async (req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
+  try {
+    const file = join(DIST, path === "/" ? "index.html" : path);
+    const body = await readFile(file);
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(body);
+  } catch {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const url = `http://127.0.0.1:${server.address().port}/`;
+
+// Runs in the page before the app: a fake engine behind window.__TAURI_INTERNALS__.
+function mockIpc() {
+  const HOSTILE = '<img src=x onerror="window.__pwned=1">';
+  const now = Date.UTC(2026, 10, 22, 12, 0);
+  const status = { mode: "demo", db: "/tmp/demo.sqlite", sources: [], things: 100000, points: 5e7, newest: now, last_sync: null };
+  const rows = Array.from({ length: 100000 }, (_, i) => ({
+    thing: i === 0 ? "cam-lobby-017" : i === 1 ? HOSTILE : `sensor-${String(i).padStart(6, "0")}`,
+    score: 100000 - i,
+    reasons: i === 0 ? [{ text: "bytes out 140× its 7-day median", metric: "aws:all-bytes-out", categories: ["ddos-participation"], since: now - 3600e3, source: "baseline" }] : [],
+    categories: i === 0 ? ["ddos-participation"] : [],
+    open_violations: i === 0 ? 1 : 0,
+    last_report: now - (i % 50) * 60e3,
+    quarantined: false,
+  }));
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="620" height="230"><rect width="620" height="230" fill="#123"/><text x="20" y="20" fill="#fff">&lt;script&gt;</text></svg>';
+  const geometry = { kind: "numeric", left: 60, top: 20, width: 540, height: 180, x_from: now - 7 * 864e5, x_to: now, y_min: 0, y_max: 10, rows: [], zone: "UTC" };
+  const chart = (metric) => ({ metric, label: metric, svg, geometry, points: 2016, hover: [[now - 3600e3, 1, 9]], thresholds: [], bands: 0 });
+  const callbacks = {};
+  let next = 1;
+  window.__ipcCalls = [];
+  window.__TAURI_INTERNALS__ = {
+    transformCallback: (f) => {
+      const id = next++;
+      callbacks[id] = f;
+      return id;
+    },
+    invoke: async (cmd, args) => {
+      window.__ipcCalls.push(cmd);
+      switch (cmd) {
+        case "plugin:event|listen":
+          return next++;
+        case "plugin:event|unlisten":
+          return null;
+        case "status":
+          return status;
+        case "fleet":
+          return { status, rows, window_to: now };
+        case "mitigation_actions":
+          return [];
+        case "thing":
+          return {
+            thing: args.req.thing, from: now - 7 * 864e5, to: now, last_report: now,
+            charts: [chart("aws:all-bytes-out"), chart("aws:listening-tcp-ports")],
+            drift: [{ metric: "aws:listening-tcp-ports", value: "21", opened: now - 864e5, closed: null, attack_surface: true, expected: false }],
+            diff: [{ metric: "aws:listening-tcp-ports", value: "21", change: "added", attack_surface: true }],
+            timeline: [{ t: now - 3600e3, kind: "violation", what: HOSTILE, id: "v1" }],
+            violations: [], groups: [], quarantined: false, reasons: rows[0].reasons, score: 1, status,
+          };
+        default:
+          throw { kind: "not_found", message: `no mock for ${cmd}` };
+      }
+    },
+  };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let failed = false;
+try {
+  await mkdir(OUT, { recursive: true });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.addInitScript(mockIpc);
+  await page.goto(url);
+
+  // Triage: the whole fleet is known, only a window of rows is in the DOM.
+  await page.waitForSelector('[data-testid="fleet-row"]');
+  assert.equal(await page.textContent('[data-testid="count"]'), "100000 of 100000 things");
+  assert.equal(await page.textContent('[data-testid="demo-badge"]'), "DEMO");
+  const inDom = await page.locator('[data-testid="fleet-row"]').count();
+  assert.ok(inDom < 80, `virtualized: ${inDom} rows in the DOM`);
+  // Hostile names are text.
+  const hostile = page.locator('[data-testid="fleet-row"]').nth(1).locator('[data-testid="thing-link"]');
+  assert.equal(await hostile.textContent(), '<img src=x onerror="window.__pwned=1">');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.screenshot({ path: OUT + "layout-triage.png" });
+
+  // Scrolling to the end stays virtualized and shows the last thing.
+  await page.hover('[data-testid="fleet-body"]');
+  const t0 = Date.now();
+  for (let i = 0; i < 10; i++) await page.mouse.wheel(0, 40000), await page.waitForTimeout(10);
+  await page.evaluate(() => { const b = document.querySelector('[data-testid="fleet-body"]'); b.scrollTop = b.scrollHeight; });
+  await page.waitForSelector('[data-thing="sensor-099999"]', { timeout: 5000 });
+  console.log(`scrolled 100,000 rows to the end in ${Date.now() - t0} ms`);
+  assert.ok((await page.locator('[data-testid="fleet-row"]').count()) < 80);
+
+  // Keyboard: / search, j/k, Enter, Esc, ?.
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "search");
+  await page.keyboard.type("sensor-00001");
+  await page.waitForFunction(() => document.querySelector('[data-testid="count"]')?.textContent?.startsWith("10 of"));
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await page.keyboard.press("k");
+  assert.equal(await page.getAttribute(".fleet-row.selected", "data-thing"), "sensor-000011");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('[data-testid="thing-page"]');
+  assert.match(page.url(), /#\/thing\/sensor-000011$/);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chart"]')].every((c) => c.getAttribute("data-painted") === "1"));
+  // The chart SVG is an image, never markup in the document.
+  assert.equal(await page.locator("main svg").count(), 0);
+  await page.screenshot({ path: OUT + "layout-thing.png" });
+  await page.keyboard.press("?");
+  await page.waitForSelector('[data-testid="shortcuts"]');
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector('[data-testid="triage"]');
+
+  // Deep link to a hostile name and window.
+  await page.goto(url + "#/thing/" + encodeURIComponent('<img src=x onerror="window.__pwned=1">') + "?from=1&to=2");
+  await page.waitForSelector('[data-testid="thing-title"]');
+  assert.equal(await page.textContent('[data-testid="thing-title"]'), '<img src=x onerror="window.__pwned=1">');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+
+  // Preferences persist across reloads (restarts): light theme, local zone.
+  await page.click('[data-testid="theme"]');
+  await page.reload();
+  await page.waitForSelector('[data-testid="thing-title"]');
+  assert.equal(await page.getAttribute("html", "data-theme"), "light");
+  await page.screenshot({ path: OUT + "layout-light.png" });
+  assert.deepEqual(errors, []);
+  console.log("layout tests ok");
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  await browser.close();
+  server.close();
+}
+process.exit(failed ? 1 : 0);
