@@ -1276,6 +1276,13 @@ impl Desk {
                 "nothing to do: the plan has no calls".into(),
             ));
         }
+        if plan.action == "quarantine" && plan.warnings.iter().any(|w| w.contains("--create-group")) {
+            return Err(Error::InvalidInput(
+                "the quarantine group does not exist yet: choose to create it (with the deny-all \
+                 policy shown) and confirm again"
+                    .into(),
+            ));
+        }
         let (backend, path) = self.backend().await?;
         let mut store = Store::open(&path)?;
         let actor: Actor = backend.actor().await?;

@@ -31,7 +31,7 @@ export function ActionDialog(props: {
   const needsGroup =
     request.action === "quarantine" && !!plan?.warnings.some((w) => w.includes("--create-group") || w.includes("does not exist"));
   const min = plan?.min_reason ?? 10;
-  const ok = !!plan && plan.calls.length > 0 && reason.trim().length >= min && !busy && !outcome;
+  const ok = !!plan && plan.calls.length > 0 && !needsGroup && reason.trim().length >= min && !busy && !outcome;
 
   const run = async () => {
     if (!plan) return;
@@ -77,7 +77,7 @@ export function ActionDialog(props: {
                 ))}
               </ul>
             )}
-            {needsGroup && request.action === "quarantine" && (
+            {request.action === "quarantine" && (needsGroup || request.create_group) && (
               <label>
                 <input
                   type="checkbox"
