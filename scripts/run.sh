@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DDESK_DEPS=run bash scripts/deps.sh
 npm --prefix ui run build --silent
-cargo build --locked -p defender-desk
+cargo build --workspace --locked
 app="${CARGO_TARGET_DIR:-target}/debug/defender-desk"
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "no display: run this from a desktop session (or under xvfb-run for a headless check)" >&2

@@ -36,7 +36,7 @@ dbus-run-session -- bash -c "echo -n test | gnome-keyring-daemon --unlock --comp
 cargo test --workspace --locked --doc
 
 # The real app in its real webview.
-cargo build --locked -p defender-desk -p ddesk
+cargo build --workspace --locked
 bash scripts/e2e.sh
 
 # The Debian package (AppImage, MSI, NSIS and DMG are configured but need their own OS/tools).

@@ -712,7 +712,9 @@ impl Desk {
             let to = req.to.or(last_report).unwrap_or_else(time::now);
             let from = req.from.unwrap_or(to - 7 * DAY);
             if from >= to {
-                return Err(Error::InvalidInput("the window's start is after its end".into()));
+                return Err(Error::InvalidInput(
+                    "the window's start is after its end".into(),
+                ));
             }
             let mut metrics = store.thing_metrics(&req.thing)?;
             metrics.sort_by_key(|m| {
@@ -728,7 +730,8 @@ impl Desk {
             let mut drift_rows = Vec::new();
             let mut diff_rows = Vec::new();
             for metric in &metrics {
-                let v = view::metric_view(store, &req.thing, metric, from, to, opts.width as usize)?;
+                let v =
+                    view::metric_view(store, &req.thing, metric, from, to, opts.width as usize)?;
                 let expected: BTreeSet<&str> = v.expected.iter().map(String::as_str).collect();
                 for d in &v.drift {
                     let value = member_text(&d.value);
@@ -856,10 +859,7 @@ impl Desk {
             )?;
             charts::render_png(&v, &opts).map_err(|e| Error::InvalidInput(e.to_string()))
         })?;
-        self.save(
-            &format!("{}-{}.png", req.thing, req.metric),
-            &bytes,
-        )
+        self.save(&format!("{}-{}.png", req.thing, req.metric), &bytes)
     }
 
     /// Saves a thing's datapoints in the window as CSV in the exports folder.
@@ -960,7 +960,7 @@ impl Desk {
                 .into_iter()
                 .map(finding_view)
                 .collect();
-            findings.sort_by(|a, b| b.found.cmp(&a.found));
+            findings.sort_by_key(|f| std::cmp::Reverse(f.found));
             Ok(AuditPage {
                 chart: ChartView {
                     metric: "audit".into(),
@@ -998,7 +998,9 @@ impl Desk {
     /// Saves the action log as CSV.
     pub fn export_actions_csv(&self) -> Result<Saved> {
         let rows = self.actions()?;
-        let mut out = String::from("seq,at,who,os_user,action,thing,reason,status,outcome_at,demo,calls,hash\n");
+        let mut out = String::from(
+            "seq,at,who,os_user,action,thing,reason,status,outcome_at,demo,calls,hash\n",
+        );
         for a in rows {
             let cells = [
                 a.seq.to_string(),
@@ -1026,7 +1028,10 @@ impl Desk {
         sources::list(store)?
             .into_iter()
             .map(|s| {
-                let last = runs.iter().filter(|r| r.source == s.name).max_by_key(|r| r.finished);
+                let last = runs
+                    .iter()
+                    .filter(|r| r.source == s.name)
+                    .max_by_key(|r| r.finished);
                 let has_secret = matches!(s.settings, SourceSettings::Splunk(_))
                     && self.secrets.get(&s.name).ok().flatten().is_some();
                 Ok(SourceView {
@@ -1040,7 +1045,9 @@ impl Desk {
                         .map(|errs| {
                             errs.iter()
                                 .map(|e| match e["object"].as_str() {
-                                    Some(o) => format!("{o}: {}", e["error"].as_str().unwrap_or("")),
+                                    Some(o) => {
+                                        format!("{o}: {}", e["error"].as_str().unwrap_or(""))
+                                    }
                                     None => e["error"].as_str().unwrap_or("").to_string(),
                                 })
                                 .collect()
@@ -1187,7 +1194,8 @@ impl Desk {
             [] => AwsSettings::default(),
             _ => {
                 return Err(Error::InvalidInput(
-                    "several Device Defender sources: act from the command line with --source".into(),
+                    "several Device Defender sources: act from the command line with --source"
+                        .into(),
                 ))
             }
         };
@@ -1276,7 +1284,8 @@ impl Desk {
                 "nothing to do: the plan has no calls".into(),
             ));
         }
-        if plan.action == "quarantine" && plan.warnings.iter().any(|w| w.contains("--create-group")) {
+        if plan.action == "quarantine" && plan.warnings.iter().any(|w| w.contains("--create-group"))
+        {
             return Err(Error::InvalidInput(
                 "the quarantine group does not exist yet: choose to create it (with the deny-all \
                  policy shown) and confirm again"
@@ -1412,7 +1421,8 @@ fn member_text(v: &serde_json::Value) -> String {
 
 fn is_attack_port(metric: &str, v: &serde_json::Value) -> bool {
     metric.contains("listening")
-        && v.as_i64().is_some_and(|p| ATTACK_SURFACE_PORTS.contains(&p))
+        && v.as_i64()
+            .is_some_and(|p| ATTACK_SURFACE_PORTS.contains(&p))
 }
 
 /// Things whose latest successful quarantine/release logged here was a quarantine.
@@ -1452,7 +1462,7 @@ fn action_views(log: &[LogRecord]) -> Vec<ActionView> {
                 reason: s(&r.record["reason"]),
                 calls: r.record["calls"]
                     .as_array()
-                    .map(|a| a.iter().map(|c| s(c)).collect())
+                    .map(|a| a.iter().map(&s).collect())
                     .unwrap_or_default(),
                 status: outcome.map_or("pending".into(), |o| s(&o.record["status"])),
                 outcome_at: outcome.map(|o| o.at),
@@ -1491,7 +1501,14 @@ fn safe_file_name(name: &str) -> String {
         })
         .collect();
     let cleaned = cleaned.trim_start_matches('.');
-    let cleaned: String = cleaned.chars().rev().take(120).collect::<Vec<_>>().into_iter().rev().collect();
+    let cleaned: String = cleaned
+        .chars()
+        .rev()
+        .take(120)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     if cleaned.is_empty() {
         "export".into()
     } else {
@@ -1601,7 +1618,10 @@ mod tests {
         let mut log = vec![intent(1, "quarantine"), outcome(2, 1, "succeeded")];
         assert!(quarantined(&log).contains("cam"));
         log.extend([intent(3, "release"), outcome(4, 3, "failed")]);
-        assert!(quarantined(&log).contains("cam"), "a failed release leaves it quarantined");
+        assert!(
+            quarantined(&log).contains("cam"),
+            "a failed release leaves it quarantined"
+        );
         log.extend([intent(5, "release"), outcome(6, 5, "succeeded")]);
         assert!(quarantined(&log).is_empty());
     }

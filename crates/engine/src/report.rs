@@ -145,7 +145,14 @@ pub fn incident_html(
     o.push_str("<h2>Violations</h2>\n");
     table(
         &mut o,
-        &["Violation", "Behavior", "Profile", "Started", "Ended", "Last event"],
+        &[
+            "Violation",
+            "Behavior",
+            "Profile",
+            "Started",
+            "Ended",
+            "Last event",
+        ],
         page.violations
             .iter()
             .map(|v| {

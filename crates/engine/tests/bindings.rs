@@ -16,5 +16,8 @@ fn ui_bindings_match_the_rust_types() {
         "ui/src/bindings.ts is out of date with the Rust types: run \
          `UPDATE_BINDINGS=1 cargo test --workspace --test bindings` and commit the result"
     );
-    assert!(!generated.contains("bigint"), "64-bit integers must be numbers on the wire");
+    assert!(
+        !generated.contains("bigint"),
+        "64-bit integers must be numbers on the wire"
+    );
 }

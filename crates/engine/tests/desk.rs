@@ -1,0 +1,257 @@
+//! The desktop app's facade over real SQLite files: which cache it shows (the demo fleet in its
+//! own file until a source exists), the thing page, actions on the demo account, exports and
+//! the incident report with hostile strings.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use desk_engine::demo::{BOTNET_CAMERA, FTP_GATEWAY};
+use desk_engine::desk::{demo_path, ActionRequest, Desk, Look, SourceInput, ThingRequest};
+use desk_engine::ingest;
+use desk_engine::secrets::{MemorySecrets, SecretStore};
+use desk_engine::store::Store;
+use desk_engine::Error;
+
+fn look() -> Look {
+    Look {
+        width: 600,
+        height: 220,
+        tz: "UTC".into(),
+        theme: "dark".into(),
+    }
+}
+
+fn desk(dir: &Path) -> (Desk, Arc<MemorySecrets>) {
+    let secrets = Arc::new(MemorySecrets::default());
+    let d = Desk::new(
+        dir.join("data/cache.sqlite"),
+        dir.join("exports"),
+        secrets.clone(),
+    )
+    .unwrap();
+    (d, secrets)
+}
+
+fn quarantine(thing: &str, create_group: bool) -> ActionRequest {
+    ActionRequest::Quarantine {
+        thing: thing.into(),
+        group: "Quarantine".into(),
+        create_group,
+        deactivate_certificate: false,
+    }
+}
+
+#[test]
+fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = desk(dir.path());
+    let fleet = d.fleet(7 * 86_400_000).unwrap();
+    assert_eq!(fleet.status.mode, "demo");
+    assert!(demo_path(&dir.path().join("data/cache.sqlite")).exists());
+    assert_eq!(
+        fleet.rows[0].thing, BOTNET_CAMERA,
+        "the botnet camera ranks first"
+    );
+    // The analyst's own cache stays empty: no simulated data mixed into it.
+    let cache = Store::open(&dir.path().join("data/cache.sqlite")).unwrap();
+    assert_eq!(cache.point_count().unwrap(), 0);
+
+    let page = d
+        .thing(&ThingRequest {
+            thing: BOTNET_CAMERA.into(),
+            from: None,
+            to: None,
+            look: look(),
+        })
+        .unwrap();
+    assert_eq!(page.charts[0].metric, "aws:all-bytes-out");
+    assert!(page.charts[0].svg.starts_with("<svg"));
+    assert!(
+        !page.charts[0].thresholds.is_empty(),
+        "the BytesOutHigh threshold is drawn"
+    );
+    assert!(page.charts[0].bands >= 1, "the violation interval is drawn");
+    assert!(page.reasons.iter().any(|r| r.text.contains("bytes out")));
+    assert!(page.timeline.iter().any(|e| e.kind == "violation"));
+
+    let gw = d
+        .thing(&ThingRequest {
+            thing: FTP_GATEWAY.into(),
+            from: None,
+            to: None,
+            look: look(),
+        })
+        .unwrap();
+    let ftp = gw
+        .drift
+        .iter()
+        .find(|r| r.metric == "aws:listening-tcp-ports" && r.value == "21")
+        .expect("TCP 21 in the drift");
+    assert!(ftp.attack_surface && !ftp.expected);
+    assert!(gw
+        .diff
+        .iter()
+        .any(|r| r.value == "21" && r.change == "added"));
+
+    let missing = d.thing(&ThingRequest {
+        thing: "no-such-thing".into(),
+        from: None,
+        to: None,
+        look: look(),
+    });
+    assert!(matches!(missing, Err(Error::NotFound(m)) if m.contains("no-such-thing")));
+}
+
+#[test]
+fn quarantine_and_release_on_the_demo_account_are_logged_and_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = desk(dir.path());
+    // Without the group, the plan warns and executing is refused.
+    let plan = d.plan(&quarantine(BOTNET_CAMERA, false)).unwrap();
+    assert!(plan.demo);
+    assert!(plan.warnings.iter().any(|w| w.contains("no thing group")));
+    let refused = d.execute(&plan.id, "botnet traffic seen on the camera");
+    assert!(matches!(refused, Err(Error::InvalidInput(m)) if m.contains("does not exist")));
+
+    let plan = d.plan(&quarantine(BOTNET_CAMERA, true)).unwrap();
+    assert!(plan.calls.iter().any(|c| c.starts_with("CreateThingGroup")));
+    assert!(matches!(
+        d.execute(&plan.id, "short"),
+        Err(Error::InvalidInput(_))
+    ));
+    let plan = d.plan(&quarantine(BOTNET_CAMERA, true)).unwrap();
+    let done = d
+        .execute(&plan.id, "botnet traffic seen on the camera")
+        .unwrap();
+    assert_eq!(done.status, "succeeded");
+    assert!(
+        matches!(
+            d.execute(&plan.id, "botnet traffic seen on the camera"),
+            Err(Error::NotFound(_))
+        ),
+        "a plan runs once"
+    );
+    let fleet = d.fleet(7 * 86_400_000).unwrap();
+    assert!(fleet
+        .rows
+        .iter()
+        .any(|r| r.thing == BOTNET_CAMERA && r.quarantined));
+
+    let plan = d
+        .plan(&ActionRequest::Release {
+            thing: BOTNET_CAMERA.into(),
+        })
+        .unwrap();
+    assert!(plan
+        .calls
+        .iter()
+        .any(|c| c.starts_with("RemoveThingFromThingGroup")));
+    assert_eq!(
+        d.execute(&plan.id, "false positive after vendor check")
+            .unwrap()
+            .status,
+        "succeeded"
+    );
+    let log = d.actions().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0].action.as_str(), log[0].status.as_str()),
+        ("release", "succeeded")
+    );
+    assert_eq!(log[1].reason, "botnet traffic seen on the camera");
+    assert!(log.iter().all(|a| a.demo && a.who == "demo"));
+    assert!(d.verify_actions().unwrap().ok);
+    assert!(!d
+        .fleet(7 * 86_400_000)
+        .unwrap()
+        .rows
+        .iter()
+        .any(|r| r.quarantined));
+    let csv = std::fs::read_to_string(d.export_actions_csv().unwrap().path).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+}
+
+#[test]
+fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, secrets) = desk(dir.path());
+    assert_eq!(d.status().unwrap().mode, "demo");
+    let mut input = SourceInput {
+        name: "prod-splunk".into(),
+        kind: "splunk".into(),
+        bucket: None,
+        prefix: None,
+        url: Some("https://splunk.example:8089".into()),
+        index: Some("iot".into()),
+        token: None,
+        region: None,
+        profile: None,
+        endpoint_url: None,
+    };
+    assert!(
+        matches!(d.add_source(&input), Err(Error::InvalidInput(m)) if m.contains("token")),
+        "a Splunk source needs its token"
+    );
+    let token = "s3cr3t-token-value-9f8e7d";
+    input.token = Some(token.into());
+    let view = d.add_source(&input).unwrap();
+    assert!(view.has_secret);
+    assert_eq!(secrets.get("prod-splunk").unwrap().unwrap().expose(), token);
+    let status = d.status().unwrap();
+    assert_eq!(status.mode, "live");
+    assert_eq!(status.sources.len(), 1);
+    for f in std::fs::read_dir(dir.path().join("data")).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the token must live only in the keychain"
+        );
+    }
+    d.remove_source("prod-splunk").unwrap();
+    assert!(secrets.get("prod-splunk").unwrap().is_none());
+    assert_eq!(d.status().unwrap().mode, "demo");
+    assert!(matches!(
+        d.remove_source("prod-splunk"),
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[test]
+fn exports_and_the_incident_report_keep_hostile_strings_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "<script>alert(1)</script>";
+    {
+        let mut store = Store::open(&dir.path().join("data/cache.sqlite")).unwrap();
+        let batch = format!(
+            r#"{{"version":"1.0","metrics":[
+              {{"name":"aws:all-bytes-out","thing":"{t}","value":{{"count":10}},"version":1,"timestamp":1717430400000}},
+              {{"name":"aws:all-bytes-out","thing":"{t}","value":{{"count":12}},"version":1,"timestamp":1717430700000}},
+              {{"name":"=HYPERLINK(\"http://x\")","thing":"{t}","value":{{"count":1}},"version":1,"timestamp":1717430700000}},
+              {{"name":"app-names","thing":"{t}","value":{{"strings":["<img src=x onerror=alert(1)>"]}},"version":1,"timestamp":1717430700000}}]}}"#,
+            t = hostile.replace('/', "\\/")
+        );
+        let report =
+            ingest::ingest_bytes(&mut store, "h.json", batch.as_bytes(), &Default::default());
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    }
+    let (d, _) = desk(dir.path());
+    assert_eq!(d.status().unwrap().mode, "live");
+    let req = ThingRequest {
+        thing: hostile.into(),
+        from: Some(1_717_420_000_000),
+        to: Some(1_717_440_000_000),
+        look: look(),
+    };
+    let saved = d.report(&req).unwrap();
+    let path = Path::new(&saved.path);
+    assert!(path.starts_with(dir.path().join("exports")));
+    let html = std::fs::read_to_string(path).unwrap();
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains(hostile) && !html.contains("<img src=x"));
+    assert!(html.contains("all times UTC"));
+
+    let csv = d.export_csv(hostile, 0, i64::MAX).unwrap();
+    assert!(Path::new(&csv.path).starts_with(dir.path().join("exports")));
+    let text = std::fs::read_to_string(&csv.path).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "formulas are defused: {text}");
+}
