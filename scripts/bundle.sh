@@ -9,6 +9,15 @@ cd "$(dirname "$0")/.."
 bundles="${1:-deb}"
 shift || true
 cd src-tauri
+stamp="$(mktemp)"
 ../ui/node_modules/.bin/tauri build --bundles "$bundles" --ci "$@" -- --locked
-target="${CARGO_TARGET_DIR:-../target}"
-find "$target" -path '*/bundle/*' -name '*.deb' -newer tauri.conf.json -printf '%p\n' 2>/dev/null | head -5
+if [ "$bundles" = deb ]; then
+  # Check what was built: a fresh .deb holding the app binary and its desktop entry.
+  deb="$(find "${CARGO_TARGET_DIR:-../target}" -path '*/bundle/deb/*' -name '*.deb' -newer "$stamp" | head -1)"
+  [ -n "$deb" ] || { echo "no .deb was produced" >&2; exit 1; }
+  dpkg-deb --field "$deb" Package Version Depends
+  dpkg-deb --contents "$deb" | grep -q './usr/bin/defender-desk$' || { echo "$deb lacks usr/bin/defender-desk" >&2; exit 1; }
+  dpkg-deb --contents "$deb" | grep -q '\.desktop$' || { echo "$deb lacks a desktop entry" >&2; exit 1; }
+  echo "built $deb"
+fi
+rm -f "$stamp"
