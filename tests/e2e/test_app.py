@@ -258,29 +258,42 @@ def hostile_cache(ddesk, db):
 
 
 def bench(driver, n):
-    """Cold start → interactive triage, and click → all charts painted."""
-    starts, clicks = [], []
+    """Cold start → interactive triage, and click → all charts painted. Measured outside (the
+    WebDriver session's start, which launches the app, to the first triage row) and inside the
+    page (performance.now() marks: triage rendered since navigation start; click to the last
+    chart decoded and painted), N runs each."""
+    starts, triage_in_page, clicks, clicks_in_page, ipc = [], [], [], [], []
     for i in range(n):
         t0 = time.perf_counter()
         wd = driver.open_app()
         wait(wd, lambda d: len(rows(d)) > 0, timeout=60, what="triage")
         starts.append(time.perf_counter() - t0)
+        triage_in_page.append(wd.execute_script("return window.__ddeskTriageMs") / 1000)
         link = rows(wd)[i % min(5, len(rows(wd)))].find_element(By.CSS_SELECTOR, '[data-testid="thing-link"]')
         t1 = time.perf_counter()
         link.click()
-        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="thing-page"]') and all_charts_painted(d), timeout=60, what="charts")
+        wait(wd, lambda d: d.execute_script("return document.body.dataset.chartsPainted !== undefined"), timeout=60, what="charts")
         clicks.append(time.perf_counter() - t1)
+        clicks_in_page.append(wd.execute_script("return window.__ddeskChartsMs") / 1000)
+        ipc.append(wd.execute_script("return window.__ddeskThingMs") / 1000)
         driver.close_app()
-    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
+
+    def q(xs):
+        s = sorted(xs)
+        return {"p50": round(statistics.median(s), 3), "p95": round(s[min(len(s) - 1, int(0.95 * len(s)))], 3)}
+
     return {
         "runs": n,
-        "cold_start_to_triage_s": {"p50": statistics.median(starts), "p95": q(starts, 0.95)},
-        "click_to_charts_s": {"p50": statistics.median(clicks), "p95": q(clicks, 0.95)},
+        "cold_start_to_triage_s (session start, incl. app launch)": q(starts),
+        "triage_rendered_since_navigation_s": q(triage_in_page),
+        "click_to_charts_painted_s (WebDriver)": q(clicks),
+        "click_to_charts_painted_s (in page)": q(clicks_in_page),
+        "thing_ipc_round_trip_s": q(ipc),
     }
 
 
 def main():
-    binary, ddesk, artifacts = Path(sys.argv[1]).resolve(), sys.argv[2], Path(sys.argv[3]).resolve()
+    binary, ddesk, artifacts = Path(os.environ.get("DDESK_APP", sys.argv[1])).resolve(), sys.argv[2], Path(sys.argv[3]).resolve()
     bench_runs = int(sys.argv[sys.argv.index("--bench") + 1]) if "--bench" in sys.argv else 0
     bench_db = os.environ.get("DDESK_BENCH_DB")
     work = Path(tempfile.mkdtemp(prefix="ddesk-e2e-"))

@@ -9,6 +9,7 @@ export function Chart(props: {
   tz: Prefs["tz"];
   onZoom: (w: { from: number; to: number }) => void;
   onExport: () => void;
+  onPainted?: () => void;
 }) {
   const { chart, tz } = props;
   const url = useMemo(() => URL.createObjectURL(new Blob([chart.svg], { type: "image/svg+xml" })), [chart.svg]);
@@ -58,7 +59,11 @@ export function Chart(props: {
           }
         }}
       >
-        <img src={url} alt={`${chart.label} chart`} draggable={false} onLoad={() => setPainted(true)} />
+        <img src={url} alt={`${chart.label} chart`} draggable={false} onLoad={() => {
+            setPainted(true);
+            props.onPainted?.();
+          }}
+        />
         {hoverX !== null && t !== null && (
           <div className="crosshair" style={{ left: hoverX, top: g.top, height: g.height }} />
         )}

@@ -56,6 +56,13 @@ export function Triage({ prefs, go, keys, status }: Common) {
     open: () => rows[selected] && go({ screen: "thing", thing: rows[selected].thing }),
   };
 
+  useEffect(() => {
+    if (fleet) {
+      const g = globalThis as { __ddeskTriageMs?: number };
+      if (g.__ddeskTriageMs === undefined) g.__ddeskTriageMs = performance.now();
+    }
+  }, [fleet]);
+
   const now = Date.now();
   return (
     <section className="screen triage" data-testid="triage">
@@ -130,6 +137,7 @@ export function Triage({ prefs, go, keys, status }: Common) {
                     data-testid="thing-link"
                     onClick={(e) => {
                       e.preventDefault();
+                      (globalThis as { __ddeskOpenedAt?: number }).__ddeskOpenedAt = performance.now();
                       go({ screen: "thing", thing: r.thing });
                     }}
                   >
