@@ -40,9 +40,11 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
-# The UI's npm packages (exact versions from ui/package-lock.json).
+# The UI's npm packages, at the versions in ui/package-lock.json. `npm install --no-save`, not
+# `npm ci`: npm 11 leaves other platforms' optional binaries (@rollup/*, @tauri-apps/cli-*) out
+# of a lock file written on Linux, and `npm ci` then refuses it as out of sync.
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-  npm --prefix ui ci --no-audit --no-fund --loglevel=error
+  npm --prefix ui install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 [ "${DDESK_DEPS:-test}" = test ] || exit 0

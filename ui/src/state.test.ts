@@ -8,7 +8,7 @@ import {
   formatTime,
   keyAction,
   loadPrefs,
-  nearestBucket,
+  hoverAt,
   NO_FILTER,
   parseHash,
   resolveRange,
@@ -126,14 +126,14 @@ describe("chart geometry", () => {
     expect(brushWindow(0, 700, g)).toEqual({ from: 0, to: 1_000_000 });
     expect(brushWindow(100, 102, g)).toBeNull();
   });
-  it("finds the nearest bucket", () => {
-    const h: [number, number, number][] = [
-      [0, 1, 1],
-      [100, 2, 5],
-      [200, 3, 3],
-    ];
-    expect(nearestBucket(h, 140)).toEqual([100, 2, 5]);
-    expect(nearestBucket(h, 160)).toEqual([200, 3, 3]);
-    expect(nearestBucket([], 1)).toBeNull();
+  it("finds the hover value of a column, or the nearest reported one", () => {
+    const h: ([number, number] | null)[] = [[1, 1], null, [2, 5], null, null, null, null, null, null, [3, 3]];
+    expect(hoverAt(h, 0, 1000, 250)).toEqual([2, 5]);
+    expect(hoverAt(h, 0, 1000, 150)).toEqual([1, 1]); // a tie goes to the earlier column
+    expect(hoverAt(h, 0, 1000, 999)).toEqual([3, 3]);
+    expect(hoverAt(h, 0, 1000, 600)).toEqual([3, 3]);
+    expect(hoverAt([null, null, null, null, null, [1, 2]], 0, 600, 50)).toBeNull();
+    expect(hoverAt(h, 0, 1000, 2000)).toBeNull();
+    expect(hoverAt([], 0, 1, 0)).toBeNull();
   });
 });

@@ -200,19 +200,18 @@ export function timeAt(
   return g.x_from + ((x - g.left) / g.width) * (g.x_to - g.x_from);
 }
 
-/** The bucket nearest to `t` in a chart's hover list of [t, min, max]. */
-export function nearestBucket(hover: [number, number, number][], t: number): [number, number, number] | null {
-  if (hover.length === 0) return null;
-  let lo = 0;
-  let hi = hover.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (hover[mid][0] < t) lo = mid + 1;
-    else hi = mid;
+/** The hover value at `t`: the `[min, max]` of its column (columns split [from, to] evenly),
+ *  or of the nearest reported column within 3. */
+export function hoverAt(hover: ([number, number] | null)[], from: number, to: number, t: number): [number, number] | null {
+  if (hover.length === 0 || to <= from || t < from || t > to) return null;
+  const col = Math.min(hover.length - 1, Math.floor(((t - from) / (to - from)) * hover.length));
+  for (let d = 0; d <= 3; d++) {
+    const a = hover[col - d];
+    if (a) return a;
+    const b = hover[col + d];
+    if (b) return b;
   }
-  const b = hover[lo];
-  const a = lo > 0 ? hover[lo - 1] : b;
-  return Math.abs(a[0] - t) <= Math.abs(b[0] - t) ? a : b;
+  return null;
 }
 
 /** A brush from x0 to x1 (pixels) as a window, or null when too small to mean a zoom. */

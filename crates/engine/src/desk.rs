@@ -250,8 +250,13 @@ pub struct ChartView {
     pub geometry: Geometry,
     /// Datapoints in the window.
     pub points: u32,
-    /// Buckets: (t, min, max) per column, for hover values.
-    pub hover: Vec<(Millis, f64, f64)>,
+    /// Hover values: `(min, max)` of each of `hover.len()` equal columns over
+    /// `[hover_from, hover_to]` (4 significant digits; `null` where nothing was reported).
+    pub hover: Vec<Option<(f32, f32)>>,
+    /// Start of the first hover column.
+    pub hover_from: Millis,
+    /// End of the last hover column.
+    pub hover_to: Millis,
     /// Threshold lines.
     pub thresholds: Vec<String>,
     /// Violation bands in the window.
@@ -969,6 +974,8 @@ impl Desk {
                     svg: svg.svg,
                     geometry: svg.geometry,
                     hover: Vec::new(),
+                    hover_from: from,
+                    hover_to: to,
                     thresholds: Vec::new(),
                     bands: 0,
                 },
@@ -1398,11 +1405,9 @@ fn chart_view(v: &view::MetricView, opts: &ChartOptions) -> Result<ChartView> {
         svg: svg.svg,
         geometry: svg.geometry,
         points: v.points as u32,
-        hover: v
-            .buckets
-            .iter()
-            .map(|b| (b.first.0, b.min.1, b.max.1))
-            .collect(),
+        hover: hover_columns(v, opts.width as usize),
+        hover_from: v.from,
+        hover_to: v.to,
         thresholds: v
             .thresholds
             .iter()
@@ -1410,6 +1415,30 @@ fn chart_view(v: &view::MetricView, opts: &ChartOptions) -> Result<ChartView> {
             .collect(),
         bands: v.bands.len() as u32,
     })
+}
+
+/// Per-column `(min, max)` for hover values, rounded to 4 significant digits: a compact
+/// payload (times follow from the column), so opening a thing moves little over IPC.
+fn hover_columns(v: &view::MetricView, width: usize) -> Vec<Option<(f32, f32)>> {
+    let width = width.max(1);
+    let span = (v.to - v.from).max(1) as i128;
+    let mut out = vec![None; width];
+    let sig = |x: f64| -> f32 {
+        if x == 0.0 || !x.is_finite() {
+            return x as f32;
+        }
+        let m = 10f64.powi(3 - x.abs().log10().floor() as i32);
+        ((x * m).round() / m) as f32
+    };
+    for b in &v.buckets {
+        let col = ((b.t0 - v.from) as i128 * width as i128 / span).clamp(0, width as i128 - 1) as usize;
+        let (lo, hi) = (sig(b.min.1), sig(b.max.1));
+        out[col] = Some(match out[col] {
+            Some((a, c)) => (lo.min(a), hi.max(c)),
+            None => (lo, hi),
+        });
+    }
+    out
 }
 
 fn member_text(v: &serde_json::Value) -> String {

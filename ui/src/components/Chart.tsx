@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { ChartView } from "../bindings";
-import { brushWindow, formatTime, humanNumber, nearestBucket, timeAt, type Prefs } from "../state";
+import { brushWindow, formatTime, hoverAt, humanNumber, timeAt, type Prefs } from "../state";
 
 /** An engine-rendered SVG shown as an image (never as markup), with a hover crosshair and
  *  brush-to-zoom computed from the geometry the engine returned. */
@@ -24,7 +24,7 @@ export function Chart(props: {
   const localX = (e: React.MouseEvent) => e.clientX - box.current!.getBoundingClientRect().left;
 
   const t = hoverX !== null ? timeAt(hoverX, g) : null;
-  const bucket = t !== null && g.kind === "numeric" ? nearestBucket(chart.hover as [number, number, number][], t) : null;
+  const bucket = t !== null && g.kind === "numeric" ? hoverAt(chart.hover, chart.hover_from, chart.hover_to, t) : null;
 
   return (
     <figure className="chart" data-testid="chart" data-metric={chart.metric} data-painted={painted ? "1" : "0"}>
@@ -79,7 +79,7 @@ export function Chart(props: {
             {bucket && (
               <>
                 <br />
-                {bucket[1] === bucket[2] ? humanNumber(bucket[1]) : `${humanNumber(bucket[1])} – ${humanNumber(bucket[2])}`}
+                {bucket[0] === bucket[1] ? humanNumber(bucket[0]) : `${humanNumber(bucket[0])} – ${humanNumber(bucket[1])}`}
               </>
             )}
           </div>
