@@ -1,5 +1,5 @@
 // Generated from the Rust types by ts-rs (desk_engine::desk::bindings); do not edit.
-// Regenerate: UPDATE_BINDINGS=1 cargo test -p desk-engine --test bindings
+// Regenerate: UPDATE_BINDINGS=1 cargo test --workspace --test bindings
 // 64-bit integers are JSON numbers on the wire (epoch milliseconds fit in 2^53).
 
 export type Category = "ddos-participation" | "backdoor-recon" | "exfiltration-c2" | "brute-force" | "malware-cryptominer" | "connection-abuse-jamming";
@@ -268,9 +268,18 @@ geometry: Geometry,
  */
 points: number, 
 /**
- * Buckets: (t, min, max) per column, for hover values.
+ * Hover values: `(min, max)` of each of `hover.len()` equal columns over
+ * `[hover_from, hover_to]` (4 significant digits; `null` where nothing was reported).
  */
-hover: Array<[number, number, number]>, 
+hover: Array<[number, number] | null>, 
+/**
+ * Start of the first hover column.
+ */
+hover_from: number, 
+/**
+ * End of the last hover column.
+ */
+hover_to: number, 
 /**
  * Threshold lines.
  */

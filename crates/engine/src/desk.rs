@@ -564,6 +564,8 @@ pub struct Desk {
     /// The last triage, per cache file: a thing's page shows its reasons without ranking the
     /// whole fleet again.
     last_fleet: Mutex<Option<Vec<FleetRow>>>,
+    /// Where the shown data comes from, computed once per choice of cache.
+    status: Mutex<Option<Status>>,
     sync_cancel: Mutex<Option<CancellationToken>>,
 }
 
@@ -591,6 +593,7 @@ impl Desk {
             store: Mutex::new(None),
             plans: Mutex::new(HashMap::new()),
             last_fleet: Mutex::new(None),
+            status: Mutex::new(None),
             sync_cancel: Mutex::new(None),
         })
     }
@@ -599,6 +602,7 @@ impl Desk {
     fn reset(&self) {
         *lock(&self.store) = None;
         *lock(&self.last_fleet) = None;
+        *lock(&self.status) = None;
     }
 
     /// Which file to show: the cache when it has data or a source, else the demo fleet
@@ -635,12 +639,22 @@ impl Desk {
             let path = self.active()?;
             *guard = Some((path.clone(), Store::open(&path)?));
             *lock(&self.last_fleet) = None;
+            *lock(&self.status) = None;
         }
         let (_, store) = guard.as_mut().expect("opened above");
         f(store)
     }
 
     fn status_of(&self, store: &Store) -> Result<Status> {
+        if let Some(s) = lock(&self.status).as_ref() {
+            return Ok(s.clone());
+        }
+        let status = self.read_status(store)?;
+        *lock(&self.status) = Some(status.clone());
+        Ok(status)
+    }
+
+    fn read_status(&self, store: &Store) -> Result<Status> {
         let demo = store.meta("demo")?.as_deref() == Some("true");
         let things = store.things()?;
         let runs = store.sync_runs()?;
@@ -709,11 +723,15 @@ impl Desk {
         let opts = req.look.options()?;
         self.with_store(|store| {
             require_thing(store, &req.thing)?;
-            let last_report = store
-                .things()?
-                .into_iter()
-                .find(|t| t.name == req.thing)
-                .and_then(|t| t.last_report);
+            let scored = self.scored(store, &req.thing)?;
+            let last_report = match &scored {
+                Some(r) => r.last_report,
+                None => store
+                    .things()?
+                    .into_iter()
+                    .find(|t| t.name == req.thing)
+                    .and_then(|t| t.last_report),
+            };
             let to = req.to.or(last_report).unwrap_or_else(time::now);
             let from = req.from.unwrap_or(to - 7 * DAY);
             if from >= to {
@@ -763,7 +781,6 @@ impl Desk {
                 }
                 charts_out.push(chart_view(&v, &opts)?);
             }
-            let scored = self.scored(store, &req.thing)?;
             let log = store.action_log()?;
             Ok(ThingPage {
                 thing: req.thing.clone(),
@@ -1431,7 +1448,8 @@ fn hover_columns(v: &view::MetricView, width: usize) -> Vec<Option<(f32, f32)>> 
         ((x * m).round() / m) as f32
     };
     for b in &v.buckets {
-        let col = ((b.t0 - v.from) as i128 * width as i128 / span).clamp(0, width as i128 - 1) as usize;
+        let col =
+            ((b.t0 - v.from) as i128 * width as i128 / span).clamp(0, width as i128 - 1) as usize;
         let (lo, hi) = (sig(b.min.1), sig(b.max.1));
         out[col] = Some(match out[col] {
             Some((a, c)) => (lo.min(a), hi.max(c)),
