@@ -30,10 +30,11 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BOTNET_CAMERA = "cam-lobby-017"
 FTP_GATEWAY = "gw-plant-03"
+SPLUNK_TOKEN = "e2e-splunk-token-7c1d9a0b"
 PAYLOADS = [
     '<img src=x onerror="window.__pwned=1">',
     "<script>window.__pwned=2</script>",
@@ -238,6 +239,24 @@ def hostile_flow(driver, artifacts):
         assert PAYLOADS[1] in page, "custom string member not shown as text"
         shots("hostile-thing")
         assert wd.execute_script("return window.__pwned === undefined"), "a payload ran"
+
+        # Sources: a Splunk source added from the app keeps its token in the OS keychain (the
+        # real Secret Service of this D-Bus session), and a failing test is said plainly.
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-sources"]').click()
+        form = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="add-source-form"]'), what="sources")[0]
+        form.find_element(By.CSS_SELECTOR, "label:nth-of-type(1) input").send_keys("splunk-e2e")
+        Select(form.find_element(By.CSS_SELECTOR, "select")).select_by_value("splunk")
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="add-source-form"] input[type="password"]'), what="splunk fields")
+        inputs = form.find_elements(By.CSS_SELECTOR, "input")
+        inputs[1].send_keys("https://127.0.0.1:9")
+        inputs[2].send_keys("iot")
+        inputs[3].send_keys(SPLUNK_TOKEN)
+        form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+        listed = wait(wd, lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, '[data-testid="source-list"] tbody tr') if "splunk-e2e" in r.get_attribute("textContent")], what="source listed")[0]
+        assert "token in OS keychain" in listed.get_attribute("textContent"), listed.get_attribute("textContent")
+        listed.find_element(By.XPATH, ".//button[text()='Test']").click()
+        wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="source-list"]').get_attribute("textContent").split("Remove", 1)[-1].strip(), what="test message")
+        shots("sources")
     finally:
         driver.close_app()
 
@@ -324,6 +343,9 @@ def main():
                 flow(d, artifacts / name)
             finally:
                 d.stop()
+            for f in (work / name).rglob("*"):
+                if f.is_file():
+                    assert SPLUNK_TOKEN.encode() not in f.read_bytes(), f"the Splunk token leaked into {f}"
             print(f"e2e {name} ok")
         return 0
     finally:

@@ -576,14 +576,28 @@ fn triage_chart_drift_diff_and_export() {
 fn audit_chart_draws_check_history_with_geometry_and_names_unknown_checks() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.sqlite");
-    json_out(&db, &["demo", "--things", "40", "--days", "3"]);
+    // A fixed end: with `now`, how many daily audits three days hold depends on the hour.
+    json_out(
+        &db,
+        &[
+            "demo",
+            "--things",
+            "40",
+            "--days",
+            "3",
+            "--end",
+            "2026-11-20T12:00:00Z",
+        ],
+    );
     let svg = dir.path().join("audit.svg");
     let v = json_out(
         &db,
         &[
             "audit-chart",
             "--from",
-            "-4d",
+            "2026-11-16T00:00:00Z",
+            "--to",
+            "2026-11-21T00:00:00Z",
             "--out",
             svg.to_str().unwrap(),
         ],
