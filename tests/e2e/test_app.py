@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
@@ -85,10 +86,18 @@ class Driver:
             self.td = None
 
 
+FAILURE_SHOT = None
+
+
 def wait(wd, cond, timeout=20, what="condition"):
+    """Polls `cond`; elements React replaced while they were read are read again."""
     try:
-        return WebDriverWait(wd, timeout, poll_frequency=0.02).until(lambda d: cond(d))
+        return WebDriverWait(
+            wd, timeout, poll_frequency=0.02, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException]
+        ).until(lambda d: cond(d))
     except Exception as e:
+        if FAILURE_SHOT is not None:
+            wd.save_screenshot(str(FAILURE_SHOT))
         raise AssertionError(f"timed out waiting for {what}") from e
 
 
@@ -103,8 +112,10 @@ def all_charts_painted(wd):
 
 class Shots:
     def __init__(self, wd, out):
+        global FAILURE_SHOT
         self.wd, self.out, self.n = wd, Path(out), 0
         self.out.mkdir(parents=True, exist_ok=True)
+        FAILURE_SHOT = self.out / "failure.png"
 
     def __call__(self, name):
         self.n += 1
@@ -252,9 +263,16 @@ def hostile_flow(driver, artifacts):
         inputs[2].send_keys("iot")
         inputs[3].send_keys(SPLUNK_TOKEN)
         form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-        listed = wait(wd, lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, '[data-testid="source-list"] tbody tr') if "splunk-e2e" in r.get_attribute("textContent")], what="source listed")[0]
-        assert "token in OS keychain" in listed.get_attribute("textContent"), listed.get_attribute("textContent")
-        listed.find_element(By.XPATH, ".//button[text()='Test']").click()
+        def listed(d):
+            for r in d.find_elements(By.CSS_SELECTOR, '[data-testid="source-list"] tbody tr'):
+                text = r.get_attribute("textContent")
+                if "splunk-e2e" in text and "token in OS keychain" in text:
+                    return r
+            return None
+
+        wait(wd, listed, what="the source listed with its token in the OS keychain")
+        # The list may re-render between reads: find the row again for the click.
+        wait(wd, lambda d: listed(d).find_element(By.XPATH, ".//button[text()='Test']").click() or True, what="Test clicked")
         wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="source-list"]').get_attribute("textContent").split("Remove", 1)[-1].strip(), what="test message")
         shots("sources")
     finally:

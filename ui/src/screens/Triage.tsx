@@ -27,7 +27,8 @@ export function Triage({ prefs, go, keys, status }: Common) {
     return () => {
       live = false;
     };
-  }, [windowMs, status?.mode]);
+    // Once per window: the screen mounts again after sources change or an action runs.
+  }, [windowMs]);
 
   const rows = useMemo(() => (fleet ? filterFleet(fleet.rows, filter) : []), [fleet, filter]);
   const virt = useVirtualizer({
