@@ -16,7 +16,7 @@ if [ "$bundles" = deb ]; then
   deb="$(find "${CARGO_TARGET_DIR:-../target}" -path '*/bundle/deb/*' -name '*.deb' -newer "$stamp" | head -1)"
   [ -n "$deb" ] || { echo "no .deb was produced" >&2; exit 1; }
   dpkg-deb --field "$deb" Package Version Depends
-  dpkg-deb --contents "$deb" | grep -q './usr/bin/defender-desk$' || { echo "$deb lacks usr/bin/defender-desk" >&2; exit 1; }
+  dpkg-deb --contents "$deb" | grep -qE ' (\./)?usr/bin/defender-desk$' || { echo "$deb lacks usr/bin/defender-desk" >&2; exit 1; }
   dpkg-deb --contents "$deb" | grep -q '\.desktop$' || { echo "$deb lacks a desktop entry" >&2; exit 1; }
   echo "built $deb"
 fi

@@ -23,7 +23,7 @@ use crate::charts::{self, ChartOptions, Geometry, Theme, Zone};
 use crate::demo::{self, DemoOptions};
 use crate::secrets::{Secret, SecretStore};
 use crate::sources::{self, AwsSettings, Source, SourceSettings};
-use crate::store::{outcome_of, ChainReport, LogRecord, Store};
+use crate::store::{outcome_of, ChainReport, FindingRow, LogRecord, Store};
 use crate::sync::{self, Progress, SyncOptions, SyncSummary};
 use crate::time::{self, Millis};
 use crate::{Error, Result};
@@ -388,29 +388,6 @@ pub struct ChartRequest {
     pub look: Look,
 }
 
-/// A finding in the Audit screen.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct FindingView {
-    /// Finding id.
-    pub finding_id: String,
-    /// Task.
-    pub task_id: Option<String>,
-    /// Check.
-    pub check: String,
-    /// Severity.
-    pub severity: Option<String>,
-    /// Resource type.
-    pub resource_type: Option<String>,
-    /// Resource.
-    pub resource: String,
-    /// Reason.
-    pub reason: Option<String>,
-    /// Suppressed.
-    pub suppressed: bool,
-    /// Found.
-    pub found: Option<Millis>,
-}
-
 /// The latest audit task, per check.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct CheckRow {
@@ -438,7 +415,7 @@ pub struct AuditPage {
     /// Its checks.
     pub checks: Vec<CheckRow>,
     /// Findings, newest first.
-    pub findings: Vec<FindingView>,
+    pub findings: Vec<FindingRow>,
     /// Where the data comes from.
     pub status: Status,
 }
@@ -914,13 +891,12 @@ impl Desk {
         let page = self.thing(req)?;
         let (findings, actions) = self.with_store(|store| {
             let certs = store.thing_certificates(&req.thing)?;
-            let findings: Vec<FindingView> = store
+            let findings: Vec<FindingRow> = store
                 .findings(None, None)?
                 .into_iter()
                 .filter(|f| {
                     f.resource.contains(&req.thing) || certs.iter().any(|c| f.resource.contains(c))
                 })
-                .map(finding_view)
                 .collect();
             Ok((findings, action_views(&store.action_log()?)))
         })?;
@@ -977,11 +953,7 @@ impl Desk {
                         .collect()
                 })
                 .unwrap_or_default();
-            let mut findings: Vec<FindingView> = store
-                .findings(None, None)?
-                .into_iter()
-                .map(finding_view)
-                .collect();
+            let mut findings = store.findings(None, None)?;
             findings.sort_by_key(|f| std::cmp::Reverse(f.found));
             Ok(AuditPage {
                 chart: ChartView {
@@ -1400,20 +1372,6 @@ fn reason_view(r: triage::Reason) -> ReasonView {
     }
 }
 
-fn finding_view(f: crate::store::FindingRow) -> FindingView {
-    FindingView {
-        finding_id: f.finding_id,
-        task_id: f.task_id,
-        check: f.check,
-        severity: f.severity,
-        resource_type: f.resource_type,
-        resource: f.resource,
-        reason: f.reason,
-        suppressed: f.suppressed,
-        found: f.found,
-    }
-}
-
 fn chart_view(v: &view::MetricView, opts: &ChartOptions) -> Result<ChartView> {
     let svg = charts::render_svg(v, opts).map_err(|e| Error::InvalidInput(e.to_string()))?;
     Ok(ChartView {
@@ -1590,7 +1548,7 @@ pub mod bindings {
             ThingRequest::decl(),
             ThingPage::decl(),
             ChartRequest::decl(),
-            FindingView::decl(),
+            FindingRow::decl(),
             CheckRow::decl(),
             AuditPage::decl(),
             ActionView::decl(),

@@ -8,7 +8,8 @@ use std::fmt::Write;
 use base64::Engine as _;
 
 use crate::charts::Zone;
-use crate::desk::{ActionView, FindingView, ThingPage};
+use crate::desk::{ActionView, ThingPage};
+use crate::store::FindingRow;
 use crate::time::Millis;
 
 /// Escapes text for HTML element content and attribute values.
@@ -54,7 +55,7 @@ fn table(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
 /// Renders the report. `tz` is `UTC` or an IANA name (unknown names fall back to UTC and say so).
 pub fn incident_html(
     page: &ThingPage,
-    findings: &[FindingView],
+    findings: &[FindingRow],
     actions: &[ActionView],
     tz: &str,
 ) -> String {

@@ -85,7 +85,7 @@ pub struct AuditRow {
 }
 
 /// One audit finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct FindingRow {
     /// Finding id.
     pub finding_id: String,
