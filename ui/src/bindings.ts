@@ -483,17 +483,17 @@ to: number,
  */
 look: Look, };
 
-export type FindingView = { 
+export type FindingRow = { 
 /**
  * Finding id.
  */
 finding_id: string, 
 /**
- * Task.
+ * Task id.
  */
 task_id: string | null, 
 /**
- * Check.
+ * Check name.
  */
 check: string, 
 /**
@@ -505,7 +505,7 @@ severity: string | null,
  */
 resource_type: string | null, 
 /**
- * Resource.
+ * Resource, as one string.
  */
 resource: string, 
 /**
@@ -517,7 +517,7 @@ reason: string | null,
  */
 suppressed: boolean, 
 /**
- * Found.
+ * Finding time.
  */
 found: number | null, };
 
@@ -563,7 +563,7 @@ checks: Array<CheckRow>,
 /**
  * Findings, newest first.
  */
-findings: Array<FindingView>, 
+findings: Array<FindingRow>, 
 /**
  * Where the data comes from.
  */

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 #[test]
 fn ui_bindings_match_the_rust_types() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings.ts");
+    // The checkout being tested, read at run time: a test binary reused from a target dir
+    // shared between checkouts would otherwise compare (and rewrite) another checkout's file.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let path = manifest.join("../../ui/src/bindings.ts");
     let generated = desk_engine::desk::bindings::typescript();
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         std::fs::write(&path, &generated).unwrap();
