@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use desk_engine::actions::{self, Backend, MitigationTarget, Plan};
-use desk_engine::sources::{self, AwsSettings, SourceSettings};
 use desk_engine::store::{outcome_of, Store};
 use desk_engine::time;
 use serde_json::{json, Value};
@@ -55,29 +54,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
-}
-
-async fn backend(store: &Store, source: Option<&str>) -> anyhow::Result<Backend> {
-    let defenders: Vec<_> = sources::list(store)?
-        .into_iter()
-        .filter_map(|s| match s.settings {
-            SourceSettings::Defender(d) => Some((s.name, d.aws)),
-            _ => None,
-        })
-        .collect();
-    if let Some(name) = source {
-        let (_, aws) = defenders
-            .iter()
-            .find(|(n, _)| n == name)
-            .with_context(|| format!("no Device Defender source named {name:?}"))?;
-        return Ok(Backend::aws(aws).await);
-    }
-    match defenders.as_slice() {
-        [(_, aws)] => Ok(Backend::aws(aws).await),
-        [] if store.meta("demo")?.as_deref() == Some("true") => Ok(Backend::Demo),
-        [] => Ok(Backend::aws(&AwsSettings::default()).await),
-        _ => bail!("several Device Defender sources: pick one with --source"),
-    }
 }
 
 fn confirm(plan: &Plan, reason: &str, yes: bool, err: &mut dyn Write) -> anyhow::Result<bool> {
@@ -149,7 +125,7 @@ pub fn act(db: &Path, what: Act, c: &Common, out: &mut dyn Write) -> anyhow::Res
     let rt = runtime()?;
     rt.block_on(async {
         let mut store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
-        let backend = backend(&store, c.source.as_deref()).await?;
+        let backend = Backend::for_cache(&store, c.source.as_deref()).await?;
         let reconciled = actions::reconcile(&mut store, &backend).await?;
         for r in &reconciled {
             eprintln!("ddesk: reconciled an interrupted action: {r}");
@@ -225,7 +201,7 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
         // An action was interrupted between its call and its log: record what really happened.
         let rt = runtime()?;
         let reconciled = rt.block_on(async {
-            let backend = backend(&store, None).await?;
+            let backend = Backend::for_cache(&store, None).await?;
             anyhow::Ok(actions::reconcile(&mut store, &backend).await?)
         });
         match reconciled {

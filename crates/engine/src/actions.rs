@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::sources::defender::{self, DefenderSource};
-use crate::sources::{aws, AwsSettings};
+use crate::sources::{self, aws, AwsSettings, SourceSettings};
 use crate::store::{outcome_of, Store};
 use crate::{Error, Result};
 
@@ -253,6 +253,34 @@ fn request_id<T: aws_sdk_iot::operation::RequestId>(o: &T) -> String {
 }
 
 impl Backend {
+    /// Where actions on this cache go: the named Device Defender source's account, else the
+    /// only one configured; with none, the demo fleet's simulated account (on a demo cache) or
+    /// the default credential chain.
+    pub async fn for_cache(store: &Store, source: Option<&str>) -> Result<Self> {
+        let defenders: Vec<(String, AwsSettings)> = sources::list(store)?
+            .into_iter()
+            .filter_map(|s| match s.settings {
+                SourceSettings::Defender(d) => Some((s.name, d.aws)),
+                _ => None,
+            })
+            .collect();
+        if let Some(name) = source {
+            let (_, settings) = defenders.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                Error::NotFound(format!("no Device Defender source named {name:?}"))
+            })?;
+            return Ok(Self::aws(settings).await);
+        }
+        match defenders.as_slice() {
+            [(_, settings)] => Ok(Self::aws(settings).await),
+            [] if store.meta("demo")?.as_deref() == Some("true") => Ok(Self::Demo),
+            [] => Ok(Self::aws(&AwsSettings::default()).await),
+            several => Err(Error::InvalidInput(format!(
+                "several Device Defender sources ({}): name the one to act through (ddesk: --source)",
+                several.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
     /// The AWS backend from source settings (or the default chain).
     pub async fn aws(settings: &AwsSettings) -> Self {
         let sdk = aws::sdk_config(settings).await;

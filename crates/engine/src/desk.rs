@@ -1174,28 +1174,8 @@ impl Desk {
             Some((p, _)) => p.clone(),
             None => self.active()?,
         };
-        let store = Store::open(&path)?;
-        if store.meta("demo")?.as_deref() == Some("true") {
-            return Ok((Backend::Demo, path));
-        }
-        let defenders: Vec<AwsSettings> = sources::list(&store)?
-            .into_iter()
-            .filter_map(|s| match s.settings {
-                SourceSettings::Defender(d) => Some(d.aws),
-                _ => None,
-            })
-            .collect();
-        let aws = match defenders.as_slice() {
-            [one] => one.clone(),
-            [] => AwsSettings::default(),
-            _ => {
-                return Err(Error::InvalidInput(
-                    "several Device Defender sources: act from the command line with --source"
-                        .into(),
-                ))
-            }
-        };
-        Ok((Backend::aws(&aws).await, path))
+        let backend = Backend::for_cache(&Store::open(&path)?, None).await?;
+        Ok((backend, path))
     }
 
     /// Plans an action: the exact calls and the pre-flight warnings, nothing called yet.
