@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use desk_engine::actions::{self, Backend, MitigationTarget, Plan};
+use desk_engine::actions::{self, Backend, Plan};
+use desk_engine::desk::{self, ActionRequest};
 use desk_engine::store::{outcome_of, Store};
 use desk_engine::time;
 use serde_json::{json, Value};
@@ -87,35 +88,13 @@ fn confirm(plan: &Plan, reason: &str, yes: bool, err: &mut dyn Write) -> anyhow:
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// What an action command should do once planned.
-pub enum Act {
-    /// Quarantine.
-    Quarantine {
-        /// Thing.
-        thing: String,
-        /// Group.
-        group: String,
-        /// Create the group (with the deny-all policy) if missing.
-        create_group: bool,
-        /// Also deactivate the thing's active certificates.
-        deactivate_certificate: bool,
-    },
-    /// Release.
-    Release {
-        /// Thing.
-        thing: String,
-    },
-    /// Mitigation action.
-    Mitigate {
-        /// Target.
-        target: MitigationTarget,
-        /// Action name.
-        action: String,
-    },
-}
-
 /// Plans, confirms and executes one action.
-pub fn act(db: &Path, what: Act, c: &Common, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn act(
+    db: &Path,
+    what: ActionRequest,
+    c: &Common,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     if c.reason.trim().chars().count() < actions::MIN_REASON {
         bail!(
             "--reason must be at least {} characters (it goes into the action log)",
@@ -130,28 +109,7 @@ pub fn act(db: &Path, what: Act, c: &Common, out: &mut dyn Write) -> anyhow::Res
         for r in &reconciled {
             eprintln!("ddesk: reconciled an interrupted action: {r}");
         }
-        let plan = match &what {
-            Act::Quarantine {
-                thing,
-                group,
-                create_group,
-                deactivate_certificate,
-            } => {
-                actions::plan_quarantine(
-                    &backend,
-                    &store,
-                    thing,
-                    group,
-                    *create_group,
-                    *deactivate_certificate,
-                )
-                .await?
-            }
-            Act::Release { thing } => actions::plan_release(&backend, &store, thing).await?,
-            Act::Mitigate { target, action } => {
-                actions::plan_mitigation(&backend, &store, target, action).await?
-            }
-        };
+        let plan = desk::plan_request(&backend, &store, &what).await?;
         if c.dry_run {
             serde_json::to_writer_pretty(
                 &mut *out,

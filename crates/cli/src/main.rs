@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use desk_engine::analysis::{drift, export, timeline, triage, view};
 use desk_engine::charts;
 use desk_engine::demo::{self, DemoOptions};
+use desk_engine::desk::ActionRequest;
 use desk_engine::ingest;
 use desk_engine::model::parse::Context;
 use desk_engine::model::MetricValue;
@@ -455,7 +456,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             deactivate_certificate,
             c,
         } => {
-            let what = act::Act::Quarantine {
+            let what = ActionRequest::Quarantine {
                 thing: thing.clone(),
                 group: group.clone(),
                 create_group: *create_group,
@@ -464,7 +465,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             return act::act(&db_path(&cli)?, what, c, out);
         }
         Command::Release { thing, c } => {
-            let what = act::Act::Release {
+            let what = ActionRequest::Release {
                 thing: thing.clone(),
             };
             return act::act(&db_path(&cli)?, what, c, out);
@@ -475,14 +476,17 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             action,
             c,
         } => {
-            let target = match (violation, finding) {
-                (Some(v), _) => desk_engine::actions::MitigationTarget::Violation(v.clone()),
-                (None, Some(f)) => desk_engine::actions::MitigationTarget::Finding(f.clone()),
+            let name = action.clone();
+            let what = match (violation, finding) {
+                (Some(v), _) => ActionRequest::MitigateViolation {
+                    violation: v.clone(),
+                    name,
+                },
+                (None, Some(f)) => ActionRequest::MitigateFinding {
+                    finding: f.clone(),
+                    name,
+                },
                 (None, None) => bail!("--violation or --finding is required"),
-            };
-            let what = act::Act::Mitigate {
-                target,
-                action: action.clone(),
             };
             return act::act(&db_path(&cli)?, what, c, out);
         }

@@ -1187,45 +1187,7 @@ impl Desk {
         let (backend, path) = self.backend().await?;
         let mut store = Store::open(&path)?;
         actions::reconcile(&mut store, &backend).await?;
-        let plan = match req {
-            ActionRequest::Quarantine {
-                thing,
-                group,
-                create_group,
-                deactivate_certificate,
-            } => {
-                actions::plan_quarantine(
-                    &backend,
-                    &store,
-                    thing,
-                    group,
-                    *create_group,
-                    *deactivate_certificate,
-                )
-                .await?
-            }
-            ActionRequest::Release { thing } => {
-                actions::plan_release(&backend, &store, thing).await?
-            }
-            ActionRequest::MitigateViolation { violation, name } => {
-                actions::plan_mitigation(
-                    &backend,
-                    &store,
-                    &MitigationTarget::Violation(violation.clone()),
-                    name,
-                )
-                .await?
-            }
-            ActionRequest::MitigateFinding { finding, name } => {
-                actions::plan_mitigation(
-                    &backend,
-                    &store,
-                    &MitigationTarget::Finding(finding.clone()),
-                    name,
-                )
-                .await?
-            }
-        };
+        let plan = plan_request(&backend, &store, req).await?;
         let id = format!("plan-{:016x}", fastrand::u64(..));
         let view = PlanView {
             id: id.clone(),
@@ -1288,6 +1250,37 @@ impl Desk {
             let (backend, _) = self.backend().await?;
             Ok(backend.mitigation_actions().await?.unwrap_or_default())
         })
+    }
+}
+
+/// Plans what an analyst asked for (the app's dialog and `ddesk quarantine | release | mitigate`).
+pub async fn plan_request(backend: &Backend, store: &Store, req: &ActionRequest) -> Result<Plan> {
+    match req {
+        ActionRequest::Quarantine {
+            thing,
+            group,
+            create_group,
+            deactivate_certificate,
+        } => {
+            actions::plan_quarantine(
+                backend,
+                store,
+                thing,
+                group,
+                *create_group,
+                *deactivate_certificate,
+            )
+            .await
+        }
+        ActionRequest::Release { thing } => actions::plan_release(backend, store, thing).await,
+        ActionRequest::MitigateViolation { violation, name } => {
+            let target = MitigationTarget::Violation(violation.clone());
+            actions::plan_mitigation(backend, store, &target, name).await
+        }
+        ActionRequest::MitigateFinding { finding, name } => {
+            let target = MitigationTarget::Finding(finding.clone());
+            actions::plan_mitigation(backend, store, &target, name).await
+        }
     }
 }
 
