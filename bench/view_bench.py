@@ -19,7 +19,7 @@ os.makedirs(WORK, exist_ok=True)
 subprocess.run(["cargo", "build", "--release", "-q", "-p", "desk-engine", "--example", "bench_view"], cwd=ROOT, check=True)
 exe = os.path.join(TARGET, "release/examples/bench_view")
 view_db = os.path.join(WORK, "view-50m.sqlite")
-triage_db = os.path.join(WORK, "triage-10k.sqlite")
+triage_db = os.path.join(WORK, "triage-10k-v2.sqlite")  # v2: with 100 botnet recruits
 for mode, db in (("build-view", view_db), ("build-triage", triage_db)):
     if not os.path.exists(db):
         subprocess.run([exe, mode, db], check=True)

@@ -2,7 +2,8 @@
 //!
 //! - `build-view DB`: a cache of 480 things × 12 metrics × 30 days at 5-minute steps
 //!   (8,640 points per series, 49.8 million datapoints);
-//! - `build-triage DB`: 10,000 things × 4 metrics × 7 days (80.6 million datapoints);
+//! - `build-triage DB`: 10,000 things × 4 metrics × 7 days (80.6 million datapoints), 100 of
+//!   them botnet recruits;
 //! - `view DB RUNS`: the full thing view — every metric over 30 days, thresholds, violation
 //!   bands, downsampled and rendered to SVG — for RUNS different things: p50 and p95;
 //! - `series DB RUNS`: the series query alone (one metric, 30 days) for the DuckDB comparison;
@@ -38,8 +39,20 @@ const METRICS: [&str; 12] = [
     "mobilerssi",
 ];
 
-fn value(i: i64, m: i64, s: i64) -> i64 {
-    (i * 7919 + m * 104_729 + s * 31) % 1000 + 100
+/// Steps per day.
+const DAY_STEPS: i64 = DAY / STEP;
+
+/// A datapoint's value (the same formula as the DuckDB copy in `bench/view_bench.py`). With
+/// `recruits`, every 100th thing is a botnet recruit whose first metric (bytes out) runs 100×
+/// its usual level for the last three hours, so triage has real anomalies to explain (and
+/// points to read for them), as in a fleet under attack.
+fn value(i: i64, m: i64, s: i64, last: Option<i64>) -> i64 {
+    let usual = (i * 7919 + m * 104_729 + s * 31) % 1000 + 100;
+    if last.is_some_and(|last| i % 100 == 7 && m == 0 && s > last - 36) {
+        usual * 100
+    } else {
+        usual
+    }
 }
 
 fn build(
@@ -47,7 +60,9 @@ fn build(
     things: i64,
     metrics: usize,
     days: i64,
+    recruits: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let last = recruits.then_some(days * DAY_STEPS - 1);
     let mut store = Store::open(std::path::Path::new(db))?;
     let start = END - days * DAY;
     let started = Instant::now();
@@ -57,15 +72,15 @@ fn build(
             for i in block..(block + 1000).min(things) {
                 let thing = format!("thing-{i:05}");
                 for (m, metric) in METRICS.iter().enumerate().take(metrics) {
-                    for k in 0..DAY / STEP {
-                        let s = d * (DAY / STEP) + k;
+                    for k in 0..DAY_STEPS {
+                        let s = d * DAY_STEPS + k;
                         batch.points.push(Datapoint {
                             thing: thing.clone(),
                             metric: (*metric).to_string(),
                             dimension: None,
                             ts: start + s * STEP,
                             version: 1,
-                            value: MetricValue::Count(value(i, m as i64, s)),
+                            value: MetricValue::Count(value(i, m as i64, s, last)),
                         });
                     }
                 }
@@ -108,8 +123,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let runs: usize = args.get(3).map_or(Ok(30), |s| s.parse())?;
     match mode {
-        "build-view" => build(db, 480, 12, 30)?,
-        "build-triage" => build(db, 10_000, 4, 7)?,
+        "build-view" => build(db, 480, 12, 30, false)?,
+        "build-triage" => build(db, 10_000, 4, 7, true)?,
         "view" | "series" => {
             let store = Store::open(std::path::Path::new(db))?;
             let things = store.things()?.len() as i64;
@@ -143,14 +158,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "triage" => {
             let store = Store::open(std::path::Path::new(db))?;
             let mut times = Vec::new();
-            let mut n = 0;
+            let (mut n, mut flagged) = (0, 0);
             for _ in 0..runs {
                 let t0 = Instant::now();
-                n = rank(&store, TriageOptions::default())?.len();
+                let ranked = rank(&store, TriageOptions::default())?;
                 times.push(t0.elapsed().as_secs_f64() * 1e3);
+                n = ranked.len();
+                flagged = ranked
+                    .iter()
+                    .filter(|r| r.reasons.iter().any(|r| r.source != "aws-detect"))
+                    .count();
             }
             println!(
-                "triage: {runs} runs, {n} things, p50 {:.1} ms, p95 {:.1} ms",
+                "triage: {runs} runs, {n} things ({flagged} flagged by baselines), p50 {:.1} ms, p95 {:.1} ms",
                 percentile(&mut times.clone(), 0.5),
                 percentile(&mut times, 0.95)
             );

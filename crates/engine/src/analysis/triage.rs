@@ -9,6 +9,8 @@
 //! Each reason is tagged with attack categories ([`Category`]).
 
 use std::collections::BTreeSet;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 use fnv::FnvHashMap as HashMap;
 
@@ -16,8 +18,8 @@ use serde::Serialize;
 
 use super::categories::{self, Category, ATTACK_SURFACE_PORTS};
 use crate::model::{MetricValue, ValueKind};
-use crate::store::chunk::CHUNK_MS;
-use crate::store::{HourStat, SeriesInfo, Store, StoreError};
+use crate::store::chunk::{self, CHUNK_MS};
+use crate::store::{SeriesInfo, Store, StoreError, SummaryBatch};
 use crate::time::{self, Millis};
 
 const HOUR: Millis = 3_600_000;
@@ -122,6 +124,172 @@ struct Numeric<'a> {
     hours: Vec<HourStat>,
 }
 
+/// One hour of one numeric series, from its chunk summary. There are millions (10,000 things
+/// × 4 metrics × 7 days = 6.7 million) and reading them is bound by memory, so 16 bytes each:
+/// single precision is ample for a robust z-score and a ratio shown to people.
+#[derive(Debug, Clone, Copy)]
+struct HourStat {
+    /// Hours since the epoch.
+    index: i32,
+    /// Reports in the hour.
+    n: u32,
+    /// Mean value.
+    mean: f32,
+    /// Largest value.
+    max: f32,
+}
+
+impl HourStat {
+    /// Start of the hour.
+    fn start(&self) -> Millis {
+        i64::from(self.index) * HOUR
+    }
+
+    /// Hour of day, UTC.
+    fn of_day(&self) -> usize {
+        self.index.rem_euclid(24) as usize
+    }
+}
+
+/// Threads for the summary pass and the baselines.
+fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+}
+
+/// Series id → position in the catalog (which is sorted by id): a table when the ids are
+/// dense, as SQLite hands them out, else a binary search. Summaries arrive in series order
+/// within a day, so either walks memory forwards, unlike a hash map.
+struct Positions<'a> {
+    catalog: &'a [SeriesInfo],
+    table: Vec<u32>,
+}
+
+impl<'a> Positions<'a> {
+    fn new(catalog: &'a [SeriesInfo]) -> Self {
+        let dense = catalog.first().is_some_and(|s| s.id >= 0)
+            && catalog
+                .last()
+                .and_then(|s| usize::try_from(s.id).ok())
+                .is_some_and(|max| max <= 4 * catalog.len() + 1024)
+            && u32::try_from(catalog.len()).is_ok();
+        let mut table = Vec::new();
+        if dense {
+            let max = catalog.last().map_or(0, |s| s.id as usize);
+            table = vec![u32::MAX; max + 1];
+            for (i, s) in catalog.iter().enumerate() {
+                table[s.id as usize] = i as u32;
+            }
+        }
+        Self { catalog, table }
+    }
+
+    fn get(&self, id: i64) -> Option<usize> {
+        if self.table.is_empty() {
+            self.catalog.binary_search_by_key(&id, |s| s.id).ok()
+        } else {
+            let p = *self.table.get(usize::try_from(id).ok()?)?;
+            (p != u32::MAX).then_some(p as usize)
+        }
+    }
+}
+
+/// The sets a set-valued series reported in the window: its kind and (set id, first seen).
+type Sightings = (ValueKind, Vec<(i64, Millis)>);
+
+/// What one worker of the summary pass gathered.
+#[derive(Default)]
+struct Shard<'a> {
+    /// Numeric series by catalog position / worker count.
+    numeric: Vec<Option<Numeric<'a>>>,
+    fleet: HashMap<&'a str, Vec<f64>>,
+    sets: HashMap<i64, Sightings>,
+}
+
+/// The read-only context of the summary pass.
+struct Gather<'a> {
+    positions: &'a Positions<'a>,
+    stride: &'a HashMap<&'a str, i64>,
+    from: Millis,
+    to: Millis,
+    window_hours: usize,
+}
+
+impl<'a> Gather<'a> {
+    /// Decodes the summaries of the series `w` owns (catalog position ≡ w mod `workers`) from
+    /// every batch.
+    fn shard(
+        &self,
+        rx: &Receiver<Arc<SummaryBatch>>,
+        w: usize,
+        workers: usize,
+    ) -> Result<Shard<'a>, StoreError> {
+        let (from, to) = (self.from, self.to);
+        let catalog = self.positions.catalog;
+        let mut shard = Shard::default();
+        shard
+            .numeric
+            .resize_with(catalog.len().div_ceil(workers), || None);
+        let mut summary = chunk::Summary::default();
+        for batch in rx {
+            for (series, day, blob) in batch.iter() {
+                let Some(pos) = self.positions.get(series) else {
+                    continue;
+                };
+                if pos % workers != w {
+                    continue;
+                }
+                let info = &catalog[pos];
+                chunk::decode_summary_into(blob, &mut summary).ok_or_else(|| {
+                    StoreError::Corrupt(format!("summary of series {series} day {day}"))
+                })?;
+                if !summary.hours.is_empty() {
+                    let k = self.stride.get(info.metric.as_str()).copied().unwrap_or(1);
+                    // The fleet sample: hours whose (series + hours since the epoch) is a
+                    // multiple of k, as a bit mask over this day's 24 hours.
+                    let mut sampled = 0u32;
+                    let mut h = (k - (series + day * 24).rem_euclid(k)) % k;
+                    while h < 24 {
+                        sampled |= 1 << h;
+                        h += k;
+                    }
+                    let fleet = shard.fleet.entry(info.metric.as_str()).or_default();
+                    let n = shard.numeric[pos / workers].get_or_insert_with(|| Numeric {
+                        info,
+                        hours: Vec::with_capacity(self.window_hours),
+                    });
+                    for &(h, count, mean, max) in &summary.hours {
+                        let hour = day * CHUNK_MS + i64::from(h) * HOUR;
+                        if hour + HOUR > from && hour <= to {
+                            if sampled >> h & 1 == 1 {
+                                fleet.push(mean);
+                            }
+                            n.hours.push(HourStat {
+                                index: i32::try_from(hour / HOUR).unwrap_or(i32::MAX),
+                                n: count,
+                                mean: mean as f32,
+                                max: max as f32,
+                            });
+                        }
+                    }
+                }
+                if let Some(kind) =
+                    ValueKind::from_code(i64::from(summary.set_kind)).filter(|k| k.is_set())
+                {
+                    let e = shard.sets.entry(series).or_insert((kind, Vec::new()));
+                    for &(id, first, last) in &summary.sets {
+                        if last >= from && first <= to {
+                            e.1.push((id, first));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(shard)
+    }
+}
+
 /// Ranks every thing in the cache, most suspicious first.
 pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreError> {
     let catalog = store.series_catalog()?;
@@ -130,60 +298,67 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         return Ok(Vec::new());
     };
     let from = to - opts.window;
-    let by_id: HashMap<i64, &SeriesInfo> = catalog.iter().map(|s| (s.id, s)).collect();
+    let positions = Positions::new(&catalog);
 
-    // One pass over the chunk summaries: numeric hours grouped per series (one map lookup per
-    // chunk, not per hour), fleet values per metric, set sightings per series.
-    let mut numeric: HashMap<i64, Numeric> = HashMap::default();
-    let mut fleet_values: HashMap<&str, Vec<f64>> = HashMap::default();
-    let mut by_series: HashMap<i64, (ValueKind, Vec<(i64, Millis)>)> = HashMap::default();
-    // The fleet median of a metric is taken over at most ~256k hourly values: every k-th hour.
+    // One pass over the chunk summaries. The cache reads them on this thread while the
+    // workers decode them, each worker owning the series whose id is its number modulo the
+    // worker count: numeric hours grouped per series, fleet values per metric, set sightings.
     let mut per_metric: HashMap<&str, usize> = HashMap::default();
     for s in &catalog {
         *per_metric.entry(s.metric.as_str()).or_default() += 1;
     }
     let window_hours = (opts.window / HOUR).max(1) as usize + 24;
+    // The fleet median of a metric is taken over at most ~256k hourly values: every k-th hour.
     let stride: HashMap<&str, i64> = per_metric
         .into_iter()
         .map(|(m, n)| (m, (n * window_hours / (1 << 18)).max(1) as i64))
         .collect();
-    store.for_each_summary(from, to, |series, day, summary| {
-        let Some(info) = by_id.get(&series) else {
-            return;
-        };
-        if !summary.hours.is_empty() {
-            let k = stride.get(info.metric.as_str()).copied().unwrap_or(1);
-            let fleet = fleet_values.entry(info.metric.as_str()).or_default();
-            let n = numeric.entry(series).or_insert_with(|| Numeric {
-                info,
-                hours: Vec::with_capacity(window_hours),
-            });
-            for &(h, count, mean, max) in &summary.hours {
-                let hour = day * CHUNK_MS + i64::from(h) * HOUR;
-                if hour + HOUR > from && hour <= to {
-                    if (series + hour / HOUR) % k == 0 {
-                        fleet.push(mean);
-                    }
-                    n.hours.push(HourStat {
-                        series,
-                        hour,
-                        n: count,
-                        mean,
-                        max,
-                    });
-                }
-            }
+    let gather = Gather {
+        positions: &positions,
+        stride: &stride,
+        from,
+        to,
+        window_hours,
+    };
+    let workers = workers();
+    let shards: Vec<Shard> = std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<SummaryBatch>>(4);
+            senders.push(tx);
+            let gather = &gather;
+            handles.push(scope.spawn(move || gather.shard(&rx, w, workers)));
         }
-        if let Some(kind) = ValueKind::from_code(i64::from(summary.set_kind)).filter(|k| k.is_set())
-        {
-            let e = by_series.entry(series).or_insert((kind, Vec::new()));
-            for &(id, first, last) in &summary.sets {
-                if last >= from && first <= to {
-                    e.1.push((id, first));
-                }
+        let read = store.summary_batches(from, to, 4096, |batch| {
+            let batch = Arc::new(batch);
+            for tx in &senders {
+                // A worker that stopped has an error to report below.
+                let _ = tx.send(Arc::clone(&batch));
             }
-        }
+        });
+        drop(senders);
+        let shards: Result<Vec<Shard>, StoreError> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(StoreError::Corrupt("triage worker panicked".into())))
+            })
+            .collect();
+        read.and(shards)
     })?;
+    let mut numeric: Vec<Numeric> = Vec::new();
+    let mut fleet_values: HashMap<&str, Vec<f64>> = HashMap::default();
+    let mut by_series: Vec<(i64, Sightings)> = Vec::new();
+    for shard in shards {
+        numeric.extend(shard.numeric.into_iter().flatten());
+        for (metric, values) in shard.fleet {
+            fleet_values.entry(metric).or_default().extend(values);
+        }
+        by_series.extend(shard.sets);
+    }
+    // Set sightings in series order, whatever the worker count.
+    by_series.sort_unstable_by_key(|(series, _)| *series);
     let fleet_median: HashMap<&str, f64> = fleet_values
         .into_iter()
         .map(|(m, mut v)| (m, median(&mut v)))
@@ -191,10 +366,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
 
     let mut reasons: HashMap<&str, Vec<Reason>> = HashMap::default();
     // Baselines are independent per series: spread them over the cores.
-    let mut all: Vec<&mut Numeric> = numeric.values_mut().collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
+    let mut all: Vec<&mut Numeric> = numeric.iter_mut().collect();
     let per = all.len().div_ceil(workers).max(1);
     let fleet_median = &fleet_median;
     let found: Vec<(&str, Anomaly)> = std::thread::scope(|scope| {
@@ -225,7 +397,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     let thresholds = store.thresholds(None)?;
     let mut members_cache: HashMap<(u8, i64), MetricValue> = HashMap::default();
     for (series, (kind, mut sightings)) in by_series {
-        let Some(info) = by_id.get(&series) else {
+        let Some(info) = positions.get(series).map(|p| &catalog[p]) else {
             continue;
         };
         sightings.sort_by_key(|s| s.1);
@@ -394,22 +566,26 @@ fn numeric_reason(
         return None;
     }
     // Summaries arrive in day order, so this is usually already sorted.
-    if !n.hours.is_sorted_by_key(|h| h.hour) {
-        n.hours.sort_by_key(|h| h.hour);
+    if !n.hours.is_sorted_by_key(|h| h.index) {
+        n.hours.sort_by_key(|h| h.index);
     }
-    let mut values: Vec<f64> = n.hours.iter().map(|h| h.mean).collect();
+    let mut values: Vec<f64> = n.hours.iter().map(|h| f64::from(h.mean)).collect();
     let med = median(&mut values);
-    let mut dev: Vec<f64> = n.hours.iter().map(|h| (h.mean - med).abs()).collect();
+    let mut dev: Vec<f64> = n
+        .hours
+        .iter()
+        .map(|h| (f64::from(h.mean) - med).abs())
+        .collect();
     let mad = median(&mut dev);
     // Hour-of-day seasonality once the series has a week of history.
     let seasonal = n.info.first_ts.is_some_and(|f| f <= to - 7 * DAY) && from <= to - 7 * DAY;
     let mut by_hod = [f64::NAN; 24];
     if seasonal {
         // One sort by (hour of day, value), then the middle of each run.
-        let mut pairs: Vec<(i64, f64)> = n
+        let mut pairs: Vec<(usize, f64)> = n
             .hours
             .iter()
-            .map(|h| (h.hour.rem_euclid(DAY) / HOUR, h.mean))
+            .map(|h| (h.of_day(), f64::from(h.mean)))
             .collect();
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
         for run in pairs.chunk_by(|a, b| a.0 == b.0) {
@@ -420,20 +596,20 @@ fn numeric_reason(
                 } else {
                     (run[mid - 1].1 + run[mid].1) / 2.0
                 };
-                by_hod[run[0].0 as usize] = m;
+                by_hod[run[0].0] = m;
             }
         }
     }
     // Counts are whole numbers: a deviation under one unit is noise, whatever the MAD says
     // (an authorization-failure series that is almost always 0 has a MAD of 0).
-    let counts = n.hours.iter().all(|h| h.max.fract() == 0.0);
+    let counts = n.hours.iter().all(|h| f64::from(h.max).fract() == 0.0);
     let floor = if counts { 1.0 } else { 1e-9 };
     let scale = (1.4826 * mad).max(0.05 * med.abs()).max(floor);
     let z_of = |h: &HourStat| {
-        let base = Some(by_hod[(h.hour.rem_euclid(DAY) / HOUR) as usize])
+        let base = Some(by_hod[h.of_day()])
             .filter(|b| !b.is_nan())
             .unwrap_or(med);
-        (h.mean - base) / scale
+        (f64::from(h.mean) - base) / scale
     };
     let (peak_i, peak_z) = n
         .hours
@@ -447,14 +623,14 @@ fn numeric_reason(
     // The anomalous run containing the peak: when it started.
     let mut start = peak_i;
     while start > 0
-        && n.hours[start - 1].hour == n.hours[start].hour - HOUR
+        && n.hours[start - 1].index == n.hours[start].index - 1
         && z_of(&n.hours[start - 1]).signum() == peak_z.signum()
         && z_of(&n.hours[start - 1]).abs() >= Z_ALERT
     {
         start -= 1;
     }
     let peak = &n.hours[peak_i];
-    let since = n.hours[start].hour;
+    let since = n.hours[start].start();
     let label = categories::metric_label(&n.info.metric);
     let days = ((to - from) as f64 / DAY as f64).round() as i64;
     // A lone anomalous hour with a missing report whose excess is one report: the first delta
@@ -465,7 +641,7 @@ fn numeric_reason(
         && (peak_i + 1 == n.hours.len() || z_of(&n.hours[peak_i + 1]).abs() < Z_ALERT)
         && f64::from(peak.n) < usual
         && peak_z > 0.0
-        && peak.max >= 0.8 * peak.mean * f64::from(peak.n);
+        && f64::from(peak.max) >= 0.8 * f64::from(peak.mean) * f64::from(peak.n);
     let text = if restart {
         format!(
             "{label}: one huge report after a missing one at {} (agent restart? network stats are deltas since the last report)",
@@ -473,10 +649,10 @@ fn numeric_reason(
         )
     } else if peak_z > 0.0 {
         let mut parts = Vec::new();
-        if let Some(r) = ratio(peak.mean, med) {
+        if let Some(r) = ratio(f64::from(peak.mean), med) {
             parts.push(format!("{} its {days}-day median", fmt_ratio(r)));
         }
-        if let Some(r) = fleet.and_then(|f| ratio(peak.mean, f)) {
+        if let Some(r) = fleet.and_then(|f| ratio(f64::from(peak.mean), f)) {
             if r >= 2.0 {
                 parts.push(format!("{} the fleet median", fmt_ratio(r)));
             }
@@ -490,7 +666,7 @@ fn numeric_reason(
     } else {
         format!(
             "{label} fell to {:.1} (its {days}-day median {:.1}) since {}",
-            peak.mean,
+            f64::from(peak.mean),
             med,
             hhmm(since)
         )
@@ -504,7 +680,9 @@ fn numeric_reason(
             metric: n.info.metric.clone(),
             categories: categories::for_metric(&n.info.metric),
             since,
-            weight: peak_z.abs().min(60.0) * decay(to, peak.hour) * if restart { 0.1 } else { 1.0 },
+            weight: peak_z.abs().min(60.0)
+                * decay(to, peak.start())
+                * if restart { 0.1 } else { 1.0 },
             source: if restart {
                 "counter-restart"
             } else if fleet.is_some() {

@@ -19,7 +19,7 @@ use rusqlite::Connection;
 
 pub use actions::{outcome_of, record_hash, ChainReport, LogRecord, GENESIS};
 pub use queries::{
-    AuditRow, FindingRow, HourStat, SeriesInfo, SeriesPoint, ThingSummary, Threshold,
+    AuditRow, FindingRow, SeriesInfo, SeriesPoint, SummaryBatch, ThingSummary, Threshold,
     ViolationEventRow, ViolationRow,
 };
 pub use sync::{GroupRef, ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};

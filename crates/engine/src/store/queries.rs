@@ -392,19 +392,24 @@ pub struct SeriesInfo {
     pub last_ts: Option<Millis>,
 }
 
-/// One hour of one numeric series, from chunk summaries.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HourStat {
-    /// Series id.
-    pub series: i64,
-    /// Start of the hour.
-    pub hour: Millis,
-    /// Reports in the hour.
-    pub n: u32,
-    /// Mean value.
-    pub mean: f64,
-    /// Largest value.
-    pub max: f64,
+/// Raw chunk summaries read by [`Store::summary_batches`].
+#[derive(Debug, Default)]
+pub struct SummaryBatch {
+    /// (series, day, end of its summary in `bytes`).
+    rows: Vec<(i64, i64, usize)>,
+    bytes: Vec<u8>,
+}
+
+impl SummaryBatch {
+    /// (series, day, encoded summary) per row.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, i64, &[u8])> {
+        let mut start = 0;
+        self.rows.iter().map(move |&(series, day, end)| {
+            let blob = &self.bytes[start..end];
+            start = end;
+            (series, day, blob)
+        })
+    }
 }
 
 impl Store {
@@ -427,30 +432,36 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Calls `each(series, day, summary)` for every chunk summary of the UTC days overlapping
-    /// `[from, to]`, in day order: what fleet-wide triage reads instead of points.
-    pub fn for_each_summary(
+    /// Hands `each` the raw chunk summaries of the UTC days overlapping `[from, to]` in
+    /// batches of up to `rows` rows, in day order: what fleet-wide triage reads instead of
+    /// points. The caller decodes them ([`chunk::decode_summary_into`]), on other threads if it
+    /// likes, while the next batch is read — all from one snapshot of the cache.
+    pub fn summary_batches(
         &self,
         from: Millis,
         to: Millis,
-        mut each: impl FnMut(i64, i64, &chunk::Summary),
+        rows: usize,
+        mut each: impl FnMut(SummaryBatch),
     ) -> Result<(), StoreError> {
+        let rows_per_batch = rows.max(1);
         let mut stmt = self.conn.prepare_cached(
             "SELECT series, day, summary FROM chunk_summary WHERE day BETWEEN ?1 AND ?2",
         )?;
         let mut rows = stmt.query(params![day_of(from), day_of(to)])?;
-        let mut s = chunk::Summary::default();
+        let mut batch = SummaryBatch::default();
         while let Some(r) = rows.next()? {
-            let series: i64 = r.get(0)?;
-            let day: i64 = r.get(1)?;
             let blob = r
                 .get_ref(2)?
                 .as_blob()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            chunk::decode_summary_into(blob, &mut s).ok_or_else(|| {
-                StoreError::Corrupt(format!("summary of series {series} day {day}"))
-            })?;
-            each(series, day, &s);
+            batch.bytes.extend_from_slice(blob);
+            batch.rows.push((r.get(0)?, r.get(1)?, batch.bytes.len()));
+            if batch.rows.len() >= rows_per_batch {
+                each(std::mem::take(&mut batch));
+            }
+        }
+        if !batch.rows.is_empty() {
+            each(batch);
         }
         Ok(())
     }
