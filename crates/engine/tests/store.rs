@@ -58,3 +58,21 @@ fn a_corrupt_chunk_is_reported_not_panicked_on() {
     // Writing over a corrupt chunk fails the whole batch, leaving the cache as it was.
     assert!(s.write_batch(&b).is_err());
 }
+
+#[test]
+fn the_point_count_reads_an_index_not_the_chunks() {
+    let s = Store::open_in_memory().unwrap();
+    let plan: Vec<String> = s
+        .connection()
+        .prepare("EXPLAIN QUERY PLAN SELECT coalesce(sum(n), 0) FROM chunk")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|d| d.contains("COVERING INDEX chunk_points")),
+        "{plan:?}"
+    );
+}

@@ -64,7 +64,7 @@ fn draw<DB: DrawingBackend>(
         .label_style((FAMILY, 11).into_font().color(&p.fg))
         .axis_style(p.grid)
         .bold_line_style(p.grid)
-        .light_line_style(p.bg)
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(err)?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();

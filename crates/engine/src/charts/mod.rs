@@ -282,7 +282,7 @@ fn draw<DB: DrawingBackend>(
             .y_labels(0)
             .label_style(label_style)
             .axis_style(p.grid)
-            .light_line_style(p.bg)
+            .light_line_style(TRANSPARENT)
             .draw()
             .map_err(err)?;
         let (xr, yr) = chart.plotting_area().get_pixel_range();
@@ -341,7 +341,7 @@ fn draw<DB: DrawingBackend>(
             .label_style(label_style.clone())
             .axis_style(p.grid)
             .bold_line_style(p.grid)
-            .light_line_style(p.bg)
+            .light_line_style(TRANSPARENT)
             .draw()
             .map_err(err)?;
         // Member names at the row centres, right-aligned against the axis.
@@ -436,7 +436,7 @@ fn draw<DB: DrawingBackend>(
         .label_style(label_style)
         .axis_style(p.grid)
         .bold_line_style(p.grid)
-        .light_line_style(p.bg)
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(err)?;
     for b in &view.bands {
