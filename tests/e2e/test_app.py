@@ -294,17 +294,28 @@ def hostile_cache(ddesk, db):
         subprocess.run([ddesk, "--db", str(db), "ingest", str(f)], check=True, stdout=subprocess.DEVNULL)
 
 
+# The in-page steps from a click on a thing to its charts on screen (performance marks set by the
+# UI): the page arriving (asked for on the click), the 12 SVG images rendered and loaded, and the
+# two frames until they are painted.
+PHASES = {
+    "page over IPC": ("ddesk:click", "ddesk:ipc-done"),
+    "images loaded": ("ddesk:ipc-done", "ddesk:images-loaded"),
+    "painted": ("ddesk:images-loaded", "ddesk:painted"),
+}
+
+
 def bench(driver, n):
     """Cold start → interactive triage, and click → all charts painted. Measured outside (the
     WebDriver session's start, which launches the app, to the first triage row) and inside the
     page (performance.now() marks: triage rendered since navigation start; click to the last
     chart decoded and painted), N runs each."""
-    starts, triage_in_page, clicks, clicks_in_page, ipc = [], [], [], [], []
+    starts, triage_in_page, clicks, clicks_in_page, ipc, phases = [], [], [], [], [], {}
     for i in range(n):
         t0 = time.perf_counter()
         wd = driver.open_app()
         wait(wd, lambda d: len(rows(d)) > 0, timeout=60, what="triage")
         starts.append(time.perf_counter() - t0)
+        wait(wd, lambda d: d.execute_script("return window.__ddeskTriageMs !== undefined"), what="triage mark")
         triage_in_page.append(wd.execute_script("return window.__ddeskTriageMs") / 1000)
         link = rows(wd)[i % min(5, len(rows(wd)))].find_element(By.CSS_SELECTOR, '[data-testid="thing-link"]')
         t1 = time.perf_counter()
@@ -313,6 +324,9 @@ def bench(driver, n):
         clicks.append(time.perf_counter() - t1)
         clicks_in_page.append(wd.execute_script("return window.__ddeskChartsMs") / 1000)
         ipc.append(wd.execute_script("return window.__ddeskThingMs") / 1000)
+        marks = wd.execute_script("return Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))")
+        for phase, (a, b) in PHASES.items():
+            phases.setdefault(phase, []).append((marks[b] - marks[a]) / 1000)
         driver.close_app()
 
     def q(xs):
@@ -326,6 +340,7 @@ def bench(driver, n):
         "click_to_charts_painted_s (WebDriver)": q(clicks),
         "click_to_charts_painted_s (in page)": q(clicks_in_page),
         "thing_ipc_round_trip_s": q(ipc),
+        **{f"click phase: {k}_s": q(v) for k, v in phases.items()},
     }
 
 

@@ -46,10 +46,26 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+/** Thing pages asked for ahead of their screen — on the click that opens one, while the old
+ *  screen unmounts — each taken once, by the very same request, within a few seconds. */
+const ahead = new Map<string, { at: number; page: Promise<ThingPage> }>();
+const AHEAD_MS = 5000;
+
 export const api = {
   status: () => call<Status>("status"),
   fleet: (windowMs: number) => call<Fleet>("fleet", { windowMs }),
-  thing: (req: ThingRequest) => call<ThingPage>("thing", { req }),
+  thing: (req: ThingRequest): Promise<ThingPage> => {
+    const key = JSON.stringify(req);
+    const early = ahead.get(key);
+    ahead.delete(key);
+    return early && performance.now() - early.at < AHEAD_MS ? early.page : call<ThingPage>("thing", { req });
+  },
+  thingAhead: (req: ThingRequest) => {
+    const page = call<ThingPage>("thing", { req });
+    page.catch(() => undefined); // whoever takes it sees the error
+    ahead.clear();
+    ahead.set(JSON.stringify(req), { at: performance.now(), page });
+  },
   chart: (req: ChartRequest) => call<ChartView>("chart", { req }),
   exportChartPng: (req: ChartRequest) => call<Saved>("export_chart_png", { req }),
   exportCsv: (thing: string, from: number, to: number) => call<Saved>("export_csv", { thing, from, to }),

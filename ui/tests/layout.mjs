@@ -126,9 +126,12 @@ try {
   await page.keyboard.press("j");
   await page.keyboard.press("k");
   assert.equal(await page.getAttribute(".fleet-row.selected", "data-thing"), "sensor-000011");
+  const thingCalls = await page.evaluate(() => window.__ipcCalls.filter((c) => c === "thing").length);
   await page.keyboard.press("Enter");
   await page.waitForSelector('[data-testid="thing-page"]');
   assert.match(page.url(), /#\/thing\/sensor-000011$/);
+  // Asked for once, ahead of the screen, and taken by it.
+  assert.equal(await page.evaluate(() => window.__ipcCalls.filter((c) => c === "thing").length), thingCalls + 1);
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chart"]')].every((c) => c.getAttribute("data-painted") === "1"));
   // The chart SVG is an image, never markup in the document.
   assert.equal(await page.locator("main svg").count(), 0);

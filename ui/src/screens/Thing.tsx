@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api } from "../api";
-import type { ActionRequest, ChartRequest, Look, ThingPage } from "../bindings";
+import type { ActionRequest, ChartRequest, Look, ThingPage, ThingRequest } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
 import { Chart } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
-import { CATEGORY_LABELS, formatTime, resolveRange, type Route } from "../state";
+import { CATEGORY_LABELS, formatTime, resolveRange, type Prefs, type Route } from "../state";
 
 const CHART_W = 620;
 const CHART_H = 230;
@@ -16,14 +16,26 @@ let paintedCount = 0;
 function markPainted(total: number) {
   paintedCount += 1;
   if (paintedCount === total) {
+    performance.mark("ddesk:images-loaded");
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
         const g = globalThis as { __ddeskOpenedAt?: number; __ddeskChartsMs?: number };
+        performance.mark("ddesk:painted");
         if (g.__ddeskOpenedAt !== undefined) g.__ddeskChartsMs = performance.now() - g.__ddeskOpenedAt;
         document.body.dataset.chartsPainted = String(total);
       }),
     );
   }
+}
+
+/** The first request a thing's screen makes: the route's window, else a custom range, else the
+ *  engine's default (the week to the thing's newest report). Triage asks it ahead of the screen. */
+export function thingRequest(thing: string, route: { from?: number; to?: number }, prefs: Prefs, zone: string): ThingRequest {
+  let w: { from: number | null; to: number | null };
+  if (route.from !== undefined && route.to !== undefined) w = { from: route.from, to: route.to };
+  else if (prefs.range.kind === "custom") w = resolveRange(prefs.range, null);
+  else w = { from: null, to: null };
+  return { thing, from: w.from, to: w.to, look: { width: CHART_W, height: CHART_H, tz: zone, theme: prefs.theme } };
 }
 
 export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & { route: Extract<Route, { screen: "thing" }> }) {
@@ -33,18 +45,15 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   const [note, setNote] = useState<string | null>(null);
   const [mitigations, setMitigations] = useState<string[]>([]);
   const [mitigation, setMitigation] = useState("");
-  const look: Look = { width: CHART_W, height: CHART_H, tz: zone, theme: prefs.theme };
+  const look: Look = thingRequest(route.thing, route, prefs, zone).look;
 
   const load = useCallback(() => {
-    let w: { from: number | null; to: number | null };
-    if (route.from !== undefined && route.to !== undefined) w = { from: route.from, to: route.to };
-    else if (prefs.range.kind === "custom") w = resolveRange(prefs.range, null);
-    else w = { from: null, to: null };
+    const first = thingRequest(route.thing, route, prefs, zone);
     const started = performance.now();
     api
-      .thing({ thing: route.thing, from: w.from, to: w.to, look })
+      .thing(first)
       .then((p) => {
-        if (w.from === null && prefs.range.kind === "quick") {
+        if (first.from === null && prefs.range.kind === "quick") {
           // A quick range ends at the thing's newest report: ask again only when it differs from the default week.
           const q = resolveRange(prefs.range, p.to);
           if (q.from !== p.from) {
@@ -55,6 +64,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
       })
       .then(
         (p) => {
+          performance.mark("ddesk:ipc-done");
           paintedCount = 0;
           delete document.body.dataset.chartsPainted;
           setPage(p);

@@ -1,14 +1,15 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Common } from "../App";
 import { api } from "../api";
 import type { Category, Fleet } from "../bindings";
 import { Provenance } from "../components/Provenance";
+import { thingRequest } from "./Thing";
 import { ago, CATEGORY_LABELS, filterFleet, NO_FILTER, rangeMs, type FleetFilter } from "../state";
 
 const ROW = 56;
 
-export function Triage({ prefs, go, keys, status }: Common) {
+export function Triage({ prefs, zone, go, keys, status }: Common) {
   const [fleet, setFleet] = useState<Fleet | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState<FleetFilter>(NO_FILTER);
@@ -42,6 +43,12 @@ export function Triage({ prefs, go, keys, status }: Common) {
     if (selected >= rows.length) setSelected(Math.max(0, rows.length - 1));
   }, [rows.length, selected]);
 
+  // The thing's page is asked for on the click, while this screen unmounts.
+  const open = (thing: string) => {
+    api.thingAhead(thingRequest(thing, {}, prefs, zone));
+    go({ screen: "thing", thing });
+  };
+
   keys.current = {
     search: () => search.current?.focus(),
     down: () => {
@@ -54,10 +61,11 @@ export function Triage({ prefs, go, keys, status }: Common) {
       setSelected(n);
       virt.scrollToIndex(n);
     },
-    open: () => rows[selected] && go({ screen: "thing", thing: rows[selected].thing }),
+    open: () => rows[selected] && open(rows[selected].thing),
   };
 
-  useEffect(() => {
+  // Marked before the browser paints the rows, so whoever sees a row can read the mark.
+  useLayoutEffect(() => {
     if (fleet) {
       const g = globalThis as { __ddeskTriageMs?: number };
       if (g.__ddeskTriageMs === undefined) g.__ddeskTriageMs = performance.now();
@@ -78,7 +86,7 @@ export function Triage({ prefs, go, keys, status }: Common) {
           value={filter.query}
           onChange={(e) => setFilter({ ...filter, query: e.target.value })}
           onKeyDown={(e) => {
-            if (e.key === "Enter" && rows[0]) go({ screen: "thing", thing: rows[selected]?.thing ?? rows[0].thing });
+            if (e.key === "Enter" && rows[0]) open(rows[selected]?.thing ?? rows[0].thing);
           }}
         />
         <select
@@ -129,7 +137,7 @@ export function Triage({ prefs, go, keys, status }: Common) {
                 data-thing={r.thing}
                 style={{ transform: `translateY(${v.start}px)`, height: ROW }}
                 onClick={() => setSelected(v.index)}
-                onDoubleClick={() => go({ screen: "thing", thing: r.thing })}
+                onDoubleClick={() => open(r.thing)}
               >
                 <span className="rank">{v.index + 1}</span>
                 <span className="thing-name">
@@ -139,7 +147,9 @@ export function Triage({ prefs, go, keys, status }: Common) {
                     onClick={(e) => {
                       e.preventDefault();
                       (globalThis as { __ddeskOpenedAt?: number }).__ddeskOpenedAt = performance.now();
-                      go({ screen: "thing", thing: r.thing });
+                      performance.clearMarks();
+                      performance.mark("ddesk:click");
+                      open(r.thing);
                     }}
                   >
                     {r.thing}
