@@ -1,6 +1,13 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import type { ChartView } from "../bindings";
 import { brushWindow, formatTime, hoverAt, humanNumber, timeAt, type Prefs } from "../state";
+
+/** An SVG as an image address. A data: URL, not a blob: one: WebKit loads blob: URLs through its
+ *  network process (a page of twelve chart images alone loaded them in 64 ms that way, 13 ms as
+ *  data: URLs), and nothing needs revoking. */
+export function svgDataUrl(svg: string): string {
+  return "data:image/svg+xml;charset=utf-8," + encodeURIComponent(svg);
+}
 
 /** An engine-rendered SVG shown as an image (never as markup), with a hover crosshair and
  *  brush-to-zoom computed from the geometry the engine returned. */
@@ -12,8 +19,7 @@ export function Chart(props: {
   onPainted?: () => void;
 }) {
   const { chart, tz } = props;
-  const url = useMemo(() => URL.createObjectURL(new Blob([chart.svg], { type: "image/svg+xml" })), [chart.svg]);
-  useEffect(() => () => URL.revokeObjectURL(url), [url]);
+  const url = useMemo(() => svgDataUrl(chart.svg), [chart.svg]);
   const [hoverX, setHoverX] = useState<number | null>(null);
   const [brush, setBrush] = useState<[number, number] | null>(null);
   const box = useRef<HTMLDivElement>(null);

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import type { Common } from "../App";
 import { api } from "../api";
 import type { AuditPage } from "../bindings";
+import { svgDataUrl } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
 import { formatTime } from "../state";
 
@@ -20,8 +21,7 @@ export function Audit({ prefs, zone, keys, status }: Common) {
     api.audit(from, to, { width: 1100, height: 320, tz: zone, theme: prefs.theme }).then(setPage, (e: Error) => setError(e.message));
   }, [prefs.range, zone, prefs.theme, status?.newest]);
 
-  const url = useMemo(() => (page ? URL.createObjectURL(new Blob([page.chart.svg], { type: "image/svg+xml" })) : null), [page]);
-  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
+  const url = useMemo(() => (page ? svgDataUrl(page.chart.svg) : null), [page]);
 
   const findings = (page?.findings ?? []).filter(
     (f) => severities.includes((f.severity ?? "").toUpperCase()) && (showSuppressed || !f.suppressed),
