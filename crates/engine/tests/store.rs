@@ -76,3 +76,23 @@ fn the_point_count_reads_an_index_not_the_chunks() {
         "{plan:?}"
     );
 }
+
+#[test]
+fn triage_reports_a_corrupt_summary_and_does_not_hang() {
+    use desk_engine::analysis::triage::{rank, TriageOptions};
+    let mut s = Store::open_in_memory().unwrap();
+    // Two things, so every triage worker has a series to own.
+    let b = desk_engine::model::parse::parse_bytes(
+        br#"{"name":"m","thing":"t","value":{"count":5},"version":1,"timestamp":1717430700}
+            {"name":"m","thing":"u","value":{"count":6},"version":1,"timestamp":1717430700}"#,
+        &Default::default(),
+    )
+    .unwrap();
+    s.write_batch(&b).unwrap();
+    assert_eq!(rank(&s, TriageOptions::default()).unwrap().len(), 2);
+    s.connection()
+        .execute("UPDATE chunk_summary SET summary = x'01ff'", [])
+        .unwrap();
+    let err = rank(&s, TriageOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("summary of series"), "{err}");
+}

@@ -301,8 +301,8 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     let positions = Positions::new(&catalog);
 
     // One pass over the chunk summaries. The cache reads them on this thread while the
-    // workers decode them, each worker owning the series whose id is its number modulo the
-    // worker count: numeric hours grouped per series, fleet values per metric, set sightings.
+    // workers decode them, each worker owning the series whose catalog position is its number
+    // modulo the worker count: numeric hours per series, fleet values per metric, set sightings.
     let mut per_metric: HashMap<&str, usize> = HashMap::default();
     for s in &catalog {
         *per_metric.entry(s.metric.as_str()).or_default() += 1;
@@ -342,7 +342,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(StoreError::Corrupt("triage worker panicked".into())))
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect();
         read.and(shards)
@@ -385,7 +385,10 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     });
     for (thing, mut a) in found {
