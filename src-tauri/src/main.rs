@@ -187,7 +187,8 @@ fn main() {
     };
     tauri::Builder::default()
         .setup(move |app| {
-            app.manage(Arc::new(Desk::new(cache, exports, Arc::new(Keychain))?));
+            let keychain = Keychain::for_cache(&cache)?;
+            app.manage(Arc::new(Desk::new(cache, exports, Arc::new(keychain))?));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

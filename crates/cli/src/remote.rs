@@ -236,7 +236,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
             // The secret first: a source without its token would only fail later.
             if let Some(from_stdin) = token {
                 let secret = read_token(from_stdin)?;
-                Keychain.set(name, &secret)?;
+                Keychain::scoped(&store.keychain_scope()?).set(name, &secret)?;
             }
             sources::add(&store, &source)?;
             serde_json::to_writer_pretty(&mut *out, &json!({ "added": source }))?;
@@ -267,7 +267,10 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
         SourcesCmd::Test { name } => {
             let source = sources::get(&store, name)?;
             let rt = runtime()?;
-            let message = rt.block_on(sync::test_source(&source, &Keychain));
+            let message = rt.block_on(sync::test_source(
+                &source,
+                &Keychain::scoped(&store.keychain_scope()?),
+            ));
             let (ok, message) = match message {
                 Ok(m) => (true, m),
                 Err(e) => (false, e.to_string()),
@@ -284,7 +287,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
         SourcesCmd::Remove { name } => {
             let source = sources::get(&store, name)?;
             if matches!(source.settings, SourceSettings::Splunk(_)) {
-                Keychain.delete(name)?;
+                Keychain::scoped(&store.keychain_scope()?).delete(name)?;
             }
             drop(store);
             let mut store = Store::open(db)?;
@@ -392,8 +395,9 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         }
         let mut results = Vec::new();
         let mut failed = false;
+        let keychain = Keychain::for_cache(db)?;
         for s in chosen {
-            match rt.block_on(sync::drill_down(db, s, thing, &Keychain)) {
+            match rt.block_on(sync::drill_down(db, s, thing, &keychain)) {
                 Ok(summary) => results.push(json!(summary)),
                 Err(e) => {
                     failed = true;
@@ -430,7 +434,7 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         sync::sync(
             db,
             &options,
-            &Keychain,
+            &Keychain::for_cache(db)?,
             progress_printer(args.progress_json),
             cancel.clone(),
         )

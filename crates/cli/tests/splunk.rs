@@ -417,3 +417,35 @@ fn self_signed_splunk_needs_its_ca_and_verification_is_never_off() {
     assert_eq!(out.status.code(), Some(0), "{summary}");
     assert!(summary["datapoints"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn caches_with_a_source_of_the_same_name_keep_their_own_tokens() {
+    let now = desk_engine::time::now() / 1000;
+    let a = env();
+    let (splunk, _) = setup(&a, now);
+    // Another cache, a source of the same name, another token.
+    let b = env();
+    let (out, v) = setup_again(&b, &splunk);
+    assert!(out.status.success(), "{v}");
+    let (out, summary) = sync(&a, now);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a's token was replaced: {summary}"
+    );
+    let (out, summary) = sync(&b, now);
+    assert_ne!(out.status.code(), Some(0), "{summary}");
+    assert!(
+        summary.to_string().contains("rejected the token"),
+        "{summary}"
+    );
+    // Removing b's source deletes b's token only.
+    let (out, _) = ddesk(&b, &["sources", "remove", "spl"], None);
+    assert!(out.status.success());
+    let (out, summary) = sync(&a, now);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a's token was deleted: {summary}"
+    );
+}

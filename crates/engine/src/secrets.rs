@@ -48,12 +48,33 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, source: &str) -> Result<()>;
 }
 
-/// The OS keychain.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Keychain;
+/// The OS keychain, as one cache sees it: entries are named `source:<name>@<scope>`, the scope
+/// being the cache's own random id, so caches with a source of the same name never share,
+/// replace or delete one another's secret.
+#[derive(Debug, Clone)]
+pub struct Keychain {
+    scope: String,
+}
 
-fn entry(source: &str) -> Result<keyring::Entry> {
-    keyring::Entry::new(SERVICE, &format!("source:{source}")).map_err(keychain_error)
+impl Keychain {
+    /// The keychain for the cache at `path` (created and migrated if needed).
+    pub fn for_cache(path: &std::path::Path) -> Result<Self> {
+        Ok(Self::scoped(
+            &crate::store::Store::open(path)?.keychain_scope()?,
+        ))
+    }
+
+    /// The keychain under an explicit scope.
+    pub fn scoped(scope: &str) -> Self {
+        Self {
+            scope: scope.to_string(),
+        }
+    }
+
+    fn entry(&self, source: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(SERVICE, &format!("source:{source}@{}", self.scope))
+            .map_err(keychain_error)
+    }
 }
 
 fn keychain_error(e: keyring::Error) -> Error {
@@ -65,7 +86,7 @@ fn keychain_error(e: keyring::Error) -> Error {
 
 impl SecretStore for Keychain {
     fn get(&self, source: &str) -> Result<Option<Secret>> {
-        match entry(source)?.get_password() {
+        match self.entry(source)?.get_password() {
             Ok(v) => Ok(Some(Secret(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keychain_error(e)),
@@ -73,13 +94,13 @@ impl SecretStore for Keychain {
     }
 
     fn set(&self, source: &str, secret: &Secret) -> Result<()> {
-        entry(source)?
+        self.entry(source)?
             .set_password(secret.expose())
             .map_err(keychain_error)
     }
 
     fn delete(&self, source: &str) -> Result<()> {
-        match entry(source)?.delete_credential() {
+        match self.entry(source)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(keychain_error(e)),
         }

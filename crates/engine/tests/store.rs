@@ -96,3 +96,13 @@ fn triage_reports_a_corrupt_summary_and_does_not_hang() {
     let err = rank(&s, TriageOptions::default()).unwrap_err();
     assert!(err.to_string().contains("summary of series"), "{err}");
 }
+
+#[test]
+fn each_cache_has_its_own_lasting_keychain_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.sqlite"), dir.path().join("b.sqlite"));
+    let scope_a = Store::open(&a).unwrap().keychain_scope().unwrap();
+    assert_eq!(scope_a.len(), 16, "{scope_a}");
+    assert_eq!(Store::open(&a).unwrap().keychain_scope().unwrap(), scope_a);
+    assert_ne!(Store::open(&b).unwrap().keychain_scope().unwrap(), scope_a);
+}

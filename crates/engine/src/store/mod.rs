@@ -109,6 +109,13 @@ impl Store {
         Ok(())
     }
 
+    /// The scope this cache's keychain entries are filed under (see
+    /// [`crate::secrets::Keychain::for_cache`]).
+    pub fn keychain_scope(&self) -> Result<String, StoreError> {
+        self.meta("keychain_scope")?
+            .ok_or_else(|| StoreError::Corrupt("the cache has no keychain scope".into()))
+    }
+
     /// Reads a metadata flag.
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         use rusqlite::OptionalExtension;

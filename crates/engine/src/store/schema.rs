@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sources_sync_actions.sql"),
     include_str!("migrations/0003_thing_principal.sql"),
     include_str!("migrations/0004_chunk_points.sql"),
+    include_str!("migrations/0005_keychain_scope.sql"),
 ];
 
 /// The schema version this code writes.

@@ -37,7 +37,15 @@ pub fn dump(store: &Store) -> Vec<String> {
         .unwrap();
     let mut out = Vec::new();
     for t in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        // A cache's keychain scope is its identity, not its data.
+        let filter = if t == "meta" {
+            " WHERE key <> 'keychain_scope'"
+        } else {
+            ""
+        };
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{t}\"{filter}"))
+            .unwrap();
         let cols = stmt.column_count();
         let mut rows: Vec<String> = stmt
             .query_map([], |r| {
