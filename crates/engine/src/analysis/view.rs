@@ -148,12 +148,13 @@ pub fn markers(points: &[(Millis, f64)]) -> Vec<Marker> {
     if points.len() < 3 {
         return Vec::new();
     }
+    // Medians by selection, not sorting: this runs for every metric of every thing view.
     let mut steps: Vec<Millis> = points.windows(2).map(|w| w[1].0 - w[0].0).collect();
-    steps.sort_unstable();
-    let step = steps[steps.len() / 2].max(1);
+    let mid = steps.len() / 2;
+    let step = (*steps.select_nth_unstable(mid).1).max(1);
     let mut values: Vec<f64> = points.iter().map(|p| p.1).collect();
-    values.sort_by(f64::total_cmp);
-    let med = values[values.len() / 2];
+    let mid = values.len() / 2;
+    let med = *values.select_nth_unstable_by(mid, f64::total_cmp).1;
     let mut out = Vec::new();
     for w in points.windows(2) {
         if w[1].0 - w[0].0 > step * 5 / 2 {
