@@ -187,7 +187,7 @@ fn main() {
     };
     tauri::Builder::default()
         .setup(move |app| {
-            let keychain = Keychain::for_cache(&cache)?;
+            let keychain = Keychain::for_cache(&cache);
             app.manage(Arc::new(Desk::new(cache, exports, Arc::new(keychain))?));
             Ok(())
         })

@@ -395,7 +395,7 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         }
         let mut results = Vec::new();
         let mut failed = false;
-        let keychain = Keychain::for_cache(db)?;
+        let keychain = Keychain::for_cache(db);
         for s in chosen {
             match rt.block_on(sync::drill_down(db, s, thing, &keychain)) {
                 Ok(summary) => results.push(json!(summary)),
@@ -434,7 +434,7 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         sync::sync(
             db,
             &options,
-            &Keychain::for_cache(db)?,
+            &Keychain::for_cache(db),
             progress_printer(args.progress_json),
             cancel.clone(),
         )

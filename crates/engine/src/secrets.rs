@@ -53,26 +53,43 @@ pub trait SecretStore: Send + Sync {
 /// replace or delete one another's secret.
 #[derive(Debug, Clone)]
 pub struct Keychain {
-    scope: String,
+    /// The cache to read the scope from, on first use.
+    cache: Option<std::path::PathBuf>,
+    scope: std::sync::OnceLock<String>,
 }
 
 impl Keychain {
-    /// The keychain for the cache at `path` (created and migrated if needed).
-    pub fn for_cache(path: &std::path::Path) -> Result<Self> {
-        Ok(Self::scoped(
-            &crate::store::Store::open(path)?.keychain_scope()?,
-        ))
+    /// The keychain for the cache at `path`. Its scope is read when a secret is first needed,
+    /// so constructing one (at the app's start) touches no file.
+    pub fn for_cache(path: &std::path::Path) -> Self {
+        Self {
+            cache: Some(path.to_path_buf()),
+            scope: std::sync::OnceLock::new(),
+        }
     }
 
     /// The keychain under an explicit scope.
     pub fn scoped(scope: &str) -> Self {
         Self {
-            scope: scope.to_string(),
+            cache: None,
+            scope: std::sync::OnceLock::from(scope.to_string()),
         }
     }
 
+    fn scope(&self) -> Result<&str> {
+        if let Some(scope) = self.scope.get() {
+            return Ok(scope);
+        }
+        let path = self
+            .cache
+            .as_deref()
+            .ok_or_else(|| Error::Secrets("a keychain without a cache or a scope".into()))?;
+        let scope = crate::store::Store::open(path)?.keychain_scope()?;
+        Ok(self.scope.get_or_init(|| scope))
+    }
+
     fn entry(&self, source: &str) -> Result<keyring::Entry> {
-        keyring::Entry::new(SERVICE, &format!("source:{source}@{}", self.scope))
+        keyring::Entry::new(SERVICE, &format!("source:{source}@{}", self.scope()?))
             .map_err(keychain_error)
     }
 }
