@@ -27,7 +27,22 @@ async fn engine<T: Send + 'static>(
     f: impl FnOnce(&Desk) -> desk_engine::Result<T> + Send + 'static,
 ) -> Reply<T> {
     let desk = Arc::clone(d.inner());
-    let joined = tauri::async_runtime::spawn_blocking(move || f(&desk)).await;
+    let started = std::time::Instant::now();
+    let joined = tauri::async_runtime::spawn_blocking(move || {
+        let ran = std::time::Instant::now();
+        let out = f(&desk);
+        (out, ran.elapsed())
+    })
+    .await;
+    let joined = joined.map(|(out, ran)| {
+        tracing::debug!(
+            command,
+            engine_ms = ran.as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            "command done"
+        );
+        out
+    });
     match joined {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => {

@@ -299,8 +299,10 @@ def hostile_cache(ddesk, db):
 # two frames until they are painted.
 PHASES = {
     "page over IPC": ("ddesk:click", "ddesk:ipc-done"),
-    "images loaded": ("ddesk:ipc-done", "ddesk:images-loaded"),
-    "painted": ("ddesk:images-loaded", "ddesk:painted"),
+    "rendered by React": ("ddesk:ipc-done", "ddesk:rendered"),
+    "images loaded": ("ddesk:rendered", "ddesk:images-loaded"),
+    "images decoded": ("ddesk:images-loaded", "ddesk:images-decoded"),
+    "painted": ("ddesk:images-decoded", "ddesk:painted"),
 }
 
 

@@ -51,6 +51,9 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 const ahead = new Map<string, { at: number; page: Promise<ThingPage> }>();
 const AHEAD_MS = 5000;
 
+let mitigations: { at: number; list: Promise<string[]> } | null = null;
+const MITIGATIONS_MS = 60_000;
+
 export const api = {
   status: () => call<Status>("status"),
   fleet: (windowMs: number) => call<Fleet>("fleet", { windowMs }),
@@ -82,7 +85,20 @@ export const api = {
   cancelSync: () => call<boolean>("cancel_sync"),
   plan: (req: ActionRequest) => call<PlanView>("plan_action", { req }),
   execute: (planId: string, reason: string) => call<OutcomeView>("execute_action", { planId, reason }),
-  mitigationActions: () => call<string[]>("mitigation_actions"),
+  /** The account's mitigation actions, asked of AWS at most once a minute (every thing's screen
+   *  offers them; they change when someone edits the account, not per thing). */
+  mitigationActions: (): Promise<string[]> => {
+    const now = performance.now();
+    if (!mitigations || now - mitigations.at > MITIGATIONS_MS) {
+      const list = call<string[]>("mitigation_actions");
+      const entry = { at: now, list };
+      mitigations = entry;
+      list.catch(() => {
+        if (mitigations === entry) mitigations = null; // a failure is not kept
+      });
+    }
+    return mitigations.list;
+  },
 };
 
 export function onSyncEvent(f: (e: SyncEvent) => void): Promise<UnlistenFn> {

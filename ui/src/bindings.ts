@@ -244,7 +244,12 @@ tz: string,
 /**
  * `dark` or `light`.
  */
-theme: string, };
+theme: string, 
+/**
+ * Device pixels per CSS pixel (the display's `devicePixelRatio`), 1 when absent: chart
+ * images are drawn at that density so they stay sharp on high-DPI screens.
+ */
+scale?: number, };
 
 export type ChartView = { 
 /**
@@ -256,9 +261,19 @@ metric: string,
  */
 label: string, 
 /**
- * The SVG document (shown as an image, never inlined as HTML).
+ * The chart as a `data:image/png;base64,…` URL (shown as an image, never as markup),
+ * drawn at the request's scale: a bitmap, which WebKit decodes and paints far faster than
+ * an SVG image of the same chart.
  */
-svg: string, 
+image: string, 
+/**
+ * Logical width of the image, CSS pixels (the geometry's frame).
+ */
+width: number, 
+/**
+ * Logical height, CSS pixels.
+ */
+height: number, 
 /**
  * Plot area and scales, for the crosshair and brush-zoom.
  */

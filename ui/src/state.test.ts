@@ -3,6 +3,7 @@ import type { FleetRow } from "./bindings";
 import {
   ago,
   brushWindow,
+  chartScale,
   DEFAULT_PREFS,
   filterFleet,
   formatTime,
@@ -135,5 +136,19 @@ describe("chart geometry", () => {
     expect(hoverAt([null, null, null, null, null, [1, 2]], 0, 600, 50)).toBeNull();
     expect(hoverAt(h, 0, 1000, 2000)).toBeNull();
     expect(hoverAt([], 0, 1, 0)).toBeNull();
+  });
+});
+
+describe("chartScale", () => {
+  it("follows the display's pixel ratio within 1 to 3, in quarter steps", () => {
+    expect(chartScale(1)).toBe(1);
+    expect(chartScale(2)).toBe(2);
+    expect(chartScale(1.1)).toBe(1.25);
+    expect(chartScale(1.5)).toBe(1.5);
+    expect(chartScale(0.5)).toBe(1);
+    expect(chartScale(8)).toBe(3);
+    expect(chartScale(undefined)).toBe(1);
+    expect(chartScale(NaN)).toBe(1);
+    expect(chartScale(0)).toBe(1);
   });
 });

@@ -63,6 +63,14 @@ export function resolveRange(r: Range, newest: number | null): { from: number; t
   return { from: to - rangeMs(r), to };
 }
 
+/** Device pixels per CSS pixel for chart images: the display's ratio, within 1 to 3 (a chart
+ *  bitmap costs the square of it to draw, move and decode), in quarter steps so a fractional
+ *  desktop scale does not ask for a new size at every window move. */
+export function chartScale(devicePixelRatio: number | undefined): number {
+  const r = Number.isFinite(devicePixelRatio) && devicePixelRatio! > 0 ? devicePixelRatio! : 1;
+  return Math.min(3, Math.max(1, Math.ceil(r * 4) / 4));
+}
+
 /** The IANA zone charts use: UTC, or the machine's own. */
 export function chartZone(tz: Prefs["tz"]): string {
   if (tz === "UTC") return "UTC";

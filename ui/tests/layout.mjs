@@ -41,9 +41,9 @@ function mockIpc() {
     last_report: now - (i % 50) * 60e3,
     quarantined: false,
   }));
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="620" height="230"><rect width="620" height="230" fill="#123"/><text x="20" y="20" fill="#fff">&lt;script&gt;</text></svg>';
+  const image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
   const geometry = { kind: "numeric", left: 60, top: 20, width: 540, height: 180, x_from: now - 7 * 864e5, x_to: now, y_min: 0, y_max: 10, rows: [], zone: "UTC" };
-  const chart = (metric) => ({ metric, label: metric, svg, geometry, points: 2016, hover: [[1, 9], null], hover_from: now - 7 * 864e5, hover_to: now, thresholds: [], bands: 0 });
+  const chart = (metric) => ({ metric, label: metric, image, width: 620, height: 230, geometry, points: 2016, hover: [[1, 9], null], hover_from: now - 7 * 864e5, hover_to: now, thresholds: [], bands: 0 });
   const callbacks = {};
   let next = 1;
   window.__ipcCalls = [];

@@ -94,6 +94,10 @@ struct Look {
     /// Theme.
     #[arg(long, value_enum, default_value = "dark")]
     theme: ThemeArg,
+    /// PNG only: device pixels per pixel (2 for a sharp image on a high-DPI screen or in
+    /// print), 1 to 4. Text and lines scale with it; the SVG ignores it.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f32,
 }
 
 impl Look {
@@ -106,6 +110,7 @@ impl Look {
                 ThemeArg::Dark => charts::Theme::Dark,
                 ThemeArg::Light => charts::Theme::Light,
             },
+            scale: self.scale,
         })
     }
 }
@@ -412,7 +417,7 @@ fn open(cli: &Cli) -> anyhow::Result<Store> {
 fn write_chart(
     path: &std::path::Path,
     svg: impl FnOnce() -> Result<charts::Svg, charts::ChartError>,
-    png: impl FnOnce() -> Result<Vec<u8>, charts::ChartError>,
+    png: impl FnOnce() -> Result<charts::Raster, charts::ChartError>,
 ) -> anyhow::Result<Value> {
     let ext = path
         .extension()
@@ -424,7 +429,10 @@ fn write_chart(
             let svg = svg()?;
             (svg.svg.into_bytes(), serde_json::to_value(svg.geometry)?)
         }
-        "png" => (png()?, Value::Null),
+        "png" => {
+            let png = png()?;
+            (png.png, serde_json::to_value(png.geometry)?)
+        }
         _ => bail!("--out must end in .svg or .png"),
     };
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
@@ -673,7 +681,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let geometry = write_chart(
                 path,
                 || charts::render_svg(&view, &opts),
-                || charts::render_png(&view, &opts),
+                || charts::render_raster(&view, &opts),
             )?;
             serde_json::to_writer_pretty(
                 &mut *out,
@@ -708,7 +716,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let geometry = write_chart(
                 path,
                 || charts::audit::render_svg(&history, from, to, &opts),
-                || charts::audit::render_png(&history, from, to, &opts),
+                || charts::audit::render_raster(&history, from, to, &opts),
             )?;
             serde_json::to_writer_pretty(
                 &mut *out,

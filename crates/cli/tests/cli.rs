@@ -481,7 +481,7 @@ fn triage_chart_drift_diff_and_export() {
     assert_eq!(meta["geometry"]["kind"], "numeric");
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
     let png = dir.path().join("ports.png");
-    json_out(
+    let meta = json_out(
         &db,
         &[
             "chart",
@@ -495,9 +495,33 @@ fn triage_chart_drift_diff_and_export() {
             "America/New_York",
             "--theme",
             "light",
+            "--width",
+            "640",
+            "--height",
+            "240",
+            "--scale",
+            "2",
         ],
     );
-    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..4], b"\x89PNG");
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    assert_eq!(
+        (be(&bytes[16..20]), be(&bytes[20..24])),
+        (1280, 480),
+        "--scale 2 draws at twice the density"
+    );
+    // The geometry of a PNG is given too, in logical pixels (the --width × --height frame).
+    assert_eq!(meta["geometry"]["kind"], "drift");
+    let g = &meta["geometry"];
+    assert!(
+        g["left"].as_i64().unwrap() + g["width"].as_i64().unwrap() <= 640,
+        "{g}"
+    );
+    assert!(
+        g["top"].as_i64().unwrap() + g["height"].as_i64().unwrap() <= 240,
+        "{g}"
+    );
     let bad = ddesk(&db)
         .args([
             "chart", "--thing", "nope", "--metric", "m", "--out", "x.svg",

@@ -28,13 +28,14 @@ fn main() {
                     height: 230,
                     tz: "UTC".into(),
                     theme: "dark".into(),
+                    scale: None,
                 },
             })
             .expect("thing");
-        let bytes: usize = page.charts.iter().map(|c| c.svg.len()).sum();
+        let bytes: usize = page.charts.iter().map(|c| c.image.len()).sum();
         let json = serde_json::to_string(&page).expect("json").len();
         println!(
-            "thing {thing}: {} charts, {} KB SVG, {} KB JSON in {:?}",
+            "thing {thing}: {} charts, {} KB of PNG data: URLs, {} KB JSON in {:?}",
             page.charts.len(),
             bytes / 1024,
             json / 1024,

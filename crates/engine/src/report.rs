@@ -5,8 +5,6 @@
 
 use std::fmt::Write;
 
-use base64::Engine as _;
-
 use crate::charts::Zone;
 use crate::desk::{ActionView, ThingPage};
 use crate::store::FindingRow;
@@ -119,11 +117,14 @@ pub fn incident_html(
     );
     o.push_str("<h2>Charts</h2>\n");
     for c in &page.charts {
-        let data = base64::engine::general_purpose::STANDARD.encode(c.svg.as_bytes());
+        // The image is the engine's own data: URL (base64 of a PNG: nothing to escape in it).
         let _ = writeln!(
             o,
-            "<img alt=\"{}\" src=\"data:image/svg+xml;base64,{data}\">",
-            escape(&c.label)
+            "<img alt=\"{}\" width=\"{}\" height=\"{}\" src=\"{}\">",
+            escape(&c.label),
+            c.width,
+            c.height,
+            c.image
         );
     }
     o.push_str("<h2>Listening-port diff (window start → end)</h2>\n");

@@ -1,7 +1,7 @@
 //! Charts: pure, deterministic, escaped, with usable geometry.
 
 use desk_engine::analysis::view::metric_view;
-use desk_engine::charts::{render_png, render_svg, ChartOptions, Theme, Zone};
+use desk_engine::charts::{render_png, render_raster, render_svg, ChartOptions, Theme, Zone};
 use desk_engine::demo::{self, DemoOptions};
 use desk_engine::model::parse::parse_bytes;
 use desk_engine::store::Store;
@@ -127,4 +127,72 @@ fn hostile_names_are_escaped_in_svg() {
     assert!(!svg.contains("<script"), "{svg}");
     assert!(!svg.contains("<img"), "{svg}");
     assert!(svg.contains("&lt;script&gt;"));
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+#[test]
+fn raster_at_device_scale_keeps_logical_geometry() {
+    let s = demo_store();
+    let from = END - 3 * 86_400_000;
+    for metric in ["aws:all-bytes-out", "aws:listening-tcp-ports"] {
+        let thing = if metric.contains("ports") {
+            demo::FTP_GATEWAY
+        } else {
+            demo::BOTNET_CAMERA
+        };
+        let view = metric_view(&s, thing, metric, from, END, 620).unwrap();
+        let at = |scale: f32| {
+            let opts = ChartOptions {
+                width: 620,
+                height: 230,
+                scale,
+                ..Default::default()
+            };
+            render_raster(&view, &opts).unwrap()
+        };
+        let one = at(1.0);
+        let two = at(2.0);
+        assert_eq!(png_size(&one.png), (620, 230));
+        assert_eq!(
+            png_size(&two.png),
+            (1240, 460),
+            "drawn at twice the density"
+        );
+        assert_eq!((two.width, two.height), (620, 230), "logical size kept");
+        // The geometry is in logical pixels at any density (within a pixel of rounding), and
+        // the same as the SVG's, so the crosshair sits on the same spot.
+        let svg = render_svg(
+            &view,
+            &ChartOptions {
+                width: 620,
+                height: 230,
+                scale: 2.0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(svg.geometry, one.geometry, "{metric}");
+        let g = (&one.geometry, &two.geometry);
+        assert_eq!(g.0.kind, g.1.kind);
+        for (a, b) in [
+            (g.0.left, g.1.left),
+            (g.0.top, g.1.top),
+            (g.0.width, g.1.width),
+            (g.0.height, g.1.height),
+        ] {
+            assert!((a - b).abs() <= 1, "{metric}: {:?} vs {:?}", g.0, g.1);
+        }
+        assert_eq!(g.0.rows, g.1.rows);
+        // Out-of-range scales are clamped, not trusted: no 100× bitmap from a hostile page.
+        assert_eq!(png_size(&at(100.0).png), (2480, 920));
+        assert_eq!(png_size(&at(f32::NAN).png), (620, 230));
+        assert_eq!(png_size(&at(0.1).png), (620, 230));
+    }
 }

@@ -18,6 +18,7 @@ fn look() -> Look {
         height: 220,
         tz: "UTC".into(),
         theme: "dark".into(),
+        scale: None,
     }
 }
 
@@ -65,7 +66,8 @@ fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
         })
         .unwrap();
     assert_eq!(page.charts[0].metric, "aws:all-bytes-out");
-    assert!(page.charts[0].svg.starts_with("<svg"));
+    assert!(page.charts[0].image.starts_with("data:image/png;base64,"));
+    assert_eq!((page.charts[0].width, page.charts[0].height), (600, 220));
     assert!(
         !page.charts[0].thresholds.is_empty(),
         "the BytesOutHigh threshold is drawn"

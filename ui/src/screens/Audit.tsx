@@ -1,10 +1,9 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api } from "../api";
 import type { AuditPage } from "../bindings";
-import { svgDataUrl } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
-import { formatTime } from "../state";
+import { chartScale, formatTime } from "../state";
 
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
 
@@ -18,10 +17,8 @@ export function Audit({ prefs, zone, keys, status }: Common) {
   useEffect(() => {
     const to = prefs.range.kind === "custom" ? prefs.range.to : (status?.newest ?? Date.now()) + 86_400_000;
     const from = prefs.range.kind === "custom" ? prefs.range.from : to - 90 * 86_400_000;
-    api.audit(from, to, { width: 1100, height: 320, tz: zone, theme: prefs.theme }).then(setPage, (e: Error) => setError(e.message));
+    api.audit(from, to, { width: 1100, height: 320, tz: zone, theme: prefs.theme, scale: chartScale(globalThis.devicePixelRatio) }).then(setPage, (e: Error) => setError(e.message));
   }, [prefs.range, zone, prefs.theme, status?.newest]);
-
-  const url = useMemo(() => (page ? svgDataUrl(page.chart.svg) : null), [page]);
 
   const findings = (page?.findings ?? []).filter(
     (f) => severities.includes((f.severity ?? "").toUpperCase()) && (showSuppressed || !f.suppressed),
@@ -33,7 +30,7 @@ export function Audit({ prefs, zone, keys, status }: Common) {
       </div>
       <Provenance status={page?.status ?? status} tz={prefs.tz} what="Audit tasks and findings" />
       {error && <p className="error" role="alert">{error}</p>}
-      {url && <img className="audit-chart" src={url} alt="Audit check history" />}
+      {page && <img className="audit-chart" src={page.chart.image} width={page.chart.width} height={page.chart.height} alt="Audit check history" />}
       {page && (
         <>
           <h2>

@@ -1,28 +1,36 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useState } from "react";
+import { flushSync } from "react-dom";
 import type { Common } from "../App";
 import { api } from "../api";
 import type { ActionRequest, ChartRequest, Look, ThingPage, ThingRequest } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
 import { Chart } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
-import { CATEGORY_LABELS, formatTime, resolveRange, type Prefs, type Route } from "../state";
+import { CATEGORY_LABELS, chartScale, formatTime, resolveRange, type Prefs, type Route } from "../state";
 
 const CHART_W = 620;
 const CHART_H = 230;
 
-/** Performance marks for the benchmark: when the last chart of a page has been decoded and
- *  painted (two animation frames after its image loaded), relative to the click that opened it. */
+/** Performance marks for the benchmark: when the last chart image of a page has loaded, when
+ *  the last is decoded, and when it has been painted (two animation frames later), relative to
+ *  the click that opened it. */
+let loadedCount = 0;
 let paintedCount = 0;
-function markPainted(total: number) {
+function markLoaded(total: number) {
+  loadedCount += 1;
+  if (loadedCount === total) performance.mark("ddesk:images-loaded");
+}
+function markPainted(total: number, done: () => void) {
   paintedCount += 1;
   if (paintedCount === total) {
-    performance.mark("ddesk:images-loaded");
+    performance.mark("ddesk:images-decoded");
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
         const g = globalThis as { __ddeskOpenedAt?: number; __ddeskChartsMs?: number };
         performance.mark("ddesk:painted");
         if (g.__ddeskOpenedAt !== undefined) g.__ddeskChartsMs = performance.now() - g.__ddeskOpenedAt;
         document.body.dataset.chartsPainted = String(total);
+        done();
       }),
     );
   }
@@ -35,7 +43,7 @@ export function thingRequest(thing: string, route: { from?: number; to?: number 
   if (route.from !== undefined && route.to !== undefined) w = { from: route.from, to: route.to };
   else if (prefs.range.kind === "custom") w = resolveRange(prefs.range, null);
   else w = { from: null, to: null };
-  return { thing, from: w.from, to: w.to, look: { width: CHART_W, height: CHART_H, tz: zone, theme: prefs.theme } };
+  return { thing, from: w.from, to: w.to, look: { width: CHART_W, height: CHART_H, tz: zone, theme: prefs.theme, scale: chartScale(globalThis.devicePixelRatio) } };
 }
 
 export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & { route: Extract<Route, { screen: "thing" }> }) {
@@ -45,6 +53,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   const [note, setNote] = useState<string | null>(null);
   const [mitigations, setMitigations] = useState<string[]>([]);
   const [mitigation, setMitigation] = useState("");
+  const [shown, setShown] = useState(false);
   const look: Look = thingRequest(route.thing, route, prefs, zone).look;
 
   const load = useCallback(() => {
@@ -65,10 +74,16 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
       .then(
         (p) => {
           performance.mark("ddesk:ipc-done");
+          loadedCount = 0;
           paintedCount = 0;
           delete document.body.dataset.chartsPainted;
-          setPage(p);
-          setError(null);
+          setShown(false);
+          // Rendered in this task, not one the scheduler queues behind a frame: the images
+          // start loading at once.
+          flushSync(() => {
+            setPage(p);
+            setError(null);
+          });
           (globalThis as { __ddeskThingMs?: number }).__ddeskThingMs = performance.now() - started;
         },
         (e: Error) => setError(e.message),
@@ -76,10 +91,25 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [route.thing, route.from, route.to, prefs.range, zone, prefs.theme]);
   useEffect(load, [load]);
+  // Marked when React has put the page in the document (before the browser paints it).
+  useLayoutEffect(() => {
+    if (page) performance.mark("ddesk:rendered");
+  }, [page]);
 
+  // The account's mitigation actions (a call to AWS on a real account) are asked for once the
+  // charts are on screen, never in their way.
+  const noCharts = page !== null && page.charts.length === 0;
   useEffect(() => {
-    api.mitigationActions().then(setMitigations, () => setMitigations([]));
-  }, []);
+    if (!shown && !noCharts) return;
+    let live = true;
+    api.mitigationActions().then(
+      (m) => live && setMitigations(m),
+      () => live && setMitigations([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [shown, noCharts]);
 
   keys.current = {
     back: () => {
@@ -198,7 +228,8 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             key={c.metric}
             chart={c}
             tz={prefs.tz}
-            onPainted={() => markPainted(page.charts.length)}
+            onLoaded={() => markLoaded(page.charts.length)}
+            onPainted={() => markPainted(page.charts.length, () => setShown(true))}
             onZoom={(w) => go({ screen: "thing", thing: page.thing, from: w.from, to: w.to })}
             onExport={() => api.exportChartPng(chartReq(c.metric)).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}
           />

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{ensure_font, err, palette, ChartError, ChartOptions, Geometry, Svg, FAMILY};
+use super::{ensure_font, err, palette, ChartError, ChartOptions, Geometry, Raster, Svg, FAMILY};
 use crate::analysis::audit::CheckHistory;
 use crate::time::Millis;
 
@@ -45,15 +45,15 @@ fn draw<DB: DrawingBackend>(
         * 1.1;
     root.draw(&Text::new(
         format!("times in {}", opts.zone.name()),
-        (opts.width as i32 - 150, 8),
-        (FAMILY, 12).into_font().color(&p.muted),
+        (opts.width as i32 - super::px(opts, 150), super::px(opts, 8)),
+        (FAMILY, super::sz(opts, 12)).into_font().color(&p.muted),
     ))
     .map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FAMILY, 16).into_font().color(&p.fg))
-        .margin(12)
-        .x_label_area_size(28)
-        .y_label_area_size(56)
+    let caption = (FAMILY, super::sz(opts, 16)).into_font().color(&p.fg);
+    let body = super::framed(&root, &title, &caption, opts)?;
+    let mut chart = ChartBuilder::on(&body)
+        .x_label_area_size(super::px(opts, 28))
+        .y_label_area_size(super::px(opts, 56))
         .build_cartesian_2d(from..to.max(from + 1), 0f64..y_max)
         .map_err(err)?;
     chart
@@ -61,7 +61,7 @@ fn draw<DB: DrawingBackend>(
         .x_labels(6)
         .x_label_formatter(&|x| opts.zone.format(*x, "%m-%d"))
         .y_labels(5)
-        .label_style((FAMILY, 11).into_font().color(&p.fg))
+        .label_style((FAMILY, super::sz(opts, 11)).into_font().color(&p.fg))
         .axis_style(p.grid)
         .bold_line_style(p.grid)
         .light_line_style(TRANSPARENT)
@@ -94,13 +94,15 @@ fn draw<DB: DrawingBackend>(
                 opts.zone.format(to, "%Y-%m-%d"),
                 opts.zone.name()
             ),
-            (xr.start + 16, (yr.start + yr.end) / 2),
-            (FAMILY, 14).into_font().color(&p.muted),
+            (xr.start + super::px(opts, 16), (yr.start + yr.end) / 2),
+            (FAMILY, super::sz(opts, 14)).into_font().color(&p.muted),
         ))
         .map_err(err)?;
         root.present().map_err(err)?;
         return Ok(geometry);
     }
+    let legend = super::px(opts, 14);
+    let (width1, width2) = (super::stroke(opts, 1), super::stroke(opts, 2));
     for (i, h) in history.iter().enumerate() {
         let color = if single {
             p.alert
@@ -109,16 +111,19 @@ fn draw<DB: DrawingBackend>(
         };
         let pts: Vec<(Millis, f64)> = h.points.iter().map(|&(t, n, _)| (t, n as f64)).collect();
         chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                pts.clone(),
+                color.stroke_width(super::stroke(opts, 2)),
+            ))
             .map_err(err)?
             .label(format!("{} non-compliant", h.check))
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
+                PathElement::new(vec![(x, y), (x + legend, y)], color.stroke_width(width2))
             });
         chart
             .draw_series(
                 pts.iter()
-                    .map(|&(t, v)| Circle::new((t, v), 3, color.filled())),
+                    .map(|&(t, v)| Circle::new((t, v), super::px(opts, 3), color.filled())),
             )
             .map_err(err)?;
         if single {
@@ -126,17 +131,22 @@ fn draw<DB: DrawingBackend>(
                 h.points.iter().map(|&(t, _, n)| (t, n as f64)).collect();
             let muted = p.muted;
             chart
-                .draw_series(LineSeries::new(totals, muted.stroke_width(1)))
+                .draw_series(LineSeries::new(
+                    totals,
+                    muted.stroke_width(super::stroke(opts, 1)),
+                ))
                 .map_err(err)?
                 .label("resources evaluated")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], muted));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + legend, y)], muted.stroke_width(width1))
+                });
         }
     }
     chart
         .configure_series_labels()
         .background_style(p.bg.mix(0.8))
         .border_style(p.grid)
-        .label_font((FAMILY, 11).into_font().color(&p.fg))
+        .label_font((FAMILY, super::sz(opts, 11)).into_font().color(&p.fg))
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .map_err(err)?;
@@ -154,12 +164,22 @@ pub fn render_svg(
     super::svg_with(opts, |root, o| draw(root, history, from, to, o))
 }
 
-/// Renders the audit history as PNG bytes.
+/// Renders the audit history as PNG bytes (at `opts.scale` device pixels per pixel).
 pub fn render_png(
     history: &[CheckHistory],
     from: Millis,
     to: Millis,
     opts: &ChartOptions,
 ) -> Result<Vec<u8>, ChartError> {
+    render_raster(history, from, to, opts).map(|r| r.png)
+}
+
+/// Renders the audit history as a PNG with its geometry (logical pixels): what the app shows.
+pub fn render_raster(
+    history: &[CheckHistory],
+    from: Millis,
+    to: Millis,
+    opts: &ChartOptions,
+) -> Result<Raster, ChartError> {
     super::png_with(opts, |root, o| draw(root, history, from, to, o))
 }
