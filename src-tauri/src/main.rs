@@ -203,7 +203,15 @@ fn main() {
     tauri::Builder::default()
         .setup(move |app| {
             let keychain = Keychain::for_cache(&cache);
-            app.manage(Arc::new(Desk::new(cache, exports, Arc::new(keychain))?));
+            let desk = Arc::new(Desk::new(cache, exports, Arc::new(keychain))?);
+            // The home screen's ranking, computed while the webview starts.
+            let ahead = Arc::clone(&desk);
+            std::thread::spawn(move || {
+                if let Err(e) = ahead.prefetch_fleet(desk::HOME_WINDOW) {
+                    tracing::warn!(error = ?e, "ranking the fleet ahead failed");
+                }
+            });
+            app.manage(desk);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -30,6 +30,12 @@ use crate::{Error, Result};
 
 const DAY: Millis = 86_400_000;
 
+/// The triage window the home screen opens with (the UI's default range).
+pub const HOME_WINDOW: Millis = 7 * DAY;
+
+/// How long a ranking computed ahead stays good to hand out.
+pub const AHEAD_FRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The order metrics appear in on a thing's page: what an analyst reads first.
 const METRIC_ORDER: [&str; 18] = [
     "aws:all-bytes-out",
@@ -553,6 +559,9 @@ pub struct Desk {
     /// The last triage, per cache file: a thing's page shows its reasons without ranking the
     /// whole fleet again.
     last_fleet: Mutex<Option<Vec<FleetRow>>>,
+    /// The home screen's ranking computed ahead ([`Desk::prefetch_fleet`]): its window, when,
+    /// and the fleet, taken once by the first [`Desk::fleet`] call for the same window.
+    ahead_fleet: Mutex<Option<(Millis, std::time::Instant, Fleet)>>,
     /// Where the shown data comes from, computed once per choice of cache.
     status: Mutex<Option<Status>>,
     sync_cancel: Mutex<Option<CancellationToken>>,
@@ -582,6 +591,7 @@ impl Desk {
             store: Mutex::new(None),
             plans: Mutex::new(HashMap::new()),
             last_fleet: Mutex::new(None),
+            ahead_fleet: Mutex::new(None),
             status: Mutex::new(None),
             sync_cancel: Mutex::new(None),
         })
@@ -591,6 +601,7 @@ impl Desk {
     fn reset(&self) {
         *lock(&self.store) = None;
         *lock(&self.last_fleet) = None;
+        *lock(&self.ahead_fleet) = None;
         *lock(&self.status) = None;
     }
 
@@ -628,6 +639,7 @@ impl Desk {
             let path = self.active()?;
             *guard = Some((path.clone(), Store::open(&path)?));
             *lock(&self.last_fleet) = None;
+            *lock(&self.ahead_fleet) = None;
             *lock(&self.status) = None;
         }
         let (_, store) = guard.as_mut().expect("opened above");
@@ -677,33 +689,53 @@ impl Desk {
     /// The fleet ranked by risk over `window` (ms) ending at the newest datapoint.
     pub fn fleet(&self, window: Millis) -> Result<Fleet> {
         self.with_store(|store| {
-            let ranked = triage::rank(
-                store,
-                triage::TriageOptions {
-                    window: window.max(3_600_000),
-                    to: None,
-                },
-            )?;
-            let quarantined = quarantined(&store.action_log()?);
-            let window_to = ranked.iter().filter_map(|r| r.last_report).max();
-            let rows: Vec<FleetRow> = ranked
-                .into_iter()
-                .map(|r| FleetRow {
-                    quarantined: quarantined.contains(&r.thing),
-                    thing: r.thing,
-                    score: r.score,
-                    reasons: r.reasons.into_iter().map(reason_view).collect(),
-                    categories: r.categories,
-                    open_violations: r.open_violations as u32,
-                    last_report: r.last_report,
-                })
-                .collect();
-            *lock(&self.last_fleet) = Some(rows.clone());
-            Ok(Fleet {
-                status: self.status_of(store)?,
-                rows,
-                window_to,
+            if let Some((w, at, fleet)) = lock(&self.ahead_fleet).take() {
+                if w == window && at.elapsed() < AHEAD_FRESH {
+                    return Ok(fleet);
+                }
+            }
+            self.fleet_in(store, window)
+        })
+    }
+
+    /// Ranks the fleet over `window` now, for the first [`Desk::fleet`] call of that window
+    /// (within [`AHEAD_FRESH`]) to take: the app calls it at launch, while its webview starts,
+    /// so the home screen's ranking is ready when the page asks for it.
+    pub fn prefetch_fleet(&self, window: Millis) -> Result<()> {
+        self.with_store(|store| {
+            let fleet = self.fleet_in(store, window)?;
+            *lock(&self.ahead_fleet) = Some((window, std::time::Instant::now(), fleet));
+            Ok(())
+        })
+    }
+
+    fn fleet_in(&self, store: &Store, window: Millis) -> Result<Fleet> {
+        let ranked = triage::rank(
+            store,
+            triage::TriageOptions {
+                window: window.max(3_600_000),
+                to: None,
+            },
+        )?;
+        let quarantined = quarantined(&store.action_log()?);
+        let window_to = ranked.iter().filter_map(|r| r.last_report).max();
+        let rows: Vec<FleetRow> = ranked
+            .into_iter()
+            .map(|r| FleetRow {
+                quarantined: quarantined.contains(&r.thing),
+                thing: r.thing,
+                score: r.score,
+                reasons: r.reasons.into_iter().map(reason_view).collect(),
+                categories: r.categories,
+                open_violations: r.open_violations as u32,
+                last_report: r.last_report,
             })
+            .collect();
+        *lock(&self.last_fleet) = Some(rows.clone());
+        Ok(Fleet {
+            status: self.status_of(store)?,
+            rows,
+            window_to,
         })
     }
 

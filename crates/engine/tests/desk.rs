@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use desk_engine::demo::{BOTNET_CAMERA, FTP_GATEWAY};
-use desk_engine::desk::{demo_path, ActionRequest, Desk, Look, SourceInput, ThingRequest};
+use desk_engine::desk::{
+    demo_path, ActionRequest, Desk, Look, SourceInput, ThingRequest, HOME_WINDOW,
+};
 use desk_engine::ingest;
 use desk_engine::secrets::{MemorySecrets, SecretStore};
 use desk_engine::store::Store;
@@ -256,4 +258,39 @@ fn exports_and_the_incident_report_keep_hostile_strings_inert() {
     assert!(Path::new(&csv.path).starts_with(dir.path().join("exports")));
     let text = std::fs::read_to_string(&csv.path).unwrap();
     assert!(text.contains("'=HYPERLINK"), "formulas are defused: {text}");
+}
+
+#[test]
+fn the_ranking_computed_at_launch_is_handed_out_once_and_never_after_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = desk(dir.path());
+    let ranks = |f: &desk_engine::desk::Fleet| {
+        f.rows
+            .iter()
+            .map(|r| (r.thing.clone(), r.score.to_bits(), r.quarantined))
+            .collect::<Vec<_>>()
+    };
+    d.prefetch_fleet(HOME_WINDOW).unwrap();
+    let ahead = d.fleet(HOME_WINDOW).unwrap();
+    let fresh = d.fleet(HOME_WINDOW).unwrap();
+    assert_eq!(
+        ranks(&ahead),
+        ranks(&fresh),
+        "the same ranking, computed earlier"
+    );
+    assert_eq!(ahead.rows[0].thing, BOTNET_CAMERA);
+
+    // An action between the launch and the first ask drops what was computed before it.
+    d.prefetch_fleet(HOME_WINDOW).unwrap();
+    let plan = d.plan(&quarantine(BOTNET_CAMERA, true)).unwrap();
+    d.execute(&plan.id, "botnet traffic seen on the camera")
+        .unwrap();
+    let after = d.fleet(HOME_WINDOW).unwrap();
+    assert!(
+        after
+            .rows
+            .iter()
+            .any(|r| r.thing == BOTNET_CAMERA && r.quarantined),
+        "the quarantine shows at once"
+    );
 }
