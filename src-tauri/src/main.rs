@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use desk_engine::desk::{
     self, ActionRequest, ActionView, AuditPage, ChartRequest, ChartView, Desk, DeskError, Fleet,
-    Look, OutcomeView, PlanView, Saved, SourceInput, SourceView, Status, ThingPage, ThingRequest,
+    Look, MitigationFor, OutcomeView, PlanView, Saved, SourceInput, SourceView, Status, ThingPage,
+    ThingRequest,
 };
 use desk_engine::secrets::Keychain;
 use desk_engine::store::ChainReport;
@@ -165,8 +166,11 @@ async fn execute_action(
 }
 
 #[tauri::command]
-async fn mitigation_actions(d: D<'_>) -> Reply<Vec<String>> {
-    engine(&d, "mitigation_actions", move |d| d.mitigation_actions()).await
+async fn mitigation_actions(d: D<'_>, target: MitigationFor) -> Reply<Vec<String>> {
+    engine(&d, "mitigation_actions", move |d| {
+        d.mitigation_actions(target)
+    })
+    .await
 }
 
 /// The cache: `DDESK_DB`, else the OS data dir. Exports: `DDESK_EXPORTS`, else the user's

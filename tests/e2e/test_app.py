@@ -207,10 +207,28 @@ def demo_flow(driver, artifacts):
         assert any("RemoveThingFromThingGroup" in c for c in calls), calls
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="quarantine"]'), what="released")
 
+        # Run mitigation: the demo account's Detect action (ADD_THINGS_TO_THING_GROUP) on the
+        # violation chosen in the Violations table (the newest in alarm by default).
+        targets = wd.find_elements(By.CSS_SELECTOR, '[data-testid="violation-target"]')
+        assert targets and any(t.is_selected() for t in targets), "a violation is chosen by default"
+        wait(wd, lambda d: len(Select(d.find_element(By.CSS_SELECTOR, '[data-testid="mitigation-action"]')).options) > 1, what="mitigation actions")
+        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="mitigation-action"]')).select_by_visible_text("demo-isolate-in-quarantine-group")
+        calls = act(wd, shots, "mitigate", "Isolate the camera while the vendor investigates", "mitigation")
+        assert any("StartDetectMitigationActionsTask" in c and "demo-isolate-in-quarantine-group" in c for c in calls), calls
+
+        # And from the Audit screen, on a finding (audit actions of every type apply there).
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-audit"]').click()
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="mitigate-finding"]'), what="findings")
+        wait(wd, lambda d: len(Select(d.find_element(By.CSS_SELECTOR, '[data-testid="finding-mitigation"]')).options) > 2, what="audit mitigation actions")
+        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="finding-mitigation"]')).select_by_visible_text("demo-publish-finding-to-sns")
+        calls = act(wd, shots, "mitigate-finding", "Tell the PKI team about this certificate finding", "finding-mitigation")
+        assert any("StartAuditMitigationActionsTask" in c and "demo-publish-finding-to-sns" in c for c in calls), calls
+
         wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-actions"]').click()
-        wait(wd, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')) == 2, what="two log entries")
-        top = wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')[0]
-        assert top.get_attribute("data-action") == "release" and top.get_attribute("data-status") == "succeeded", top.text
+        wait(wd, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')) == 4, what="four log entries")
+        entries = wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')
+        assert [e.get_attribute("data-action") for e in entries[:3]] == ["mitigate", "mitigate", "release"], [e.text for e in entries]
+        assert all(e.get_attribute("data-status") == "succeeded" for e in entries), [e.text for e in entries]
         wd.find_element(By.CSS_SELECTOR, '[data-testid="verify"]').click()
         chain = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="chain"]'), what="chain report")
         assert chain[0].get_attribute("textContent").startswith("Chain intact"), chain[0].get_attribute("textContent")

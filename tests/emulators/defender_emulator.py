@@ -236,8 +236,7 @@ def handle(op, params, body):
         items = [{"actionName": a["actionName"], "actionArn": a["actionArn"],
                   "creationDate": a["creationDate"]}
                  for a in d.get("mitigationActions", [])
-                 if params.get("actionType") in (None, next(iter(a["actionParams"])).replace(
-                     "Params", "").upper())]
+                 if params.get("actionType") in (None, action_type(a))]
         return page(items, params, "actionIdentifiers")
     if op == "DescribeMitigationAction":
         for a in d.get("mitigationActions", []):

@@ -210,6 +210,11 @@ class DefenderEmulator(unittest.TestCase):
     def test_mitigation_operations(self):
         actions = self.check("ListMitigationActions")[0]["actionIdentifiers"]
         self.assertEqual(len(actions), 3)
+        # filtered by type, as the app asks for the actions a Detect violation can take
+        detect = self.check("ListMitigationActions", actionType="ADD_THINGS_TO_THING_GROUP")[0]
+        self.assertEqual([a["actionName"] for a in detect["actionIdentifiers"]], ["quarantine-group"])
+        certs = self.check("ListMitigationActions", actionType="UPDATE_DEVICE_CERTIFICATE")[0]
+        self.assertEqual([a["actionName"] for a in certs["actionIdentifiers"]], ["deactivate-cert"])
         self.check("DescribeMitigationAction", actionName="deactivate-cert")
         vid = self.data["violationEvents"][0]["violationId"]
         self.check("StartDetectMitigationActionsTask", taskId="t-detect-1",

@@ -12,6 +12,7 @@ import type {
   DeskError,
   Fleet,
   Look,
+  MitigationFor,
   OutcomeView,
   PlanView,
   Saved,
@@ -51,7 +52,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 const ahead = new Map<string, { at: number; page: Promise<ThingPage> }>();
 const AHEAD_MS = 5000;
 
-let mitigations: { at: number; list: Promise<string[]> } | null = null;
+const mitigations = new Map<MitigationFor, { at: number; list: Promise<string[]> }>();
 const MITIGATIONS_MS = 60_000;
 
 export const api = {
@@ -87,17 +88,18 @@ export const api = {
   execute: (planId: string, reason: string) => call<OutcomeView>("execute_action", { planId, reason }),
   /** The account's mitigation actions, asked of AWS at most once a minute (every thing's screen
    *  offers them; they change when someone edits the account, not per thing). */
-  mitigationActions: (): Promise<string[]> => {
+  mitigationActions: (target: MitigationFor): Promise<string[]> => {
     const now = performance.now();
-    if (!mitigations || now - mitigations.at > MITIGATIONS_MS) {
-      const list = call<string[]>("mitigation_actions");
-      const entry = { at: now, list };
-      mitigations = entry;
-      list.catch(() => {
-        if (mitigations === entry) mitigations = null; // a failure is not kept
+    let entry = mitigations.get(target);
+    if (!entry || now - entry.at > MITIGATIONS_MS) {
+      const fresh = { at: now, list: call<string[]>("mitigation_actions", { target }) };
+      mitigations.set(target, fresh);
+      fresh.list.catch(() => {
+        if (mitigations.get(target) === fresh) mitigations.delete(target); // a failure is not kept
       });
+      entry = fresh;
     }
-    return mitigations.list;
+    return entry.list;
   },
 };
 

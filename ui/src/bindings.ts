@@ -672,6 +672,8 @@ finding: string,
  */
 name: string, };
 
+export type MitigationFor = "violation" | "finding";
+
 export type PlanView = { 
 /**
  * Handle to execute it with.

@@ -4,6 +4,7 @@ import {
   ago,
   brushWindow,
   chartScale,
+  defaultViolation,
   DEFAULT_PREFS,
   filterFleet,
   formatTime,
@@ -150,5 +151,15 @@ describe("chartScale", () => {
     expect(chartScale(undefined)).toBe(1);
     expect(chartScale(NaN)).toBe(1);
     expect(chartScale(0)).toBe(1);
+  });
+});
+
+describe("defaultViolation", () => {
+  const v = (violation_id: string, started: number | null, ended: number | null) => ({ violation_id, started, ended });
+  it("acts on the newest violation still in alarm, else the newest", () => {
+    expect(defaultViolation([])).toBe(null);
+    expect(defaultViolation([v("old-open", 1, null), v("new-closed", 9, 10), v("mid-open", 5, null)])).toBe("mid-open");
+    expect(defaultViolation([v("a", 1, 2), v("b", 7, 8), v("c", 3, 4)])).toBe("b");
+    expect(defaultViolation([v("unknown-start", null, null)])).toBe("unknown-start");
   });
 });

@@ -245,3 +245,10 @@ export function humanNumber(v: number): string {
   if (a >= 1e4) return (v / 1e3).toFixed(1) + " k";
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
+
+/** The violation a mitigation acts on unless the analyst picks another: the newest one still in
+ *  alarm, else the newest. */
+export function defaultViolation(vs: { violation_id: string; started: number | null; ended: number | null }[]): string | null {
+  const newest = (xs: typeof vs) => xs.reduce<(typeof vs)[number] | null>((a, v) => (!a || (v.started ?? -Infinity) > (a.started ?? -Infinity) ? v : a), null);
+  return (newest(vs.filter((v) => v.ended === null)) ?? newest(vs))?.violation_id ?? null;
+}

@@ -301,26 +301,33 @@ fn mitigation_tasks_are_followed_to_the_end_and_failures_logged_as_failed() {
         .unwrap();
     assert_eq!(token.len(), 36);
 
-    let (out, _) = ddesk(
-        &e,
-        &[
-            "mitigate",
-            "--violation",
-            vid,
-            "--action",
-            "no-such-action",
-            "--reason",
-            REASON,
-            "--yes",
-        ],
-        &[],
-    );
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("no-such-action") && err.contains("deactivate-cert"),
-        "{err}"
-    );
+    // Unknown names, and actions Detect cannot run on a violation (any type but
+    // ADD_THINGS_TO_THING_GROUP), are refused before anything is called.
+    for action in ["no-such-action", "deactivate-cert"] {
+        let (out, _) = ddesk(
+            &e,
+            &[
+                "mitigate",
+                "--violation",
+                vid,
+                "--action",
+                action,
+                "--reason",
+                REASON,
+                "--yes",
+            ],
+            &[],
+        );
+        assert!(!out.status.success(), "{action}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(action)
+                && err.contains("usable on a violation")
+                && err.contains("quarantine-group")
+                && !err.contains("fail-logging"),
+            "{err}"
+        );
+    }
     let fid = data["auditTasks"][0]["findings"][0]["findingId"]
         .as_str()
         .unwrap();

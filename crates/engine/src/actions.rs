@@ -558,12 +558,27 @@ impl Backend {
         }
     }
 
-    /// The account's mitigation actions (ListMitigationActions); `None` on the demo account,
-    /// which accepts any name.
-    pub async fn mitigation_actions(&self) -> Result<Option<Vec<String>>> {
-        match self {
-            Self::Demo => Ok(None),
-            Self::Aws { api, .. } => api.mitigation_actions().await.map(Some),
+    /// The account's mitigation actions usable on `target` (ListMitigationActions): a Detect
+    /// violation takes only `ADD_THINGS_TO_THING_GROUP` actions, an audit finding every type.
+    /// The demo account has a simulated set ([`DEMO_DETECT_ACTIONS`], [`DEMO_AUDIT_ACTIONS`]).
+    pub async fn mitigation_actions(&self, target: MitigationFor) -> Result<Vec<String>> {
+        match (self, target) {
+            (Self::Demo, MitigationFor::Violation) => {
+                Ok(DEMO_DETECT_ACTIONS.iter().map(|a| a.to_string()).collect())
+            }
+            (Self::Demo, MitigationFor::Finding) => {
+                let mut all: Vec<String> = DEMO_DETECT_ACTIONS
+                    .iter()
+                    .chain(DEMO_AUDIT_ACTIONS)
+                    .map(|a| a.to_string())
+                    .collect();
+                all.sort();
+                Ok(all)
+            }
+            (Self::Aws { api, .. }, MitigationFor::Violation) => {
+                api.mitigation_actions(Some(DETECT_ACTION_TYPE)).await
+            }
+            (Self::Aws { api, .. }, MitigationFor::Finding) => api.mitigation_actions(None).await,
         }
     }
 
@@ -934,6 +949,38 @@ pub enum MitigationTarget {
     Finding(String),
 }
 
+impl MitigationTarget {
+    /// Which kind of target it is.
+    pub fn kind(&self) -> MitigationFor {
+        match self {
+            Self::Violation(_) => MitigationFor::Violation,
+            Self::Finding(_) => MitigationFor::Finding,
+        }
+    }
+}
+
+/// The kind of target a mitigation action is asked to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum MitigationFor {
+    /// A Detect violation (only `ADD_THINGS_TO_THING_GROUP` actions apply).
+    Violation,
+    /// An audit finding (every action type applies).
+    Finding,
+}
+
+/// The one action type Detect runs on violations.
+pub const DETECT_ACTION_TYPE: &str = "ADD_THINGS_TO_THING_GROUP";
+
+/// The demo account's `ADD_THINGS_TO_THING_GROUP` action (usable on violations and findings).
+pub const DEMO_DETECT_ACTIONS: &[&str] = &["demo-isolate-in-quarantine-group"];
+
+/// The demo account's other actions (findings only).
+pub const DEMO_AUDIT_ACTIONS: &[&str] = &[
+    "demo-deactivate-device-certificate",
+    "demo-publish-finding-to-sns",
+];
+
 /// Plans a mitigation action on a violation or finding (both must be in the cache).
 pub async fn plan_mitigation(
     backend: &Backend,
@@ -983,18 +1030,23 @@ pub async fn plan_mitigation(
             )
         }
     };
-    let defined = backend.mitigation_actions().await?;
-    if let Some(defined) = defined {
-        if !defined.iter().any(|a| a == action) {
-            return Err(Error::NotFound(format!(
-                "no mitigation action {action:?} in the account; defined: {}",
-                if defined.is_empty() {
-                    "none".to_string()
-                } else {
-                    defined.join(", ")
-                }
-            )));
-        }
+    let kind = target.kind();
+    let defined = backend.mitigation_actions(kind).await?;
+    if !defined.iter().any(|a| a == action) {
+        let usable = match kind {
+            MitigationFor::Violation => {
+                format!(" usable on a violation (type {DETECT_ACTION_TYPE})")
+            }
+            MitigationFor::Finding => String::new(),
+        };
+        return Err(Error::NotFound(format!(
+            "no mitigation action {action:?}{usable} in the account; defined: {}",
+            if defined.is_empty() {
+                "none".to_string()
+            } else {
+                defined.join(", ")
+            }
+        )));
     }
     Ok(Plan {
         action: "mitigate".into(),

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+pub use crate::actions::MitigationFor;
 use crate::actions::{self, Actor, Backend, MitigationTarget, Plan};
 use crate::analysis::categories::{self, Category, ATTACK_SURFACE_PORTS};
 use crate::analysis::{audit, drift, export, timeline, triage, view};
@@ -1294,11 +1295,12 @@ impl Desk {
         })
     }
 
-    /// Mitigation actions available (none on the demo account).
-    pub fn mitigation_actions(&self) -> Result<Vec<String>> {
+    /// The account's mitigation actions usable on a violation or on a finding (the demo
+    /// account's simulated ones on the demo fleet).
+    pub fn mitigation_actions(&self, target: MitigationFor) -> Result<Vec<String>> {
         self.rt.block_on(async {
             let (backend, _) = self.backend().await?;
-            Ok(backend.mitigation_actions().await?.unwrap_or_default())
+            backend.mitigation_actions(target).await
         })
     }
 }
@@ -1624,6 +1626,7 @@ pub mod bindings {
             AuditPage::decl(),
             ActionView::decl(),
             ActionRequest::decl(),
+            MitigationFor::decl(),
             PlanView::decl(),
             OutcomeView::decl(),
             Saved::decl(),

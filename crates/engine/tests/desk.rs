@@ -294,3 +294,77 @@ fn the_ranking_computed_at_launch_is_handed_out_once_and_never_after_a_change() 
         "the quarantine shows at once"
     );
 }
+
+#[test]
+fn the_demo_account_runs_mitigation_actions_of_the_right_type_on_violations_and_findings() {
+    use desk_engine::actions::{DEMO_AUDIT_ACTIONS, DEMO_DETECT_ACTIONS};
+    use desk_engine::desk::MitigationFor;
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = desk(dir.path());
+    let detect = d.mitigation_actions(MitigationFor::Violation).unwrap();
+    assert_eq!(detect, DEMO_DETECT_ACTIONS);
+    let audit = d.mitigation_actions(MitigationFor::Finding).unwrap();
+    assert!(DEMO_AUDIT_ACTIONS
+        .iter()
+        .all(|a| audit.iter().any(|b| b == a)));
+    assert!(audit.iter().any(|a| a == DEMO_DETECT_ACTIONS[0]));
+
+    let page = d
+        .thing(&ThingRequest {
+            thing: BOTNET_CAMERA.into(),
+            from: None,
+            to: None,
+            look: look(),
+        })
+        .unwrap();
+    let violation = page.violations[0].violation_id.clone();
+    // Detect runs only ADD_THINGS_TO_THING_GROUP actions: another type is refused up front.
+    let refused = d.plan(&ActionRequest::MitigateViolation {
+        violation: violation.clone(),
+        name: DEMO_AUDIT_ACTIONS[0].into(),
+    });
+    assert!(
+        matches!(&refused, Err(Error::NotFound(m)) if m.contains("usable on a violation")),
+        "{refused:?}"
+    );
+    let plan = d
+        .plan(&ActionRequest::MitigateViolation {
+            violation: violation.clone(),
+            name: DEMO_DETECT_ACTIONS[0].into(),
+        })
+        .unwrap();
+    assert!(plan.demo);
+    assert!(
+        plan.calls
+            .iter()
+            .any(|c| c.contains("StartDetectMitigationActionsTask") && c.contains(&violation)),
+        "{:?}",
+        plan.calls
+    );
+    let done = d
+        .execute(&plan.id, "isolate the camera while the vendor looks")
+        .unwrap();
+    assert_eq!(done.status, "succeeded");
+
+    let audit_page = d.audit(0, i64::MAX / 2, &look()).unwrap();
+    let finding = audit_page.findings.first().expect("the demo has findings");
+    let plan = d
+        .plan(&ActionRequest::MitigateFinding {
+            finding: finding.finding_id.clone(),
+            name: DEMO_AUDIT_ACTIONS[0].into(),
+        })
+        .unwrap();
+    assert!(plan
+        .calls
+        .iter()
+        .any(|c| c.contains("StartAuditMitigationActionsTask")));
+    assert_eq!(
+        d.execute(&plan.id, "certificate shared between devices")
+            .unwrap()
+            .status,
+        "succeeded"
+    );
+    let log = d.actions().unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|a| a.demo && a.action == "mitigate"));
+}

@@ -1,24 +1,48 @@
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api } from "../api";
-import type { AuditPage } from "../bindings";
+import type { ActionRequest, AuditPage } from "../bindings";
+import { ActionDialog } from "../components/ActionDialog";
 import { Provenance } from "../components/Provenance";
 import { chartScale, formatTime } from "../state";
 
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
 
-export function Audit({ prefs, zone, keys, status }: Common) {
+export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
   const [page, setPage] = useState<AuditPage | null>(null);
+  const [mitigations, setMitigations] = useState<string[]>([]);
+  const [mitigation, setMitigation] = useState("");
+  const [dialog, setDialog] = useState<{ req: ActionRequest; title: string } | null>(null);
+  const [reload, setReload] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [severities, setSeverities] = useState<string[]>(SEVERITIES);
   const [showSuppressed, setShowSuppressed] = useState(true);
-  keys.current = {};
+  keys.current = {
+    back: () => {
+      if (dialog) {
+        setDialog(null);
+        return true;
+      }
+      return false;
+    },
+  };
+
+  useEffect(() => {
+    let live = true;
+    api.mitigationActions("finding").then(
+      (m) => live && setMitigations(m),
+      () => live && setMitigations([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
 
   useEffect(() => {
     const to = prefs.range.kind === "custom" ? prefs.range.to : (status?.newest ?? Date.now()) + 86_400_000;
     const from = prefs.range.kind === "custom" ? prefs.range.from : to - 90 * 86_400_000;
     api.audit(from, to, { width: 1100, height: 320, tz: zone, theme: prefs.theme, scale: chartScale(globalThis.devicePixelRatio) }).then(setPage, (e: Error) => setError(e.message));
-  }, [prefs.range, zone, prefs.theme, status?.newest]);
+  }, [prefs.range, zone, prefs.theme, status?.newest, reload]);
 
   const findings = (page?.findings ?? []).filter(
     (f) => severities.includes((f.severity ?? "").toUpperCase()) && (showSuppressed || !f.suppressed),
@@ -75,6 +99,13 @@ export function Audit({ prefs, zone, keys, status }: Common) {
               show suppressed
             </label>
             <span className="count">{findings.length} findings</span>
+            <span className="spacer" />
+            <select aria-label="Mitigation action for findings" data-testid="finding-mitigation" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
+              <option value="">{mitigations.length ? "Mitigation action…" : "No mitigation actions"}</option>
+              {mitigations.map((m) => (
+                <option key={m}>{m}</option>
+              ))}
+            </select>
           </div>
           <table className="compact" data-testid="findings">
             <thead>
@@ -85,6 +116,7 @@ export function Audit({ prefs, zone, keys, status }: Common) {
                 <th>Resource</th>
                 <th>Reason</th>
                 <th>Suppressed</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -96,11 +128,40 @@ export function Audit({ prefs, zone, keys, status }: Common) {
                   <td>{f.resource}</td>
                   <td>{f.reason}</td>
                   <td>{f.suppressed ? "yes" : ""}</td>
+                  <td>
+                    <button
+                      className="small"
+                      data-testid="mitigate-finding"
+                      disabled={!mitigation}
+                      title={mitigation ? `Run ${mitigation} on this finding` : "Choose a mitigation action first"}
+                      onClick={() =>
+                        setDialog({
+                          title: `Run ${mitigation} on the ${f.check} finding for ${f.resource}`,
+                          req: { action: "mitigate_finding", finding: f.finding_id, name: mitigation },
+                        })
+                      }
+                    >
+                      Mitigate
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </>
+      )}
+      {dialog && (
+        <ActionDialog
+          request={dialog.req}
+          title={dialog.title}
+          onClose={(done) => {
+            setDialog(null);
+            if (done) {
+              setReload((n) => n + 1);
+              refreshStatus();
+            }
+          }}
+        />
       )}
     </section>
   );

@@ -6,7 +6,7 @@ import type { ActionRequest, ChartRequest, Look, ThingPage, ThingRequest } from 
 import { ActionDialog } from "../components/ActionDialog";
 import { Chart } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
-import { CATEGORY_LABELS, chartScale, formatTime, resolveRange, type Prefs, type Route } from "../state";
+import { CATEGORY_LABELS, chartScale, defaultViolation, formatTime, resolveRange, type Prefs, type Route } from "../state";
 
 const CHART_W = 620;
 const CHART_H = 230;
@@ -54,6 +54,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   const [mitigations, setMitigations] = useState<string[]>([]);
   const [mitigation, setMitigation] = useState("");
   const [shown, setShown] = useState(false);
+  const [target, setTarget] = useState<string | null>(null);
   const look: Look = thingRequest(route.thing, route, prefs, zone).look;
 
   const load = useCallback(() => {
@@ -102,7 +103,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   useEffect(() => {
     if (!shown && !noCharts) return;
     let live = true;
-    api.mitigationActions().then(
+    api.mitigationActions("violation").then(
       (m) => live && setMitigations(m),
       () => live && setMitigations([]),
     );
@@ -136,6 +137,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   if (!page) return <section className="screen">Loading {route.thing}…</section>;
 
   const changed = page.diff.filter((d) => d.change !== "unchanged");
+  const violation = page.violations.find((v) => v.violation_id === target) ?? page.violations.find((v) => v.violation_id === defaultViolation(page.violations));
   return (
     <section className="screen thing" data-testid="thing-page" data-thing={page.thing}>
       <div className="toolbar">
@@ -168,19 +170,21 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             Release
           </button>
         )}
-        <select aria-label="Mitigation action" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
+        <select aria-label="Mitigation action" data-testid="mitigation-action" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
           <option value="">{mitigations.length ? "Mitigation action…" : "No mitigation actions"}</option>
           {mitigations.map((m) => (
             <option key={m}>{m}</option>
           ))}
         </select>
         <button
-          disabled={!mitigation || !page.violations.length}
+          disabled={!mitigation || !violation}
           data-testid="mitigate"
+          title={violation ? `On the violation of ${violation.behavior} (choose another under Violations)` : "No violation to act on"}
           onClick={() =>
+            violation &&
             setDialog({
-              title: `Run ${mitigation} on ${page.thing}`,
-              req: { action: "mitigate_violation", violation: page.violations[0].violation_id, name: mitigation },
+              title: `Run ${mitigation} on ${page.thing} (${violation.behavior}, ${formatTime(violation.started, prefs.tz)})`,
+              req: { action: "mitigate_violation", violation: violation.violation_id, name: mitigation },
             })
           }
         >
@@ -299,16 +303,42 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             {page.timeline.length === 0 && <li className="muted">Nothing recorded.</li>}
           </ul>
           <h2>Violations</h2>
-          <table className="compact">
+          <table className="compact" data-testid="violations">
+            <thead>
+              <tr>
+                <th title="The violation Run mitigation acts on">Act on</th>
+                <th>Behavior</th>
+                <th>Security profile</th>
+                <th>Started</th>
+                <th>Ended</th>
+              </tr>
+            </thead>
             <tbody>
               {page.violations.map((v) => (
                 <tr key={v.violation_id}>
+                  <td>
+                    <input
+                      type="radio"
+                      name="mitigation-target"
+                      data-testid="violation-target"
+                      aria-label={`Act on the violation of ${v.behavior}`}
+                      checked={violation?.violation_id === v.violation_id}
+                      onChange={() => setTarget(v.violation_id)}
+                    />
+                  </td>
                   <td>{v.behavior}</td>
                   <td>{v.security_profile}</td>
                   <td>{formatTime(v.started, prefs.tz)}</td>
                   <td>{v.ended ? formatTime(v.ended, prefs.tz) : "in alarm"}</td>
                 </tr>
               ))}
+              {page.violations.length === 0 && (
+                <tr>
+                  <td colSpan={5} className="muted">
+                    None recorded.
+                  </td>
+                </tr>
+              )}
             </tbody>
           </table>
         </div>

@@ -538,13 +538,16 @@ impl DefenderSource {
             .collect())
     }
 
-    /// The account's mitigation action names (ListMitigationActions).
-    pub async fn mitigation_actions(&self) -> Result<Vec<String>> {
+    /// The account's mitigation action names (ListMitigationActions), of one action type
+    /// (`ADD_THINGS_TO_THING_GROUP`, …) or all.
+    pub async fn mitigation_actions(&self, action_type: Option<&str>) -> Result<Vec<String>> {
         let mut out = Vec::new();
+        let action_type = action_type.map(t::MitigationActionType::from);
         self.paginate("ListMitigationActions", 10, async |token| {
             let page = self
                 .client
                 .list_mitigation_actions()
+                .set_action_type(action_type.clone())
                 .set_next_token(token)
                 .send()
                 .await
