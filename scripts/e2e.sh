@@ -12,6 +12,10 @@ VENV="${DDESK_TEST_VENV:-.ci-venv}"
 rm -rf e2e-artifacts && mkdir -p e2e-artifacts
 XDG_DATA_HOME="$(mktemp -d)"
 export XDG_DATA_HOME
+# Caches with data but no Device Defender source act through the default AWS credential chain:
+# never the developer's own ~/.aws, nor the instance metadata service, from a test.
+export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent/aws-config AWS_SHARED_CREDENTIALS_FILE=/nonexistent/aws-credentials
+unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 trap 'rm -rf "$XDG_DATA_HOME"' EXIT
 xvfb-run -a -s "-screen 0 1600x1000x24" dbus-run-session -- bash -c '
   echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
