@@ -66,6 +66,8 @@ function mockIpc() {
           return { status, rows, window_to: now };
         case "mitigation_actions":
           return [];
+        case "plan_action":
+          return { id: "plan-1", action: args.req.action, thing: args.req.thing, calls: [`AddThingToThingGroup ${args.req.thing} -> Quarantine`], warnings: [], demo: true, min_reason: 10 };
         case "thing":
           return {
             thing: args.req.thing, from: now - 7 * 864e5, to: now, last_report: now,
@@ -147,6 +149,24 @@ try {
   await page.waitForSelector('[data-testid="thing-title"]');
   assert.equal(await page.textContent('[data-testid="thing-title"]'), '<img src=x onerror="window.__pwned=1">');
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
+
+  // A long unbroken name (certificate ids are 64 hex digits) wraps in the action dialog instead
+  // of pushing it sideways.
+  const long = "691616c83a6155e20fe055a2fc34bfeb4f5986ae27439a92df057efc21e0c754".repeat(3);
+  await page.goto(url + "#/thing/" + long);
+  await page.waitForSelector('[data-testid="quarantine"]');
+  const pageOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(pageOverflow <= 0, `the thing's page scrolls sideways by ${pageOverflow}px`);
+  await page.click('[data-testid="quarantine"]');
+  await page.waitForSelector('[data-testid="plan-calls"] li');
+  const overflow = await page.evaluate(() => {
+    const m = document.querySelector('[data-testid="action-dialog"]');
+    return m.scrollWidth - m.clientWidth;
+  });
+  assert.ok(overflow <= 0, `the dialog scrolls sideways by ${overflow}px`);
+  await page.screenshot({ path: OUT + "layout-dialog.png" });
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !document.querySelector('[data-testid="action-dialog"]'));
 
   // Preferences persist across reloads (restarts): light theme, local zone.
   await page.click('[data-testid="theme"]');
