@@ -722,14 +722,9 @@ impl Desk {
         let window_to = ranked.iter().filter_map(|r| r.last_report).max();
         let rows: Vec<FleetRow> = ranked
             .into_iter()
-            .map(|r| FleetRow {
-                quarantined: quarantined.contains(&r.thing),
-                thing: r.thing,
-                score: r.score,
-                reasons: r.reasons.into_iter().map(reason_view).collect(),
-                categories: r.categories,
-                open_violations: r.open_violations as u32,
-                last_report: r.last_report,
+            .map(|r| {
+                let q = quarantined.contains(&r.thing);
+                fleet_row(r, q)
             })
             .collect();
         *lock(&self.last_fleet) = Some(rows.clone());
@@ -861,15 +856,7 @@ impl Desk {
         Ok(triage::rank(store, triage::TriageOptions::default())?
             .into_iter()
             .find(|r| r.thing == thing)
-            .map(|r| FleetRow {
-                thing: r.thing,
-                score: r.score,
-                reasons: r.reasons.into_iter().map(reason_view).collect(),
-                categories: r.categories,
-                open_violations: r.open_violations as u32,
-                last_report: r.last_report,
-                quarantined: false,
-            }))
+            .map(|r| fleet_row(r, false)))
     }
 
     /// One chart over another window (brush-zoom).
@@ -1385,6 +1372,18 @@ fn require_metric(store: &Store, thing: &str, metric: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn fleet_row(r: triage::Ranked, quarantined: bool) -> FleetRow {
+    FleetRow {
+        thing: r.thing,
+        score: r.score,
+        reasons: r.reasons.into_iter().map(reason_view).collect(),
+        categories: r.categories,
+        open_violations: r.open_violations as u32,
+        last_report: r.last_report,
+        quarantined,
+    }
 }
 
 fn reason_view(r: triage::Reason) -> ReasonView {

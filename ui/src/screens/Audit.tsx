@@ -3,6 +3,7 @@ import type { Common } from "../App";
 import { api } from "../api";
 import type { ActionRequest, AuditPage } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
+import { useDialog, useMitigationActions } from "../hooks";
 import { Provenance } from "../components/Provenance";
 import { chartScale, formatTime } from "../state";
 
@@ -10,33 +11,13 @@ const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
 
 export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
   const [page, setPage] = useState<AuditPage | null>(null);
-  const [mitigations, setMitigations] = useState<string[]>([]);
+  const mitigations = useMitigationActions("finding");
   const [mitigation, setMitigation] = useState("");
-  const [dialog, setDialog] = useState<{ req: ActionRequest; title: string } | null>(null);
+  const [dialog, setDialog] = useDialog<{ req: ActionRequest; title: string }>(keys);
   const [reload, setReload] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [severities, setSeverities] = useState<string[]>(SEVERITIES);
   const [showSuppressed, setShowSuppressed] = useState(true);
-  keys.current = {
-    back: () => {
-      if (dialog) {
-        setDialog(null);
-        return true;
-      }
-      return false;
-    },
-  };
-
-  useEffect(() => {
-    let live = true;
-    api.mitigationActions("finding").then(
-      (m) => live && setMitigations(m),
-      () => live && setMitigations([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
 
   useEffect(() => {
     const to = prefs.range.kind === "custom" ? prefs.range.to : (status?.newest ?? Date.now()) + 86_400_000;

@@ -4,6 +4,7 @@ import type { Common } from "../App";
 import { api } from "../api";
 import type { ActionRequest, ChartRequest, Look, ThingPage, ThingRequest } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
+import { useDialog, useMitigationActions } from "../hooks";
 import { Chart } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
 import { CATEGORY_LABELS, chartScale, defaultViolation, formatTime, resolveRange, type Prefs, type Route } from "../state";
@@ -49,9 +50,8 @@ export function thingRequest(thing: string, route: { from?: number; to?: number 
 export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & { route: Extract<Route, { screen: "thing" }> }) {
   const [page, setPage] = useState<ThingPage | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<{ req: ActionRequest; title: string } | null>(null);
+  const [dialog, setDialog] = useDialog<{ req: ActionRequest; title: string }>(keys);
   const [note, setNote] = useState<string | null>(null);
-  const [mitigations, setMitigations] = useState<string[]>([]);
   const [mitigation, setMitigation] = useState("");
   const [shown, setShown] = useState(false);
   const [target, setTarget] = useState<string | null>(null);
@@ -99,28 +99,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
 
   // The account's mitigation actions (a call to AWS on a real account) are asked for once the
   // charts are on screen, never in their way.
-  const noCharts = page !== null && page.charts.length === 0;
-  useEffect(() => {
-    if (!shown && !noCharts) return;
-    let live = true;
-    api.mitigationActions("violation").then(
-      (m) => live && setMitigations(m),
-      () => live && setMitigations([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [shown, noCharts]);
-
-  keys.current = {
-    back: () => {
-      if (dialog) {
-        setDialog(null);
-        return true;
-      }
-      return false;
-    },
-  };
+  const mitigations = useMitigationActions("violation", shown || (page !== null && page.charts.length === 0));
 
   const chartReq = (metric: string): ChartRequest => ({ thing: route.thing, metric, from: page!.from, to: page!.to, look: { ...look, width: 1200, height: 400 } });
 
