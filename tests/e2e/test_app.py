@@ -293,6 +293,19 @@ def hostile_flow(driver, artifacts):
         wait(wd, lambda d: listed(d).find_element(By.XPATH, ".//button[text()='Test']").click() or True, what="Test clicked")
         wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="source-list"]').get_attribute("textContent").split("Remove", 1)[-1].strip(), what="test message")
         shots("sources")
+
+        # Removing asks first (in the app, not a browser prompt); Cancel keeps it, Remove removes it.
+        wait(wd, lambda d: listed(d).find_element(By.CSS_SELECTOR, '[data-testid="remove-source"]').click() or True, what="Remove clicked")
+        dialog = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="remove-dialog"]'), what="remove dialog")[0]
+        assert "splunk-e2e" in dialog.get_attribute("textContent")
+        shots("remove-source-confirm")
+        dialog.find_element(By.XPATH, ".//button[text()='Cancel']").click()
+        wait(wd, lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="remove-dialog"]'), what="dialog closed")
+        assert listed(wd) is not None, "cancel keeps the source"
+        wait(wd, lambda d: listed(d).find_element(By.CSS_SELECTOR, '[data-testid="remove-source"]').click() or True, what="Remove clicked")
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="confirm-remove"]'), what="remove dialog")[0].click()
+        wait(wd, lambda d: "splunk-e2e" not in d.find_element(By.CSS_SELECTOR, '[data-testid="source-list"]').get_attribute("textContent"), what="source removed")
+        shots("source-removed")
     finally:
         driver.close_app()
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api, onSyncEvent } from "../api";
 import type { SourceInput, SourceView, SyncEvent, SyncSummary } from "../bindings";
+import { useDialog } from "../hooks";
 import { ago, formatTime } from "../state";
 
 const EMPTY: SourceInput = {
@@ -27,7 +28,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
   const [progress, setProgress] = useState<Progress>({});
   const [syncing, setSyncing] = useState(false);
   const [summary, setSummary] = useState<SyncSummary | null>(null);
-  keys.current = {};
+  const [removing, setRemoving] = useDialog<string>(keys);
 
   const load = () => api.sources().then(setSources, (e: Error) => setError(e.message));
   useEffect(() => {
@@ -132,15 +133,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                   <button onClick={() => api.testSource(s.name).then((m) => setTests({ ...tests, [s.name]: m }), (e: Error) => setTests({ ...tests, [s.name]: e.message }))}>
                     Test
                   </button>
-                  <button
-                    onClick={() => {
-                      if (window.confirm(`Remove source ${s.name}? Its keychain secret is deleted; synced data stays.`))
-                        api.removeSource(s.name).then(() => {
-                          load();
-                          refreshStatus();
-                        }, (e: Error) => setError(e.message));
-                    }}
-                  >
+                  <button data-testid="remove-source" onClick={() => setRemoving(s.name)}>
                     Remove
                   </button>
                   {tests[s.name] && <div className="small">{tests[s.name]}</div>}
@@ -217,6 +210,34 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
           Add source
         </button>
       </form>
+      {removing !== null && (
+        <div className="modal-backdrop">
+          <div className="modal" role="dialog" aria-label={`Remove source ${removing}`} data-testid="remove-dialog">
+            <h2>Remove source {removing}?</h2>
+            <p>Its secret is deleted from the OS keychain and it is no longer synced. The data already synced stays in the cache.</p>
+            <div className="buttons">
+              <button
+                className="danger"
+                data-testid="confirm-remove"
+                onClick={() => {
+                  const name = removing;
+                  setRemoving(null);
+                  api.removeSource(name).then(
+                    () => {
+                      load();
+                      refreshStatus();
+                    },
+                    (e: Error) => setError(e.message),
+                  );
+                }}
+              >
+                Remove {removing}
+              </button>
+              <button onClick={() => setRemoving(null)}>Cancel</button>
+            </div>
+          </div>
+        </div>
+      )}
     </section>
   );
 }
