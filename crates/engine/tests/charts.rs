@@ -196,3 +196,75 @@ fn raster_at_device_scale_keeps_logical_geometry() {
         assert_eq!(png_size(&at(0.1).png), (620, 230));
     }
 }
+
+/// Every pixel of the line's colour, outside the plot area (widened by `margin` device pixels).
+fn line_pixels_outside_plot(
+    png_bytes: &[u8],
+    g: &desk_engine::charts::Geometry,
+    scale: i32,
+    margin: i32,
+) -> usize {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (info.width as i32, info.height as i32);
+    let (l, t) = (g.left * scale - margin, g.top * scale - margin);
+    let (r, b) = (
+        (g.left + g.width) * scale + margin,
+        (g.top + g.height) * scale + margin,
+    );
+    let mut n = 0;
+    for y in 0..h {
+        for x in 0..w {
+            let i = ((y * w + x) * 3) as usize;
+            let inside = x >= l && x <= r && y >= t && y <= b;
+            if !inside && buf[i..i + 3] == [0x4f, 0xc3, 0xf7] {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn high_density_lines_stay_inside_the_plot() {
+    // Plotters' wide polylines broke on sub-pixel segments and drew stray lines to the image's
+    // edge (seen below the time axis at 2×, where the spike's M4 column is).
+    let mut s = Store::open_in_memory().unwrap();
+    demo::load(
+        &mut s,
+        &DemoOptions {
+            things: 6,
+            days: 8,
+            seed: 5,
+            end: END,
+        },
+    )
+    .unwrap();
+    for metric in ["aws:all-bytes-out", "aws:all-packets-out"] {
+        for shift in 0..6 {
+            let to = END - shift * 300_000;
+            let from = to - 7 * 86_400_000;
+            let view = metric_view(&s, demo::BOTNET_CAMERA, metric, from, to, 620).unwrap();
+            for scale in [1.0f32, 2.0, 3.0] {
+                let r = render_raster(
+                    &view,
+                    &ChartOptions {
+                        width: 620,
+                        height: 230,
+                        scale,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                let stray =
+                    line_pixels_outside_plot(&r.png, &r.geometry, scale as i32, 2 * scale as i32);
+                assert_eq!(
+                    stray, 0,
+                    "{metric}, window to END - {shift} × 5 min at {scale}×: {stray} stray line pixels"
+                );
+            }
+        }
+    }
+}

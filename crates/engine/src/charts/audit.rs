@@ -110,11 +110,10 @@ fn draw<DB: DrawingBackend>(
             SERIES[i % SERIES.len()]
         };
         let pts: Vec<(Millis, f64)> = h.points.iter().map(|&(t, n, _)| (t, n as f64)).collect();
+        let at: Vec<(i32, i32)> = pts.iter().map(|pt| chart.backend_coord(pt)).collect();
+        super::polyline(&root, &at, color, super::stroke(opts, 2))?;
         chart
-            .draw_series(LineSeries::new(
-                pts.clone(),
-                color.stroke_width(super::stroke(opts, 2)),
-            ))
+            .draw_series(std::iter::empty::<Circle<(Millis, f64), i32>>())
             .map_err(err)?
             .label(format!("{} non-compliant", h.check))
             .legend(move |(x, y)| {
@@ -130,11 +129,10 @@ fn draw<DB: DrawingBackend>(
             let totals: Vec<(Millis, f64)> =
                 h.points.iter().map(|&(t, _, n)| (t, n as f64)).collect();
             let muted = p.muted;
+            let at: Vec<(i32, i32)> = totals.iter().map(|pt| chart.backend_coord(pt)).collect();
+            super::polyline(&root, &at, muted, super::stroke(opts, 1))?;
             chart
-                .draw_series(LineSeries::new(
-                    totals,
-                    muted.stroke_width(super::stroke(opts, 1)),
-                ))
+                .draw_series(std::iter::empty::<Circle<(Millis, f64), i32>>())
                 .map_err(err)?
                 .label("resources evaluated")
                 .legend(move |(x, y)| {

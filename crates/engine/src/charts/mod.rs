@@ -286,6 +286,30 @@ fn framed<DB: DrawingBackend>(
     Ok(body)
 }
 
+/// A polyline `width` device pixels wide through backend points, drawn as `width`² one-pixel
+/// polylines offset by whole pixels. Plotters widens a path by polygonizing it, which breaks on
+/// segments shorter than a pixel (a high-density chart of an M4 column has them) and then draws
+/// stray lines to the edge of the image.
+fn polyline<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    at: &[(i32, i32)],
+    color: RGBColor,
+    width: u32,
+) -> Result<(), ChartError> {
+    let mut at = at.to_vec();
+    at.dedup();
+    let w = width.max(1) as i32;
+    let first = -(w - 1) / 2;
+    for dx in first..first + w {
+        for dy in first..first + w {
+            let shifted: Vec<(i32, i32)> = at.iter().map(|&(x, y)| (x + dx, y + dy)).collect();
+            root.draw(&PathElement::new(shifted, color.stroke_width(1)))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
 fn title(view: &MetricView) -> String {
     format!("{} — {}", view.thing, metric_label(&view.metric))
 }
@@ -542,9 +566,8 @@ fn draw<DB: DrawingBackend>(
                 )))
                 .map_err(err)?;
         } else {
-            chart
-                .draw_series(LineSeries::new(r, p.line.stroke_width(stroke(opts, 1))))
-                .map_err(err)?;
+            let at: Vec<(i32, i32)> = r.iter().map(|pt| chart.backend_coord(pt)).collect();
+            polyline(&root, &at, p.line, stroke(opts, 1))?;
         }
     }
     for t in &view.thresholds {
