@@ -44,6 +44,17 @@ fn quarantine(thing: &str, create_group: bool) -> ActionRequest {
     }
 }
 
+/// Plans `req`, checks that one of its calls is `call`, runs it with `reason`: it succeeds.
+fn plan_and_run(d: &Desk, req: &ActionRequest, call: &str, reason: &str) {
+    let plan = d.plan(req).unwrap();
+    assert!(
+        plan.calls.iter().any(|c| c.starts_with(call)),
+        "{:?}",
+        plan.calls
+    );
+    assert_eq!(d.execute(&plan.id, reason).unwrap().status, "succeeded");
+}
+
 #[test]
 fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
     let dir = tempfile::tempdir().unwrap();
@@ -141,20 +152,13 @@ fn quarantine_and_release_on_the_demo_account_are_logged_and_undone() {
         .iter()
         .any(|r| r.thing == BOTNET_CAMERA && r.quarantined));
 
-    let plan = d
-        .plan(&ActionRequest::Release {
+    plan_and_run(
+        &d,
+        &ActionRequest::Release {
             thing: BOTNET_CAMERA.into(),
-        })
-        .unwrap();
-    assert!(plan
-        .calls
-        .iter()
-        .any(|c| c.starts_with("RemoveThingFromThingGroup")));
-    assert_eq!(
-        d.execute(&plan.id, "false positive after vendor check")
-            .unwrap()
-            .status,
-        "succeeded"
+        },
+        "RemoveThingFromThingGroup",
+        "false positive after vendor check",
     );
     let log = d.actions().unwrap();
     assert_eq!(log.len(), 2);
@@ -348,21 +352,14 @@ fn the_demo_account_runs_mitigation_actions_of_the_right_type_on_violations_and_
 
     let audit_page = d.audit(0, i64::MAX / 2, &look()).unwrap();
     let finding = audit_page.findings.first().expect("the demo has findings");
-    let plan = d
-        .plan(&ActionRequest::MitigateFinding {
+    plan_and_run(
+        &d,
+        &ActionRequest::MitigateFinding {
             finding: finding.finding_id.clone(),
             name: DEMO_AUDIT_ACTIONS[0].into(),
-        })
-        .unwrap();
-    assert!(plan
-        .calls
-        .iter()
-        .any(|c| c.contains("StartAuditMitigationActionsTask")));
-    assert_eq!(
-        d.execute(&plan.id, "certificate shared between devices")
-            .unwrap()
-            .status,
-        "succeeded"
+        },
+        "StartAuditMitigationActionsTask",
+        "certificate shared between devices",
     );
     let log = d.actions().unwrap();
     assert_eq!(log.len(), 2);
