@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
 # Builds installable bundles with the Tauri CLI (from ui/node_modules):
-#   scripts/bundle.sh deb            release .deb (what users install)
-#   scripts/bundle.sh deb --debug    debug .deb, reusing the test build (what CI checks)
+#   scripts/bundle.sh deb                       release .deb (what users install)
+#   scripts/bundle.sh deb --debug               debug .deb
+#   scripts/bundle.sh deb --debug --no-build    debug .deb of the binary already built with
+#       `cargo build --workspace --features defender-desk/custom-protocol` (what CI checks: the
+#       binary its E2E tests drove, with no second compile)
 # tauri.conf.json also configures AppImage, MSI, NSIS and DMG, which need their own OS or
 # download their tooling at build time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundles="${1:-deb}"
 shift || true
+build=yes flags=()
+for a in "$@"; do
+  case "$a" in
+    --no-build) build=no ;;
+    *) flags+=("$a") ;;
+  esac
+done
 cd src-tauri
 stamp="$(mktemp)"
-../ui/node_modules/.bin/tauri build --bundles "$bundles" --ci "$@" -- --locked
+tauri=../ui/node_modules/.bin/tauri
+if [ "$build" = yes ]; then
+  "$tauri" build --bundles "$bundles" --ci "${flags[@]}" -- --locked
+else
+  "$tauri" bundle --bundles "$bundles" --ci --features custom-protocol "${flags[@]}"
+fi
 if [ "$bundles" = deb ]; then
   # Check what was built: a fresh .deb holding the app binary and its desktop entry.
   deb="$(find "${CARGO_TARGET_DIR:-../target}" -path '*/bundle/deb/*' -name '*.deb' -newer "$stamp" | head -1)"

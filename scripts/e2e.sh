@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 app="$target/debug/defender-desk"
 ddesk="$target/debug/ddesk"
-[ -x "$app" ] && [ -x "$ddesk" ] || { echo "build first: cargo build -p defender-desk -p ddesk" >&2; exit 1; }
+[ -x "$app" ] && [ -x "$ddesk" ] || { echo "build first: cargo build --workspace --features defender-desk/custom-protocol" >&2; exit 1; }
 VENV="${DDESK_TEST_VENV:-.ci-venv}"
 rm -rf e2e-artifacts && mkdir -p e2e-artifacts
 XDG_DATA_HOME="$(mktemp -d)"

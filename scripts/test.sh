@@ -5,39 +5,66 @@
 # private D-Bus session), the UI (typecheck, vitest, Playwright layout tests with mocked IPC),
 # the end-to-end tests of the built app through tauri-driver under Xvfb, and the .deb bundle.
 # CI (.ci/run) calls exactly this.
+#
+# One compile of the dependency graph serves every step (a fresh 2-core machine has no time for
+# more; BENCHMARKS.md "CI on a fresh machine"). Every cargo command below therefore selects the
+# same units with the same features and profile:
+# - the same packages (--workspace) and features (the bundle's custom-protocol), so cargo unifies
+#   one feature set: building one package alone resolves other features for shared crates;
+# - test targets in every build, so dev-dependencies' features (proptest and tempfile turn on
+#   rustix/default, under polars, zbus and keyring) are in the app's build too;
+# - clippy as the workspace crates' rustc wrapper (what `cargo clippy` itself does), so its lints
+#   run while the test build compiles instead of in a second, check-mode build of every crate;
+# - the app binary the E2E drives is the one the .deb packages (`tauri bundle`, no rebuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+step() { printf '\n=== %s: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
-# The UI first: the desktop crate embeds ui/dist at compile time.
+step "UI: build, vitest, Playwright layout"
+# The desktop crate embeds ui/dist at compile time.
 npm --prefix ui run build
 npm --prefix ui test
 npm --prefix ui run test:layout
 
+step "cargo fmt"
 cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "emulators against boto3 and splunk-sdk"
 VENV="${DDESK_TEST_VENV:-.ci-venv}"
 "$VENV/bin/python" tests/emulators/test_emulators.py
 
+# `cargo clippy --all-targets -- -D warnings`, as a wrapper: cargo-clippy passes its arguments to
+# clippy-driver the same way (CLIPPY_ARGS, split on __CLIPPY_HACKERY__).
+RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+units=(--workspace --locked --features defender-desk/custom-protocol)
+
+step "build every target once (clippy lints the workspace crates as they compile)"
+cargo build "${units[@]}" --lib --bins --tests --examples
+
+step "unit, property, fixture, store, sync and CLI tests"
 if command -v cargo-nextest >/dev/null; then
-  run_tests="cargo nextest run --workspace --locked --no-fail-fast"
+  run_tests="cargo nextest run ${units[*]} --no-fail-fast"
 else
-  run_tests="cargo test --workspace --locked --no-fail-fast --lib --bins --tests"
+  run_tests="cargo test ${units[*]} --no-fail-fast --lib --bins --tests"
 fi
 # A throwaway keyring: an old login.keyring with another password would block unlocking.
 XDG_DATA_HOME="$(mktemp -d)"
 export XDG_DATA_HOME
 trap 'rm -rf "$XDG_DATA_HOME"' EXIT
 dbus-run-session -- bash -c "echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $run_tests"
-# nextest does not run doctests.
-cargo test --workspace --locked --doc
 
-# The real app in its real webview.
-cargo build --workspace --locked
+step "doctests"
+# nextest does not run doctests.
+cargo test "${units[@]}" --doc
+
+step "the real app in its real webview"
 bash scripts/e2e.sh
 
-# The Debian package (AppImage, MSI, NSIS and DMG are configured but need their own OS/tools).
-bash scripts/bundle.sh deb --debug
+step "the Debian package"
+# AppImage, MSI, NSIS and DMG are configured but need their own OS/tools.
+bash scripts/bundle.sh deb --debug --no-build
+step "done"
