@@ -268,3 +268,107 @@ fn high_density_lines_stay_inside_the_plot() {
         }
     }
 }
+
+/// A view of two values, as a hostile device can report them (a custom `number` metric).
+fn two_values(a: f64, b: f64) -> desk_engine::analysis::view::MetricView {
+    use desk_engine::analysis::view::{Bucket, MetricView};
+    let (t0, t1) = (END - 600_000, END - 300_000);
+    let bucket = |t: i64, v: f64| Bucket {
+        t0: t,
+        t1: t + 1,
+        first: (t, v),
+        min: (t, v),
+        max: (t, v),
+        last: (t, v),
+        n: 1,
+    };
+    MetricView {
+        thing: "cam-1".into(),
+        metric: "temperature".into(),
+        from: END - 900_000,
+        to: END,
+        buckets: vec![bucket(t0, a), bucket(t1, b)],
+        drift: Vec::new(),
+        expected: Vec::new(),
+        markers: Vec::new(),
+        thresholds: Vec::new(),
+        bands: Vec::new(),
+        points: 2,
+    }
+}
+
+/// Renders on another thread and fails (instead of hanging the suite) past `secs`.
+fn render_within(
+    view: desk_engine::analysis::view::MetricView,
+    secs: u64,
+) -> Result<(desk_engine::charts::Svg, Vec<u8>), String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let opts = ChartOptions {
+            width: 320,
+            height: 160,
+            ..Default::default()
+        };
+        let out = render_svg(&view, &opts)
+            .and_then(|svg| render_png(&view, &opts).map(|png| (svg, png)))
+            .map_err(|e| e.to_string());
+        let _ = tx.send(out);
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .map_err(|_| format!("drawing took longer than {secs} s"))?
+}
+
+#[test]
+fn extreme_values_draw_marked_out_of_range_instead_of_hanging() {
+    // Regression: ±9e307 made the value span infinite and plotters' axis loop forever.
+    for (a, b) in [
+        (9e307, -9e307),
+        (1.7e308, -1.7e308),
+        (f64::MAX, f64::MIN),
+        (1e20, 1e20 + 16384.0),
+        (1e18, 1e18 + 256.0),
+    ] {
+        let (svg, png) = render_within(two_values(a, b), 60).unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+        let g = &svg.geometry;
+        assert!(
+            g.y_min.is_finite() && g.y_max.is_finite() && g.y_min < g.y_max,
+            "{g:?}"
+        );
+        if a.abs() > desk_engine::charts::PLOT_LIMIT {
+            assert!(
+                svg.svg.contains("values out of range"),
+                "the chart says its extremes are off scale ({a}, {b})"
+            );
+        }
+    }
+    // Ordinary values say nothing of the kind.
+    let (svg, _) = render_within(two_values(3.0, 40.0), 60).unwrap();
+    assert!(!svg.svg.contains("values out of range"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Any pair of finite values draws, within a bound.
+    #[test]
+    fn any_pair_of_finite_values_draws_in_bounded_time(
+        a in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO,
+        b in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO,
+    ) {
+        let drawn = render_within(two_values(a, b), 30);
+        proptest::prop_assert!(drawn.is_ok(), "{a} {b}: {drawn:?}");
+    }
+}
+
+#[test]
+fn chart_sizes_are_bounded() {
+    use desk_engine::charts::check_size;
+    assert!(check_size(900, 300, 1.0).is_ok());
+    assert!(check_size(4000, 4000, 1.0).is_ok());
+    // Regression: 8000 × 8000 at scale 2 drew a 16000² bitmap (768 MB).
+    assert!(check_size(8000, 8000, 2.0).is_err());
+    assert!(check_size(4000, 4000, 2.0).is_err());
+    assert!(check_size(100, 300, 1.0).is_err());
+    assert!(check_size(900, 300, 0.5).is_err());
+    assert!(check_size(900, 300, f32::NAN).is_err());
+}

@@ -111,14 +111,56 @@ impl Default for ChartOptions {
     }
 }
 
+/// Narrowest and widest chart, in logical pixels.
+pub const WIDTH_RANGE: std::ops::RangeInclusive<u32> = 120..=4000;
+/// Lowest and tallest chart, in logical pixels.
+pub const HEIGHT_RANGE: std::ops::RangeInclusive<u32> = 80..=4000;
+/// Most device pixels one bitmap may have (`width × height × scale²`): 4000 × 4000.
+pub const MAX_DEVICE_PIXELS: u64 = 16_000_000;
+
+/// Checks a requested chart size: width and height within [`WIDTH_RANGE`] and [`HEIGHT_RANGE`],
+/// a scale from 1 to 4, and at most [`MAX_DEVICE_PIXELS`] once scaled (a 4000² chart at scale 4
+/// would be a 770 MB bitmap).
+pub fn check_size(width: u32, height: u32, scale: f32) -> Result<(), String> {
+    if !WIDTH_RANGE.contains(&width) {
+        return Err(format!(
+            "chart width {width} is not within {} to {} pixels",
+            WIDTH_RANGE.start(),
+            WIDTH_RANGE.end()
+        ));
+    }
+    if !HEIGHT_RANGE.contains(&height) {
+        return Err(format!(
+            "chart height {height} is not within {} to {} pixels",
+            HEIGHT_RANGE.start(),
+            HEIGHT_RANGE.end()
+        ));
+    }
+    if !(1.0..=4.0).contains(&scale) {
+        return Err(format!("chart scale {scale} is not within 1 to 4"));
+    }
+    let device = (f64::from(width) * f64::from(scale)) * (f64::from(height) * f64::from(scale));
+    if device > MAX_DEVICE_PIXELS as f64 {
+        return Err(format!(
+            "a {width}×{height} chart at scale {scale} is {:.0} device pixels, more than {MAX_DEVICE_PIXELS}",
+            device
+        ));
+    }
+    Ok(())
+}
+
 impl ChartOptions {
     /// The device-pixel scale actually used: `scale` within 1 to 4 (1 when not a number).
+    /// Also at most what keeps the bitmap within [`MAX_DEVICE_PIXELS`].
     fn device_scale(&self) -> f32 {
-        if self.scale.is_finite() {
+        let asked = if self.scale.is_finite() {
             self.scale.clamp(1.0, 4.0)
         } else {
             1.0
-        }
+        };
+        let logical = f64::from(self.width.max(16)) * f64::from(self.height.max(16));
+        let most = (MAX_DEVICE_PIXELS as f64 / logical).sqrt().max(1.0) as f32;
+        asked.min(most)
     }
 }
 
@@ -310,6 +352,97 @@ fn polyline<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The largest magnitude a numeric chart draws to scale. A device chooses its values: beyond
+/// this a value is drawn at the plot's edge and marked "out of range" (an infinite span makes
+/// plotters' axis maths loop forever, and so does a span below the values' float precision).
+pub const PLOT_LIMIT: f64 = 1e18;
+
+/// How long drawing one chart may take before it is abandoned with an error.
+pub const DRAW_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A deadline for one chart's drawing, checked between series.
+struct Budget(std::time::Instant);
+
+impl Budget {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn check(&self) -> Result<(), ChartError> {
+        if self.0.elapsed() > DRAW_BUDGET {
+            return Err(ChartError(format!(
+                "drawing took longer than {} s and was abandoned",
+                DRAW_BUDGET.as_secs()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A value as drawn: within ±[`PLOT_LIMIT`] (a NaN, which the cache never holds, at 0).
+fn to_scale(v: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-PLOT_LIMIT, PLOT_LIMIT)
+    }
+}
+
+/// Whether a value is drawn at the edge instead of to scale.
+fn off_scale(v: f64) -> bool {
+    v.is_nan() || v.abs() > PLOT_LIMIT
+}
+
+/// The value axis of a numeric chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct YScale {
+    lo: f64,
+    hi: f64,
+    /// Columns with a value beyond ±[`PLOT_LIMIT`].
+    out_of_range: usize,
+}
+
+/// The value axis: every column and threshold in view, zero included when near, padded by 5 %;
+/// finite and wider than the values' float precision whatever the values are.
+fn y_scale(view: &MetricView) -> YScale {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    let mut out_of_range = 0;
+    for b in &view.buckets {
+        if off_scale(b.min.1) || off_scale(b.max.1) {
+            out_of_range += 1;
+        }
+        lo = lo.min(to_scale(b.min.1));
+        hi = hi.max(to_scale(b.max.1));
+    }
+    for t in &view.thresholds {
+        lo = lo.min(to_scale(t.value));
+        hi = hi.max(to_scale(t.value));
+    }
+    if !(lo.is_finite() && hi.is_finite()) {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if lo > 0.0 && lo < hi * 0.5 {
+        lo = 0.0;
+    }
+    if (hi - lo).abs() < f64::EPSILON {
+        hi += 1.0;
+        lo -= 1.0;
+    }
+    // Near ±1e18 one more unit is no change at all: keep the span well above the precision.
+    let mag = lo.abs().max(hi.abs());
+    if hi - lo < mag * 1e-9 {
+        let mid = lo / 2.0 + hi / 2.0;
+        (lo, hi) = (mid - mag * 1e-6, mid + mag * 1e-6);
+    }
+    let pad = (hi - lo) * 0.05;
+    YScale {
+        lo: lo - if lo == 0.0 { 0.0 } else { pad },
+        hi: hi + pad,
+        out_of_range,
+    }
+}
+
 fn title(view: &MetricView) -> String {
     format!("{} — {}", view.thing, metric_label(&view.metric))
 }
@@ -320,6 +453,7 @@ fn draw<DB: DrawingBackend>(
     opts: &ChartOptions,
 ) -> Result<Geometry, ChartError> {
     ensure_font();
+    let budget = Budget::start();
     let p = palette(opts.theme);
     root.fill(&p.bg).map_err(err)?;
     let span = view.to - view.from;
@@ -447,6 +581,7 @@ fn draw<DB: DrawingBackend>(
                 .map_err(err)?;
         }
         for d in &view.drift {
+            budget.check()?;
             let m = d
                 .value
                 .as_str()
@@ -487,25 +622,12 @@ fn draw<DB: DrawingBackend>(
     }
 
     // Numeric: M4 columns as one polyline per run without gaps, thresholds, violation bands.
-    let mut lo = f64::INFINITY;
-    let mut hi = f64::NEG_INFINITY;
-    for b in &view.buckets {
-        lo = lo.min(b.min.1);
-        hi = hi.max(b.max.1);
-    }
-    for t in &view.thresholds {
-        lo = lo.min(t.value);
-        hi = hi.max(t.value);
-    }
-    if lo > 0.0 && lo < hi * 0.5 {
-        lo = 0.0;
-    }
-    if (hi - lo).abs() < f64::EPSILON {
-        hi += 1.0;
-        lo -= 1.0;
-    }
-    let pad = (hi - lo) * 0.05;
-    let (y0, y1) = (lo - if lo == 0.0 { 0.0 } else { pad }, hi + pad);
+    let YScale {
+        lo: y0,
+        hi: y1,
+        out_of_range,
+    } = y_scale(view);
+    let y = to_scale;
     let body = framed(&root, &title(view), &caption, opts)?;
     let mut chart = ChartBuilder::on(&body)
         .x_label_area_size(px(opts, 28))
@@ -546,7 +668,8 @@ fn draw<DB: DrawingBackend>(
         let mut pts = vec![b.first, b.min, b.max, b.last];
         pts.sort_by_key(|x| x.0);
         pts.dedup();
-        for pt in pts {
+        for (t, v) in pts {
+            let pt = (t, y(v));
             if let Some(&(prev, _)) = run.last() {
                 if gaps.iter().any(|(g0, g1)| prev <= *g0 && pt.0 >= *g1) {
                     runs.push(std::mem::take(&mut run));
@@ -557,6 +680,7 @@ fn draw<DB: DrawingBackend>(
     }
     runs.push(run);
     for r in runs.into_iter().filter(|r| !r.is_empty()) {
+        budget.check()?;
         if r.len() == 1 {
             chart
                 .draw_series(std::iter::once(Circle::new(
@@ -573,14 +697,14 @@ fn draw<DB: DrawingBackend>(
     for t in &view.thresholds {
         chart
             .draw_series(LineSeries::new(
-                [(view.from, t.value), (view.to, t.value)],
+                [(view.from, y(t.value)), (view.to, y(t.value))],
                 p.threshold.stroke_width(stroke(opts, 1)),
             ))
             .map_err(err)?;
         chart
             .draw_series(std::iter::once(Text::new(
                 t.label.clone(),
-                (view.from, t.value),
+                (view.from, y(t.value)),
                 (FAMILY, sz(opts, 11)).into_font().color(&p.threshold),
             )))
             .map_err(err)?;
@@ -589,12 +713,37 @@ fn draw<DB: DrawingBackend>(
         if let Marker::AgentRestart { at, value } = m {
             chart
                 .draw_series(std::iter::once(TriangleMarker::new(
-                    (*at, *value),
+                    (*at, y(*value)),
                     px(opts, 5),
                     p.warn.filled(),
                 )))
                 .map_err(err)?;
         }
+    }
+    if out_of_range > 0 {
+        // The extreme values are shown where they are, at the edge, and said to be off scale.
+        for b in &view.buckets {
+            for (t, v) in [b.min, b.max] {
+                if off_scale(v) {
+                    chart
+                        .draw_series(std::iter::once(TriangleMarker::new(
+                            (t, y(v)),
+                            px(opts, 6),
+                            p.alert.filled(),
+                        )))
+                        .map_err(err)?;
+                }
+            }
+        }
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        root.draw(&Text::new(
+            format!(
+                "values out of range: {out_of_range} beyond ±{PLOT_LIMIT:e}, marked at the edge"
+            ),
+            (xr.start + px(opts, 8), yr.start + px(opts, 4)),
+            (FAMILY, sz(opts, 12)).into_font().color(&p.alert),
+        ))
+        .map_err(err)?;
     }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     geometry = Geometry {
