@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         metric: Some("aws:all-bytes-out".into()),
         task_id: Some("fuzz-task".into()),
         observed: None,
+        ..Context::default()
     };
     if let Ok(batch) = parse_bytes(data, &ctx) {
         let mut store = Store::open_in_memory().expect("in-memory cache");

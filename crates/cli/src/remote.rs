@@ -135,9 +135,11 @@ pub struct SyncArgs {
     /// Window end (default: now).
     #[arg(long, allow_hyphen_values = true)]
     to: Option<String>,
-    /// S3 objects fetched at once.
+    /// S3 objects fetched at once (1 to 64); peak memory grows with it (README, Security).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    #[command(flatten)]
+    limits: crate::Limits,
     /// Progress on stderr as JSON lines (one engine event per line) instead of text.
     #[arg(long)]
     progress_json: bool,
@@ -417,7 +419,8 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         sources: args.sources.clone(),
         from,
         to,
-        concurrency: args.concurrency,
+        concurrency: args.concurrency.clamp(1, 64),
+        limits: args.limits.object_limits(),
     };
     let cancel = CancellationToken::new();
     let summary = rt.block_on(async {

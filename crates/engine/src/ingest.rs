@@ -187,7 +187,9 @@ pub fn ingest_paths(store: &mut Store, paths: &[PathBuf], ctx: &Context) -> Inge
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Batch, String>)>(32);
+        // A parsed file waits for the writer at most one per worker: parsed batches are what
+        // memory holds, and each is bounded by the context's limits.
+        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Batch, String>)>(workers);
         for _ in 0..workers {
             let tx = tx.clone();
             let (files, next) = (&files, &next);

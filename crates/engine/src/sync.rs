@@ -18,11 +18,11 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::parse::{self, Context};
+use crate::model::parse::Context;
 use crate::model::{Batch, DocKind};
 use crate::secrets::SecretStore;
 use crate::sources::defender::{self, DefenderSource};
-use crate::sources::s3::S3Source;
+use crate::sources::s3::{self, S3Source};
 use crate::sources::splunk::SplunkSource;
 use crate::sources::{self, Source, SourceSettings};
 use crate::store::{ObjectMark, Store, SyncMarks, Watermark, WriteStats};
@@ -44,6 +44,8 @@ pub struct SyncOptions {
     pub to: Option<Millis>,
     /// S3 objects fetched at once.
     pub concurrency: usize,
+    /// Caps on each object (inflated bytes, datapoints).
+    pub limits: crate::model::limits::ObjectLimits,
 }
 
 impl Default for SyncOptions {
@@ -53,6 +55,7 @@ impl Default for SyncOptions {
             from: None,
             to: None,
             concurrency: 8,
+            limits: Default::default(),
         }
     }
 }
@@ -365,7 +368,7 @@ pub async fn sync(
                         s,
                         from,
                         to,
-                        options.concurrency,
+                        options,
                         &resume.ledger,
                         &writer,
                         &meter,
@@ -488,7 +491,7 @@ async fn sync_s3(
     settings: &sources::S3Settings,
     from: Millis,
     to: Millis,
-    concurrency: usize,
+    options: &SyncOptions,
     ledger: &std::collections::HashMap<String, String>,
     writer: &Writer,
     meter: &Meter,
@@ -497,6 +500,10 @@ async fn sync_s3(
     failures: &mut Vec<SyncFailure>,
 ) -> std::result::Result<(), String> {
     let client = S3Source::connect(settings).await;
+    let ctx = &Context {
+        limits: options.limits,
+        ..Context::default()
+    };
     let listed = tokio::select! {
         r = client.list(from, to) => r.map_err(|e| e.to_string())?,
         () = cancel.cancelled() => return Ok(()),
@@ -535,13 +542,10 @@ async fn sync_s3(
     let client = &client;
     let mut results = futures_util::stream::iter(todo.into_iter().map(|obj| async move {
         let out = async {
-            let (bytes, etag) = client.fetch(&obj.key).await.map_err(|e| e.to_string())?;
-            let size = bytes.len() as i64;
-            let parsed = tokio::task::spawn_blocking(move || {
-                parse::parse_bytes(&bytes, &Context::default())
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            let s3::Fetched { parsed, etag, size } = client
+                .fetch_parsed(&obj.key, ctx)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(match parsed {
                 Ok(batch) => Fetched::Parsed { batch, etag, size },
                 Err(e) => Fetched::Corrupt {
@@ -554,7 +558,7 @@ async fn sync_s3(
         .await;
         (obj, out)
     }))
-    .buffer_unordered(concurrency.max(1));
+    .buffer_unordered(options.concurrency.max(1));
     loop {
         let next = tokio::select! {
             n = results.next() => n,

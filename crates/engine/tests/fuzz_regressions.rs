@@ -12,6 +12,7 @@ fn check(data: &[u8]) {
         metric: Some("aws:all-bytes-out".into()),
         task_id: Some("fuzz-task".into()),
         observed: None,
+        ..Context::default()
     };
     if let Ok(batch) = parse_bytes(data, &ctx) {
         let mut store = Store::open_in_memory().unwrap();
@@ -24,13 +25,51 @@ fn check(data: &[u8]) {
     }
 }
 
+/// The Splunk export target's body (`fuzz/fuzz_targets/splunk_export.rs`).
+fn check_splunk(data: &[u8]) {
+    if let Ok((batch, _)) = desk_engine::sources::splunk::parse_export(data) {
+        let mut store = Store::open_in_memory().unwrap();
+        store.write_batch(&batch).unwrap();
+    }
+}
+
+#[test]
+fn splunk_export_regressions_never_panic() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut n = 0;
+    for entry in std::fs::read_dir(root.join("fuzz/regressions")).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        check_splunk(&data);
+        for cut in (0..data.len()).step_by(7) {
+            check_splunk(&data[..cut]);
+        }
+        n += 1;
+    }
+    assert!(n > 5);
+    // A well-formed export line is read; a row whose event is refused is counted, not fatal.
+    let line = |raw: &str| {
+        serde_json::json!({"preview": false, "lastrow": true, "result": {"_raw": raw, "epoch_time": "1717430700"}})
+            .to_string()
+    };
+    let good = r#"{"version":"1.0","metrics":[{"name":"aws:all-bytes-out","thing":"cam-1","value":{"count":5},"version":1,"timestamp":1717430700000}]}"#;
+    let (batch, stats) = desk_engine::sources::splunk::parse_export(line(good).as_bytes()).unwrap();
+    assert_eq!((batch.points.len(), stats.rows, stats.rejected), (1, 1, 0));
+    let bad = r#"{"version":"1.0","metrics":[{"name":"aws:all-bytes-out","thing":"cam-1","value":{"count":-5},"version":1,"timestamp":1717430700000}]}"#;
+    let (batch, stats) = desk_engine::sources::splunk::parse_export(line(bad).as_bytes()).unwrap();
+    assert_eq!((batch.points.len(), stats.rejected), (0, 1));
+}
+
 #[test]
 fn regressions_and_fixtures_never_panic() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut n = 0;
-    for dir in ["fuzz/regressions", "tests/fixtures"] {
+    for dir in ["fuzz/regressions", "tests/fixtures", "tests/fixtures/real"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
+            if path.is_dir() {
+                continue;
+            }
             let data = std::fs::read(&path).unwrap();
             check(&data);
             // Every prefix too: truncation anywhere must be handled.

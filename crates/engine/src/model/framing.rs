@@ -49,7 +49,52 @@ pub enum FrameError {
 
 /// Opens a stream for framing, decompressing it when it starts with the gzip magic bytes.
 /// The magic is read byte by byte if need be: network streams may deliver one byte first.
-pub fn open<R: Read + 'static>(mut inner: R) -> io::Result<Box<dyn BufRead>> {
+pub fn open<R: Read + 'static>(inner: R) -> io::Result<Box<dyn BufRead>> {
+    open_capped(inner, u64::MAX)
+}
+
+/// Reading stopped at the cap on inflated bytes.
+#[derive(Debug, thiserror::Error)]
+#[error("it inflates to more than {cap} bytes, the cap (--max-inflated-bytes): refused whole")]
+pub struct TooBig {
+    /// The cap.
+    pub cap: u64,
+}
+
+/// A reader that fails with [`TooBig`] past `cap` bytes (instead of ending quietly, as
+/// `Read::take` would, which would pass a cut-off stream off as complete).
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    TooBig { cap: self.cap },
+                )),
+            };
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let got = self.inner.read(&mut buf[..n])?;
+        self.left -= got as u64;
+        Ok(got)
+    }
+}
+
+/// [`open`], failing with [`TooBig`] once more than `cap` bytes (after decompression) are read.
+pub fn open_capped<R: Read + 'static>(mut inner: R, cap: u64) -> io::Result<Box<dyn BufRead>> {
     let mut head = [0u8; 2];
     let mut n = 0;
     while n < head.len() {
@@ -63,13 +108,23 @@ pub fn open<R: Read + 'static>(mut inner: R) -> io::Result<Box<dyn BufRead>> {
     let gzip = n == 2 && head == [0x1f, 0x8b];
     let stream =
         BufReader::with_capacity(256 << 10, io::Cursor::new(head[..n].to_vec()).chain(inner));
+    let capped = |r: Box<dyn Read>| Capped {
+        inner: r,
+        left: cap,
+        cap,
+    };
     if gzip {
         Ok(Box::new(BufReader::with_capacity(
             256 << 10,
-            MultiGzDecoder::new(stream),
+            capped(Box::new(MultiGzDecoder::new(stream))),
         )))
-    } else {
+    } else if cap == u64::MAX {
         Ok(Box::new(stream))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(
+            256 << 10,
+            capped(Box::new(stream)),
+        )))
     }
 }
 

@@ -4,6 +4,7 @@
 //! records; [`parse`] recognises each record's kind and turns it into these types. Both are pure.
 
 pub mod framing;
+pub mod limits;
 pub mod parse;
 
 use serde::Serialize;
@@ -348,7 +349,36 @@ pub struct Batch {
     pub documents: std::collections::BTreeMap<DocKind, u64>,
 }
 
+/// How far a [`Batch`] was filled, to undo what a refused record added.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchMark([usize; 7]);
+
 impl Batch {
+    /// Where the batch stands now.
+    pub fn mark(&self) -> BatchMark {
+        BatchMark([
+            self.points.len(),
+            self.violation_events.len(),
+            self.active_violations.len(),
+            self.audit_tasks.len(),
+            self.audit_checks.len(),
+            self.findings.len(),
+            self.profiles.len(),
+        ])
+    }
+
+    /// Drops everything added since `mark` (document counts excepted).
+    pub fn rewind(&mut self, mark: BatchMark) {
+        let [p, v, a, t, c, f, s] = mark.0;
+        self.points.truncate(p);
+        self.violation_events.truncate(v);
+        self.active_violations.truncate(a);
+        self.audit_tasks.truncate(t);
+        self.audit_checks.truncate(c);
+        self.findings.truncate(f);
+        self.profiles.truncate(s);
+    }
+
     /// Adds another batch's content to this one.
     pub fn extend(&mut self, other: Batch) {
         self.points.extend(other.points);

@@ -1,5 +1,8 @@
 //! Bytes → model. Recognises every Device Defender document kind by its keys (see
-//! [`DocKind`]), and converts each channel's timestamps to UTC epoch milliseconds.
+//! [`DocKind`]), and converts each channel's timestamps to UTC epoch milliseconds, deciding
+//! seconds or milliseconds per value ([`time::from_auto`]), never from the document's shape: a
+//! violation event cut out of a ListViolationEvents response (`jq -c '.violationEvents[]'`,
+//! seconds) looks like an SNS alert (milliseconds).
 //!
 //! Pure and panic-free on any input (fuzzed: `fuzz/fuzz_targets/parse.rs`).
 
@@ -12,6 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{Number, Value};
 
 use super::framing::{self, Records};
+use super::limits;
 use super::{
     ActiveViolation, AuditCheck, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
     DocKind, MetricValue, SecurityProfile, ViolationEvent, VIOLATION_EVENT_TYPES,
@@ -29,6 +33,8 @@ pub struct Context {
     pub task_id: Option<String>,
     /// When the document was observed (Splunk `_time`), for items with no time of their own.
     pub observed: Option<Millis>,
+    /// Caps on the stream as a whole.
+    pub limits: limits::ObjectLimits,
 }
 
 /// Why a document was rejected.
@@ -63,8 +69,8 @@ DescribeSecurityProfile)";
 /// Parses a whole stream (plain or gzip; records framed as Firehose writes them).
 /// Any bad record rejects the whole stream: callers store all of it or none of it.
 pub fn parse_reader<R: Read + 'static>(reader: R, ctx: &Context) -> Res<Batch> {
-    let buffered =
-        framing::open(reader).map_err(|e| ParseError::new(format!("cannot read: {e}")))?;
+    let buffered = framing::open_capped(reader, ctx.limits.max_inflated_bytes)
+        .map_err(|e| ParseError::new(format!("cannot read: {e}")))?;
     parse_buffered(buffered, ctx)
 }
 
@@ -73,7 +79,65 @@ pub fn parse_bytes(bytes: &[u8], ctx: &Context) -> Res<Batch> {
     parse_reader(Cursor::new(bytes.to_vec()), ctx)
 }
 
-fn parse_buffered(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
+/// Whether a stream starts with a CBOR map (major type 5): a device report in CBOR, as the
+/// Agent SDK's `--format cbor` and the reserved topic `.../defender/metrics/cbor` carry it. JSON
+/// documents start with `{`, `[` or whitespace, never with a byte in 0xa0–0xbf.
+fn is_cbor(reader: &mut dyn BufRead) -> bool {
+    reader
+        .fill_buf()
+        .is_ok_and(|b| b.first().is_some_and(|c| (0xa0..=0xbf).contains(c)))
+}
+
+/// CBOR items, one after another, each decoded to JSON and parsed as a record.
+fn parse_cbor(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
+    let mut reader = std::io::BufReader::new(reader);
+    let mut batch = Batch::default();
+    let mut offset: u64 = 0;
+    loop {
+        if reader.fill_buf().map_or(true, |b| b.is_empty()) {
+            return Ok(batch);
+        }
+        let mut counted = CountingReader {
+            inner: &mut reader,
+            n: 0,
+        };
+        let value: Value = ciborium::from_reader(&mut counted).map_err(|e| ParseError {
+            offset: Some(offset),
+            message: format!("invalid CBOR device report: {e}"),
+        })?;
+        let json = serde_json::to_vec(&value).map_err(|e| ParseError::new(e.to_string()))?;
+        parse_record(&json, ctx, &mut batch, 0).map_err(|mut e| {
+            e.offset.get_or_insert(offset);
+            e
+        })?;
+        offset += counted.n;
+        if batch.points.len() > ctx.limits.max_points {
+            return Err(ParseError::new(format!(
+                "more than {} datapoints in one file or object, the cap (--max-points): refused whole",
+                ctx.limits.max_points
+            )));
+        }
+    }
+}
+
+/// Counts the bytes a decoder takes, for error offsets.
+struct CountingReader<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
+    if is_cbor(&mut reader) {
+        return parse_cbor(reader, ctx);
+    }
     let mut batch = Batch::default();
     let mut any = false;
     for record in Records::new(reader) {
@@ -83,6 +147,15 @@ fn parse_buffered(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
             e.offset.get_or_insert(offset);
             e
         })?;
+        if batch.points.len() > ctx.limits.max_points {
+            return Err(ParseError {
+                offset: Some(offset),
+                message: format!(
+                    "more than {} datapoints in one file or object, the cap (--max-points): refused whole",
+                    ctx.limits.max_points
+                ),
+            });
+        }
     }
     if !any {
         return Err(ParseError::new(format!(
@@ -215,7 +288,23 @@ fn count(doc: &mut Batch, kind: DocKind) {
 }
 
 /// Parses one record (a complete JSON object) into `batch`.
+/// Parses one record into `batch`, then checks what it added against [`super::limits`]. A
+/// refused record leaves the batch as it was (a Splunk export goes on with the next row).
 pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
+    let mark = batch.mark();
+    let start = batch.points.len();
+    let checked = record(bytes, ctx, batch, depth).and_then(|()| {
+        batch.points[start..]
+            .iter()
+            .try_for_each(|p| limits::check_point(p).map_err(ParseError::new))
+    });
+    if checked.is_err() {
+        batch.rewind(mark);
+    }
+    checked
+}
+
+fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| ParseError::new(format!("not UTF-8 JSON: {e}")))?;
     let p: Probe = serde_json::from_str(text)
@@ -257,9 +346,7 @@ pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -
         count(batch, DocKind::MetricEntry);
     } else if p.violationEventType.is_some() {
         let a: ViolationDoc = json(text, "Detect alert")?;
-        batch
-            .violation_events
-            .push(a.into_event(time::from_millis)?);
+        batch.violation_events.push(a.into_event(time::from_auto)?);
         count(batch, DocKind::DetectAlert);
     } else if let (Some(_), Some(details)) = (p.taskId, p.auditDetails) {
         if details.get().trim_start().starts_with('{') {
@@ -284,9 +371,7 @@ pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -
     } else if let Some(v) = p.violationEvents {
         let list: Vec<ViolationDoc> = json(v.get(), "ListViolationEvents violationEvents")?;
         for e in list {
-            batch
-                .violation_events
-                .push(e.into_event(time::from_seconds)?);
+            batch.violation_events.push(e.into_event(time::from_auto)?);
         }
         count(batch, DocKind::ListViolationEvents);
     } else if let Some(v) = p.metricDatumList {
@@ -303,7 +388,7 @@ pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -
                 thing: thing.clone(),
                 metric: metric.clone(),
                 dimension: None,
-                ts: d.timestamp.to_ms(time::from_seconds)?,
+                ts: d.timestamp.to_ms(time::from_auto)?,
                 version: 0,
                 value: d.value.into_value()?,
             });
@@ -382,7 +467,7 @@ fn nested(inner: &str, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
             "SNS Message is not a JSON object; expected a Detect alert or an audit notification",
         ));
     }
-    parse_record(trimmed.as_bytes(), ctx, batch, depth + 1)
+    record(trimmed.as_bytes(), ctx, batch, depth + 1)
 }
 
 #[derive(Deserialize)]
@@ -466,9 +551,14 @@ impl ValueDoc {
         Ok(if let Some(c) = self.count {
             if let Some(i) = c.as_i64() {
                 MetricValue::Count(i)
+            } else if c.is_u64() {
+                // Beyond 2^63 − 1: no device counts that far; stored, it would wrap or round.
+                return Err(ParseError::new(format!(
+                    "count {c} is out of range (0 to 9223372036854775807)"
+                )));
             } else {
                 match c.as_f64() {
-                    Some(f) if f.is_finite() => MetricValue::Number(f),
+                    Some(f) if (0.0..9.2e18).contains(&f) => MetricValue::Number(f),
                     _ => return Err(ParseError::new(format!("count {c} is out of range"))),
                 }
             }
@@ -671,8 +761,8 @@ impl ActiveDoc {
                 .lastViolationValue
                 .map(ValueDoc::into_value)
                 .transpose()?,
-            started: opt_ms(self.violationStartTime, time::from_seconds)?,
-            last_violation: opt_ms(self.lastViolationTime, time::from_seconds)?,
+            started: opt_ms(self.violationStartTime, time::from_auto)?,
+            last_violation: opt_ms(self.lastViolationTime, time::from_auto)?,
             verification_state: self.verificationState,
         })
     }
@@ -733,7 +823,7 @@ fn audit_notification(text: &str, batch: &mut Batch) -> Res<()> {
         auditDetails: Vec<CheckDoc>,
     }
     let n: Notification = json(text, "audit notification")?;
-    let start = opt_ms(n.taskStartTime, time::from_millis)?;
+    let start = opt_ms(n.taskStartTime, time::from_auto)?;
     for c in n.auditDetails {
         if c.checkName.as_deref().is_none_or(str::is_empty) {
             return Err(ParseError::new("audit notification item without checkName"));
@@ -770,7 +860,7 @@ fn describe_audit_task(text: &str, ctx: &Context, batch: &mut Batch) -> Res<()> 
             "a DescribeAuditTask response does not name its task: give it as context (ddesk ingest --task-id ID)",
         ));
     };
-    let start = opt_ms(d.taskStartTime, time::from_seconds)?;
+    let start = opt_ms(d.taskStartTime, time::from_auto)?;
     for (name, mut c) in d.auditDetails {
         c.checkName = Some(name);
         batch
@@ -858,8 +948,8 @@ impl FindingDoc {
             reason: self.reasonForNonCompliance,
             reason_code: self.reasonForNonComplianceCode,
             suppressed: self.isSuppressed.unwrap_or(false),
-            found: opt_ms(self.findingTime, time::from_seconds)?,
-            task_start: opt_ms(self.taskStartTime, time::from_seconds)?,
+            found: opt_ms(self.findingTime, time::from_auto)?,
+            task_start: opt_ms(self.taskStartTime, time::from_auto)?,
         })
     }
 }
@@ -984,11 +1074,24 @@ fn report_thing(p: &Probe, ctx: &Context) -> Res<String> {
 }
 
 /// The IP of `ip:port` or `[v6]:port`, as a host CIDR like the export writes.
+/// A connection's `remote_addr` as a CIDR. Device agents write `ip:port`, IPv6 unbracketed
+/// (the Agent SDK and aws-c-iot write `2001:db8::10:443`, `::1:60696`): the last `:N` is the
+/// port. `[v6]:port`, `v4:port` and a bare address are read too.
 fn remote_cidr(addr: &str) -> String {
     use std::net::{IpAddr, SocketAddr};
+    let unbracketed = || {
+        let (head, port) = addr.rsplit_once(':')?;
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.len() > 5 {
+            return None;
+        }
+        head.parse::<IpAddr>().ok()
+    };
     let ip = addr
         .parse::<SocketAddr>()
         .map(|s| s.ip())
+        .ok()
+        .or_else(unbracketed)
+        .ok_or(())
         .or_else(|_| addr.parse::<IpAddr>());
     match ip {
         Ok(IpAddr::V4(v4)) => format!("{v4}/32"),

@@ -186,6 +186,9 @@ pub fn detect_unavailable(err: &Error) -> bool {
         || m.contains("not subscribed") || m.contains("SubscriptionRequired"))
 }
 
+/// Most pages one listing may take (at 250 results a page, 2.5 million items).
+pub const MAX_PAGES: usize = 10_000;
+
 impl DefenderSource {
     /// Runs a list operation page after page, each call paced at `tps`, until a page comes
     /// back without `nextToken`; `page` makes one call with the token it is given and returns
@@ -196,14 +199,24 @@ impl DefenderSource {
         tps: u32,
         mut page: impl AsyncFnMut(Option<String>) -> Result<Option<String>>,
     ) -> Result<()> {
-        let mut token = None;
-        loop {
+        let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
             self.pacer.wait(op, tps).await;
             token = page(token).await?;
-            if token.is_none() {
-                return Ok(());
+            match &token {
+                None => return Ok(()),
+                Some(t) if !seen.insert(t.clone()) => {
+                    return Err(Error::Source(format!(
+                        "{op} sent a nextToken it had sent before: stopped (the listing would never end)"
+                    )))
+                }
+                Some(_) => {}
             }
         }
+        Err(Error::Source(format!(
+            "{op} had more than {MAX_PAGES} pages: stopped (narrow the window)"
+        )))
     }
 
     /// Builds the client (no network call yet).

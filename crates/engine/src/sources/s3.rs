@@ -8,6 +8,8 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::aws::{self, describe};
 use super::S3Settings;
+use crate::model::parse::{self, Context, ParseError};
+use crate::model::Batch;
 use crate::time::Millis;
 use crate::{Error, Result};
 
@@ -213,13 +215,14 @@ impl S3Source {
         Ok(out)
     }
 
-    /// Fetches one object whole, again when the body is cut off. Returns its bytes and the ETag
-    /// actually read.
-    pub async fn fetch(&self, key: &str) -> Result<(Vec<u8>, String)> {
+    /// Streams one object into the parser as its body arrives (it is never held whole), again
+    /// when the body is cut off. Returns what the parser made of it — the object's own verdict,
+    /// within `ctx.limits` — with the ETag actually read and the bytes received.
+    pub async fn fetch_parsed(&self, key: &str, ctx: &Context) -> Result<Fetched> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.fetch_once(key).await {
+            match self.fetch_once(key, ctx).await {
                 Ok(v) => return Ok(v),
                 Err((msg, true)) if attempt < BODY_ATTEMPTS => {
                     tracing::warn!(key, error = %msg, "fetch failed; retrying");
@@ -233,7 +236,8 @@ impl S3Source {
     async fn fetch_once(
         &self,
         key: &str,
-    ) -> std::result::Result<(Vec<u8>, String), (String, bool)> {
+        ctx: &Context,
+    ) -> std::result::Result<Fetched, (String, bool)> {
         let resp = self
             .client
             .get_object()
@@ -248,22 +252,101 @@ impl S3Source {
             .trim_matches('"')
             .to_string();
         let expected = resp.content_length();
-        let bytes = resp
-            .body
-            .collect()
+        let mut body = resp.body;
+        // A few chunks in flight between the network and the parser: memory per object is the
+        // parser's batch (bounded by the limits), not the object.
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+        let ctx = ctx.clone();
+        let parser =
+            tokio::task::spawn_blocking(move || parse::parse_reader(ChannelReader::new(rx), &ctx));
+        let mut received: u64 = 0;
+        let mut cut_off = None;
+        let mut stopped_early = false;
+        loop {
+            match body.next().await {
+                None => break,
+                Some(Ok(chunk)) => {
+                    received += chunk.len() as u64;
+                    if tx.send(Ok(chunk.to_vec())).await.is_err() {
+                        // The parser stopped early (it refused the object): nothing more to read.
+                        stopped_early = true;
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    let msg = format!("GetObject {key}: body cut off: {e}");
+                    let _ = tx.send(Err(std::io::Error::other(msg.clone()))).await;
+                    cut_off = Some(msg);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let parsed = parser
             .await
-            .map_err(|e| (format!("GetObject {key}: body cut off: {e}"), true))?
-            .to_vec();
-        if let Some(n) = expected.filter(|n| *n != bytes.len() as i64) {
+            .map_err(|e| (format!("GetObject {key}: parser failed: {e}"), false))?;
+        if let Some(msg) = cut_off {
+            return Err((msg, true));
+        }
+        // A body that ended short is retried; one the parser refused part-way stands as refused.
+        if let Some(n) = expected.filter(|n| !stopped_early && *n as u64 != received) {
             return Err((
-                format!(
-                    "GetObject {key}: body cut off ({} of {n} bytes)",
-                    bytes.len()
-                ),
+                format!("GetObject {key}: body cut off ({received} of {n} bytes)"),
                 true,
             ));
         }
-        Ok((bytes, etag))
+        Ok(Fetched {
+            parsed,
+            etag,
+            size: received as i64,
+        })
+    }
+}
+
+/// An object as read and parsed.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The batch, or why the object was refused.
+    pub parsed: std::result::Result<Batch, ParseError>,
+    /// ETag of what was read.
+    pub etag: String,
+    /// Bytes received.
+    pub size: i64,
+}
+
+/// A blocking reader over chunks sent from an async task (the object's body).
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl ChannelReader {
+    fn new(rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>) -> Self {
+        Self {
+            rx,
+            chunk: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Err(e)) => return Err(e),
+                Some(Ok(c)) => {
+                    self.chunk = c;
+                    self.at = 0;
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 

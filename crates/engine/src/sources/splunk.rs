@@ -148,6 +148,8 @@ pub struct ExportStats {
     pub row_errors: Vec<String>,
     /// Warnings Splunk sent with the results.
     pub warnings: Vec<String>,
+    /// Warnings past the first [`MAX_WARNINGS`], counted only.
+    pub warnings_dropped: u64,
 }
 
 /// Why an export failed, and whether running it again may help.
@@ -167,6 +169,11 @@ fn field_str(v: Option<&serde_json::Value>) -> Option<&str> {
     }
 }
 
+/// Longest line of an export stream kept in memory (one event; as for a Firehose record).
+pub const MAX_LINE_BYTES: usize = crate::model::framing::MAX_RECORD_BYTES;
+/// Splunk warnings kept per export; the rest are counted.
+pub const MAX_WARNINGS: usize = 100;
+
 /// A connected Splunk source.
 pub struct SplunkSource {
     settings: SplunkSettings,
@@ -178,6 +185,8 @@ impl SplunkSource {
     /// Builds the HTTP client: certificate verification always on, the source's CA bundle
     /// trusted in addition to the system roots.
     pub fn connect(settings: &SplunkSettings, token: Secret) -> Result<Self> {
+        // Also for sources stored before the https rule: the token never goes out over http.
+        super::secure_url("Splunk URL", &settings.url)?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             // An idle timeout, not a total one: the first byte of an export can take long.
@@ -380,7 +389,7 @@ impl SplunkSource {
             while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
                 let line = &buf[start..start + nl];
                 start += nl + 1;
-                ended_with_lastrow = self.line(line, &mut batch, &mut stats, &mut in_batch)?;
+                ended_with_lastrow = export_line(line, &mut batch, &mut stats, &mut in_batch)?;
                 if in_batch >= batch_rows {
                     on_batch(std::mem::take(&mut batch), in_batch as u64)
                         .await
@@ -389,12 +398,16 @@ impl SplunkSource {
                 }
             }
             buf.drain(..start);
+            if buf.len() > MAX_LINE_BYTES {
+                return Err(fail(format!(
+                    "Splunk export sent a line longer than {MAX_LINE_BYTES} bytes: refused (a result is one event)"
+                )));
+            }
         }
         if !buf.iter().all(u8::is_ascii_whitespace) {
             // A final line without newline is complete only if it parses.
             let line = std::mem::take(&mut buf);
-            ended_with_lastrow = self
-                .line(&line, &mut batch, &mut stats, &mut in_batch)
+            ended_with_lastrow = export_line(&line, &mut batch, &mut stats, &mut in_batch)
                 .map_err(|e| ExportError {
                     message: format!("Splunk export stream cut off mid-line ({})", e.message),
                     retryable: true,
@@ -409,64 +422,80 @@ impl SplunkSource {
         on_batch(batch, in_batch as u64).await.map_err(fail)?;
         Ok(stats)
     }
+}
 
-    /// Handles one NDJSON line; returns whether it closed a result set (`lastrow`).
-    fn line(
-        &self,
-        line: &[u8],
-        batch: &mut Batch,
-        stats: &mut ExportStats,
-        in_batch: &mut usize,
-    ) -> std::result::Result<bool, ExportError> {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(false);
+/// A whole export response in memory, line by line as [`SplunkSource`] reads the stream: what
+/// the fuzz target and its regression test run.
+pub fn parse_export(body: &[u8]) -> std::result::Result<(Batch, ExportStats), ExportError> {
+    let (mut batch, mut stats, mut in_batch) = (Batch::default(), ExportStats::default(), 0);
+    for line in body.split(|b| *b == b'\n') {
+        if line.len() > MAX_LINE_BYTES {
+            return Err(ExportError {
+                message: format!("Splunk export sent a line longer than {MAX_LINE_BYTES} bytes"),
+                retryable: false,
+            });
         }
-        let l: ExportLine = serde_json::from_slice(line).map_err(|e| ExportError {
-            message: format!("Splunk export sent a line that is not JSON ({e})"),
-            retryable: true,
-        })?;
-        for m in &l.messages {
-            match m.kind.as_str() {
-                "FATAL" | "ERROR" => {
-                    return Err(ExportError {
-                        message: format!("Splunk search failed: {}", m.text),
-                        retryable: false,
-                    })
-                }
-                "WARN" => stats.warnings.push(m.text.clone()),
-                _ => {}
-            }
-        }
-        if l.preview == Some(true) {
-            return Ok(false);
-        }
-        if let Some(row) = &l.result {
-            stats.rows += 1;
-            let observed = field_str(row.get("epoch_time"))
-                .and_then(|s| s.parse::<f64>().ok())
-                .and_then(|s| crate::time::from_seconds(s).ok());
-            let ctx = Context {
-                observed,
-                ..Context::default()
-            };
-            let outcome = match field_str(row.get("_raw")) {
-                None => Err("row has no _raw event".to_string()),
-                Some(raw) => {
-                    parse::parse_record(raw.as_bytes(), &ctx, batch, 0).map_err(|e| e.to_string())
-                }
-            };
-            match outcome {
-                Ok(()) => *in_batch += 1,
-                Err(e) => {
-                    stats.rejected += 1;
-                    if stats.row_errors.len() < 20 {
-                        stats.row_errors.push(e);
-                    }
-                }
-            }
-        }
-        Ok(l.lastrow)
+        export_line(line, &mut batch, &mut stats, &mut in_batch)?;
     }
+    Ok((batch, stats))
+}
+
+/// Handles one NDJSON line of an export; returns whether it closed a result set (`lastrow`).
+fn export_line(
+    line: &[u8],
+    batch: &mut Batch,
+    stats: &mut ExportStats,
+    in_batch: &mut usize,
+) -> std::result::Result<bool, ExportError> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(false);
+    }
+    let l: ExportLine = serde_json::from_slice(line).map_err(|e| ExportError {
+        message: format!("Splunk export sent a line that is not JSON ({e})"),
+        retryable: true,
+    })?;
+    for m in &l.messages {
+        match m.kind.as_str() {
+            "FATAL" | "ERROR" => {
+                return Err(ExportError {
+                    message: format!("Splunk search failed: {}", m.text),
+                    retryable: false,
+                })
+            }
+            "WARN" if stats.warnings.len() < MAX_WARNINGS => stats.warnings.push(m.text.clone()),
+            "WARN" => stats.warnings_dropped += 1,
+            _ => {}
+        }
+    }
+    if l.preview == Some(true) {
+        return Ok(false);
+    }
+    if let Some(row) = &l.result {
+        stats.rows += 1;
+        let observed = field_str(row.get("epoch_time"))
+            .and_then(|s| s.parse::<f64>().ok())
+            .and_then(|s| crate::time::from_seconds(s).ok());
+        let ctx = Context {
+            observed,
+            ..Context::default()
+        };
+        let outcome = match field_str(row.get("_raw")) {
+            None => Err("row has no _raw event".to_string()),
+            Some(raw) => {
+                parse::parse_record(raw.as_bytes(), &ctx, batch, 0).map_err(|e| e.to_string())
+            }
+        };
+        match outcome {
+            Ok(()) => *in_batch += 1,
+            Err(e) => {
+                stats.rejected += 1;
+                if stats.row_errors.len() < 20 {
+                    stats.row_errors.push(e);
+                }
+            }
+        }
+    }
+    Ok(l.lastrow)
 }
 
 /// The `messages[].text` of a Splunk error body, or the body itself.

@@ -1,0 +1,151 @@
+//! Bounds on what a document may put in the cache. Device data is attacker-controlled: a
+//! compromised thing chooses its names, values, ports and list sizes, so every record is checked
+//! against these before it is kept, and a record beyond them is refused with a message that
+//! names the bound (the file or object it came from is reported as rejected).
+
+use super::{Datapoint, MetricValue};
+
+/// Caps on one file or object (after decompression), so a hostile one — a 3.6 MB gzip that
+/// inflates to 1 GB of valid records — is refused early instead of exhausting memory. A
+/// Firehose object holds at most 128 MiB before compression (its largest buffer), so the
+/// defaults never refuse a real export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectLimits {
+    /// Most bytes read from one file or object once inflated (default 256 MiB).
+    pub max_inflated_bytes: u64,
+    /// Most datapoints from one file or object (default 1,000,000: about 250 MB in memory).
+    pub max_points: usize,
+}
+
+impl Default for ObjectLimits {
+    fn default() -> Self {
+        Self {
+            max_inflated_bytes: 256 << 20,
+            max_points: 1_000_000,
+        }
+    }
+}
+
+/// Longest thing (or client id) and metric name, in bytes: AWS IoT allows 128 characters.
+pub const MAX_NAME_BYTES: usize = 128;
+/// Most members of one set-valued or list value (every TCP port is 65,536).
+pub const MAX_MEMBERS: usize = 65_536;
+/// Longest member of a string or address list, in bytes.
+pub const MAX_MEMBER_BYTES: usize = 1024;
+
+/// Checks a thing, client id or metric name: 1 to [`MAX_NAME_BYTES`] bytes. Any characters are
+/// kept exactly as sent (an unregistered device's client id is any UTF-8): every output
+/// escapes them (HTML, terminal, CSV).
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(format!("empty {what} name"));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(format!(
+            "{what} name of {} bytes is longer than the {MAX_NAME_BYTES} AWS IoT allows",
+            name.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one datapoint's names and value against the bounds above: counts are whole and not
+/// negative, ports are 0 to 65535, lists are bounded in length and member size.
+pub fn check_point(p: &Datapoint) -> Result<(), String> {
+    check_name("thing", &p.thing)?;
+    check_name("metric", &p.metric)?;
+    if let Some(d) = &p.dimension {
+        check_name("dimension", &d.name)?;
+    }
+    let members = |n: usize| {
+        if n > MAX_MEMBERS {
+            Err(format!(
+                "{} of {}: {n} members, more than {MAX_MEMBERS}",
+                p.metric, p.thing
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match &p.value {
+        MetricValue::Count(c) if *c < 0 => Err(format!(
+            "{} of {}: count {c} is negative (counts are 0 or more)",
+            p.metric, p.thing
+        )),
+        MetricValue::Count(_) => Ok(()),
+        MetricValue::Number(n) if !n.is_finite() => Err(format!(
+            "{} of {}: number {n} is not finite",
+            p.metric, p.thing
+        )),
+        MetricValue::Number(_) => Ok(()),
+        MetricValue::Ports(ports) => {
+            members(ports.len())?;
+            match ports.iter().find(|p| !(0..=65_535).contains(*p)) {
+                Some(bad) => Err(format!(
+                    "{} of {}: port {bad} is not 0 to 65535",
+                    p.metric, p.thing
+                )),
+                None => Ok(()),
+            }
+        }
+        MetricValue::Numbers(ns) => {
+            members(ns.len())?;
+            if ns.iter().any(|n| !n.is_finite()) {
+                return Err(format!(
+                    "{} of {}: a number is not finite",
+                    p.metric, p.thing
+                ));
+            }
+            Ok(())
+        }
+        MetricValue::Cidrs(ss) | MetricValue::Strings(ss) => {
+            members(ss.len())?;
+            match ss.iter().find(|s| s.len() > MAX_MEMBER_BYTES) {
+                Some(s) => Err(format!(
+                    "{} of {}: a member of {} bytes is longer than {MAX_MEMBER_BYTES}",
+                    p.metric,
+                    p.thing,
+                    s.len()
+                )),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(thing: &str, value: MetricValue) -> Datapoint {
+        Datapoint {
+            thing: thing.into(),
+            metric: "aws:all-bytes-out".into(),
+            dimension: None,
+            ts: 1_700_000_000_000,
+            version: 0,
+            value,
+        }
+    }
+
+    #[test]
+    fn hostile_names_and_values_are_refused_by_bound() {
+        assert!(check_point(&point("cam-1", MetricValue::Count(5))).is_ok());
+        let long = "x".repeat(MAX_NAME_BYTES + 1);
+        let e = check_point(&point(&long, MetricValue::Count(5))).unwrap_err();
+        assert!(e.contains("longer than the 128"), "{e}");
+        assert!(check_point(&point("", MetricValue::Count(5))).is_err());
+        let e = check_point(&point("cam-1", MetricValue::Count(-1))).unwrap_err();
+        assert!(e.contains("negative"), "{e}");
+        assert!(check_point(&point("cam-1", MetricValue::Ports(vec![70_000]))).is_err());
+        assert!(check_point(&point(
+            "cam-1",
+            MetricValue::Ports(vec![0; MAX_MEMBERS + 1])
+        ))
+        .is_err());
+        let big = vec!["y".repeat(MAX_MEMBER_BYTES + 1)];
+        assert!(check_point(&point("cam-1", MetricValue::Strings(big))).is_err());
+        // The hostile payload names of the E2E tests are within bounds: they are shown escaped.
+        assert!(check_name("thing", "<script>window.__pwned=2</script>").is_ok());
+    }
+}
