@@ -160,7 +160,12 @@ profile: string | null,
 /**
  * Endpoint override.
  */
-endpoint_url: string | null, };
+endpoint_url: string | null, 
+/**
+ * Splunk: a PEM file of CA certificates to trust besides the system's (self-signed
+ * deployments), as `ddesk sources add splunk --ca-bundle`.
+ */
+ca_bundle?: string, };
 
 export type ReasonView = { 
 /**

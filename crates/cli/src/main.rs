@@ -73,19 +73,40 @@ impl Window {
             .transpose()?;
         let (from, to) = (from.unwrap_or(0), to.unwrap_or(i64::MAX));
         if from > to {
-            bail!("--from is after --to");
+            usage!("--from is after --to");
         }
         Ok((from, to))
+    }
+}
+
+/// Caps on one file or object, so a hostile one cannot exhaust memory (it is refused whole,
+/// the rest kept).
+#[derive(Args, Clone)]
+pub(crate) struct Limits {
+    /// Most bytes one file or object may inflate to.
+    #[arg(long, default_value_t = desk_engine::model::limits::ObjectLimits::default().max_inflated_bytes)]
+    max_inflated_bytes: u64,
+    /// Most datapoints one file or object may hold.
+    #[arg(long, default_value_t = desk_engine::model::limits::ObjectLimits::default().max_points)]
+    max_points: usize,
+}
+
+impl Limits {
+    pub(crate) fn object_limits(&self) -> desk_engine::model::limits::ObjectLimits {
+        desk_engine::model::limits::ObjectLimits {
+            max_inflated_bytes: self.max_inflated_bytes,
+            max_points: self.max_points,
+        }
     }
 }
 
 /// Size, time zone and theme of a chart.
 #[derive(Args, Clone)]
 struct Look {
-    /// Width in pixels.
+    /// Width in pixels, 120 to 4000.
     #[arg(long, default_value_t = 900)]
     width: u32,
-    /// Height in pixels.
+    /// Height in pixels, 80 to 4000.
     #[arg(long, default_value_t = 300)]
     height: u32,
     /// Time zone of the axis: UTC or an IANA name (Europe/Paris).
@@ -102,10 +123,11 @@ struct Look {
 
 impl Look {
     fn options(&self) -> anyhow::Result<charts::ChartOptions> {
+        charts::check_size(self.width, self.height, self.scale).map_err(Usage)?;
         Ok(charts::ChartOptions {
-            width: self.width.clamp(120, 8000),
-            height: self.height.clamp(80, 8000),
-            zone: charts::Zone::parse(&self.tz).map_err(|e| anyhow::anyhow!(e))?,
+            width: self.width,
+            height: self.height,
+            zone: charts::Zone::parse(&self.tz).map_err(Usage)?,
             theme: match self.theme {
                 ThemeArg::Dark => charts::Theme::Dark,
                 ThemeArg::Light => charts::Theme::Light,
@@ -181,6 +203,8 @@ enum Command {
         /// Task id for DescribeAuditTask responses and lone audit-check items.
         #[arg(long)]
         task_id: Option<String>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Every thing with its last report, metrics seen and open violations.
     Things {
@@ -337,18 +361,31 @@ enum Command {
     },
 }
 
-/// `7d`, `48h`, `90m`, `2w` → milliseconds.
-fn parse_duration(s: &str) -> anyhow::Result<Millis> {
-    let now = 0;
-    let back =
-        time::parse_user_time(&format!("-{}", s.trim_start_matches('-')), now).map_err(|_| {
-            anyhow::anyhow!("cannot read duration {s:?}: expected e.g. 7d, 48h, 90m, 2w")
-        })?;
-    if back >= 0 {
-        bail!("duration {s:?} must be positive");
-    }
-    Ok(-back)
+/// `7d`, `48h`, `90m`, `2w` → milliseconds, at most `max`.
+fn parse_duration(s: &str, max: Millis) -> anyhow::Result<Millis> {
+    time::parse_duration(s.trim_start_matches('-'), max).map_err(|e| Usage(e).into())
 }
+
+/// The caller's input was refused (a time, a size, a flag's value): exit 2, as for clap's own
+/// usage errors.
+#[derive(Debug)]
+pub(crate) struct Usage(pub(crate) String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// Refuses the caller's input: returns a [`Usage`] error (exit 2).
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err(crate::Usage(format!($($arg)*)).into())
+    };
+}
+pub(crate) use usage;
 
 /// Export format.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -382,10 +419,10 @@ fn chart_window(store: &Store, thing: &str, w: &Window) -> anyhow::Result<(Milli
     };
     let from = match &w.from {
         Some(s) => time::parse_user_time(s, now)?,
-        None => to - 7 * 86_400_000,
+        None => to.saturating_sub(7 * 86_400_000).max(0),
     };
     if from >= to {
-        bail!("--from must be before --to");
+        usage!("--from must be before --to");
     }
     Ok((from, to))
 }
@@ -433,9 +470,10 @@ fn write_chart(
             let png = png()?;
             (png.png, serde_json::to_value(png.geometry)?)
         }
-        _ => bail!("--out must end in .svg or .png"),
+        _ => usage!("--out must end in .svg or .png"),
     };
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    desk_engine::files::write_replacing(path, |w| w.write_all(&bytes))
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(geometry)
 }
 
@@ -504,6 +542,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             thing,
             metric,
             task_id,
+            limits,
         } => {
             let mut store = open(&cli)?;
             let ctx = Context {
@@ -511,6 +550,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 metric: metric.clone(),
                 task_id: task_id.clone(),
                 observed: None,
+                limits: limits.object_limits(),
             };
             let report = ingest::ingest_paths(&mut store, paths, &ctx);
             serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -552,7 +592,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             q,
         } => {
             let store = open(&cli)?;
-            let window = parse_duration(window)?;
+            let window = parse_duration(window, triage::MAX_WINDOW)?;
             let to = to
                 .as_deref()
                 .map(|s| time::parse_user_time(s, time::now()))
@@ -741,9 +781,18 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     let Some(path) = path else {
                         bail!("--format parquet needs --out FILE.parquet")
                     };
-                    let file = std::fs::File::create(path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    export::write_parquet(&rows, file)?;
+                    let mut failed = None;
+                    desk_engine::files::write_replacing(path, |w| {
+                        export::write_parquet(&rows, w).map_err(|e| {
+                            let msg = e.to_string();
+                            failed = Some(e);
+                            std::io::Error::other(msg)
+                        })
+                    })
+                    .with_context(|| format!("writing {}", path.display()))?;
+                    if let Some(e) = failed {
+                        return Err(e.into());
+                    }
                 }
                 ExportFormat::Csv => {
                     let json_rows: Vec<Value> = rows
@@ -755,12 +804,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                         .collect();
                     match path {
                         Some(p) => {
-                            let mut f = std::io::BufWriter::new(
-                                std::fs::File::create(p)
-                                    .with_context(|| format!("creating {}", p.display()))?,
-                            );
-                            write_rows(&mut f, Format::Csv, &json_rows)?;
-                            f.flush()?;
+                            desk_engine::files::write_replacing(p, |w| {
+                                write_rows(w, Format::Csv, &json_rows)
+                                    .map_err(std::io::Error::other)
+                            })
+                            .with_context(|| format!("writing {}", p.display()))?;
                         }
                         None => write_rows(out, Format::Csv, &json_rows)?,
                     }
@@ -851,7 +899,12 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("ddesk: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<Usage>().is_some() || e.downcast_ref::<time::TimeError>().is_some()
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

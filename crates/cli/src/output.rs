@@ -49,14 +49,15 @@ pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value]) -> anyhow
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(out);
+            // The project's one CSV writer: every cell quoted, formulas defused.
+            let mut w = desk_engine::csv_out::CsvWriter::new(out);
             if !columns.is_empty() {
-                w.write_record(&columns)?;
+                w.row(&columns)?;
             }
             for r in rows {
-                w.write_record(columns.iter().map(|c| cell(&r[c.as_str()])))?;
+                w.row(columns.iter().map(|c| cell(&r[c.as_str()])))?;
             }
-            w.flush()?;
+            w.finish()?;
         }
         Format::Table => {
             let mut t = comfy_table::Table::new();

@@ -281,7 +281,7 @@ fn queries_in_json_csv_and_table() {
         .unwrap();
     let text = String::from_utf8(csv.stdout).unwrap();
     assert!(
-        text.starts_with("t,values\n2024-06-03T16:00:00.000Z,\"[22,443]\"\n"),
+        text.starts_with("\"t\",\"values\"\n\"2024-06-03T16:00:00.000Z\",\"[22,443]\"\n"),
         "{text}"
     );
 
@@ -576,7 +576,8 @@ fn triage_chart_drift_diff_and_export() {
         .unwrap();
     let text = String::from_utf8(csv.stdout).unwrap();
     assert!(
-        text.starts_with("t,metric,dimension,value,values,version\n"),
+        // Every cell quoted, the header too (one CSV writer for the project: formulas defused).
+        text.starts_with("\"t\",\"metric\",\"dimension\",\"value\",\"values\",\"version\"\n"),
         "{text}"
     );
     assert!(text.contains("num_child_procs_myapp"));

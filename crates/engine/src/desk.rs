@@ -146,8 +146,8 @@ pub struct SourceView {
     pub last_errors: Vec<String>,
 }
 
-/// A source as the Add form sends it.
-#[derive(Debug, Clone, Deserialize, TS)]
+/// A source as the Add form sends it (its `Debug` leaves the token out).
+#[derive(Clone, Deserialize, TS)]
 pub struct SourceInput {
     /// Name (letters, digits, `_`, `-`, `.`).
     pub name: String,
@@ -169,6 +169,29 @@ pub struct SourceInput {
     pub profile: Option<String>,
     /// Endpoint override.
     pub endpoint_url: Option<String>,
+    /// Splunk: a PEM file of CA certificates to trust besides the system's (self-signed
+    /// deployments), as `ddesk sources add splunk --ca-bundle`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub ca_bundle: Option<String>,
+}
+
+impl std::fmt::Debug for SourceInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceInput")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("url", &self.url)
+            .field("index", &self.index)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("ca_bundle", &self.ca_bundle)
+            .finish()
+    }
 }
 
 /// One reason a thing ranks where it does.
@@ -622,6 +645,18 @@ impl Desk {
         let demo_file = demo_path(&self.cache);
         let mut demo_store = Store::open(&demo_file)?;
         if demo_store.meta("demo")?.as_deref() != Some("true") {
+            if demo_store.point_count()? > 0 {
+                // A load cut short (the flag is set last): start the demo file again.
+                drop(demo_store);
+                for f in [
+                    demo_file.clone(),
+                    demo_file.with_extension("sqlite-wal"),
+                    demo_file.with_extension("sqlite-shm"),
+                ] {
+                    let _ = std::fs::remove_file(f);
+                }
+                demo_store = Store::open(&demo_file)?;
+            }
             let report = demo::load(&mut demo_store, &DemoOptions::default())?;
             if !report.rejected.is_empty() {
                 return Err(Error::InvalidInput(format!(
@@ -738,7 +773,9 @@ impl Desk {
     /// A thing's page: every chart, drift, diff, timeline, violations, groups.
     pub fn thing(&self, req: &ThingRequest) -> Result<ThingPage> {
         let opts = req.look.options()?;
-        self.with_store(|store| {
+        // The cache is read under its lock; the charts are drawn after it is released, so a
+        // slow or hostile chart never holds up another screen.
+        let (mut page, views) = self.with_store(|store| {
             require_thing(store, &req.thing)?;
             let scored = self.scored(store, &req.thing)?;
             let last_report = match &scored {
@@ -750,12 +787,8 @@ impl Desk {
                     .and_then(|t| t.last_report),
             };
             let to = req.to.or(last_report).unwrap_or_else(time::now);
-            let from = req.from.unwrap_or(to - 7 * DAY);
-            if from >= to {
-                return Err(Error::InvalidInput(
-                    "the window's start is after its end".into(),
-                ));
-            }
+            let from = req.from.unwrap_or(to.saturating_sub(7 * DAY).max(0));
+            let (from, to) = check_window(from, to)?;
             let mut metrics = store.thing_metrics(&req.thing)?;
             metrics.sort_by_key(|m| {
                 (
@@ -798,14 +831,13 @@ impl Desk {
                 }
                 views.push(v);
             }
-            let charts_out = chart_views(&views, &opts)?;
             let log = store.action_log()?;
-            Ok(ThingPage {
+            let page = ThingPage {
                 thing: req.thing.clone(),
                 from,
                 to,
                 last_report,
-                charts: charts_out,
+                charts: Vec::new(),
                 drift: drift_rows,
                 diff: diff_rows,
                 timeline: timeline::thing_timeline(store, &req.thing)?
@@ -844,8 +876,11 @@ impl Desk {
                 score: scored.as_ref().map_or(0.0, |r| r.score),
                 reasons: scored.map(|r| r.reasons).unwrap_or_default(),
                 status: self.status_of(store)?,
-            })
-        })
+            };
+            Ok((page, views))
+        })?;
+        page.charts = chart_views(&views, &opts)?;
+        Ok(page)
     }
 
     /// A thing's triage row: from the last triage of this cache, else a fresh ranking.
@@ -862,60 +897,64 @@ impl Desk {
     /// One chart over another window (brush-zoom).
     pub fn chart(&self, req: &ChartRequest) -> Result<ChartView> {
         let opts = req.look.options()?;
-        self.with_store(|store| {
+        let (from, to) = check_window(req.from, req.to)?;
+        let v = self.with_store(|store| {
             require_metric(store, &req.thing, &req.metric)?;
-            let v = view::metric_view(
+            view::metric_view(
                 store,
                 &req.thing,
                 &req.metric,
-                req.from,
-                req.to,
+                from,
+                to,
                 opts.width as usize,
-            )?;
-            chart_view(&v, &opts)
-        })
+            )
+            .map_err(Error::from)
+        })?;
+        chart_view(&v, &opts)
     }
 
     /// Saves a chart as PNG in the exports folder.
     pub fn export_chart_png(&self, req: &ChartRequest) -> Result<Saved> {
         let opts = req.look.options()?;
-        let bytes = self.with_store(|store| {
+        let (from, to) = check_window(req.from, req.to)?;
+        let v = self.with_store(|store| {
             require_metric(store, &req.thing, &req.metric)?;
-            let v = view::metric_view(
+            view::metric_view(
                 store,
                 &req.thing,
                 &req.metric,
-                req.from,
-                req.to,
+                from,
+                to,
                 opts.width as usize,
-            )?;
-            charts::render_png(&v, &opts).map_err(|e| Error::InvalidInput(e.to_string()))
+            )
+            .map_err(Error::from)
         })?;
+        let bytes =
+            charts::render_png(&v, &opts).map_err(|e| Error::InvalidInput(e.to_string()))?;
         self.save(&format!("{}-{}.png", req.thing, req.metric), &bytes)
     }
 
     /// Saves a thing's datapoints in the window as CSV in the exports folder.
     pub fn export_csv(&self, thing: &str, from: Millis, to: Millis) -> Result<Saved> {
+        let (from, to) = check_window(from, to)?;
         let csv = self.with_store(|store| {
             require_thing(store, thing)?;
             let rows = export::thing_rows(store, thing, from, to)?;
-            let mut out = String::from("t,metric,dimension,value,values,version\n");
-            for r in rows {
-                let cells = [
-                    time::to_rfc3339(r.t),
-                    r.metric,
-                    r.dimension.unwrap_or_default(),
-                    r.value.map(|v| v.to_string()).unwrap_or_default(),
-                    r.values.unwrap_or_default(),
-                    r.version.to_string(),
-                ];
-                let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-                out.push_str(&line.join(","));
-                out.push('\n');
-            }
-            Ok(out)
+            Ok(crate::csv_out::to_bytes(
+                &["t", "metric", "dimension", "value", "values", "version"],
+                rows.into_iter().map(|r| {
+                    [
+                        time::to_rfc3339(r.t),
+                        r.metric,
+                        r.dimension.unwrap_or_default(),
+                        r.value.map(|v| v.to_string()).unwrap_or_default(),
+                        r.values.unwrap_or_default(),
+                        r.version.to_string(),
+                    ]
+                }),
+            ))
         })?;
-        self.save(&format!("{thing}.csv"), csv.as_bytes())
+        self.save(&format!("{thing}.csv"), &csv)
     }
 
     /// Writes an incident report for a thing (standalone HTML: summary, timeline, charts,
@@ -926,14 +965,7 @@ impl Desk {
         sharp.look.scale = Some(req.look.scale.unwrap_or(1.0).max(2.0));
         let page = self.thing(&sharp)?;
         let (findings, actions) = self.with_store(|store| {
-            let certs = store.thing_certificates(&req.thing)?;
-            let findings: Vec<FindingRow> = store
-                .findings(None, None)?
-                .into_iter()
-                .filter(|f| {
-                    f.resource.contains(&req.thing) || certs.iter().any(|c| f.resource.contains(c))
-                })
-                .collect();
+            let findings = timeline::thing_findings(store, &req.thing)?;
             Ok((findings, action_views(&store.action_log()?)))
         })?;
         let actions: Vec<ActionView> = actions
@@ -944,14 +976,10 @@ impl Desk {
         self.save(&format!("incident-{}.html", req.thing), html.as_bytes())
     }
 
+    /// Writes a new file in the exports folder: never over another file, never through a link.
     fn save(&self, name: &str, bytes: &[u8]) -> Result<Saved> {
-        std::fs::create_dir_all(&self.exports).map_err(|e| Error::Io {
+        let path = crate::files::save_new(&self.exports, name, bytes).map_err(|e| Error::Io {
             path: self.exports.display().to_string(),
-            source: e,
-        })?;
-        let path = self.exports.join(safe_file_name(name));
-        std::fs::write(&path, bytes).map_err(|e| Error::Io {
-            path: path.display().to_string(),
             source: e,
         })?;
         Ok(Saved {
@@ -1032,29 +1060,39 @@ impl Desk {
     /// Saves the action log as CSV.
     pub fn export_actions_csv(&self) -> Result<Saved> {
         let rows = self.actions()?;
-        let mut out = String::from(
-            "seq,at,who,os_user,action,thing,reason,status,outcome_at,demo,calls,hash\n",
+        let out = crate::csv_out::to_bytes(
+            &[
+                "seq",
+                "at",
+                "who",
+                "os_user",
+                "action",
+                "thing",
+                "reason",
+                "status",
+                "outcome_at",
+                "demo",
+                "calls",
+                "hash",
+            ],
+            rows.into_iter().map(|a| {
+                [
+                    a.seq.to_string(),
+                    time::to_rfc3339(a.at),
+                    a.who,
+                    a.os_user,
+                    a.action,
+                    a.thing.unwrap_or_default(),
+                    a.reason,
+                    a.status,
+                    a.outcome_at.map(time::to_rfc3339).unwrap_or_default(),
+                    a.demo.to_string(),
+                    a.calls.join(" | "),
+                    a.hash,
+                ]
+            }),
         );
-        for a in rows {
-            let cells = [
-                a.seq.to_string(),
-                time::to_rfc3339(a.at),
-                a.who,
-                a.os_user,
-                a.action,
-                a.thing.unwrap_or_default(),
-                a.reason,
-                a.status,
-                a.outcome_at.map(time::to_rfc3339).unwrap_or_default(),
-                a.demo.to_string(),
-                a.calls.join(" | "),
-                a.hash,
-            ];
-            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&line.join(","));
-            out.push('\n');
-        }
-        self.save("action-log.csv", out.as_bytes())
+        self.save("action-log.csv", &out)
     }
 
     fn source_views(&self, store: &Store) -> Result<Vec<SourceView>> {
@@ -1120,7 +1158,7 @@ impl Desk {
                 index: nonempty(&input.index)
                     .ok_or_else(|| Error::InvalidInput("the Splunk index is required".into()))?,
                 sourcetype: "aws-iot-device-defender".into(),
-                ca_bundle: None,
+                ca_bundle: nonempty(&input.ca_bundle),
             }),
             "defender" => SourceSettings::Defender(sources::DefenderSettings { aws }),
             other => {
@@ -1135,6 +1173,15 @@ impl Desk {
         };
         sources::validate_name(&source.name)?;
         source.settings.validate()?;
+        let store = Store::open(&self.cache)?;
+        // Before the keychain is touched: a second source of the same name must not replace
+        // (and then, as its add fails, delete) the first one's token.
+        if store.sources()?.iter().any(|s| s.name == source.name) {
+            return Err(Error::InvalidInput(format!(
+                "a source named {:?} already exists",
+                source.name
+            )));
+        }
         if let SourceSettings::Splunk(_) = source.settings {
             let token = input.token.as_deref().map(Secret::new);
             match token {
@@ -1146,7 +1193,6 @@ impl Desk {
                 }
             }
         }
-        let store = Store::open(&self.cache)?;
         self.reset();
         if let Err(e) = sources::add(&store, &source) {
             if let SourceSettings::Splunk(_) = source.settings {
@@ -1355,6 +1401,18 @@ fn target_of(s: &SourceSettings) -> String {
     }
 }
 
+/// A window from the screen, its ends moved into 1970–9999 (so `0..i64::MAX` means "all" and
+/// no arithmetic on it can overflow); the start must be before the end.
+fn check_window(from: Millis, to: Millis) -> Result<(Millis, Millis)> {
+    let (from, to) = (time::clamp_to_range(from), time::clamp_to_range(to));
+    if from >= to {
+        return Err(Error::InvalidInput(
+            "the window's start is after its end".into(),
+        ));
+    }
+    Ok((from, to))
+}
+
 fn require_thing(store: &Store, thing: &str) -> Result<()> {
     if !store.has_thing(thing)? {
         return Err(Error::NotFound(format!(
@@ -1550,49 +1608,6 @@ fn action_views(log: &[LogRecord]) -> Vec<ActionView> {
         .collect()
 }
 
-/// A CSV cell, quoted when needed; cells that a spreadsheet would run as a formula are
-/// prefixed with `'` (device strings are untrusted).
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err() {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-/// A file name from untrusted parts: no separators, no leading dots, bounded length.
-fn safe_file_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let cleaned = cleaned.trim_start_matches('.');
-    let cleaned: String = cleaned
-        .chars()
-        .rev()
-        .take(120)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    if cleaned.is_empty() {
-        "export".into()
-    } else {
-        cleaned
-    }
-}
-
 /// The TypeScript declarations of every type that crosses to the UI, as one file.
 pub mod bindings {
     use super::*;
@@ -1654,23 +1669,6 @@ pub mod bindings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("-12.5"), "-12.5");
-    }
-
-    #[test]
-    fn file_names_cannot_escape_the_exports_folder() {
-        assert_eq!(safe_file_name("../../etc/passwd.csv"), "_.._etc_passwd.csv");
-        assert_eq!(safe_file_name("<script>.png"), "_script_.png");
-        assert_eq!(safe_file_name("..."), "export");
-        assert!(safe_file_name(&"a".repeat(500)).len() <= 120);
-    }
 
     #[test]
     fn quarantine_state_follows_the_last_successful_action() {

@@ -18,9 +18,11 @@
 pub mod actions;
 pub mod analysis;
 pub mod charts;
+pub mod csv_out;
 pub mod demo;
 pub mod desk;
 pub mod error;
+pub mod files;
 pub mod ingest;
 pub mod model;
 pub mod report;

@@ -73,13 +73,12 @@ pub fn incident_html(
     let _ = write!(
         o,
         "<h1>Incident report: {thing}</h1>\n<p class=\"meta\">Window {from} – {to} ({zone}). \
-         Data: {mode} cache {db}. Risk score {score:.1}. {q}</p>\n",
+         Data: {mode} cache. Risk score {score:.1}. {q}</p>\n",
         thing = escape(&page.thing),
         from = escape(&when(&zone, Some(page.from))),
         to = escape(&when(&zone, Some(page.to))),
         zone = escape(&format!("all times {}", zone.name())),
         mode = escape(&page.status.mode),
-        db = escape(&page.status.db),
         score = page.score,
         q = if page.quarantined {
             "Quarantined."

@@ -65,44 +65,121 @@ pub fn now() -> Millis {
     Utc::now().timestamp_millis()
 }
 
+/// Longest duration a user may give (a relative time, a triage window): 100 years.
+pub const MAX_DURATION_MS: Millis = 100 * 366 * 86_400_000;
+
+/// `ms` moved into 1970–9999 (UTC), the range the cache stores.
+pub fn clamp_to_range(ms: Millis) -> Millis {
+    ms.clamp(0, MAX_MS)
+}
+
+/// An instant within what the cache stores: 1970-01-01 to 9999-12-31 (UTC).
+pub fn in_range(ms: Millis) -> bool {
+    (0..=MAX_MS).contains(&ms)
+}
+
 /// Reads a user-given instant: RFC 3339, epoch seconds (or ms above 1e11), `now`,
 /// or a relative offset from `now` such as `-24h`, `-7d`, `-30m`, `-90s`, `-2w`.
+/// Every result lies in 1970–9999 (UTC) and offsets are at most [`MAX_DURATION_MS`]: other
+/// input is refused, never wrapped.
 pub fn parse_user_time(s: &str, now: Millis) -> Result<Millis, TimeError> {
     let t = s.trim();
     let err = || TimeError::Unparsable(s.to_string());
+    let range = |ms: Millis| {
+        if in_range(ms) {
+            Ok(ms)
+        } else {
+            Err(TimeError::OutOfRange(s.to_string()))
+        }
+    };
     if t.eq_ignore_ascii_case("now") {
-        return Ok(now);
+        return range(now);
     }
     if let Some(rest) = t.strip_prefix('-').or_else(|| t.strip_prefix('+')) {
         if let Some(unit) = rest.chars().last().filter(|c| c.is_ascii_alphabetic()) {
-            let n: i64 = rest[..rest.len() - 1].parse().map_err(|_| err())?;
-            let scale = match unit {
-                's' => 1_000,
-                'm' => 60_000,
-                'h' => 3_600_000,
-                'd' => 86_400_000,
-                'w' => 604_800_000,
-                _ => return Err(err()),
-            };
-            let delta = n.checked_mul(scale).ok_or_else(err)?;
-            return Ok(if t.starts_with('-') {
-                now - delta
+            let delta = duration_ms(&rest[..rest.len() - 1], unit).ok_or_else(err)?;
+            let at = if t.starts_with('-') {
+                now.checked_sub(delta)
             } else {
-                now + delta
-            });
+                now.checked_add(delta)
+            };
+            return range(at.ok_or_else(|| TimeError::OutOfRange(s.to_string()))?);
         }
     }
     if let Ok(v) = t.parse::<f64>() {
-        return from_auto(v).map_err(|_| err());
+        return from_auto(v).map_err(|_| TimeError::OutOfRange(s.to_string()));
     }
-    DateTime::parse_from_rfc3339(t)
+    let ms = DateTime::parse_from_rfc3339(t)
         .map(|d| d.with_timezone(&Utc).timestamp_millis())
-        .map_err(|_| err())
+        .map_err(|_| err())?;
+    range(ms)
+}
+
+/// `digits` of `unit` (s, m, h, d, w) in milliseconds, if at most [`MAX_DURATION_MS`].
+fn duration_ms(digits: &str, unit: char) -> Option<Millis> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    let scale = match unit {
+        's' => 1_000,
+        'm' => 60_000,
+        'h' => 3_600_000,
+        'd' => 86_400_000,
+        'w' => 604_800_000,
+        _ => return None,
+    };
+    n.checked_mul(scale).filter(|d| *d <= MAX_DURATION_MS)
+}
+
+/// Reads a duration such as `7d`, `48h`, `90m`, `2w`, `30s`: more than zero and at most
+/// `max` milliseconds.
+pub fn parse_duration(s: &str, max: Millis) -> Result<Millis, String> {
+    let t = s.trim();
+    let bad = || format!("cannot read duration {s:?}: expected e.g. 7d, 48h, 90m, 2w");
+    let unit = t
+        .chars()
+        .last()
+        .filter(|c| c.is_ascii_alphabetic())
+        .ok_or_else(bad)?;
+    let ms = duration_ms(&t[..t.len() - 1], unit).ok_or_else(bad)?;
+    if ms == 0 {
+        return Err(format!("duration {s:?} must be more than zero"));
+    }
+    if ms > max {
+        return Err(format!(
+            "duration {s:?} is longer than the {} days allowed",
+            max / 86_400_000
+        ));
+    }
+    Ok(ms)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Any `--from`/`--to` string is read or refused, never a panic, and anything read is
+        /// within the cache's range.
+        #[test]
+        fn any_user_time_is_read_or_refused(s in "\\PC{0,40}", now in 0i64..=MAX_MS) {
+            if let Ok(ms) = parse_user_time(&s, now) {
+                proptest::prop_assert!(in_range(ms));
+            }
+        }
+
+        /// Relative forms with any digits, units and signs.
+        #[test]
+        fn any_relative_time_is_read_or_refused(
+            sign in "[-+]", n in proptest::num::u64::ANY, unit in "[smhdwy]", now in 0i64..=MAX_MS,
+        ) {
+            if let Ok(ms) = parse_user_time(&format!("{sign}{n}{unit}"), now) {
+                proptest::prop_assert!(in_range(ms));
+            }
+            let _ = parse_duration(&format!("{n}{unit}"), MAX_DURATION_MS);
+        }
+    }
 
     #[test]
     fn unit_detection_splits_seconds_and_milliseconds() {
@@ -134,6 +211,30 @@ mod tests {
         );
         assert!(parse_user_time("yesterday", now).is_err());
         assert!(parse_user_time("-5y", now).is_err());
+    }
+
+    #[test]
+    fn out_of_range_user_times_are_refused_not_wrapped() {
+        let now = 1_717_430_700_000;
+        // Regression: `--to=+9223372036854775s` overflowed (panic in debug, wrap in release).
+        assert!(matches!(
+            parse_user_time("+9223372036854775s", now),
+            Err(TimeError::Unparsable(_) | TimeError::OutOfRange(_))
+        ));
+        assert!(parse_user_time("-9223372036854775807w", now).is_err());
+        assert!(parse_user_time("-60y", now).is_err());
+        // Regression: years 0 and 1 passed the range check.
+        assert!(parse_user_time("0000-01-01T00:00:00Z", now).is_err());
+        assert!(parse_user_time("0001-01-01T00:00:00Z", now).is_err());
+        assert!(parse_user_time("-99999d", 0).is_err());
+        assert!(parse_user_time("--5d", now).is_err());
+        assert!(parse_user_time("-+5d", now).is_err());
+        assert_eq!(parse_duration("7d", MAX_DURATION_MS), Ok(7 * 86_400_000));
+        assert!(parse_duration("0h", MAX_DURATION_MS).is_err());
+        assert!(parse_duration("106751991167d", MAX_DURATION_MS).is_err());
+        assert!(parse_duration("400d", 366 * 86_400_000).is_err());
+        assert!(parse_duration("-7d", MAX_DURATION_MS).is_err());
+        assert!(parse_duration("", MAX_DURATION_MS).is_err());
         assert_eq!(to_rfc3339(1_717_430_700_000), "2024-06-03T16:05:00.000Z");
     }
 }

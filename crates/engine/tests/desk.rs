@@ -195,6 +195,7 @@ fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() 
         region: None,
         profile: None,
         endpoint_url: None,
+        ca_bundle: None,
     };
     assert!(
         matches!(d.add_source(&input), Err(Error::InvalidInput(m)) if m.contains("token")),
@@ -364,4 +365,136 @@ fn the_demo_account_runs_mitigation_actions_of_the_right_type_on_violations_and_
     let log = d.actions().unwrap();
     assert_eq!(log.len(), 2);
     assert!(log.iter().all(|a| a.demo && a.action == "mitigate"));
+}
+
+#[test]
+fn the_incident_report_attributes_findings_exactly_and_hides_the_cache_path() {
+    // Regression: findings were matched by substring, so cam-1's report listed cam-10's, and a
+    // device choosing the client id "x-cam-1-y" could plant findings in cam-1's report.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(&dir.path().join("data/cache.sqlite")).unwrap();
+        let metrics = br#"{"version":"1.0","metrics":[
+          {"name":"aws:all-bytes-out","thing":"cam-1","value":{"count":10},"version":1,"timestamp":1717430400000},
+          {"name":"aws:all-bytes-out","thing":"cam-1","value":{"count":12},"version":1,"timestamp":1717430700000}]}"#;
+        let r = ingest::ingest_bytes(&mut store, "m.json", metrics, &Default::default());
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        let finding = |id: &str, client: &str| {
+            format!(
+                r#"{{"findingId":"{id}","taskId":"t1","checkName":"CONFLICTING_CLIENT_IDS_CHECK","taskStartTime":1717430000,"findingTime":1717430100,"severity":"HIGH","nonCompliantResource":{{"resourceType":"CLIENT_ID","resourceIdentifier":{{"clientId":"{client}"}}}},"reasonForNonCompliance":"reason {id}","isSuppressed":false}}"#
+            )
+        };
+        let doc = format!(
+            r#"{{"findings":[{},{},{}]}}"#,
+            finding("own", "cam-1"),
+            finding("other", "cam-10"),
+            finding("planted", "x-cam-1-y")
+        );
+        let r = ingest::ingest_bytes(&mut store, "f.json", doc.as_bytes(), &Default::default());
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    }
+    let (d, _) = desk(dir.path());
+    let req = ThingRequest {
+        thing: "cam-1".into(),
+        from: Some(1_717_420_000_000),
+        to: Some(1_717_440_000_000),
+        look: look(),
+    };
+    let html = std::fs::read_to_string(d.report(&req).unwrap().path).unwrap();
+    assert!(html.contains("reason own"), "its own finding is listed");
+    assert!(
+        !html.contains("reason other"),
+        "cam-10's finding is not cam-1's"
+    );
+    assert!(
+        !html.contains("reason planted"),
+        "a client id containing the name is not the thing"
+    );
+    let cache_dir = dir.path().join("data").display().to_string();
+    assert!(!html.contains(&cache_dir), "the report names no local path");
+}
+
+#[test]
+fn a_sources_token_never_shows_in_debug_output() {
+    let input = SourceInput {
+        name: "spl".into(),
+        kind: "splunk".into(),
+        bucket: None,
+        prefix: None,
+        url: Some("https://splunk.example:8089".into()),
+        index: Some("iot".into()),
+        token: Some("s3cr3t-token-value-9f8e7d".into()),
+        region: None,
+        profile: None,
+        endpoint_url: None,
+        ca_bundle: None,
+    };
+    let shown = format!("{input:?}");
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+    assert!(shown.contains("redacted"));
+}
+
+#[test]
+fn adding_a_duplicate_source_keeps_the_first_ones_token() {
+    // Regression: the app wrote the new token before checking the name was free, then deleted
+    // it when the add failed, destroying the existing source's token.
+    let dir = tempfile::tempdir().unwrap();
+    let (d, secrets) = desk(dir.path());
+    let input = |token: &str| SourceInput {
+        name: "prod-splunk".into(),
+        kind: "splunk".into(),
+        bucket: None,
+        prefix: None,
+        url: Some("https://splunk.example:8089".into()),
+        index: Some("iot".into()),
+        token: Some(token.into()),
+        region: None,
+        profile: None,
+        endpoint_url: None,
+        ca_bundle: None,
+    };
+    d.add_source(&input("first-token-value")).unwrap();
+    let again = d.add_source(&input("second-token-value"));
+    assert!(matches!(again, Err(Error::InvalidInput(m)) if m.contains("already exists")));
+    assert_eq!(
+        secrets.get("prod-splunk").unwrap().unwrap().expose(),
+        "first-token-value"
+    );
+    // Plain http to another host is refused before anything is stored.
+    let mut http = input("third-token-value");
+    http.name = "other".into();
+    http.url = Some("http://splunk.example:8089".into());
+    assert!(matches!(d.add_source(&http), Err(Error::InvalidInput(m)) if m.contains("clear text")));
+    assert!(secrets.get("other").unwrap().is_none());
+}
+
+#[test]
+fn release_after_a_repeated_quarantine_leaves_the_group() {
+    // Regression: the second quarantine snapshotted the thing already in the group as its
+    // "prior" state, so the release planned no removal and the thing stayed quarantined.
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = desk(dir.path());
+    let reason = "botnet traffic seen on the camera";
+    plan_and_run(
+        &d,
+        &quarantine(BOTNET_CAMERA, true),
+        "AddThingToThingGroup",
+        reason,
+    );
+    let again = d.plan(&quarantine(BOTNET_CAMERA, true)).unwrap();
+    let _ = d.execute(&again.id, reason);
+    plan_and_run(
+        &d,
+        &ActionRequest::Release {
+            thing: BOTNET_CAMERA.into(),
+        },
+        "RemoveThingFromThingGroup",
+        "false positive after vendor check",
+    );
+    assert!(!d
+        .fleet(7 * 86_400_000)
+        .unwrap()
+        .rows
+        .iter()
+        .any(|r| r.thing == BOTNET_CAMERA && r.quarantined));
 }

@@ -16,6 +16,7 @@ const EMPTY: SourceInput = {
   region: null,
   profile: null,
   endpoint_url: null,
+  ca_bundle: undefined,
 };
 
 type Progress = Record<string, Extract<SyncEvent, { event: "progress" }> | { event: "source_finished"; ok: boolean; error: string | null }>;
@@ -191,6 +192,11 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
             <label>
               Token (kept in the OS keychain only) <input type="password" autoComplete="off" value={form.token ?? ""} onChange={set("token")} />
             </label>
+            <label>
+              CA bundle (PEM file, for a self-signed certificate){" "}
+              <input placeholder="/etc/ssl/splunk-ca.pem" value={form.ca_bundle ?? ""} onChange={set("ca_bundle")} />
+            </label>
+            <p className="muted">Only https is accepted (http only to this machine): the token never crosses the network in clear text.</p>
           </>
         )}
         {form.kind !== "splunk" && (

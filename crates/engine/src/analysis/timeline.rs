@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::{outcome_of, Store, StoreError};
+use crate::store::{outcome_of, FindingRow, LogRecord, Store, StoreError};
 use crate::time::Millis;
 
 /// One entry of a thing's timeline.
@@ -17,6 +17,42 @@ pub struct Entry {
     pub what: String,
     /// The record's id (violation id, finding id, action-log sequence number).
     pub id: String,
+}
+
+/// The audit findings of `thing`: those whose resource is exactly the thing's name (or client
+/// id) or one of its certificates (as read by a drill-down sync or snapshotted by an action).
+/// Exact, never by substring: `cam-1` is not `cam-10`, and a device cannot plant a finding in
+/// another thing's report by choosing a client id that contains its name.
+pub fn thing_findings(store: &Store, thing: &str) -> Result<Vec<FindingRow>, StoreError> {
+    findings_of(store, thing, &store.action_log()?)
+}
+
+fn findings_of(
+    store: &Store,
+    thing: &str,
+    log: &[LogRecord],
+) -> Result<Vec<FindingRow>, StoreError> {
+    let mut certs = store.thing_certificates(thing)?;
+    for r in log {
+        if r.record["type"] != "intent" || r.record["plan"]["thing"] != thing {
+            continue;
+        }
+        if let Some(list) = r.record["plan"]["prior"]["certificates"].as_array() {
+            certs.extend(
+                list.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_string)),
+            );
+        }
+    }
+    certs.sort();
+    certs.dedup();
+    let mut findings = store.findings(None, Some(thing))?;
+    for c in &certs {
+        findings.extend(store.findings(None, Some(c))?);
+    }
+    findings.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
+    findings.dedup_by(|a, b| a.finding_id == b.finding_id);
+    Ok(findings)
 }
 
 /// The timeline of `thing`. Findings are joined on resources that name the thing itself
@@ -39,17 +75,10 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: e.violation_id,
         });
     }
-    let mut certs = store.thing_certificates(thing)?;
     let log = store.action_log()?;
     for r in &log {
         if r.record["type"] != "intent" || r.record["plan"]["thing"] != thing {
             continue;
-        }
-        if let Some(list) = r.record["plan"]["prior"]["certificates"].as_array() {
-            certs.extend(
-                list.iter()
-                    .filter_map(|c| c["id"].as_str().map(str::to_string)),
-            );
         }
         let outcome = outcome_of(&log, r.seq)
             .and_then(|o| o.record["status"].as_str())
@@ -72,15 +101,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: r.seq.to_string(),
         });
     }
-    certs.sort();
-    certs.dedup();
-    let mut findings = store.findings(None, Some(thing))?;
-    for c in &certs {
-        findings.extend(store.findings(None, Some(c))?);
-    }
-    findings.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
-    findings.dedup_by(|a, b| a.finding_id == b.finding_id);
-    for f in findings {
+    for f in findings_of(store, thing, &log)? {
         out.push(Entry {
             t: f.found.unwrap_or(0),
             kind: "finding",

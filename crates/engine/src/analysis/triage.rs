@@ -257,7 +257,7 @@ impl<'a> Gather<'a> {
                     let fleet = shard.fleet.entry(info.metric.as_str()).or_default();
                     let n = shard.numeric[pos / workers].get_or_insert_with(|| Numeric {
                         info,
-                        hours: Vec::with_capacity(self.window_hours),
+                        hours: Vec::with_capacity(self.window_hours.min(8 * 24)),
                     });
                     for &(h, count, mean, max) in &summary.hours {
                         let hour = day * CHUNK_MS + i64::from(h) * HOUR;
@@ -290,14 +290,19 @@ impl<'a> Gather<'a> {
     }
 }
 
-/// Ranks every thing in the cache, most suspicious first.
+/// The longest triage window: a year (memory grows with the hours a window holds data for).
+pub const MAX_WINDOW: Millis = 366 * DAY;
+
+/// Ranks every thing in the cache, most suspicious first (a window is taken within an hour and
+/// [`MAX_WINDOW`]).
 pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreError> {
     let catalog = store.series_catalog()?;
     let newest = catalog.iter().filter_map(|s| s.last_ts).max();
     let Some(to) = opts.to.or(newest) else {
         return Ok(Vec::new());
     };
-    let from = to - opts.window;
+    let window = opts.window.clamp(HOUR, MAX_WINDOW);
+    let from = to.saturating_sub(window);
     let positions = Positions::new(&catalog);
 
     // One pass over the chunk summaries. The cache reads them on this thread while the
@@ -307,7 +312,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     for s in &catalog {
         *per_metric.entry(s.metric.as_str()).or_default() += 1;
     }
-    let window_hours = (opts.window / HOUR).max(1) as usize + 24;
+    let window_hours = (window / HOUR).max(1) as usize + 24;
     // The fleet median of a metric is taken over at most ~256k hourly values: every k-th hour.
     let stride: HashMap<&str, i64> = per_metric
         .into_iter()

@@ -119,15 +119,7 @@ impl SourceSettings {
                 validate_aws(&s.aws)
             }
             Self::Splunk(s) => {
-                let url = reqwest::Url::parse(&s.url).map_err(|e| {
-                    Error::InvalidInput(format!("Splunk URL {:?} is not a URL: {e}", s.url))
-                })?;
-                if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
-                    return Err(Error::InvalidInput(format!(
-                        "Splunk URL {:?} must be http(s)://host:port (the management port, usually 8089)",
-                        s.url
-                    )));
-                }
+                secure_url("Splunk URL", &s.url)?;
                 splunk::validate_index(&s.index)?;
                 splunk::validate_token_like("sourcetype", &s.sourcetype)?;
                 if let Some(ca) = &s.ca_bundle {
@@ -149,13 +141,46 @@ fn validate_aws(a: &AwsSettings) -> Result<()> {
         }
     }
     if let Some(e) = &a.endpoint_url {
-        reqwest::Url::parse(e)
-            .map_err(|err| Error::InvalidInput(format!("endpoint URL {e:?}: {err}")))?;
+        secure_url("endpoint URL", e)?;
     }
     if let Some(p) = &a.profile {
         no_control("profile", p)?;
     }
     Ok(())
+}
+
+/// Checks a URL a secret or AWS credentials will be sent to: `https://host[:port]`, or `http`
+/// only to this machine (127.0.0.0/8, `::1`, `localhost`: test servers and local emulators), and
+/// never with `user:password@` in it (credentials belong in the keychain, not in a URL that is
+/// stored and shown).
+pub fn secure_url(what: &str, raw: &str) -> Result<reqwest::Url> {
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| Error::InvalidInput(format!("{what} {raw:?} is not a URL: {e}")))?;
+    let Some(host) = url.host() else {
+        return Err(Error::InvalidInput(format!(
+            "{what} {raw:?} has no host: expected https://host:port"
+        )));
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidInput(format!(
+            "{what} must not carry a user name or password (user:password@): the token is kept in the OS keychain"
+        )));
+    }
+    let loopback = match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(Error::InvalidInput(format!(
+            "{what} {raw:?} is plain http: secrets would cross the network in clear text. Use https (for a self-signed certificate, add its CA bundle); http is accepted only for this machine (127.0.0.1, localhost)"
+        ))),
+        other => Err(Error::InvalidInput(format!(
+            "{what} {raw:?} has scheme {other:?}: expected an http(s) URL, https://host:port (plain http only to this machine)"
+        ))),
+    }
 }
 
 fn no_control(what: &str, s: &str) -> Result<()> {

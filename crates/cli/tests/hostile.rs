@@ -1,0 +1,512 @@
+//! Hostile devices and careless inputs (each a regression test of a reproduced failure): no
+//! panic (exit 101), no hang, bounded work; refusals are clear, usage errors exit 2.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn ddesk(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("ddesk").unwrap();
+    c.env_remove("DDESK_DB").arg("--db").arg(db);
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+const NOW_MS: i64 = 1_795_000_000_000;
+
+fn export(points: &[(&str, &str, String, i64)]) -> String {
+    let metrics: Vec<String> = points
+        .iter()
+        .map(|(thing, metric, value, ts)| {
+            format!(
+                r#"{{"name":"{metric}","thing":"{thing}","value":{value},"version":1,"timestamp":{ts}}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"version":"1.0","metrics":[{}]}}"#, metrics.join(","))
+}
+
+fn cache_with(dir: &Path, doc: &str) -> std::path::PathBuf {
+    let db = dir.join("c.sqlite");
+    let file = dir.join("doc.json");
+    std::fs::write(&file, doc).unwrap();
+    let out = ddesk(&db).arg("ingest").arg(&file).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
+#[test]
+fn a_chart_of_extreme_values_finishes_and_says_so() {
+    // Regression: 9e307 and -9e307 in a custom number metric hung `ddesk chart` for ever.
+    let dir = tempfile::tempdir().unwrap();
+    let doc = export(&[
+        (
+            "cam-1",
+            "temperature",
+            r#"{"number":9e307}"#.into(),
+            NOW_MS - 600_000,
+        ),
+        (
+            "cam-1",
+            "temperature",
+            r#"{"number":-9e307}"#.into(),
+            NOW_MS - 300_000,
+        ),
+    ]);
+    let db = cache_with(dir.path(), &doc);
+    for ext in ["svg", "png"] {
+        let out_file = dir.path().join(format!("t.{ext}"));
+        let out = ddesk(&db)
+            .args([
+                "chart",
+                "--thing",
+                "cam-1",
+                "--metric",
+                "temperature",
+                "--out",
+            ])
+            .arg(&out_file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::metadata(&out_file).unwrap().len() > 100);
+    }
+    let svg = std::fs::read_to_string(dir.path().join("t.svg")).unwrap();
+    assert!(svg.contains("values out of range"));
+}
+
+#[test]
+fn user_times_sizes_and_windows_out_of_range_exit_2_never_101() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = export(&[(
+        "cam-1",
+        "aws:all-bytes-out",
+        r#"{"count":5}"#.into(),
+        NOW_MS - 300_000,
+    )]);
+    let db = cache_with(dir.path(), &doc);
+    let png = dir.path().join("c.png");
+    let chart = |extra: &[&str]| {
+        ddesk(&db)
+            .args([
+                "chart",
+                "--thing",
+                "cam-1",
+                "--metric",
+                "aws:all-bytes-out",
+                "--out",
+            ])
+            .arg(&png)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for (args, what) in [
+        (
+            vec![
+                "series",
+                "--thing",
+                "cam-1",
+                "--metric",
+                "aws:all-bytes-out",
+                "--to=+9223372036854775s",
+            ],
+            "offset overflow",
+        ),
+        (
+            vec![
+                "series",
+                "--thing",
+                "cam-1",
+                "--metric",
+                "aws:all-bytes-out",
+                "--from=-9223372036854775807w",
+            ],
+            "offset overflow",
+        ),
+        (
+            vec![
+                "series",
+                "--thing",
+                "cam-1",
+                "--metric",
+                "aws:all-bytes-out",
+                "--from",
+                "0001-01-01T00:00:00Z",
+            ],
+            "year 1",
+        ),
+        (
+            vec![
+                "series",
+                "--thing",
+                "cam-1",
+                "--metric",
+                "aws:all-bytes-out",
+                "--to",
+                "0000-01-01T00:00:00Z",
+            ],
+            "year 0",
+        ),
+        (
+            vec![
+                "series",
+                "--thing",
+                "cam-1",
+                "--metric",
+                "aws:all-bytes-out",
+                "--from",
+                "-1h",
+                "--to",
+                "-2h",
+            ],
+            "from after to",
+        ),
+        (
+            vec!["triage", "--window", "106751991167d"],
+            "a 292-million-year window",
+        ),
+        (vec!["triage", "--window", "0h"], "an empty window"),
+        (vec!["triage", "--window", "367d"], "more than a year"),
+    ] {
+        let out = ddesk(&db).args(&args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{what}: {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty(), "{what}: a message says why");
+    }
+    for extra in [
+        &["--width", "16000"][..],
+        &["--height", "5000"],
+        &["--width", "4000", "--height", "4000", "--scale", "2"],
+        &["--scale", "9"],
+        &["--width", "10"],
+    ] {
+        let out = chart(extra);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        chart(&["--width", "4000", "--height", "4000"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn hostile_names_counts_and_ports_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let long = "x".repeat(60 << 20);
+    for (i, (doc, says)) in [
+        (
+            export(&[(&long, "aws:all-bytes-out", r#"{"count":1}"#.into(), NOW_MS)]),
+            "longer than the 128",
+        ),
+        (
+            export(&[(
+                "cam-1",
+                "aws:all-bytes-out",
+                r#"{"count":-5}"#.into(),
+                NOW_MS,
+            )]),
+            "negative",
+        ),
+        (
+            export(&[(
+                "cam-1",
+                "aws:all-bytes-out",
+                r#"{"count":18446744073709551616}"#.into(),
+                NOW_MS,
+            )]),
+            "out of range",
+        ),
+        (
+            export(&[(
+                "cam-1",
+                "aws:all-bytes-out",
+                r#"{"count":9223372036854775808}"#.into(),
+                NOW_MS,
+            )]),
+            "out of range",
+        ),
+        (
+            export(&[(
+                "cam-1",
+                "aws:listening-tcp-ports",
+                r#"{"ports":[22,70000]}"#.into(),
+                NOW_MS,
+            )]),
+            "not 0 to 65535",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = dir.path().join(format!("bad-{i}.json"));
+        std::fs::write(&file, doc).unwrap();
+        let out = ddesk(&db).arg("ingest").arg(&file).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let error = report["rejected"][0]["error"].as_str().unwrap();
+        assert!(error.contains(says), "{error}");
+        assert!(
+            error.len() < 400,
+            "the refusal does not echo the payload: {} bytes",
+            error.len()
+        );
+    }
+    let things: Value =
+        serde_json::from_slice(&ddesk(&db).arg("things").output().unwrap().stdout).unwrap();
+    assert_eq!(
+        things,
+        serde_json::json!([]),
+        "nothing of the refused files was kept"
+    );
+}
+
+#[test]
+fn objects_beyond_the_caps_are_refused_whole_naming_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    // 20,000 valid points, gzip: far more when inflated than the cap given below.
+    let points: Vec<(&str, &str, String, i64)> = (0..20_000)
+        .map(|i| {
+            (
+                "cam-1",
+                "aws:all-bytes-out",
+                format!(r#"{{"count":{i}}}"#),
+                NOW_MS - i * 1000,
+            )
+        })
+        .collect();
+    let plain = export(&points);
+    let gz = dir.path().join("bomb.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::best(),
+    );
+    enc.write_all(plain.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let run = |args: &[&str]| {
+        let out = ddesk(&db)
+            .arg("ingest")
+            .arg(&gz)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["rejected"][0]["error"].as_str().unwrap().to_string()
+    };
+    let e = run(&["--max-inflated-bytes", "100000"]);
+    assert!(
+        e.contains("more than 100000 bytes") && e.contains("--max-inflated-bytes"),
+        "{e}"
+    );
+    let e = run(&["--max-points", "1000"]);
+    assert!(
+        e.contains("more than 1000 datapoints") && e.contains("--max-points"),
+        "{e}"
+    );
+    // Within the defaults the same object is read whole.
+    let out = ddesk(&db).arg("ingest").arg(&gz).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["datapoints"], 20_000);
+}
+
+#[test]
+fn csv_output_defuses_formulas_and_quotes_every_cell() {
+    // Regression: `--format csv` and `ddesk export` wrote device strings as live formulas.
+    let dir = tempfile::tempdir().unwrap();
+    let doc = export(&[
+        (
+            "cam-1",
+            r#"=HYPERLINK(\"http://evil\")"#,
+            r#"{"count":1}"#.into(),
+            NOW_MS - 300_000,
+        ),
+        (
+            "cam-1",
+            "x;=cmd|' /C calc'!A0",
+            r#"{"count":2}"#.into(),
+            NOW_MS - 300_000,
+        ),
+        (
+            "cam-1",
+            "app-names",
+            r#"{"strings":["a","b"]}"#.into(),
+            NOW_MS - 300_000,
+        ),
+    ]);
+    let db = cache_with(dir.path(), &doc);
+    let out = ddesk(&db)
+        .args(["export", "--thing", "cam-1", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        csv.contains("\"'=HYPERLINK") && csv.contains("x;'=cmd"),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains("\"=HYPERLINK") && !csv.contains(";=cmd"),
+        "{csv}"
+    );
+    let out_file = dir.path().join("x.csv");
+    let out = ddesk(&db)
+        .args([
+            "series",
+            "--thing",
+            "cam-1",
+            "--metric",
+            "app-names",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    let series = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        series.lines().all(|l| l.starts_with('"')),
+        "every cell quoted: {series}"
+    );
+    // A link at the output path is replaced, never written through.
+    #[cfg(unix)]
+    {
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        std::os::unix::fs::symlink(&victim, &out_file).unwrap();
+        let out = ddesk(&db)
+            .args(["export", "--thing", "cam-1", "--format", "csv", "--out"])
+            .arg(&out_file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    }
+}
+
+#[test]
+fn splunk_and_aws_urls_must_be_https_except_to_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let add = |url: &str| {
+        ddesk(&db)
+            .args([
+                "sources",
+                "add",
+                "splunk",
+                "--name",
+                "s",
+                "--url",
+                url,
+                "--index",
+                "iot",
+                "--token-stdin",
+            ])
+            .write_stdin("tok\n")
+            .output()
+            .unwrap()
+    };
+    // Regression: an http:// URL sent the token in clear text.
+    for url in [
+        "http://splunk.example:8089",
+        "https://admin:pw@splunk.example:8089",
+        "ftp://splunk.example",
+    ] {
+        let out = add(url);
+        assert!(!out.status.success(), "{url} accepted");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains("http") || e.contains("password"), "{url}: {e}");
+    }
+    let out = ddesk(&db)
+        .args([
+            "sources",
+            "add",
+            "defender",
+            "--name",
+            "d",
+            "--endpoint-url",
+            "http://iot.example",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "plain http to AWS accepted");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("clear text"));
+}
+
+#[test]
+fn the_demo_fleet_refuses_a_cache_with_real_data() {
+    // Regression: `ddesk demo` wrote into a cache holding real data and marked it demo, so a
+    // quarantine of a real thing then "succeeded" against the simulated account.
+    let dir = tempfile::tempdir().unwrap();
+    let doc = export(&[(
+        "cam-real",
+        "aws:all-bytes-out",
+        r#"{"count":5}"#.into(),
+        NOW_MS,
+    )]);
+    let db = cache_with(dir.path(), &doc);
+    let out = ddesk(&db)
+        .args(["demo", "--things", "5", "--days", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("real data"));
+    // An empty cache takes it, and so does the same demo cache again.
+    let demo_db = dir.path().join("demo.sqlite");
+    for _ in 0..2 {
+        let out = ddesk(&demo_db)
+            .args(["demo", "--things", "5", "--days", "1"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
