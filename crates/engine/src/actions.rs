@@ -303,9 +303,9 @@ impl Backend {
 
     /// Who is acting.
     pub async fn actor(&self) -> Result<Actor> {
-        let os_user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+        // From the OS account database (getpwuid on Unix, GetUserNameW on Windows), not from
+        // $USER, which any process can set.
+        let os_user = whoami::username().unwrap_or_else(|_| "unknown".into());
         let aws = match self {
             Self::Demo => "demo".to_string(),
             Self::Aws { sts, .. } => sts
@@ -859,7 +859,7 @@ pub async fn plan_quarantine(
     })
 }
 
-/// The last quarantine of a thing that succeeded and was not released since.
+/// The first quarantine of a thing that succeeded and was not released since.
 fn open_quarantine(store: &Store, thing: &str) -> Result<Option<Plan>> {
     let log = store.action_log()?;
     let succeeded = |seq: i64| {
@@ -875,7 +875,9 @@ fn open_quarantine(store: &Store, thing: &str) -> Result<Option<Plan>> {
             continue;
         }
         match r.record["plan"]["action"].as_str() {
-            Some("quarantine") => {
+            // The first quarantine since the last release: a repeated quarantine snapshots a
+            // thing that is already in the group, and restoring that would keep it there.
+            Some("quarantine") if open.is_none() => {
                 open = serde_json::from_value::<Plan>(r.record["plan"].clone()).ok()
             }
             Some("release") => open = None,
@@ -899,16 +901,17 @@ pub async fn plan_release(backend: &Backend, store: &Store, thing: &str) -> Resu
     let now_certs = backend.certificates(store, thing, &principals).await?;
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
-    if now_groups.contains(&group) && !quarantine.prior.groups.contains(&group) {
+    // A release always leaves the quarantine group, whatever the snapshot says.
+    if now_groups.contains(&group) {
         steps.push(Step::RemoveThingFromThingGroup {
             thing: thing.to_string(),
             group: group.clone(),
         });
-    } else if !now_groups.contains(&group) {
+    } else {
         warnings.push(format!("{thing} is no longer in {group}"));
     }
     for g in &quarantine.prior.groups {
-        if !now_groups.contains(g) {
+        if g != &group && !now_groups.contains(g) {
             steps.push(Step::AddThingToThingGroup {
                 thing: thing.to_string(),
                 group: g.clone(),
@@ -1097,6 +1100,17 @@ pub async fn execute(
     actor: &Actor,
 ) -> Result<Outcome> {
     check_reason(reason)?;
+    if plan.steps.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "the {} plan has no step: nothing to do, nothing logged{}",
+            plan.action,
+            if plan.warnings.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", plan.warnings.join("; "))
+            }
+        )));
+    }
     let intent = store.append_action(&json!({
         "type": "intent",
         "reason": reason,
@@ -1110,8 +1124,10 @@ pub async fn execute(
     let mut task = Value::Null;
     for (i, step) in plan.steps.iter().enumerate() {
         let result = backend.call(store, step).await;
+        // Fault injection for the crash test: die between the call and the log. Compiled into
+        // debug builds only (the tests'); a release build has no such switch.
+        #[cfg(debug_assertions)]
         if std::env::var_os("DDESK_FAULT_CRASH_AFTER_CALL").is_some() {
-            // Fault injection for the crash test: die between the call and the log.
             std::process::abort();
         }
         match result {
@@ -1254,4 +1270,53 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
         written.push(rec);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod empty_plan_tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_without_steps_is_refused_and_not_logged() {
+        // Regression: an empty release plan ran and was logged as succeeded.
+        let mut store = Store::open_in_memory().unwrap();
+        let plan = Plan {
+            action: "release".into(),
+            thing: Some("cam-1".into()),
+            group: Some("Quarantine".into()),
+            steps: Vec::new(),
+            warnings: vec!["cam-1 is no longer in Quarantine".into()],
+            prior: Prior::default(),
+            demo: true,
+        };
+        let actor = Actor {
+            aws: "demo".into(),
+            os_user: "analyst".into(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(execute(
+            &mut store,
+            &Backend::Demo,
+            &plan,
+            "false positive after vendor check",
+            &actor,
+        ));
+        assert!(matches!(out, Err(Error::InvalidInput(m)) if m.contains("no step")));
+        assert!(store.action_log().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_os_user_comes_from_the_os_not_from_the_environment() {
+        // Regression: `USER=root ddesk quarantine ...` logged "root".
+        let real = whoami::username().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        std::env::set_var("USER", "spoofed-user-name");
+        let actor = rt.block_on(Backend::Demo.actor()).unwrap();
+        assert_eq!(actor.os_user, real);
+        assert_ne!(actor.os_user, "spoofed-user-name");
+    }
 }

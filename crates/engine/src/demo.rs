@@ -431,7 +431,15 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Writes the demo fleet into `store` through the parsers and marks the cache as demo data.
-pub fn load(store: &mut Store, opts: &DemoOptions) -> Result<IngestReport, StoreError> {
+///
+/// Refuses a cache that holds real data or sources ([`DemoError::RealCache`]): the demo marks
+/// its cache as a simulated account, and actions there are simulated — on a real thing they
+/// would "succeed" with nothing sent to AWS. A demo cache can be loaded again.
+pub fn load(store: &mut Store, opts: &DemoOptions) -> Result<IngestReport, DemoError> {
+    let is_demo = store.meta("demo")?.as_deref() == Some("true");
+    if !store.sources()?.is_empty() || (!is_demo && store.point_count()? > 0) {
+        return Err(DemoError::RealCache);
+    }
     let mut report = IngestReport::default();
     for (name, bytes) in documents(opts) {
         report.merge(ingest::ingest_bytes(
@@ -443,4 +451,15 @@ pub fn load(store: &mut Store, opts: &DemoOptions) -> Result<IngestReport, Store
     }
     store.set_meta("demo", "true")?;
     Ok(report)
+}
+
+/// Why the demo fleet was not loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The cache holds real data or sources.
+    #[error("this cache holds real data or sources: the demo fleet (a simulated account) goes only into an empty cache or a demo cache — pass another --db")]
+    RealCache,
+    /// The cache failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

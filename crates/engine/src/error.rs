@@ -37,5 +37,14 @@ pub enum Error {
     },
 }
 
+impl From<crate::demo::DemoError> for Error {
+    fn from(e: crate::demo::DemoError) -> Self {
+        match e {
+            crate::demo::DemoError::Store(s) => Self::Store(s),
+            other => Self::InvalidInput(other.to_string()),
+        }
+    }
+}
+
 /// Engine result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

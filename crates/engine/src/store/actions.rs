@@ -8,6 +8,17 @@ use sha2::{Digest, Sha256};
 use super::{Store, StoreError};
 use crate::time::Millis;
 
+/// How long an action-log append keeps retrying a busy cache before it gives up.
+pub const APPEND_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -54,7 +65,38 @@ pub struct ChainReport {
 
 impl Store {
     /// Appends a record to the action log, chained to the one before, in one transaction.
+    ///
+    /// The append is durable when it returns (`synchronous=FULL` for it: an action applied in
+    /// AWS must not lose its record to a power cut), and it waits for a busy cache instead of
+    /// failing: a concurrent writer (a sync) delays the record, never drops it — it retries for
+    /// up to [`APPEND_PATIENCE`], far past SQLite's own 5 s busy timeout.
     pub fn append_action(&mut self, record: &serde_json::Value) -> Result<LogRecord, StoreError> {
+        let started = std::time::Instant::now();
+        let mut wait = std::time::Duration::from_millis(50);
+        loop {
+            match self.append_once(record) {
+                Err(StoreError::Sqlite(e))
+                    if is_busy(&e) && started.elapsed() < APPEND_PATIENCE =>
+                {
+                    tracing::warn!(error = %e, "action log busy; retrying");
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(std::time::Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn append_once(&mut self, record: &serde_json::Value) -> Result<LogRecord, StoreError> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let appended = self.append_tx(record);
+        let restored = self.conn.pragma_update(None, "synchronous", "NORMAL");
+        let appended = appended?;
+        restored?;
+        Ok(appended)
+    }
+
+    fn append_tx(&mut self, record: &serde_json::Value) -> Result<LogRecord, StoreError> {
         let text = serde_json::to_string(record).expect("record serializes");
         let tx = self
             .conn

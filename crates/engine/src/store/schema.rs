@@ -35,6 +35,19 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), StoreError> {
 
 /// Brings the schema to [`SCHEMA_VERSION`].
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    // A cache already at this version is opened without the write lock: a read-only command
+    // must not wait for (or block) a writer. The version is read again under the lock, since
+    // another process may migrate in between.
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > SCHEMA_VERSION {
