@@ -461,3 +461,100 @@ fn gzip_multi_member_folder_ingest() {
         desk_engine::ingest::ingest_paths(&mut s, &[fixture("does-not-exist.json")], &ctx());
     assert_eq!(missing.rejected.len(), 1);
 }
+
+/// Documents the real Agent SDK made (`scripts/real_corpus.py`): JSON and CBOR, long and short
+/// names, read to the same points — with its unbracketed IPv6 `remote_addr` read right.
+#[test]
+fn agent_sdk_reports_in_json_and_cbor_read_alike() {
+    let real = |name: &str| {
+        std::fs::read(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/fixtures/real")
+                .join(name),
+        )
+        .unwrap()
+    };
+    let ctx = Context {
+        thing: Some("agent-1".into()),
+        ..ctx()
+    };
+    let mut all = Vec::new();
+    for name in [
+        "agent-sdk-report-long.json",
+        "agent-sdk-report-long.cbor",
+        "agent-sdk-report-short.json",
+        "agent-sdk-report-short.cbor",
+    ] {
+        let batch = parse_bytes(&real(name), &ctx).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut points: Vec<(String, i64, MetricValue)> = batch
+            .points
+            .into_iter()
+            .map(|p| (p.metric, p.ts, p.value))
+            .collect();
+        points.sort_by(|a, b| a.0.cmp(&b.0));
+        all.push((name, points));
+    }
+    let (_, first) = &all[0];
+    for (name, points) in &all[1..] {
+        assert_eq!(points, first, "{name} reads as the long JSON does");
+    }
+    let get = |m: &str| first.iter().find(|p| p.0 == m).map(|p| p.2.clone());
+    assert!(
+        first.iter().all(|p| p.1 == 1_717_430_700_000),
+        "report_id in seconds"
+    );
+    assert_eq!(
+        get("aws:listening-tcp-ports"),
+        Some(MetricValue::Ports(vec![22, 21]))
+    );
+    assert_eq!(get("aws:all-bytes-out"), Some(MetricValue::Count(20_000)));
+    assert_eq!(
+        get("aws:destination-ip-addresses"),
+        Some(MetricValue::Cidrs(vec![
+            "203.0.113.7/32".into(),
+            "2001:db8::10/128".into()
+        ])),
+        "the last :N of an unbracketed IPv6 remote_addr is the port"
+    );
+    assert_eq!(get("cpu_usage"), Some(MetricValue::Number(12.5)));
+    // The second sample's network stats are the SDK's deltas.
+    let second = parse_bytes(&real("agent-sdk-report-long-second.json"), &ctx).unwrap();
+    let bytes_out = second
+        .points
+        .iter()
+        .find(|p| p.metric == "aws:all-bytes-out")
+        .unwrap();
+    assert_eq!(
+        (bytes_out.ts, &bytes_out.value),
+        (1_717_431_000_000, &MetricValue::Count(5_000))
+    );
+    // Garbage after a CBOR map's first byte is a clear refusal, not a panic.
+    let e = parse_bytes(&[0xa3, 0x63, 0x68], &ctx).unwrap_err();
+    assert!(e.message.contains("CBOR"), "{e}");
+}
+
+#[test]
+fn violation_events_one_per_line_keep_their_seconds() {
+    // Regression: `jq -c '.violationEvents[]'` lines (epoch seconds) were read as SNS alerts
+    // (milliseconds) and dated 1970; mixed with the response itself they added 1970 duplicates.
+    let response: serde_json::Value =
+        serde_json::from_slice(&bytes("api-list-violation-events.json")).unwrap();
+    let lines: String = response["violationEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}\n", serde_json::to_string(e).unwrap()))
+        .collect();
+    let per_line = parse_bytes(lines.as_bytes(), &ctx()).unwrap();
+    let whole = parse_bytes(&bytes("api-list-violation-events.json"), &ctx()).unwrap();
+    let times = |b: &desk_engine::model::Batch| -> Vec<i64> {
+        b.violation_events.iter().map(|e| e.time).collect()
+    };
+    assert_eq!(times(&per_line), vec![1_717_430_700_000]);
+    assert_eq!(times(&per_line), times(&whole));
+    let mut s = Store::open_in_memory().unwrap();
+    s.write_batch(&whole).unwrap();
+    s.write_batch(&per_line).unwrap();
+    let events = s.violation_events("cam-0042").unwrap();
+    assert_eq!(events.len(), 1, "the same event, once");
+}
