@@ -86,3 +86,14 @@ fn regressions_and_fixtures_never_panic() {
     );
     assert!(deep.is_err());
 }
+
+#[test]
+fn a_splunk_line_beyond_the_cap_is_refused() {
+    let cap = desk_engine::sources::splunk::MAX_LINE_BYTES;
+    let mut body = vec![b'x'; cap + 1];
+    body.push(b'\n');
+    let Err(e) = desk_engine::sources::splunk::parse_export(&body) else {
+        panic!("a line over the cap was read");
+    };
+    assert!(e.message.contains("longer than"), "{}", e.message);
+}

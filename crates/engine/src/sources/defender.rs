@@ -608,3 +608,44 @@ impl DefenderSource {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source() -> DefenderSource {
+        DefenderSource::from_config(
+            &aws_config::SdkConfig::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .build(),
+        )
+    }
+
+    #[test]
+    fn a_listing_that_repeats_its_token_stops_with_an_error() {
+        // Regression: an endpoint answering the same nextToken again paged for ever.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let mut calls = 0;
+        let out = rt.block_on(source().paginate("ListViolationEvents", 1000, async |_| {
+            calls += 1;
+            Ok(Some(if calls < 3 {
+                format!("t{calls}")
+            } else {
+                "t2".to_string()
+            }))
+        }));
+        assert!(matches!(out, Err(Error::Source(m)) if m.contains("had sent before")));
+        assert_eq!(calls, 3);
+        // A listing that ends is read to its end.
+        let mut pages = 0;
+        let out = rt.block_on(source().paginate("ListViolationEvents", 1000, async |_| {
+            pages += 1;
+            Ok((pages < 4).then(|| format!("t{pages}")))
+        }));
+        assert!(out.is_ok());
+        assert_eq!(pages, 4);
+    }
+}
