@@ -105,7 +105,7 @@ def main():
             moto.wait()
 
         duck = os.path.join(VENV, "bin", "python")
-        code = ("import duckdb,sys; c=duckdb.connect(); c.execute('SET threads TO 2');"
+        code = ("import duckdb,sys; c=duckdb.connect(); c.execute('SET threads TO 2'); c.execute('SET enable_progress_bar=false');"
                 "print(c.execute(\"SELECT count(*) FROM (SELECT unnest(metrics) FROM read_json(?, format='newline_delimited', compression='gzip', maximum_object_size=268435456))\", [sys.argv[1]]).fetchone()[0])")
         out, mb, s = timed([duck, "-c", code, gz])
         rows.append(("DuckDB `read_json` + `unnest` count (the peer)", mb, s,

@@ -203,6 +203,10 @@ enum Command {
         /// Task id for DescribeAuditTask responses and lone audit-check items.
         #[arg(long)]
         task_id: Option<String>,
+        /// When the documents were observed (RFC 3339, epoch seconds, relative): the time of
+        /// device reports whose report_id is no epoch time (a tick count).
+        #[arg(long, allow_hyphen_values = true)]
+        observed: Option<String>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -415,7 +419,8 @@ fn chart_window(store: &Store, thing: &str, w: &Window) -> anyhow::Result<(Milli
         .and_then(|s| s.last_report);
     let to = match &w.to {
         Some(s) => time::parse_user_time(s, now)?,
-        None => newest.unwrap_or(now),
+        // Never past now: a future-dated point must not move the window.
+        None => newest.map_or(now, |n| n.min(now)),
     };
     let from = match &w.from {
         Some(s) => time::parse_user_time(s, now)?,
@@ -542,15 +547,22 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             thing,
             metric,
             task_id,
+            observed,
             limits,
         } => {
             let mut store = open(&cli)?;
+            let now = time::now();
+            let observed = observed
+                .as_deref()
+                .map(|s| time::parse_user_time(s, now))
+                .transpose()?;
             let ctx = Context {
                 thing: thing.clone(),
                 metric: metric.clone(),
                 task_id: task_id.clone(),
-                observed: None,
+                observed,
                 limits: limits.object_limits(),
+                not_after: Some(now + desk_engine::model::parse::FUTURE_SKEW),
             };
             let report = ingest::ingest_paths(&mut store, paths, &ctx);
             serde_json::to_writer_pretty(&mut *out, &report)?;

@@ -510,3 +510,111 @@ fn the_demo_fleet_refuses_a_cache_with_real_data() {
         );
     }
 }
+
+#[test]
+fn future_dated_points_are_set_aside_by_name_and_move_no_window() {
+    // Regression: one datapoint in 2100 moved the triage window to 2100 and every thing in the
+    // fleet dropped to score 0.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut points: Vec<(&str, &str, String, i64)> = (0..24)
+        .map(|i| {
+            (
+                "cam-1",
+                "aws:all-bytes-out",
+                format!(r#"{{"count":{}}}"#, 1000 + i),
+                now - (24 - i) * 300_000,
+            )
+        })
+        .collect();
+    points.push((
+        "cam-evil",
+        "aws:all-bytes-out",
+        r#"{"count":1}"#.into(),
+        4_102_444_800_000,
+    ));
+    let file = dir.path().join("doc.json");
+    std::fs::write(&file, export(&points)).unwrap();
+    let out = ddesk(&db).arg("ingest").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "the rest of the file is kept");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["future_dated"], 1);
+    assert_eq!(report["future_dated_examples"][0]["thing"], "cam-evil");
+    assert_eq!(
+        report["future_dated_examples"][0]["t"],
+        "2100-01-01T00:00:00.000Z"
+    );
+    assert_eq!(report["datapoints"], 24);
+    let things: Value =
+        serde_json::from_slice(&ddesk(&db).arg("things").output().unwrap().stdout).unwrap();
+    assert_eq!(things.as_array().unwrap().len(), 1, "{things}");
+}
+
+#[test]
+fn a_report_id_that_is_no_epoch_time_is_refused_or_dated_by_observed() {
+    // Regression: FreeRTOS demos send a tick count as report_id; it was stored as 1970.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let file = dir.path().join("report.json");
+    std::fs::write(
+        &file,
+        r#"{"header":{"report_id":53012,"version":"1.0"},"metrics":{"network_stats":{"bytes_in":10,"bytes_out":20,"packets_in":1,"packets_out":2}}}"#,
+    )
+    .unwrap();
+    let out = ddesk(&db)
+        .args(["ingest", "--thing", "rtos-1"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = report["rejected"][0]["error"].as_str().unwrap();
+    assert!(
+        e.contains("report_id 53012") && e.contains("--observed"),
+        "{e}"
+    );
+    let out = ddesk(&db)
+        .args([
+            "ingest",
+            "--thing",
+            "rtos-1",
+            "--observed",
+            "2024-06-03T16:05:00Z",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("dated by its arrival"),
+        "{report}"
+    );
+    let series: Value = serde_json::from_slice(
+        &ddesk(&db)
+            .args([
+                "series",
+                "--thing",
+                "rtos-1",
+                "--metric",
+                "aws:all-bytes-out",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(series[0]["t"], "2024-06-03T16:05:00.000Z");
+}

@@ -786,7 +786,8 @@ impl Desk {
                     .find(|t| t.name == req.thing)
                     .and_then(|t| t.last_report),
             };
-            let to = req.to.or(last_report).unwrap_or_else(time::now);
+            let now = time::now();
+            let to = req.to.or(last_report.map(|t| t.min(now))).unwrap_or(now);
             let from = req.from.unwrap_or(to.saturating_sub(7 * DAY).max(0));
             let (from, to) = check_window(from, to)?;
             let mut metrics = store.thing_metrics(&req.thing)?;

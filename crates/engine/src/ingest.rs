@@ -45,9 +45,54 @@ pub struct IngestReport {
     pub skipped: u64,
     /// Files that stored nothing.
     pub rejected: Vec<Rejected>,
+    /// Datapoints dated later than now plus an hour: set aside, never stored (the rest of their
+    /// file is kept).
+    pub future_dated: u64,
+    /// The first of them by name.
+    pub future_dated_examples: Vec<FutureRow>,
+    /// What the parser decided that the reader should know (the first 20).
+    pub notes: Vec<String>,
 }
 
+/// A datapoint set aside for its future time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FutureRow {
+    /// The file or object.
+    pub path: String,
+    /// Thing.
+    pub thing: String,
+    /// Metric.
+    pub metric: String,
+    /// Its time (RFC 3339 UTC).
+    pub t: String,
+}
+
+/// Examples and notes kept per report.
+const KEPT: usize = 20;
+
 impl IngestReport {
+    /// Counts what a parsed file or object set aside (future-dated points) and noted.
+    pub fn note_batch(&mut self, path: &str, batch: &Batch) {
+        self.future_dated += batch.future.len() as u64;
+        for f in batch
+            .future
+            .iter()
+            .take(KEPT.saturating_sub(self.future_dated_examples.len()))
+        {
+            self.future_dated_examples.push(FutureRow {
+                path: path.to_string(),
+                thing: f.thing.clone(),
+                metric: f.metric.clone(),
+                t: crate::time::to_rfc3339(f.ts),
+            });
+        }
+        for n in &batch.notes {
+            if self.notes.len() < KEPT && !self.notes.contains(n) {
+                self.notes.push(n.clone());
+            }
+        }
+    }
+
     fn add(&mut self, batch: &Batch, stats: crate::store::WriteStats) {
         self.files += 1;
         for (k, n) in &batch.documents {
@@ -80,6 +125,17 @@ impl IngestReport {
         self.security_profiles += other.security_profiles;
         self.skipped += other.skipped;
         self.rejected.extend(other.rejected);
+        self.future_dated += other.future_dated;
+        for f in other.future_dated_examples {
+            if self.future_dated_examples.len() < KEPT {
+                self.future_dated_examples.push(f);
+            }
+        }
+        for n in other.notes {
+            if self.notes.len() < KEPT && !self.notes.contains(&n) {
+                self.notes.push(n);
+            }
+        }
     }
 }
 
@@ -158,15 +214,19 @@ fn flush(
     tracing::debug!(files = group.len(), elapsed = ?started.elapsed(), "group written");
     match written {
         Ok(stats) => {
-            for ((_, b), s) in group.iter().zip(stats) {
+            for ((i, b), s) in group.iter().zip(stats) {
                 report.add(b, s);
+                report.note_batch(&files[*i].display().to_string(), b);
             }
         }
         Err(e) => {
             tracing::warn!(error = %e, files = group.len(), "group write failed; writing file by file");
             for (i, b) in group.iter() {
                 match store.write_batch(b) {
-                    Ok(s) => report.add(b, s),
+                    Ok(s) => {
+                        report.add(b, s);
+                        report.note_batch(&files[*i].display().to_string(), b);
+                    }
                     Err(error) => rejected.push(Rejected {
                         path: files[*i].display().to_string(),
                         error: error.to_string(),
@@ -240,7 +300,10 @@ pub fn ingest_bytes(store: &mut Store, name: &str, bytes: &[u8], ctx: &Context) 
                 .map_err(|e| e.to_string())
         });
     match result {
-        Ok((batch, stats)) => report.add(&batch, stats),
+        Ok((batch, stats)) => {
+            report.add(&batch, stats);
+            report.note_batch(name, &batch);
+        }
         Err(error) => report.rejected.push(Rejected {
             path: name.to_string(),
             error,

@@ -474,7 +474,7 @@ struct Resume {
 /// What became of one S3 object.
 enum Fetched {
     Parsed {
-        batch: Batch,
+        batch: Box<Batch>,
         etag: String,
         size: i64,
     },
@@ -502,7 +502,7 @@ async fn sync_s3(
     let client = S3Source::connect(settings).await;
     let ctx = &Context {
         limits: options.limits,
-        ..Context::default()
+        ..Context::now()
     };
     let listed = tokio::select! {
         r = client.list(from, to) => r.map_err(|e| e.to_string())?,
@@ -547,7 +547,11 @@ async fn sync_s3(
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(match parsed {
-                Ok(batch) => Fetched::Parsed { batch, etag, size },
+                Ok(batch) => Fetched::Parsed {
+                    batch: Box::new(batch),
+                    etag,
+                    size,
+                },
                 Err(e) => Fetched::Corrupt {
                     error: e.to_string(),
                     etag,
@@ -613,7 +617,17 @@ async fn sync_s3(
                     objects: vec![mark(outcome, etag, size, None)],
                     ..SyncMarks::default()
                 };
-                match writer.write(vec![batch], marks).await {
+                if !batch.future.is_empty() {
+                    summary.warnings.push(format!(
+                        "{}: {} datapoints dated after now + 1 h set aside (first: {} {} at {})",
+                        obj.key,
+                        batch.future.len(),
+                        batch.future[0].thing,
+                        batch.future[0].metric,
+                        crate::time::to_rfc3339(batch.future[0].ts)
+                    ));
+                }
+                match writer.write(vec![*batch], marks).await {
                     Ok(stats) => {
                         add_stats(summary, &stats);
                         meter

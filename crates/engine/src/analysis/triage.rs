@@ -298,7 +298,8 @@ pub const MAX_WINDOW: Millis = 366 * DAY;
 pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreError> {
     let catalog = store.series_catalog()?;
     let newest = catalog.iter().filter_map(|s| s.last_ts).max();
-    let Some(to) = opts.to.or(newest) else {
+    // Never past now: one future-dated point must not move the window (and zero the fleet).
+    let Some(to) = opts.to.or(newest.map(|n| n.min(crate::time::now()))) else {
         return Ok(Vec::new());
     };
     let window = opts.window.clamp(HOUR, MAX_WINDOW);

@@ -347,6 +347,21 @@ pub struct Batch {
     pub profiles: Vec<SecurityProfile>,
     /// How many documents of each kind.
     pub documents: std::collections::BTreeMap<DocKind, u64>,
+    /// Datapoints dated after the context's `not_after`: never stored.
+    pub future: Vec<FutureDated>,
+    /// What the parser decided that the reader should know (a report dated by its arrival).
+    pub notes: Vec<String>,
+}
+
+/// A datapoint set aside for being dated in the future.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FutureDated {
+    /// Thing.
+    pub thing: String,
+    /// Metric.
+    pub metric: String,
+    /// Its time, UTC epoch ms.
+    pub ts: Millis,
 }
 
 /// How far a [`Batch`] was filled, to undo what a refused record added.
@@ -388,6 +403,8 @@ impl Batch {
         self.audit_checks.extend(other.audit_checks);
         self.findings.extend(other.findings);
         self.profiles.extend(other.profiles);
+        self.future.extend(other.future);
+        self.notes.extend(other.notes);
         for (k, n) in other.documents {
             *self.documents.entry(k).or_default() += n;
         }

@@ -35,6 +35,27 @@ pub struct Context {
     pub observed: Option<Millis>,
     /// Caps on the stream as a whole.
     pub limits: limits::ObjectLimits,
+    /// The latest plausible time (now plus a skew, [`FUTURE_SKEW`]): datapoints after it are
+    /// set aside by name ([`Batch::future`]), never stored, and a device report whose
+    /// `report_id` is no epoch time before it is refused (or takes `observed`). `None` checks
+    /// nothing (pure parsing, tests).
+    pub not_after: Option<Millis>,
+}
+
+/// How far past now a datapoint's time may be (device clocks drift; nothing is reported ahead).
+pub const FUTURE_SKEW: Millis = 60 * 60 * 1000;
+
+/// The earliest plausible device report time: 2015-01-01 (Device Defender came later).
+pub const EARLIEST_REPORT: Millis = 1_420_070_400_000;
+
+impl Context {
+    /// A context checking times against the clock: `not_after` = now + [`FUTURE_SKEW`].
+    pub fn now() -> Self {
+        Self {
+            not_after: Some(time::now() + FUTURE_SKEW),
+            ..Self::default()
+        }
+    }
 }
 
 /// Why a document was rejected.
@@ -287,7 +308,6 @@ fn count(doc: &mut Batch, kind: DocKind) {
     *doc.documents.entry(kind).or_default() += 1;
 }
 
-/// Parses one record (a complete JSON object) into `batch`.
 /// Parses one record into `batch`, then checks what it added against [`super::limits`]. A
 /// refused record leaves the batch as it was (a Splunk export goes on with the next row).
 pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
@@ -300,8 +320,27 @@ pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -
     });
     if checked.is_err() {
         batch.rewind(mark);
+        return checked;
     }
-    checked
+    if let Some(limit) = ctx.not_after {
+        // A device can date its data in 2100: that moved every window there and zeroed the
+        // fleet's scores. Such points are set aside, named, and the rest of the record kept.
+        if batch.points[start..].iter().any(|p| p.ts > limit) {
+            let added: Vec<Datapoint> = batch.points.drain(start..).collect();
+            for p in added {
+                if p.ts > limit {
+                    batch.future.push(super::FutureDated {
+                        thing: p.thing,
+                        metric: p.metric,
+                        ts: p.ts,
+                    });
+                } else {
+                    batch.points.push(p);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
@@ -332,7 +371,7 @@ fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> 
     {
         let thing = report_thing(&p, ctx)?;
         let report: DeviceReport = json(text, "device metrics report")?;
-        device_report(report, &thing, batch)?;
+        device_report(report, &thing, ctx, batch)?;
         count(batch, DocKind::DeviceReport);
     } else if let Some(MetricsField::Entries(entries)) = p.metrics {
         batch.points.reserve(entries.len());
@@ -1100,7 +1139,7 @@ fn remote_cidr(addr: &str) -> String {
     }
 }
 
-fn device_report(r: DeviceReport, thing: &str, batch: &mut Batch) -> Res<()> {
+fn device_report(r: DeviceReport, thing: &str, ctx: &Context, batch: &mut Batch) -> Res<()> {
     if r.metrics.is_none() && r.custom_metrics.is_none() {
         return Err(ParseError::new(
             "device metrics report has neither metrics nor custom_metrics",
@@ -1111,7 +1150,32 @@ fn device_report(r: DeviceReport, thing: &str, batch: &mut Batch) -> Res<()> {
         .report_id
         .as_f64()
         .ok_or_else(|| ParseError::new("report_id is not a number"))?;
-    let ts = time::from_auto(rid).map_err(|e| ParseError::new(format!("report_id: {e}")))?;
+    // report_id is only "monotonically increasing, epoch recommended": FreeRTOS demos send a
+    // tick count, which read as epoch seconds is 1970. Such an id takes the time the context
+    // knows (Splunk `_time`, `ingest --observed`), else the report is refused.
+    let plausible = |ts: Millis| {
+        ts >= EARLIEST_REPORT
+            && ctx
+                .not_after
+                .is_none_or(|limit| ts <= limit + 23 * FUTURE_SKEW)
+    };
+    let ts = match time::from_auto(rid) {
+        Ok(ts) if plausible(ts) => ts,
+        _ => match ctx.observed {
+            Some(at) => {
+                batch.notes.push(format!(
+                    "report_id {rid} is not an epoch time: the report of {thing} is dated by its arrival ({})",
+                    time::to_rfc3339(at)
+                ));
+                at
+            }
+            None => {
+                return Err(ParseError::new(format!(
+                    "report_id {rid} is not a plausible epoch time (seconds or milliseconds between 2015 and now + 1 day; FreeRTOS demos send a tick count): give the report's time with `ingest --observed TIME`"
+                )))
+            }
+        },
+    };
     let mut push = |metric: &str, value: MetricValue| {
         batch.points.push(Datapoint {
             thing: thing.to_string(),

@@ -477,7 +477,7 @@ fn export_line(
             .and_then(|s| crate::time::from_seconds(s).ok());
         let ctx = Context {
             observed,
-            ..Context::default()
+            ..Context::now()
         };
         let outcome = match field_str(row.get("_raw")) {
             None => Err("row has no _raw event".to_string()),
