@@ -135,6 +135,9 @@ def act(wd, shots, button, reason, name):
         wd.find_element(By.CSS_SELECTOR, '[data-testid="create-group"]').click()
         wait(wd, lambda d: any("CreateThingGroup" in e.get_attribute("textContent") for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="plan-calls"] li')), what="re-plan with the group")
     calls = [e.get_attribute("textContent") for e in wd.find_elements(By.CSS_SELECTOR, '[data-testid="plan-calls"] li')]
+    # The account and region the plan runs against are shown before confirming.
+    target = wd.find_element(By.CSS_SELECTOR, '[data-testid="plan-target"]').get_attribute("textContent")
+    assert "account demo in demo" in target, target
     confirm = wd.find_element(By.CSS_SELECTOR, '[data-testid="confirm-action"]')
     assert not confirm.is_enabled(), "confirming must need a reason"
     wd.find_element(By.CSS_SELECTOR, '[data-testid="reason"]').send_keys(reason)

@@ -679,6 +679,24 @@ name: string, };
 
 export type MitigationFor = "violation" | "finding";
 
+export type Target = { 
+/**
+ * AWS account id (`demo` for the simulated account).
+ */
+account: string, 
+/**
+ * Region (`demo` for the simulated account).
+ */
+region: string, 
+/**
+ * The Device Defender source acted through, `default credential chain`, or `demo`.
+ */
+source: string, 
+/**
+ * The caller's ARN (STS GetCallerIdentity).
+ */
+caller: string, };
+
 export type PlanView = { 
 /**
  * Handle to execute it with.
@@ -707,7 +725,11 @@ demo: boolean,
 /**
  * Minimum reason length.
  */
-min_reason: number, };
+min_reason: number, 
+/**
+ * The account, region, source and caller it runs against (shown before confirming).
+ */
+target: Target | null, };
 
 export type OutcomeView = { 
 /**

@@ -67,7 +67,7 @@ function mockIpc() {
         case "mitigation_actions":
           return [];
         case "plan_action":
-          return { id: "plan-1", action: args.req.action, thing: args.req.thing, calls: [`AddThingToThingGroup ${args.req.thing} -> Quarantine`], warnings: [], demo: true, min_reason: 10 };
+          return { id: "plan-1", action: args.req.action, thing: args.req.thing, calls: [`AddThingToThingGroup ${args.req.thing} -> Quarantine`], warnings: [], demo: true, min_reason: 10, target: { account: "demo", region: "demo", source: "demo", caller: "demo" } };
         case "thing":
           return {
             thing: args.req.thing, from: now - 7 * 864e5, to: now, last_report: now,

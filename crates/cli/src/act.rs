@@ -65,6 +65,13 @@ fn confirm(plan: &Plan, reason: &str, yes: bool, err: &mut dyn Write) -> anyhow:
         plan.action,
         plan.thing.as_deref().unwrap_or("")
     )?;
+    if let Some(t) = &plan.target {
+        writeln!(
+            err,
+            "  target: account {} in {} (source {}, caller {})",
+            t.account, t.region, t.source, t.caller
+        )?;
+    }
     for w in &plan.warnings {
         writeln!(err, "  warning: {w}")?;
     }

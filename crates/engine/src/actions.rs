@@ -134,6 +134,23 @@ pub struct Plan {
     pub prior: Prior,
     /// Whether this runs against the simulated demo account.
     pub demo: bool,
+    /// Where it runs: set when planned ([`Backend::target`]); execution refuses any other
+    /// account, region, source or caller. Absent in plans logged before targets existed.
+    #[serde(default)]
+    pub target: Option<Target>,
+}
+
+/// The account an action runs against, as the analyst confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Target {
+    /// AWS account id (`demo` for the simulated account).
+    pub account: String,
+    /// Region (`demo` for the simulated account).
+    pub region: String,
+    /// The Device Defender source acted through, `default credential chain`, or `demo`.
+    pub source: String,
+    /// The caller's ARN (STS GetCallerIdentity).
+    pub caller: String,
 }
 
 impl Plan {
@@ -205,6 +222,9 @@ pub struct Actor {
     pub os_user: String,
 }
 
+/// The source name of a backend on the default AWS credential chain (no Device Defender source).
+pub const DEFAULT_CHAIN: &str = "default credential chain";
+
 /// Where actions go: the AWS account, or the simulated demo account in the cache.
 pub enum Backend {
     /// A real (or emulated) AWS account.
@@ -213,6 +233,10 @@ pub enum Backend {
         api: DefenderSource,
         /// STS client.
         sts: aws_sdk_sts::Client,
+        /// The source whose settings it uses, or `default credential chain`.
+        source: String,
+        /// The region the SDK resolved.
+        region: String,
     },
     /// The demo fleet's simulated account (thing groups and certificates in the cache).
     Demo,
@@ -268,12 +292,12 @@ impl Backend {
             let (_, settings) = defenders.iter().find(|(n, _)| n == name).ok_or_else(|| {
                 Error::NotFound(format!("no Device Defender source named {name:?}"))
             })?;
-            return Ok(Self::aws(settings).await);
+            return Ok(Self::aws(name, settings).await);
         }
         match defenders.as_slice() {
-            [(_, settings)] => Ok(Self::aws(settings).await),
+            [(name, settings)] => Ok(Self::aws(name, settings).await),
             [] if store.meta("demo")?.as_deref() == Some("true") => Ok(Self::Demo),
-            [] => Ok(Self::aws(&AwsSettings::default()).await),
+            [] => Ok(Self::aws(DEFAULT_CHAIN, &AwsSettings::default()).await),
             several => Err(Error::InvalidInput(format!(
                 "several Device Defender sources ({}): name the one to act through (ddesk: --source)",
                 several.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
@@ -281,12 +305,46 @@ impl Backend {
         }
     }
 
-    /// The AWS backend from source settings (or the default chain).
-    pub async fn aws(settings: &AwsSettings) -> Self {
+    /// The AWS backend from a source's settings (`source` names it, or [`DEFAULT_CHAIN`]).
+    pub async fn aws(source: &str, settings: &AwsSettings) -> Self {
         let sdk = aws::sdk_config(settings).await;
         Self::Aws {
             api: DefenderSource::from_config(&sdk),
             sts: aws_sdk_sts::Client::new(&sdk),
+            source: source.to_string(),
+            region: sdk
+                .region()
+                .map_or_else(|| "(no region)".to_string(), |r| r.to_string()),
+        }
+    }
+
+    /// Where actions go: account and caller (one STS GetCallerIdentity), region and source.
+    pub async fn target(&self) -> Result<Target> {
+        match self {
+            Self::Demo => Ok(Target {
+                account: "demo".into(),
+                region: "demo".into(),
+                source: "demo".into(),
+                caller: "demo".into(),
+            }),
+            Self::Aws {
+                sts,
+                source,
+                region,
+                ..
+            } => {
+                let me = sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| Error::Source(aws::describe("STS GetCallerIdentity", &e)))?;
+                Ok(Target {
+                    account: me.account().unwrap_or("unknown").to_string(),
+                    region: region.clone(),
+                    source: source.clone(),
+                    caller: me.arn().unwrap_or("unknown").to_string(),
+                })
+            }
         }
     }
 
@@ -856,6 +914,7 @@ pub async fn plan_quarantine(
             certificates,
         },
         demo: backend.is_demo(),
+        target: None,
     })
 }
 
@@ -940,6 +999,7 @@ pub async fn plan_release(backend: &Backend, store: &Store, thing: &str) -> Resu
             certificates: now_certs,
         },
         demo: backend.is_demo(),
+        target: None,
     })
 }
 
@@ -1059,6 +1119,7 @@ pub async fn plan_mitigation(
         warnings: Vec::new(),
         prior: Prior::default(),
         demo: backend.is_demo(),
+        target: None,
     })
 }
 
@@ -1100,6 +1161,16 @@ pub async fn execute(
     actor: &Actor,
 ) -> Result<Outcome> {
     check_reason(reason)?;
+    if let Some(planned) = &plan.target {
+        let now = backend.target().await?;
+        if &now != planned {
+            return Err(Error::InvalidInput(format!(
+                "the plan was made for account {} in {} (source {}, caller {}) but would run against account {} in {} (source {}, caller {}): nothing was done — plan the action again",
+                planned.account, planned.region, planned.source, planned.caller,
+                now.account, now.region, now.source, now.caller
+            )));
+        }
+    }
     if plan.steps.is_empty() {
         return Err(Error::InvalidInput(format!(
             "the {} plan has no step: nothing to do, nothing logged{}",
@@ -1288,6 +1359,7 @@ mod empty_plan_tests {
             warnings: vec!["cam-1 is no longer in Quarantine".into()],
             prior: Prior::default(),
             demo: true,
+            target: None,
         };
         let actor = Actor {
             aws: "demo".into(),
@@ -1304,6 +1376,51 @@ mod empty_plan_tests {
             &actor,
         ));
         assert!(matches!(out, Err(Error::InvalidInput(m)) if m.contains("no step")));
+        assert!(store.action_log().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_plan_runs_only_against_the_account_it_names() {
+        // Regression: the app looked the backend up again at execute time and ran the plan on
+        // whatever it found (a real plan on the demo account, or the reverse).
+        let mut store = Store::open_in_memory().unwrap();
+        let plan = Plan {
+            action: "quarantine".into(),
+            thing: Some("cam-1".into()),
+            group: Some("Quarantine".into()),
+            steps: vec![Step::AddThingToThingGroup {
+                thing: "cam-1".into(),
+                group: "Quarantine".into(),
+                override_dynamic_groups: true,
+            }],
+            warnings: Vec::new(),
+            prior: Prior::default(),
+            demo: false,
+            target: Some(Target {
+                account: "123456789012".into(),
+                region: "eu-west-1".into(),
+                source: "prod".into(),
+                caller: "arn:aws:iam::123456789012:user/analyst".into(),
+            }),
+        };
+        let actor = Actor {
+            aws: "demo".into(),
+            os_user: "analyst".into(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(execute(
+            &mut store,
+            &Backend::Demo,
+            &plan,
+            "botnet traffic seen on the camera",
+            &actor,
+        ));
+        assert!(
+            matches!(&out, Err(Error::InvalidInput(m)) if m.contains("123456789012") && m.contains("nothing was done")),
+            "{out:?}"
+        );
         assert!(store.action_log().unwrap().is_empty());
     }
 

@@ -544,6 +544,8 @@ pub struct PlanView {
     pub demo: bool,
     /// Minimum reason length.
     pub min_reason: u32,
+    /// The account, region, source and caller it runs against (shown before confirming).
+    pub target: Option<actions::Target>,
 }
 
 /// What an action did.
@@ -1282,6 +1284,7 @@ impl Desk {
             warnings: plan.warnings.clone(),
             demo: plan.demo,
             min_reason: actions::MIN_REASON as u32,
+            target: plan.target.clone(),
         };
         lock(&self.plans).insert(id, plan);
         Ok(view)
@@ -1340,7 +1343,15 @@ impl Desk {
 }
 
 /// Plans what an analyst asked for (the app's dialog and `ddesk quarantine | release | mitigate`).
+/// Plans `req` against `backend`, naming the account, region, source and caller it is for: the
+/// plan runs only there.
 pub async fn plan_request(backend: &Backend, store: &Store, req: &ActionRequest) -> Result<Plan> {
+    let mut plan = plan_steps(backend, store, req).await?;
+    plan.target = Some(backend.target().await?);
+    Ok(plan)
+}
+
+async fn plan_steps(backend: &Backend, store: &Store, req: &ActionRequest) -> Result<Plan> {
     match req {
         ActionRequest::Quarantine {
             thing,
@@ -1642,6 +1653,7 @@ pub mod bindings {
             ActionView::decl(),
             ActionRequest::decl(),
             MitigationFor::decl(),
+            actions::Target::decl(),
             PlanView::decl(),
             OutcomeView::decl(),
             Saved::decl(),

@@ -58,6 +58,14 @@ export function ActionDialog(props: {
         {!plan && !error && <p>Planning…</p>}
         {plan && (
           <>
+            {plan.target && (
+              <p className="target" data-testid="plan-target">
+                Runs against account <strong>{plan.target.account}</strong> in <strong>{plan.target.region}</strong>{" "}
+                <span className="muted">
+                  (source {plan.target.source}, as {plan.target.caller})
+                </span>
+              </p>
+            )}
             <h3>The calls, in order</h3>
             {plan.calls.length === 0 ? (
               <p>Nothing to do.</p>
