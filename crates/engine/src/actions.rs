@@ -641,11 +641,11 @@ impl Backend {
     }
 
     /// Follows a mitigation task to its end: final status and per-target executions.
-    async fn follow(&self, step: &Step) -> Value {
+    async fn follow(&self, step: &Step, patience: std::time::Duration) -> Value {
         let Some(iot) = self.iot() else {
             return json!({"status": "SUCCESSFUL", "executions": [{"status": "SUCCESSFUL", "demo": true}]});
         };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let deadline = std::time::Instant::now() + patience;
         loop {
             // The task's status, or why it could not be read (and whether it does not exist).
             let status: std::result::Result<String, (String, bool)> = match step {
@@ -694,9 +694,13 @@ impl Backend {
                 Ok(status) if status != "IN_PROGRESS" => {
                     return json!({"status": status, "executions": self.executions(step).await});
                 }
-                Ok(status) | Err((status, false)) if std::time::Instant::now() > deadline => {
-                    return json!({"status": format!("still running after 120 s: {status}"),
+                Ok(status) if std::time::Instant::now() >= deadline => {
+                    return json!({"status": status, "finished": false,
                                   "executions": self.executions(step).await});
+                }
+                // Describe failed (denied, throttled past the SDK's retries): not seen.
+                Err((error, false)) if std::time::Instant::now() >= deadline => {
+                    return json!({"status": "UNKNOWN", "error": error, "finished": false});
                 }
                 _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
             }
@@ -1182,14 +1186,18 @@ pub async fn execute(
             }
         )));
     }
-    let intent = store.append_action(&json!({
-        "type": "intent",
-        "reason": reason,
-        "who": actor,
-        "plan": plan,
-        "calls": plan.preview(),
-        "demo": plan.demo,
-    }))?;
+    // Claimed in the same transaction: no other process reconciles this intent while it runs.
+    let intent = store.append_intent(
+        &json!({
+            "type": "intent",
+            "reason": reason,
+            "who": actor,
+            "plan": plan,
+            "calls": plan.preview(),
+            "demo": plan.demo,
+        }),
+        EXECUTE_LEASE,
+    )?;
     let mut steps = Vec::new();
     let mut status = "succeeded".to_string();
     let mut task = Value::Null;
@@ -1209,12 +1217,11 @@ pub async fn execute(
                     Step::StartDetectMitigationActionsTask { .. }
                         | Step::StartAuditMitigationActionsTask { .. }
                 ) {
-                    task = backend.follow(step).await;
-                    if task["status"]
-                        .as_str()
-                        .is_some_and(|s| s != "SUCCESSFUL" && s != "COMPLETED")
-                    {
-                        status = "failed".into();
+                    task = backend.follow(step, FOLLOW_PATIENCE).await;
+                    match judge_task(&task) {
+                        Seen::Applied => {}
+                        Seen::NotApplied(_) => status = "failed".into(),
+                        Seen::Unknown(why) => status = format!("unknown ({why})"),
                     }
                 }
             }
@@ -1259,6 +1266,7 @@ pub async fn execute(
         "task": task,
         "demo": plan.demo,
     }))?;
+    store.release_intent(intent.seq)?;
     if let (Some(thing), Backend::Aws { .. }) = (plan.thing.as_deref(), backend) {
         if let Ok(groups) = backend.groups(store, thing).await {
             let g: Vec<_> = groups.into_iter().map(|g| (g, None)).collect();
@@ -1280,10 +1288,7 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
     let log = store.action_log()?;
     let mut written = Vec::new();
     for r in &log {
-        if r.record["type"] != "intent" {
-            continue;
-        }
-        if outcome_of(&log, r.seq).is_some() {
+        if r.record["type"] != "intent" || outcome_of(&log, r.seq).is_some() {
             continue;
         }
         let Ok(plan) = serde_json::from_value::<Plan>(r.record["plan"].clone()) else {
@@ -1292,55 +1297,231 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
         if plan.demo != backend.is_demo() {
             continue;
         }
-        let thing = plan.thing.clone().unwrap_or_default();
-        let (status, observed) = match plan.action.as_str() {
-            "quarantine" | "release" => match backend.groups(store, &thing).await {
-                Ok(groups) => {
-                    let group = plan.group.clone().unwrap_or_default();
-                    let in_group = groups.contains(&group);
-                    let applied = (plan.action == "quarantine") == in_group;
-                    (
-                        if applied {
-                            "succeeded (reconciled)"
-                        } else {
-                            "failed (reconciled: not applied)"
-                        },
-                        json!({"groups": groups}),
-                    )
-                }
-                Err(e) => (
-                    "unknown (reconciled: AWS unreachable)",
-                    json!({"error": e.to_string()}),
-                ),
-            },
-            _ => {
-                let task = match plan.steps.first() {
-                    Some(step) => backend.follow(step).await,
-                    None => Value::Null,
-                };
-                let started = !task.is_null() && task["found"] != false;
-                (
-                    if started {
-                        "succeeded (reconciled)"
-                    } else {
-                        "failed (reconciled: no task)"
-                    },
-                    task,
-                )
-            }
+        // One process per intent: one still acting on it (or reconciling it) holds the claim.
+        if !store.claim_intent(r.seq, RECONCILE_LEASE)? {
+            continue;
+        }
+        let observed = observe(store, backend, &plan).await;
+        let (verdict, steps) = judge(&plan, &observed);
+        let status = match &verdict {
+            Seen::Applied => "succeeded (reconciled)".to_string(),
+            Seen::NotApplied(why) => format!("failed (reconciled: {why})"),
+            Seen::Unknown(why) => format!("unknown (reconciled: {why})"),
         };
         let rec = json!({
             "type": "outcome",
             "intent": r.seq,
             "status": status,
             "reconciled": true,
-            "observed": observed,
+            "steps": steps,
+            "observed": observed.to_json(),
             "demo": plan.demo,
         });
-        store.append_action(&rec)?;
-        written.push(rec);
+        match store.append_action(&rec) {
+            Ok(_) => written.push(rec),
+            // Another process logged it first: its outcome stands.
+            Err(crate::store::StoreError::OutcomeExists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        store.release_intent(r.seq)?;
     }
     Ok(written)
+}
+
+/// How long an executing process holds its intent (its calls and following a mitigation task).
+const EXECUTE_LEASE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// How long reconciling one intent may take.
+const RECONCILE_LEASE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+/// How long an execution follows a mitigation task before logging it as unknown.
+const FOLLOW_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// What one step (or the whole plan) was seen to have done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    /// Its effect is there.
+    Applied,
+    /// Its effect is not there (or AWS says it failed).
+    NotApplied(String),
+    /// It could not be told.
+    Unknown(String),
+}
+
+/// What reconciling read of the account, once per plan.
+#[derive(Debug, Default)]
+struct Observed {
+    groups: Option<std::result::Result<Vec<String>, String>>,
+    certificates: Option<std::result::Result<Vec<Cert>, String>>,
+    tasks: Vec<Value>,
+}
+
+impl Observed {
+    fn to_json(&self) -> Value {
+        let r = |x: &Option<std::result::Result<Value, String>>| match x {
+            None => Value::Null,
+            Some(Ok(v)) => v.clone(),
+            Some(Err(e)) => json!({"error": e}),
+        };
+        json!({
+            "groups": r(&self.groups.as_ref().map(|g| g.as_ref().map(|g| json!(g)).map_err(Clone::clone))),
+            "certificates": r(&self.certificates.as_ref().map(|c| c.as_ref().map(|c| json!(c)).map_err(Clone::clone))),
+            "tasks": self.tasks,
+        })
+    }
+}
+
+/// Reads what the plan's steps change: group membership, certificate statuses, task status
+/// (once, no waiting: a reconcile never waits out a task).
+async fn observe(store: &Store, backend: &Backend, plan: &Plan) -> Observed {
+    let thing = plan.thing.clone().unwrap_or_default();
+    let mut seen = Observed::default();
+    let needs = |f: fn(&Step) -> bool| plan.steps.iter().any(f);
+    if needs(|s| {
+        matches!(
+            s,
+            Step::AddThingToThingGroup { .. } | Step::RemoveThingFromThingGroup { .. }
+        )
+    }) {
+        seen.groups = Some(
+            backend
+                .groups(store, &thing)
+                .await
+                .map_err(|e| e.to_string()),
+        );
+    }
+    if needs(|s| matches!(s, Step::UpdateCertificate { .. })) {
+        let certs = match backend.principals(&thing).await {
+            Ok(p) => backend.certificates(store, &thing, &p).await,
+            Err(e) => Err(e),
+        };
+        seen.certificates = Some(certs.map_err(|e| e.to_string()));
+    }
+    for step in &plan.steps {
+        if matches!(
+            step,
+            Step::StartDetectMitigationActionsTask { .. }
+                | Step::StartAuditMitigationActionsTask { .. }
+        ) {
+            seen.tasks
+                .push(backend.follow(step, std::time::Duration::ZERO).await);
+        }
+    }
+    seen
+}
+
+/// The verdict on every step of `plan` from what was observed, and on the plan: applied only
+/// when every step is; not applied when one is seen not to be; unknown otherwise.
+fn judge(plan: &Plan, seen: &Observed) -> (Seen, Vec<Value>) {
+    let mut tasks = seen.tasks.iter();
+    let mut seen_steps = Vec::new();
+    for step in &plan.steps {
+        let v = match step {
+            Step::AddThingToThingGroup { group, .. }
+            | Step::RemoveThingFromThingGroup { group, .. } => {
+                let adding = matches!(step, Step::AddThingToThingGroup { .. });
+                match &seen.groups {
+                    Some(Ok(groups)) if groups.contains(group) == adding => Seen::Applied,
+                    Some(Ok(_)) if adding => Seen::NotApplied(format!("not in {group}")),
+                    Some(Ok(_)) => Seen::NotApplied(format!("still in {group}")),
+                    Some(Err(e)) => Seen::Unknown(format!("groups not read: {e}")),
+                    None => Seen::Unknown("groups not read".into()),
+                }
+            }
+            Step::UpdateCertificate {
+                certificate_id,
+                new_status,
+            } => match &seen.certificates {
+                Some(Ok(certs)) => match certs.iter().find(|c| &c.id == certificate_id) {
+                    Some(c) if &c.status == new_status => Seen::Applied,
+                    Some(c) => Seen::NotApplied(format!(
+                        "certificate {certificate_id} is {}, not {new_status}",
+                        c.status
+                    )),
+                    None => Seen::Unknown(format!("certificate {certificate_id} not found")),
+                },
+                Some(Err(e)) => Seen::Unknown(format!("certificates not read: {e}")),
+                None => Seen::Unknown("certificates not read".into()),
+            },
+            Step::StartDetectMitigationActionsTask { .. }
+            | Step::StartAuditMitigationActionsTask { .. } => tasks
+                .next()
+                .map_or(Seen::Unknown("task not read".into()), judge_task),
+            // Not read back. The executor runs the steps in order and stops at the first
+            // failure, so a later membership the thing did not have before shows these ran.
+            Step::CreateThingGroup { .. }
+            | Step::CreatePolicy { .. }
+            | Step::AttachPolicy { .. } => {
+                let later_joined = plan.steps.iter().any(|s| match s {
+                    Step::AddThingToThingGroup { group, .. } => {
+                        !plan.prior.groups.contains(group)
+                            && matches!(&seen.groups, Some(Ok(g)) if g.contains(group))
+                    }
+                    _ => false,
+                });
+                if later_joined {
+                    Seen::Applied
+                } else {
+                    Seen::Unknown("group or policy creation not read back".into())
+                }
+            }
+        };
+        seen_steps.push(v);
+    }
+    let verdicts = seen_steps
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Seen::Applied => json!({"step": i, "applied": true}),
+            Seen::NotApplied(w) => json!({"step": i, "applied": false, "why": w}),
+            Seen::Unknown(w) => json!({"step": i, "applied": null, "why": w}),
+        })
+        .collect();
+    let failed = seen_steps.iter().find(|v| matches!(v, Seen::NotApplied(_)));
+    let unknown = seen_steps.iter().find(|v| matches!(v, Seen::Unknown(_)));
+    let verdict = failed.or(unknown).cloned().unwrap_or(Seen::Applied);
+    (verdict, verdicts)
+}
+
+/// A mitigation task as read: success only when the task is SUCCESSFUL/COMPLETED and every
+/// target's execution is too; FAILED, CANCELED, a missing task or a failed target is not
+/// applied; anything else (still running, not readable) is unknown.
+fn judge_task(task: &Value) -> Seen {
+    if task["found"] == false {
+        return Seen::NotApplied("the task does not exist".into());
+    }
+    let status = task["status"].as_str().unwrap_or("UNKNOWN");
+    match status {
+        "SUCCESSFUL" | "COMPLETED" => {}
+        "FAILED" | "CANCELED" | "CANCELLED" => return Seen::NotApplied(format!("task {status}")),
+        _ if task["error"].is_string() => {
+            return Seen::Unknown(format!(
+                "task not readable: {}",
+                task["error"].as_str().unwrap_or_default()
+            ))
+        }
+        other => return Seen::Unknown(format!("task {other}")),
+    }
+    let Some(executions) = task["executions"].as_array() else {
+        return Seen::Unknown("task SUCCESSFUL but its per-target executions were not read".into());
+    };
+    for x in executions {
+        match x["status"].as_str() {
+            Some("SUCCESSFUL" | "COMPLETED") => {}
+            Some("IN_PROGRESS" | "PENDING") => {
+                return Seen::Unknown("a target's execution is still running".into())
+            }
+            other => {
+                return Seen::NotApplied(format!(
+                    "a target's execution is {}{}",
+                    other.unwrap_or("unknown"),
+                    x["error_code"]
+                        .as_str()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ))
+            }
+        }
+    }
+    Seen::Applied
 }
 
 #[cfg(test)]
@@ -1435,5 +1616,123 @@ mod empty_plan_tests {
         let actor = rt.block_on(Backend::Demo.actor()).unwrap();
         assert_eq!(actor.os_user, real);
         assert_ne!(actor.os_user, "spoofed-user-name");
+    }
+}
+
+#[cfg(test)]
+mod reconcile_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_successful_task_with_every_target_successful_is_applied() {
+        // Regression: any task that existed was logged "succeeded (reconciled)", FAILED included.
+        let t = |v: Value| judge_task(&v);
+        assert_eq!(
+            t(json!({"status": "SUCCESSFUL", "executions": [{"status": "SUCCESSFUL"}]})),
+            Seen::Applied
+        );
+        assert_eq!(
+            t(json!({"status": "COMPLETED", "executions": [{"status": "COMPLETED"}]})),
+            Seen::Applied
+        );
+        assert!(matches!(
+            t(json!({"status": "FAILED"})),
+            Seen::NotApplied(_)
+        ));
+        assert!(matches!(
+            t(json!({"status": "CANCELED"})),
+            Seen::NotApplied(_)
+        ));
+        assert!(matches!(
+            t(json!({"status": "SUCCESSFUL", "executions": [{"status": "SUCCESSFUL"}, {"status": "FAILED", "error_code": "AccessDenied"}]})),
+            Seen::NotApplied(w) if w.contains("FAILED (AccessDenied)")
+        ));
+        assert!(matches!(
+            t(json!({"status": "SUCCESSFUL", "executions": [{"status": "SKIPPED"}]})),
+            Seen::NotApplied(_)
+        ));
+        assert!(matches!(
+            t(json!({"status": "IN_PROGRESS", "finished": false})),
+            Seen::Unknown(_)
+        ));
+        // Regression: a denied Describe waited 120 s and then logged success.
+        assert!(matches!(
+            t(json!({"status": "UNKNOWN", "error": "AccessDeniedException", "finished": false})),
+            Seen::Unknown(w) if w.contains("AccessDenied")
+        ));
+        assert!(matches!(
+            t(json!({"status": "x", "found": false})),
+            Seen::NotApplied(_)
+        ));
+        assert!(matches!(
+            t(
+                json!({"status": "SUCCESSFUL", "executions": "ListDetectMitigationActionsExecutions: denied"})
+            ),
+            Seen::Unknown(_)
+        ));
+    }
+
+    fn quarantine_with_certificate() -> Plan {
+        Plan {
+            action: "quarantine".into(),
+            thing: Some("cam-1".into()),
+            group: Some("Quarantine".into()),
+            steps: vec![
+                Step::AddThingToThingGroup {
+                    thing: "cam-1".into(),
+                    group: "Quarantine".into(),
+                    override_dynamic_groups: true,
+                },
+                Step::UpdateCertificate {
+                    certificate_id: "c1".into(),
+                    new_status: "INACTIVE".into(),
+                },
+            ],
+            warnings: Vec::new(),
+            prior: Prior {
+                groups: vec!["edge".into()],
+                certificates: vec![Cert {
+                    id: "c1".into(),
+                    status: "ACTIVE".into(),
+                }],
+            },
+            demo: false,
+            target: None,
+        }
+    }
+
+    #[test]
+    fn every_step_of_a_plan_is_verified_not_only_the_first() {
+        // Regression: a quarantine with --deactivate-certificate that crashed after
+        // AddThingToThingGroup reconciled as succeeded with the certificate still ACTIVE.
+        let plan = quarantine_with_certificate();
+        let cert = |status: &str| {
+            Some(Ok(vec![Cert {
+                id: "c1".into(),
+                status: status.into(),
+            }]))
+        };
+        let seen = Observed {
+            groups: Some(Ok(vec!["edge".into(), "Quarantine".into()])),
+            certificates: cert("ACTIVE"),
+            tasks: Vec::new(),
+        };
+        let (verdict, steps) = judge(&plan, &seen);
+        assert!(
+            matches!(&verdict, Seen::NotApplied(w) if w.contains("is ACTIVE, not INACTIVE")),
+            "{verdict:?}"
+        );
+        assert_eq!(steps[0]["applied"], true);
+        assert_eq!(steps[1]["applied"], false);
+        let seen = Observed {
+            certificates: cert("INACTIVE"),
+            ..seen
+        };
+        assert_eq!(judge(&plan, &seen).0, Seen::Applied);
+        let unread = Observed {
+            certificates: Some(Err("AccessDenied".into())),
+            ..seen
+        };
+        assert!(matches!(judge(&plan, &unread).0, Seen::Unknown(_)));
     }
 }

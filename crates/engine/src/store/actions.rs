@@ -11,6 +11,47 @@ use crate::time::Millis;
 /// How long an action-log append keeps retrying a busy cache before it gives up.
 pub const APPEND_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// Who holds a claim on an intent: a process (id and start time, so a reused id is not taken
+/// for the holder) and until when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Holder {
+    pid: u32,
+    started: u64,
+    until: Millis,
+}
+
+impl Holder {
+    fn this_process() -> Self {
+        let pid = std::process::id();
+        Self {
+            pid,
+            started: process_start(pid).unwrap_or(0),
+            until: 0,
+        }
+    }
+
+    fn alive(&self) -> bool {
+        process_start(self.pid) == Some(self.started)
+    }
+
+    fn same_process(&self, other: &Holder) -> bool {
+        self.pid == other.pid && self.started == other.started
+    }
+}
+
+/// When process `pid` started (seconds since the epoch), if it is running.
+fn process_start(pid: u32) -> Option<u64> {
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+    let pid = Pid::from_u32(pid);
+    let mut sys = System::new();
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[pid]),
+        true,
+        ProcessRefreshKind::nothing(),
+    );
+    sys.process(pid).map(|p| p.start_time())
+}
+
 /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
@@ -71,10 +112,28 @@ impl Store {
     /// failing: a concurrent writer (a sync) delays the record, never drops it — it retries for
     /// up to [`APPEND_PATIENCE`], far past SQLite's own 5 s busy timeout.
     pub fn append_action(&mut self, record: &serde_json::Value) -> Result<LogRecord, StoreError> {
+        self.append_claimed(record, None)
+    }
+
+    /// [`Store::append_action`] for an intent about to be acted on: claimed for this process
+    /// for `lease` in the same transaction, so no other process reconciles it meanwhile.
+    pub fn append_intent(
+        &mut self,
+        record: &serde_json::Value,
+        lease: std::time::Duration,
+    ) -> Result<LogRecord, StoreError> {
+        self.append_claimed(record, Some(lease))
+    }
+
+    fn append_claimed(
+        &mut self,
+        record: &serde_json::Value,
+        lease: Option<std::time::Duration>,
+    ) -> Result<LogRecord, StoreError> {
         let started = std::time::Instant::now();
         let mut wait = std::time::Duration::from_millis(50);
         loop {
-            match self.append_once(record) {
+            match self.append_once(record, lease) {
                 Err(StoreError::Sqlite(e))
                     if is_busy(&e) && started.elapsed() < APPEND_PATIENCE =>
                 {
@@ -87,20 +146,41 @@ impl Store {
         }
     }
 
-    fn append_once(&mut self, record: &serde_json::Value) -> Result<LogRecord, StoreError> {
+    fn append_once(
+        &mut self,
+        record: &serde_json::Value,
+        lease: Option<std::time::Duration>,
+    ) -> Result<LogRecord, StoreError> {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
-        let appended = self.append_tx(record);
+        let appended = self.append_tx(record, lease);
         let restored = self.conn.pragma_update(None, "synchronous", "NORMAL");
         let appended = appended?;
         restored?;
         Ok(appended)
     }
 
-    fn append_tx(&mut self, record: &serde_json::Value) -> Result<LogRecord, StoreError> {
+    fn append_tx(
+        &mut self,
+        record: &serde_json::Value,
+        lease: Option<std::time::Duration>,
+    ) -> Result<LogRecord, StoreError> {
         let text = serde_json::to_string(record).expect("record serializes");
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if record["type"] == "outcome" {
+            if let Some(intent) = record["intent"].as_i64() {
+                let exists: bool = tx.query_row(
+                    "SELECT EXISTS(SELECT 1 FROM action_log WHERE json_extract(record, '$.type') = 'outcome'
+                       AND json_extract(record, '$.intent') = ?1)",
+                    [intent],
+                    |r| r.get(0),
+                )?;
+                if exists {
+                    return Err(StoreError::OutcomeExists(intent));
+                }
+            }
+        }
         let last: Option<(i64, String)> = tx
             .query_row(
                 "SELECT seq, hash FROM action_log ORDER BY seq DESC LIMIT 1",
@@ -123,6 +203,20 @@ impl Store {
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [format!("{seq}:{hash}")],
         )?;
+        if let Some(lease) = lease {
+            let holder = Holder {
+                until: at.saturating_add(lease.as_millis() as i64),
+                ..Holder::this_process()
+            };
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![
+                    format!("claim:{seq}"),
+                    serde_json::to_string(&holder).expect("holder serializes")
+                ],
+            )?;
+        }
         tx.commit()?;
         Ok(LogRecord {
             seq,
@@ -131,6 +225,54 @@ impl Store {
             prev_hash: prev,
             hash,
         })
+    }
+
+    /// Claims intent `seq` for this process for `lease`, unless a live process holds it: the
+    /// one process that acts on (or reconciles) an intent. A claim whose process has exited —
+    /// a crash between a call and its outcome — is void, so the next start can reconcile it.
+    /// Returns whether this process holds the claim now.
+    pub fn claim_intent(
+        &mut self,
+        seq: i64,
+        lease: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let key = format!("claim:{seq}");
+        let me = Holder::this_process();
+        let now = crate::time::now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let held: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(h) = held.and_then(|v| serde_json::from_str::<Holder>(&v).ok()) {
+            if !h.same_process(&me) && h.until > now && h.alive() {
+                return Ok(false);
+            }
+        }
+        let mine = Holder {
+            until: now.saturating_add(lease.as_millis() as i64),
+            ..me
+        };
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![
+                key,
+                serde_json::to_string(&mine).expect("holder serializes")
+            ],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Gives up this process's claim on intent `seq` (once its outcome is logged).
+    pub fn release_intent(&mut self, seq: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [format!("claim:{seq}")])?;
+        Ok(())
     }
 
     /// Every record, oldest first.
@@ -203,5 +345,69 @@ impl Store {
             records: count,
             problems,
         })
+    }
+}
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+
+    #[test]
+    fn one_outcome_per_intent_and_one_live_process_per_claim() {
+        let mut store = Store::open_in_memory().unwrap();
+        let intent = store
+            .append_intent(
+                &serde_json::json!({"type": "intent"}),
+                std::time::Duration::from_secs(60),
+            )
+            .unwrap();
+        // This process holds it: claiming again is fine.
+        assert!(store
+            .claim_intent(intent.seq, std::time::Duration::from_secs(60))
+            .unwrap());
+        let outcome =
+            serde_json::json!({"type": "outcome", "intent": intent.seq, "status": "succeeded"});
+        store.append_action(&outcome).unwrap();
+        // Regression: a second process's reconcile added a second outcome, and the newest won.
+        assert!(matches!(
+            store.append_action(&outcome),
+            Err(StoreError::OutcomeExists(s)) if s == intent.seq
+        ));
+
+        // A claim held by another live process is refused; once that process is gone (a crash
+        // between a call and its outcome), the claim is void.
+        let mut other = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        // Let the OS report the child's start time.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let holder = Holder {
+            pid: other.id(),
+            started: process_start(other.id()).unwrap(),
+            until: crate::time::now() + 60_000,
+        };
+        store
+            .set_meta("claim:7", &serde_json::to_string(&holder).unwrap())
+            .unwrap();
+        assert!(!store
+            .claim_intent(7, std::time::Duration::from_secs(60))
+            .unwrap());
+        other.kill().unwrap();
+        other.wait().unwrap();
+        assert!(store
+            .claim_intent(7, std::time::Duration::from_secs(60))
+            .unwrap());
+        // An expired claim is void too.
+        let expired = Holder {
+            until: crate::time::now() - 1,
+            ..Holder::this_process()
+        };
+        store
+            .set_meta("claim:8", &serde_json::to_string(&expired).unwrap())
+            .unwrap();
+        assert!(store
+            .claim_intent(8, std::time::Duration::from_secs(60))
+            .unwrap());
     }
 }

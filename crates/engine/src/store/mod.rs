@@ -50,6 +50,9 @@ pub enum StoreError {
     /// Stored data this code cannot read (a corrupt or hand-edited cache).
     #[error("corrupt cache: {0}")]
     Corrupt(String),
+    /// An intent already has its outcome: one outcome per intent, the first one written.
+    #[error("action {0} already has an outcome in the log")]
+    OutcomeExists(i64),
 }
 
 /// Ids already resolved in this connection. Cleared whenever a write rolls back, since ids
