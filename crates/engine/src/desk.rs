@@ -1576,7 +1576,12 @@ fn is_attack_port(metric: &str, v: &serde_json::Value) -> bool {
 fn quarantined(log: &[LogRecord]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for r in log.iter().filter(|r| r.record["type"] == "intent") {
-        let ok = outcome_of(log, r.seq).is_some_and(|o| o.record["status"] == "succeeded");
+        // "succeeded" or "succeeded (reconciled)": the reading release planning makes too.
+        let ok = outcome_of(log, r.seq).is_some_and(|o| {
+            o.record["status"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("succeeded"))
+        });
         let Some(thing) = r.record["plan"]["thing"].as_str() else {
             continue;
         };
@@ -1713,5 +1718,20 @@ mod tests {
         );
         log.extend([intent(5, "release"), outcome(6, 5, "succeeded")]);
         assert!(quarantined(&log).is_empty());
+        // Regression: a quarantine reconciled after a crash showed as "not quarantined" in the
+        // app (it compared with == "succeeded") while the CLI's release still found it.
+        log.extend([
+            intent(7, "quarantine"),
+            outcome(8, 7, "succeeded (reconciled)"),
+        ]);
+        assert!(quarantined(&log).contains("cam"));
+        log.extend([
+            intent(9, "release"),
+            outcome(10, 9, "unknown (reconciled: groups not read)"),
+        ]);
+        assert!(
+            quarantined(&log).contains("cam"),
+            "an unknown release leaves it quarantined"
+        );
     }
 }
