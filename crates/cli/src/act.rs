@@ -34,8 +34,49 @@ pub struct Common {
 
 #[derive(Subcommand, Clone)]
 pub enum ActionsCmd {
-    /// Check the log's hash chain: any edit or deletion is reported.
+    /// Check the log's hash chain, and compare it with the anchor when one is configured:
+    /// `ok`, `anchored`, and every record `missing` (in the anchor, not here), `extra` (here,
+    /// not in the anchor) or `altered`.
     Verify,
+    /// The off-machine anchor of the log (an S3 bucket with Object Lock).
+    Anchor {
+        #[command(subcommand)]
+        cmd: AnchorCmd,
+    },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum AnchorCmd {
+    /// Anchor every record in an S3 bucket created with Object Lock enabled (compliance mode).
+    Add {
+        #[command(subcommand)]
+        kind: AnchorKind,
+    },
+    /// The anchor's settings and how far it is.
+    Show,
+    /// Send the records the anchor lacks (they are sent after each action; this retries).
+    Push,
+}
+
+#[derive(Subcommand, Clone)]
+pub enum AnchorKind {
+    /// An S3 bucket with Object Lock.
+    S3 {
+        /// Bucket (created with Object Lock enabled).
+        #[arg(long)]
+        bucket: String,
+        /// Key prefix.
+        #[arg(long, default_value = "defender-desk/action-log/")]
+        prefix: String,
+        /// Days each record stays locked (compliance mode: nobody can delete it before).
+        #[arg(long, default_value_t = 365)]
+        retain_days: u32,
+        /// Path-style addressing (S3-compatible stores).
+        #[arg(long)]
+        path_style: bool,
+        #[command(flatten)]
+        aws: crate::remote::AwsArgs,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -147,15 +188,78 @@ pub fn act(
 /// `ddesk actions [verify]`.
 pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
-    if let Some(ActionsCmd::Verify) = a.cmd {
-        let report = store.verify_action_log()?;
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
-        return Ok(if report.ok {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
+    match &a.cmd {
+        Some(ActionsCmd::Verify) => {
+            let chain = store.verify_action_log()?;
+            let anchor = runtime()?.block_on(desk_engine::anchor::compare(&store))?;
+            let ok = chain.ok && (!anchor.anchored || anchor.agrees());
+            let mut report = serde_json::to_value(&chain)?;
+            report["ok"] = ok.into();
+            report["chain_ok"] = chain.ok.into();
+            report["anchored"] = anchor.anchored.into();
+            report["missing"] = json!(anchor.missing);
+            report["extra"] = json!(anchor.extra);
+            report["altered"] = json!(anchor.altered);
+            report["anchor_error"] = json!(anchor.error);
+            if !anchor.anchored {
+                report["note"] = "no anchor: edits and deletions in place are detected, a rewrite of the chain by someone who can write the cache file is not (see `ddesk actions anchor add`)".into();
+            }
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+            return Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Some(ActionsCmd::Anchor { cmd }) => {
+            let rt = runtime()?;
+            match cmd {
+                AnchorCmd::Add {
+                    kind:
+                        AnchorKind::S3 {
+                            bucket,
+                            prefix,
+                            retain_days,
+                            path_style,
+                            aws,
+                        },
+                } => {
+                    let anchor = desk_engine::anchor::Anchor::S3 {
+                        s3: desk_engine::sources::S3Settings {
+                            bucket: bucket.clone(),
+                            prefix: prefix.clone(),
+                            path_style: *path_style,
+                            aws: aws.settings(),
+                        },
+                        retain_days: *retain_days,
+                    };
+                    rt.block_on(desk_engine::anchor::add(&store, &anchor))?;
+                    let pushed = rt.block_on(desk_engine::anchor::push(&store))?;
+                    serde_json::to_writer_pretty(
+                        &mut *out,
+                        &json!({"anchor": anchor, "push": pushed}),
+                    )?;
+                }
+                AnchorCmd::Show => {
+                    let anchor = desk_engine::anchor::configured(&store)?;
+                    serde_json::to_writer_pretty(&mut *out, &json!({"anchor": anchor}))?;
+                }
+                AnchorCmd::Push => {
+                    let pushed = rt.block_on(desk_engine::anchor::push(&store))?;
+                    serde_json::to_writer_pretty(&mut *out, &pushed)?;
+                    writeln!(out)?;
+                    return Ok(if pushed.error.is_none() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(3)
+                    });
+                }
+            }
+            writeln!(out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
     }
     let pending = {
         let log = store.action_log()?;

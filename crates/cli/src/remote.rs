@@ -40,7 +40,7 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    fn settings(&self) -> AwsSettings {
+    pub(crate) fn settings(&self) -> AwsSettings {
         AwsSettings {
             region: self.region.clone(),
             profile: self.profile.clone(),

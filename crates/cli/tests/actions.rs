@@ -561,3 +561,168 @@ fn the_log_detects_edits_and_deletions() {
     let (_, v) = ddesk(&truncated, &["actions", "verify"], &[]);
     assert_eq!(v["ok"], false, "{v}");
 }
+
+fn boto3(moto: &Server, body: &str) -> Output {
+    let script = format!(
+        r#"
+import boto3, json, datetime
+s3 = boto3.client("s3", endpoint_url="{url}", region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+{body}
+"#,
+        url = moto.url
+    );
+    Command::new(servers::venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap()
+}
+
+/// Regression (the "tamper-evident" log could be rewritten undetected): with the log anchored in
+/// an S3 bucket with Object Lock (moto), `actions verify` detects both rewrites that pass a
+/// local-only check — fabricated records appended with recomputed hashes, and a cut tail with
+/// the head moved (triggers dropped) — and the anchored records cannot be deleted.
+#[test]
+fn the_anchored_log_detects_rewrites_that_the_local_chain_cannot() {
+    let e = env();
+    let moto = servers::moto();
+    let made = boto3(
+        &moto,
+        r#"s3.create_bucket(Bucket="dd-anchor", ObjectLockEnabledForBucket=True)
+s3.create_bucket(Bucket="dd-plain")"#,
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    ok(&e, &["demo", "--things", "30", "--days", "1"]);
+    let quarantine = [
+        "quarantine",
+        "--thing",
+        "cam-lobby-017",
+        "--create-group",
+        "--reason",
+        REASON,
+        "--yes",
+    ];
+    ok(&e, &quarantine);
+    // Without an anchor, verify says so.
+    let v = ok(&e, &["actions", "verify"]);
+    assert_eq!(
+        (v["ok"].clone(), v["anchored"].clone()),
+        (json!(true), json!(false)),
+        "{v}"
+    );
+    let anchor = |bucket: &str| {
+        ddesk(
+            &e,
+            &[
+                "actions",
+                "anchor",
+                "add",
+                "s3",
+                "--bucket",
+                bucket,
+                "--endpoint-url",
+                &moto.url,
+                "--path-style",
+                "--region",
+                "us-east-1",
+                "--retain-days",
+                "1",
+            ],
+            &[],
+        )
+    };
+    // A bucket without Object Lock is refused: records there could be deleted.
+    let (out, _) = anchor("dd-plain");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Object Lock"));
+    let (out, added) = anchor("dd-anchor");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(added["push"]["sent"], 2, "{added}");
+    // Every later action is anchored as it is logged.
+    ok(
+        &e,
+        &[
+            "release",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    let v = ok(&e, &["actions", "verify"]);
+    assert_eq!(
+        (v["ok"].clone(), v["anchored"].clone()),
+        (json!(true), json!(true)),
+        "{v}"
+    );
+
+    // Rewrite 1: a fabricated record appended with a correctly recomputed hash.
+    {
+        let mut store = Store::open(&e.db).unwrap();
+        store
+            .append_action(&json!({"type": "intent", "reason": "fabricated afterwards", "plan": {"action": "release"}}))
+            .unwrap();
+        assert!(
+            store.verify_action_log().unwrap().ok,
+            "the local chain alone cannot tell"
+        );
+    }
+    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["extra"], json!([5]), "{v}");
+
+    // Rewrite 2: triggers dropped, the tail cut, the head moved back.
+    {
+        let store = Store::open(&e.db).unwrap();
+        let head: String = store
+            .connection()
+            .query_row(
+                "SELECT seq || ':' || hash FROM action_log WHERE seq = 2",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        store
+            .connection()
+            .execute_batch(&format!(
+                "DROP TRIGGER action_log_no_delete; DELETE FROM action_log WHERE seq > 2;
+                 UPDATE meta SET value = '{head}' WHERE key = 'action_log_head';"
+            ))
+            .unwrap();
+        assert!(
+            store.verify_action_log().unwrap().ok,
+            "the local chain alone cannot tell"
+        );
+    }
+    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["missing"], json!([3, 4]), "{v}");
+    assert_eq!(v["chain_ok"], true);
+
+    // The anchored records are locked: deleting one is refused by the bucket.
+    let del = boto3(
+        &moto,
+        r#"objs = s3.list_object_versions(Bucket="dd-anchor")["Versions"]
+o = objs[0]
+try:
+    s3.delete_object(Bucket="dd-anchor", Key=o["Key"], VersionId=o["VersionId"])
+    print("deleted")
+except Exception as e:
+    print("refused", type(e).__name__)"#,
+    );
+    let said = String::from_utf8_lossy(&del.stdout);
+    assert!(
+        said.contains("refused"),
+        "{said} {}",
+        String::from_utf8_lossy(&del.stderr)
+    );
+}

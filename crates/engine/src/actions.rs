@@ -1267,6 +1267,7 @@ pub async fn execute(
         "demo": plan.demo,
     }))?;
     store.release_intent(intent.seq)?;
+    anchor_now(store).await;
     if let (Some(thing), Backend::Aws { .. }) = (plan.thing.as_deref(), backend) {
         if let Ok(groups) = backend.groups(store, thing).await {
             let g: Vec<_> = groups.into_iter().map(|g| (g, None)).collect();
@@ -1325,7 +1326,19 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
         }
         store.release_intent(r.seq)?;
     }
+    if !written.is_empty() {
+        anchor_now(store).await;
+    }
     Ok(written)
+}
+
+/// Sends what the anchor lacks; a failure is logged and retried later, never raised.
+async fn anchor_now(store: &Store) {
+    match crate::anchor::push(store).await {
+        Ok(r) if r.error.is_some() => tracing::warn!(error = ?r.error, "action log anchor behind"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "action log anchor not reached"),
+    }
 }
 
 /// How long an executing process holds its intent (its calls and following a mitigation task).

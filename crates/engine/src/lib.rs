@@ -17,6 +17,7 @@
 
 pub mod actions;
 pub mod analysis;
+pub mod anchor;
 pub mod charts;
 pub mod csv_out;
 pub mod demo;

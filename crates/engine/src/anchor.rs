@@ -1,0 +1,254 @@
+//! The action log anchored outside the analyst's machine: every record is also written to an
+//! S3 bucket with Object Lock in compliance mode, where nobody — not the analyst, not an
+//! attacker holding the analyst's machine and credentials — can rewrite or delete it until its
+//! retention ends. `ddesk actions verify` then compares the local chain with the anchor and
+//! names every record missing locally (a cut tail), present only locally (fabricated, or not
+//! sent yet) or different (rewritten).
+//!
+//! Sending never blocks an action: records go after the action's outcome is logged; a failed
+//! send is retried at the next action or `ddesk actions anchor push`.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ObjectLockMode;
+use serde::{Deserialize, Serialize};
+
+use crate::sources::{aws, S3Settings};
+use crate::store::{LogRecord, Store};
+use crate::{Error, Result};
+
+/// Where the log is anchored (kept in the cache's metadata; no secret: AWS credentials come
+/// from the settings' profile or the default chain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Anchor {
+    /// An S3 bucket created with Object Lock enabled.
+    S3 {
+        /// Bucket, prefix, addressing and AWS settings.
+        #[serde(flatten)]
+        s3: S3Settings,
+        /// Days each record is locked (compliance mode).
+        retain_days: u32,
+    },
+}
+
+const META_ANCHOR: &str = "action_log_anchor";
+const META_SENT: &str = "action_log_anchor_sent";
+
+/// What pushing did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PushReport {
+    /// Records sent now.
+    pub sent: u64,
+    /// The highest sequence number the anchor holds (as this cache knows).
+    pub anchored_to: i64,
+    /// Why sending stopped, if it did.
+    pub error: Option<String>,
+}
+
+/// The local chain compared with the anchor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AnchorReport {
+    /// Whether an anchor is configured (without one, only in-place edits are detected).
+    pub anchored: bool,
+    /// Records in the anchor that the local log lacks (deleted, a cut tail).
+    pub missing: Vec<i64>,
+    /// Local records the anchor lacks: fabricated, or not sent yet (`anchor push`).
+    pub extra: Vec<i64>,
+    /// Records whose local content differs from the anchor's.
+    pub altered: Vec<i64>,
+    /// Why the anchor could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+impl AnchorReport {
+    /// Whether the anchor agrees with the local log.
+    pub fn agrees(&self) -> bool {
+        self.anchored
+            && self.error.is_none()
+            && self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.altered.is_empty()
+    }
+}
+
+/// The configured anchor, if any.
+pub fn configured(store: &Store) -> Result<Option<Anchor>> {
+    match store.meta(META_ANCHOR)? {
+        None => Ok(None),
+        Some(v) => serde_json::from_str(&v)
+            .map(Some)
+            .map_err(|e| Error::InvalidInput(format!("the anchor settings cannot be read: {e}"))),
+    }
+}
+
+/// Configures the anchor after checking it: the bucket must have Object Lock enabled.
+pub async fn add(store: &Store, anchor: &Anchor) -> Result<()> {
+    let Anchor::S3 { s3, retain_days } = anchor;
+    Anchor::validate(s3, *retain_days)?;
+    let client = client(s3).await;
+    let lock = client
+        .get_object_lock_configuration()
+        .bucket(&s3.bucket)
+        .send()
+        .await
+        .map_err(|e| Error::Source(aws::describe("GetObjectLockConfiguration", &e)))?;
+    let enabled = lock
+        .object_lock_configuration()
+        .and_then(|c| c.object_lock_enabled())
+        .is_some_and(|e| e.as_str() == "Enabled");
+    if !enabled {
+        return Err(Error::InvalidInput(format!(
+            "bucket {} does not have Object Lock enabled: create it with --object-lock-enabled-for-bucket (records there could be deleted)",
+            s3.bucket
+        )));
+    }
+    store.set_meta(
+        META_ANCHOR,
+        &serde_json::to_string(anchor).expect("anchor serializes"),
+    )?;
+    Ok(())
+}
+
+impl Anchor {
+    fn validate(s3: &S3Settings, retain_days: u32) -> Result<()> {
+        crate::sources::SourceSettings::S3(s3.clone()).validate()?;
+        if !(1..=36_500).contains(&retain_days) {
+            return Err(Error::InvalidInput(
+                "--retain-days must be 1 to 36500".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+async fn client(s3: &S3Settings) -> aws_sdk_s3::Client {
+    let sdk = aws::sdk_config(&s3.aws).await;
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(s3.path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// Objects of this cache's log: `<prefix><cache id>/<seq, 12 digits>.json`.
+fn key_prefix(store: &Store, s3: &S3Settings) -> Result<String> {
+    Ok(format!("{}{}/", s3.prefix, store.keychain_scope()?))
+}
+
+fn record_key(prefix: &str, seq: i64) -> String {
+    format!("{prefix}{seq:012}.json")
+}
+
+/// The anchored form of a record: exactly what the chain covers.
+fn body(r: &LogRecord) -> serde_json::Value {
+    serde_json::json!({"seq": r.seq, "at": r.at, "record": r.record, "prev_hash": r.prev_hash, "hash": r.hash})
+}
+
+/// Sends every record not anchored yet, oldest first, each locked in compliance mode. Errors
+/// are reported, not raised: an action is never held up by its anchor.
+pub async fn push(store: &Store) -> Result<PushReport> {
+    let Some(Anchor::S3 { s3, retain_days }) = configured(store)? else {
+        return Ok(PushReport::default());
+    };
+    let sent: i64 = store
+        .meta(META_SENT)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut report = PushReport {
+        anchored_to: sent,
+        ..PushReport::default()
+    };
+    let prefix = key_prefix(store, &s3)?;
+    let client = client(&s3).await;
+    for r in store.action_log()?.iter().filter(|r| r.seq > sent) {
+        let until = chrono::Utc::now() + chrono::Duration::days(i64::from(retain_days));
+        let bytes = serde_json::to_vec(&body(r)).expect("record serializes");
+        let put = client
+            .put_object()
+            .bucket(&s3.bucket)
+            .key(record_key(&prefix, r.seq))
+            .body(ByteStream::from(bytes))
+            .content_type("application/json")
+            .object_lock_mode(ObjectLockMode::Compliance)
+            .object_lock_retain_until_date(aws_sdk_s3::primitives::DateTime::from_millis(
+                until.timestamp_millis(),
+            ))
+            .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
+            .send()
+            .await;
+        if let Err(e) = put {
+            report.error = Some(aws::describe("PutObject (action log anchor)", &e));
+            tracing::warn!(error = ?report.error, "the action log anchor is behind; it is retried at the next action");
+            break;
+        }
+        store.set_meta(META_SENT, &r.seq.to_string())?;
+        report.sent += 1;
+        report.anchored_to = r.seq;
+    }
+    Ok(report)
+}
+
+/// Compares the local log with the anchor, record by record.
+pub async fn compare(store: &Store) -> Result<AnchorReport> {
+    let Some(Anchor::S3 { s3, .. }) = configured(store)? else {
+        return Ok(AnchorReport::default());
+    };
+    let mut report = AnchorReport {
+        anchored: true,
+        ..AnchorReport::default()
+    };
+    let prefix = key_prefix(store, &s3)?;
+    let client = client(&s3).await;
+    let mut remote: std::collections::BTreeMap<i64, serde_json::Value> = Default::default();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(&s3.bucket)
+        .prefix(&prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(e) => {
+                report.error = Some(aws::describe("ListObjectsV2 (action log anchor)", &e));
+                return Ok(report);
+            }
+        };
+        for obj in page.contents() {
+            let Some(key) = obj.key() else { continue };
+            let Some(seq) = key
+                .strip_prefix(&prefix)
+                .and_then(|k| k.strip_suffix(".json"))
+                .and_then(|k| k.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let got = client.get_object().bucket(&s3.bucket).key(key).send().await;
+            let value = match got {
+                Ok(o) => match o.body.collect().await {
+                    Ok(b) => {
+                        serde_json::from_slice(&b.into_bytes()).unwrap_or(serde_json::Value::Null)
+                    }
+                    Err(e) => {
+                        report.error = Some(format!("GetObject {key}: {e}"));
+                        return Ok(report);
+                    }
+                },
+                Err(e) => {
+                    report.error = Some(aws::describe("GetObject (action log anchor)", &e));
+                    return Ok(report);
+                }
+            };
+            remote.insert(seq, value);
+        }
+    }
+    let local = store.action_log()?;
+    for r in &local {
+        match remote.remove(&r.seq) {
+            None => report.extra.push(r.seq),
+            Some(v) if v != body(r) => report.altered.push(r.seq),
+            Some(_) => {}
+        }
+    }
+    report.missing = remote.into_keys().collect();
+    Ok(report)
+}
