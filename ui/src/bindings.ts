@@ -637,7 +637,15 @@ demo: boolean,
 /**
  * Record hash.
  */
-hash: string, };
+hash: string, 
+/**
+ * Taken by a colleague (read back from the shared anchor), not logged here.
+ */
+colleague: boolean, 
+/**
+ * The colleague's cache id, for a colleague's action.
+ */
+cache: string | null, };
 
 export type ActionRequest = { "action": "quarantine", 
 /**

@@ -306,9 +306,43 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                 "outcome": outcome.map(|o| json!({"steps": o.record["steps"], "task": o.record["task"], "observed": o.record["observed"]})),
                 "demo": r.record["demo"],
                 "hash": r.hash,
+                "colleague": false,
             })
         })
         .collect();
+    // Colleagues' actions, read back from the shared anchor (when one is configured).
+    if desk_engine::anchor::configured(&store)?.is_some() {
+        if let Err(e) = runtime()?.block_on(desk_engine::anchor::pull_colleagues(&store)) {
+            eprintln!("ddesk: colleagues' actions not read from the anchor: {e:#}");
+        }
+    }
+    let mut rows = rows;
+    for c in desk_engine::anchor::colleagues(&store)? {
+        if a.thing
+            .as_deref()
+            .is_some_and(|t| c.thing.as_deref() != Some(t))
+        {
+            continue;
+        }
+        rows.push(json!({
+            "seq": c.seq,
+            "at": time::to_rfc3339(c.at),
+            "who": c.who,
+            "os_user": c.os_user,
+            "action": c.action,
+            "thing": c.thing,
+            "reason": c.reason,
+            "calls": [],
+            "prior": null,
+            "status": c.status,
+            "outcome_at": null,
+            "outcome": null,
+            "demo": c.demo,
+            "hash": "",
+            "colleague": true,
+            "cache": c.cache,
+        }));
+    }
     write_rows(out, a.format, &rows)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -726,3 +726,85 @@ except Exception as e:
         String::from_utf8_lossy(&del.stderr)
     );
 }
+
+/// Two analysts sharing one anchor see each other's actions, marked as the colleague's, in
+/// `ddesk actions` and in the thing's timeline.
+#[test]
+fn colleagues_actions_come_back_from_the_shared_anchor() {
+    let (alice, bob) = (env(), env());
+    let moto = servers::moto();
+    let made = boto3(
+        &moto,
+        r#"s3.create_bucket(Bucket="dd-team", ObjectLockEnabledForBucket=True)"#,
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    for e in [&alice, &bob] {
+        ok(e, &["demo", "--things", "30", "--days", "1"]);
+        ok(
+            e,
+            &[
+                "actions",
+                "anchor",
+                "add",
+                "s3",
+                "--bucket",
+                "dd-team",
+                "--endpoint-url",
+                &moto.url,
+                "--path-style",
+                "--region",
+                "us-east-1",
+                "--retain-days",
+                "1",
+            ],
+        );
+    }
+    ok(
+        &alice,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    let rows = ok(&bob, &["actions"]);
+    let theirs: Vec<&Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["colleague"] == true)
+        .collect();
+    assert_eq!(theirs.len(), 1, "{rows}");
+    assert_eq!(theirs[0]["action"], "quarantine");
+    assert_eq!(theirs[0]["thing"], "cam-lobby-017");
+    assert_eq!(theirs[0]["reason"], REASON);
+    assert!(theirs[0]["status"]
+        .as_str()
+        .unwrap()
+        .starts_with("succeeded"));
+    // Alice's own log has no colleague rows (her own actions are hers).
+    let mine = ok(&alice, &["actions"]);
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["colleague"] == false),
+        "{mine}"
+    );
+    let timeline = ok(&bob, &["timeline", "--thing", "cam-lobby-017"]);
+    assert!(
+        timeline.as_array().unwrap().iter().any(|e| e["what"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("[colleague]")),
+        "{timeline}"
+    );
+}

@@ -252,3 +252,120 @@ pub async fn compare(store: &Store) -> Result<AnchorReport> {
     report.missing = remote.into_keys().collect();
     Ok(report)
 }
+
+/// An action a colleague took, read back from the shared anchor (another cache's log in the
+/// same bucket and prefix): shown beside one's own, marked as theirs, so two analysts do not
+/// quarantine and release one thing against each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColleagueAction {
+    /// The colleague's cache (its random id).
+    pub cache: String,
+    /// Sequence number of the intent in that cache's log.
+    pub seq: i64,
+    /// When it was logged.
+    pub at: crate::time::Millis,
+    /// AWS caller.
+    pub who: String,
+    /// OS user.
+    pub os_user: String,
+    /// `quarantine`, `release`, `mitigate`.
+    pub action: String,
+    /// Thing.
+    pub thing: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// Outcome status, `pending` without one.
+    pub status: String,
+    /// Demo account.
+    pub demo: bool,
+}
+
+const META_COLLEAGUES: &str = "action_log_colleagues";
+/// Colleagues' actions kept (the newest).
+const MAX_COLLEAGUE_ACTIONS: usize = 1000;
+
+/// Reads colleagues' logs from the anchor into the cache (what [`colleagues`] returns, offline
+/// too). Returns how many actions were read.
+pub async fn pull_colleagues(store: &Store) -> Result<usize> {
+    let Some(Anchor::S3 { s3, .. }) = configured(store)? else {
+        return Ok(0);
+    };
+    let own = store.keychain_scope()?;
+    let client = client(&s3).await;
+    let mut records: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(&s3.bucket)
+        .prefix(&s3.prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::Source(aws::describe("ListObjectsV2 (anchor)", &e)))?;
+        for obj in page.contents() {
+            let Some(key) = obj.key() else { continue };
+            let Some((cache, _)) = key.strip_prefix(&s3.prefix).and_then(|k| k.split_once('/'))
+            else {
+                continue;
+            };
+            if cache == own || obj.size().unwrap_or(0) > 1 << 20 {
+                continue;
+            }
+            let got = client
+                .get_object()
+                .bucket(&s3.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| Error::Source(aws::describe("GetObject (anchor)", &e)))?;
+            let bytes = got
+                .body
+                .collect()
+                .await
+                .map_err(|e| Error::Source(format!("GetObject {key}: {e}")))?
+                .into_bytes();
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                records.push((cache.to_string(), v));
+            }
+        }
+    }
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let mut actions: Vec<ColleagueAction> = records
+        .iter()
+        .filter(|(_, v)| v["record"]["type"] == "intent")
+        .map(|(cache, v)| {
+            let seq = v["seq"].as_i64().unwrap_or(0);
+            let outcome = records.iter().find(|(c, o)| {
+                c == cache && o["record"]["type"] == "outcome" && o["record"]["intent"] == seq
+            });
+            let r = &v["record"];
+            ColleagueAction {
+                cache: cache.clone(),
+                seq,
+                at: v["at"].as_i64().unwrap_or(0),
+                who: s(&r["who"]["aws"]),
+                os_user: s(&r["who"]["os_user"]),
+                action: s(&r["plan"]["action"]),
+                thing: r["plan"]["thing"].as_str().map(String::from),
+                reason: s(&r["reason"]),
+                status: outcome.map_or("pending".into(), |(_, o)| s(&o["record"]["status"])),
+                demo: r["demo"].as_bool().unwrap_or(false),
+            }
+        })
+        .collect();
+    actions.sort_by_key(|a| std::cmp::Reverse(a.at));
+    actions.truncate(MAX_COLLEAGUE_ACTIONS);
+    let n = actions.len();
+    store.set_meta(
+        META_COLLEAGUES,
+        &serde_json::to_string(&actions).expect("actions serialize"),
+    )?;
+    Ok(n)
+}
+
+/// Colleagues' actions as last read from the anchor, newest first (none without an anchor).
+pub fn colleagues(store: &Store) -> Result<Vec<ColleagueAction>> {
+    Ok(store
+        .meta(META_COLLEAGUES)?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
+}

@@ -489,6 +489,10 @@ pub struct ActionView {
     pub demo: bool,
     /// Record hash.
     pub hash: String,
+    /// Taken by a colleague (read back from the shared anchor), not logged here.
+    pub colleague: bool,
+    /// The colleague's cache id, for a colleague's action.
+    pub cache: Option<String>,
 }
 
 /// What an analyst asks to do.
@@ -1047,12 +1051,31 @@ impl Desk {
     }
 
     /// The action log, newest first.
+    /// The action log, newest first, with colleagues' actions read back from the anchor (when
+    /// one is configured and reachable; else as last read).
     pub fn actions(&self) -> Result<Vec<ActionView>> {
-        self.with_store(|store| {
-            let mut v = action_views(&store.action_log()?);
-            v.reverse();
-            Ok(v)
-        })
+        let path = self.active()?;
+        let store = Store::open(&path)?;
+        let pulled = self.rt.block_on(async {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(15),
+                crate::anchor::pull_colleagues(&store),
+            )
+            .await
+        });
+        match pulled {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "colleagues' actions not read"),
+            Err(_) => tracing::warn!("colleagues' actions not read: the anchor took over 15 s"),
+        }
+        let mut v = action_views(&store.action_log()?);
+        v.extend(
+            crate::anchor::colleagues(&store)?
+                .into_iter()
+                .map(colleague_view),
+        );
+        v.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.total_cmp(&a.seq)));
+        Ok(v)
     }
 
     /// Verifies the action log's hash chain.
@@ -1598,6 +1621,25 @@ fn quarantined(log: &[LogRecord]) -> BTreeSet<String> {
     out
 }
 
+fn colleague_view(c: crate::anchor::ColleagueAction) -> ActionView {
+    ActionView {
+        seq: c.seq as f64,
+        at: c.at,
+        who: c.who,
+        os_user: c.os_user,
+        action: c.action,
+        thing: c.thing,
+        reason: c.reason,
+        calls: Vec::new(),
+        status: c.status,
+        outcome_at: None,
+        demo: c.demo,
+        hash: String::new(),
+        colleague: true,
+        cache: Some(c.cache),
+    }
+}
+
 fn action_views(log: &[LogRecord]) -> Vec<ActionView> {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
     log.iter()
@@ -1620,6 +1662,8 @@ fn action_views(log: &[LogRecord]) -> Vec<ActionView> {
                 outcome_at: outcome.map(|o| o.at),
                 demo: r.record["demo"].as_bool().unwrap_or(false),
                 hash: r.hash.clone(),
+                colleague: false,
+                cache: None,
             }
         })
         .collect()

@@ -49,12 +49,23 @@ export function Actions({ prefs, keys, go }: Common) {
         </thead>
         <tbody>
           {(rows ?? []).map((a) => (
-            <tr key={a.seq} data-testid="action-row" data-action={a.action} data-status={a.status}>
-              <td>{a.seq}</td>
+            <tr
+              key={a.colleague ? `${a.cache}:${a.seq}` : a.seq}
+              data-testid="action-row"
+              data-action={a.action}
+              data-status={a.status}
+              data-colleague={a.colleague ? "true" : undefined}
+            >
+              <td>{a.colleague ? "—" : a.seq}</td>
               <td>{formatTime(a.at, prefs.tz, true)}</td>
               <td>
                 {a.who} <span className="muted">({a.os_user})</span>
                 {a.demo && <span className="demo-badge small">DEMO</span>}
+                {a.colleague && (
+                  <span className="demo-badge small" title={`from a colleague's log (cache ${a.cache ?? "?"}), read back from the anchor`}>
+                    colleague
+                  </span>
+                )}
               </td>
               <td title={a.calls.join("\n")}>{a.action}</td>
               <td>

@@ -101,6 +101,26 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: r.seq.to_string(),
         });
     }
+    // Colleagues' actions on this thing, as last read back from the shared anchor.
+    for c in crate::anchor::colleagues(store).unwrap_or_default() {
+        if c.thing.as_deref() != Some(thing) {
+            continue;
+        }
+        out.push(Entry {
+            t: c.at,
+            kind: "action",
+            what: format!(
+                "[colleague] {}{} by {} ({}): {} — {}",
+                if c.demo { "[demo] " } else { "" },
+                c.action,
+                c.who,
+                c.os_user,
+                c.reason,
+                c.status
+            ),
+            id: format!("{}:{}", c.cache, c.seq),
+        });
+    }
     for f in findings_of(store, thing, &log)? {
         out.push(Entry {
             t: f.found.unwrap_or(0),
