@@ -200,6 +200,7 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
             report["missing"] = json!(anchor.missing);
             report["extra"] = json!(anchor.extra);
             report["altered"] = json!(anchor.altered);
+            report["overwritten"] = json!(anchor.overwritten);
             report["anchor_error"] = json!(anchor.error);
             if !anchor.anchored {
                 report["note"] = "no anchor: edits and deletions in place are detected, a rewrite of the chain by someone who can write the cache file is not (see `ddesk actions anchor add`)".into();

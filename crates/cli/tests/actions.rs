@@ -708,6 +708,40 @@ s3.create_bucket(Bucket="dd-plain")"#,
     assert_eq!(v["missing"], json!([3, 4]), "{v}");
     assert_eq!(v["chain_ok"], true);
 
+    // Rewrite 3: the attacker also writes the rewritten record over its key in the anchor.
+    // Object Lock keeps the first version, which verify compares with.
+    {
+        let mut store = Store::open(&e.db).unwrap();
+        let fake = store
+            .append_action(&json!({"type": "intent", "reason": "fabricated again", "plan": {"action": "release"}}))
+            .unwrap();
+        assert_eq!(fake.seq, 3);
+        let forged = json!({"seq": fake.seq, "at": fake.at, "record": fake.record, "prev_hash": fake.prev_hash, "hash": fake.hash});
+        let key_prefix = {
+            let listed = boto3(
+                &moto,
+                r#"print(s3.list_objects_v2(Bucket="dd-anchor")["Contents"][0]["Key"].rsplit("/", 1)[0])"#,
+            );
+            String::from_utf8_lossy(&listed.stdout).trim().to_string()
+        };
+        let put = boto3(
+            &moto,
+            &format!(
+                "s3.put_object(Bucket=\"dd-anchor\", Key=\"{key_prefix}/000000000003.json\", Body={:?})",
+                forged.to_string()
+            ),
+        );
+        assert!(
+            put.status.success(),
+            "{}",
+            String::from_utf8_lossy(&put.stderr)
+        );
+    }
+    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["altered"], json!([3]), "{v}");
+    assert_eq!(v["overwritten"], json!([3]), "{v}");
+
     // The anchored records are locked: deleting one is refused by the bucket.
     let del = boto3(
         &moto,

@@ -54,8 +54,11 @@ pub struct AnchorReport {
     pub missing: Vec<i64>,
     /// Local records the anchor lacks: fabricated, or not sent yet (`anchor push`).
     pub extra: Vec<i64>,
-    /// Records whose local content differs from the anchor's.
+    /// Records whose local content differs from the anchor's (its first version).
     pub altered: Vec<i64>,
+    /// Records of which the anchor holds a second version: someone wrote over the key (the
+    /// comparison uses the first, which Object Lock kept).
+    pub overwritten: Vec<i64>,
     /// Why the anchor could not be read, if it could not.
     pub error: Option<String>,
 }
@@ -68,6 +71,7 @@ impl AnchorReport {
             && self.missing.is_empty()
             && self.extra.is_empty()
             && self.altered.is_empty()
+            && self.overwritten.is_empty()
     }
 }
 
@@ -198,48 +202,26 @@ pub async fn compare(store: &Store) -> Result<AnchorReport> {
     };
     let prefix = key_prefix(store, &s3)?;
     let client = client(&s3).await;
-    let mut remote: std::collections::BTreeMap<i64, serde_json::Value> = Default::default();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(&s3.bucket)
-        .prefix(&prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                report.error = Some(aws::describe("ListObjectsV2 (action log anchor)", &e));
-                return Ok(report);
-            }
-        };
-        for obj in page.contents() {
-            let Some(key) = obj.key() else { continue };
-            let Some(seq) = key
-                .strip_prefix(&prefix)
-                .and_then(|k| k.strip_suffix(".json"))
-                .and_then(|k| k.parse::<i64>().ok())
-            else {
-                continue;
-            };
-            let got = client.get_object().bucket(&s3.bucket).key(key).send().await;
-            let value = match got {
-                Ok(o) => match o.body.collect().await {
-                    Ok(b) => {
-                        serde_json::from_slice(&b.into_bytes()).unwrap_or(serde_json::Value::Null)
-                    }
-                    Err(e) => {
-                        report.error = Some(format!("GetObject {key}: {e}"));
-                        return Ok(report);
-                    }
-                },
-                Err(e) => {
-                    report.error = Some(aws::describe("GetObject (action log anchor)", &e));
-                    return Ok(report);
-                }
-            };
-            remote.insert(seq, value);
+    let objects = match read_objects(&client, &s3.bucket, &prefix).await {
+        Ok(o) => o,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return Ok(report);
         }
+    };
+    let mut remote: std::collections::BTreeMap<i64, serde_json::Value> = Default::default();
+    for (key, v, versions) in objects {
+        let Some(seq) = key
+            .strip_prefix(&prefix)
+            .and_then(|k| k.strip_suffix(".json"))
+            .and_then(|k| k.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        if versions > 1 {
+            report.overwritten.push(seq);
+        }
+        remote.insert(seq, v);
     }
     let local = store.action_log()?;
     for r in &local {
@@ -251,6 +233,77 @@ pub async fn compare(store: &Store) -> Result<AnchorReport> {
     }
     report.missing = remote.into_keys().collect();
     Ok(report)
+}
+
+/// Every key under `prefix` with the content of its **first** version (at most 1 MiB; a record
+/// is a few KiB), parsed as JSON (`null` when it is not), and how many versions it has. Object
+/// Lock keeps every version, but anyone who may write the bucket can put a newer one under a
+/// key: the first is what was anchored, a second is itself evidence of tampering.
+async fn read_objects(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, serde_json::Value, usize)>> {
+    // key -> (version id, last modified, size, versions seen)
+    let mut first: std::collections::BTreeMap<String, (String, i64, i64, usize)> =
+        Default::default();
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    for _ in 0..100_000 {
+        let page = client
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                Error::Source(aws::describe("ListObjectVersions (action log anchor)", &e))
+            })?;
+        for v in page.versions() {
+            let (Some(key), Some(id)) = (v.key(), v.version_id()) else {
+                continue;
+            };
+            let at = v
+                .last_modified()
+                .map_or(i64::MAX, |t| t.to_millis().unwrap_or(i64::MAX));
+            let entry = first
+                .entry(key.to_string())
+                .or_insert_with(|| (id.to_string(), at, v.size().unwrap_or(0), 0));
+            entry.3 += 1;
+            if at < entry.1 {
+                *entry = (id.to_string(), at, v.size().unwrap_or(0), entry.3);
+            }
+        }
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+    }
+    let mut out = Vec::new();
+    for (key, (version, _, size, versions)) in first {
+        if size > 1 << 20 {
+            continue;
+        }
+        let got = client
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| Error::Source(aws::describe("GetObject (action log anchor)", &e)))?;
+        let bytes = got
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::Source(format!("GetObject {key}: {e}")))?
+            .into_bytes();
+        let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        out.push((key, value, versions));
+    }
+    Ok(out)
 }
 
 /// An action a colleague took, read back from the shared anchor (another cache's log in the
@@ -292,42 +345,14 @@ pub async fn pull_colleagues(store: &Store) -> Result<usize> {
     };
     let own = store.keychain_scope()?;
     let client = client(&s3).await;
-    let mut records: Vec<(String, serde_json::Value)> = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(&s3.bucket)
-        .prefix(&s3.prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::Source(aws::describe("ListObjectsV2 (anchor)", &e)))?;
-        for obj in page.contents() {
-            let Some(key) = obj.key() else { continue };
-            let Some((cache, _)) = key.strip_prefix(&s3.prefix).and_then(|k| k.split_once('/'))
-            else {
-                continue;
-            };
-            if cache == own || obj.size().unwrap_or(0) > 1 << 20 {
-                continue;
-            }
-            let got = client
-                .get_object()
-                .bucket(&s3.bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| Error::Source(aws::describe("GetObject (anchor)", &e)))?;
-            let bytes = got
-                .body
-                .collect()
-                .await
-                .map_err(|e| Error::Source(format!("GetObject {key}: {e}")))?
-                .into_bytes();
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                records.push((cache.to_string(), v));
-            }
-        }
-    }
+    let records: Vec<(String, serde_json::Value)> = read_objects(&client, &s3.bucket, &s3.prefix)
+        .await?
+        .into_iter()
+        .filter_map(|(key, v, _)| {
+            let (cache, _) = key.strip_prefix(&s3.prefix)?.split_once('/')?;
+            (cache != own).then(|| (cache.to_string(), v))
+        })
+        .collect();
     let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
     let mut actions: Vec<ColleagueAction> = records
         .iter()
