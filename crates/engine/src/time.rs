@@ -169,6 +169,14 @@ mod tests {
             }
         }
 
+        /// Any `--window` string is read (more than zero, at most the bound) or refused.
+        #[test]
+        fn any_duration_is_read_or_refused(s in "\\PC{0,40}") {
+            if let Ok(ms) = parse_duration(&s, MAX_DURATION_MS) {
+                proptest::prop_assert!(ms > 0 && ms <= MAX_DURATION_MS);
+            }
+        }
+
         /// Relative forms with any digits, units and signs.
         #[test]
         fn any_relative_time_is_read_or_refused(
