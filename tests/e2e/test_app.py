@@ -191,6 +191,7 @@ def demo_flow(driver, artifacts):
         assert "DEMO fleet" in wd.find_element(By.CSS_SELECTOR, '[data-testid="provenance"]').get_attribute("textContent")
         shots("thing-charts")
 
+        wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="mitigation-action"]').is_enabled(), what="mitigation actions listed")
         calls = act(wd, shots, "quarantine", "Botnet traffic: bytes out x100 to new destinations", "quarantine")
         assert any("AddThingToThingGroup" in c and BOTNET_CAMERA in c for c in calls), calls
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="quarantined-badge"]'), what="quarantined badge")
@@ -206,6 +207,8 @@ def demo_flow(driver, artifacts):
 
         wd.back()
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="release"]'), what="release button")
+        # The page has settled (its mitigation list arrives after the charts) before clicking.
+        wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="mitigation-action"]').is_enabled(), what="mitigation actions listed")
         calls = act(wd, shots, "release", "False positive cleared by the camera vendor", "release")
         assert any("RemoveThingFromThingGroup" in c for c in calls), calls
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="quarantine"]'), what="released")

@@ -81,7 +81,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
             </label>
             <span className="count">{findings.length} findings</span>
             <span className="spacer" />
-            <select aria-label="Mitigation action for findings" data-testid="finding-mitigation" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
+            <select className="mitigation-pick" aria-label="Mitigation action for findings" data-testid="finding-mitigation" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
               <option value="">{mitigations.length ? "Mitigation action…" : "No mitigation actions"}</option>
               {mitigations.map((m) => (
                 <option key={m}>{m}</option>

@@ -149,7 +149,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             Release
           </button>
         )}
-        <select aria-label="Mitigation action" data-testid="mitigation-action" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
+        <select className="mitigation-pick" aria-label="Mitigation action" data-testid="mitigation-action" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
           <option value="">{mitigations.length ? "Mitigation action…" : "No mitigation actions"}</option>
           {mitigations.map((m) => (
             <option key={m}>{m}</option>
