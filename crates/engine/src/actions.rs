@@ -1369,14 +1369,16 @@ struct Observed {
 
 impl Observed {
     fn to_json(&self) -> Value {
-        let r = |x: &Option<std::result::Result<Value, String>>| match x {
-            None => Value::Null,
-            Some(Ok(v)) => v.clone(),
-            Some(Err(e)) => json!({"error": e}),
-        };
+        fn read<T: Serialize>(x: &Option<std::result::Result<T, String>>) -> Value {
+            match x {
+                None => Value::Null,
+                Some(Ok(v)) => json!(v),
+                Some(Err(e)) => json!({ "error": e }),
+            }
+        }
         json!({
-            "groups": r(&self.groups.as_ref().map(|g| g.as_ref().map(|g| json!(g)).map_err(Clone::clone))),
-            "certificates": r(&self.certificates.as_ref().map(|c| c.as_ref().map(|c| json!(c)).map_err(Clone::clone))),
+            "groups": read(&self.groups),
+            "certificates": read(&self.certificates),
             "tasks": self.tasks,
         })
     }
