@@ -35,6 +35,23 @@ fn desk(dir: &Path) -> (Desk, Arc<MemorySecrets>) {
     (d, secrets)
 }
 
+/// A Splunk source as the Add form sends it.
+fn splunk_input(name: &str, token: Option<&str>) -> SourceInput {
+    SourceInput {
+        name: name.into(),
+        kind: "splunk".into(),
+        bucket: None,
+        prefix: None,
+        url: Some("https://splunk.example:8089".into()),
+        index: Some("iot".into()),
+        token: token.map(String::from),
+        region: None,
+        profile: None,
+        endpoint_url: None,
+        ca_bundle: None,
+    }
+}
+
 fn quarantine(thing: &str, create_group: bool) -> ActionRequest {
     ActionRequest::Quarantine {
         thing: thing.into(),
@@ -184,19 +201,7 @@ fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() 
     let dir = tempfile::tempdir().unwrap();
     let (d, secrets) = desk(dir.path());
     assert_eq!(d.status().unwrap().mode, "demo");
-    let mut input = SourceInput {
-        name: "prod-splunk".into(),
-        kind: "splunk".into(),
-        bucket: None,
-        prefix: None,
-        url: Some("https://splunk.example:8089".into()),
-        index: Some("iot".into()),
-        token: None,
-        region: None,
-        profile: None,
-        endpoint_url: None,
-        ca_bundle: None,
-    };
+    let mut input = splunk_input("prod-splunk", None);
     assert!(
         matches!(d.add_source(&input), Err(Error::InvalidInput(m)) if m.contains("token")),
         "a Splunk source needs its token"
@@ -416,19 +421,7 @@ fn the_incident_report_attributes_findings_exactly_and_hides_the_cache_path() {
 
 #[test]
 fn a_sources_token_never_shows_in_debug_output() {
-    let input = SourceInput {
-        name: "spl".into(),
-        kind: "splunk".into(),
-        bucket: None,
-        prefix: None,
-        url: Some("https://splunk.example:8089".into()),
-        index: Some("iot".into()),
-        token: Some("s3cr3t-token-value-9f8e7d".into()),
-        region: None,
-        profile: None,
-        endpoint_url: None,
-        ca_bundle: None,
-    };
+    let input = splunk_input("spl", Some("s3cr3t-token-value-9f8e7d"));
     let shown = format!("{input:?}");
     assert!(!shown.contains("s3cr3t"), "{shown}");
     assert!(shown.contains("redacted"));
@@ -440,19 +433,7 @@ fn adding_a_duplicate_source_keeps_the_first_ones_token() {
     // it when the add failed, destroying the existing source's token.
     let dir = tempfile::tempdir().unwrap();
     let (d, secrets) = desk(dir.path());
-    let input = |token: &str| SourceInput {
-        name: "prod-splunk".into(),
-        kind: "splunk".into(),
-        bucket: None,
-        prefix: None,
-        url: Some("https://splunk.example:8089".into()),
-        index: Some("iot".into()),
-        token: Some(token.into()),
-        region: None,
-        profile: None,
-        endpoint_url: None,
-        ca_bundle: None,
-    };
+    let input = |token: &str| splunk_input("prod-splunk", Some(token));
     d.add_source(&input("first-token-value")).unwrap();
     let again = d.add_source(&input("second-token-value"));
     assert!(matches!(again, Err(Error::InvalidInput(m)) if m.contains("already exists")));
