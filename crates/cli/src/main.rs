@@ -203,6 +203,10 @@ enum Command {
         /// Task id for DescribeAuditTask responses and lone audit-check items.
         #[arg(long)]
         task_id: Option<String>,
+        /// The dimension a ListMetricValues response was queried with (NAME:OP, as
+        /// `--dimension-name`/`--dimension-value-operator`; the response does not say it).
+        #[arg(long)]
+        dimension: Option<String>,
         /// When the documents were observed (RFC 3339, epoch seconds, relative): the time of
         /// device reports whose report_id is no epoch time (a tick count).
         #[arg(long, allow_hyphen_values = true)]
@@ -295,7 +299,8 @@ enum Command {
         #[command(flatten)]
         w: Window,
     },
-    /// One thing's timeline: violation events and audit findings on it, in time order.
+    /// One thing's timeline: violation events, audit findings, mitigations and actions on it,
+    /// in time order.
     Timeline {
         /// Thing name.
         #[arg(long)]
@@ -327,9 +332,19 @@ enum Command {
         /// Only this check.
         #[arg(long)]
         check: Option<String>,
-        /// Only this resource (certificate id, policy:version, ...).
+        /// Only findings naming this resource, as the non-compliant resource or among the
+        /// related resources (certificate id, client id, thing name, policy name, ...).
         #[arg(long)]
         resource: Option<String>,
+        #[command(flatten)]
+        q: Query,
+    },
+    /// Mitigation actions as AWS ran them (List{Audit,Detect}MitigationActionsExecutions),
+    /// joined to the action log: which intent started each task.
+    Mitigations {
+        /// Only this thing's (named by the execution, its violation or its findings).
+        #[arg(long)]
+        thing: Option<String>,
         #[command(flatten)]
         q: Query,
     },
@@ -547,9 +562,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             thing,
             metric,
             task_id,
+            dimension,
             observed,
             limits,
         } => {
+            let dimension = dimension
+                .as_deref()
+                .map(desk_engine::model::Dimension::parse)
+                .transpose()
+                .map_err(Usage)?;
             let mut store = open(&cli)?;
             let now = time::now();
             let observed = observed
@@ -560,6 +581,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 thing: thing.clone(),
                 metric: metric.clone(),
                 task_id: task_id.clone(),
+                dimension,
                 observed,
                 limits: limits.object_limits(),
                 not_after: Some(now + desk_engine::model::parse::FUTURE_SKEW),
@@ -852,7 +874,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     json!({"violation_id": v.violation_id, "thing": v.thing, "security_profile": v.security_profile,
                            "behavior": v.behavior, "metric": v.metric, "started": t(v.started), "ended": t(v.ended),
                            "last_event": v.last_event, "last_value": v.last_value,
-                           "verification_state": v.verification_state})
+                           "verification_state": v.verification_state,
+                           "verification_description": v.verification_description,
+                           "confidence": v.confidence})
                 })
                 .collect();
             write_rows(out, q.format, &rows)?;
@@ -864,7 +888,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .map(|a| {
                     json!({"task_id": a.task_id, "task_start": t(a.task_start), "check": a.check, "status": a.status,
-                           "non_compliant": a.non_compliant, "total": a.total, "suppressed": a.suppressed})
+                           "non_compliant": a.non_compliant, "total": a.total, "suppressed": a.suppressed,
+                           "error_code": a.error_code, "message": a.message})
                 })
                 .collect();
             write_rows(out, q.format, &rows)?;
@@ -877,7 +902,27 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 .map(|f| {
                     json!({"finding_id": f.finding_id, "task_id": f.task_id, "check": f.check, "severity": f.severity,
                            "resource_type": f.resource_type, "resource": f.resource, "reason": f.reason,
-                           "suppressed": f.suppressed, "found": t(f.found)})
+                           "reason_code": f.reason_code, "suppressed": f.suppressed, "found": t(f.found),
+                           "related_resources": f.related_resources})
+                })
+                .collect();
+            write_rows(out, q.format, &rows)?;
+        }
+        Command::Mitigations { thing, q } => {
+            let store = open(&cli)?;
+            if let Some(th) = thing {
+                if !store.has_thing(th)? {
+                    bail!("unknown thing {th:?}: it is not in the cache (see `ddesk things`)");
+                }
+            }
+            let rows: Vec<Value> = timeline::mitigations(&store, thing.as_deref())?
+                .into_iter()
+                .map(|m| {
+                    let r = m.row;
+                    json!({"task_id": r.task_id, "kind": r.kind, "action": r.action, "thing": r.thing,
+                           "finding_id": r.finding_id, "violation_id": r.violation_id, "status": r.status,
+                           "task_status": r.task_status, "started": t(r.start), "ended": t(r.end),
+                           "error_code": r.error_code, "message": r.message, "logged_action": m.logged})
                 })
                 .collect();
             write_rows(out, q.format, &rows)?;

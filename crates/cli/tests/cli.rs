@@ -228,6 +228,8 @@ fn queries_in_json_csv_and_table() {
         "last_event",
         "last_value",
         "verification_state",
+        "verification_description",
+        "confidence",
     ] {
         assert!(v.get(field).is_some(), "violations lacks {field}");
     }
@@ -245,7 +247,7 @@ fn queries_in_json_csv_and_table() {
         audits,
         serde_json::json!([{"task_id": "4e2bcd1ccbc2a5dd15292a82ab80c380", "task_start": "2024-06-03T07:00:00.123Z",
             "check": "DEVICE_CERTIFICATE_EXPIRING_CHECK", "status": "COMPLETED_NON_COMPLIANT",
-            "non_compliant": 2, "total": 195, "suppressed": null}])
+            "non_compliant": 2, "total": 195, "suppressed": null, "error_code": null, "message": null}])
     );
     let findings = json_out(
         &db,
@@ -259,8 +261,10 @@ fn queries_in_json_csv_and_table() {
         "resource_type",
         "resource",
         "reason",
+        "reason_code",
         "suppressed",
         "found",
+        "related_resources",
     ] {
         assert!(findings[0].get(field).is_some(), "findings lacks {field}");
     }

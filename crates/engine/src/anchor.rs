@@ -271,7 +271,10 @@ async fn read_objects(
                 .entry(key.to_string())
                 .or_insert_with(|| (id.to_string(), at, v.size().unwrap_or(0), 0));
             entry.3 += 1;
-            if at < entry.1 {
+            // S3 lists a key's versions newest first, and LastModified has one-second
+            // resolution: on a tie the later-listed version is the older one. (`<` took the
+            // newer, so a forgery written in the same second as the record passed as it.)
+            if at <= entry.1 {
                 *entry = (id.to_string(), at, v.size().unwrap_or(0), entry.3);
             }
         }

@@ -1696,6 +1696,7 @@ pub mod bindings {
             ThingRequest::decl(),
             ThingPage::decl(),
             ChartRequest::decl(),
+            crate::model::Resource::decl(),
             FindingRow::decl(),
             CheckRow::decl(),
             AuditPage::decl(),

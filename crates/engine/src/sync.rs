@@ -950,13 +950,21 @@ pub async fn drill_down(
             store.set_thing_groups(thing, &groups)?;
             let certs = api.thing_certificates(thing).await?;
             store.set_thing_certificates(thing, &certs)?;
-            let metrics: std::collections::BTreeSet<String> = store
+            // Each (metric, dimension) a behavior watches: the dimensioned values are their
+            // own series, never the plain one.
+            let metrics: std::collections::BTreeSet<(String, Option<String>)> = store
                 .thresholds(None)?
                 .into_iter()
-                .filter_map(|t| t.metric)
+                .filter_map(|t| Some((t.metric?, t.dimension)))
                 .collect();
-            for metric in metrics {
-                let batch = api.metric_values(thing, &metric, to - 14 * DAY, to).await?;
+            for (metric, dim) in metrics {
+                let dim = dim
+                    .map(|k| crate::model::Dimension::parse(&k))
+                    .transpose()
+                    .map_err(Error::InvalidInput)?;
+                let batch = api
+                    .metric_values(thing, &metric, dim.as_ref(), to - 14 * DAY, to)
+                    .await?;
                 let stats = store.write_batch(&batch)?;
                 add_stats(&mut summary, &[stats]);
             }

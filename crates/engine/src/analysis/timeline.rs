@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::{outcome_of, FindingRow, LogRecord, Store, StoreError};
+use crate::store::{outcome_of, FindingRow, LogRecord, MitigationRow, Store, StoreError};
 use crate::time::Millis;
 
 /// One entry of a thing's timeline.
@@ -11,7 +11,7 @@ use crate::time::Millis;
 pub struct Entry {
     /// When.
     pub t: Millis,
-    /// `violation`, `finding`, `action`.
+    /// `violation`, `finding`, `action`, `mitigation`.
     pub kind: &'static str,
     /// What happened, for people.
     pub what: String,
@@ -53,6 +53,79 @@ fn findings_of(
     findings.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
     findings.dedup_by(|a, b| a.finding_id == b.finding_id);
     Ok(findings)
+}
+
+/// A mitigation execution with the action-log intent that started its task, if this cache's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Mitigation {
+    /// The execution.
+    #[serde(flatten)]
+    pub row: MitigationRow,
+    /// The sequence number of the intent whose plan started the task (`ddesk actions log`).
+    pub logged: Option<i64>,
+}
+
+/// The intent (by sequence number) of each mitigation task id this cache's action log started.
+fn logged_tasks(log: &[LogRecord]) -> std::collections::HashMap<String, i64> {
+    let mut out = std::collections::HashMap::new();
+    for r in log {
+        if r.record["type"] != "intent" {
+            continue;
+        }
+        for step in r.record["plan"]["steps"].as_array().into_iter().flatten() {
+            // Steps are tagged by `call`: `{"call": "StartDetectMitigationActionsTask", "task_id": …}`.
+            if let Some(id) = step["task_id"].as_str() {
+                out.entry(id.to_string()).or_insert(r.seq);
+            }
+        }
+    }
+    out
+}
+
+/// Every mitigation execution, joined to the action log; only `thing`'s when given (named by
+/// the execution, through its violation, or through one of the thing's findings).
+pub fn mitigations(store: &Store, thing: Option<&str>) -> Result<Vec<Mitigation>, StoreError> {
+    let log = store.action_log()?;
+    match thing {
+        None => {
+            let logged = logged_tasks(&log);
+            Ok(store
+                .mitigations()?
+                .into_iter()
+                .map(|row| Mitigation {
+                    logged: logged.get(&row.task_id).copied(),
+                    row,
+                })
+                .collect())
+        }
+        Some(t) => {
+            let findings = findings_of(store, t, &log)?;
+            mitigations_of(store, t, &findings, &log)
+        }
+    }
+}
+
+fn mitigations_of(
+    store: &Store,
+    thing: &str,
+    findings: &[FindingRow],
+    log: &[LogRecord],
+) -> Result<Vec<Mitigation>, StoreError> {
+    let logged = logged_tasks(log);
+    let ids: std::collections::HashSet<&str> =
+        findings.iter().map(|f| f.finding_id.as_str()).collect();
+    Ok(store
+        .mitigations()?
+        .into_iter()
+        .filter(|m| {
+            m.thing.as_deref() == Some(thing)
+                || m.finding_id.as_deref().is_some_and(|f| ids.contains(f))
+        })
+        .map(|row| Mitigation {
+            logged: logged.get(&row.task_id).copied(),
+            row,
+        })
+        .collect())
 }
 
 /// The timeline of `thing`. Findings are joined on resources that name the thing itself
@@ -121,7 +194,39 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: format!("{}:{}", c.cache, c.seq),
         });
     }
-    for f in findings_of(store, thing, &log)? {
+    let findings = findings_of(store, thing, &log)?;
+    for m in mitigations_of(store, thing, &findings, &log)? {
+        out.push(Entry {
+            t: m.row.start.unwrap_or(0),
+            kind: "mitigation",
+            what: format!(
+                "AWS {} mitigation {} on {}: {}{}{}",
+                m.row.kind,
+                m.row.action,
+                m.row
+                    .finding_id
+                    .as_deref()
+                    .map(|f| format!("finding {f}"))
+                    .or_else(|| m
+                        .row
+                        .violation_id
+                        .as_deref()
+                        .map(|v| format!("violation {v}")))
+                    .unwrap_or_else(|| "the thing".into()),
+                m.row.status,
+                m.row
+                    .error_code
+                    .as_deref()
+                    .map(|c| format!(" ({c}: {})", m.row.message.as_deref().unwrap_or("")))
+                    .unwrap_or_default(),
+                m.logged
+                    .map(|s| format!(" — started by action #{s}"))
+                    .unwrap_or_default(),
+            ),
+            id: m.row.task_id,
+        });
+    }
+    for f in findings {
         out.push(Entry {
             t: f.found.unwrap_or(0),
             kind: "finding",

@@ -128,11 +128,15 @@ pub fn open_capped<R: Read + 'static>(mut inner: R, cap: u64) -> io::Result<Box<
     }
 }
 
-/// Iterator over the top-level JSON objects of a stream. See the module docs.
+/// Iterator over the top-level JSON objects of a stream. See the module docs. A top-level
+/// array of objects (`aws iot list-violation-events --query violationEvents`) yields its
+/// elements, one at a time like any records: memory stays bounded by the largest element.
 pub struct Records<R> {
     reader: R,
     offset: u64,
     failed: bool,
+    in_array: bool,
+    arrays: u64,
 }
 
 impl<R: BufRead> Records<R> {
@@ -142,7 +146,19 @@ impl<R: BufRead> Records<R> {
             reader,
             offset: 0,
             failed: false,
+            in_array: false,
+            arrays: 0,
         }
+    }
+
+    /// How many top-level arrays the stream has opened so far.
+    pub fn arrays(&self) -> u64 {
+        self.arrays
+    }
+
+    fn consume_one(&mut self) {
+        self.reader.consume(1);
+        self.offset += 1;
     }
 
     fn io(&self, source: io::Error) -> FrameError {
@@ -184,7 +200,23 @@ impl<R: BufRead> Records<R> {
 
     fn read_record(&mut self) -> Result<Option<(u64, Vec<u8>)>, FrameError> {
         let start = self.offset;
-        match self.skip_separators()? {
+        let mut next = self.skip_separators()?;
+        loop {
+            match next {
+                Some(b'[') if !self.in_array => {
+                    self.in_array = true;
+                    self.arrays += 1;
+                }
+                Some(b']') if self.in_array => self.in_array = false,
+                _ => break,
+            }
+            self.consume_one();
+            next = self.skip_separators()?;
+        }
+        if next.is_none() && self.in_array {
+            return Err(FrameError::Truncated { offset: start });
+        }
+        match next {
             None => return Ok(None),
             Some(b'{') => {}
             Some(other) => {
@@ -304,6 +336,22 @@ mod tests {
                 "separator {sep:?}"
             );
         }
+    }
+
+    #[test]
+    fn top_level_arrays_yield_their_elements() {
+        assert_eq!(
+            frame(b" [ {\"a\":[1]} ,\n{\"b\":\"]\"} ]\n[{\"c\":1}]").unwrap(),
+            vec!["{\"a\":[1]}", "{\"b\":\"]\"}", "{\"c\":1}"]
+        );
+        assert_eq!(frame(b"[]").unwrap(), Vec::<String>::new());
+        assert!(frame(b"[{\"a\":1}").unwrap_err().contains("truncated"));
+        assert!(frame(b"[[{}]]")
+            .unwrap_err()
+            .contains("expected a JSON object"));
+        assert!(frame(b"[1]")
+            .unwrap_err()
+            .contains("expected a JSON object"));
     }
 
     #[test]

@@ -6,6 +6,9 @@
 pub mod framing;
 pub mod limits;
 pub mod parse;
+pub mod wrappers;
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -123,6 +126,23 @@ impl Dimension {
     pub fn key(&self) -> String {
         format!("{}:{}", self.name, self.operator)
     }
+
+    /// Reads `NAME:OP` (the [`Dimension::key`] form, as `series --dimension` takes it); the
+    /// operator is `IN` or `NOT_IN`.
+    pub fn parse(key: &str) -> Result<Self, String> {
+        match key.rsplit_once(':') {
+            Some((name, op)) if !name.is_empty() && (op == "IN" || op == "NOT_IN") => {
+                limits::check_name("dimension name", name)?;
+                Ok(Self {
+                    name: name.to_string(),
+                    operator: op.to_string(),
+                })
+            }
+            _ => Err(format!(
+                "dimension {key:?} is not NAME:OP with OP one of IN, NOT_IN (e.g. TelemetryTopics:IN)"
+            )),
+        }
+    }
 }
 
 /// One metric value of one thing at one instant.
@@ -163,6 +183,15 @@ pub struct Behavior {
     pub duration_seconds: Option<i64>,
     /// Alerts suppressed for this behavior.
     pub suppress_alerts: bool,
+    /// `consecutiveDatapointsToAlarm`: datapoints in violation before an alarm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consecutive_to_alarm: Option<i64>,
+    /// `consecutiveDatapointsToClear`: datapoints back in bounds before the alarm clears.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consecutive_to_clear: Option<i64>,
+    /// `exportMetric`: whether the behavior's metric is exported (metrics export).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_metric: Option<bool>,
 }
 
 /// The three Detect violation event types.
@@ -187,6 +216,10 @@ pub struct ViolationEvent {
     pub value: Option<MetricValue>,
     /// Analyst verification state, if set.
     pub verification_state: Option<String>,
+    /// The analyst's note on the verification state (`verificationStateDescription`).
+    pub verification_description: Option<String>,
+    /// ML Detect's confidence (`violationEventAdditionalInfo.confidenceLevel`: LOW, MEDIUM, HIGH).
+    pub confidence: Option<String>,
 }
 
 /// One element of ListActiveViolations.
@@ -208,6 +241,10 @@ pub struct ActiveViolation {
     pub last_violation: Option<Millis>,
     /// Analyst verification state, if set.
     pub verification_state: Option<String>,
+    /// The analyst's note on the verification state.
+    pub verification_description: Option<String>,
+    /// ML Detect's confidence level.
+    pub confidence: Option<String>,
 }
 
 /// An audit task (from a notification, ListAuditTasks or DescribeAuditTask).
@@ -275,6 +312,114 @@ pub struct AuditFinding {
     pub found: Option<Millis>,
     /// Task start time.
     pub task_start: Option<Millis>,
+    /// `relatedResources`: the evidence beside the non-compliant resource (the client ids that
+    /// share a certificate, the certificates of conflicting client ids, a revoked CA's issuer,
+    /// the IAM roles of a Cognito pool or role alias).
+    pub related: Vec<Resource>,
+}
+
+/// A resource an audit finding names (`NonCompliantResource` or a `RelatedResource`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct Resource {
+    /// `DEVICE_CERTIFICATE`, `CLIENT_ID`, …
+    #[serde(rename = "type")]
+    pub resource_type: Option<String>,
+    /// The identifier, rendered to one string (certificate id, client id, policy:version, …).
+    pub id: String,
+    /// `resourceIdentifier` as AWS sent it.
+    #[ts(type = "Record<string, unknown>")]
+    pub identifier: BTreeMap<String, serde_json::Value>,
+    /// `additionalInfo`.
+    #[serde(default)]
+    pub additional_info: BTreeMap<String, String>,
+}
+
+impl Resource {
+    /// Every name this resource carries: the rendered id and each string in the identifier
+    /// (a policy's name, an issuer's id). What `findings --resource` and the thing's
+    /// timeline match exactly.
+    pub fn names(&self) -> Vec<String> {
+        let mut out = vec![self.id.clone()];
+        for v in self.identifier.values() {
+            match v {
+                serde_json::Value::String(s) => out.push(s.clone()),
+                serde_json::Value::Object(m) => {
+                    out.extend(m.values().filter_map(|x| x.as_str().map(str::to_string)))
+                }
+                _ => {}
+            }
+        }
+        out.retain(|n| !n.is_empty());
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Which Device Defender feature ran a mitigation actions task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MitigationKind {
+    /// StartAuditMitigationActionsTask (on audit findings).
+    Audit,
+    /// StartDetectMitigationActionsTask (on Detect violations).
+    Detect,
+}
+
+impl MitigationKind {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Audit => "audit",
+            Self::Detect => "detect",
+        }
+    }
+}
+
+/// A mitigation actions task (ListAuditMitigationActionsTasks, ListDetectMitigationActionsTasks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MitigationTask {
+    /// Task id.
+    pub task_id: String,
+    /// Audit or Detect.
+    pub kind: MitigationKind,
+    /// `IN_PROGRESS`, `SUCCESSFUL`, `FAILED`, `CANCELED`.
+    pub status: Option<String>,
+    /// Start.
+    pub start: Option<Millis>,
+    /// End.
+    pub end: Option<Millis>,
+    /// Target violation ids (Detect tasks).
+    pub violation_ids: Vec<String>,
+    /// Names of the actions the task ran.
+    pub actions: Vec<String>,
+}
+
+/// One execution of a mitigation action on one target (List*MitigationActionsExecutions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MitigationExecution {
+    /// Task id.
+    pub task_id: String,
+    /// Audit or Detect.
+    pub kind: MitigationKind,
+    /// Action name.
+    pub action: String,
+    /// The finding acted on (audit).
+    pub finding_id: Option<String>,
+    /// The violation acted on (Detect).
+    pub violation_id: Option<String>,
+    /// The thing acted on (Detect).
+    pub thing: Option<String>,
+    /// `IN_PROGRESS`, `COMPLETED`, `FAILED`, `CANCELED`, `SKIPPED`, `PENDING`, `SUCCESSFUL`.
+    pub status: String,
+    /// Start.
+    pub start: Option<Millis>,
+    /// End.
+    pub end: Option<Millis>,
+    /// Error code of a failed execution.
+    pub error_code: Option<String>,
+    /// Message of a failed execution.
+    pub message: Option<String>,
 }
 
 /// A security profile and its behaviors (thresholds for charts).
@@ -326,6 +471,24 @@ pub enum DocKind {
     DescribeSecurityProfile,
     /// A Firehose processing-failed record: recognised, counted, never ingested.
     FirehoseFailure,
+    /// A Firehose delivery-failure backup record for Splunk: its `rawData` is decoded and read.
+    FirehoseSplunkBackup,
+    /// DescribeAuditFinding response `{finding: {...}}`.
+    DescribeAuditFinding,
+    /// A top-level JSON array (`aws ... --query violationEvents`): its elements are read.
+    Array,
+    /// A Splunk search export row in JSON (`{result: {_raw, _time}}`, `{results: [...]}`).
+    SplunkExport,
+    /// A Splunk HTTP Event Collector payload (`{event: ..., sourcetype: ...}`).
+    HecEvent,
+    /// ListAuditMitigationActionsTasks response.
+    ListAuditMitigationTasks,
+    /// ListDetectMitigationActionsTasks response.
+    ListDetectMitigationTasks,
+    /// ListAuditMitigationActionsExecutions response.
+    ListAuditMitigationExecutions,
+    /// ListDetectMitigationActionsExecutions response.
+    ListDetectMitigationExecutions,
 }
 
 /// Everything parsed from one file or object: written to the cache in one transaction.
@@ -345,12 +508,19 @@ pub struct Batch {
     pub findings: Vec<AuditFinding>,
     /// Security profiles.
     pub profiles: Vec<SecurityProfile>,
+    /// Mitigation actions tasks.
+    pub mitigation_tasks: Vec<MitigationTask>,
+    /// Mitigation action executions.
+    pub mitigation_executions: Vec<MitigationExecution>,
     /// How many documents of each kind.
     pub documents: std::collections::BTreeMap<DocKind, u64>,
     /// Datapoints dated after the context's `not_after`: never stored.
     pub future: Vec<FutureDated>,
     /// What the parser decided that the reader should know (a report dated by its arrival).
     pub notes: Vec<String>,
+    /// Where the lone audit-check items of this stream stand (see [`wrappers::AuditRuns`]):
+    /// parser state, carried over by [`Batch::take_content`].
+    pub(crate) runs: wrappers::AuditRuns,
 }
 
 /// A datapoint set aside for being dated in the future.
@@ -366,7 +536,7 @@ pub struct FutureDated {
 
 /// How far a [`Batch`] was filled, to undo what a refused record added.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchMark([usize; 7]);
+pub struct BatchMark([usize; 9]);
 
 impl Batch {
     /// Where the batch stands now.
@@ -379,12 +549,24 @@ impl Batch {
             self.audit_checks.len(),
             self.findings.len(),
             self.profiles.len(),
+            self.mitigation_tasks.len(),
+            self.mitigation_executions.len(),
         ])
+    }
+
+    /// Takes what was parsed so far, keeping the parser's state (a Splunk export hands its
+    /// rows over in batches; an audit run may span two of them).
+    pub fn take_content(&mut self) -> Batch {
+        let runs = self.runs.clone();
+        let mut out = std::mem::take(self);
+        self.runs = runs;
+        out.runs = wrappers::AuditRuns::default();
+        out
     }
 
     /// Drops everything added since `mark` (document counts excepted).
     pub fn rewind(&mut self, mark: BatchMark) {
-        let [p, v, a, t, c, f, s] = mark.0;
+        let [p, v, a, t, c, f, s, mt, me] = mark.0;
         self.points.truncate(p);
         self.violation_events.truncate(v);
         self.active_violations.truncate(a);
@@ -392,6 +574,8 @@ impl Batch {
         self.audit_checks.truncate(c);
         self.findings.truncate(f);
         self.profiles.truncate(s);
+        self.mitigation_tasks.truncate(mt);
+        self.mitigation_executions.truncate(me);
     }
 
     /// Adds another batch's content to this one.
@@ -403,6 +587,9 @@ impl Batch {
         self.audit_checks.extend(other.audit_checks);
         self.findings.extend(other.findings);
         self.profiles.extend(other.profiles);
+        self.mitigation_tasks.extend(other.mitigation_tasks);
+        self.mitigation_executions
+            .extend(other.mitigation_executions);
         self.future.extend(other.future);
         self.notes.extend(other.notes);
         for (k, n) in other.documents {

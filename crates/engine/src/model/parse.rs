@@ -29,6 +29,9 @@ pub struct Context {
     pub thing: Option<String>,
     /// Metric for ListMetricValues responses.
     pub metric: Option<String>,
+    /// Dimension for ListMetricValues responses queried with `--dimension-name` (the
+    /// response does not carry it): without it, dimensioned values would land in the plain series.
+    pub dimension: Option<Dimension>,
     /// Task id for DescribeAuditTask responses and lone audit-check items.
     pub task_id: Option<String>,
     /// When the document was observed (Splunk `_time`), for items with no time of their own.
@@ -69,7 +72,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(super) fn new(message: impl Into<String>) -> Self {
         Self {
             offset: None,
             message: message.into(),
@@ -77,15 +80,16 @@ impl ParseError {
     }
 }
 
-type Res<T> = Result<T, ParseError>;
+pub(super) type Res<T> = Result<T, ParseError>;
 
 /// The document kinds the parser knows, for the "what was expected" part of errors.
 const EXPECTED: &str = "expected a metrics-export batch {version, metrics:[...]}, a metric entry \
 {name, thing, value, timestamp}, a device metrics report {header, metrics}, a Detect alert, an \
 audit notification, an audit check item, a Firehose processing-failed record, an SNS envelope \
 of one of these, or a Device Defender API response (ListActiveViolations, ListViolationEvents, \
-ListMetricValues, ListAuditTasks, DescribeAuditTask, ListAuditFindings, ListSecurityProfiles, \
-DescribeSecurityProfile)";
+ListMetricValues, ListAuditTasks, DescribeAuditTask, ListAuditFindings, DescribeAuditFinding, \
+ListSecurityProfiles, DescribeSecurityProfile, List{Audit,Detect}MitigationActions{Tasks,Executions}), \
+a top-level array of their elements, a Splunk export row or HEC payload, or a Firehose backup record";
 
 /// Parses a whole stream (plain or gzip; records framed as Firehose writes them).
 /// Any bad record rejects the whole stream: callers store all of it or none of it.
@@ -161,7 +165,8 @@ fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
     }
     let mut batch = Batch::default();
     let mut any = false;
-    for record in Records::new(reader) {
+    let mut records = Records::new(reader);
+    for record in records.by_ref() {
         let (offset, bytes) = record.map_err(|e| ParseError::new(e.to_string()))?;
         any = true;
         parse_record(&bytes, ctx, &mut batch, 0).map_err(|mut e| {
@@ -178,7 +183,9 @@ fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
             });
         }
     }
-    if !any {
+    if records.arrays() > 0 {
+        *batch.documents.entry(DocKind::Array).or_default() += records.arrays();
+    } else if !any {
         return Err(ParseError::new(format!(
             "no JSON document found; {EXPECTED}"
         )));
@@ -294,9 +301,61 @@ struct Probe<'a> {
     topic: Option<&'a RawValue>,
     #[serde(borrow)]
     clientId: Option<&'a RawValue>,
+    #[serde(borrow)]
+    finding: Option<&'a RawValue>,
+    #[serde(borrow)]
+    findingId: Option<&'a RawValue>,
+    #[serde(borrow)]
+    violationId: Option<&'a RawValue>,
+    #[serde(borrow)]
+    actionName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    actionsExecutions: Option<&'a RawValue>,
+    #[serde(borrow)]
+    taskType: Option<&'a RawValue>,
+    #[serde(borrow)]
+    startTime: Option<&'a RawValue>,
+    #[serde(borrow)]
+    taskStartTime: Option<&'a RawValue>,
+    #[serde(borrow)]
+    target: Option<&'a RawValue>,
+    #[serde(borrow)]
+    actionsDefinition: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    results: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(borrow)]
+    sourcetype: Option<&'a RawValue>,
+    #[serde(borrow)]
+    EventId: Option<&'a RawValue>,
+    #[serde(borrow)]
+    time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    host: Option<&'a RawValue>,
+    #[serde(borrow)]
+    source: Option<&'a RawValue>,
+    #[serde(borrow)]
+    index: Option<&'a RawValue>,
 }
 
-fn json<'a, T: Deserialize<'a>>(raw: &'a str, what: &str) -> Res<T> {
+impl Probe<'_> {
+    /// A HEC payload carries `time`, `host`, `source` or `index` beside `event`.
+    fn time_like(&self) -> bool {
+        self.time.is_some() || self.host.is_some() || self.source.is_some() || self.index.is_some()
+    }
+
+    /// A Firehose delivery-failure record for Splunk: `errorCode` `Splunk.*` or an `EventId`.
+    fn is_splunk_backup(&self) -> bool {
+        self.EventId.is_some() || raw_str(self.errorCode).is_some_and(|c| c.starts_with("Splunk."))
+    }
+}
+
+pub(super) fn json<'a, T: Deserialize<'a>>(raw: &'a str, what: &str) -> Res<T> {
     serde_json::from_str(raw).map_err(|e| ParseError::new(format!("{what}: {e}")))
 }
 
@@ -304,7 +363,7 @@ fn raw_str(raw: Option<&RawValue>) -> Option<String> {
     raw.and_then(|r| serde_json::from_str::<String>(r.get()).ok())
 }
 
-fn count(doc: &mut Batch, kind: DocKind) {
+pub(super) fn count(doc: &mut Batch, kind: DocKind) {
     *doc.documents.entry(kind).or_default() += 1;
 }
 
@@ -343,7 +402,7 @@ pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -
     Ok(())
 }
 
-fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
+pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| ParseError::new(format!("not UTF-8 JSON: {e}")))?;
     let p: Probe = serde_json::from_str(text)
@@ -359,6 +418,28 @@ fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> 
         for r in recs {
             nested(&r.Sns.Message, ctx, batch, depth)?;
         }
+        return Ok(());
+    }
+    if let Some(r) = p.result {
+        // A Splunk search export line in JSON (`output_mode=json`).
+        super::wrappers::splunk_rows(std::slice::from_ref(&r), text, ctx, batch, depth)?;
+        count(batch, DocKind::SplunkExport);
+        return Ok(());
+    }
+    if let Some(rs) = p.results.filter(|r| r.get().trim_start().starts_with('[')) {
+        let rows: Vec<&RawValue> = json(rs.get(), "Splunk results")?;
+        super::wrappers::splunk_rows(&rows, text, ctx, batch, depth)?;
+        count(batch, DocKind::SplunkExport);
+        return Ok(());
+    }
+    if let (Some(event), true) = (p.event, p.sourcetype.is_some() || p.time_like()) {
+        super::wrappers::hec_event(event, text, ctx, batch, depth)?;
+        count(batch, DocKind::HecEvent);
+        return Ok(());
+    }
+    if let (Some(raw), true) = (p.rawData, p.is_splunk_backup()) {
+        super::wrappers::firehose_backup(raw, text, ctx, batch, depth)?;
+        count(batch, DocKind::FirehoseSplunkBackup);
         return Ok(());
     }
 
@@ -395,11 +476,9 @@ fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> 
         }
     } else if p.checkName.is_some() && p.checkRunStatus.is_some() {
         let c: CheckDoc = json(text, "audit check item")?;
-        let task_id = ctx.task_id.clone().unwrap_or_else(|| match ctx.observed {
-            Some(t) => format!("untasked@{}", time::to_rfc3339(t)),
-            None => "untasked".to_string(),
-        });
-        batch.audit_checks.push(c.into_check(task_id, ctx.observed));
+        let check = c.checkName.clone().unwrap_or_default();
+        let (task_id, start) = batch.runs.place(&check, ctx)?;
+        batch.audit_checks.push(c.into_check(task_id, start));
         count(batch, DocKind::AuditCheckItem);
     } else if let Some(v) = p.activeViolations {
         let list: Vec<ActiveDoc> = json(v.get(), "ListActiveViolations activeViolations")?;
@@ -426,7 +505,7 @@ fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> 
             batch.points.push(Datapoint {
                 thing: thing.clone(),
                 metric: metric.clone(),
-                dimension: None,
+                dimension: ctx.dimension.clone(),
                 ts: d.timestamp.to_ms(time::from_auto)?,
                 version: 0,
                 value: d.value.into_value()?,
@@ -434,17 +513,13 @@ fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> 
         }
         count(batch, DocKind::ListMetricValues);
     } else if let Some(v) = p.tasks {
-        let list: Vec<TaskDoc> = json(v.get(), "ListAuditTasks tasks")?;
-        for t in list {
-            batch.audit_tasks.push(AuditTask {
-                task_id: t.taskId,
-                start: None,
-                task_type: t.taskType,
-                status: t.taskStatus,
-                scheduled_name: None,
-            });
-        }
-        count(batch, DocKind::ListAuditTasks);
+        super::wrappers::task_list(v, batch)?;
+    } else if let Some(v) = p.actionsExecutions {
+        super::wrappers::execution_list(v, batch)?;
+    } else if let Some(f) = p.finding {
+        let f: FindingDoc = json(f.get(), "DescribeAuditFinding finding")?;
+        batch.findings.push(f.into_finding()?);
+        count(batch, DocKind::DescribeAuditFinding);
     } else if p.auditDetails.is_some() && p.taskId.is_none() {
         describe_audit_task(text, ctx, batch)?;
     } else if let Some(v) = p.findings {
@@ -485,6 +560,45 @@ fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> 
         count(batch, DocKind::DescribeSecurityProfile);
     } else if p.rawData.is_some() && (p.errorCode.is_some() || p.ErrorCode.is_some()) {
         count(batch, DocKind::FirehoseFailure);
+    } else if p.findingId.is_some() && p.checkName.is_some() {
+        // An element of `findings` (`aws iot list-audit-findings --query findings`).
+        let f: FindingDoc = json(text, "audit finding")?;
+        batch.findings.push(f.into_finding()?);
+        count(batch, DocKind::ListAuditFindings);
+    } else if p.taskId.is_some() && p.actionName.is_some() {
+        super::wrappers::execution(text, batch)?;
+    } else if p.violationId.is_some() && p.thingName.is_some() {
+        let a: ActiveDoc = json(text, "active violation")?;
+        batch.active_violations.push(a.into_active()?);
+        count(batch, DocKind::ListActiveViolations);
+    } else if p.taskId.is_some()
+        && (p.startTime.is_some()
+            || p.taskStartTime.is_some()
+            || p.target.is_some()
+            || p.actionsDefinition.is_some())
+    {
+        super::wrappers::mitigation_task(text, batch)?;
+    } else if p.taskId.is_some() && p.taskType.is_some() {
+        let t: TaskDoc = json(text, "audit task")?;
+        batch.audit_tasks.push(t.into_task());
+        count(batch, DocKind::ListAuditTasks);
+    } else if let (Some(_), Some(_)) = (p.timestamp, p.value) {
+        // An element of `metricDatumList`.
+        let (Some(thing), Some(metric)) = (ctx.thing.clone(), ctx.metric.clone()) else {
+            return Err(ParseError::new(
+                "a metric datum {timestamp, value} names neither thing nor metric: give them as context (ddesk ingest --thing T --metric M)",
+            ));
+        };
+        let d: DatumDoc = json(text, "metric datum")?;
+        batch.points.push(Datapoint {
+            thing,
+            metric,
+            dimension: ctx.dimension.clone(),
+            ts: d.timestamp.to_ms(time::from_auto)?,
+            version: 0,
+            value: d.value.into_value()?,
+        });
+        count(batch, DocKind::ListMetricValues);
     } else {
         let keys: Vec<String> = serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
             .map(|m| m.into_keys().take(12).collect())
@@ -496,7 +610,7 @@ fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> 
     Ok(())
 }
 
-fn nested(inner: &str, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
+pub(super) fn nested(inner: &str, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
     if depth >= 3 {
         return Err(ParseError::new("SNS envelopes nested more than 3 deep"));
     }
@@ -523,7 +637,7 @@ struct LambdaSns {
 
 /// A timestamp as a JSON number, or (leniently) a numeric or RFC 3339 string.
 /// (Hand-written rather than `#[serde(untagged)]`, which buffers every value: this is the hot path.)
-enum TimeDoc {
+pub(super) enum TimeDoc {
     Num(f64),
     Text(String),
 }
@@ -554,7 +668,7 @@ impl<'de> Deserialize<'de> for TimeDoc {
 }
 
 impl TimeDoc {
-    fn to_ms(&self, unit: fn(f64) -> Result<Millis, time::TimeError>) -> Res<Millis> {
+    pub(super) fn to_ms(&self, unit: fn(f64) -> Result<Millis, time::TimeError>) -> Res<Millis> {
         match self {
             TimeDoc::Num(v) => unit(*v).map_err(|e| ParseError::new(e.to_string())),
             TimeDoc::Text(s) => match s.trim().parse::<f64>() {
@@ -567,7 +681,7 @@ impl TimeDoc {
     }
 }
 
-fn opt_ms(
+pub(super) fn opt_ms(
     t: Option<TimeDoc>,
     unit: fn(f64) -> Result<Millis, time::TimeError>,
 ) -> Res<Option<Millis>> {
@@ -691,6 +805,8 @@ struct CriteriaDoc {
     durationSeconds: Option<i64>,
     statisticalThreshold: Option<StatDoc>,
     mlDetectionConfig: Option<MlDoc>,
+    consecutiveDatapointsToAlarm: Option<i64>,
+    consecutiveDatapointsToClear: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -701,19 +817,22 @@ struct BehaviorDoc {
     metricDimension: Option<MetricDimensionDoc>,
     criteria: Option<CriteriaDoc>,
     suppressAlerts: Option<bool>,
+    exportMetric: Option<bool>,
 }
 
 impl BehaviorDoc {
     fn into_behavior(self) -> Res<Behavior> {
         let c = self.criteria;
-        let (operator, value, duration, statistic, ml) = match c {
-            None => (None, None, None, None, None),
+        let (operator, value, duration, statistic, ml, to_alarm, to_clear) = match c {
+            None => (None, None, None, None, None, None, None),
             Some(c) => (
                 c.comparisonOperator,
                 c.value.map(ValueDoc::into_value).transpose()?,
                 c.durationSeconds,
                 c.statisticalThreshold.and_then(|s| s.statistic),
                 c.mlDetectionConfig.and_then(|m| m.confidenceLevel),
+                c.consecutiveDatapointsToAlarm,
+                c.consecutiveDatapointsToClear,
             ),
         };
         Ok(Behavior {
@@ -729,6 +848,9 @@ impl BehaviorDoc {
             ml_confidence: ml,
             duration_seconds: duration,
             suppress_alerts: self.suppressAlerts.unwrap_or(false),
+            consecutive_to_alarm: to_alarm,
+            consecutive_to_clear: to_clear,
+            export_metric: self.exportMetric,
         })
     }
 }
@@ -745,6 +867,15 @@ struct ViolationDoc {
     violationEventType: String,
     violationEventTime: TimeDoc,
     verificationState: Option<String>,
+    verificationStateDescription: Option<String>,
+    violationEventAdditionalInfo: Option<AdditionalInfoDoc>,
+}
+
+/// `ViolationEventAdditionalInfo`: ML Detect's confidence.
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct AdditionalInfoDoc {
+    confidenceLevel: Option<String>,
 }
 
 impl ViolationDoc {
@@ -768,6 +899,10 @@ impl ViolationDoc {
             event_type: self.violationEventType,
             value: self.metricValue.map(ValueDoc::into_value).transpose()?,
             verification_state: self.verificationState,
+            verification_description: self.verificationStateDescription,
+            confidence: self
+                .violationEventAdditionalInfo
+                .and_then(|i| i.confidenceLevel),
         })
     }
 }
@@ -783,6 +918,8 @@ struct ActiveDoc {
     lastViolationTime: Option<TimeDoc>,
     violationStartTime: Option<TimeDoc>,
     verificationState: Option<String>,
+    verificationStateDescription: Option<String>,
+    violationEventAdditionalInfo: Option<AdditionalInfoDoc>,
 }
 
 impl ActiveDoc {
@@ -803,22 +940,38 @@ impl ActiveDoc {
             started: opt_ms(self.violationStartTime, time::from_auto)?,
             last_violation: opt_ms(self.lastViolationTime, time::from_auto)?,
             verification_state: self.verificationState,
+            verification_description: self.verificationStateDescription,
+            confidence: self
+                .violationEventAdditionalInfo
+                .and_then(|i| i.confidenceLevel),
         })
     }
 }
 
 #[derive(Deserialize)]
-struct DatumDoc {
+pub(super) struct DatumDoc {
     timestamp: TimeDoc,
     value: ValueDoc,
 }
 
 #[derive(Deserialize)]
 #[allow(non_snake_case)]
-struct TaskDoc {
+pub(super) struct TaskDoc {
     taskId: String,
     taskStatus: Option<String>,
     taskType: Option<String>,
+}
+
+impl TaskDoc {
+    pub(super) fn into_task(self) -> AuditTask {
+        AuditTask {
+            task_id: self.taskId,
+            start: None,
+            task_type: self.taskType,
+            status: self.taskStatus,
+            scheduled_name: None,
+        }
+    }
 }
 
 /// One check's details: an `auditDetails[]` item, a DescribeAuditTask map value, a lone item.
@@ -927,7 +1080,7 @@ struct ResourceDoc {
 
 #[derive(Deserialize)]
 #[allow(non_snake_case)]
-struct FindingDoc {
+pub(super) struct FindingDoc {
     findingId: String,
     taskId: Option<String>,
     checkName: String,
@@ -938,6 +1091,20 @@ struct FindingDoc {
     reasonForNonCompliance: Option<String>,
     reasonForNonComplianceCode: Option<String>,
     isSuppressed: Option<bool>,
+    #[serde(default)]
+    relatedResources: Vec<ResourceDoc>,
+}
+
+impl ResourceDoc {
+    fn into_resource(self) -> super::Resource {
+        let identifier = self.resourceIdentifier.unwrap_or_default();
+        super::Resource {
+            resource_type: self.resourceType,
+            id: render_identifier(&identifier),
+            identifier,
+            additional_info: self.additionalInfo.unwrap_or_default(),
+        }
+    }
 }
 
 /// One string for a `ResourceIdentifier` (exactly one member is populated).
@@ -964,7 +1131,7 @@ pub(crate) fn render_identifier(id: &BTreeMap<String, Value>) -> String {
 }
 
 impl FindingDoc {
-    fn into_finding(self) -> Res<AuditFinding> {
+    pub(super) fn into_finding(self) -> Res<AuditFinding> {
         let (resource_type, resource, resource_json) = match self.nonCompliantResource {
             None => (None, String::new(), "{}".to_string()),
             Some(r) => {
@@ -989,6 +1156,12 @@ impl FindingDoc {
             suppressed: self.isSuppressed.unwrap_or(false),
             found: opt_ms(self.findingTime, time::from_auto)?,
             task_start: opt_ms(self.taskStartTime, time::from_auto)?,
+            related: self
+                .relatedResources
+                .into_iter()
+                .take(super::wrappers::MAX_RELATED)
+                .map(ResourceDoc::into_resource)
+                .collect(),
         })
     }
 }

@@ -17,7 +17,7 @@ use super::aws::{self, describe, error_code, Pacer};
 use super::DefenderSettings;
 use crate::model::{
     ActiveViolation, AuditCheck, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
-    DocKind, MetricValue, SecurityProfile, ViolationEvent,
+    DocKind, MetricValue, Resource, SecurityProfile, ViolationEvent,
 };
 use crate::time::Millis;
 use crate::{Error, Result};
@@ -92,6 +92,13 @@ fn behavior(b: Option<&t::Behavior>) -> Behavior {
             .map(|m| m.confidence_level().as_str().to_string()),
         duration_seconds: c.and_then(|c| c.duration_seconds()).map(i64::from),
         suppress_alerts: b.suppress_alerts().unwrap_or(false),
+        consecutive_to_alarm: c
+            .and_then(|c| c.consecutive_datapoints_to_alarm())
+            .map(i64::from),
+        consecutive_to_clear: c
+            .and_then(|c| c.consecutive_datapoints_to_clear())
+            .map(i64::from),
+        export_metric: b.export_metric(),
     }
 }
 
@@ -167,7 +174,29 @@ fn finding(f: &t::AuditFinding) -> AuditFinding {
         suppressed: f.is_suppressed().unwrap_or(false),
         found: ms(f.finding_time()),
         task_start: ms(f.task_start_time()),
+        related: f
+            .related_resources()
+            .iter()
+            .take(crate::model::wrappers::MAX_RELATED)
+            .map(|r| {
+                let identifier = identifier(r.resource_identifier());
+                Resource {
+                    resource_type: r.resource_type().map(|t| t.as_str().to_string()),
+                    id: crate::model::parse::render_identifier(&identifier),
+                    identifier,
+                    additional_info: r
+                        .additional_info()
+                        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect(),
     }
+}
+
+fn confidence(i: Option<&t::ViolationEventAdditionalInfo>) -> Option<String> {
+    i.and_then(|i| i.confidence_level())
+        .map(|c| c.as_str().to_string())
 }
 
 fn note(batch: &mut Batch, kind: DocKind) {
@@ -337,6 +366,10 @@ impl DefenderSource {
                     started: ms(v.violation_start_time()),
                     last_violation: ms(v.last_violation_time()),
                     verification_state: v.verification_state().map(|s| s.as_str().to_string()),
+                    verification_description: v
+                        .verification_state_description()
+                        .map(str::to_string),
+                    confidence: confidence(v.violation_event_additional_info()),
                 });
             }
             note(&mut batch, DocKind::ListActiveViolations);
@@ -376,6 +409,10 @@ impl DefenderSource {
                     time,
                     value: value(v.metric_value()),
                     verification_state: v.verification_state().map(|s| s.as_str().to_string()),
+                    verification_description: v
+                        .verification_state_description()
+                        .map(str::to_string),
+                    confidence: confidence(v.violation_event_additional_info()),
                 });
             }
             note(&mut batch, DocKind::ListViolationEvents);
@@ -474,11 +511,13 @@ impl DefenderSource {
     }
 
     /// A thing's values of one metric in `[from, to)` (the service keeps 14 days, and only for
-    /// metrics that a behavior uses or that are retained).
+    /// metrics that a behavior uses or that are retained). With a dimension, only the values
+    /// of that dimension (`dimensionName`, `dimensionValueOperator`), stored in its own series.
     pub async fn metric_values(
         &self,
         thing: &str,
         metric: &str,
+        dimension: Option<&Dimension>,
         from: Millis,
         to: Millis,
     ) -> Result<Batch> {
@@ -489,6 +528,10 @@ impl DefenderSource {
                 .list_metric_values()
                 .thing_name(thing)
                 .metric_name(metric)
+                .set_dimension_name(dimension.map(|d| d.name.clone()))
+                .set_dimension_value_operator(
+                    dimension.map(|d| t::DimensionValueOperator::from(d.operator.as_str())),
+                )
                 .start_time(dt(from))
                 .end_time(dt(to))
                 .set_next_token(token)
@@ -506,7 +549,7 @@ impl DefenderSource {
                 batch.points.push(Datapoint {
                     thing: thing.to_string(),
                     metric: metric.to_string(),
-                    dimension: None,
+                    dimension: dimension.cloned(),
                     ts,
                     version: 0,
                     value: v,

@@ -391,7 +391,7 @@ impl SplunkSource {
                 start += nl + 1;
                 ended_with_lastrow = export_line(line, &mut batch, &mut stats, &mut in_batch)?;
                 if in_batch >= batch_rows {
-                    on_batch(std::mem::take(&mut batch), in_batch as u64)
+                    on_batch(batch.take_content(), in_batch as u64)
                         .await
                         .map_err(fail)?;
                     in_batch = 0;

@@ -19,8 +19,8 @@ use rusqlite::Connection;
 
 pub use actions::{outcome_of, record_hash, ChainReport, LogRecord, GENESIS};
 pub use queries::{
-    AuditRow, FindingRow, SeriesInfo, SeriesPoint, SummaryBatch, ThingSummary, Threshold,
-    ViolationEventRow, ViolationRow,
+    AuditRow, FindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch, ThingSummary,
+    Threshold, ViolationEventRow, ViolationRow,
 };
 pub use sync::{GroupRef, ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};
 pub use write::WriteStats;

@@ -59,8 +59,12 @@ pub struct ViolationRow {
     pub last_event_time: Option<Millis>,
     /// Latest value, as JSON.
     pub last_value: Option<serde_json::Value>,
-    /// Verification state.
+    /// Verification state (the newest sighting's).
     pub verification_state: Option<String>,
+    /// The analyst's note on it (`verificationStateDescription`).
+    pub verification_description: Option<String>,
+    /// ML Detect's confidence level.
+    pub confidence: Option<String>,
     /// The behavior (criteria) as JSON.
     pub behavior_json: serde_json::Value,
 }
@@ -82,6 +86,10 @@ pub struct AuditRow {
     pub total: Option<i64>,
     /// Suppressed non-compliant resources.
     pub suppressed: Option<i64>,
+    /// Why a check failed (`INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`).
+    pub error_code: Option<String>,
+    /// The message that came with it.
+    pub message: Option<String>,
 }
 
 /// One audit finding.
@@ -101,10 +109,14 @@ pub struct FindingRow {
     pub resource: String,
     /// Reason.
     pub reason: Option<String>,
+    /// `reasonForNonComplianceCode`.
+    pub reason_code: Option<String>,
     /// Suppressed.
     pub suppressed: bool,
     /// Finding time.
     pub found: Option<Millis>,
+    /// `relatedResources`: the evidence beside the resource.
+    pub related_resources: Vec<crate::model::Resource>,
 }
 
 /// A behavior from a security profile: a threshold line or an expected set on a chart.
@@ -273,7 +285,8 @@ impl Store {
     ) -> Result<Vec<ViolationRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT v.violation_id, t.name, v.security_profile, v.behavior, v.metric, v.started, v.ended,
-                    v.last_event, v.last_event_time, v.last_value, v.verification_state, v.behavior_json
+                    v.last_event, v.last_event_time, v.last_value, v.verification_state, v.behavior_json,
+                    v.verification_description, v.confidence
              FROM violation v JOIN thing t ON t.id = v.thing_id
              WHERE (?1 IS NULL OR t.name = ?1) AND (?2 = 0 OR v.ended IS NULL)
              ORDER BY coalesce(v.started, v.last_event_time) DESC, v.violation_id",
@@ -292,6 +305,8 @@ impl Store {
                 last_value: json_col(r.get(9)?),
                 verification_state: r.get(10)?,
                 behavior_json: json_col(r.get(11)?).unwrap_or(serde_json::Value::Null),
+                verification_description: r.get(12)?,
+                confidence: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -300,7 +315,8 @@ impl Store {
     /// Audit history: one row per (task, check), newest task first.
     pub fn audits(&self, check: Option<&str>) -> Result<Vec<AuditRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT c.task_id, coalesce(t.start, c.task_start), c.check_name, c.status, c.non_compliant, c.total, c.suppressed
+            "SELECT c.task_id, coalesce(t.start, c.task_start), c.check_name, c.status, c.non_compliant, c.total, c.suppressed,
+                    c.error_code, c.message
              FROM audit_check c LEFT JOIN audit_task t ON t.task_id = c.task_id
              WHERE (?1 IS NULL OR c.check_name = ?1)
              ORDER BY coalesce(t.start, c.task_start) DESC, c.task_id, c.check_name",
@@ -314,20 +330,27 @@ impl Store {
                 non_compliant: r.get(4)?,
                 total: r.get(5)?,
                 suppressed: r.get(6)?,
+                error_code: r.get(7)?,
+                message: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Audit findings, newest first; optionally one check's or one resource's.
+    /// Audit findings, newest first; optionally one check's, optionally those naming `resource`
+    /// exactly: as the non-compliant resource or among the related resources (a client id, a
+    /// certificate id, a policy name).
     pub fn findings(
         &self,
         check: Option<&str>,
         resource: Option<&str>,
     ) -> Result<Vec<FindingRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT finding_id, task_id, check_name, severity, resource_type, resource, reason, suppressed, found
-             FROM finding WHERE (?1 IS NULL OR check_name = ?1) AND (?2 IS NULL OR resource = ?2)
+            "SELECT finding_id, task_id, check_name, severity, resource_type, resource, reason, suppressed, found,
+                    reason_code, related_json
+             FROM finding WHERE (?1 IS NULL OR check_name = ?1)
+               AND (?2 IS NULL OR resource = ?2
+                    OR finding_id IN (SELECT finding_id FROM finding_name WHERE name = ?2))
              ORDER BY coalesce(found, task_start) DESC, finding_id",
         )?;
         let rows = stmt.query_map(params![check, resource], |r| {
@@ -341,6 +364,12 @@ impl Store {
                 reason: r.get(6)?,
                 suppressed: r.get(7)?,
                 found: r.get(8)?,
+                reason_code: r.get(9)?,
+                related_resources: r
+                    .get::<_, String>(10)
+                    .ok()
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -498,13 +527,16 @@ pub struct ViolationEventRow {
     pub security_profile: String,
     /// Value at the event, as JSON.
     pub value: Option<serde_json::Value>,
+    /// ML Detect's confidence at the event.
+    pub confidence: Option<String>,
 }
 
 impl Store {
     /// A thing's violation events in time order.
     pub fn violation_events(&self, thing: &str) -> Result<Vec<ViolationEventRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT v.violation_id, e.time, e.event_type, v.behavior, v.metric, v.security_profile, e.value
+            "SELECT v.violation_id, e.time, e.event_type, v.behavior, v.metric, v.security_profile, e.value,
+                    e.confidence
              FROM violation_event e JOIN violation v ON v.violation_id = e.violation_id
              JOIN thing t ON t.id = v.thing_id WHERE t.name = ?1 ORDER BY e.time, e.event_type",
         )?;
@@ -517,6 +549,68 @@ impl Store {
                 metric: r.get(4)?,
                 security_profile: r.get(5)?,
                 value: json_col(r.get(6)?),
+                confidence: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// One mitigation action on one target, with its task, as AWS recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MitigationRow {
+    /// Task id.
+    pub task_id: String,
+    /// `audit` or `detect`.
+    pub kind: String,
+    /// Action name.
+    pub action: String,
+    /// The finding acted on (audit).
+    pub finding_id: Option<String>,
+    /// The violation acted on (Detect).
+    pub violation_id: Option<String>,
+    /// The thing: named by the execution, or the violation's thing.
+    pub thing: Option<String>,
+    /// The execution's status.
+    pub status: String,
+    /// The task's status.
+    pub task_status: Option<String>,
+    /// Start.
+    pub start: Option<Millis>,
+    /// End.
+    pub end: Option<Millis>,
+    /// Error code of a failed execution.
+    pub error_code: Option<String>,
+    /// Its message.
+    pub message: Option<String>,
+}
+
+impl Store {
+    /// Every mitigation action execution, newest first (mitigations are few: a handful a day).
+    pub fn mitigations(&self) -> Result<Vec<MitigationRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.task_id, e.kind, e.action, e.finding_id, e.violation_id,
+                    coalesce(e.thing, (SELECT t.name FROM violation v JOIN thing t ON t.id = v.thing_id
+                                       WHERE v.violation_id = e.violation_id)),
+                    e.status, k.status, coalesce(e.start, k.start), coalesce(e.end_time, k.end_time),
+                    e.error_code, e.message
+             FROM mitigation_execution e LEFT JOIN mitigation_task k ON k.task_id = e.task_id
+             ORDER BY coalesce(e.start, k.start) DESC, e.task_id, e.action, e.target",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(MitigationRow {
+                task_id: r.get(0)?,
+                kind: r.get(1)?,
+                action: r.get(2)?,
+                finding_id: r.get(3)?,
+                violation_id: r.get(4)?,
+                thing: r.get(5)?,
+                status: r.get(6)?,
+                task_status: r.get(7)?,
+                start: r.get(8)?,
+                end: r.get(9)?,
+                error_code: r.get(10)?,
+                message: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_thing_principal.sql"),
     include_str!("migrations/0004_chunk_points.sql"),
     include_str!("migrations/0005_keychain_scope.sql"),
+    include_str!("migrations/0006_evidence.sql"),
 ];
 
 /// The schema version this code writes.

@@ -29,6 +29,8 @@ pub struct WriteStats {
     pub audit_findings: u64,
     /// Security profiles offered.
     pub security_profiles: u64,
+    /// Mitigation actions tasks and executions offered.
+    pub mitigations: u64,
 }
 
 pub(super) fn dim_key(d: Option<&Dimension>) -> String {
@@ -174,6 +176,7 @@ pub(super) fn write_all(
         write_violations(tx, ids, batch)?;
         write_audits(tx, batch)?;
         write_profiles(tx, batch)?;
+        write_mitigations(tx, batch)?;
         stats.push(WriteStats {
             datapoints: batch.points.len() as u64,
             violation_events: batch.violation_events.len() as u64,
@@ -181,6 +184,7 @@ pub(super) fn write_all(
             audit_checks: batch.audit_checks.len() as u64,
             audit_findings: batch.findings.len() as u64,
             security_profiles: batch.profiles.len() as u64,
+            mitigations: (batch.mitigation_tasks.len() + batch.mitigation_executions.len()) as u64,
         });
     }
     Ok(stats)
@@ -330,8 +334,35 @@ fn ensure_violation(
     Ok(())
 }
 
+/// What the newest sighting of a violation in one batch said of it.
+#[derive(Default)]
+struct Sighting<'a> {
+    verification: Option<(&'a str, Option<&'a str>)>,
+    confidence: Option<&'a str>,
+}
+
+impl<'a> Sighting<'a> {
+    fn see(
+        &mut self,
+        state: Option<&'a String>,
+        note: Option<&'a String>,
+        confidence: Option<&'a String>,
+    ) {
+        if let Some(s) = state {
+            self.verification = Some((s, note.map(String::as_str)));
+        }
+        if let Some(c) = confidence {
+            self.confidence = Some(c);
+        }
+    }
+}
+
 fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Result<(), StoreError> {
     let mut touched = BTreeSet::new();
+    // The verification state is the analyst's, set (and changed) after the events: the one
+    // read last is the current one, whatever the events' times (a violation re-classified
+    // BENIGN_POSITIVE must show as such).
+    let mut sightings: std::collections::BTreeMap<&str, Sighting> = Default::default();
     for e in &batch.violation_events {
         let ViolationEvent {
             violation_id,
@@ -342,19 +373,26 @@ fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Resu
         } = e;
         ensure_violation(tx, ids, violation_id, thing, security_profile, behavior)?;
         tx.prepare_cached(
-            "INSERT INTO violation_event(violation_id, time, event_type, value, verification_state)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET
+            "INSERT INTO violation_event(violation_id, time, event_type, value, verification_state, confidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET
                value = coalesce(excluded.value, violation_event.value),
-               verification_state = coalesce(excluded.verification_state, violation_event.verification_state)",
+               verification_state = coalesce(excluded.verification_state, violation_event.verification_state),
+               confidence = coalesce(excluded.confidence, violation_event.confidence)",
         )?
         .execute(params![
             violation_id,
             e.time,
             e.event_type,
             value_json(&e.value),
-            e.verification_state
+            e.verification_state,
+            e.confidence
         ])?;
         touched.insert(violation_id.as_str());
+        sightings.entry(violation_id).or_default().see(
+            e.verification_state.as_ref(),
+            e.verification_description.as_ref(),
+            e.confidence.as_ref(),
+        );
     }
     for a in &batch.active_violations {
         ensure_violation(
@@ -382,9 +420,27 @@ fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Resu
             a.verification_state
         ])?;
         touched.insert(a.violation_id.as_str());
+        sightings.entry(&a.violation_id).or_default().see(
+            a.verification_state.as_ref(),
+            a.verification_description.as_ref(),
+            a.confidence.as_ref(),
+        );
     }
     for id in touched {
         fold_violation(tx, id)?;
+    }
+    for (id, s) in sightings {
+        if let Some((state, note)) = s.verification {
+            tx.prepare_cached(
+                "UPDATE violation SET verification_state = ?2, verification_description = ?3
+                 WHERE violation_id = ?1",
+            )?
+            .execute(params![id, state, note])?;
+        }
+        if let Some(c) = s.confidence {
+            tx.prepare_cached("UPDATE violation SET confidence = ?2 WHERE violation_id = ?1")?
+                .execute(params![id, c])?;
+        }
     }
     Ok(())
 }
@@ -454,7 +510,7 @@ fn fold_violation(tx: &Transaction, id: &str) -> Result<(), StoreError> {
         .or(a_verif);
     tx.prepare_cached(
         "UPDATE violation SET started = ?2, ended = ?3, last_event = ?4, last_event_time = ?5,
-           last_value = ?6, verification_state = ?7 WHERE violation_id = ?1",
+           last_value = ?6, verification_state = coalesce(verification_state, ?7) WHERE violation_id = ?1",
     )?
     .execute(params![
         id,
@@ -523,8 +579,8 @@ fn write_audits(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
     for f in &batch.findings {
         tx.prepare_cached(
             "INSERT INTO finding(finding_id, task_id, check_name, severity, resource_type, resource, resource_json,
-                                 reason, reason_code, suppressed, found, task_start)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                 reason, reason_code, suppressed, found, task_start, related_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(finding_id) DO UPDATE SET
                task_id = coalesce(excluded.task_id, finding.task_id),
                severity = coalesce(excluded.severity, finding.severity),
@@ -534,7 +590,9 @@ fn write_audits(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
                reason_code = coalesce(excluded.reason_code, finding.reason_code),
                suppressed = excluded.suppressed,
                found = coalesce(excluded.found, finding.found),
-               task_start = coalesce(excluded.task_start, finding.task_start)",
+               task_start = coalesce(excluded.task_start, finding.task_start),
+               related_json = CASE WHEN excluded.related_json = '[]' THEN finding.related_json
+                                   ELSE excluded.related_json END",
         )?
         .execute(params![
             f.finding_id,
@@ -548,7 +606,93 @@ fn write_audits(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
             f.reason_code,
             f.suppressed,
             f.found,
-            f.task_start
+            f.task_start,
+            serde_json::to_string(&f.related).unwrap_or_else(|_| "[]".into())
+        ])?;
+        let mut names = vec![f.resource.clone()];
+        if let Ok(id) = serde_json::from_str::<serde_json::Value>(&f.resource_json) {
+            if let Some(m) = id["resourceIdentifier"].as_object() {
+                let r = crate::model::Resource {
+                    identifier: m.clone().into_iter().collect(),
+                    ..Default::default()
+                };
+                names.extend(r.names());
+            }
+        }
+        names.extend(f.related.iter().flat_map(crate::model::Resource::names));
+        for name in names.iter().filter(|n| !n.is_empty()) {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO finding_name(name, finding_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![name, f.finding_id])?;
+        }
+    }
+    Ok(())
+}
+
+/// SQL rank of a mitigation status: running states yield to final ones.
+const MITIGATION_RANK: &str =
+    "(CASE WHEN ?S IS NULL THEN -1 WHEN ?S IN ('IN_PROGRESS','PENDING') THEN 0 ELSE 1 END)";
+
+fn write_mitigations(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
+    let rank = |col: &str| MITIGATION_RANK.replace("?S", col);
+    let task_sql = format!(
+        "INSERT INTO mitigation_task(task_id, kind, status, start, end_time, violation_ids, actions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(task_id) DO UPDATE SET
+           status = CASE WHEN {new} >= {old} THEN excluded.status ELSE mitigation_task.status END,
+           start = coalesce(excluded.start, mitigation_task.start),
+           end_time = coalesce(excluded.end_time, mitigation_task.end_time),
+           violation_ids = CASE WHEN excluded.violation_ids = '[]' THEN mitigation_task.violation_ids ELSE excluded.violation_ids END,
+           actions = CASE WHEN excluded.actions = '[]' THEN mitigation_task.actions ELSE excluded.actions END",
+        new = rank("excluded.status"),
+        old = rank("mitigation_task.status"),
+    );
+    for t in &batch.mitigation_tasks {
+        tx.prepare_cached(&task_sql)?.execute(params![
+            t.task_id,
+            t.kind.as_str(),
+            t.status,
+            t.start,
+            t.end,
+            serde_json::to_string(&t.violation_ids).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&t.actions).unwrap_or_else(|_| "[]".into()),
+        ])?;
+    }
+    let exec_sql = format!(
+        "INSERT INTO mitigation_execution(task_id, kind, action, target, finding_id, violation_id, thing,
+                                          status, start, end_time, error_code, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT(task_id, action, target) DO UPDATE SET
+           status = excluded.status, thing = coalesce(excluded.thing, mitigation_execution.thing),
+           start = coalesce(excluded.start, mitigation_execution.start),
+           end_time = coalesce(excluded.end_time, mitigation_execution.end_time),
+           error_code = coalesce(excluded.error_code, mitigation_execution.error_code),
+           message = coalesce(excluded.message, mitigation_execution.message)
+         WHERE {new} >= {old}",
+        new = rank("excluded.status"),
+        old = rank("mitigation_execution.status"),
+    );
+    for x in &batch.mitigation_executions {
+        let target = x
+            .finding_id
+            .as_ref()
+            .or(x.violation_id.as_ref())
+            .or(x.thing.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        tx.prepare_cached(&exec_sql)?.execute(params![
+            x.task_id,
+            x.kind.as_str(),
+            x.action,
+            target,
+            x.finding_id,
+            x.violation_id,
+            x.thing,
+            x.status,
+            x.start,
+            x.end,
+            x.error_code,
+            x.message
         ])?;
     }
     Ok(())
@@ -583,12 +727,16 @@ fn write_profiles(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
         for b in behaviors {
             tx.prepare_cached(
                 "INSERT INTO behavior(profile, name, metric, dim, operator, value, statistic, ml_confidence,
-                                      duration_seconds, suppress_alerts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                      duration_seconds, suppress_alerts, consecutive_to_alarm,
+                                      consecutive_to_clear, export_metric)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT(profile, name) DO UPDATE SET metric = excluded.metric, dim = excluded.dim,
                    operator = excluded.operator, value = excluded.value, statistic = excluded.statistic,
                    ml_confidence = excluded.ml_confidence, duration_seconds = excluded.duration_seconds,
-                   suppress_alerts = excluded.suppress_alerts",
+                   suppress_alerts = excluded.suppress_alerts,
+                   consecutive_to_alarm = excluded.consecutive_to_alarm,
+                   consecutive_to_clear = excluded.consecutive_to_clear,
+                   export_metric = excluded.export_metric",
             )?
             .execute(params![
                 p.name,
@@ -600,7 +748,10 @@ fn write_profiles(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
                 b.statistic,
                 b.ml_confidence,
                 b.duration_seconds,
-                b.suppress_alerts
+                b.suppress_alerts,
+                b.consecutive_to_alarm,
+                b.consecutive_to_clear,
+                b.export_metric
             ])?;
         }
     }
