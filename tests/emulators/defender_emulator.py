@@ -74,7 +74,8 @@ EMULATED = {
     "ListMitigationActions", "DescribeMitigationAction", "StartDetectMitigationActionsTask",
     "DescribeDetectMitigationActionsTask", "ListDetectMitigationActionsExecutions",
     "StartAuditMitigationActionsTask", "DescribeAuditMitigationActionsTask",
-    "ListAuditMitigationActionsExecutions",
+    "ListAuditMitigationActionsExecutions", "DescribeAuditFinding",
+    "ListAuditMitigationActionsTasks", "ListDetectMitigationActionsTasks",
 }
 DETECT = {"ListActiveViolations", "ListViolationEvents", "ListMetricValues",
           "ListSecurityProfiles", "DescribeSecurityProfile",
@@ -197,9 +198,15 @@ def handle(op, params, body):
             if k not in params:
                 raise ApiError("InvalidRequestException", f"{k} is required")
         s, e = parse_time(params["startTime"], "startTime"), parse_time(params["endTime"], "endTime")
+        # A dimensioned query returns only that dimension's values (and a plain one only the
+        # plain values); the response does not say which.
+        want = (params.get("dimensionName"),
+                params.get("dimensionValueOperator", "IN") if params.get("dimensionName") else None)
         items = [{"timestamp": m["timestamp"], "value": m["value"]}
                  for m in d.get("metricValues", [])
                  if m["thingName"] == params["thingName"] and m["metricName"] == params["metricName"]
+                 and (m.get("dimensionName"),
+                      m.get("dimensionValueOperator", "IN") if m.get("dimensionName") else None) == want
                  and in_window(m["timestamp"], s, e)]
         return page(items, params, "metricDatumList")
     if op == "ListAuditTasks":
@@ -232,6 +239,35 @@ def handle(op, params, body):
                 if body.get("checkName") in (None, f["checkName"]):
                     items.append(f)
         return page(items, body, "findings")
+    if op == "DescribeAuditFinding":
+        for t in d.get("auditTasks", []):
+            for f in t.get("findings", []):
+                if f["findingId"] == params["findingId"]:
+                    return {"finding": f}
+        raise ApiError("ResourceNotFoundException", f"Finding {params['findingId']} not found")
+    if op in ("ListAuditMitigationActionsTasks", "ListDetectMitigationActionsTasks"):
+        if "startTime" not in params or "endTime" not in params:
+            raise ApiError("InvalidRequestException", "startTime and endTime are required")
+        s, e = parse_time(params["startTime"], "startTime"), parse_time(params["endTime"], "endTime")
+        detect = op == "ListDetectMitigationActionsTasks"
+        tasks = STATE.detect_tasks if detect else STATE.audit_mtasks
+        items = []
+        for t in sorted(tasks.values(), key=lambda t: t["start"]):
+            if not in_window(t["start"], s, e):
+                continue
+            if detect:
+                items.append({"taskId": t["taskId"], "taskStatus": t["status"],
+                              "taskStartTime": t["start"],
+                              **({"taskEndTime": t["end"]} if "end" in t else {}),
+                              "target": t["body"]["target"],
+                              "actionsDefinition": [describe_action(n) for n in t["body"]["actions"]],
+                              "onlyActiveViolationsIncluded": bool(t["body"].get("includeOnlyActiveViolations")),
+                              "suppressedAlertsIncluded": bool(t["body"].get("includeSuppressedAlerts")),
+                              "taskStatistics": {"actionsExecuted": t["executed"], "actionsSkipped": 0,
+                                                 "actionsFailed": t["failed"]}})
+            elif params.get("taskStatus") in (None, t["status"]):
+                items.append({"taskId": t["taskId"], "startTime": t["start"], "taskStatus": t["status"]})
+        return page(items, params, "tasks")
     if op == "ListMitigationActions":
         items = [{"actionName": a["actionName"], "actionArn": a["actionArn"],
                   "creationDate": a["creationDate"]}

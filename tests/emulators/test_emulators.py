@@ -244,6 +244,13 @@ class DefenderEmulator(unittest.TestCase):
         self.assertEqual(d["taskStatus"], "COMPLETED")
         ex = self.check("ListAuditMitigationActionsExecutions", taskId="t-audit-1", findingId=fid)[0]
         self.assertEqual(ex["actionsExecutions"][0]["findingId"], fid)
+        window = {"startTime": time.time() - 3600, "endTime": time.time() + 60}
+        dt = self.check("ListDetectMitigationActionsTasks", **window)[0]["tasks"]
+        self.assertEqual([(t["taskId"], t["taskStatus"]) for t in dt], [("t-detect-1", "SUCCESSFUL")])
+        at = self.check("ListAuditMitigationActionsTasks", **window)[0]["tasks"]
+        self.assertEqual([(t["taskId"], t["taskStatus"]) for t in at], [("t-audit-1", "COMPLETED")])
+        f = self.check("DescribeAuditFinding", findingId=fid)[0]["finding"]
+        self.assertEqual(f["findingId"], fid)
 
     def test_errors_and_faults_parse_as_aws_errors(self):
         post(self.url + "/_emu/faults", [{"op": "ListSecurityProfiles", "kind": "throttle", "count": 1}])

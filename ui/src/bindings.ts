@@ -403,7 +403,19 @@ last_event: string | null,
 /**
  * Attack categories.
  */
-categories: Array<Category>, };
+categories: Array<Category>, 
+/**
+ * ML Detect's confidence level (LOW, MEDIUM, HIGH).
+ */
+confidence: string | null, 
+/**
+ * The analyst's verification state (newest sighting).
+ */
+verification_state: string | null, 
+/**
+ * The analyst's note on it.
+ */
+verification_description: string | null, };
 
 export type ThingRequest = { 
 /**
@@ -503,6 +515,24 @@ to: number,
  */
 look: Look, };
 
+export type Resource = { 
+/**
+ * `DEVICE_CERTIFICATE`, `CLIENT_ID`, …
+ */
+type: string | null, 
+/**
+ * The identifier, rendered to one string (certificate id, client id, policy:version, …).
+ */
+id: string, 
+/**
+ * `resourceIdentifier` as AWS sent it.
+ */
+identifier: Record<string, unknown>, 
+/**
+ * `additionalInfo`.
+ */
+additional_info: { [key in string]?: string }, };
+
 export type FindingRow = { 
 /**
  * Finding id.
@@ -533,13 +563,21 @@ resource: string,
  */
 reason: string | null, 
 /**
+ * `reasonForNonComplianceCode`.
+ */
+reason_code: string | null, 
+/**
  * Suppressed.
  */
 suppressed: boolean, 
 /**
  * Finding time.
  */
-found: number | null, };
+found: number | null, 
+/**
+ * `relatedResources`: the evidence beside the resource.
+ */
+related_resources: Array<Resource>, };
 
 export type CheckRow = { 
 /**
@@ -561,7 +599,15 @@ total: number | null,
 /**
  * Suppressed.
  */
-suppressed: number | null, };
+suppressed: number | null, 
+/**
+ * Why the check failed (`INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`).
+ */
+error_code: string | null, 
+/**
+ * The message that came with it.
+ */
+message: string | null, };
 
 export type AuditPage = { 
 /**

@@ -367,6 +367,12 @@ pub struct ViolationView {
     pub last_event: Option<String>,
     /// Attack categories.
     pub categories: Vec<Category>,
+    /// ML Detect's confidence level (LOW, MEDIUM, HIGH).
+    pub confidence: Option<String>,
+    /// The analyst's verification state (newest sighting).
+    pub verification_state: Option<String>,
+    /// The analyst's note on it.
+    pub verification_description: Option<String>,
 }
 
 /// What to show of a thing.
@@ -443,6 +449,10 @@ pub struct CheckRow {
     pub total: Option<f64>,
     /// Suppressed.
     pub suppressed: Option<f64>,
+    /// Why the check failed (`INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`).
+    pub error_code: Option<String>,
+    /// The message that came with it.
+    pub message: Option<String>,
 }
 
 /// The Audit screen.
@@ -872,6 +882,9 @@ impl Desk {
                         started: v.started,
                         ended: v.ended,
                         last_event: v.last_event,
+                        confidence: v.confidence,
+                        verification_state: v.verification_state,
+                        verification_description: v.verification_description,
                     })
                     .collect(),
                 groups: store
@@ -1020,6 +1033,8 @@ impl Desk {
                             non_compliant: a.non_compliant.map(|n| n as f64),
                             total: a.total.map(|n| n as f64),
                             suppressed: a.suppressed.map(|n| n as f64),
+                            error_code: a.error_code.clone(),
+                            message: a.message.clone(),
                         })
                         .collect()
                 })

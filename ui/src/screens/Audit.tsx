@@ -49,6 +49,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                 <th>Non-compliant</th>
                 <th>Evaluated</th>
                 <th>Suppressed</th>
+                <th>Error</th>
               </tr>
             </thead>
             <tbody>
@@ -59,6 +60,9 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                   <td>{c.non_compliant ?? "—"}</td>
                   <td>{c.total ?? "—"}</td>
                   <td>{c.suppressed ?? "—"}</td>
+                  <td data-testid="check-error" title={c.message ?? undefined}>
+                    {c.error_code ? `${c.error_code}${c.message ? `: ${c.message}` : ""}` : ""}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -95,6 +99,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                 <th>Severity</th>
                 <th>Check</th>
                 <th>Resource</th>
+                <th title="Related resources: the evidence beside the resource (client ids sharing a certificate, certificates of a client id, ...)">Related</th>
                 <th>Reason</th>
                 <th>Suppressed</th>
                 <th />
@@ -107,7 +112,13 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                   <td className={`sev-${(f.severity ?? "").toLowerCase()}`}>{f.severity}</td>
                   <td>{f.check}</td>
                   <td>{f.resource}</td>
-                  <td>{f.reason}</td>
+                  <td data-testid="finding-related">
+                    {f.related_resources.map((r) => `${r.type ?? "resource"} ${r.id}`).join(", ")}
+                  </td>
+                  <td title={f.reason_code ?? undefined}>
+                    {f.reason}
+                    {f.reason_code && <span className="muted"> ({f.reason_code})</span>}
+                  </td>
                   <td>{f.suppressed ? "yes" : ""}</td>
                   <td>
                     <button

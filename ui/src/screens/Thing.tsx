@@ -290,6 +290,8 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
                 <th>Security profile</th>
                 <th>Started</th>
                 <th>Ended</th>
+                <th title="ML Detect's confidence level">Confidence</th>
+                <th title="The analyst's verification state and note">Verification</th>
               </tr>
             </thead>
             <tbody>
@@ -309,11 +311,16 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
                   <td>{v.security_profile}</td>
                   <td>{formatTime(v.started, prefs.tz)}</td>
                   <td>{v.ended ? formatTime(v.ended, prefs.tz) : "in alarm"}</td>
+                  <td data-testid="violation-confidence">{v.confidence ?? "—"}</td>
+                  <td title={v.verification_description ?? undefined}>
+                    {v.verification_state ?? "—"}
+                    {v.verification_description && <span className="muted"> — {v.verification_description}</span>}
+                  </td>
                 </tr>
               ))}
               {page.violations.length === 0 && (
                 <tr>
-                  <td colSpan={5} className="muted">
+                  <td colSpan={7} className="muted">
                     None recorded.
                   </td>
                 </tr>
