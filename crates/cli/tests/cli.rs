@@ -649,3 +649,132 @@ fn audit_chart_draws_check_history_with_geometry_and_names_unknown_checks() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("NO_SUCH_CHECK"));
 }
+
+/// The AWS CLI's documents through `ddesk`: `ingest --dimension` keeps a dimensioned
+/// ListMetricValues response apart, `findings --resource` matches related resources and prints
+/// them, `audits` a failed check's error, `mitigations` the history joined to the thing.
+#[test]
+fn aws_cli_documents_through_ddesk() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let real = |n: &str| fixture(&format!("real/cli/{n}"));
+    let ingest = |args: &[&str], file: &str| {
+        let out = ddesk(&db)
+            .arg("ingest")
+            .args(args)
+            .arg(real(file))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mv = ["--thing", "cam-001", "--metric", "aws:num-messages-sent"];
+    ingest(
+        &[&mv[..], &["--dimension", "TelemetryTopics:IN"]].concat(),
+        "list-metric-values-telemetry-topics-in.json",
+    );
+    ingest(&mv, "list-metric-values-plain.json");
+    let plain = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            "cam-001",
+            "--metric",
+            "aws:num-messages-sent",
+            "--dimension",
+            "",
+        ],
+    );
+    let dim = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            "cam-001",
+            "--metric",
+            "aws:num-messages-sent",
+            "--dimension",
+            "TelemetryTopics:IN",
+        ],
+    );
+    let values = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["value"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!((values(&plain), values(&dim)), (vec![5, 6], vec![50, 60]));
+    let bad = ddesk(&db)
+        .args(["ingest", "--dimension", "TelemetryTopics"])
+        .arg(real("list-metric-values-plain.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a malformed --dimension is a usage error"
+    );
+
+    ingest(&[], "list-audit-findings-iso-new-york.json");
+    ingest(
+        &["--task-id", "5f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f"],
+        "describe-audit-task-wire.json",
+    );
+    let f = json_out(&db, &["findings", "--resource", "cam-002"]);
+    assert_eq!(f.as_array().unwrap().len(), 1, "{f}");
+    assert_eq!(f[0]["finding_id"], "f-shared-cert");
+    assert_eq!(f[0]["found"], "2025-11-30T20:01:39.250Z");
+    assert_eq!(
+        f[0]["reason_code"],
+        "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES"
+    );
+    assert_eq!(f[0]["related_resources"][1]["type"], "CLIENT_ID");
+    assert_eq!(f[0]["related_resources"][1]["id"], "cam-002");
+    let a = json_out(
+        &db,
+        &[
+            "audits",
+            "--check",
+            "UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK",
+        ],
+    );
+    assert_eq!(a[0]["error_code"], "INSUFFICIENT_PERMISSIONS");
+
+    for file in [
+        "list-detect-mitigation-actions-tasks.json",
+        "list-detect-mitigation-actions-executions.json",
+        "list-audit-mitigation-actions-executions.json",
+    ] {
+        ingest(&[], file);
+    }
+    let m = json_out(&db, &["mitigations", "--thing", "cam-001"]);
+    let mut tasks: Vec<&str> = m
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["task_id"].as_str().unwrap())
+        .collect();
+    tasks.sort();
+    assert_eq!(
+        tasks,
+        vec!["soc-deactivate-shared", "soc-quarantine-cam-001"],
+        "{m}"
+    );
+    assert!(
+        json_out(&db, &["audits"]).as_array().unwrap().len() == 3,
+        "no phantom audit tasks"
+    );
+    let tl = json_out(&db, &["timeline", "--thing", "cam-001"]);
+    assert!(
+        tl.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "mitigation"),
+        "{tl}"
+    );
+}

@@ -558,3 +558,138 @@ fn violation_events_one_per_line_keep_their_seconds() {
     let events = s.violation_events("cam-0042").unwrap();
     assert_eq!(events.len(), 1, "the same event, once");
 }
+
+fn parsed(text: &str, ctx: &Context) -> desk_engine::model::Batch {
+    parse_bytes(text.as_bytes(), ctx).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const ENTRY: &str =
+    r#"{"name":"aws:all-bytes-out","thing":"cam-1","value":{"count":7},"timestamp":1764536400}"#;
+
+/// A Splunk search export in JSON (`output_mode=json`): rows carry `_raw` and `_time`;
+/// preview rows are skipped; `{results: [...]}` reads alike.
+#[test]
+fn splunk_json_export_rows_are_read_with_their_time() {
+    let raw = serde_json::to_string(ENTRY).unwrap();
+    let line = format!(
+        r#"{{"preview":false,"offset":0,"result":{{"_raw":{raw},"_time":"2025-11-30T21:00:00.000+00:00"}}}}
+{{"preview":true,"offset":0,"result":{{"_raw":{raw},"_time":"2025-11-30T21:00:00.000+00:00"}}}}"#
+    );
+    let b = parsed(&line, &ctx());
+    assert_eq!(b.points.len(), 1);
+    assert_eq!(b.points[0].ts, 1_764_536_400_000);
+    assert_eq!(b.documents[&DocKind::SplunkExport], 2);
+    let results = format!(
+        r#"{{"fields":[{{"name":"_raw"}}],"results":[{{"_raw":{raw},"_time":"1764536400.000"}},{{"_raw":{raw}}}]}}"#
+    );
+    assert_eq!(parsed(&results, &ctx()).points.len(), 2);
+    // A row without _raw is refused by name.
+    let e = parse_bytes(br#"{"result":{"thing":"cam-1"}}"#, &ctx()).unwrap_err();
+    assert!(e.message.contains("_raw"), "{e}");
+}
+
+/// The AWS Splunk sample's HEC payloads, run together; `time` (epoch seconds) dates a lone
+/// audit-check item, which has no time of its own.
+#[test]
+fn hec_payloads_run_together_are_read() {
+    let check = r#"{"checkName":"CONFLICTING_CLIENT_IDS_CHECK","checkRunStatus":"COMPLETED_NON_COMPLIANT","nonCompliantResourcesCount":1,"totalResourcesCount":9}"#;
+    let text = format!(
+        r#"{{"sourcetype":"aws-iot-device-defender","event":{ENTRY}}}{{"time":1764536400.5,"sourcetype":"aws-iot-device-defender","event":{check}}}{{"host":"firehose","event":{}}}"#,
+        serde_json::to_string(ENTRY).unwrap()
+    );
+    let b = parsed(&text, &ctx());
+    assert_eq!(b.points.len(), 2);
+    assert_eq!(b.documents[&DocKind::HecEvent], 3);
+    assert_eq!(b.audit_checks[0].task_start, Some(1_764_536_400_500));
+    assert_eq!(
+        b.audit_checks[0].task_id,
+        "untasked@2025-11-30T21:00:00.500Z"
+    );
+}
+
+/// Firehose's backup of what never reached Splunk: `rawData` is the only copy; it is decoded
+/// and read. A processing-failed record stays counted only.
+#[test]
+fn firehose_splunk_backup_records_are_decoded_and_read() {
+    use base64::Engine as _;
+    let sent = format!(r#"{{"event":{ENTRY}}}{{"event":{ENTRY}}}"#)
+        .replace("cam-1\"", "cam-2\"")
+        .replacen("cam-2\"", "cam-1\"", 1);
+    let data = base64::engine::general_purpose::STANDARD.encode(sent);
+    let text = format!(
+        r#"{{"attemptsMade":4,"arrivalTimestamp":1764536460000,"errorCode":"Splunk.ProxyWithoutStickySessions","errorMessage":"If you have a proxy","attemptEndingTimestamp":1764536700000,"rawData":"{data}","EventId":"49577193928114147339600778471082492393164139877200035842.0"}}"#
+    );
+    let b = parsed(&text, &ctx());
+    let things: Vec<&str> = b.points.iter().map(|p| p.thing.as_str()).collect();
+    assert_eq!(things, vec!["cam-1", "cam-2"]);
+    assert_eq!(b.documents[&DocKind::FirehoseSplunkBackup], 1);
+    let bad = r#"{"errorCode":"Splunk.AckTimeout","rawData":"not base64!","EventId":"1"}"#;
+    assert!(parse_bytes(bad.as_bytes(), &ctx())
+        .unwrap_err()
+        .message
+        .contains("base64"));
+}
+
+/// Lone audit-check items (Splunk): each audit run is its own task, a new one starting where
+/// a check repeats; without times two runs are refused, asking for --task-id.
+#[test]
+fn splunk_audit_runs_are_kept_apart() {
+    let item = |check: &str| {
+        format!(
+            r#"{{"checkName":"{check}","checkRunStatus":"COMPLETED_COMPLIANT","nonCompliantResourcesCount":0,"totalResourcesCount":3}}"#
+        )
+    };
+    let hec = |t: f64, check: &str| format!(r#"{{"time":{t},"event":{}}}"#, item(check));
+    let two_runs = [
+        hec(1_764_536_400.0, "A_CHECK"),
+        hec(1_764_536_401.0, "B_CHECK"),
+        hec(1_764_622_800.0, "A_CHECK"),
+        hec(1_764_622_801.0, "B_CHECK"),
+    ]
+    .concat();
+    let b = parsed(&two_runs, &ctx());
+    let tasks: Vec<&str> = b.audit_checks.iter().map(|c| c.task_id.as_str()).collect();
+    assert_eq!(
+        tasks,
+        vec![
+            "untasked@2025-11-30T21:00:00.000Z",
+            "untasked@2025-11-30T21:00:00.000Z",
+            "untasked@2025-12-01T21:00:00.000Z",
+            "untasked@2025-12-01T21:00:00.000Z"
+        ]
+    );
+    let mut s = Store::open_in_memory().unwrap();
+    let r = desk_engine::ingest::ingest_bytes(&mut s, "runs.json", two_runs.as_bytes(), &ctx());
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(
+        s.audits(None).unwrap().len(),
+        4,
+        "the first run is not overwritten"
+    );
+    let untimed = [item("A_CHECK"), item("B_CHECK"), item("A_CHECK")].concat();
+    let e = parse_bytes(untimed.as_bytes(), &ctx()).unwrap_err();
+    assert!(e.message.contains("--task-id"), "{e}");
+    let one = [item("A_CHECK"), item("B_CHECK")].concat();
+    assert_eq!(parsed(&one, &ctx()).audit_checks[1].task_id, "untasked");
+}
+
+/// `aws ... --query` output: top-level arrays of any list's elements.
+#[test]
+fn top_level_arrays_of_list_elements_are_read() {
+    let findings =
+        std::fs::read_to_string(fixture("real/cli/list-audit-findings-wire.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&findings).unwrap();
+    let arr = v["findings"].to_string();
+    let b = parsed(&arr, &ctx());
+    assert_eq!(b.findings.len(), 2);
+    assert_eq!(b.documents[&DocKind::Array], 1);
+    let datums = r#"[{"timestamp":1764539400.0,"value":{"count":5}}]"#;
+    let c = Context {
+        thing: Some("cam-1".into()),
+        metric: Some("aws:num-messages-sent".into()),
+        ..ctx()
+    };
+    assert_eq!(parsed(datums, &c).points[0].ts, 1_764_539_400_000);
+    assert!(parse_bytes(datums.as_bytes(), &ctx()).is_err());
+    assert!(parse_bytes(b"[]", &ctx()).unwrap().points.is_empty());
+}

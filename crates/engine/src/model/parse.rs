@@ -432,7 +432,11 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
         count(batch, DocKind::SplunkExport);
         return Ok(());
     }
-    if let (Some(event), true) = (p.event, p.sourcetype.is_some() || p.time_like()) {
+    // No Device Defender document has a top-level `event`: a HEC payload (Firehose's Splunk
+    // destination sends `{"event": ...}` alone, the Splunk sample adds `sourcetype`, `time`).
+    if let Some(event) = p.event.filter(|e| {
+        p.sourcetype.is_some() || p.time_like() || e.get().trim_start().starts_with(['{', '"'])
+    }) {
         super::wrappers::hec_event(event, text, ctx, batch, depth)?;
         count(batch, DocKind::HecEvent);
         return Ok(());
