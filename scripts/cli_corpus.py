@@ -16,6 +16,7 @@ Every raw response the emulator sent is validated against botocore's AWS IoT ser
 
     python3 -m venv /tmp/clivenv && /tmp/clivenv/bin/pip install 'awscli==1.46.3' 'boto3'
     /tmp/clivenv/bin/python scripts/cli_corpus.py
+    python scripts/cli_corpus.py --dataset-only OUT.json --t0 EPOCH   # the dataset alone
 
 Times are fixed (late November 2025) so the files are reproducible, except the mitigation
 tasks, which the emulator starts at the current time.
@@ -40,7 +41,7 @@ CERT3 = "c" * 63 + "3"
 TASK = "5f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f"
 
 
-def dataset():
+def dataset(T0=T0):
     behaviors = [
         {"name": "BytesOut", "metric": "aws:all-bytes-out",
          "criteria": {"comparisonOperator": "greater-than", "value": {"count": 5000000},
@@ -135,6 +136,10 @@ def dataset():
 
 
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--dataset-only" and sys.argv[3] == "--t0":
+        # The same dataset at another reference time, for the sync test (crates/cli/tests/sync.rs).
+        pathlib.Path(sys.argv[2]).write_text(json.dumps(dataset(int(sys.argv[4]))))
+        return
     cli = pathlib.Path(sys.executable).parent / "aws"
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -705,3 +705,102 @@ fn ctrl_c_cancels_cleanly() {
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+/// The AWS CLI corpus's dataset (`scripts/cli_corpus.py`), served by the emulator and read by
+/// `ddesk sync` through aws-sdk-iot: the cache holds what the ingest of the CLI's files holds
+/// (crates/engine/tests/cli_corpus.rs) — exact times, confidence, verification notes, behavior
+/// datapoint counts, related resources and a failed check's error.
+#[test]
+fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
+    let e = env();
+    let now = desk_engine::time::now() / 1000;
+    let t0 = now - 3600;
+    let moto = servers::moto();
+    let data_path = e.home.join("corpus.json");
+    let made = Command::new(servers::venv_bin("python"))
+        .arg(servers::repo().join("scripts/cli_corpus.py"))
+        .args(["--dataset-only"])
+        .arg(&data_path)
+        .args(["--t0", &t0.to_string()])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let emu = servers::defender(&data_path, &moto);
+    ok(
+        &e.db,
+        &e.home,
+        &[
+            "sources",
+            "add",
+            "defender",
+            "--name",
+            "dd",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &emu.url,
+        ],
+    );
+    let (out, summary) = sync_window(&e, now);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{summary} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    let ms0 = t0 * 1000;
+    let cam1 = ok(&e.db, &e.home, &["violations", "--thing", "cam-001"]);
+    assert_eq!(cam1[0]["started"], t(ms0 - 3_600_000 + 123), "{cam1}");
+    assert_eq!(cam1[0]["ended"], t(ms0 - 1_800_500), "{cam1}");
+    assert_eq!(
+        cam1[0]["verification_description"],
+        "exfiltration confirmed by the SOC"
+    );
+    let cam2 = ok(&e.db, &e.home, &["violations", "--thing", "cam-002"]);
+    assert_eq!(cam2[0]["confidence"], "HIGH", "{cam2}");
+    assert_eq!(cam2[0]["verification_state"], "BENIGN_POSITIVE");
+    assert_eq!(cam2[0]["verification_description"], "nightly backup");
+    let store = Store::open(&e.db).unwrap();
+    let v = &store.violations(Some("cam-001"), false).unwrap()[0];
+    assert_eq!(
+        v.behavior_json["consecutive_to_alarm"], 2,
+        "{:?}",
+        v.behavior_json
+    );
+    assert_eq!(v.behavior_json["consecutive_to_clear"], 3);
+    assert_eq!(v.behavior_json["export_metric"], true);
+    let f = ok(&e.db, &e.home, &["findings", "--resource", "cam-002"]);
+    assert_eq!(f.as_array().unwrap().len(), 1, "{f}");
+    assert_eq!(f[0]["finding_id"], "f-shared-cert");
+    assert_eq!(f[0]["found"], t(ms0 - 7_100_750));
+    assert_eq!(
+        f[0]["reason_code"],
+        "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES"
+    );
+    assert_eq!(f[0]["related_resources"][0]["id"], "cam-001");
+    assert_eq!(
+        f[0]["related_resources"][0]["additional_info"]["CONNECTION_TIME"],
+        ((t0 - 7300) * 1000).to_string()
+    );
+    let a = ok(
+        &e.db,
+        &e.home,
+        &[
+            "audits",
+            "--check",
+            "UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK",
+        ],
+    );
+    assert_eq!(a[0]["status"], "FAILED", "{a}");
+    assert_eq!(a[0]["error_code"], "INSUFFICIENT_PERMISSIONS");
+    assert_eq!(
+        a[0]["message"],
+        "The audit role cannot read Cognito identity pools."
+    );
+}

@@ -32,8 +32,16 @@ pub struct DefenderSource {
     pacer: Pacer,
 }
 
+/// A wire timestamp to milliseconds, rounded to the nearest: the REST-JSON wire carries epoch
+/// seconds as a float (`1764536400.123`), which the SDK parses to 1764536400.1229999…;
+/// `DateTime::to_millis` truncates that to …122 while the same document read from a file gives
+/// …123 (a sync and an ingest of one event then disagree by a millisecond and keep two events).
 fn ms(t: Option<&DateTime>) -> Option<Millis> {
-    t.and_then(|d| d.to_millis().ok())
+    let d = t?;
+    let nanos = i64::from(d.subsec_nanos());
+    d.secs()
+        .checked_mul(1000)?
+        .checked_add((nanos + 500_000) / 1_000_000)
 }
 
 fn dt(ms: Millis) -> DateTime {
