@@ -741,12 +741,55 @@ fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
             &emu.url,
         ],
     );
-    let (out, summary) = sync_window(&e, now);
+    // An analyst ran a Detect mitigation in the console: StartDetectMitigationActionsTask on the
+    // REST API as the SDKs send it, then two looks (the emulator's tasks finish on the second).
+    let task_url = format!(
+        "{}/detect/mitigationactions/tasks/console-quarantine",
+        emu.url
+    );
+    let started = Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", "-X", "PUT", "-H", "content-type: application/json", "-d"])
+        .arg(r#"{"target":{"violationIds":["v-bytes-cam-001"]},"actions":["quarantine-group"],"clientRequestToken":"tok"}"#)
+        .arg(&task_url)
+        .status()
+        .unwrap();
+    assert!(started.success());
+    for _ in 0..2 {
+        assert!(Command::new("curl")
+            .args(["-sf", "-o", "/dev/null", &task_url])
+            .status()
+            .unwrap()
+            .success());
+    }
+    // The task started after `now`: the window ends a minute later.
+    let (out, summary) = sync_window(&e, now + 60);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{summary} {}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    let m = ok(&e.db, &e.home, &["mitigations", "--thing", "cam-001"]);
+    assert_eq!(
+        m.as_array().unwrap().len(),
+        1,
+        "{m} {summary} {}",
+        String::from_utf8_lossy(
+            &Command::new("curl")
+                .args(["-sf", &format!("{}/_emu/calls", emu.url)])
+                .output()
+                .unwrap()
+                .stdout
+        )
+    );
+    assert_eq!(m[0]["task_id"], "console-quarantine");
+    assert_eq!(m[0]["status"], "SUCCESSFUL");
+    assert_eq!(m[0]["task_status"], "SUCCESSFUL");
+    assert_eq!(m[0]["violation_id"], "v-bytes-cam-001");
+    assert_eq!(
+        m[0]["logged_action"],
+        Value::Null,
+        "started outside this cache"
     );
     let t = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms)

@@ -744,6 +744,16 @@ async fn sync_defender(
             meter.report();
             slice = end;
         }
+        // Detect mitigation history of the same window: what AWS ran on which violation.
+        if !cancel.is_cancelled() {
+            match api.detect_mitigations(start, to).await {
+                Ok(batch) => {
+                    let stats = writer.write(vec![batch], SyncMarks::default()).await?;
+                    add_stats(summary, &stats);
+                }
+                Err(e) => fail(failures, "detect-mitigation-tasks", e.to_string()),
+            }
+        }
     }
     // Audit: tasks of the window (90 days kept), each read whole once it has finished.
     if cancel.is_cancelled() {

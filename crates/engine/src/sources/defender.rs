@@ -17,7 +17,8 @@ use super::aws::{self, describe, error_code, Pacer};
 use super::DefenderSettings;
 use crate::model::{
     ActiveViolation, AuditCheck, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
-    DocKind, MetricValue, Resource, SecurityProfile, ViolationEvent,
+    DocKind, MetricValue, MitigationExecution, MitigationKind, MitigationTask, Resource,
+    SecurityProfile, ViolationEvent,
 };
 use crate::time::Millis;
 use crate::{Error, Result};
@@ -427,6 +428,89 @@ impl DefenderSource {
             Ok(page.next_token().map(str::to_string))
         })
         .await?;
+        Ok(batch)
+    }
+
+    /// Detect mitigation actions tasks started in `[from, to)`, each with its executions
+    /// (what AWS ran on which violation and thing, and how it ended).
+    pub async fn detect_mitigations(&self, from: Millis, to: Millis) -> Result<Batch> {
+        let mut batch = Batch::default();
+        self.paginate("ListDetectMitigationActionsTasks", 10, async |token| {
+            let page = self
+                .client
+                .list_detect_mitigation_actions_tasks()
+                .start_time(dt(from))
+                .end_time(dt(to))
+                .set_next_token(token)
+                .max_results(PAGE.min(100))
+                .send()
+                .await
+                .map_err(|e| Error::Source(describe("ListDetectMitigationActionsTasks", &e)))?;
+            for t in page.tasks() {
+                batch.mitigation_tasks.push(MitigationTask {
+                    task_id: t.task_id().unwrap_or_default().to_string(),
+                    kind: MitigationKind::Detect,
+                    status: t.task_status().map(|s| s.as_str().to_string()),
+                    start: ms(t.task_start_time()),
+                    end: ms(t.task_end_time()),
+                    violation_ids: t
+                        .target()
+                        .map(|g| g.violation_ids().to_vec())
+                        .unwrap_or_default(),
+                    actions: t
+                        .actions_definition()
+                        .iter()
+                        .filter_map(|a| a.name().map(str::to_string))
+                        .collect(),
+                });
+            }
+            note(&mut batch, DocKind::ListDetectMitigationTasks);
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        let ids: Vec<String> = batch
+            .mitigation_tasks
+            .iter()
+            .map(|t| t.task_id.clone())
+            .collect();
+        for id in ids {
+            let mut execs = Vec::new();
+            self.paginate("ListDetectMitigationActionsExecutions", 10, async |token| {
+                let page = self
+                    .client
+                    .list_detect_mitigation_actions_executions()
+                    .task_id(&id)
+                    .set_next_token(token)
+                    .max_results(PAGE.min(100))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Error::Source(describe("ListDetectMitigationActionsExecutions", &e))
+                    })?;
+                for x in page.actions_executions() {
+                    execs.push(MitigationExecution {
+                        task_id: x.task_id().unwrap_or(&id).to_string(),
+                        kind: MitigationKind::Detect,
+                        action: x.action_name().unwrap_or_default().to_string(),
+                        finding_id: None,
+                        violation_id: x.violation_id().map(str::to_string),
+                        thing: x.thing_name().map(str::to_string),
+                        status: x
+                            .status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                        start: ms(x.execution_start_date()),
+                        end: ms(x.execution_end_date()),
+                        error_code: x.error_code().map(str::to_string),
+                        message: x.message().map(str::to_string),
+                    });
+                }
+                Ok(page.next_token().map(str::to_string))
+            })
+            .await?;
+            batch.mitigation_executions.extend(execs);
+            note(&mut batch, DocKind::ListDetectMitigationExecutions);
+        }
         Ok(batch)
     }
 
