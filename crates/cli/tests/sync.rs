@@ -831,6 +831,45 @@ fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
         f[0]["related_resources"][0]["additional_info"]["CONNECTION_TIME"],
         ((t0 - 7300) * 1000).to_string()
     );
+    // Drill-down: ListMetricValues for each behavior's (metric, dimension). Only the
+    // dimensioned TelemetryMsgs behavior watches aws:num-messages-sent, so only its values
+    // (50, 60 — the plain series holds 5, 6 in the emulator) may arrive, in their own series.
+    let created = Command::new(servers::venv_bin("python"))
+        .args([
+            "-c",
+            &format!(
+                "import boto3; boto3.client('iot', endpoint_url='{}', region_name='us-east-1', \
+                 aws_access_key_id='testing', aws_secret_access_key='testing').create_thing(thingName='cam-001')",
+                moto.url
+            ),
+        ])
+        .status()
+        .unwrap();
+    assert!(created.success(), "CreateThing in moto (boto3)");
+    let (out, drill) = run(&e.db, &e.home, &["sync", "--thing", "cam-001"]);
+    assert_eq!(out.status.code(), Some(0), "{drill}");
+    let series = |dim: &str| -> Vec<i64> {
+        ok(
+            &e.db,
+            &e.home,
+            &[
+                "series",
+                "--thing",
+                "cam-001",
+                "--metric",
+                "aws:num-messages-sent",
+                "--dimension",
+                dim,
+            ],
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_i64().unwrap())
+        .collect()
+    };
+    assert_eq!(series("TelemetryTopics:IN"), vec![50, 60]);
+    assert!(series("").is_empty(), "nothing lands in the plain series");
     let a = ok(
         &e.db,
         &e.home,
