@@ -319,6 +319,12 @@ fn defender_setup(e: &Env, now: i64) -> (Server, Server, Value, i64) {
     let data_path = e.home.join("defender.json");
     let data = servers::dataset("defender", now, &data_path);
     let emu = servers::defender(&data_path, &moto);
+    add_defender_source(e, &emu);
+    (moto, emu, data, now)
+}
+
+/// Adds the emulator as Device Defender source `dd`.
+fn add_defender_source(e: &Env, emu: &Server) {
     ok(
         &e.db,
         &e.home,
@@ -334,7 +340,6 @@ fn defender_setup(e: &Env, now: i64) -> (Server, Server, Value, i64) {
             &emu.url,
         ],
     );
-    (moto, emu, data, now)
 }
 
 fn sync_window(e: &Env, now: i64) -> (Output, Value) {
@@ -726,21 +731,7 @@ fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
         .unwrap();
     assert!(made.success());
     let emu = servers::defender(&data_path, &moto);
-    ok(
-        &e.db,
-        &e.home,
-        &[
-            "sources",
-            "add",
-            "defender",
-            "--name",
-            "dd",
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &emu.url,
-        ],
-    );
+    add_defender_source(&e, &emu);
     // An analyst ran a Detect mitigation in the console: StartDetectMitigationActionsTask on the
     // REST API as the SDKs send it, then two looks (the emulator's tasks finish on the second).
     let task_url = format!(

@@ -374,6 +374,22 @@ impl MitigationKind {
             Self::Detect => "detect",
         }
     }
+
+    /// The document kind of a task list of this feature.
+    pub fn tasks_doc(self) -> DocKind {
+        match self {
+            Self::Audit => DocKind::ListAuditMitigationTasks,
+            Self::Detect => DocKind::ListDetectMitigationTasks,
+        }
+    }
+
+    /// The document kind of an executions list of this feature.
+    pub fn executions_doc(self) -> DocKind {
+        match self {
+            Self::Audit => DocKind::ListAuditMitigationExecutions,
+            Self::Detect => DocKind::ListDetectMitigationExecutions,
+        }
+    }
 }
 
 /// A mitigation actions task (ListAuditMitigationActionsTasks, ListDetectMitigationActionsTasks).

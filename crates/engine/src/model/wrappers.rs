@@ -214,14 +214,12 @@ pub(super) fn task_list(v: &RawValue, batch: &mut Batch) -> Res<()> {
     for t in list {
         batch.mitigation_tasks.push(t.into_task()?);
     }
-    count(
-        batch,
-        if detect {
-            DocKind::ListDetectMitigationTasks
-        } else {
-            DocKind::ListAuditMitigationTasks
-        },
-    );
+    let kind = if detect {
+        MitigationKind::Detect
+    } else {
+        MitigationKind::Audit
+    };
+    count(batch, kind.tasks_doc());
     Ok(())
 }
 
@@ -229,13 +227,7 @@ pub(super) fn task_list(v: &RawValue, batch: &mut Batch) -> Res<()> {
 pub(super) fn mitigation_task(text: &str, batch: &mut Batch) -> Res<()> {
     let t: MitigationTaskDoc = json(text, "mitigation actions task")?;
     let task = t.into_task()?;
-    count(
-        batch,
-        match task.kind {
-            MitigationKind::Detect => DocKind::ListDetectMitigationTasks,
-            MitigationKind::Audit => DocKind::ListAuditMitigationTasks,
-        },
-    );
+    count(batch, task.kind.tasks_doc());
     batch.mitigation_tasks.push(task);
     Ok(())
 }
@@ -243,33 +235,22 @@ pub(super) fn mitigation_task(text: &str, batch: &mut Batch) -> Res<()> {
 /// `actionsExecutions` of List{Audit,Detect}MitigationActionsExecutions.
 pub(super) fn execution_list(v: &RawValue, batch: &mut Batch) -> Res<()> {
     let list: Vec<ExecutionDoc> = json(v.get(), "mitigation actions executions")?;
-    let mut detect = false;
+    let mut kind = MitigationKind::Audit;
     for e in list {
         let x = e.into_execution()?;
-        detect |= x.kind == MitigationKind::Detect;
+        if x.kind == MitigationKind::Detect {
+            kind = MitigationKind::Detect;
+        }
         batch.mitigation_executions.push(x);
     }
-    count(
-        batch,
-        if detect {
-            DocKind::ListDetectMitigationExecutions
-        } else {
-            DocKind::ListAuditMitigationExecutions
-        },
-    );
+    count(batch, kind.executions_doc());
     Ok(())
 }
 
 /// One element of an executions list.
 pub(super) fn execution(text: &str, batch: &mut Batch) -> Res<()> {
     let x = json::<ExecutionDoc>(text, "mitigation action execution")?.into_execution()?;
-    count(
-        batch,
-        match x.kind {
-            MitigationKind::Detect => DocKind::ListDetectMitigationExecutions,
-            MitigationKind::Audit => DocKind::ListAuditMitigationExecutions,
-        },
-    );
+    count(batch, x.kind.executions_doc());
     batch.mitigation_executions.push(x);
     Ok(())
 }
