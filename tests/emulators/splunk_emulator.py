@@ -20,6 +20,17 @@ Control: `POST /_emu/data`, `POST /_emu/faults` (list of `{"kind", "count", "del
 `refuse` (503 Search not executed), `cut` (stream cut mid-line), `slow` (delay before the first
 byte), `warn` and `fatal` (messages lines), `v1only` (404 on v2)), `POST /_emu/token`
 (`{"token": ..., "revoked": bool}`), `GET /_emu/calls`.
+
+HTTP Event Collector (on the same port here; port 8088 on a real Splunk):
+`POST /services/collector[/event[/1.0]]` with `Authorization: Splunk <hec-token>`, a body of
+JSON event objects run together (`{"time", "host", "source", "sourcetype", "index", "event"}`,
+`event` an object or a string), answered as HEC does: `{"text":"Success","code":0}`, 401 code 2
+"Token is required", 403 code 4 "Invalid token", 400 code 5 "No data", 6 "Invalid data format",
+7 "Incorrect index", 12/13 for a missing/blank `event` (with `invalid-event-number`; the events
+before it are indexed, as HEC does), 400 code 10 "Data channel is missing" for a token with
+indexer acknowledgement and no `X-Splunk-Request-Channel`, 503 code 9 "Server is busy" (fault
+`hec_busy`). Indexed events are searchable (`source="..."` too, `_indextime` set).
+HEC tokens: `--hec-token`, or `POST /_emu/hec` (`{token: {"indexes": [...], "ack": bool}}`).
 """
 
 import argparse
@@ -34,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 STATE = {"events": [], "faults": [], "calls": [], "token": "test-token", "revoked": False,
-         "version": "9.1.2"}
+         "version": "9.1.2", "hec_tokens": {}}
 
 
 def take_fault(kind):
@@ -107,6 +118,11 @@ def field(ev, name):
     if name == "_time":
         return ev["_time"]
     v = ev["event"]
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except ValueError:
+            return None
     for part in name.split("."):
         if isinstance(v, dict) and part in v:
             v = v[part]
@@ -125,7 +141,7 @@ def compile_search(spl):
     if not first or first[0] != ("word", "search"):
         word = first[0][1] if first else ""
         raise SplError(f"Unknown search command '{word.split('=')[0]}'.")
-    index = sourcetype = None
+    index = sourcetype = source = None
     terms = first[1:]
     k = 0
     while k < len(terms):
@@ -137,6 +153,9 @@ def compile_search(spl):
             k += 1
         elif kind == "word" and val.startswith("sourcetype="):
             sourcetype = val[len("sourcetype="):]
+        elif kind == "word" and val == "source=" and k + 1 < len(terms) and terms[k + 1][0] == "str":
+            source = terms[k + 1][1]
+            k += 1
         else:
             raise SplError(f"Search term not supported by this emulator: {val!r}")
         k += 1
@@ -162,7 +181,7 @@ def compile_search(spl):
             pipeline.append(("head", int(args[0][1])))
         else:
             raise SplError(f"Unknown search command '{name}'.")
-    return index, sourcetype, pipeline
+    return index, sourcetype, source, pipeline
 
 
 def parse_bound(v, now):
@@ -205,7 +224,7 @@ def stringify(v):
 
 
 def run_search(spl, earliest, latest):
-    index, sourcetype, pipeline = compile_search(spl)
+    index, sourcetype, source, pipeline = compile_search(spl)
     now = time.time()
     lo, hi = parse_bound(earliest, now), parse_bound(latest, now)
     with LOCK:
@@ -216,11 +235,15 @@ def run_search(spl, earliest, latest):
             continue
         if sourcetype is not None and ev["sourcetype"].lower() != sourcetype.lower():
             continue
+        if source is not None and ev.get("source", "http:firehose").lower() != source.lower():
+            continue
         if (lo is not None and ev["_time"] < lo) or (hi is not None and ev["_time"] >= hi):
             continue
-        row = {"_raw": json.dumps(ev["event"], separators=(",", ":")), "_time": fmt_time(ev["_time"]),
-               "index": ev["index"], "sourcetype": ev["sourcetype"], "host": "firehose",
-               "source": "http:firehose"}
+        raw = ev["event"] if isinstance(ev["event"], str) else json.dumps(ev["event"], separators=(",", ":"))
+        row = {"_raw": raw, "_time": fmt_time(ev["_time"]),
+               "index": ev["index"], "sourcetype": ev["sourcetype"], "host": ev.get("host", "firehose"),
+               "source": ev.get("source", "http:firehose"),
+               "_indextime": str(int(ev.get("_indextime", ev["_time"])))}
         keep, extra = True, {}
         for step in pipeline:
             if step[0] == "where_eq":
@@ -338,6 +361,75 @@ class Handler(BaseHTTPRequestHandler):
             return self._export(params, mode)
         return self._messages(404, "ERROR", f"Not Found: {rest}", mode)
 
+    def _hec_answer(self, status, text, code, **extra):
+        self._send(status, json.dumps({"text": text, "code": code, **extra}, separators=(",", ":")))
+
+    def _collector(self, body):
+        with LOCK:
+            STATE["calls"].append({"method": "POST", "path": urllib.parse.urlsplit(self.path).path,
+                                   "params": {}, "bytes": len(body)})
+        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        if scheme != "Splunk" or not value:
+            return self._hec_answer(401, "Token is required", 2)
+        with LOCK:
+            tok = STATE["hec_tokens"].get(value)
+        if tok is None:
+            return self._hec_answer(403, "Invalid token", 4)
+        if tok.get("ack") and not self.headers.get("X-Splunk-Request-Channel"):
+            return self._hec_answer(400, "Data channel is missing", 10)
+        if take_fault("hec_busy"):
+            return self._hec_answer(503, "Server is busy", 9)
+        text = body.decode("utf-8", "replace")
+        dec, pos, n, accepted = json.JSONDecoder(), 0, 0, []
+
+        def index_accepted():
+            now = time.time()
+            with LOCK:
+                for e in accepted:
+                    STATE["events"].append(e)
+            return now
+
+        while True:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            if pos >= len(text):
+                break
+            try:
+                obj, pos = dec.raw_decode(text, pos)
+            except ValueError:
+                index_accepted()
+                return self._hec_answer(400, "Invalid data format", 6, **{"invalid-event-number": n})
+            if not isinstance(obj, dict) or "event" not in obj:
+                index_accepted()
+                return self._hec_answer(400, "Event field is required", 12, **{"invalid-event-number": n})
+            if obj["event"] in ("", None):
+                index_accepted()
+                return self._hec_answer(400, "Event field cannot be blank", 13, **{"invalid-event-number": n})
+            index = obj.get("index") or tok.get("default_index", "main")
+            if tok.get("indexes") is not None and index not in tok["indexes"]:
+                index_accepted()
+                return self._hec_answer(400, "Incorrect index", 7, **{"invalid-event-number": n})
+            now = time.time()
+            try:
+                t = float(obj["time"]) if "time" in obj else now
+            except (TypeError, ValueError):
+                index_accepted()
+                return self._hec_answer(400, "Invalid data format", 6, **{"invalid-event-number": n})
+            accepted.append({"index": index, "sourcetype": obj.get("sourcetype", "httpevent"),
+                             "source": obj.get("source", "http:" + tok.get("name", "hec")),
+                             "host": obj.get("host", "emu"), "_time": t, "_indextime": now,
+                             "event": obj["event"]})
+            n += 1
+        if n == 0:
+            return self._hec_answer(400, "No data", 5)
+        index_accepted()
+        if tok.get("ack"):
+            with LOCK:
+                STATE["ack_id"] = STATE.get("ack_id", -1) + 1
+                ack = STATE["ack_id"]
+            return self._hec_answer(200, "Success", 0, ackId=ack)
+        return self._hec_answer(200, "Success", 0)
+
     def _export(self, params, mode):
         if "search" not in params:
             return self._messages(400, "FATAL", "The required 'search' parameter for the Splunk platform REST API search/jobs endpoint is not specified. Specify the required 'search' parameter for the POST request on the endpoint and then retry your request.", mode)
@@ -398,6 +490,12 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/_emu/faults":
             with LOCK:
                 STATE["faults"] = json.loads(self._raw_body)
+        elif path == "/_emu/hec":
+            with LOCK:
+                STATE["hec_tokens"] = json.loads(self._raw_body)
+        elif path == "/_emu/events":
+            with LOCK:
+                return self._send(200, json.dumps(STATE["events"]))
         elif path == "/_emu/token":
             with LOCK:
                 STATE.update(json.loads(self._raw_body))
@@ -412,6 +510,9 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("GET")
 
     def do_POST(self):
+        if re.fullmatch(r"/services/collector(?:/event(?:/1\.0)?)?/?", urllib.parse.urlsplit(self.path).path):
+            n = int(self.headers.get("Content-Length") or 0)
+            return self._collector(self.rfile.read(n) if n else b"")
         if self.path.startswith("/_emu/"):
             n = int(self.headers.get("Content-Length") or 0)
             self._raw_body = self.rfile.read(n) if n else b"null"
@@ -424,12 +525,15 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--data", help="events JSON file")
     ap.add_argument("--token", default="test-token")
+    ap.add_argument("--hec-token", action="append", default=[],
+                    help="an HEC token (any index); repeatable")
     ap.add_argument("--version", default="9.1.2")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     ap.add_argument("--tls-key", help="private key of --tls-cert")
     a = ap.parse_args()
     STATE["token"], STATE["version"] = a.token, a.version
+    STATE["hec_tokens"] = {t: {"name": f"hec{i}"} for i, t in enumerate(a.hec_token)}
     if a.data:
         with open(a.data) as f:
             STATE["events"] = json.load(f)

@@ -301,8 +301,8 @@ class SplunkEmulator(unittest.TestCase):
     QUERY = 'search index=iot sourcetype="aws-iot-device-defender" | eval epoch_time=_time | table epoch_time _raw'
 
     def export(self, svc, query=None, **kw):
-        stream = svc.jobs.export(query or self.QUERY, output_mode="json",
-                                 earliest_time=str(NOW - 4 * 86400), latest_time=str(NOW), **kw)
+        kw = {"earliest_time": str(NOW - 4 * 86400), "latest_time": str(NOW), **kw}
+        stream = svc.jobs.export(query or self.QUERY, output_mode="json", **kw)
         reader = splunklib.results.JSONResultsReader(stream)
         items = list(reader)
         return reader, [r for r in items if isinstance(r, dict)], [m for m in items if isinstance(m, splunklib.results.Message)]
@@ -356,6 +356,52 @@ class SplunkEmulator(unittest.TestCase):
         _, rows, messages = self.export(self.service())
         self.assertTrue(rows)
         self.assertEqual([(m.type, m.message) for m in messages], [("WARN", "peer down")])
+
+    def test_hec_written_by_splunk_handler_read_back_by_splunk_sdk(self):
+        """HEC: splunk_handler (the PyPI HEC logging library) writes; splunk-sdk searches."""
+        import logging
+        import splunk_handler
+        post(self.base + "/_emu/hec", {"hec-tok": {"name": "anchor", "indexes": ["audit"]}})
+        handler = splunk_handler.SplunkHandler(
+            host="127.0.0.1", port=self.port, protocol="http", token="hec-tok", index="audit",
+            source="defender-desk:emu-cache", sourcetype="defender-desk:action-log",
+            flush_interval=0, retry_count=0, verify=False)
+        log = logging.getLogger("hec-test")
+        log.propagate = False
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        try:
+            log.info(json.dumps({"seq": 1, "hash": "h1"}))
+            log.info(json.dumps({"seq": 2, "hash": "h2"}))
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+        q = 'search index=audit sourcetype="defender-desk:action-log" source="defender-desk:emu-cache" | table _raw source _indextime'
+        _, rows, _ = self.export(self.service(), q, earliest_time="0", latest_time="now")
+        self.assertEqual(sorted(json.loads(r["_raw"])["seq"] for r in rows), [1, 2])
+        self.assertTrue(all(r["source"] == "defender-desk:emu-cache" and r["_indextime"].isdigit() for r in rows))
+        # The answers HEC gives, as a client sees them.
+        def hec(body, token="hec-tok", headers=None):
+            req = urllib.request.Request(self.base + "/services/collector/event", data=body, method="POST",
+                                         headers={"Authorization": f"Splunk {token}", **(headers or {})})
+            try:
+                with urllib.request.urlopen(req) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+        self.assertEqual(hec(b""), (400, {"text": "No data", "code": 5}))
+        self.assertEqual(hec(b"", token="nope"), (403, {"text": "Invalid token", "code": 4}))
+        self.assertEqual(hec(b'{"event": {"a": 1}, "index": "main"}'),
+                         (400, {"text": "Incorrect index", "code": 7, "invalid-event-number": 0}))
+        self.assertEqual(hec(b'{"event": {"a": 1}, "index": "audit"}{"index": "audit"}'),
+                         (400, {"text": "Event field is required", "code": 12, "invalid-event-number": 1}))
+        post(self.base + "/_emu/faults", [{"kind": "hec_busy", "count": 1}])
+        self.assertEqual(hec(b'{"event": "x", "index": "audit"}'), (503, {"text": "Server is busy", "code": 9}))
+        post(self.base + "/_emu/hec", {"hec-tok": {"indexes": ["audit"], "ack": True}})
+        self.assertEqual(hec(b'{"event": "x", "index": "audit"}'), (400, {"text": "Data channel is missing", "code": 10}))
+        status, answer = hec(b'{"event": "x", "index": "audit"}',
+                             headers={"X-Splunk-Request-Channel": "11111111-2222-3333-4444-555555555555"})
+        self.assertEqual((status, answer["code"], "ackId" in answer), (200, 0, True))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ pub enum ActionsCmd {
     /// `ok`, `anchored`, and every record `missing` (in the anchor, not here), `extra` (here,
     /// not in the anchor) or `altered`.
     Verify,
-    /// The off-machine anchor of the log (an S3 bucket with Object Lock).
+    /// The off-machine anchor of the log (an S3 bucket with Object Lock, or Splunk through HEC).
     Anchor {
         #[command(subcommand)]
         cmd: AnchorCmd,
@@ -47,7 +47,8 @@ pub enum ActionsCmd {
 
 #[derive(Subcommand, Clone)]
 pub enum AnchorCmd {
-    /// Anchor every record in an S3 bucket created with Object Lock enabled (compliance mode).
+    /// Anchor every record in an S3 bucket created with Object Lock enabled (compliance mode),
+    /// or in the team's Splunk through HTTP Event Collector.
     Add {
         #[command(subcommand)]
         kind: AnchorKind,
@@ -76,6 +77,25 @@ pub enum AnchorKind {
         path_style: bool,
         #[command(flatten)]
         aws: crate::remote::AwsArgs,
+    },
+    /// The team's Splunk: every record sent through HTTP Event Collector, read back for
+    /// `verify` through a configured Splunk source (the HEC token only in the OS keychain).
+    SplunkHec {
+        /// HEC base URL (`https://splunk.example.com:8088`).
+        #[arg(long)]
+        hec_url: String,
+        /// Index the records go to (the HEC token must be allowed to write it).
+        #[arg(long)]
+        index: String,
+        /// Splunk source (`ddesk sources add splunk`) whose search API reads the records back.
+        #[arg(long)]
+        search_source: String,
+        /// PEM bundle of CAs to trust for the HEC endpoint.
+        #[arg(long)]
+        ca_bundle: Option<String>,
+        /// Read the HEC token from stdin instead of a terminal prompt.
+        #[arg(long)]
+        token_stdin: bool,
     },
 }
 
@@ -216,26 +236,45 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
         Some(ActionsCmd::Anchor { cmd }) => {
             let rt = runtime()?;
             match cmd {
-                AnchorCmd::Add {
-                    kind:
+                AnchorCmd::Add { kind } => {
+                    let (anchor, token) = match kind {
                         AnchorKind::S3 {
                             bucket,
                             prefix,
                             retain_days,
                             path_style,
                             aws,
-                        },
-                } => {
-                    let anchor = desk_engine::anchor::Anchor::S3 {
-                        s3: desk_engine::sources::S3Settings {
-                            bucket: bucket.clone(),
-                            prefix: prefix.clone(),
-                            path_style: *path_style,
-                            aws: aws.settings(),
-                        },
-                        retain_days: *retain_days,
+                        } => (
+                            desk_engine::anchor::Anchor::S3 {
+                                s3: desk_engine::sources::S3Settings {
+                                    bucket: bucket.clone(),
+                                    prefix: prefix.clone(),
+                                    path_style: *path_style,
+                                    aws: aws.settings(),
+                                },
+                                retain_days: *retain_days,
+                            },
+                            None,
+                        ),
+                        AnchorKind::SplunkHec {
+                            hec_url,
+                            index,
+                            search_source,
+                            ca_bundle,
+                            token_stdin,
+                        } => (
+                            desk_engine::anchor::Anchor::SplunkHec {
+                                hec: desk_engine::anchor::HecSettings {
+                                    hec_url: hec_url.clone(),
+                                    index: index.clone(),
+                                    search_source: search_source.clone(),
+                                    ca_bundle: ca_bundle.clone(),
+                                },
+                            },
+                            Some(crate::remote::read_token("Splunk HEC token", *token_stdin)?),
+                        ),
                     };
-                    rt.block_on(desk_engine::anchor::add(&store, &anchor))?;
+                    rt.block_on(desk_engine::anchor::add(&store, &anchor, token.as_ref()))?;
                     let pushed = rt.block_on(desk_engine::anchor::push(&store))?;
                     serde_json::to_writer_pretty(
                         &mut *out,

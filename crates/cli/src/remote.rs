@@ -156,23 +156,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn read_token(from_stdin: bool) -> anyhow::Result<Secret> {
+/// Reads a secret (a Splunk or HEC token) from stdin or a hidden terminal prompt.
+pub fn read_token(what: &str, from_stdin: bool) -> anyhow::Result<Secret> {
     let value = if from_stdin {
         let mut line = String::new();
         io::stdin()
             .lock()
             .read_line(&mut line)
-            .context("reading the token from stdin")?;
+            .with_context(|| format!("reading the {what} from stdin"))?;
         line
     } else if io::stdin().is_terminal() {
-        rpassword::prompt_password("Splunk token (input hidden): ")
-            .context("reading the token from the terminal")?
+        rpassword::prompt_password(format!("{what} (input hidden): "))
+            .with_context(|| format!("reading the {what} from the terminal"))?
     } else {
-        bail!("no terminal to prompt for the Splunk token: pass --token-stdin and pipe it in");
+        bail!("no terminal to prompt for the {what}: pass --token-stdin and pipe it in");
     };
     let secret = Secret::new(&value);
     if secret.expose().is_empty() {
-        bail!("the Splunk token is empty");
+        bail!("the {what} is empty");
     }
     Ok(secret)
 }
@@ -237,7 +238,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
             }
             // The secret first: a source without its token would only fail later.
             if let Some(from_stdin) = token {
-                let secret = read_token(from_stdin)?;
+                let secret = read_token("Splunk token", from_stdin)?;
                 Keychain::scoped(&store.keychain_scope()?).set(name, &secret)?;
             }
             sources::add(&store, &source)?;

@@ -842,3 +842,287 @@ fn colleagues_actions_come_back_from_the_shared_anchor() {
         "{timeline}"
     );
 }
+
+/// `ddesk` with `stdin` piped in (tokens).
+fn ddesk_stdin(e: &Env, args: &[&str], stdin: &str) -> (Output, Value) {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
+    aws_env(&mut c, &e.home);
+    let mut child = c
+        .arg("--db")
+        .arg(&e.db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, v)
+}
+
+const SEARCH_TOKEN: &str = "team-search-token";
+const HEC_TOKEN: &str = "0b1c2d3e-hec-anchor-token";
+
+/// Adds the team's Splunk (search API) as source `team` and anchors the log there through HEC.
+fn anchor_in_splunk(e: &Env, splunk: &Server, hec_token: &str) -> (Output, Value) {
+    let (out, v) = ddesk_stdin(
+        e,
+        &[
+            "sources",
+            "add",
+            "splunk",
+            "--name",
+            "team",
+            "--url",
+            &splunk.url,
+            "--index",
+            "iot",
+            "--token-stdin",
+        ],
+        &format!("{SEARCH_TOKEN}\n"),
+    );
+    assert!(
+        out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists"),
+        "{v} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ddesk_stdin(
+        e,
+        &[
+            "actions",
+            "anchor",
+            "add",
+            "splunk-hec",
+            "--hec-url",
+            &splunk.url,
+            "--index",
+            "soc_actions",
+            "--search-source",
+            "team",
+            "--token-stdin",
+        ],
+        &format!("{hec_token}\n"),
+    )
+}
+
+/// The action log anchored in the team's Splunk through HTTP Event Collector (the emulator,
+/// proven with `splunk_handler` and `splunk-sdk`): every record is sent as it is logged (an HEC
+/// outage never fails the action and `anchor push` catches up), `actions verify` reads the
+/// records back through the search API and detects both rewrites a local-only check passes and
+/// a forged second version sent with the HEC token; the token is only in the keychain; a
+/// colleague anchored to the same index sees the action as theirs.
+#[test]
+fn the_splunk_anchor_detects_rewrites_through_hec() {
+    let (e, _moto, _emu, _) = setup();
+    let empty = e.root.join("no-events.json");
+    std::fs::write(&empty, "[]").unwrap();
+    let splunk = servers::python_server(
+        "splunk_emulator.py",
+        &[
+            "--data",
+            empty.to_str().unwrap(),
+            "--token",
+            SEARCH_TOKEN,
+            "--hec-token",
+            HEC_TOKEN,
+        ],
+    );
+    ok(
+        &e,
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    // A wrong HEC token is refused before anything is kept; so is a search source that is not
+    // a Splunk source.
+    let (out, _) = anchor_in_splunk(&e, &splunk, "not-the-token");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Invalid token"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (out, _) = ddesk_stdin(
+        &e,
+        &[
+            "actions",
+            "anchor",
+            "add",
+            "splunk-hec",
+            "--hec-url",
+            &splunk.url,
+            "--index",
+            "soc_actions",
+            "--search-source",
+            "dd",
+            "--token-stdin",
+        ],
+        &format!("{HEC_TOKEN}\n"),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be a Splunk source"));
+    assert_eq!(
+        ok(&e, &["actions", "anchor", "show"])["anchor"],
+        Value::Null
+    );
+    let (out, added) = anchor_in_splunk(&e, &splunk, HEC_TOKEN);
+    assert!(
+        out.status.success(),
+        "{added} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(added["push"]["sent"], 2, "{added}");
+    assert_eq!(added["anchor"]["kind"], "splunk-hec");
+    let v = ok(&e, &["actions", "verify"]);
+    assert_eq!(
+        (v["ok"].clone(), v["anchored"].clone()),
+        (json!(true), json!(true)),
+        "{v}"
+    );
+
+    // HEC down: the release still succeeds (its records wait), `anchor push` catches up.
+    control(
+        &splunk,
+        "/_emu/faults",
+        &json!([{"kind": "hec_busy", "count": 1}]),
+    );
+    let released = ok(
+        &e,
+        &[
+            "release",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
+    assert_eq!(released["outcome"]["status"], "succeeded", "{released}");
+    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["extra"], json!([3, 4]), "{v}");
+    let pushed = ok(&e, &["actions", "anchor", "push"]);
+    assert_eq!(
+        (pushed["sent"].clone(), pushed["anchored_to"].clone()),
+        (json!(2), json!(4)),
+        "{pushed}"
+    );
+    let v = ok(&e, &["actions", "verify"]);
+    assert_eq!(v["ok"], true, "{v}");
+
+    // The HEC token is in the keychain only: not in the cache, not in what `anchor show` prints.
+    let shown = ok(&e, &["actions", "anchor", "show"]);
+    assert!(!shown.to_string().contains(HEC_TOKEN));
+    assert!(!String::from_utf8_lossy(&std::fs::read(&e.db).unwrap()).contains(HEC_TOKEN));
+
+    // Rewrite 1: a fabricated record appended with a correctly recomputed hash.
+    {
+        let mut store = Store::open(&e.db).unwrap();
+        store
+            .append_action(&json!({"type": "intent", "reason": "fabricated afterwards", "plan": {"action": "release"}}))
+            .unwrap();
+        assert!(store.verify_action_log().unwrap().ok);
+    }
+    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["extra"], json!([5]), "{v}");
+
+    // Rewrite 2: triggers dropped, the tail cut, the head moved back.
+    {
+        let store = Store::open(&e.db).unwrap();
+        let head: String = store
+            .connection()
+            .query_row(
+                "SELECT seq || ':' || hash FROM action_log WHERE seq = 2",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        store
+            .connection()
+            .execute_batch(&format!(
+                "DROP TRIGGER action_log_no_delete; DELETE FROM action_log WHERE seq > 2;
+                 UPDATE meta SET value = '{head}' WHERE key = 'action_log_head';"
+            ))
+            .unwrap();
+        assert!(store.verify_action_log().unwrap().ok);
+    }
+    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["missing"], json!([3, 4]), "{v}");
+
+    // Rewrite 3: the attacker, holding the HEC token, also sends the rewritten record. HEC
+    // cannot overwrite: verify compares with the first indexed version and names the second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let cache = {
+        let mut store = Store::open(&e.db).unwrap();
+        let fake = store
+            .append_action(&json!({"type": "intent", "reason": "fabricated again", "plan": {"action": "release"}}))
+            .unwrap();
+        assert_eq!(fake.seq, 3);
+        let forged = json!({"seq": fake.seq, "at": fake.at, "record": fake.record, "prev_hash": fake.prev_hash, "hash": fake.hash});
+        let cache = store.keychain_scope().unwrap();
+        let body = json!({"index": "soc_actions", "sourcetype": "defender-desk:action-log",
+            "source": format!("defender-desk:{cache}"), "time": fake.at / 1000, "event": forged});
+        let out = Command::new("curl")
+            .args([
+                "-sf",
+                "-H",
+                &format!("Authorization: Splunk {HEC_TOKEN}"),
+                "--data-binary",
+            ])
+            .arg(body.to_string())
+            .arg(format!("{}/services/collector/event", splunk.url))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        cache
+    };
+    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(
+        (v["altered"].clone(), v["overwritten"].clone()),
+        (json!([3]), json!([3])),
+        "{v}"
+    );
+    assert_eq!(v["missing"], json!([4]), "{v}");
+
+    // A colleague anchored to the same index sees the quarantine and the release as theirs.
+    let bob = env();
+    let (out, _) = anchor_in_splunk(&bob, &splunk, HEC_TOKEN);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = ok(&bob, &["actions"]);
+    let theirs: Vec<(&Value, &Value)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["colleague"] == true && r["thing"] == "cam-lobby-017")
+        .map(|r| (&r["action"], &r["reason"]))
+        .collect();
+    assert!(
+        theirs.contains(&(&json!("quarantine"), &json!(REASON))),
+        "{rows} {cache}"
+    );
+    assert!(
+        theirs.contains(&(&json!("release"), &json!(REASON))),
+        "{rows}"
+    );
+}

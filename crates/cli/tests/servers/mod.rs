@@ -106,7 +106,7 @@ pub fn moto() -> Server {
     Server { child, url }
 }
 
-fn python_server(script: &str, args: &[&str]) -> Server {
+pub fn python_server(script: &str, args: &[&str]) -> Server {
     let mut child = Command::new(venv_bin("python"))
         .arg(repo().join("tests/emulators").join(script))
         .args(args)

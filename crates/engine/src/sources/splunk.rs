@@ -171,6 +171,8 @@ fn field_str(v: Option<&serde_json::Value>) -> Option<&str> {
 
 /// Longest line of an export stream kept in memory (one event; as for a Firehose record).
 pub const MAX_LINE_BYTES: usize = crate::model::framing::MAX_RECORD_BYTES;
+/// Largest response [`SplunkSource::search_rows`] reads (the anchor's records are a few KiB each).
+pub const MAX_ROWS_BYTES: usize = 128 << 20;
 /// Splunk warnings kept per export; the rest are counted.
 pub const MAX_WARNINGS: usize = 100;
 
@@ -276,20 +278,15 @@ impl SplunkSource {
         }
     }
 
-    /// Runs an export search over `_time` in `[from, to)` and parses every row's `_raw` into
-    /// `on_batch` calls of at most `batch_rows` rows. Retries concurrency refusals (503) with
-    /// back-off; other failures are returned with whether a re-run may help.
-    pub async fn export<F>(
+    /// Starts an export search over `_time` in `[from, to)`: the response whose body is the
+    /// NDJSON stream. Retries concurrency refusals (503) with back-off and falls back to the v1
+    /// endpoint on servers before 9.0.1.
+    async fn post_export(
         &self,
         spl: &str,
         from: Millis,
         to: Millis,
-        batch_rows: usize,
-        mut on_batch: F,
-    ) -> std::result::Result<ExportStats, ExportError>
-    where
-        F: AsyncFnMut(Batch, u64) -> std::result::Result<(), String>,
-    {
+    ) -> std::result::Result<reqwest::Response, ExportError> {
         let earliest = format!("{:.3}", from as f64 / 1000.0);
         let latest = format!("{:.3}", to as f64 / 1000.0);
         let form = [
@@ -300,7 +297,7 @@ impl SplunkSource {
         ];
         let mut path = "/services/search/v2/jobs/export";
         let mut refusals = 0;
-        let resp = loop {
+        loop {
             let resp = self
                 .client
                 .post(self.url(path))
@@ -314,7 +311,7 @@ impl SplunkSource {
                 })?;
             let status = resp.status().as_u16();
             match status {
-                200 => break resp,
+                200 => return Ok(resp),
                 404 if path.contains("/v2/") => {
                     // Servers before 9.0.1 have only the v1 endpoint.
                     path = "/services/search/jobs/export";
@@ -359,7 +356,89 @@ impl SplunkSource {
                     });
                 }
             }
-        };
+        }
+    }
+
+    /// Runs an export search and returns its result rows as Splunk sent them (every value a
+    /// string or an array of strings), at most `max_rows`, for searches whose rows are not
+    /// device documents (the action log's anchor). The whole response is bounded by
+    /// [`MAX_ROWS_BYTES`].
+    pub async fn search_rows(
+        &self,
+        spl: &str,
+        from: Millis,
+        to: Millis,
+        max_rows: usize,
+    ) -> std::result::Result<Vec<serde_json::Map<String, serde_json::Value>>, ExportError> {
+        let mut resp = self.post_export(spl, from, to).await?;
+        let mut body: Vec<u8> = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(None) => break,
+                Ok(Some(c)) => {
+                    if body.len() + c.len() > MAX_ROWS_BYTES {
+                        return Err(ExportError {
+                            message: format!(
+                                "Splunk search answered more than {MAX_ROWS_BYTES} bytes: refused"
+                            ),
+                            retryable: false,
+                        });
+                    }
+                    body.extend_from_slice(&c);
+                }
+                Err(e) => {
+                    return Err(ExportError {
+                        message: format!(
+                            "Splunk export stream cut off: {}",
+                            self.transport_error(&e)
+                        ),
+                        retryable: true,
+                    })
+                }
+            }
+        }
+        let mut stats = ExportStats::default();
+        let mut rows = Vec::new();
+        let mut ended_with_lastrow = false;
+        for line in body.split(|b| *b == b'\n') {
+            let Some(l) = read_line(line, &mut stats)? else {
+                continue;
+            };
+            ended_with_lastrow = l.lastrow;
+            if let Some(row) = l.result {
+                if rows.len() >= max_rows {
+                    return Err(ExportError {
+                        message: format!("Splunk search answered more than {max_rows} rows"),
+                        retryable: false,
+                    });
+                }
+                rows.push(row);
+            }
+        }
+        if !ended_with_lastrow {
+            return Err(ExportError {
+                message: "Splunk export stream ended before its last row (cut off)".into(),
+                retryable: true,
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Runs an export search over `_time` in `[from, to)` and parses every row's `_raw` into
+    /// `on_batch` calls of at most `batch_rows` rows. Retries concurrency refusals (503) with
+    /// back-off; other failures are returned with whether a re-run may help.
+    pub async fn export<F>(
+        &self,
+        spl: &str,
+        from: Millis,
+        to: Millis,
+        batch_rows: usize,
+        mut on_batch: F,
+    ) -> std::result::Result<ExportStats, ExportError>
+    where
+        F: AsyncFnMut(Batch, u64) -> std::result::Result<(), String>,
+    {
+        let resp = self.post_export(spl, from, to).await?;
         let mut stats = ExportStats::default();
         let mut batch = Batch::default();
         let mut in_batch = 0usize;
@@ -447,29 +526,9 @@ fn export_line(
     stats: &mut ExportStats,
     in_batch: &mut usize,
 ) -> std::result::Result<bool, ExportError> {
-    if line.iter().all(u8::is_ascii_whitespace) {
+    let Some(l) = read_line(line, stats)? else {
         return Ok(false);
-    }
-    let l: ExportLine = serde_json::from_slice(line).map_err(|e| ExportError {
-        message: format!("Splunk export sent a line that is not JSON ({e})"),
-        retryable: true,
-    })?;
-    for m in &l.messages {
-        match m.kind.as_str() {
-            "FATAL" | "ERROR" => {
-                return Err(ExportError {
-                    message: format!("Splunk search failed: {}", m.text),
-                    retryable: false,
-                })
-            }
-            "WARN" if stats.warnings.len() < MAX_WARNINGS => stats.warnings.push(m.text.clone()),
-            "WARN" => stats.warnings_dropped += 1,
-            _ => {}
-        }
-    }
-    if l.preview == Some(true) {
-        return Ok(false);
-    }
+    };
     if let Some(row) = &l.result {
         stats.rows += 1;
         let observed = field_str(row.get("epoch_time"))
@@ -496,6 +555,38 @@ fn export_line(
         }
     }
     Ok(l.lastrow)
+}
+
+/// Parses one NDJSON line of an export and takes its messages (a FATAL or ERROR fails the
+/// search); `None` for a blank line or a preview.
+fn read_line(
+    line: &[u8],
+    stats: &mut ExportStats,
+) -> std::result::Result<Option<ExportLine>, ExportError> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let l: ExportLine = serde_json::from_slice(line).map_err(|e| ExportError {
+        message: format!("Splunk export sent a line that is not JSON ({e})"),
+        retryable: true,
+    })?;
+    for m in &l.messages {
+        match m.kind.as_str() {
+            "FATAL" | "ERROR" => {
+                return Err(ExportError {
+                    message: format!("Splunk search failed: {}", m.text),
+                    retryable: false,
+                })
+            }
+            "WARN" if stats.warnings.len() < MAX_WARNINGS => stats.warnings.push(m.text.clone()),
+            "WARN" => stats.warnings_dropped += 1,
+            _ => {}
+        }
+    }
+    if l.preview == Some(true) {
+        return Ok(None);
+    }
+    Ok(Some(l))
 }
 
 /// The `messages[].text` of a Splunk error body, or the body itself.

@@ -1,0 +1,204 @@
+//! The S3 anchor: one object per record, `<prefix><cache id>/<seq, 12 digits>.json`, each
+//! locked in compliance mode. Object Lock keeps every version of a key, so the first version
+//! is what was anchored and a second one is itself evidence of tampering.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ObjectLockMode;
+
+use super::{body, Held};
+use crate::sources::{aws, S3Settings};
+use crate::store::LogRecord;
+use crate::{Error, Result};
+
+pub(super) fn validate(s3: &S3Settings, retain_days: u32) -> Result<()> {
+    crate::sources::SourceSettings::S3(s3.clone()).validate()?;
+    if !(1..=36_500).contains(&retain_days) {
+        return Err(Error::InvalidInput(
+            "--retain-days must be 1 to 36500".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn client(s3: &S3Settings) -> aws_sdk_s3::Client {
+    let sdk = aws::sdk_config(&s3.aws).await;
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(s3.path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// The bucket must have Object Lock enabled: records in any other could be deleted.
+pub(super) async fn check(s3: &S3Settings) -> Result<()> {
+    let lock = client(s3)
+        .await
+        .get_object_lock_configuration()
+        .bucket(&s3.bucket)
+        .send()
+        .await
+        .map_err(|e| Error::Source(aws::describe("GetObjectLockConfiguration", &e)))?;
+    let enabled = lock
+        .object_lock_configuration()
+        .and_then(|c| c.object_lock_enabled())
+        .is_some_and(|e| e.as_str() == "Enabled");
+    if !enabled {
+        return Err(Error::InvalidInput(format!(
+            "bucket {} does not have Object Lock enabled: create it with --object-lock-enabled-for-bucket (records there could be deleted)",
+            s3.bucket
+        )));
+    }
+    Ok(())
+}
+
+/// Objects of one cache's log.
+fn key_prefix(s3: &S3Settings, cache: &str) -> String {
+    format!("{}{cache}/", s3.prefix)
+}
+
+fn record_key(prefix: &str, seq: i64) -> String {
+    format!("{prefix}{seq:012}.json")
+}
+
+/// Puts each record, oldest first, locked until `retain_days` from now; `on_sent` after each.
+/// Stops at the first failure and returns why.
+pub(super) async fn send(
+    s3: &S3Settings,
+    retain_days: u32,
+    cache: &str,
+    records: &[LogRecord],
+    on_sent: &mut dyn FnMut(i64) -> Result<()>,
+) -> Result<Option<String>> {
+    let prefix = key_prefix(s3, cache);
+    let client = client(s3).await;
+    for r in records {
+        let until = chrono::Utc::now() + chrono::Duration::days(i64::from(retain_days));
+        let bytes = serde_json::to_vec(&body(r)).expect("record serializes");
+        let put = client
+            .put_object()
+            .bucket(&s3.bucket)
+            .key(record_key(&prefix, r.seq))
+            .body(ByteStream::from(bytes))
+            .content_type("application/json")
+            .object_lock_mode(ObjectLockMode::Compliance)
+            .object_lock_retain_until_date(aws_sdk_s3::primitives::DateTime::from_millis(
+                until.timestamp_millis(),
+            ))
+            .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
+            .send()
+            .await;
+        if let Err(e) = put {
+            return Ok(Some(aws::describe("PutObject (action log anchor)", &e)));
+        }
+        on_sent(r.seq)?;
+    }
+    Ok(None)
+}
+
+/// This cache's records as the bucket holds them.
+pub(super) async fn own(s3: &S3Settings, cache: &str) -> Result<Vec<Held>> {
+    let prefix = key_prefix(s3, cache);
+    let client = client(s3).await;
+    Ok(read_objects(&client, &s3.bucket, &prefix)
+        .await?
+        .into_iter()
+        .filter_map(|(key, value, versions)| {
+            let seq = key
+                .strip_prefix(&prefix)?
+                .strip_suffix(".json")?
+                .parse::<i64>()
+                .ok()?;
+            Some(Held {
+                seq,
+                value,
+                versions,
+            })
+        })
+        .collect())
+}
+
+/// Every cache's records under the prefix: `(cache id, record)`.
+pub(super) async fn all(s3: &S3Settings) -> Result<Vec<(String, serde_json::Value)>> {
+    let client = client(s3).await;
+    Ok(read_objects(&client, &s3.bucket, &s3.prefix)
+        .await?
+        .into_iter()
+        .filter_map(|(key, v, _)| {
+            let (cache, _) = key.strip_prefix(&s3.prefix)?.split_once('/')?;
+            Some((cache.to_string(), v))
+        })
+        .collect())
+}
+
+/// Every key under `prefix` with the content of its **first** version (at most 1 MiB; a record
+/// is a few KiB), parsed as JSON (`null` when it is not), and how many versions it has. Object
+/// Lock keeps every version, but anyone who may write the bucket can put a newer one under a
+/// key: the first is what was anchored, a second is itself evidence of tampering.
+async fn read_objects(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, serde_json::Value, usize)>> {
+    // key -> (version id, last modified, size, versions seen)
+    let mut first: std::collections::BTreeMap<String, (String, i64, i64, usize)> =
+        Default::default();
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    for _ in 0..100_000 {
+        let page = client
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                Error::Source(aws::describe("ListObjectVersions (action log anchor)", &e))
+            })?;
+        for v in page.versions() {
+            let (Some(key), Some(id)) = (v.key(), v.version_id()) else {
+                continue;
+            };
+            let at = v
+                .last_modified()
+                .map_or(i64::MAX, |t| t.to_millis().unwrap_or(i64::MAX));
+            let entry = first
+                .entry(key.to_string())
+                .or_insert_with(|| (id.to_string(), at, v.size().unwrap_or(0), 0));
+            entry.3 += 1;
+            // S3 lists a key's versions newest first, and LastModified has one-second
+            // resolution: on a tie the later-listed version is the older one. (`<` took the
+            // newer, so a forgery written in the same second as the record passed as it.)
+            if at <= entry.1 {
+                *entry = (id.to_string(), at, v.size().unwrap_or(0), entry.3);
+            }
+        }
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+    }
+    let mut out = Vec::new();
+    for (key, (version, _, size, versions)) in first {
+        if size > 1 << 20 {
+            continue;
+        }
+        let got = client
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| Error::Source(aws::describe("GetObject (action log anchor)", &e)))?;
+        let bytes = got
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::Source(format!("GetObject {key}: {e}")))?
+            .into_bytes();
+        let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        out.push((key, value, versions));
+    }
+    Ok(out)
+}
