@@ -315,11 +315,13 @@ def handle(op, params, body):
         items = t["executions"] if t and t["status"] != "IN_PROGRESS" else []
         return page(items, params, "actionsExecutions")
     if op == "ListAuditMitigationActionsExecutions":
-        t = STATE.audit_mtasks.get(params.get("taskId"))
+        if not params.get("taskId") or not params.get("findingId"):
+            raise ApiError("InvalidRequestException", "taskId and findingId are required")
+        t = STATE.audit_mtasks.get(params["taskId"])
         if not t:
-            raise ApiError("InvalidRequestException", "taskId is required")
+            raise ApiError("ResourceNotFoundException", f"Task {params['taskId']} not found")
         items = [e for e in (t["executions"] if t["status"] != "IN_PROGRESS" else [])
-                 if params.get("findingId") in (None, e["findingId"])]
+                 if params["findingId"] == e["findingId"]]
         return page(items, params, "actionsExecutions")
     raise ApiError("InvalidRequestException", f"{op} is not emulated")
 

@@ -745,12 +745,27 @@ fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
         .status()
         .unwrap();
     assert!(started.success());
+    // And an audit mitigation on the shared-certificate finding (StartAuditMitigationActionsTask,
+    // POST; its executions are listed per finding).
+    let audit_url = format!(
+        "{}/audit/mitigationactions/tasks/console-deactivate",
+        emu.url
+    );
+    let started = Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", "-X", "POST", "-H", "content-type: application/json", "-d"])
+        .arg(r#"{"target":{"findingIds":["f-shared-cert"]},"auditCheckToActionsMapping":{"DEVICE_CERTIFICATE_SHARED_CHECK":["deactivate-cert"]},"clientRequestToken":"tok-a"}"#)
+        .arg(&audit_url)
+        .status()
+        .unwrap();
+    assert!(started.success());
     for _ in 0..2 {
-        assert!(Command::new("curl")
-            .args(["-sf", "-o", "/dev/null", &task_url])
-            .status()
-            .unwrap()
-            .success());
+        for url in [&task_url, &audit_url] {
+            assert!(Command::new("curl")
+                .args(["-sf", "-o", "/dev/null", url])
+                .status()
+                .unwrap()
+                .success());
+        }
     }
     // The task started after `now`: the window ends a minute later.
     let (out, summary) = sync_window(&e, now + 60);
@@ -760,7 +775,38 @@ fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
         "{summary} {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let m = ok(&e.db, &e.home, &["mitigations", "--thing", "cam-001"]);
+    let all = ok(&e.db, &e.home, &["mitigations", "--thing", "cam-001"]);
+    // The audit mitigation reaches cam-001 through the finding's related client id.
+    let audit: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["task_id"] == "console-deactivate")
+        .collect();
+    assert_eq!(audit.len(), 1, "{all}");
+    assert_eq!(
+        (
+            &audit[0]["kind"],
+            &audit[0]["finding_id"],
+            &audit[0]["action"],
+            &audit[0]["status"],
+            &audit[0]["task_status"]
+        ),
+        (
+            &json!("audit"),
+            &json!("f-shared-cert"),
+            &json!("deactivate-cert"),
+            &json!("COMPLETED"),
+            &json!("COMPLETED")
+        ),
+        "{all}"
+    );
+    let m = json!(all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["task_id"] != "console-deactivate")
+        .collect::<Vec<_>>());
     assert_eq!(
         m.as_array().unwrap().len(),
         1,

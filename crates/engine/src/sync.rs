@@ -805,6 +805,42 @@ async fn sync_defender(
         meter.done.fetch_add(1, Ordering::Relaxed);
         meter.report();
     }
+    // Audit mitigation history of the same window; a finished task is read once.
+    if !cancel.is_cancelled() {
+        let unchanged = |id: &str, status: &str| {
+            ledger
+                .get(&format!("audit-mitigation/{id}"))
+                .is_some_and(|s| s == status)
+        };
+        match api.audit_mitigations(audit_from, to, unchanged).await {
+            Ok(batch) => {
+                let objects = batch
+                    .mitigation_tasks
+                    .iter()
+                    .filter_map(|t| {
+                        let status = t.status.clone()?;
+                        matches!(status.as_str(), "COMPLETED" | "FAILED" | "CANCELED").then(|| {
+                            ObjectMark {
+                                source: name.to_string(),
+                                key: format!("audit-mitigation/{}", t.task_id),
+                                etag: status,
+                                size: 0,
+                                outcome: "ingested",
+                                detail: None,
+                            }
+                        })
+                    })
+                    .collect();
+                let marks = SyncMarks {
+                    objects,
+                    ..SyncMarks::default()
+                };
+                let stats = writer.write(vec![batch], marks).await?;
+                add_stats(summary, &stats);
+            }
+            Err(e) => fail(failures, "audit-mitigation-tasks", e.to_string()),
+        }
+    }
     Ok(())
 }
 
