@@ -370,3 +370,86 @@ fn mitigation_lists_are_history_not_audits() {
     let tl = timeline::thing_timeline(&s, "cam-001").unwrap();
     assert_eq!(tl.iter().filter(|e| e.kind == "mitigation").count(), 2);
 }
+
+/// A Splunk export saved with splunk-sdk (`scripts/splunk_corpus.py`: the AWS Splunk sample's
+/// HEC events, exported with `jobs.export(output_mode="json")`): metric entries keep their own
+/// timestamps; audit-check results, which carry no time, take the row's `_time` (Splunk's
+/// `2026-12-02 17:54:44.099 UTC`), and the two runs in the file stay two runs.
+#[test]
+fn a_splunk_sdk_export_keeps_metric_times_and_both_audit_runs() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(
+        &mut s,
+        &["real/splunk/export-output-mode-json.json"],
+        &Context::now(),
+    );
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    // The `_time` of each audit row, read from the file itself.
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/real/splunk/export-output-mode-json.json"),
+    )
+    .unwrap();
+    let mut audit_times: Vec<i64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| {
+            v["result"]["_raw"]
+                .as_str()
+                .unwrap_or("")
+                .contains("checkName")
+        })
+        .map(|v| {
+            let t = v["result"]["_time"].as_str().unwrap().to_string();
+            chrono::NaiveDateTime::parse_from_str(
+                t.strip_suffix(" UTC").unwrap(),
+                "%Y-%m-%d %H:%M:%S%.f",
+            )
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+        })
+        .collect();
+    audit_times.sort();
+    audit_times.dedup();
+    assert_eq!(audit_times.len(), 2, "two runs, seconds apart");
+    let audits = s.audits(None).unwrap();
+    assert_eq!(audits.len(), 6, "{audits:?}");
+    let mut runs: Vec<(Option<i64>, String)> = audits
+        .iter()
+        .map(|a| (a.task_start, a.task_id.clone()))
+        .collect();
+    runs.sort();
+    runs.dedup();
+    assert_eq!(
+        runs.iter().map(|r| r.0).collect::<Vec<_>>(),
+        audit_times.iter().map(|t| Some(*t)).collect::<Vec<_>>(),
+        "{runs:?}"
+    );
+    // The second run reported two non-compliant resources, the first one.
+    let shared: Vec<(Option<i64>, Option<i64>)> = audits
+        .iter()
+        .filter(|a| a.check == "DEVICE_CERTIFICATE_SHARED_CHECK")
+        .map(|a| (a.task_start, a.non_compliant))
+        .collect();
+    assert_eq!(
+        shared,
+        vec![
+            (Some(audit_times[1]), Some(2)),
+            (Some(audit_times[0]), Some(1))
+        ]
+    );
+    // Metric entries: their own millisecond timestamps, not `_time`.
+    let series = s
+        .series("cam-002", "aws:all-bytes-out", None, 0, i64::MAX)
+        .unwrap();
+    let got: Vec<(i64, MetricValue)> = series.iter().map(|p| (p.ts, p.value.clone())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (T0 - 900_000, MetricValue::Count(2000)),
+            (T0 - 600_000, MetricValue::Count(2001)),
+            (T0 - 300_000, MetricValue::Count(2002))
+        ]
+    );
+}

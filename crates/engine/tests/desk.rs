@@ -479,3 +479,103 @@ fn release_after_a_repeated_quarantine_leaves_the_group() {
         .iter()
         .any(|r| r.thing == BOTNET_CAMERA && r.quarantined));
 }
+
+/// What the app's screens carry for the documents the AWS CLI wrote (`tests/fixtures/real/cli/`):
+/// the Audit screen's failed check with its error, findings with related resources and reason
+/// code; the thing page's violations with ML confidence and the verification note; the
+/// shared-certificate finding in the timeline of a thing named only as a related client id.
+#[test]
+fn the_screens_carry_the_evidence_the_aws_cli_documents_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(&dir.path().join("data/cache.sqlite")).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/real/cli");
+        let paths: Vec<_> = [
+            "describe-security-profile.json",
+            "list-violation-events-wire.json",
+            "list-active-violations-wire.json",
+            "list-audit-findings-wire.json",
+        ]
+        .iter()
+        .map(|n| root.join(n))
+        .collect();
+        let r = ingest::ingest_paths(&mut store, &paths, &Default::default());
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        // DescribeAuditTask does not name its task: the analyst says which.
+        let task = desk_engine::model::parse::Context {
+            task_id: Some("5f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f".into()),
+            ..Default::default()
+        };
+        let r = ingest::ingest_paths(
+            &mut store,
+            &[root.join("describe-audit-task-wire.json")],
+            &task,
+        );
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        // Metric values (the app shows the analyst's cache once it holds data).
+        let values = desk_engine::model::parse::Context {
+            thing: Some("cam-001".into()),
+            metric: Some("aws:num-messages-sent".into()),
+            ..Default::default()
+        };
+        let r = ingest::ingest_paths(
+            &mut store,
+            &[root.join("list-metric-values-plain.json")],
+            &values,
+        );
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    }
+    let (d, _) = desk(dir.path());
+    let t0 = 1_764_540_000_000_i64;
+    let audit = d.audit(t0 - 30 * 86_400_000, t0, &look()).unwrap();
+    let failed: Vec<_> = audit
+        .checks
+        .iter()
+        .filter(|c| c.error_code.is_some())
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", audit.checks);
+    assert!(failed[0].message.is_some());
+    let shared = audit
+        .findings
+        .iter()
+        .find(|f| f.finding_id == "f-shared-cert")
+        .expect("the shared-certificate finding");
+    assert_eq!(
+        shared.reason_code.as_deref(),
+        Some("CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES")
+    );
+    let clients: Vec<&str> = shared
+        .related_resources
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(clients, ["cam-001", "cam-002"]);
+    let page = |thing: &str| {
+        d.thing(&ThingRequest {
+            thing: thing.into(),
+            from: Some(t0 - 2 * 3_600_000),
+            to: Some(t0),
+            look: look(),
+        })
+        .unwrap()
+    };
+    let cam2 = page("cam-002");
+    let ml = cam2
+        .violations
+        .iter()
+        .find(|v| v.confidence.is_some())
+        .expect("the ML violation");
+    assert_eq!(ml.confidence.as_deref(), Some("HIGH"));
+    assert_eq!(
+        ml.verification_description.as_deref(),
+        Some("nightly backup")
+    );
+    let cam1 = page("cam-001");
+    assert!(
+        cam1.timeline
+            .iter()
+            .any(|e| e.kind == "finding" && e.id == "f-shared-cert"),
+        "{:?}",
+        cam1.timeline
+    );
+}

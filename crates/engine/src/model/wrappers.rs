@@ -66,14 +66,22 @@ impl AuditRuns {
     }
 }
 
-/// A time as Splunk writes `_time` in JSON (`2026-11-30T21:10:00.000+00:00`) or an epoch string.
+/// A time as Splunk writes `_time` in JSON: the export API's `2026-11-30 21:10:00.000 UTC`,
+/// ISO 8601 with an offset (`2026-11-30T21:10:00.000+00:00`), or an epoch string. A time in
+/// another named zone (`EST`: ambiguous) is not read.
 fn splunk_time(v: Option<&serde_json::Value>) -> Option<Millis> {
     let s = v?.as_str()?.trim();
     if let Ok(secs) = s.parse::<f64>() {
         return time::from_seconds(secs).ok();
     }
+    if let Some(utc) = s.strip_suffix(" UTC") {
+        return chrono::NaiveDateTime::parse_from_str(utc, "%Y-%m-%d %H:%M:%S%.f")
+            .ok()
+            .map(|d| d.and_utc().timestamp_millis());
+    }
     chrono::DateTime::parse_from_rfc3339(s)
         .or_else(|_| chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .or_else(|_| chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%z"))
         .ok()
         .map(|d| d.timestamp_millis())
 }
