@@ -18,7 +18,7 @@ use ts_rs::TS;
 
 pub use crate::actions::MitigationFor;
 use crate::actions::{self, Actor, Backend, MitigationTarget, Plan};
-use crate::analysis::categories::{self, Category, ATTACK_SURFACE_PORTS};
+use crate::analysis::categories::{self, Category};
 use crate::analysis::{audit, drift, export, timeline, triage, view};
 use crate::charts::{self, ChartOptions, Geometry, Theme, Zone};
 use crate::demo::{self, DemoOptions};
@@ -1605,9 +1605,7 @@ fn member_text(v: &serde_json::Value) -> String {
 }
 
 fn is_attack_port(metric: &str, v: &serde_json::Value) -> bool {
-    metric.contains("listening")
-        && v.as_i64()
-            .is_some_and(|p| ATTACK_SURFACE_PORTS.contains(&p))
+    metric.contains("listening") && v.as_i64().is_some_and(categories::is_attack_surface)
 }
 
 /// Things whose latest successful quarantine/release logged here was a quarantine.

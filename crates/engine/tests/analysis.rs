@@ -115,3 +115,141 @@ fn violations_raise_a_score_but_are_not_needed() {
     assert!(b.score > 0.0);
     assert!(b.categories.contains(&Category::BruteForce));
 }
+
+/// A scripted compromise on a cache of a given age: 40 identical cameras and 5 gateways report
+/// every 5 minutes in the last hour (every 30 before it); at `end - 40 min` `cam-017` opens
+/// TCP 21 and from `end - 30 min` sends 180× the bytes of its peers for 15 minutes. A gateway
+/// raised one AWS Detect alarm, cleared since.
+fn story(history: i64) -> Store {
+    const END: i64 = 1_795_000_000_000;
+    const MIN: i64 = 60_000;
+    let start = END - history;
+    let mut docs = String::new();
+    let mut t = start;
+    while t <= END {
+        let things = (1..=40)
+            .map(|i| format!("cam-{i:03}"))
+            .chain((1..=5).map(|i| format!("gw-{i:02}")));
+        for (k, thing) in things.enumerate() {
+            let compromised = thing == "cam-017";
+            let mut bytes = 10_000 + (k as i64 * 37 + t / MIN) % 500;
+            if compromised && (END - 30 * MIN..END - 15 * MIN).contains(&t) {
+                bytes *= 180;
+            }
+            let mut ports = vec![443, 8883];
+            if compromised && t >= END - 40 * MIN {
+                ports.insert(0, 21);
+            }
+            docs.push_str(&format!(
+                r#"{{"name":"aws:all-bytes-out","thing":"{thing}","value":{{"count":{bytes}}},"version":1,"timestamp":{t}}}"#
+            ));
+            docs.push_str(&format!(
+                r#"{{"name":"aws:listening-tcp-ports","thing":"{thing}","value":{{"ports":{ports:?}}},"version":1,"timestamp":{t}}}"#
+            ));
+        }
+        t += if t >= END - 60 * MIN {
+            5 * MIN
+        } else {
+            30 * MIN
+        };
+    }
+    let alarm = |kind: &str, at: i64| {
+        format!(
+            r#"{{"violationEventTime":{at},"thingName":"gw-03","securityProfileName":"P","violationId":"v-gw","violationEventType":"{kind}","behavior":{{"name":"Auth","metric":"aws:num-authorization-failures"}},"metricValue":{{"count":9}}}}"#
+        )
+    };
+    docs.push_str(&alarm("in-alarm", END - 20 * MIN));
+    docs.push_str(&alarm("alarm-cleared", END - 15 * MIN));
+    let mut s = Store::open_in_memory().unwrap();
+    s.write_batch(&parse_bytes(docs.as_bytes(), &Default::default()).unwrap())
+        .unwrap();
+    s
+}
+
+/// Detection that needs no Detect and no history: on a cache under an hour old, a day and a
+/// week, the compromised camera ranks first with its own reasons — the port against its first
+/// sightings and its peers, the bytes against its peers — each saying what it was compared
+/// with; the gateway with one cleared AWS alarm ranks below it.
+#[test]
+fn a_young_cache_ranks_the_compromised_camera_first_with_its_own_reasons() {
+    const HOUR: i64 = 3_600_000;
+    for history in [50 * 60_000, 3 * HOUR, 24 * HOUR, 7 * 24 * HOUR] {
+        let ranked = rank(&story(history), TriageOptions::default()).unwrap();
+        let cam = &ranked[0];
+        assert_eq!(cam.thing, "cam-017", "history {history}: {ranked:#?}");
+        let port = cam
+            .reasons
+            .iter()
+            .find(|r| r.metric == "aws:listening-tcp-ports")
+            .unwrap_or_else(|| panic!("{cam:#?}"));
+        assert!(port.text.starts_with("TCP 21 opened"), "{}", port.text);
+        assert!(
+            port.text
+                .contains("none of its 39 peers (name family cam-*) has it"),
+            "{}",
+            port.text
+        );
+        assert!(
+            port.text.contains("attack-surface port: FTP"),
+            "{}",
+            port.text
+        );
+        let bytes = cam
+            .reasons
+            .iter()
+            .find(|r| r.metric == "aws:all-bytes-out")
+            .unwrap_or_else(|| panic!("history {history}: {cam:#?}"));
+        assert!(
+            bytes
+                .text
+                .contains("the median of its 39 peers (name family cam-*)"),
+            "{}",
+            bytes.text
+        );
+        if history < 6 * HOUR {
+            assert!(
+                bytes.text.contains("compared with peers only"),
+                "{}",
+                bytes.text
+            );
+            assert_eq!(bytes.source, "peers");
+        }
+        let gw = ranked.iter().position(|r| r.thing == "gw-03").unwrap();
+        assert!(gw > 0, "the one alarmed gateway never outranks the camera");
+        assert!(
+            ranked[gw].score < cam.score / 2.0,
+            "{} vs {}",
+            ranked[gw].score,
+            cam.score
+        );
+        // Its quiet peers have no reasons at all.
+        let quiet = ranked.iter().find(|r| r.thing == "cam-016").unwrap();
+        assert!(quiet.reasons.is_empty(), "{quiet:?}");
+    }
+}
+
+/// An attack-surface port that one camera has listened on from its first report is still
+/// caught: by its peers, none of whom has it.
+#[test]
+fn a_port_open_from_the_first_report_is_caught_by_the_peers() {
+    let mut docs = String::new();
+    for i in 0..6 {
+        let t = 1_795_000_000_000_i64 + i * 300_000;
+        for c in 1..=8 {
+            let ports = if c == 3 { "[23,443]" } else { "[443]" };
+            docs.push_str(&format!(
+                r#"{{"name":"aws:listening-tcp-ports","thing":"cam-{c:02}","value":{{"ports":{ports}}},"version":1,"timestamp":{t}}}"#
+            ));
+        }
+    }
+    let mut s = Store::open_in_memory().unwrap();
+    s.write_batch(&parse_bytes(docs.as_bytes(), &Default::default()).unwrap())
+        .unwrap();
+    let ranked = rank(&s, TriageOptions::default()).unwrap();
+    assert_eq!(ranked[0].thing, "cam-03");
+    let r = &ranked[0].reasons[0];
+    assert!(r.text.starts_with("TCP 23 listening since"), "{}", r.text);
+    assert!(r.text.contains("none of its 7 peers"), "{}", r.text);
+    assert!(r.text.contains("Telnet"), "{}", r.text);
+    assert!(ranked[1].reasons.is_empty(), "{:?}", ranked[1]);
+}

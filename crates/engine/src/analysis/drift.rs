@@ -136,10 +136,8 @@ pub fn diff(points: &[SeriesPoint], a: Millis, b: Millis) -> Vec<DiffRow> {
     let after = set_at(points, b)
         .map(|p| members(&p.value))
         .unwrap_or_default();
-    let surface = |v: &serde_json::Value| {
-        v.as_i64()
-            .is_some_and(|p| super::categories::ATTACK_SURFACE_PORTS.contains(&p))
-    };
+    let surface =
+        |v: &serde_json::Value| v.as_i64().is_some_and(super::categories::is_attack_surface);
     let mut rows = Vec::new();
     for v in &after {
         let change = if before.contains(v) {

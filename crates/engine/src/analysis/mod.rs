@@ -5,6 +5,7 @@ pub mod audit;
 pub mod categories;
 pub mod drift;
 pub mod export;
+pub mod peers;
 pub mod timeline;
 pub mod triage;
 pub mod view;

@@ -14,7 +14,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 use serde::Serialize;
 
-use crate::analysis::categories::{metric_label, ATTACK_SURFACE_PORTS};
+use crate::analysis::categories::{is_attack_surface, metric_label};
 use crate::analysis::view::{Marker, MetricView};
 use crate::time::Millis;
 
@@ -590,7 +590,7 @@ fn draw<DB: DrawingBackend>(
             let row = rows.iter().position(|r| *r == m).unwrap_or(0) as f64;
             let port = d.value.as_i64();
             let unexpected = !view.expected.is_empty() && !view.expected.contains(&m);
-            let color = if unexpected && port.is_some_and(|x| ATTACK_SURFACE_PORTS.contains(&x)) {
+            let color = if unexpected && port.is_some_and(is_attack_surface) {
                 p.alert
             } else if unexpected {
                 p.warn

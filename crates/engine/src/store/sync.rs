@@ -253,6 +253,20 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every thing's thing groups as last read from AWS (peer groups for triage).
+    pub fn all_thing_groups(&self) -> Result<fnv::FnvHashMap<String, Vec<String>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT thing, group_name FROM thing_group ORDER BY thing, group_name")?;
+        let mut out: fnv::FnvHashMap<String, Vec<String>> = Default::default();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (thing, group) = row?;
+            out.entry(thing).or_default().push(group);
+        }
+        Ok(out)
+    }
+
     /// Replaces a thing's recorded thing groups.
     pub fn set_thing_groups(
         &mut self,

@@ -1,12 +1,14 @@
-//! Which thing to open first, without AWS Detect.
+//! Which thing to open first, without AWS Detect — from the first report on.
 //!
-//! Every numeric series gets a robust baseline of its own — the median and MAD of its hourly
-//! means over the window, by hour of day once it has a week of history — and is compared with
-//! its fleet peers (the fleet median of the same metric). Set-valued series (listening ports,
-//! destination IPs, custom string lists) are compared with the expected set of the security
-//! profiles' `in-*-set` behaviors or, failing those, with the thing's own first day in the
-//! window. AWS violations add to the score; their absence hides nothing the baselines flag.
-//! Each reason is tagged with attack categories ([`Category`]).
+//! Every numeric series is compared with its peers ([`super::peers`]: its thing group, name
+//! family or the fleet) over the last hours, which needs no history of its own, and — once it
+//! has [`MIN_HOURS`] hours — with a robust baseline of its own: the median and MAD of its hourly
+//! means over the window, by hour of day once it has a week of history. Set-valued series
+//! (listening ports, destination IPs, custom string lists) are compared with the expected set of
+//! the security profiles' `in-*-set` behaviors or, failing those, with the thing's own first
+//! sightings, and with what its peers report; risky attack-surface ports count from the first
+//! report they appear in. AWS violations add to the score but never decide alone. Every reason
+//! says what it was compared with; each is tagged with attack categories ([`Category`]).
 
 use std::collections::BTreeSet;
 use std::sync::mpsc::Receiver;
@@ -16,11 +18,17 @@ use fnv::FnvHashMap as HashMap;
 
 use serde::Serialize;
 
-use super::categories::{self, Category, ATTACK_SURFACE_PORTS};
+use super::categories::{self, Category};
+use super::peers::{self, HourlyPeers, PeerGroups, SetPeers, MIN_PEERS};
+
+mod numeric;
+mod sets;
 use crate::model::{MetricValue, ValueKind};
 use crate::store::chunk::{self, CHUNK_MS};
 use crate::store::{SeriesInfo, Store, StoreError, SummaryBatch};
 use crate::time::{self, Millis};
+use numeric::{numeric_reason, peer_hit, peer_reason, refine, Anomaly};
+use sets::{set_reasons, SetView};
 
 const HOUR: Millis = 3_600_000;
 const DAY: Millis = 86_400_000;
@@ -30,6 +38,10 @@ const Z_ALERT: f64 = 6.0;
 const MIN_HOURS: usize = 6;
 /// An anomaly's weight halves every this many hours of age.
 const HALF_LIFE_H: f64 = 72.0;
+/// Hours (ending at the window's end) over which numeric series are compared with their peers.
+const PEER_HOURS: i64 = 6;
+/// How many times its peers' median a value must be to count.
+const PEER_RATIO: f64 = 5.0;
 
 /// One reason a thing is suspicious.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,7 +56,8 @@ pub struct Reason {
     pub since: Millis,
     /// Contribution to the score (before saturation).
     pub weight: f64,
-    /// Where it comes from: `baseline`, `fleet`, `expected-set`, `aws-detect`.
+    /// What it was compared with: `baseline`, `baseline+fleet`, `baseline+peers`, `peers`,
+    /// `expected-set`, `attack-surface`, `counter-restart`, `aws-detect`.
     pub source: &'static str,
 }
 
@@ -195,8 +208,12 @@ impl<'a> Positions<'a> {
     }
 }
 
-/// The sets a set-valued series reported in the window: its kind and (set id, first seen).
-type Sightings = (ValueKind, Vec<(i64, Millis)>);
+/// The sets a set-valued series reported in the window: its kind and (set id, first seen, last
+/// seen).
+type Sightings = (ValueKind, Vec<(i64, Millis, Millis)>);
+
+/// The same with each set's members: (first seen, last seen, set).
+type SetsSeen = Vec<(Millis, Millis, MetricValue)>;
 
 /// What one worker of the summary pass gathered.
 #[derive(Default)]
@@ -280,7 +297,7 @@ impl<'a> Gather<'a> {
                     let e = shard.sets.entry(series).or_insert((kind, Vec::new()));
                     for &(id, first, last) in &summary.sets {
                         if last >= from && first <= to {
-                            e.1.push((id, first));
+                            e.1.push((id, first, last));
                         }
                     }
                 }
@@ -370,6 +387,33 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         .map(|(m, mut v)| (m, median(&mut v)))
         .collect();
 
+    // Peers: each thing's group, and per (metric, dimension) the peers' hourly statistics over
+    // the last PEER_HOURS hours.
+    let mut names: Vec<&str> = catalog.iter().map(|s| s.thing.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let peer_groups = PeerGroups::assign(&names, &store.all_thing_groups()?);
+    let recent = to / HOUR - PEER_HOURS;
+    let mut hourly: HashMap<(&str, &str), (HourlyPeers, bool)> = HashMap::default();
+    for n in &numeric {
+        let Some(g) = peer_groups.of(&n.info.thing) else {
+            continue;
+        };
+        let e = hourly
+            .entry((n.info.metric.as_str(), n.info.dim.as_str()))
+            .or_insert_with(|| (HourlyPeers::default(), true));
+        for h in &n.hours {
+            e.1 &= f64::from(h.max).fract() == 0.0;
+            if i64::from(h.index) >= recent {
+                e.0.add(g, i64::from(h.index), f64::from(h.mean));
+            }
+        }
+    }
+    for (peers, counts) in hourly.values_mut() {
+        peers.finish(*counts);
+    }
+    let (hourly, peer_groups) = (&hourly, &peer_groups);
+
     let mut reasons: HashMap<&str, Vec<Reason>> = HashMap::default();
     // Baselines are independent per series: spread them over the cores.
     let mut all: Vec<&mut Numeric> = numeric.iter_mut().collect();
@@ -383,7 +427,37 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                     part.iter_mut()
                         .filter_map(|n| {
                             let fleet = fleet_median.get(n.info.metric.as_str()).copied();
-                            numeric_reason(n, to, from, fleet).map(|a| (n.info.thing.as_str(), a))
+                            let peer = peer_groups.of(&n.info.thing).and_then(|g| {
+                                let stats = &hourly
+                                    .get(&(n.info.metric.as_str(), n.info.dim.as_str()))?
+                                    .0;
+                                peer_hit(n, recent, |hour| stats.get(g, hour))
+                                    .map(|hit| (peer_groups.basis(g), hit))
+                            });
+                            let young = n.hours.len() < MIN_HOURS;
+                            match (numeric_reason(n, to, from, fleet), peer) {
+                                (Some(mut a), Some((basis, hit)))
+                                    if *basis != peers::Basis::Fleet
+                                        && a.high
+                                        && a.reason.source != "counter-restart" =>
+                                {
+                                    let peers = format!(
+                                        " and {} the median of its {} peers ({}) since ",
+                                        fmt_ratio(hit.ratio),
+                                        hit.stat.n - 1,
+                                        basis.describe()
+                                    );
+                                    a.reason.text = a.reason.text.replacen(" since ", &peers, 1);
+                                    a.reason.source = "baseline+peers";
+                                    Some(a)
+                                }
+                                (Some(a), _) => Some(a),
+                                (None, Some((basis, hit))) if young => {
+                                    Some(peer_reason(n, to, basis, &hit))
+                                }
+                                (None, _) => None,
+                            }
+                            .map(|a| (n.info.thing.as_str(), a))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -402,16 +476,17 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         reasons.entry(thing).or_default().push(a.reason);
     }
 
-    // Set-valued series.
+    // Set-valued series: what each reported, then what its peers report.
     let thresholds = store.thresholds(None)?;
     let mut members_cache: HashMap<(u8, i64), MetricValue> = HashMap::default();
+    let mut set_series: Vec<(&SeriesInfo, SetsSeen)> = Vec::new();
     for (series, (kind, mut sightings)) in by_series {
         let Some(info) = positions.get(series).map(|p| &catalog[p]) else {
             continue;
         };
         sightings.sort_by_key(|s| s.1);
         let mut members = Vec::new();
-        for (id, first) in &sightings {
+        for (id, first, last) in &sightings {
             let v = match members_cache.get(&(kind as u8, *id)) {
                 Some(v) => v.clone(),
                 None => {
@@ -420,8 +495,44 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                     v
                 }
             };
-            members.push((*first, v));
+            members.push((*first, *last, v));
         }
+        set_series.push((info, members));
+    }
+    let union = |members: &[(Millis, Millis, MetricValue)]| -> BTreeSet<String> {
+        members.iter().flat_map(|(_, _, v)| members_of(v)).collect()
+    };
+    let mut set_peers: HashMap<&str, SetPeers> = HashMap::default();
+    for (info, members) in &set_series {
+        if let Some(g) = peer_groups.of(&info.thing) {
+            set_peers
+                .entry(info.metric.as_str())
+                .or_default()
+                .add(g, &union(members));
+        }
+    }
+    // How many members a thing of each group usually has that none of its peers has.
+    let mut unique_counts: HashMap<(&str, usize), Vec<f64>> = HashMap::default();
+    for (info, members) in &set_series {
+        if let (Some(g), Some(sp)) = (
+            peer_groups.of(&info.thing),
+            set_peers.get(info.metric.as_str()),
+        ) {
+            let n = union(members)
+                .iter()
+                .filter(|m| sp.others_with(g, m) == 0)
+                .count();
+            unique_counts
+                .entry((info.metric.as_str(), g))
+                .or_default()
+                .push(n as f64);
+        }
+    }
+    let typical_unique: HashMap<(&str, usize), f64> = unique_counts
+        .into_iter()
+        .map(|(k, mut v)| (k, median(&mut v)))
+        .collect();
+    for (info, members) in &set_series {
         let expected: Option<BTreeSet<String>> = {
             let sets: Vec<&serde_json::Value> = thresholds
                 .iter()
@@ -443,10 +554,22 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                     .collect()
             })
         };
+        let peers = peer_groups.of(&info.thing).and_then(|g| {
+            let set = set_peers.get(info.metric.as_str())?;
+            (set.peers(g) >= MIN_PEERS).then(|| SetView {
+                set,
+                group: g,
+                basis: peer_groups.basis(g),
+                typical_unique: typical_unique
+                    .get(&(info.metric.as_str(), g))
+                    .copied()
+                    .unwrap_or(0.0),
+            })
+        });
         reasons
             .entry(info.thing.as_str())
             .or_default()
-            .extend(set_reasons(info, &members, expected.as_ref(), to));
+            .extend(set_reasons(info, members, expected.as_ref(), to, peers));
     }
 
     // AWS Detect violations.
@@ -465,7 +588,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         let (weight, text) = if v.ended.is_none() {
             *open.entry(v.thing.clone()).or_default() += 1;
             (
-                25.0,
+                15.0,
                 format!(
                     "AWS Detect: {} ({}) in alarm since {}",
                     v.behavior,
@@ -475,7 +598,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
             )
         } else {
             (
-                12.0 * decay(to, end),
+                8.0 * decay(to, end),
                 format!(
                     "AWS Detect: {} ({}) alarmed {} – {}",
                     v.behavior,
@@ -554,271 +677,4 @@ fn members_of(v: &MetricValue) -> Vec<String> {
         Some(serde_json::Value::Array(a)) => a.iter().map(member_key).collect(),
         _ => Vec::new(),
     }
-}
-
-/// A numeric anomaly: the reason, and what is needed to find its first report.
-struct Anomaly {
-    reason: Reason,
-    dim: String,
-    base: f64,
-    scale: f64,
-    high: bool,
-}
-
-fn numeric_reason(
-    n: &mut Numeric,
-    to: Millis,
-    from: Millis,
-    fleet: Option<f64>,
-) -> Option<Anomaly> {
-    if n.hours.len() < MIN_HOURS {
-        return None;
-    }
-    // Summaries arrive in day order, so this is usually already sorted.
-    if !n.hours.is_sorted_by_key(|h| h.index) {
-        n.hours.sort_by_key(|h| h.index);
-    }
-    let mut values: Vec<f64> = n.hours.iter().map(|h| f64::from(h.mean)).collect();
-    let med = median(&mut values);
-    let mut dev: Vec<f64> = n
-        .hours
-        .iter()
-        .map(|h| (f64::from(h.mean) - med).abs())
-        .collect();
-    let mad = median(&mut dev);
-    // Hour-of-day seasonality once the series has a week of history.
-    let seasonal = n.info.first_ts.is_some_and(|f| f <= to - 7 * DAY) && from <= to - 7 * DAY;
-    let mut by_hod = [f64::NAN; 24];
-    if seasonal {
-        // One sort by (hour of day, value), then the middle of each run.
-        let mut pairs: Vec<(usize, f64)> = n
-            .hours
-            .iter()
-            .map(|h| (h.of_day(), f64::from(h.mean)))
-            .collect();
-        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
-            if run.len() >= 3 {
-                let mid = run.len() / 2;
-                let m = if run.len() % 2 == 1 {
-                    run[mid].1
-                } else {
-                    (run[mid - 1].1 + run[mid].1) / 2.0
-                };
-                by_hod[run[0].0] = m;
-            }
-        }
-    }
-    // Counts are whole numbers: a deviation under one unit is noise, whatever the MAD says
-    // (an authorization-failure series that is almost always 0 has a MAD of 0).
-    let counts = n.hours.iter().all(|h| f64::from(h.max).fract() == 0.0);
-    let floor = if counts { 1.0 } else { 1e-9 };
-    let scale = (1.4826 * mad).max(0.05 * med.abs()).max(floor);
-    let z_of = |h: &HourStat| {
-        let base = Some(by_hod[h.of_day()])
-            .filter(|b| !b.is_nan())
-            .unwrap_or(med);
-        (f64::from(h.mean) - base) / scale
-    };
-    let (peak_i, peak_z) = n
-        .hours
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (i, z_of(h)))
-        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
-    if peak_z.abs() < Z_ALERT {
-        return None;
-    }
-    // The anomalous run containing the peak: when it started.
-    let mut start = peak_i;
-    while start > 0
-        && n.hours[start - 1].index == n.hours[start].index - 1
-        && z_of(&n.hours[start - 1]).signum() == peak_z.signum()
-        && z_of(&n.hours[start - 1]).abs() >= Z_ALERT
-    {
-        start -= 1;
-    }
-    let peak = &n.hours[peak_i];
-    let since = n.hours[start].start();
-    let label = categories::metric_label(&n.info.metric);
-    let days = ((to - from) as f64 / DAY as f64).round() as i64;
-    // A lone anomalous hour with a missing report whose excess is one report: the first delta
-    // after an agent restart counts everything since boot. Say so, and weigh it little.
-    let mut counts: Vec<f64> = n.hours.iter().map(|h| f64::from(h.n)).collect();
-    let usual = median(&mut counts);
-    let restart = start == peak_i
-        && (peak_i + 1 == n.hours.len() || z_of(&n.hours[peak_i + 1]).abs() < Z_ALERT)
-        && f64::from(peak.n) < usual
-        && peak_z > 0.0
-        && f64::from(peak.max) >= 0.8 * f64::from(peak.mean) * f64::from(peak.n);
-    let text = if restart {
-        format!(
-            "{label}: one huge report after a missing one at {} (agent restart? network stats are deltas since the last report)",
-            hhmm(since)
-        )
-    } else if peak_z > 0.0 {
-        let mut parts = Vec::new();
-        if let Some(r) = ratio(f64::from(peak.mean), med) {
-            parts.push(format!("{} its {days}-day median", fmt_ratio(r)));
-        }
-        if let Some(r) = fleet.and_then(|f| ratio(f64::from(peak.mean), f)) {
-            if r >= 2.0 {
-                parts.push(format!("{} the fleet median", fmt_ratio(r)));
-            }
-        }
-        if parts.is_empty() {
-            parts.push(format!(
-                "{peak_z:.0} robust deviations above its {days}-day median"
-            ));
-        }
-        format!("{label} {} since {}", parts.join(" and "), hhmm(since))
-    } else {
-        format!(
-            "{label} fell to {:.1} (its {days}-day median {:.1}) since {}",
-            f64::from(peak.mean),
-            med,
-            hhmm(since)
-        )
-    };
-    let base = Some(by_hod[(since.rem_euclid(DAY) / HOUR) as usize])
-        .filter(|b| !b.is_nan())
-        .unwrap_or(med);
-    Some(Anomaly {
-        reason: Reason {
-            text,
-            metric: n.info.metric.clone(),
-            categories: categories::for_metric(&n.info.metric),
-            since,
-            weight: peak_z.abs().min(60.0)
-                * decay(to, peak.start())
-                * if restart { 0.1 } else { 1.0 },
-            source: if restart {
-                "counter-restart"
-            } else if fleet.is_some() {
-                "baseline+fleet"
-            } else {
-                "baseline"
-            },
-        },
-        dim: n.info.dim.clone(),
-        base,
-        scale,
-        high: peak_z > 0.0,
-    })
-}
-
-/// Narrows an anomaly's start from its hour to its first anomalous report.
-fn refine(store: &Store, thing: &str, a: &mut Anomaly) -> Result<(), StoreError> {
-    let r = &mut a.reason;
-    let points = store.series(thing, &r.metric, Some(&a.dim), r.since, r.since + HOUR - 1)?;
-    let first = points.iter().find(|p| {
-        let v = match p.value {
-            MetricValue::Count(c) => c as f64,
-            MetricValue::Number(x) => x,
-            _ => return false,
-        };
-        let z = (v - a.base) / a.scale;
-        if a.high {
-            z >= Z_ALERT
-        } else {
-            z <= -Z_ALERT
-        }
-    });
-    if let Some(p) = first {
-        r.text = r.text.replace(&hhmm(r.since), &hhmm(p.ts));
-        r.since = p.ts;
-    }
-    Ok(())
-}
-
-fn set_reasons(
-    info: &SeriesInfo,
-    sightings: &[(Millis, MetricValue)],
-    expected: Option<&BTreeSet<String>>,
-    to: Millis,
-) -> Vec<Reason> {
-    let Some((first_t, _)) = sightings.first() else {
-        return Vec::new();
-    };
-    // Without an expected set from the profiles, the thing's own first day in the window.
-    let baseline: BTreeSet<String> = match expected {
-        Some(e) => e.clone(),
-        None => sightings
-            .iter()
-            .filter(|(t, _)| *t < first_t + DAY)
-            .flat_map(|(_, v)| members_of(v))
-            .collect(),
-    };
-    let mut new: Vec<(String, Millis)> = Vec::new();
-    for (t, v) in sightings {
-        for m in members_of(v) {
-            if !baseline.contains(&m) && !new.iter().any(|(x, _)| *x == m) {
-                new.push((m, *t));
-            }
-        }
-    }
-    if new.is_empty() {
-        return Vec::new();
-    }
-    let against = if expected.is_some() {
-        "not in its expected set"
-    } else {
-        "not in its baseline"
-    };
-    let metric = info.metric.as_str();
-    let cats = categories::for_metric(metric);
-    let mut out = Vec::new();
-    if metric.contains("ports") {
-        let proto = if metric.contains("udp") { "UDP" } else { "TCP" };
-        for (m, t) in &new {
-            let port: i64 = m.parse().unwrap_or(-1);
-            let surface = ATTACK_SURFACE_PORTS.contains(&port);
-            out.push(Reason {
-                text: format!(
-                    "{proto} {m} opened {}, {against}{}",
-                    hhmm(*t),
-                    if surface {
-                        " (attack-surface port)"
-                    } else {
-                        ""
-                    }
-                ),
-                metric: metric.to_string(),
-                categories: cats.clone(),
-                since: *t,
-                weight: if surface { 40.0 } else { 20.0 } * decay(to, *t).max(0.5),
-                source: if expected.is_some() {
-                    "expected-set"
-                } else {
-                    "baseline"
-                },
-            });
-        }
-    } else {
-        let since = new.iter().map(|(_, t)| *t).min().unwrap_or(to);
-        let sample: Vec<&str> = new.iter().take(3).map(|(m, _)| m.as_str()).collect();
-        let what = match metric {
-            "aws:destination-ip-addresses" => "destination IPs".to_string(),
-            "aws:source-ip-address" => "source IPs".to_string(),
-            m => format!("values of {}", categories::metric_label(m)),
-        };
-        out.push(Reason {
-            text: format!(
-                "{} new {what} since {}, {against} (e.g. {})",
-                new.len(),
-                hhmm(since),
-                sample.join(", ")
-            ),
-            metric: metric.to_string(),
-            categories: cats,
-            since,
-            weight: (4.0 * new.len() as f64).min(45.0) * decay(to, since),
-            source: if expected.is_some() {
-                "expected-set"
-            } else {
-                "baseline"
-            },
-        });
-    }
-    out
 }
