@@ -589,11 +589,13 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let report = ingest::ingest_paths(&mut store, paths, &ctx);
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
-            return Ok(if report.rejected.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_PARTIAL)
-            });
+            return Ok(
+                if report.rejected.is_empty() && report.rejected_records_total == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(EXIT_PARTIAL)
+                },
+            );
         }
         Command::Demo {
             things,

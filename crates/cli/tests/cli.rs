@@ -68,6 +68,44 @@ fn ingest_summary_and_exit_codes() {
         .contains("expected"));
     assert_eq!(summary["files"], 1);
 
+    // One bad record (a device's string where a count goes, a value past the bounds) is named
+    // by file and byte offset; the file's other records are kept; the exit code says partial.
+    let mixed = dir.path().join("mixed.ndjson");
+    std::fs::write(
+        &mixed,
+        concat!(
+            r#"{"name":"aws:all-bytes-out","thing":"cam-7","value":{"count":7},"version":1,"timestamp":1764536400000}"#,
+            "\n",
+            r#"{"name":"aws:all-bytes-out","thing":"cam-7","value":{"count":"x"},"version":1,"timestamp":1764536700000}"#,
+            "\n",
+            r#"{"name":"aws:all-bytes-out","thing":"cam-7","value":{"count":9},"version":1,"timestamp":1764537000000}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = ddesk(&db).arg("ingest").arg(&mixed).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["rejected"], serde_json::json!([]), "{summary}");
+    assert_eq!(summary["rejected_records_total"], 1);
+    assert_eq!(summary["rejected_records"][0]["offset"], 103);
+    assert!(summary["rejected_records"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("mixed.ndjson"));
+    assert_eq!(summary["datapoints"], 2);
+    let series = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            "cam-7",
+            "--metric",
+            "aws:all-bytes-out",
+        ],
+    );
+    assert_eq!(series.as_array().unwrap().len(), 2, "{series}");
+
     // Usage errors exit 2.
     assert_eq!(
         ddesk(&db).arg("ingest").output().unwrap().status.code(),

@@ -1,5 +1,6 @@
 //! Ingesting files: folders walked, files parsed in parallel, each written in its own
-//! transaction. A rejected file stores nothing and is reported; the others are kept.
+//! transaction. A file none of whose records can be read stores nothing and is reported; a
+//! refused record is named (file, byte offset) and the rest of its file kept.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -45,6 +46,11 @@ pub struct IngestReport {
     pub skipped: u64,
     /// Files that stored nothing.
     pub rejected: Vec<Rejected>,
+    /// Records refused in files whose other records were kept: the first 100, by file and
+    /// byte offset.
+    pub rejected_records: Vec<RejectedRecord>,
+    /// Records refused in all, in files whose other records were kept.
+    pub rejected_records_total: u64,
     /// Datapoints dated later than now plus an hour: set aside, never stored (the rest of their
     /// file is kept).
     pub future_dated: u64,
@@ -53,6 +59,20 @@ pub struct IngestReport {
     /// What the parser decided that the reader should know (the first 20).
     pub notes: Vec<String>,
 }
+
+/// A record refused in a file whose other records were kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedRecord {
+    /// The file or object.
+    pub path: String,
+    /// Byte offset of the record in the (decompressed) file, when known.
+    pub offset: Option<u64>,
+    /// Why.
+    pub error: String,
+}
+
+/// Refused records listed by name in a report.
+const KEPT_RECORDS: usize = 100;
 
 /// A datapoint set aside for its future time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -90,6 +110,18 @@ impl IngestReport {
             if self.notes.len() < KEPT && !self.notes.contains(n) {
                 self.notes.push(n.clone());
             }
+        }
+        self.rejected_records_total += batch.bad_records_total;
+        for e in &batch.bad_records {
+            if self.rejected_records.len() >= KEPT_RECORDS {
+                break;
+            }
+            tracing::warn!(path, offset = ?e.offset, error = %e.message, "record refused; the rest of the file is kept");
+            self.rejected_records.push(RejectedRecord {
+                path: path.to_string(),
+                offset: e.offset,
+                error: e.message.clone(),
+            });
         }
     }
 

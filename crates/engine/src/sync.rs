@@ -613,8 +613,23 @@ async fn sync_s3(
                 meter
                     .events
                     .fetch_add(batch.documents.values().sum::<u64>(), Ordering::Relaxed);
+                // Records refused in an object whose others are kept: named once as a failure
+                // (the object is not fetched again until it changes).
+                let refused = batch.bad_records.first().map(|first| {
+                    format!(
+                        "{} record(s) refused, the rest kept (first: {first})",
+                        batch.bad_records_total
+                    )
+                });
+                if let Some(error) = &refused {
+                    failures.push(SyncFailure {
+                        source: name.to_string(),
+                        object: Some(obj.key.clone()),
+                        error: error.clone(),
+                    });
+                }
                 let marks = SyncMarks {
-                    objects: vec![mark(outcome, etag, size, None)],
+                    objects: vec![mark(outcome, etag, size, refused)],
                     ..SyncMarks::default()
                 };
                 if !batch.future.is_empty() {

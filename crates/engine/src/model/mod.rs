@@ -534,6 +534,11 @@ pub struct Batch {
     pub future: Vec<FutureDated>,
     /// What the parser decided that the reader should know (a report dated by its arrival).
     pub notes: Vec<String>,
+    /// Records refused while the rest of their file was kept (the first
+    /// [`parse::MAX_BAD_RECORDS`]), and how many there were.
+    pub bad_records: Vec<parse::ParseError>,
+    /// Records refused in all.
+    pub bad_records_total: u64,
     /// Where the lone audit-check items of this stream stand (see [`wrappers::AuditRuns`]):
     /// parser state, carried over by [`Batch::take_content`].
     pub(crate) runs: wrappers::AuditRuns,
@@ -608,6 +613,10 @@ impl Batch {
             .extend(other.mitigation_executions);
         self.future.extend(other.future);
         self.notes.extend(other.notes);
+        self.bad_records_total += other.bad_records_total;
+        let room = parse::MAX_BAD_RECORDS.saturating_sub(self.bad_records.len());
+        self.bad_records
+            .extend(other.bad_records.into_iter().take(room));
         for (k, n) in other.documents {
             *self.documents.entry(k).or_default() += n;
         }

@@ -69,6 +69,9 @@ pub struct ParseError {
     pub offset: Option<u64>,
     /// What was wrong, and what was expected.
     pub message: String,
+    /// Whether the error condemns the whole file, not one record (audit runs that cannot be
+    /// told apart, the datapoint cap): nothing of it is kept.
+    pub whole: bool,
 }
 
 impl ParseError {
@@ -76,6 +79,15 @@ impl ParseError {
         Self {
             offset: None,
             message: message.into(),
+            whole: false,
+        }
+    }
+
+    /// An error that refuses the whole file.
+    pub(super) fn whole(message: impl Into<String>) -> Self {
+        Self {
+            whole: true,
+            ..Self::new(message)
         }
     }
 }
@@ -91,12 +103,35 @@ ListMetricValues, ListAuditTasks, DescribeAuditTask, ListAuditFindings, Describe
 ListSecurityProfiles, DescribeSecurityProfile, List{Audit,Detect}MitigationActions{Tasks,Executions}), \
 a top-level array of their elements, a Splunk export row or HEC payload, or a Firehose backup record";
 
-/// Parses a whole stream (plain or gzip; records framed as Firehose writes them).
-/// Any bad record rejects the whole stream: callers store all of it or none of it.
+/// Parses a whole stream (plain or gzip; records framed as Firehose writes them). A bad record
+/// is named in [`Batch::bad_records`] and the others are read; a stream none of whose records
+/// can be read is refused with its first error. Past a record that framing cannot follow (cut
+/// off, not JSON), nothing more is read.
 pub fn parse_reader<R: Read + 'static>(reader: R, ctx: &Context) -> Res<Batch> {
     let buffered = framing::open_capped(reader, ctx.limits.max_inflated_bytes)
         .map_err(|e| ParseError::new(format!("cannot read: {e}")))?;
     parse_buffered(buffered, ctx)
+}
+
+/// Refused records kept by name per file (the rest are counted).
+pub const MAX_BAD_RECORDS: usize = 20;
+
+impl Batch {
+    /// Notes a record refused while the rest of its file is kept.
+    fn refuse(&mut self, e: ParseError) {
+        self.bad_records_total += 1;
+        if self.bad_records.len() < MAX_BAD_RECORDS {
+            self.bad_records.push(e);
+        }
+    }
+
+    /// A file none of whose records could be read is refused whole, with its first error.
+    fn or_first_error(mut self, read: usize) -> Res<Batch> {
+        if read == 0 && !self.bad_records.is_empty() {
+            return Err(self.bad_records.swap_remove(0));
+        }
+        Ok(self)
+    }
 }
 
 /// [`parse_reader`] over bytes in memory.
@@ -118,23 +153,37 @@ fn parse_cbor(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
     let mut reader = std::io::BufReader::new(reader);
     let mut batch = Batch::default();
     let mut offset: u64 = 0;
+    let mut read = 0;
     loop {
         if reader.fill_buf().map_or(true, |b| b.is_empty()) {
-            return Ok(batch);
+            return batch.or_first_error(read);
         }
         let mut counted = CountingReader {
             inner: &mut reader,
             n: 0,
         };
-        let value: Value = ciborium::from_reader(&mut counted).map_err(|e| ParseError {
-            offset: Some(offset),
-            message: format!("invalid CBOR device report: {e}"),
-        })?;
+        let value: Value = match ciborium::from_reader(&mut counted) {
+            Ok(v) => v,
+            Err(e) => {
+                // The stream cannot be followed past a broken item: keep what came before.
+                batch.refuse(ParseError {
+                    offset: Some(offset),
+                    ..ParseError::new(format!("invalid CBOR device report: {e}"))
+                });
+                return batch.or_first_error(read);
+            }
+        };
         let json = serde_json::to_vec(&value).map_err(|e| ParseError::new(e.to_string()))?;
-        parse_record(&json, ctx, &mut batch, 0).map_err(|mut e| {
-            e.offset.get_or_insert(offset);
-            e
-        })?;
+        match parse_record(&json, ctx, &mut batch, 0) {
+            Ok(()) => read += 1,
+            Err(mut e) => {
+                e.offset.get_or_insert(offset);
+                if e.whole {
+                    return Err(e);
+                }
+                batch.refuse(e);
+            }
+        }
         offset += counted.n;
         if batch.points.len() > ctx.limits.max_points {
             return Err(ParseError::new(format!(
@@ -165,21 +214,39 @@ fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
     }
     let mut batch = Batch::default();
     let mut any = false;
+    let mut read = 0;
     let mut records = Records::new(reader);
     for record in records.by_ref() {
-        let (offset, bytes) = record.map_err(|e| ParseError::new(e.to_string()))?;
+        let (offset, bytes) = match record {
+            Ok(r) => r,
+            Err(e) => {
+                // Framing cannot go on past a broken record (cut off, not JSON): what came
+                // before it is kept, the rest of the file named as refused.
+                batch.refuse(ParseError::new(e.to_string()));
+                any = true;
+                break;
+            }
+        };
         any = true;
-        parse_record(&bytes, ctx, &mut batch, 0).map_err(|mut e| {
-            e.offset.get_or_insert(offset);
-            e
-        })?;
+        match parse_record(&bytes, ctx, &mut batch, 0) {
+            Ok(()) => read += 1,
+            Err(mut e) => {
+                // One bad record loses nothing else: it is named, the others are read.
+                e.offset.get_or_insert(offset);
+                if e.whole {
+                    return Err(e);
+                }
+                batch.refuse(e);
+                continue;
+            }
+        }
         if batch.points.len() > ctx.limits.max_points {
             return Err(ParseError {
                 offset: Some(offset),
-                message: format!(
+                ..ParseError::whole(format!(
                     "more than {} datapoints in one file or object, the cap (--max-points): refused whole",
                     ctx.limits.max_points
-                ),
+                ))
             });
         }
     }
@@ -190,7 +257,7 @@ fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
             "no JSON document found; {EXPECTED}"
         )));
     }
-    Ok(batch)
+    batch.or_first_error(read)
 }
 
 /// A record's `metrics`: the export's entry array, parsed in the same pass as the probe (the

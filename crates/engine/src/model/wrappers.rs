@@ -41,12 +41,12 @@ impl AuditRuns {
         if self.id.is_none() || repeat || gap {
             if self.id.is_some() {
                 if ctx.task_id.is_some() {
-                    return Err(ParseError::new(format!(
+                    return Err(ParseError::whole(format!(
                         "audit check {check:?} appears twice: the items hold more than one audit run, and --task-id names one task; ingest each run with its own --task-id"
                     )));
                 }
                 if ctx.observed.is_none() {
-                    return Err(ParseError::new(format!(
+                    return Err(ParseError::whole(format!(
                         "audit check {check:?} appears twice and the items carry no time: they hold more than one audit run; split them and ingest each run with --task-id"
                     )));
                 }
