@@ -928,3 +928,154 @@ fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
         "The audit role cannot read Cognito identity pools."
     );
 }
+
+/// Lifecycle events and device reports as an IoT rule writes them (`SELECT *, topic() AS topic`)
+/// for an account without Detect.
+fn no_detect_records(now_ms: i64) -> Vec<Value> {
+    let report = |thing: &str, at: i64, ports: &[i64]| {
+        let mut r: Value = serde_json::from_slice(
+            &std::fs::read(servers::repo().join("tests/fixtures/real/agent-sdk-report-long.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        r["header"]["report_id"] = json!(at / 1000);
+        r["metrics"]["listening_tcp_ports"]["ports"] = json!(ports
+            .iter()
+            .map(|p| json!({"interface": "eth0", "port": p}))
+            .collect::<Vec<_>>());
+        r["metrics"]["listening_tcp_ports"]["total"] = json!(ports.len());
+        r["topic"] = json!(format!("$aws/things/{thing}/defender/metrics/json"));
+        r
+    };
+    let mut out = Vec::new();
+    for c in 1..=6 {
+        let thing = format!("cam-{c:02}");
+        out.push(report(&thing, now_ms - 3_000_000, &[443]));
+        out.push(json!({"clientId": thing, "timestamp": now_ms - 3_000_000, "eventType": "connected",
+            "sessionIdentifier": format!("s{c}"), "principalIdentifier": format!("{c:032x}"),
+            "ipAddress": "192.0.2.1", "versionNumber": 0, "topic": format!("$aws/events/presence/connected/{thing}")}));
+    }
+    for k in 0..14 {
+        let at = now_ms - 2_400_000 + k * 60_000;
+        out.push(
+            json!({"clientId": "cam-04", "timestamp": at, "eventType": "disconnected",
+            "sessionIdentifier": format!("d{k}"), "principalIdentifier": format!("{:032x}", 4),
+            "clientInitiatedDisconnect": false, "disconnectReason": "DUPLICATE_CLIENTID",
+            "versionNumber": 0}),
+        );
+    }
+    out.push(report("cam-04", now_ms - 1_200_000, &[23, 443]));
+    out
+}
+
+/// An account that never had Detect: device reports and lifecycle events delivered by IoT
+/// rules to S3 (Firehose layout, records run together, gzip) and to a Splunk index are synced
+/// as first-class data — thing from the topic or client id, time from the report id or the
+/// event — and triage finds the cloned camera with its own reasons.
+#[test]
+fn an_account_without_detect_syncs_device_reports_and_lifecycle_events() {
+    let now_ms = desk_engine::time::now();
+    let records = no_detect_records(now_ms);
+    let (first, second) = records.split_at(records.len() / 2);
+    let moto = servers::moto();
+    // S3: the first half, one gzip object of records run together.
+    let e = env();
+    curl_put(&format!("{}/dd-raw", moto.url), None);
+    let body: String = first.iter().map(Value::to_string).collect();
+    curl_put(
+        &format!(
+            "{}/dd-raw/iot/{}raw-1.gz",
+            moto.url,
+            partition(now_ms - HOUR_MS)
+        ),
+        Some(&gz(body.as_bytes())),
+    );
+    ok(
+        &e.db,
+        &e.home,
+        &[
+            "sources",
+            "add",
+            "s3",
+            "--name",
+            "raw",
+            "--bucket",
+            "dd-raw",
+            "--prefix",
+            "iot/",
+            "--endpoint-url",
+            &moto.url,
+            "--path-style",
+        ],
+    );
+    // Splunk: the second half, indexed as the rule's HEC action would.
+    let data = e.root.join("splunk-raw.json");
+    let events: Vec<Value> = second
+        .iter()
+        .map(|r| json!({"index": "iot", "sourcetype": "aws-iot-device-defender", "_time": (now_ms / 1000) as f64 - 60.0, "event": r}))
+        .collect();
+    std::fs::write(&data, serde_json::to_vec(&events).unwrap()).unwrap();
+    let splunk = servers::splunk(&data, "raw-token");
+    let mut add = ddesk(&e.db, &e.home);
+    add.args([
+        "sources",
+        "add",
+        "splunk",
+        "--name",
+        "spl",
+        "--url",
+        &splunk.url,
+        "--index",
+        "iot",
+        "--token-stdin",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"raw-token\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let (out, summary) = run(
+        &e.db,
+        &e.home,
+        &[
+            "sync",
+            "--from",
+            "-3h",
+            "--to",
+            &((now_ms / 1000) + 60).to_string(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{summary} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let things = ok(&e.db, &e.home, &["things"]);
+    assert_eq!(things.as_array().unwrap().len(), 6, "{things}");
+    let burst = ok(
+        &e.db,
+        &e.home,
+        &[
+            "series",
+            "--thing",
+            "cam-04",
+            "--metric",
+            "lifecycle:disconnects:DUPLICATE_CLIENTID",
+        ],
+    );
+    assert_eq!(burst.as_array().unwrap().len(), 14, "{burst}");
+    let triage = ok(&e.db, &e.home, &["triage", "--window", "1d"]);
+    assert_eq!(triage[0]["thing"], "cam-04", "{triage}");
+    let reasons = triage[0]["reasons"].to_string();
+    assert!(
+        reasons.contains("DUPLICATE_CLIENTID disconnects in 1 h"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("TCP 23"), "{reasons}");
+}

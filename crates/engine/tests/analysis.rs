@@ -253,3 +253,79 @@ fn a_port_open_from_the_first_report_is_caught_by_the_peers() {
     assert!(r.text.contains("Telnet"), "{}", r.text);
     assert!(ranked[1].reasons.is_empty(), "{:?}", ranked[1]);
 }
+
+/// An account without Detect, fed only AWS IoT lifecycle events: the camera whose client id
+/// another device also uses (14 DUPLICATE_CLIENTID disconnects in an hour, and a second
+/// principal connecting as it) ranks first, and says what that usually means.
+#[test]
+fn lifecycle_events_alone_find_the_cloned_camera() {
+    const T: i64 = 1_795_000_000_000;
+    let mut docs = String::new();
+    let event = |client: &str, kind: &str, at: i64, principal: &str, reason: &str| {
+        let extra = if kind == "disconnected" {
+            format!(r#","clientInitiatedDisconnect":false,"disconnectReason":"{reason}""#)
+        } else {
+            r#","ipAddress":"192.0.2.7""#.to_string()
+        };
+        format!(
+            r#"{{"clientId":"{client}","timestamp":{at},"eventType":"{kind}","sessionIdentifier":"s-{at}","principalIdentifier":"{principal}","versionNumber":0{extra}}}"#
+        )
+    };
+    for c in 1..=8 {
+        let client = format!("cam-{c:02}");
+        let own = format!("{:032x}", c);
+        docs.push_str(&event(&client, "connected", T, &own, ""));
+        docs.push('\n');
+    }
+    // From T + 20 min a clone with another certificate keeps taking cam-05's session.
+    for k in 0..14 {
+        let at = T + 20 * 60_000 + k * 120_000;
+        docs.push_str(&event("cam-05", "connected", at, &"f".repeat(32), ""));
+        docs.push_str(&event(
+            "cam-05",
+            "disconnected",
+            at + 1_000,
+            &format!("{:032x}", 5),
+            "DUPLICATE_CLIENTID",
+        ));
+        // The same event delivered twice counts once.
+        docs.push_str(&event(
+            "cam-05",
+            "disconnected",
+            at + 1_000,
+            &format!("{:032x}", 5),
+            "DUPLICATE_CLIENTID",
+        ));
+    }
+    // A camera that lost its link a few times is no story.
+    for k in 0..4 {
+        docs.push_str(&event(
+            "cam-02",
+            "disconnected",
+            T + k * 600_000,
+            &format!("{:032x}", 2),
+            "CONNECTION_LOST",
+        ));
+    }
+    let mut s = Store::open_in_memory().unwrap();
+    s.write_batch(&parse_bytes(docs.as_bytes(), &Default::default()).unwrap())
+        .unwrap();
+    let ranked = rank(&s, TriageOptions::default()).unwrap();
+    let cam = &ranked[0];
+    assert_eq!(cam.thing, "cam-05", "{ranked:#?}");
+    assert!(
+        cam.reasons.iter().any(|r| r
+            .text
+            .starts_with("14 DUPLICATE_CLIENTID disconnects in 1 h")
+            && r.text.contains("cloned device")),
+        "{cam:#?}"
+    );
+    assert!(
+        cam.reasons
+            .iter()
+            .any(|r| r.text.contains("new principals connecting as it")),
+        "{cam:#?}"
+    );
+    let flaky = ranked.iter().find(|r| r.thing == "cam-02").unwrap();
+    assert!(flaky.reasons.is_empty(), "{flaky:?}");
+}

@@ -39,6 +39,14 @@ pub fn for_metric(metric: &str) -> Vec<Category> {
     use Category::*;
     let m = metric.to_ascii_lowercase();
     match m.as_str() {
+        // AWS IoT lifecycle events (accounts without Detect).
+        "lifecycle:disconnects:auth_error" | "lifecycle:disconnects:forbidden_access" => {
+            vec![BruteForce]
+        }
+        "lifecycle:principal" | "lifecycle:disconnects:duplicate_clientid" => {
+            vec![ConnectionAbuseJamming, BruteForce]
+        }
+        _ if m.starts_with("lifecycle:") => vec![ConnectionAbuseJamming],
         "aws:all-bytes-out" => vec![DdosParticipation, ExfiltrationC2],
         "aws:all-packets-out" => vec![DdosParticipation],
         "aws:listening-tcp-ports"
@@ -206,6 +214,13 @@ pub fn metric_label(metric: &str) -> String {
         "aws:destination-ip-addresses" => "destination IPs".into(),
         "aws:source-ip-address" => "source IPs".into(),
         "aws:disconnect-duration" => "disconnect duration".into(),
+        "lifecycle:connects" => "connects".into(),
+        "lifecycle:disconnects" => "disconnects".into(),
+        "lifecycle:principal" => "connecting principal".into(),
+        other if other.starts_with("lifecycle:disconnects:") => format!(
+            "{} disconnects",
+            other.trim_start_matches("lifecycle:disconnects:")
+        ),
         other => other.trim_start_matches("aws:").to_string(),
     }
 }

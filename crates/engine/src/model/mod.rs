@@ -4,6 +4,7 @@
 //! records; [`parse`] recognises each record's kind and turns it into these types. Both are pure.
 
 pub mod framing;
+pub mod lifecycle;
 pub mod limits;
 pub mod parse;
 pub mod wrappers;
@@ -505,6 +506,8 @@ pub enum DocKind {
     ListAuditMitigationExecutions,
     /// ListDetectMitigationActionsExecutions response.
     ListDetectMitigationExecutions,
+    /// An AWS IoT lifecycle event (connected, disconnected, subscribed, unsubscribed).
+    LifecycleEvent,
 }
 
 /// Everything parsed from one file or object: written to the cache in one transaction.

@@ -101,7 +101,8 @@ audit notification, an audit check item, a Firehose processing-failed record, an
 of one of these, or a Device Defender API response (ListActiveViolations, ListViolationEvents, \
 ListMetricValues, ListAuditTasks, DescribeAuditTask, ListAuditFindings, DescribeAuditFinding, \
 ListSecurityProfiles, DescribeSecurityProfile, List{Audit,Detect}MitigationActions{Tasks,Executions}), \
-a top-level array of their elements, a Splunk export row or HEC payload, or a Firehose backup record";
+a top-level array of their elements, a Splunk export row or HEC payload, a Firehose backup record, \
+or an AWS IoT lifecycle event {clientId, eventType, timestamp}";
 
 /// Parses a whole stream (plain or gzip; records framed as Firehose writes them). A bad record
 /// is named in [`Batch::bad_records`] and the others are read; a stream none of whose records
@@ -369,6 +370,8 @@ struct Probe<'a> {
     #[serde(borrow)]
     clientId: Option<&'a RawValue>,
     #[serde(borrow)]
+    eventType: Option<&'a RawValue>,
+    #[serde(borrow)]
     finding: Option<&'a RawValue>,
     #[serde(borrow)]
     findingId: Option<&'a RawValue>,
@@ -535,6 +538,13 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
         let e: ExportEntry = json(text, "metric entry")?;
         batch.points.push(e.into_point()?);
         count(batch, DocKind::MetricEntry);
+    } else if let (Some(_), Some(kind)) = (p.clientId, raw_str(p.eventType)) {
+        if !super::lifecycle::is_event_type(&kind) {
+            return Err(ParseError::new(format!(
+                "a record with clientId and eventType {kind:?} is no lifecycle event this reads (connected, disconnected, subscribed, unsubscribed)"
+            )));
+        }
+        super::lifecycle::event(text, ctx, batch)?;
     } else if p.violationEventType.is_some() {
         let a: ViolationDoc = json(text, "Detect alert")?;
         batch.violation_events.push(a.into_event(time::from_auto)?);

@@ -475,6 +475,12 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         refine(store, thing, &mut a)?;
         reasons.entry(thing).or_default().push(a.reason);
     }
+    // Lifecycle events: a burst of disconnects of one telling reason in a clock hour.
+    for n in &numeric {
+        if let Some(r) = lifecycle_reason(n, to) {
+            reasons.entry(n.info.thing.as_str()).or_default().push(r);
+        }
+    }
 
     // Set-valued series: what each reported, then what its peers report.
     let thresholds = store.thresholds(None)?;
@@ -677,4 +683,37 @@ fn members_of(v: &MetricValue) -> Vec<String> {
         Some(serde_json::Value::Array(a)) => a.iter().map(member_key).collect(),
         _ => Vec::new(),
     }
+}
+
+/// Disconnects of one reason in an hour from which it is a reason (others than the telling
+/// ones happen to healthy devices too).
+fn lifecycle_burst(reason: &str) -> u32 {
+    match reason {
+        "DUPLICATE_CLIENTID" => 3,
+        "AUTH_ERROR" | "FORBIDDEN_ACCESS" => 5,
+        _ => 10,
+    }
+}
+
+/// "14 DUPLICATE_CLIENTID disconnects in 1 h from 21:00 — a cloned device or a shared
+/// certificate": the busiest hour of a `lifecycle:disconnects:<REASON>` series.
+fn lifecycle_reason(n: &Numeric, to: Millis) -> Option<Reason> {
+    let reason = n
+        .info
+        .metric
+        .strip_prefix(crate::model::lifecycle::DISCONNECTS_BY)?;
+    let meaning = crate::model::lifecycle::reason_meaning(reason)?;
+    let peak = n.hours.iter().max_by_key(|h| (h.n, h.index))?;
+    (peak.n >= lifecycle_burst(reason)).then(|| Reason {
+        text: format!(
+            "{} {reason} disconnects in 1 h from {} — {meaning}",
+            peak.n,
+            hhmm(peak.start())
+        ),
+        metric: n.info.metric.clone(),
+        categories: categories::for_metric(&n.info.metric),
+        since: peak.start(),
+        weight: (3.0 * f64::from(peak.n)).min(45.0) * decay(to, peak.start()),
+        source: "lifecycle",
+    })
 }

@@ -142,6 +142,7 @@ pub(super) fn set_reasons(
         return out;
     }
     let what = match metric {
+        crate::model::lifecycle::PRINCIPAL => "principals connecting as it".to_string(),
         "aws:destination-ip-addresses" => "destination IPs".to_string(),
         "aws:source-ip-address" => "source IPs".to_string(),
         m => format!("values of {}", categories::metric_label(m)),
@@ -165,7 +166,13 @@ pub(super) fn set_reasons(
             metric: metric.to_string(),
             categories: cats.clone(),
             since,
-            weight: (4.0 * new.len() as f64).min(45.0) * decay(to, since),
+            // A second identity connecting as the thing is a cloned device or stolen
+            // credentials on its own.
+            weight: if metric == crate::model::lifecycle::PRINCIPAL {
+                30.0
+            } else {
+                (4.0 * new.len() as f64).min(45.0)
+            } * decay(to, since),
             source: if expected.is_some() {
                 "expected-set"
             } else {
