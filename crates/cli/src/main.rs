@@ -377,6 +377,10 @@ enum Command {
         /// End of the simulated window (default: now); same options, same data.
         #[arg(long, allow_hyphen_values = true)]
         end: Option<String>,
+        /// An account without Device Defender Detect (closed to new customers since 31 Aug
+        /// 2026): device reports and lifecycle events instead of the metrics export and alerts.
+        #[arg(long)]
+        no_detect: bool,
     },
 }
 
@@ -602,6 +606,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             days,
             seed,
             end,
+            no_detect,
         } => {
             let mut store = open(&cli)?;
             let end = end
@@ -613,6 +618,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 days: *days,
                 seed: *seed,
                 end: end.unwrap_or_else(time::now),
+                detect: !*no_detect,
             };
             let report = demo::load(&mut store, &opts)?;
             serde_json::to_writer_pretty(&mut *out, &report)?;

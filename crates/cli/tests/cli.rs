@@ -816,3 +816,29 @@ fn aws_cli_documents_through_ddesk() {
         "{tl}"
     );
 }
+
+/// `ddesk demo --no-detect`: the account without Detect — no violations, no security profile,
+/// device reports and lifecycle events only — where triage still puts the botnet camera first.
+#[test]
+fn demo_without_detect() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    json_out(
+        &db,
+        &["demo", "--no-detect", "--things", "12", "--days", "2"],
+    );
+    assert_eq!(json_out(&db, &["violations"]), serde_json::json!([]));
+    let triage = json_out(&db, &["triage", "--limit", "3"]);
+    assert_eq!(triage[0]["thing"], "cam-lobby-017", "{triage}");
+    let clone = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            "sensor-105",
+            "--metric",
+            "lifecycle:disconnects:DUPLICATE_CLIENTID",
+        ],
+    );
+    assert_eq!(clone.as_array().unwrap().len(), 14, "{clone}");
+}

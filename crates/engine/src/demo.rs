@@ -11,6 +11,12 @@
 //! - `tracker-cell-22`, whose cellular RSSI (`mobilerssi`) collapses for two hours;
 //! - `sensor-004`, whose agent restarts (a missing report, then one huge first delta);
 //! - daily audits with an expiring device certificate.
+//!
+//! With `detect: false` it is an account opened after AWS closed Detect (31 Aug 2026): no
+//! metrics export, no security profile, no alerts — the devices' own metrics reports (Agent SDK
+//! format, delivered by an IoT rule with their topic) and AWS IoT lifecycle events instead, and
+//! one more story: `sensor-105`, whose client id a clone with another certificate keeps taking
+//! (DUPLICATE_CLIENTID disconnects, a new principal) yesterday 03:00–03:30 UTC.
 
 use std::io::Write;
 
@@ -38,6 +44,9 @@ pub struct DemoOptions {
     pub seed: u64,
     /// End of the simulated window (rounded down to the hour).
     pub end: Millis,
+    /// An account with Device Defender Detect (metrics export, alerts), or one without
+    /// (device reports and lifecycle events only).
+    pub detect: bool,
 }
 
 impl Default for DemoOptions {
@@ -47,6 +56,7 @@ impl Default for DemoOptions {
             days: 7,
             seed: 7,
             end: time::now(),
+            detect: true,
         }
     }
 }
@@ -61,6 +71,8 @@ pub const CHILD_PROC_HOST: &str = "hvac-ctl-07";
 pub const RSSI_TRACKER: &str = "tracker-cell-22";
 /// The sensor whose agent restarts.
 pub const RESTART_SENSOR: &str = "sensor-004";
+/// The device a clone impersonates (the Detect-free demo's story; the sixth thing).
+pub const CLONED_DEVICE: &str = "sensor-105";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Role {
@@ -284,9 +296,17 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
                 json!({"count": 10 + rng.i64(0..20)}),
             );
         }
-        let batch = json!({"version": "1.0", "metrics": metrics});
-        // Firehose runs records together; this pipeline's rule sets no separator.
-        serde_json::to_writer(&mut hour_buf, &batch).unwrap_or_default();
+        if opts.detect {
+            let batch = json!({"version": "1.0", "metrics": metrics});
+            // Firehose runs records together; this pipeline's rule sets no separator.
+            serde_json::to_writer(&mut hour_buf, &batch).unwrap_or_default();
+        } else {
+            for th in &things {
+                if let Some(r) = device_report(&th.name, t, &metrics) {
+                    serde_json::to_writer(&mut hour_buf, &r).unwrap_or_default();
+                }
+            }
+        }
         t += STEP;
         if t % HOUR == 0 || t >= end {
             docs.push((key(hour_start, &mut rng, ".gz"), gzip(&hour_buf)));
@@ -295,6 +315,12 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         }
     }
 
+    if !opts.detect {
+        docs.push((
+            "lifecycle/events.json".into(),
+            lifecycle_events(&things, start, yesterday, &mut rng),
+        ));
+    }
     // Detect: the security profile (its behaviors are the charts' thresholds) and its alerts.
     let profile = json!({
         "securityProfileName": "DemoFleetBaseline",
@@ -319,10 +345,12 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
              "criteria": {"comparisonOperator": "less-than", "value": {"number": -105}}},
         ],
     });
-    docs.push((
-        "api/describe-security-profile-DemoFleetBaseline.json".into(),
-        profile.to_string().into_bytes(),
-    ));
+    if opts.detect {
+        docs.push((
+            "api/describe-security-profile-DemoFleetBaseline.json".into(),
+            profile.to_string().into_bytes(),
+        ));
+    }
     let behavior = |name: &str, metric: &str, op: &str, value: Value| json!({"name": name, "metric": metric, "criteria": {"comparisonOperator": op, "value": value, "durationSeconds": 300}});
     let alerts = [
         (
@@ -359,7 +387,7 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         ),
     ];
     for (thing, behavior, at, cleared, value) in alerts {
-        if !things.iter().any(|t| t.name == thing) || at >= end {
+        if !opts.detect || !things.iter().any(|t| t.name == thing) || at >= end {
             continue;
         }
         let id = hex(&mut rng, 32);
@@ -428,6 +456,98 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         day += DAY;
     }
     docs
+}
+
+/// One thing's metrics of one step as its agent reports them (Agent SDK JSON, long names), with
+/// the topic the IoT rule adds (`SELECT *, topic() AS topic`); the cloud-side metrics are not
+/// the device's to report. `None` when the thing reported nothing (an agent restart).
+fn device_report(thing: &str, t: Millis, entries: &[Value]) -> Option<Value> {
+    let of = |name: &str| {
+        entries
+            .iter()
+            .find(|e| e["thing"] == thing && e["name"] == name)
+            .map(|e| &e["value"])
+    };
+    let count = |name: &str| of(name).and_then(|v| v["count"].as_i64());
+    let bytes_out = count("aws:all-bytes-out")?;
+    let ports: Vec<Value> = of("aws:listening-tcp-ports")
+        .and_then(|v| v["ports"].as_array())
+        .map(|a| {
+            a.iter()
+                .map(|p| json!({"interface": "eth0", "port": p}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let conns: Vec<Value> = of("aws:destination-ip-addresses")
+        .and_then(|v| v["cidrs"].as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str())
+                .map(|c| json!({"local_interface": "eth0", "local_port": 50_000, "remote_addr": format!("{}:443", c.trim_end_matches("/32"))}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut custom = serde_json::Map::new();
+    for name in ["num_child_procs_myapp", "mobilerssi"] {
+        if let Some(n) = of(name).and_then(|v| v["number"].as_f64()) {
+            custom.insert(name.into(), json!([{"number": n}]));
+        }
+    }
+    let mut report = json!({
+        "header": {"report_id": t / 1000, "version": "1.0"},
+        "metrics": {
+            "listening_tcp_ports": {"ports": ports, "total": ports.len()},
+            "network_stats": {"bytes_in": count("aws:all-bytes-in"), "bytes_out": bytes_out,
+                              "packets_in": count("aws:all-packets-in"), "packets_out": count("aws:all-packets-out")},
+            "tcp_connections": {"established_connections": {
+                "connections": conns, "total": count("aws:num-established-tcp-connections")}},
+        },
+        "topic": format!("$aws/things/{thing}/defender/metrics/json"),
+    });
+    if !custom.is_empty() {
+        report["custom_metrics"] = Value::Object(custom);
+    }
+    Some(report)
+}
+
+/// AWS IoT lifecycle events of the Detect-free account: every thing connects once with its own
+/// certificate; a clone of [`CLONED_DEVICE`] keeps taking its session yesterday 03:00–03:30.
+fn lifecycle_events(
+    things: &[Thing],
+    start: Millis,
+    yesterday: Millis,
+    rng: &mut fastrand::Rng,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut push = |v: Value| {
+        serde_json::to_writer(&mut out, &v).unwrap_or_default();
+        out.push(b'\n');
+    };
+    let principals: Vec<String> = things.iter().map(|_| hex(rng, 64)).collect();
+    for (th, p) in things.iter().zip(&principals) {
+        push(
+            json!({"clientId": th.name, "timestamp": start + 60_000, "eventType": "connected",
+            "sessionIdentifier": hex(rng, 32), "principalIdentifier": p, "ipAddress": "198.51.100.7",
+            "versionNumber": 0}),
+        );
+    }
+    if let Some(i) = things.iter().position(|t| t.name == CLONED_DEVICE) {
+        let clone = hex(rng, 64);
+        for k in 0..14 {
+            let at = yesterday + 3 * HOUR + k * 2 * 60_000;
+            push(
+                json!({"clientId": CLONED_DEVICE, "timestamp": at + 500, "eventType": "disconnected",
+                "sessionIdentifier": hex(rng, 32), "principalIdentifier": principals[i],
+                "clientInitiatedDisconnect": false, "disconnectReason": "DUPLICATE_CLIENTID", "versionNumber": k}),
+            );
+            push(
+                json!({"clientId": CLONED_DEVICE, "timestamp": at, "eventType": "connected",
+                "sessionIdentifier": hex(rng, 32), "principalIdentifier": clone, "ipAddress": "203.0.113.66",
+                "versionNumber": k + 1}),
+            );
+        }
+    }
+    out
 }
 
 /// Writes the demo fleet into `store` through the parsers and marks the cache as demo data.

@@ -7,12 +7,17 @@ use desk_engine::model::parse::parse_bytes;
 use desk_engine::store::Store;
 
 fn demo_store() -> Store {
+    demo_account(true)
+}
+
+fn demo_account(detect: bool) -> Store {
     let mut s = Store::open_in_memory().unwrap();
     let opts = DemoOptions {
         things: 12,
         days: 7,
         seed: 3,
         end: 1_795_000_000_000,
+        detect,
     };
     let report = demo::load(&mut s, &opts).unwrap();
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
@@ -328,4 +333,41 @@ fn lifecycle_events_alone_find_the_cloned_camera() {
     );
     let flaky = ranked.iter().find(|r| r.thing == "cam-02").unwrap();
     assert!(flaky.reasons.is_empty(), "{flaky:?}");
+}
+
+/// The demo account without Detect (device reports and lifecycle events only): the same
+/// stories are found and explained, and the cloned device too, with no AWS alarm anywhere.
+#[test]
+fn the_detect_free_demo_tells_the_same_stories() {
+    let s = demo_account(false);
+    assert!(s.violations(None, false).unwrap().is_empty());
+    let ranked = rank(&s, TriageOptions::default()).unwrap();
+    assert!(ranked
+        .iter()
+        .flat_map(|r| &r.reasons)
+        .all(|r| r.source != "aws-detect"));
+    assert_eq!(ranked[0].thing, demo::BOTNET_CAMERA, "{:#?}", &ranked[..3]);
+    let get = |t: &str| ranked.iter().find(|r| r.thing == t).unwrap();
+    assert!(get(demo::BOTNET_CAMERA)
+        .reasons
+        .iter()
+        .any(|r| r.metric == "aws:all-bytes-out" && r.text.starts_with("bytes out ")));
+    assert!(get(demo::FTP_GATEWAY)
+        .reasons
+        .iter()
+        .any(|r| r.text.starts_with("TCP 21 opened")));
+    let clone = get(demo::CLONED_DEVICE);
+    assert!(
+        clone.reasons.iter().any(|r| r
+            .text
+            .starts_with("14 DUPLICATE_CLIENTID disconnects in 1 h")),
+        "{clone:#?}"
+    );
+    assert!(clone
+        .reasons
+        .iter()
+        .any(|r| r.text.contains("new principals connecting as it")));
+    assert!(get(demo::CHILD_PROC_HOST)
+        .categories
+        .contains(&Category::MalwareCryptominer));
 }

@@ -17,6 +17,7 @@ fn demo_store() -> Store {
             days: 3,
             seed: 5,
             end: END,
+            detect: true,
         },
     )
     .unwrap();
@@ -239,6 +240,7 @@ fn high_density_lines_stay_inside_the_plot() {
             days: 8,
             seed: 5,
             end: END,
+            detect: true,
         },
     )
     .unwrap();
