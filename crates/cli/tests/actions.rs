@@ -665,48 +665,9 @@ s3.create_bucket(Bucket="dd-plain")"#,
         "{v}"
     );
 
-    // Rewrite 1: a fabricated record appended with a correctly recomputed hash.
-    {
-        let mut store = Store::open(&e.db).unwrap();
-        store
-            .append_action(&json!({"type": "intent", "reason": "fabricated afterwards", "plan": {"action": "release"}}))
-            .unwrap();
-        assert!(
-            store.verify_action_log().unwrap().ok,
-            "the local chain alone cannot tell"
-        );
-    }
-    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
-    assert!(!out.status.success());
-    assert_eq!(v["extra"], json!([5]), "{v}");
-
-    // Rewrite 2: triggers dropped, the tail cut, the head moved back.
-    {
-        let store = Store::open(&e.db).unwrap();
-        let head: String = store
-            .connection()
-            .query_row(
-                "SELECT seq || ':' || hash FROM action_log WHERE seq = 2",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        store
-            .connection()
-            .execute_batch(&format!(
-                "DROP TRIGGER action_log_no_delete; DELETE FROM action_log WHERE seq > 2;
-                 UPDATE meta SET value = '{head}' WHERE key = 'action_log_head';"
-            ))
-            .unwrap();
-        assert!(
-            store.verify_action_log().unwrap().ok,
-            "the local chain alone cannot tell"
-        );
-    }
-    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
-    assert!(!out.status.success());
-    assert_eq!(v["missing"], json!([3, 4]), "{v}");
-    assert_eq!(v["chain_ok"], true);
+    // Rewrite 1 (a fabricated record appended with a correctly recomputed hash) and rewrite 2
+    // (triggers dropped, the tail cut, the head moved back): both pass the local chain.
+    rewrite_the_log_twice(&e);
 
     // Rewrite 3: the attacker also writes the rewritten record over its key in the anchor.
     // Object Lock keeps the first version, which verify compares with.
@@ -1029,41 +990,9 @@ fn the_splunk_anchor_detects_rewrites_through_hec() {
     assert!(!shown.to_string().contains(HEC_TOKEN));
     assert!(!String::from_utf8_lossy(&std::fs::read(&e.db).unwrap()).contains(HEC_TOKEN));
 
-    // Rewrite 1: a fabricated record appended with a correctly recomputed hash.
-    {
-        let mut store = Store::open(&e.db).unwrap();
-        store
-            .append_action(&json!({"type": "intent", "reason": "fabricated afterwards", "plan": {"action": "release"}}))
-            .unwrap();
-        assert!(store.verify_action_log().unwrap().ok);
-    }
-    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
-    assert!(!out.status.success());
-    assert_eq!(v["extra"], json!([5]), "{v}");
-
-    // Rewrite 2: triggers dropped, the tail cut, the head moved back.
-    {
-        let store = Store::open(&e.db).unwrap();
-        let head: String = store
-            .connection()
-            .query_row(
-                "SELECT seq || ':' || hash FROM action_log WHERE seq = 2",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        store
-            .connection()
-            .execute_batch(&format!(
-                "DROP TRIGGER action_log_no_delete; DELETE FROM action_log WHERE seq > 2;
-                 UPDATE meta SET value = '{head}' WHERE key = 'action_log_head';"
-            ))
-            .unwrap();
-        assert!(store.verify_action_log().unwrap().ok);
-    }
-    let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
-    assert!(!out.status.success());
-    assert_eq!(v["missing"], json!([3, 4]), "{v}");
+    // Rewrite 1 (a fabricated record appended with a correctly recomputed hash) and rewrite 2
+    // (triggers dropped, the tail cut, the head moved back): both pass the local chain.
+    rewrite_the_log_twice(&e);
 
     // Rewrite 3: the attacker, holding the HEC token, also sends the rewritten record. HEC
     // cannot overwrite: verify compares with the first indexed version and names the second.
@@ -1125,4 +1054,52 @@ fn the_splunk_anchor_detects_rewrites_through_hec() {
         theirs.contains(&(&json!("release"), &json!(REASON))),
         "{rows}"
     );
+}
+
+/// Rewrite 1: a fabricated record appended with a correctly recomputed hash; rewrite 2:
+/// triggers dropped, the tail cut, the head moved back. The local chain passes both; with the
+/// log (4 records) anchored, `actions verify` names the extra record, then the missing ones.
+fn rewrite_the_log_twice(e: &Env) {
+    // Rewrite 1: a fabricated record appended with a correctly recomputed hash.
+    {
+        let mut store = Store::open(&e.db).unwrap();
+        store
+            .append_action(&json!({"type": "intent", "reason": "fabricated afterwards", "plan": {"action": "release"}}))
+            .unwrap();
+        assert!(
+            store.verify_action_log().unwrap().ok,
+            "the local chain alone cannot tell"
+        );
+    }
+    let (out, v) = ddesk(e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["extra"], json!([5]), "{v}");
+
+    // Rewrite 2: triggers dropped, the tail cut, the head moved back.
+    {
+        let store = Store::open(&e.db).unwrap();
+        let head: String = store
+            .connection()
+            .query_row(
+                "SELECT seq || ':' || hash FROM action_log WHERE seq = 2",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        store
+            .connection()
+            .execute_batch(&format!(
+                "DROP TRIGGER action_log_no_delete; DELETE FROM action_log WHERE seq > 2;
+                 UPDATE meta SET value = '{head}' WHERE key = 'action_log_head';"
+            ))
+            .unwrap();
+        assert!(
+            store.verify_action_log().unwrap().ok,
+            "the local chain alone cannot tell"
+        );
+    }
+    let (out, v) = ddesk(e, &["actions", "verify"], &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["missing"], json!([3, 4]), "{v}");
+    assert_eq!(v["chain_ok"], true);
 }

@@ -135,6 +135,22 @@ impl Batch {
     }
 }
 
+/// Parses one record of a file at `offset`: whether it was read. A refused record is named in
+/// the batch and loses nothing else; an error that condemns the file is returned.
+fn read_or_refuse(bytes: &[u8], ctx: &Context, batch: &mut Batch, offset: u64) -> Res<bool> {
+    match parse_record(bytes, ctx, batch, 0) {
+        Ok(()) => Ok(true),
+        Err(mut e) => {
+            e.offset.get_or_insert(offset);
+            if e.whole {
+                return Err(e);
+            }
+            batch.refuse(e);
+            Ok(false)
+        }
+    }
+}
+
 /// [`parse_reader`] over bytes in memory.
 pub fn parse_bytes(bytes: &[u8], ctx: &Context) -> Res<Batch> {
     parse_reader(Cursor::new(bytes.to_vec()), ctx)
@@ -175,16 +191,7 @@ fn parse_cbor(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
             }
         };
         let json = serde_json::to_vec(&value).map_err(|e| ParseError::new(e.to_string()))?;
-        match parse_record(&json, ctx, &mut batch, 0) {
-            Ok(()) => read += 1,
-            Err(mut e) => {
-                e.offset.get_or_insert(offset);
-                if e.whole {
-                    return Err(e);
-                }
-                batch.refuse(e);
-            }
-        }
+        read += usize::from(read_or_refuse(&json, ctx, &mut batch, offset)?);
         offset += counted.n;
         if batch.points.len() > ctx.limits.max_points {
             return Err(ParseError::new(format!(
@@ -229,18 +236,10 @@ fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
             }
         };
         any = true;
-        match parse_record(&bytes, ctx, &mut batch, 0) {
-            Ok(()) => read += 1,
-            Err(mut e) => {
-                // One bad record loses nothing else: it is named, the others are read.
-                e.offset.get_or_insert(offset);
-                if e.whole {
-                    return Err(e);
-                }
-                batch.refuse(e);
-                continue;
-            }
+        if !read_or_refuse(&bytes, ctx, &mut batch, offset)? {
+            continue;
         }
+        read += 1;
         if batch.points.len() > ctx.limits.max_points {
             return Err(ParseError {
                 offset: Some(offset),
