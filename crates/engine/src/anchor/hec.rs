@@ -98,6 +98,16 @@ struct Answer {
     invalid_event: Option<i64>,
 }
 
+/// Why HEC refused a request: its answer code (`None` when it sent no HEC answer, or the
+/// request never arrived) and the message for the analyst.
+struct Refused {
+    code: Option<i64>,
+    message: String,
+}
+
+/// HEC's code for a request without events: the token was accepted.
+const NO_DATA: i64 = 5;
+
 /// One POST to the collector; `Ok` only on HTTP 200 with code 0.
 async fn post(
     client: &reqwest::Client,
@@ -105,7 +115,7 @@ async fn post(
     token: &Secret,
     cache: &str,
     payload: Vec<u8>,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Refused> {
     let url = format!(
         "{}/services/collector/event",
         h.hec_url.trim_end_matches('/')
@@ -118,25 +128,34 @@ async fn post(
         .body(payload)
         .send()
         .await
-        .map_err(|e| format!("HEC at {}: {e}", h.hec_url))?;
+        .map_err(|e| Refused {
+            code: None,
+            message: format!("HEC at {}: {e}", h.hec_url),
+        })?;
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap_or_default();
     let answer: Option<Answer> = serde_json::from_str(&text).ok();
     match (status, answer) {
         (200, Some(Answer { code: Some(0), .. })) => Ok(()),
-        (_, Some(a)) => Err(format!(
-            "HEC at {} answered HTTP {status}: {} (code {}{})",
-            h.hec_url,
-            a.text,
-            a.code.map_or("?".into(), |c| c.to_string()),
-            a.invalid_event
-                .map_or(String::new(), |n| format!(", event {n} of the batch")),
-        )),
-        (_, None) => Err(format!(
-            "HEC at {} answered HTTP {status}: {}",
-            h.hec_url,
-            text.chars().take(200).collect::<String>()
-        )),
+        (_, Some(a)) => Err(Refused {
+            code: a.code,
+            message: format!(
+                "HEC at {} answered HTTP {status}: {} (code {}{})",
+                h.hec_url,
+                a.text,
+                a.code.map_or("?".into(), |c| c.to_string()),
+                a.invalid_event
+                    .map_or(String::new(), |n| format!(", event {n} of the batch")),
+            ),
+        }),
+        (_, None) => Err(Refused {
+            code: None,
+            message: format!(
+                "HEC at {} answered HTTP {status}: {}",
+                h.hec_url,
+                text.chars().take(200).collect::<String>()
+            ),
+        }),
     }
 }
 
@@ -151,8 +170,8 @@ pub(super) async fn check(
 ) -> Result<()> {
     let cache = store.keychain_scope()?;
     match post(&client(h)?, h, token, &cache, Vec::new()).await {
-        Err(e) if e.contains("(code 5") => {}
-        Err(e) => return Err(Error::Source(e)),
+        Err(e) if e.code == Some(NO_DATA) => {}
+        Err(e) => return Err(Error::Source(e.message)),
         Ok(()) => {}
     }
     let search = search_source(store, h, secrets)?;
@@ -225,7 +244,7 @@ pub(super) async fn send(
             payload.push(b'\n');
         }
         if let Err(e) = post(&client, h, token, cache, payload).await {
-            return Ok(Some(e));
+            return Ok(Some(e.message));
         }
         if let Some(last) = chunk.last() {
             on_sent(last.seq)?;
