@@ -31,8 +31,15 @@ if [ "$bundles" = deb ]; then
   deb="$(find "${CARGO_TARGET_DIR:-../target}" -path '*/bundle/deb/*' -name '*.deb' -newer "$stamp" | head -1)"
   [ -n "$deb" ] || { echo "no .deb was produced" >&2; exit 1; }
   dpkg-deb --field "$deb" Package Version Depends
-  dpkg-deb --contents "$deb" | grep -qE ' (\./)?usr/bin/defender-desk$' || { echo "$deb lacks usr/bin/defender-desk" >&2; exit 1; }
-  dpkg-deb --contents "$deb" | grep -q '\.desktop$' || { echo "$deb lacks a desktop entry" >&2; exit 1; }
+  # The listing is read whole before it is searched: `dpkg-deb | grep -q` under pipefail fails
+  # at random when grep exits early and dpkg-deb's tar dies of SIGPIPE.
+  listing="$(dpkg-deb --contents "$deb")"
+  grep -qE ' (\./)?usr/bin/defender-desk$' <<<"$listing" || { echo "$deb lacks usr/bin/defender-desk" >&2; exit 1; }
+  grep -q '\.desktop$' <<<"$listing" || { echo "$deb lacks a desktop entry" >&2; exit 1; }
+  # The entry registers the deep-link scheme and hands the link to the app (`%u`).
+  entry="$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*.desktop')"
+  grep -qx 'MimeType=x-scheme-handler/defender-desk' <<<"$entry" || { echo "$deb: the desktop entry does not register defender-desk://" >&2; exit 1; }
+  grep -qE '^Exec=defender-desk %u$' <<<"$entry" || { echo "$deb: the desktop entry does not pass the link (%u)" >&2; exit 1; }
   echo "built $deb"
 fi
 rm -f "$stamp"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Defender Desk: formatting, lints, unit, property, fixture, fuzz-regression,
-# store and CLI tests, the emulators' faithfulness against boto3 and splunk-sdk, the sync
+# store and CLI tests, the API docs (rustdoc), the emulators' faithfulness against boto3 and splunk-sdk, the sync
 # tests against moto_server and the emulators with a real Secret Service (gnome-keyring in a
 # private D-Bus session), the UI (typecheck, vitest, Playwright layout tests with mocked IPC),
 # the end-to-end tests of the built app through tauri-driver under Xvfb, and the .deb bundle.
@@ -26,11 +26,16 @@ step() { printf '\n=== %s: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 step "UI: build, vitest, Playwright layout"
 # The desktop crate embeds ui/dist at compile time.
 npm --prefix ui run build
+npm --prefix ui run lint
 npm --prefix ui test
 npm --prefix ui run test:layout
 
 step "cargo fmt"
 cargo fmt --all --check
+
+step "dependency audit: RustSec snapshot and licenses (deny.toml)"
+python3 scripts/test_audit_deps.py
+python3 scripts/audit_deps.py --db "${DDESK_ADVISORY_DB:-../shared/advisory-db}"
 
 step "emulators against boto3 and splunk-sdk"
 VENV="${DDESK_TEST_VENV:-.ci-venv}"
@@ -40,7 +45,8 @@ VENV="${DDESK_TEST_VENV:-.ci-venv}"
 # clippy-driver the same way (CLIPPY_ARGS, split on __CLIPPY_HACKERY__).
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-units=(--workspace --locked --features defender-desk/custom-protocol)
+# ddesk/fault-injection: the crash test's switch (never in a shipped build).
+units=(--workspace --locked --features defender-desk/custom-protocol,ddesk/fault-injection)
 
 step "build every target once (clippy lints the workspace crates as they compile)"
 cargo build "${units[@]}" --lib --bins --tests --examples
@@ -60,6 +66,13 @@ dbus-run-session -- bash -c "echo -n test | gnome-keyring-daemon --unlock --comp
 step "doctests"
 # nextest does not run doctests.
 cargo test "${units[@]}" --doc
+
+step "API docs (rustdoc, warnings denied)"
+# Internal items documented too (this is an application: its modules are its documentation).
+# Its dependency metadata is a check-mode pass over the graph, the one second compile CI pays
+# for (9 min on a fresh 2-core machine; BENCHMARKS.md); the clippy wrapper is not needed here.
+RUSTC_WORKSPACE_WRAPPER= RUSTDOCFLAGS="-D warnings -A rustdoc::private_intra_doc_links" \
+  cargo doc "${units[@]}" --no-deps --document-private-items
 
 step "the real app in its real webview"
 bash scripts/e2e.sh

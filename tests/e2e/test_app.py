@@ -34,6 +34,7 @@ from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BOTNET_CAMERA = "cam-lobby-017"
+CLONED_DEVICE = "sensor-105"
 FTP_GATEWAY = "gw-plant-03"
 SPLUNK_TOKEN = "e2e-splunk-token-7c1d9a0b"
 PAYLOADS = [
@@ -191,6 +192,18 @@ def demo_flow(driver, artifacts):
         assert "DEMO fleet" in wd.find_element(By.CSS_SELECTOR, '[data-testid="provenance"]').get_attribute("textContent")
         shots("thing-charts")
 
+        # The investigation: a state, an owner and a note (a hostile one: shown as text, run
+        # never); the triage row carries the state.
+        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).select_by_value("investigating")
+        wait(wd, lambda d: Select(d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).first_selected_option.get_attribute("value") == "investigating"
+             and d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]').is_enabled(), what="case state set")
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="case-note-text"]').send_keys("Checked with the site: " + PAYLOADS[0])
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="case-add-note"]').click()
+        wait(wd, lambda d: PAYLOADS[0] in d.find_element(By.CSS_SELECTOR, '[data-testid="case-notes"]').get_attribute("textContent"), what="note shown")
+        assert not wd.find_elements(By.CSS_SELECTOR, '[data-testid="case-error"]')
+        assert wd.execute_script("return window.__pwned === undefined"), "a note ran"
+        shots("case-note")
+
         wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="mitigation-action"]').is_enabled(), what="mitigation actions listed")
         calls = act(wd, shots, "quarantine", "Botnet traffic: bytes out x100 to new destinations", "quarantine")
         assert any("AddThingToThingGroup" in c and BOTNET_CAMERA in c for c in calls), calls
@@ -230,6 +243,23 @@ def demo_flow(driver, artifacts):
         calls = act(wd, shots, "mitigate-finding", "Tell the PKI team about this certificate finding", "finding-mitigation")
         assert any("StartAuditMitigationActionsTask" in c and "demo-publish-finding-to-sns" in c for c in calls), calls
 
+        # The finding's own investigation: state, owner and a note, shown in the findings table.
+        wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="investigate-finding"]'), what="investigate buttons")
+        wd.find_elements(By.CSS_SELECTOR, '[data-testid="investigate-finding"]')[0].click()
+        panel = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="case-panel"]'), what="finding case panel")[0]
+        assert "Investigation of finding" in panel.get_attribute("textContent"), panel.get_attribute("textContent")
+        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).select_by_value("investigating")
+        wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]').is_enabled()
+             and Select(d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).first_selected_option.get_attribute("value") == "investigating",
+             what="finding state set")
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="case-note-text"]').send_keys("PKI rotates it Monday " + PAYLOADS[0])
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="case-add-note"]').click()
+        wait(wd, lambda d: PAYLOADS[0] in d.find_element(By.CSS_SELECTOR, '[data-testid="case-notes"]').get_attribute("textContent"), what="finding note shown")
+        wait(wd, lambda d: "Investigating" in d.find_elements(By.CSS_SELECTOR, '[data-testid="finding-case"]')[0].get_attribute("textContent"),
+             what="finding state in the table")
+        assert not wd.find_elements(By.CSS_SELECTOR, '[data-testid="case-error"]')
+        shots("finding-investigation")
+
         wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-actions"]').click()
         wait(wd, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')) == 4, what="four log entries")
         entries = wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')
@@ -240,11 +270,55 @@ def demo_flow(driver, artifacts):
         assert chain[0].get_attribute("textContent").startswith("Chain intact"), chain[0].get_attribute("textContent")
         shots("released-and-verified")
 
+        # An OS deep link opens a thing in the running window: the OS starts the app again with
+        # the link, and that second launch hands it over and exits. A crafted link that names
+        # an action does nothing at all (no navigation, no plan, no log entry).
+        def launch(link):
+            r = subprocess.run([str(driver.binary), link], env=driver.env, timeout=60, capture_output=True)
+            assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+
+        logged = len(wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]'))
+        launch("defender-desk://quarantine/" + FTP_GATEWAY + "?reason=pwned")
+        launch("defender-desk://thing/" + FTP_GATEWAY + "?from=0&to=1&action=release")
+        time.sleep(1.5)
+        assert not wd.find_elements(By.CSS_SELECTOR, '[data-testid="thing-page"]'), "a crafted link navigated"
+        assert not wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-dialog"]')
+        assert len(wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')) == logged
+        launch("defender-desk://thing/" + FTP_GATEWAY)
+        wait(wd, lambda d: any(t.get_attribute("textContent") == FTP_GATEWAY for t in d.find_elements(By.CSS_SELECTOR, '[data-testid="thing-title"]')), what="thing opened by a deep link")
+        shots("deep-link")
+
         # ? shows the shortcuts, Esc closes them.
         wd.find_element(By.TAG_NAME, "body").send_keys("?")
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="shortcuts"]'), what="shortcuts")
         wd.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
         wait(wd, lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="shortcuts"]'), what="shortcuts closed")
+
+        # The demo account without Detect (device reports and lifecycle events only): the
+        # botnet camera still ranks first, the cloned device is found from its disconnects,
+        # and no thing is in alarm; then back to the Detect account.
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-sources"]').click()
+        expects = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="source-expects"]'), what="add form")[0]
+        assert "without Detect" in expects.get_attribute("textContent"), expects.get_attribute("textContent")
+        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="demo-account"]')).select_by_value("no-detect")
+        wait(wd, lambda d: Select(d.find_element(By.CSS_SELECTOR, '[data-testid="demo-account"]')).first_selected_option.get_attribute("value") == "no-detect", what="account switched")
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-triage"]').click()
+        wait(wd, lambda d: len(rows(d)) > 0 and any(r.get_attribute("data-thing") == CLONED_DEVICE for r in rows(d)), what="Detect-free triage")
+        assert rows(wd)[0].get_attribute("data-thing") == BOTNET_CAMERA, rows(wd)[0].get_attribute("data-thing")
+        clone = next(r for r in rows(wd) if r.get_attribute("data-thing") == CLONED_DEVICE)
+        assert "DUPLICATE_CLIENTID" in clone.get_attribute("textContent"), clone.get_attribute("textContent")
+        shots("triage-no-detect")
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-sources"]').click()
+        Select(wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="demo-account"]'), what="sources")[0]).select_by_value("detect")
+        wait(wd, lambda d: Select(d.find_element(By.CSS_SELECTOR, '[data-testid="demo-account"]')).first_selected_option.get_attribute("value") == "detect", what="account switched back")
+        # Back on the Detect account, the camera's row carries the investigation state set above.
+        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-triage"]').click()
+
+        def camera_badge(d):
+            cam = [r for r in rows(d) if r.get_attribute("data-thing") == BOTNET_CAMERA]
+            return cam and cam[0].find_elements(By.CSS_SELECTOR, '[data-testid="case-badge"]')
+        badge = wait(wd, camera_badge, what="case badge")[0]
+        assert badge.get_attribute("textContent") == "investigating", badge.get_attribute("textContent")
     finally:
         driver.close_app()
 
@@ -349,6 +423,12 @@ def bench(driver, n):
     page (performance.now() marks: triage rendered since navigation start; click to the last
     chart decoded and painted), N runs each."""
     starts, triage_in_page, clicks, clicks_in_page, sent_to_painted, ipc, phases = [], [], [], [], [], [], {}
+    # The UI's marks are inert unless turned on for the profile (ui/src/perf.ts): once, before
+    # the measured launches.
+    wd = driver.open_app()
+    wait(wd, lambda d: len(rows(d)) > 0, timeout=60, what="triage")
+    wd.execute_script("localStorage.setItem('ddesk.perf', '1')")
+    driver.close_app()
     for i in range(n):
         t0 = time.perf_counter()
         wd = driver.open_app()

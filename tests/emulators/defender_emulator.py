@@ -76,11 +76,12 @@ EMULATED = {
     "StartAuditMitigationActionsTask", "DescribeAuditMitigationActionsTask",
     "ListAuditMitigationActionsExecutions", "DescribeAuditFinding",
     "ListAuditMitigationActionsTasks", "ListDetectMitigationActionsTasks",
+    "PutVerificationStateOnViolation",
 }
 DETECT = {"ListActiveViolations", "ListViolationEvents", "ListMetricValues",
           "ListSecurityProfiles", "DescribeSecurityProfile",
           "StartDetectMitigationActionsTask", "DescribeDetectMitigationActionsTask",
-          "ListDetectMitigationActionsExecutions"}
+          "ListDetectMitigationActionsExecutions", "PutVerificationStateOnViolation"}
 
 
 class ApiError(Exception):
@@ -180,6 +181,22 @@ def handle(op, params, body):
                 return p
         raise ApiError("ResourceNotFoundException",
                        f"Security profile {params['securityProfileName']} does not exist")
+    if op == "PutVerificationStateOnViolation":
+        # The state goes on the violation wherever it is listed (active and its events), as
+        # ListActiveViolations and ListViolationEvents then return it.
+        state = body.get("verificationState")
+        if state not in ("FALSE_POSITIVE", "BENIGN_POSITIVE", "TRUE_POSITIVE", "UNKNOWN"):
+            raise ApiError("InvalidRequestException", f"invalid verificationState {state!r}")
+        vid, found = params["violationId"], False
+        for v in d.get("activeViolations", []) + d.get("violationEvents", []):
+            if v.get("violationId") == vid:
+                found = True
+                v["verificationState"] = state
+                if "verificationStateDescription" in body:
+                    v["verificationStateDescription"] = body["verificationStateDescription"]
+        if not found:
+            raise ApiError("InvalidRequestException", f"violation {vid} does not exist")
+        return {}
     if op == "ListActiveViolations":
         items = [v for v in d.get("activeViolations", [])
                  if params.get("thingName") in (None, v.get("thingName"))]

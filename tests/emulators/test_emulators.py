@@ -190,6 +190,16 @@ class DefenderEmulator(unittest.TestCase):
                             for p in window for e in p["violationEvents"]))
         active = self.check("ListActiveViolations", maxResults=10)
         self.assertEqual(sum(len(p["activeViolations"]) for p in active), len(self.data["activeViolations"]))
+        # The analyst's verification state goes onto the violation and comes back with it.
+        vid = self.data["violationEvents"][0]["violationId"]
+        self.check("PutVerificationStateOnViolation", violationId=vid, verificationState="BENIGN_POSITIVE",
+                   verificationStateDescription="backup window")
+        after = [v for p in self.check("ListViolationEvents", startTime=NOW - 30 * 86400, endTime=NOW, maxResults=250)
+                 for v in p["violationEvents"] if v["violationId"] == vid]
+        self.assertEqual((after[0]["verificationState"], after[0]["verificationStateDescription"]),
+                         ("BENIGN_POSITIVE", "backup window"))
+        with self.assertRaises(self.iot.exceptions.InvalidRequestException):
+            self.iot.put_verification_state_on_violation(violationId="nope", verificationState="UNKNOWN")
         mv = self.check("ListMetricValues", thingName="cam-000", metricName="aws:listening-tcp-ports",
                         startTime=NOW - 14 * 86400, endTime=NOW, maxResults=100)
         self.assertEqual(sum(len(p["metricDatumList"]) for p in mv), 14 * 24)

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api } from "./api";
-import type { Status } from "./bindings";
+import { api, onNavigate } from "./api";
+import type { LinkTarget, Status } from "./bindings";
 import {
   chartZone,
   keyAction,
@@ -17,9 +17,13 @@ import { Triage } from "./screens/Triage";
 import { Thing } from "./screens/Thing";
 import { Audit } from "./screens/Audit";
 import { Actions } from "./screens/Actions";
+import { Changes } from "./screens/Changes";
 import { Sources } from "./screens/Sources";
 
 /** Keyboard commands a screen handles; the app routes `/`, `j`, `k`, `Enter` to the active one. */
+/** Handlers registered by the mounted screens and dialogs, newest first. */
+export type KeyRegistry = React.MutableRefObject<Keys>[];
+
 export interface Keys {
   search?: () => void;
   down?: () => void;
@@ -33,7 +37,8 @@ export function App() {
   const [route, setRoute] = useState<Route>(() => parseHash(window.location.hash));
   const [status, setStatus] = useState<Status | null>(null);
   const [help, setHelp] = useState(false);
-  const keys = useRef<Keys>({});
+  // The mounted screens' key handlers, the latest registered first (hooks.ts `useKeys`).
+  const keys = useRef<KeyRegistry>([]);
 
   useEffect(() => {
     savePrefs(window.localStorage, prefs);
@@ -55,6 +60,18 @@ export function App() {
     window.location.hash = toHash(r);
   }, []);
 
+  // OS deep links (defender-desk://thing/…): the one the app was started with, and any opened
+  // while it runs. The engine has checked each; all a link can do is navigate.
+  useEffect(() => {
+    const open = (t: LinkTarget) =>
+      go(t.from !== null && t.to !== null ? { screen: "thing", thing: t.thing, from: t.from, to: t.to } : { screen: "thing", thing: t.thing });
+    api.pendingLink().then((t) => t && open(t), () => {});
+    const un = onNavigate(open);
+    return () => {
+      un.then((f) => f());
+    };
+  }, [go]);
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
@@ -71,7 +88,7 @@ export function App() {
           setHelp(false);
           return;
         }
-        if (keys.current.back?.()) return;
+        if (keys.current.some((k) => k.current.back?.())) return;
         if (inField) {
           (t as HTMLElement).blur();
           return;
@@ -79,7 +96,7 @@ export function App() {
         if (route.screen !== "triage") go({ screen: "triage" });
         return;
       }
-      const handler = keys.current[a];
+      const handler = keys.current.map((k) => k.current[a]).find((h) => h !== undefined);
       if (handler) {
         e.preventDefault();
         handler();
@@ -101,6 +118,7 @@ export function App() {
         {route.screen === "audit" && <Audit {...common} />}
         {route.screen === "actions" && <Actions {...common} />}
         {route.screen === "sources" && <Sources {...common} />}
+        {route.screen === "changes" && <Changes {...common} />}
       </main>
       {help && <Shortcuts onClose={() => setHelp(false)} />}
     </div>
@@ -112,6 +130,6 @@ export type Common = {
   zone: string;
   status: Status | null;
   go: (r: Route) => void;
-  keys: React.MutableRefObject<Keys>;
+  keys: React.MutableRefObject<KeyRegistry>;
   refreshStatus: () => void;
 };

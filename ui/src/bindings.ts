@@ -1,4 +1,4 @@
-// Generated from the Rust types by ts-rs (desk_engine::desk::bindings); do not edit.
+// Generated from the Rust types by ts-rs (desk_engine::app::bindings); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test --workspace --test bindings
 // 64-bit integers are JSON numbers on the wire (epoch milliseconds fit in 2^53).
 
@@ -6,9 +6,9 @@ export type Category = "ddos-participation" | "backdoor-recon" | "exfiltration-c
 
 export type Geometry = { 
 /**
- * `numeric`, `drift` or `empty`.
+ * What it plots.
  */
-kind: string, 
+kind: GeometryKind, 
 /**
  * Plot area left edge, pixels.
  */
@@ -50,21 +50,30 @@ rows: Array<string>,
  */
 zone: string, };
 
+export type GeometryKind = "numeric" | "drift" | "audit" | "empty";
+
 export type DeskError = { 
 /**
- * `not_found`, `invalid_input`, `secrets`, `source`, `cancelled`, `io`, `store`, `parse`.
+ * What kind of failure it is.
  */
-kind: string, 
+kind: ErrorKind, 
 /**
  * What went wrong, for people.
  */
 message: string, };
 
+export type ErrorKind = "store" | "cache_version" | "parse" | "not_found" | "invalid_input" | "secrets" | "source" | "cancelled" | "io" | "internal";
+
 export type Status = { 
 /**
- * `demo` (the simulated fleet) or `live` (the analyst's cache).
+ * The demo fleet or the analyst's cache.
  */
-mode: string, 
+mode: Mode, 
+/**
+ * Which simulated account the demo shows (also in `live` mode: the one shown when the
+ * cache is empty again).
+ */
+demo_account: DemoAccount, 
 /**
  * The cache file shown.
  */
@@ -90,15 +99,21 @@ newest: number | null,
  */
 last_sync: number | null, };
 
+export type Mode = "demo" | "live";
+
+export type DemoAccount = "detect" | "no-detect";
+
+export type SourceKind = "s3" | "splunk" | "defender";
+
 export type SourceView = { 
 /**
  * Name.
  */
 name: string, 
 /**
- * `s3`, `splunk` or `defender`.
+ * What kind of source.
  */
-kind: string, 
+kind: SourceKind, 
 /**
  * Where it points, in one line (bucket/prefix, URL/index, region/profile).
  */
@@ -126,9 +141,9 @@ export type SourceInput = {
  */
 name: string, 
 /**
- * `s3`, `splunk` or `defender`.
+ * What kind of source.
  */
-kind: string, 
+kind: SourceKind, 
 /**
  * S3 bucket.
  */
@@ -165,7 +180,12 @@ endpoint_url: string | null,
  * Splunk: a PEM file of CA certificates to trust besides the system's (self-signed
  * deployments), as `ddesk sources add splunk --ca-bundle`.
  */
-ca_bundle?: string, };
+ca_bundle?: string, 
+/**
+ * Splunk: the sourcetype the events carry (default `aws-iot-device-defender`), as
+ * `ddesk sources add splunk --sourcetype`: an IoT rule's HEC action may set its own.
+ */
+sourcetype?: string, };
 
 export type ReasonView = { 
 /**
@@ -217,7 +237,19 @@ last_report: number | null,
 /**
  * Whether the thing is quarantined (by an action logged here).
  */
-quarantined: boolean, };
+quarantined: boolean, 
+/**
+ * Where its investigation stands (`new` when never set).
+ */
+case_state: CaseState, 
+/**
+ * Who owns the investigation.
+ */
+case_owner: string | null, 
+/**
+ * Why its score was lowered (resolved benign, no new evidence since), in one line.
+ */
+down_ranked: string | null, };
 
 export type Fleet = { 
 /**
@@ -247,14 +279,16 @@ height: number,
  */
 tz: string, 
 /**
- * `dark` or `light`.
+ * Dark or light.
  */
-theme: string, 
+theme: Theme, 
 /**
  * Device pixels per CSS pixel (the display's `devicePixelRatio`), 1 when absent: chart
  * images are drawn at that density so they stay sharp on high-DPI screens.
  */
 scale?: number, };
+
+export type Theme = "dark" | "light";
 
 export type ChartView = { 
 /**
@@ -307,7 +341,12 @@ thresholds: Array<string>,
 /**
  * Violation bands in the window.
  */
-bands: number, };
+bands: number, 
+/**
+ * Event charts (lifecycle connects and disconnects): the interval each bar counts events
+ * over, ms; `points` is then the number of events.
+ */
+per: number | null, };
 
 export type DriftRow = { 
 /**
@@ -345,13 +384,15 @@ metric: string,
  */
 value: string, 
 /**
- * `added`, `removed`, `unchanged`.
+ * Added, removed or unchanged.
  */
-change: string, 
+change: Change, 
 /**
  * An attack-surface port.
  */
 attack_surface: boolean, };
+
+export type Change = "added" | "removed" | "unchanged";
 
 export type TimelineRow = { 
 /**
@@ -359,9 +400,9 @@ export type TimelineRow = {
  */
 t: number, 
 /**
- * `violation`, `finding`, `action`.
+ * What it is.
  */
-kind: string, 
+kind: EntryKind, 
 /**
  * What happened.
  */
@@ -370,6 +411,8 @@ what: string,
  * Record id.
  */
 id: string, };
+
+export type EntryKind = "action" | "case" | "finding" | "mitigation" | "violation";
 
 export type ViolationView = { 
 /**
@@ -491,7 +534,11 @@ score: number,
 /**
  * Where the data comes from.
  */
-status: Status, };
+status: Status, 
+/**
+ * Its investigation: state, owner, notes.
+ */
+case: Case, };
 
 export type ChartRequest = { 
 /**
@@ -631,6 +678,10 @@ checks: Array<CheckRow>,
  */
 findings: Array<FindingRow>, 
 /**
+ * The investigation state of every finding that has one.
+ */
+finding_states: Array<FindingState>, 
+/**
  * Where the data comes from.
  */
 status: Status, };
@@ -729,7 +780,19 @@ finding: string,
 /**
  * Action name.
  */
-name: string, };
+name: string, } | { "action": "verify_violation", 
+/**
+ * Violation id.
+ */
+violation: string, 
+/**
+ * `FALSE_POSITIVE`, `BENIGN_POSITIVE`, `TRUE_POSITIVE` or `UNKNOWN`.
+ */
+state: string, 
+/**
+ * A note for AWS (at most 1,000 characters).
+ */
+description: string | null, };
 
 export type MitigationFor = "violation" | "finding";
 
@@ -772,6 +835,11 @@ calls: Array<string>,
  * Pre-flight warnings.
  */
 warnings: Array<string>, 
+/**
+ * The quarantine group does not exist yet: the analyst must choose to create it (with
+ * the deny-all policy) and plan again before it can run.
+ */
+needs_group: boolean, 
 /**
  * Against the demo account.
  */
@@ -816,6 +884,247 @@ path: string,
  * Bytes written.
  */
 bytes: number, };
+
+export type ChangeKind = "alarm_started" | "alarm_cleared" | "finding" | "score_up" | "score_down" | "colleague_action";
+
+export type WatchChange = { 
+/**
+ * When it was noticed, epoch ms.
+ */
+at: number, 
+/**
+ * What kind.
+ */
+kind: ChangeKind, 
+/**
+ * The thing, when it is about one.
+ */
+thing: string | null, 
+/**
+ * For people, one line.
+ */
+what: string, 
+/**
+ * The violation, finding or action it is about (id or `cache#seq`).
+ */
+id: string | null, 
+/**
+ * A finding's severity (`CRITICAL`, `HIGH`, …).
+ */
+severity: string | null, 
+/**
+ * A thing's triage score now.
+ */
+score: number | null, };
+
+export type WatchView = { 
+/**
+ * Every configured source (none on the demo fleet).
+ */
+sources: Array<SourceWatchView>, 
+/**
+ * Changes not yet seen in the Changes list.
+ */
+unseen: number, 
+/**
+ * The interval between syncs of a source, ms.
+ */
+interval_ms: number, };
+
+export type NotifyFilter = { 
+/**
+ * The triage score whose crossing (upwards) notifies, 0–100.
+ */
+min_score: number, 
+/**
+ * Finding severities that notify (`CRITICAL`, `HIGH`, `MEDIUM`, `LOW`).
+ */
+severities: Array<string>, 
+/**
+ * A violation going into alarm notifies.
+ */
+alarms: boolean, 
+/**
+ * A colleague's action notifies.
+ */
+colleagues: boolean, };
+
+export type SourceWatchView = { 
+/**
+ * Source name.
+ */
+source: string, 
+/**
+ * Paused by the analyst.
+ */
+paused: boolean, 
+/**
+ * The last sync the watcher ran.
+ */
+last_sync: number | null, 
+/**
+ * When it syncs next (none while paused).
+ */
+next_sync: number | null, 
+/**
+ * Failed syncs in a row.
+ */
+failures: number, 
+/**
+ * The last failure, said plainly.
+ */
+error: string | null, 
+/**
+ * Whether the service throttled it (it waits longer).
+ */
+throttled: boolean, };
+
+export type WatchTick = { 
+/**
+ * Sources synced in this tick.
+ */
+synced: Array<string>, 
+/**
+ * What changed (empty when nothing did or nothing synced).
+ */
+changes: Array<WatchChange>, 
+/**
+ * The changes that pass the notification filter, coalesced into one line (none: notify
+ * nothing).
+ */
+notify: string | null, };
+
+export type LinkTarget = { 
+/**
+ * The thing (any characters AWS IoT allows, 1–128 bytes).
+ */
+thing: string, 
+/**
+ * Window start, epoch ms.
+ */
+from: number | null, 
+/**
+ * Window end, epoch ms.
+ */
+to: number | null, };
+
+export type CaseState = "new" | "investigating" | "benign" | "compromised";
+
+export type Case = { 
+/**
+ * Where it stands (`new` when never set).
+ */
+state: CaseState, 
+/**
+ * Who owns it.
+ */
+owner: string | null, 
+/**
+ * When the state was last set.
+ */
+updated: number | null, 
+/**
+ * Notes, oldest first.
+ */
+notes: Array<Note>, 
+/**
+ * Every state change, oldest first.
+ */
+history: Array<StateChange>, };
+
+export type Note = { 
+/**
+ * When it was written, epoch ms.
+ */
+at: number, 
+/**
+ * Who wrote it (the OS user).
+ */
+who: string, 
+/**
+ * The note.
+ */
+text: string, };
+
+export type StateChange = { 
+/**
+ * When, epoch ms.
+ */
+at: number, 
+/**
+ * Who (the OS user).
+ */
+who: string, 
+/**
+ * The state set.
+ */
+state: CaseState, 
+/**
+ * The owner after the change.
+ */
+owner: string | null, };
+
+export type CaseRequest = { 
+/**
+ * Thing.
+ */
+thing: string, 
+/**
+ * The state.
+ */
+state: CaseState, 
+/**
+ * Owner; `null` keeps the current one.
+ */
+owner: string | null, };
+
+export type NoteRequest = { 
+/**
+ * Thing.
+ */
+thing: string, 
+/**
+ * The note.
+ */
+text: string, };
+
+export type FindingCaseRequest = { 
+/**
+ * Finding id.
+ */
+finding: string, 
+/**
+ * The state.
+ */
+state: CaseState, 
+/**
+ * Owner; `null` keeps the current one.
+ */
+owner: string | null, };
+
+export type FindingNoteRequest = { 
+/**
+ * Finding id.
+ */
+finding: string, 
+/**
+ * The note.
+ */
+text: string, };
+
+export type FindingState = { 
+/**
+ * Finding id.
+ */
+finding_id: string, 
+/**
+ * Its state.
+ */
+state: CaseState, 
+/**
+ * Its owner.
+ */
+owner: string | null, };
 
 export type ChainReport = { 
 /**
@@ -924,6 +1233,11 @@ bytes: number,
  * Splunk events or API records read.
  */
 events: number, 
+/**
+ * Listing requests made (S3 ListObjectsV2 pages): what a sync that brings nothing new
+ * costs.
+ */
+list_calls: number, 
 /**
  * Datapoints written.
  */

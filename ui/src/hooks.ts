@@ -1,8 +1,8 @@
 // Small hooks the screens share.
-import { useEffect, useState, type MutableRefObject } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type MutableRefObject } from "react";
 import { api } from "./api";
 import type { MitigationFor } from "./bindings";
-import type { Keys } from "./App";
+import type { KeyRegistry, Keys } from "./App";
 
 /** The account's mitigation actions usable on `target`, asked for once `ready` (the thing
  *  screen waits for its charts to be on screen); an empty list when they cannot be read. */
@@ -22,10 +22,28 @@ export function useMitigationActions(target: MitigationFor, ready = true): strin
   return list;
 }
 
+/** Registers key handlers while the calling component is mounted: added in an effect, removed
+ *  when it unmounts. The newest handlers win, read at key-press time (never assigned during
+ *  render). */
+export function useKeys(keys: MutableRefObject<KeyRegistry>, handlers: Keys): void {
+  const latest = useRef(handlers);
+  useLayoutEffect(() => {
+    latest.current = handlers;
+  });
+  useEffect(() => {
+    const list = keys.current;
+    list.unshift(latest);
+    return () => {
+      const i = list.indexOf(latest);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }, [keys]);
+}
+
 /** A screen's modal dialog, closed by Esc (the screen's `back` key) before Esc leaves it. */
-export function useDialog<T>(keys: MutableRefObject<Keys>): [T | null, (d: T | null) => void] {
+export function useDialog<T>(keys: MutableRefObject<KeyRegistry>): [T | null, (d: T | null) => void] {
   const [dialog, setDialog] = useState<T | null>(null);
-  keys.current = {
+  useKeys(keys, {
     back: () => {
       if (dialog) {
         setDialog(null);
@@ -33,6 +51,6 @@ export function useDialog<T>(keys: MutableRefObject<Keys>): [T | null, (d: T | n
       }
       return false;
     },
-  };
+  });
   return [dialog, setDialog];
 }

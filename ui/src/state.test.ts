@@ -27,6 +27,9 @@ const row = (thing: string, extra: Partial<FleetRow> = {}): FleetRow => ({
   open_violations: 0,
   last_report: 0,
   quarantined: false,
+  case_state: "new",
+  case_owner: null,
+  down_ranked: null,
   ...extra,
 });
 
@@ -86,7 +89,7 @@ describe("fleet filters", () => {
   const rows = [
     row("cam-lobby-017", { categories: ["ddos-participation"], open_violations: 2, reasons: [{ text: "bytes out 140x", metric: "m", categories: [], since: 0, source: "baseline" }] }),
     row("gw-plant-03", { categories: ["backdoor-recon"], quarantined: true }),
-    row("sensor-1"),
+    row("sensor-1", { case_state: "investigating", case_owner: "ana" }),
   ];
   it("search names and reasons", () => {
     expect(filterFleet(rows, { ...NO_FILTER, query: "GW-" }).map((r) => r.thing)).toEqual(["gw-plant-03"]);
@@ -96,6 +99,11 @@ describe("fleet filters", () => {
     expect(filterFleet(rows, { ...NO_FILTER, category: "backdoor-recon" })).toHaveLength(1);
     expect(filterFleet(rows, { ...NO_FILTER, onlyViolations: true })[0].thing).toBe("cam-lobby-017");
     expect(filterFleet(rows, { ...NO_FILTER, onlyQuarantined: true })[0].thing).toBe("gw-plant-03");
+  });
+  it("by investigation state", () => {
+    expect(filterFleet(rows, { ...NO_FILTER, caseState: "investigating" }).map((r) => r.thing)).toEqual(["sensor-1"]);
+    expect(filterFleet(rows, { ...NO_FILTER, caseState: "new" })).toHaveLength(2);
+    expect(filterFleet(rows, { ...NO_FILTER, caseState: "benign" })).toHaveLength(0);
   });
   it("stay fast at 100,000 things", () => {
     const many = Array.from({ length: 100_000 }, (_, i) => row(`thing-${i}`));

@@ -1,5 +1,5 @@
 // Pure UI logic (tested with vitest): time ranges, time zones, deep links, filtering, keys.
-import type { Category, FleetRow } from "./bindings";
+import type { CaseState, Category, FleetRow } from "./bindings";
 
 export const QUICK_RANGES: { id: string; label: string; ms: number }[] = [
   { id: "1h", label: "1 h", ms: 3_600_000 },
@@ -88,10 +88,10 @@ export function formatTime(ms: number | null | undefined, tz: Prefs["tz"], secon
   const pad = (n: number) => String(n).padStart(2, "0");
   if (tz === "UTC") {
     const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-    return `${base}${seconds ? ":" + pad(d.getUTCSeconds()) : ""} UTC`;
+    return `${base}${seconds ? `:${pad(d.getUTCSeconds())}` : ""} UTC`;
   }
   const base = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  return `${base}${seconds ? ":" + pad(d.getSeconds()) : ""} ${chartZone("local")}`;
+  return `${base}${seconds ? `:${pad(d.getSeconds())}` : ""} ${chartZone("local")}`;
 }
 
 /** "12 min ago", "3 h ago", "2 d ago": how fresh a report is. */
@@ -109,9 +109,10 @@ export type Route =
   | { screen: "thing"; thing: string; from?: number; to?: number }
   | { screen: "audit" }
   | { screen: "actions" }
-  | { screen: "sources" };
+  | { screen: "sources" }
+  | { screen: "changes" };
 
-/** Deep links: `#/thing/<name>?from=<ms>&to=<ms>`, `#/audit`, `#/actions`, `#/sources`. */
+/** Deep links: `#/thing/<name>?from=<ms>&to=<ms>`, `#/audit`, `#/actions`, `#/sources`, `#/changes`. */
 export function parseHash(hash: string): Route {
   const h = hash.replace(/^#/, "");
   const [path, query = ""] = h.split("?", 2);
@@ -132,7 +133,7 @@ export function parseHash(hash: string): Route {
     const to = num("to");
     return from !== undefined && to !== undefined && from < to ? { screen: "thing", thing, from, to } : { screen: "thing", thing };
   }
-  if (parts[0] === "audit" || parts[0] === "actions" || parts[0] === "sources") return { screen: parts[0] };
+  if (parts[0] === "audit" || parts[0] === "actions" || parts[0] === "sources" || parts[0] === "changes") return { screen: parts[0] };
   return { screen: "triage" };
 }
 
@@ -149,9 +150,11 @@ export interface FleetFilter {
   category: Category | "";
   onlyViolations: boolean;
   onlyQuarantined: boolean;
+  /** Only things whose investigation is in this state. */
+  caseState: CaseState | "";
 }
 
-export const NO_FILTER: FleetFilter = { query: "", category: "", onlyViolations: false, onlyQuarantined: false };
+export const NO_FILTER: FleetFilter = { query: "", category: "", onlyViolations: false, onlyQuarantined: false, caseState: "" };
 
 /** Filters the triage rows; the query matches thing names and reasons, case-insensitively. */
 export function filterFleet(rows: FleetRow[], f: FleetFilter): FleetRow[] {
@@ -161,7 +164,8 @@ export function filterFleet(rows: FleetRow[], f: FleetFilter): FleetRow[] {
       (!q || r.thing.toLowerCase().includes(q) || r.reasons.some((x) => x.text.toLowerCase().includes(q))) &&
       (!f.category || r.categories.includes(f.category)) &&
       (!f.onlyViolations || r.open_violations > 0) &&
-      (!f.onlyQuarantined || r.quarantined),
+      (!f.onlyQuarantined || r.quarantined) &&
+      (!f.caseState || r.case_state === f.caseState),
   );
 }
 
@@ -240,9 +244,9 @@ export function brushWindow(
 
 export function humanNumber(v: number): string {
   const a = Math.abs(v);
-  if (a >= 1e9) return (v / 1e9).toFixed(2) + " G";
-  if (a >= 1e6) return (v / 1e6).toFixed(2) + " M";
-  if (a >= 1e4) return (v / 1e3).toFixed(1) + " k";
+  if (a >= 1e9) return `${(v / 1e9).toFixed(2)} G`;
+  if (a >= 1e6) return `${(v / 1e6).toFixed(2)} M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(1)} k`;
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
 

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use desk_engine::actions::{self, Backend, Plan};
-use desk_engine::desk::{self, ActionRequest};
-use desk_engine::store::{outcome_of, Store};
+use desk_engine::actions::{self, ActionLog, Backend, Plan};
+use desk_engine::app::{self, ActionRequest};
+use desk_engine::store::Store;
 use desk_engine::time;
 use serde_json::{json, Value};
 
@@ -177,7 +177,7 @@ pub fn act(
         for r in &reconciled {
             eprintln!("ddesk: reconciled an interrupted action: {r}");
         }
-        let plan = desk::plan_request(&backend, &store, &what).await?;
+        let plan = app::plan_request(&backend, &store, &what).await?;
         if c.dry_run {
             serde_json::to_writer_pretty(
                 &mut *out,
@@ -186,7 +186,7 @@ pub fn act(
             writeln!(out)?;
             return Ok(ExitCode::SUCCESS);
         }
-        if plan.action == "quarantine" && plan.warnings.iter().any(|w| w.contains("--create-group")) {
+        if plan.needs_group {
             confirm(&plan, &c.reason, true, &mut io::stderr())?;
             bail!("the quarantine group does not exist: pass --create-group to create it with the deny-all policy shown");
         }
@@ -197,7 +197,7 @@ pub fn act(
         let outcome = actions::execute(&mut store, &backend, &plan, &c.reason, &actor).await?;
         serde_json::to_writer_pretty(&mut *out, &json!({"plan": plan, "outcome": outcome}))?;
         writeln!(out)?;
-        Ok(if outcome.status == "succeeded" {
+        Ok(if outcome.status.succeeded() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(3)
@@ -301,11 +301,7 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
         }
         None => {}
     }
-    let pending = {
-        let log = store.action_log()?;
-        log.iter()
-            .any(|r| r.record["type"] == "intent" && outcome_of(&log, r.seq).is_none())
-    };
+    let pending = ActionLog::read(&store.action_log()?).has_pending();
     if pending {
         // An action was interrupted between its call and its log: record what really happened.
         let rt = runtime()?;
@@ -320,32 +316,27 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
             Err(e) => eprintln!("ddesk: could not reconcile interrupted actions yet: {e:#}"),
         }
     }
-    let log = store.action_log()?;
+    let log = ActionLog::read(&store.action_log()?);
     let rows: Vec<Value> = log
-        .iter()
-        .filter(|r| r.record["type"] == "intent")
-        .filter(|r| {
-            a.thing
-                .as_deref()
-                .is_none_or(|t| r.record["plan"]["thing"] == t)
-        })
-        .map(|r| {
-            let outcome = outcome_of(&log, r.seq);
+        .intents()
+        .filter(|i| a.thing.is_none() || i.plan.thing == a.thing)
+        .map(|i| {
+            let outcome = log.outcome_of(i.seq);
             json!({
-                "seq": r.seq,
-                "at": time::to_rfc3339(r.at),
-                "who": r.record["who"]["aws"],
-                "os_user": r.record["who"]["os_user"],
-                "action": r.record["plan"]["action"],
-                "thing": r.record["plan"]["thing"],
-                "reason": r.record["reason"],
-                "calls": r.record["calls"],
-                "prior": r.record["plan"]["prior"],
-                "status": outcome.map_or(Value::from("pending"), |o| o.record["status"].clone()),
+                "seq": i.seq,
+                "at": time::to_rfc3339(i.at),
+                "who": i.who.aws,
+                "os_user": i.who.os_user,
+                "action": i.plan.action,
+                "thing": i.plan.thing,
+                "reason": i.reason,
+                "calls": i.calls,
+                "prior": i.plan.prior,
+                "status": outcome.map_or_else(|| "pending".to_string(), |o| o.outcome.to_string()),
                 "outcome_at": outcome.map(|o| time::to_rfc3339(o.at)),
-                "outcome": outcome.map(|o| json!({"steps": o.record["steps"], "task": o.record["task"], "observed": o.record["observed"]})),
-                "demo": r.record["demo"],
-                "hash": r.hash,
+                "outcome": outcome.map(|o| json!({"steps": o.steps, "task": o.task, "observed": o.observed})),
+                "demo": i.demo,
+                "hash": i.hash,
                 "colleague": false,
             })
         })

@@ -1,388 +1,41 @@
 //! `ddesk`: the Defender Desk command line — the engine's first user and the scripting
 //! interface for SOAR playbooks. Commands, flags and JSON fields are a public contract.
+//!
+//! Argument parsing and printing only: the arguments are in [`args`], each command's body is
+//! one call into the application layer (`desk_engine::app`, `app::query` for the queries),
+//! whose typed records are printed as JSON, CSV or a table ([`output`]).
+
+// Doc comments on arguments are `--help` text for people, where a URL is written bare.
+#![allow(rustdoc::bare_urls)]
 
 mod act;
+mod args;
+mod case;
 mod output;
 mod remote;
+mod watch;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use clap::{Args, Parser, Subcommand};
-use desk_engine::analysis::{drift, export, timeline, triage, view};
-use desk_engine::charts;
+use clap::Parser;
+use desk_engine::analysis::triage;
+use desk_engine::app::{query, ActionRequest};
+use desk_engine::cases;
 use desk_engine::demo::{self, DemoOptions};
-use desk_engine::desk::ActionRequest;
 use desk_engine::ingest;
 use desk_engine::model::parse::Context;
-use desk_engine::model::MetricValue;
 use desk_engine::store::Store;
 use desk_engine::time::{self, Millis};
 use serde_json::{json, Value};
 
+use args::*;
 use output::{write_rows, Format};
 
 /// Exit code when some input was rejected but the rest was kept.
 const EXIT_PARTIAL: u8 = 3;
-
-#[derive(Parser)]
-#[command(
-    name = "ddesk",
-    version,
-    about = "Defender Desk: AWS IoT Device Defender data, cached and queryable"
-)]
-struct Cli {
-    /// Cache database (default: cache.sqlite in the OS data dir).
-    #[arg(long, global = true, env = "DDESK_DB")]
-    db: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Args, Clone)]
-struct Query {
-    /// Output format.
-    #[arg(long, value_enum, default_value = "json")]
-    format: Format,
-}
-
-#[derive(Args, Clone)]
-struct Window {
-    /// Start: RFC 3339, epoch seconds, or relative (-24h, -7d).
-    #[arg(long, allow_hyphen_values = true)]
-    from: Option<String>,
-    /// End: RFC 3339, epoch seconds, or relative (now, -1h).
-    #[arg(long, allow_hyphen_values = true)]
-    to: Option<String>,
-}
-
-impl Window {
-    fn resolve(&self) -> anyhow::Result<(Millis, Millis)> {
-        let now = time::now();
-        let from = self
-            .from
-            .as_deref()
-            .map(|s| time::parse_user_time(s, now))
-            .transpose()?;
-        let to = self
-            .to
-            .as_deref()
-            .map(|s| time::parse_user_time(s, now))
-            .transpose()?;
-        let (from, to) = (from.unwrap_or(0), to.unwrap_or(i64::MAX));
-        if from > to {
-            usage!("--from is after --to");
-        }
-        Ok((from, to))
-    }
-}
-
-/// Caps on one file or object, so a hostile one cannot exhaust memory (it is refused whole,
-/// the rest kept).
-#[derive(Args, Clone)]
-pub(crate) struct Limits {
-    /// Most bytes one file or object may inflate to.
-    #[arg(long, default_value_t = desk_engine::model::limits::ObjectLimits::default().max_inflated_bytes)]
-    max_inflated_bytes: u64,
-    /// Most datapoints one file or object may hold.
-    #[arg(long, default_value_t = desk_engine::model::limits::ObjectLimits::default().max_points)]
-    max_points: usize,
-}
-
-impl Limits {
-    pub(crate) fn object_limits(&self) -> desk_engine::model::limits::ObjectLimits {
-        desk_engine::model::limits::ObjectLimits {
-            max_inflated_bytes: self.max_inflated_bytes,
-            max_points: self.max_points,
-        }
-    }
-}
-
-/// Size, time zone and theme of a chart.
-#[derive(Args, Clone)]
-struct Look {
-    /// Width in pixels, 120 to 4000.
-    #[arg(long, default_value_t = 900)]
-    width: u32,
-    /// Height in pixels, 80 to 4000.
-    #[arg(long, default_value_t = 300)]
-    height: u32,
-    /// Time zone of the axis: UTC or an IANA name (Europe/Paris).
-    #[arg(long, default_value = "UTC")]
-    tz: String,
-    /// Theme.
-    #[arg(long, value_enum, default_value = "dark")]
-    theme: ThemeArg,
-    /// PNG only: device pixels per pixel (2 for a sharp image on a high-DPI screen or in
-    /// print), 1 to 4. Text and lines scale with it; the SVG ignores it.
-    #[arg(long, default_value_t = 1.0)]
-    scale: f32,
-}
-
-impl Look {
-    fn options(&self) -> anyhow::Result<charts::ChartOptions> {
-        charts::check_size(self.width, self.height, self.scale).map_err(Usage)?;
-        Ok(charts::ChartOptions {
-            width: self.width,
-            height: self.height,
-            zone: charts::Zone::parse(&self.tz).map_err(Usage)?,
-            theme: match self.theme {
-                ThemeArg::Dark => charts::Theme::Dark,
-                ThemeArg::Light => charts::Theme::Light,
-            },
-            scale: self.scale,
-        })
-    }
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Configure the remote sources: S3 (Firehose exports), Splunk, the Device Defender API.
-    Sources {
-        #[command(subcommand)]
-        cmd: remote::SourcesCmd,
-    },
-    /// Pull every source (or --source N) into the cache, concurrently and incrementally;
-    /// progress on stderr, a JSON summary on stdout; exit 3 when a source or object failed.
-    Sync(remote::SyncArgs),
-    /// Quarantine a thing: add it to a deny-all static thing group (snapshot first, so release
-    /// restores exactly the prior state). Shows the plan and asks unless --yes.
-    Quarantine {
-        /// Thing name.
-        #[arg(long)]
-        thing: String,
-        /// Quarantine thing group.
-        #[arg(long, default_value = "Quarantine")]
-        group: String,
-        /// Create the group with a deny-all policy if it does not exist.
-        #[arg(long)]
-        create_group: bool,
-        /// Also deactivate the thing's active certificates (release reactivates them).
-        #[arg(long)]
-        deactivate_certificate: bool,
-        #[command(flatten)]
-        c: act::Common,
-    },
-    /// Release a quarantined thing back to its state before the quarantine.
-    Release {
-        /// Thing name.
-        #[arg(long)]
-        thing: String,
-        #[command(flatten)]
-        c: act::Common,
-    },
-    /// Run an account mitigation action on a violation or an audit finding and follow it.
-    Mitigate {
-        /// Violation id.
-        #[arg(long, conflicts_with = "finding", required_unless_present = "finding")]
-        violation: Option<String>,
-        /// Audit finding id.
-        #[arg(long)]
-        finding: Option<String>,
-        /// Mitigation action name (ListMitigationActions).
-        #[arg(long)]
-        action: String,
-        #[command(flatten)]
-        c: act::Common,
-    },
-    /// The action log (who, when, what, why, outcome); `actions verify` checks its hash chain.
-    Actions(act::ActionsArgs),
-    /// Ingest files or folders (recursive) of Device Defender documents; prints a JSON summary.
-    Ingest {
-        /// Files or folders.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Thing for documents that do not name one (device reports, ListMetricValues).
-        #[arg(long)]
-        thing: Option<String>,
-        /// Metric for ListMetricValues responses.
-        #[arg(long)]
-        metric: Option<String>,
-        /// Task id for DescribeAuditTask responses and lone audit-check items.
-        #[arg(long)]
-        task_id: Option<String>,
-        /// The dimension a ListMetricValues response was queried with (NAME:OP, as
-        /// `--dimension-name`/`--dimension-value-operator`; the response does not say it).
-        #[arg(long)]
-        dimension: Option<String>,
-        /// When the documents were observed (RFC 3339, epoch seconds, relative): the time of
-        /// device reports whose report_id is no epoch time (a tick count).
-        #[arg(long, allow_hyphen_values = true)]
-        observed: Option<String>,
-        #[command(flatten)]
-        limits: Limits,
-    },
-    /// Every thing with its last report, metrics seen and open violations.
-    Things {
-        #[command(flatten)]
-        q: Query,
-    },
-    /// A thing's datapoints for one metric: {t, value} or {t, values} for sets.
-    Series {
-        /// Thing name.
-        #[arg(long)]
-        thing: String,
-        /// Metric name.
-        #[arg(long)]
-        metric: String,
-        /// Only this dimension (NAME:OP, e.g. TelemetryTopics:IN).
-        #[arg(long)]
-        dimension: Option<String>,
-        #[command(flatten)]
-        w: Window,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// When each member of a set-valued metric appeared and went away: {value, opened, closed}.
-    Drift {
-        /// Thing name.
-        #[arg(long)]
-        thing: String,
-        /// Set-valued metric.
-        #[arg(long, default_value = "aws:listening-tcp-ports")]
-        metric: String,
-        /// With --vs: compare the set reported at this instant...
-        #[arg(long, allow_hyphen_values = true, requires = "vs")]
-        at: Option<String>,
-        /// ... with the set reported at this one: {value, change, attack_surface}.
-        #[arg(long, allow_hyphen_values = true, requires = "at")]
-        vs: Option<String>,
-        #[command(flatten)]
-        w: Window,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// Render a metric of a thing to SVG or PNG, with thresholds and violation bands; prints
-    /// the plot geometry as JSON.
-    Chart {
-        /// Thing name.
-        #[arg(long)]
-        thing: String,
-        /// Metric name.
-        #[arg(long)]
-        metric: String,
-        /// Output file, .svg or .png.
-        #[arg(long)]
-        out: PathBuf,
-        #[command(flatten)]
-        w: Window,
-        #[command(flatten)]
-        look: Look,
-    },
-    /// Chart the audit-check history (non-compliant resources per check across audit tasks) to
-    /// SVG or PNG; prints the plot geometry as JSON.
-    AuditChart {
-        /// Only this check (then the resources evaluated are drawn too).
-        #[arg(long)]
-        check: Option<String>,
-        /// Output file, .svg or .png.
-        #[arg(long)]
-        out: PathBuf,
-        #[command(flatten)]
-        w: Window,
-        #[command(flatten)]
-        look: Look,
-    },
-    /// Export a thing's data (every metric in the window) as CSV or Parquet.
-    Export {
-        /// Thing name.
-        #[arg(long)]
-        thing: String,
-        /// csv (to stdout or --out) or parquet (needs --out).
-        #[arg(long, value_enum, default_value = "csv")]
-        format: ExportFormat,
-        /// Output file.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[command(flatten)]
-        w: Window,
-    },
-    /// One thing's timeline: violation events, audit findings, mitigations and actions on it,
-    /// in time order.
-    Timeline {
-        /// Thing name.
-        #[arg(long)]
-        thing: String,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// Detect violations, one record per violation id.
-    Violations {
-        /// Only this thing's.
-        #[arg(long)]
-        thing: Option<String>,
-        /// Only violations still in alarm.
-        #[arg(long)]
-        active: bool,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// Audit history per task and check.
-    Audits {
-        /// Only this check.
-        #[arg(long)]
-        check: Option<String>,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// Audit findings.
-    Findings {
-        /// Only this check.
-        #[arg(long)]
-        check: Option<String>,
-        /// Only findings naming this resource, as the non-compliant resource or among the
-        /// related resources (certificate id, client id, thing name, policy name, ...).
-        #[arg(long)]
-        resource: Option<String>,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// Mitigation actions as AWS ran them (List{Audit,Detect}MitigationActionsExecutions),
-    /// joined to the action log: which intent started each task.
-    Mitigations {
-        /// Only this thing's (named by the execution, its violation or its findings).
-        #[arg(long)]
-        thing: Option<String>,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// Rank things by risk from cached metrics (own baselines, fleet peers, expected sets,
-    /// AWS violations), with reasons and attack categories.
-    Triage {
-        /// Baseline window (e.g. 7d, 48h).
-        #[arg(long, default_value = "7d")]
-        window: String,
-        /// End of the window (default: the newest datapoint in the cache).
-        #[arg(long, allow_hyphen_values = true)]
-        to: Option<String>,
-        /// Show at most this many things.
-        #[arg(long)]
-        limit: Option<usize>,
-        #[command(flatten)]
-        q: Query,
-    },
-    /// Load the deterministic demo fleet (real-format documents through the parsers).
-    Demo {
-        /// Number of things.
-        #[arg(long, default_value_t = 30)]
-        things: usize,
-        /// Days of history.
-        #[arg(long, default_value_t = 7)]
-        days: u32,
-        /// Random seed.
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-        /// End of the simulated window (default: now); same options, same data.
-        #[arg(long, allow_hyphen_values = true)]
-        end: Option<String>,
-        /// An account without Device Defender Detect (closed to new customers since 31 Aug
-        /// 2026): device reports and lifecycle events instead of the metrics export and alerts.
-        #[arg(long)]
-        no_detect: bool,
-    },
-}
 
 /// `7d`, `48h`, `90m`, `2w` → milliseconds, at most `max`.
 fn parse_duration(s: &str, max: Millis) -> anyhow::Result<Millis> {
@@ -410,55 +63,10 @@ macro_rules! usage {
 }
 pub(crate) use usage;
 
-/// Export format.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ExportFormat {
-    /// CSV with a header row.
-    Csv,
-    /// Apache Parquet.
-    Parquet,
-}
-
-/// Chart theme.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ThemeArg {
-    /// Dark background (default).
-    Dark,
-    /// Light background.
-    Light,
-}
-
-/// The chart window: as given, else the 7 days up to the thing's newest report.
-fn chart_window(store: &Store, thing: &str, w: &Window) -> anyhow::Result<(Millis, Millis)> {
-    let now = time::now();
-    let newest = store
-        .things()?
-        .into_iter()
-        .find(|s| s.name == thing)
-        .and_then(|s| s.last_report);
-    let to = match &w.to {
-        Some(s) => time::parse_user_time(s, now)?,
-        // Never past now: a future-dated point must not move the window.
-        None => newest.map_or(now, |n| n.min(now)),
-    };
-    let from = match &w.from {
-        Some(s) => time::parse_user_time(s, now)?,
-        None => to.saturating_sub(7 * 86_400_000).max(0),
-    };
-    if from >= to {
-        usage!("--from must be before --to");
-    }
-    Ok((from, to))
-}
-
 fn default_db() -> anyhow::Result<PathBuf> {
     let dirs = directories::ProjectDirs::from("dev", "DefenderDesk", "defender-desk")
         .context("no home directory to keep the cache in: pass --db PATH")?;
     Ok(dirs.data_dir().join("cache.sqlite"))
-}
-
-fn t(ms: Option<Millis>) -> Value {
-    ms.map_or(Value::Null, |m| time::to_rfc3339(m).into())
 }
 
 fn db_path(cli: &Cli) -> anyhow::Result<PathBuf> {
@@ -473,45 +81,18 @@ fn open(cli: &Cli) -> anyhow::Result<Store> {
     Store::open(&path).with_context(|| format!("opening cache {}", path.display()))
 }
 
-/// Writes a chart as SVG or PNG, chosen by the file's extension; returns the SVG's geometry
-/// (null for PNG).
-fn write_chart(
-    path: &std::path::Path,
-    svg: impl FnOnce() -> Result<charts::Svg, charts::ChartError>,
-    png: impl FnOnce() -> Result<charts::Raster, charts::ChartError>,
-) -> anyhow::Result<Value> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let (bytes, geometry) = match ext.as_str() {
-        "svg" => {
-            let svg = svg()?;
-            (svg.svg.into_bytes(), serde_json::to_value(svg.geometry)?)
-        }
-        "png" => {
-            let png = png()?;
-            (png.png, serde_json::to_value(png.geometry)?)
-        }
-        _ => usage!("--out must end in .svg or .png"),
-    };
-    desk_engine::files::write_replacing(path, |w| w.write_all(&bytes))
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(geometry)
+/// The chart file's format, from its extension.
+fn chart_format(path: &std::path::Path) -> anyhow::Result<query::ChartFormat> {
+    match query::ChartFormat::of_path(path) {
+        Some(f) => Ok(f),
+        None => usage!("--out must end in .svg or .png"),
+    }
 }
 
-fn require_thing(store: &Store, thing: &str, metric: &str) -> anyhow::Result<()> {
-    if !store.has_thing(thing)? {
-        bail!("unknown thing {thing:?}: it is not in the cache (see `ddesk things`)");
-    }
-    let metrics = store.thing_metrics(thing)?;
-    if !metrics.iter().any(|m| m == metric) {
-        bail!(
-            "thing {thing:?} has no metric {metric:?}; it has: {}",
-            metrics.join(", ")
-        );
-    }
+/// Prints one record as pretty JSON and a newline.
+fn print_json(out: &mut dyn Write, record: &impl serde::Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, record)?;
+    writeln!(out)?;
     Ok(())
 }
 
@@ -560,7 +141,22 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             };
             return act::act(&db_path(&cli)?, what, c, out);
         }
+        Command::VerifyViolation {
+            violation,
+            state,
+            description,
+            c,
+        } => {
+            let what = ActionRequest::VerifyViolation {
+                violation: violation.clone(),
+                state: state.as_aws().into(),
+                description: description.clone(),
+            };
+            return act::act(&db_path(&cli)?, what, c, out);
+        }
         Command::Actions(a) => return act::actions_cmd(&db_path(&cli)?, a, out),
+        Command::Case { cmd } => case::case_cmd(&db_path(&cli)?, cmd, out)?,
+        Command::Watch(w) => watch::watch_cmd(&db_path(&cli)?, w, out)?,
         Command::Ingest {
             paths,
             thing,
@@ -631,6 +227,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             window,
             to,
             limit,
+            case_state,
             q,
         } => {
             let store = open(&cli)?;
@@ -639,29 +236,22 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map(|s| time::parse_user_time(s, time::now()))
                 .transpose()?;
-            let mut ranked = triage::rank(&store, triage::TriageOptions { window, to })?;
-            if let Some(n) = limit {
-                ranked.truncate(*n);
-            }
-            let rows: Vec<Value> = ranked
-                .into_iter()
-                .map(|r| {
-                    json!({"thing": r.thing, "score": r.score,
-                           "reasons": r.reasons.iter().map(|x| json!({"text": x.text, "metric": x.metric,
-                               "categories": x.categories, "since": t(Some(x.since)), "source": x.source})).collect::<Vec<_>>(),
-                           "categories": r.categories, "open_violations": r.open_violations,
-                           "last_report": t(r.last_report)})
-                })
-                .collect();
+            let rows = query::triage(
+                &store,
+                &query::TriageQuery {
+                    options: triage::TriageOptions { window, to },
+                    case_state: case_state.map(cases::CaseState::from),
+                    limit: *limit,
+                },
+            )?;
             if q.format == Format::Table {
                 // One line per thing, its reasons joined: what a person scans.
                 let flat: Vec<Value> = rows
                     .iter()
                     .map(|r| {
-                        let reasons: Vec<&str> =
-                            r["reasons"].as_array().into_iter().flatten().filter_map(|x| x["text"].as_str()).collect();
-                        json!({"thing": r["thing"], "score": r["score"], "open_violations": r["open_violations"],
-                               "reasons": reasons.join("; ")})
+                        let reasons: Vec<&str> = r.reasons.iter().map(|x| x.text.as_str()).collect();
+                        json!({"thing": r.thing, "score": r.score, "open_violations": r.open_violations,
+                               "case_state": r.case_state, "reasons": reasons.join("; ")})
                     })
                     .collect();
                 write_rows(out, q.format, &flat)?;
@@ -669,18 +259,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 write_rows(out, q.format, &rows)?;
             }
         }
-        Command::Things { q } => {
-            let store = open(&cli)?;
-            let rows: Vec<Value> = store
-                .things()?
-                .into_iter()
-                .map(|s| {
-                    json!({"name": s.name, "last_report": t(s.last_report), "metrics": s.metrics,
-                           "open_violations": s.open_violations})
-                })
-                .collect();
-            write_rows(out, q.format, &rows)?;
-        }
+        Command::Things { q } => write_rows(out, q.format, &query::things(&open(&cli)?)?)?,
         Command::Series {
             thing,
             metric,
@@ -688,30 +267,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             w,
             q,
         } => {
-            let store = open(&cli)?;
-            require_thing(&store, thing, metric)?;
             let (from, to) = w.resolve()?;
-            let rows: Vec<Value> = store
-                .series(thing, metric, dimension.as_deref(), from, to)?
-                .into_iter()
-                .map(|p| {
-                    let mut row = serde_json::Map::new();
-                    row.insert("t".into(), t(Some(p.ts)));
-                    match &p.value {
-                        MetricValue::Count(c) => row.insert("value".into(), json!(c)),
-                        MetricValue::Number(n) => row.insert("value".into(), json!(n)),
-                        MetricValue::Ports(v) => row.insert("values".into(), json!(v)),
-                        MetricValue::Cidrs(v) | MetricValue::Strings(v) => {
-                            row.insert("values".into(), json!(v))
-                        }
-                        MetricValue::Numbers(v) => row.insert("values".into(), json!(v)),
-                    };
-                    if let Some(d) = p.dimension {
-                        row.insert("dimension".into(), d.into());
-                    }
-                    Value::Object(row)
-                })
-                .collect();
+            let rows = query::series(&open(&cli)?, thing, metric, dimension.as_deref(), from, to)?;
             write_rows(out, q.format, &rows)?;
         }
         Command::Drift {
@@ -723,30 +280,19 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             q,
         } => {
             let store = open(&cli)?;
-            require_thing(&store, thing, metric)?;
-            let (from, to) = w.resolve()?;
-            let points = store.series(thing, metric, None, from, to)?;
-            if points.first().is_some_and(|p| !p.value.kind().is_set()) {
-                bail!("metric {metric:?} is not set-valued (ports, cidrs, numbers, strings): drift needs a set");
-            }
+            let window = w.resolve()?;
             if let (Some(a), Some(b)) = (at, vs) {
                 let now = time::now();
-                let (a, b) = (
+                let at = (
                     time::parse_user_time(a, now)?,
                     time::parse_user_time(b, now)?,
                 );
-                let rows: Vec<Value> = drift::diff(&points, a, b)
-                    .into_iter()
-                    .map(|d| json!({"value": d.value, "change": d.change, "attack_surface": d.attack_surface}))
-                    .collect();
+                let rows = query::drift_diff(&store, thing, metric, window, at)?;
                 write_rows(out, q.format, &rows)?;
-                return Ok(ExitCode::SUCCESS);
+            } else {
+                let rows = query::drift(&store, thing, metric, window.0, window.1)?;
+                write_rows(out, q.format, &rows)?;
             }
-            let rows: Vec<Value> = drift::intervals(&points)
-                .into_iter()
-                .map(|d| json!({"value": d.value, "opened": t(Some(d.opened)), "closed": t(d.closed)}))
-                .collect();
-            write_rows(out, q.format, &rows)?;
         }
         Command::Chart {
             thing,
@@ -755,22 +301,23 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             w,
             look,
         } => {
+            let format = chart_format(path)?;
             let store = open(&cli)?;
-            require_thing(&store, thing, metric)?;
-            let (from, to) = chart_window(&store, thing, w)?;
-            let opts = look.options()?;
-            let view = view::metric_view(&store, thing, metric, from, to, opts.width as usize)?;
-            let geometry = write_chart(
-                path,
-                || charts::render_svg(&view, &opts),
-                || charts::render_raster(&view, &opts),
-            )?;
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &json!({"out": path, "thing": thing, "metric": metric, "from": t(Some(from)), "to": t(Some(to)),
-                        "points": view.points, "geometry": geometry}),
-            )?;
-            writeln!(out)?;
+            let (from, to) = w.ends()?;
+            let (from, to) = query::chart_window(&store, thing, from, to)?;
+            if from >= to {
+                usage!("--from must be before --to");
+            }
+            let job = query::ChartJob {
+                thing,
+                metric,
+                from,
+                to,
+                options: look.options()?,
+                out: path,
+                format,
+            };
+            print_json(out, &query::chart(&store, &job)?)?;
         }
         Command::AuditChart {
             check,
@@ -778,33 +325,17 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             w,
             look,
         } => {
-            let store = open(&cli)?;
-            let opts = look.options()?;
-            let now = time::now();
-            let (from, to) = w.resolve()?;
-            let to = if to == i64::MAX { now } else { to };
-            let from = if from == 0 {
-                to - 90 * 86_400_000
-            } else {
-                from
-            };
-            let history =
-                desk_engine::analysis::audit::history(&store, check.as_deref(), from, to)?;
-            if let Some(c) = check {
-                if history.is_empty() {
-                    bail!("no audit results for check {c:?} between the given times (see `ddesk audits`)");
-                }
-            }
-            let geometry = write_chart(
-                path,
-                || charts::audit::render_svg(&history, from, to, &opts),
-                || charts::audit::render_raster(&history, from, to, &opts),
+            let format = chart_format(path)?;
+            let options = look.options()?;
+            w.resolve()?; // --from after --to is refused
+            let record = query::audit_chart(
+                &open(&cli)?,
+                check.as_deref(),
+                w.ends()?,
+                &options,
+                (path, format),
             )?;
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &json!({"out": path, "from": t(Some(from)), "to": t(Some(to)), "history": history, "geometry": geometry}),
-            )?;
-            writeln!(out)?;
+            print_json(out, &record)?;
         }
         Command::Export {
             thing,
@@ -812,129 +343,47 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             out: path,
             w,
         } => {
-            let store = open(&cli)?;
-            if !store.has_thing(thing)? {
-                bail!("unknown thing {thing:?}: it is not in the cache (see `ddesk things`)");
-            }
             let (from, to) = w.resolve()?;
-            let rows = export::thing_rows(&store, thing, from, to)?;
-            match format {
-                ExportFormat::Parquet => {
-                    let Some(path) = path else {
-                        bail!("--format parquet needs --out FILE.parquet")
-                    };
-                    let mut failed = None;
-                    desk_engine::files::write_replacing(path, |w| {
-                        export::write_parquet(&rows, w).map_err(|e| {
-                            let msg = e.to_string();
-                            failed = Some(e);
-                            std::io::Error::other(msg)
-                        })
+            if *format == ExportFormat::Parquet && path.is_none() {
+                usage!("--format parquet needs --out FILE.parquet");
+            }
+            let rows = query::export_rows(&open(&cli)?, thing, from, to)?;
+            match (format, path) {
+                (ExportFormat::Parquet, Some(p)) => query::write_parquet(&rows, p)?,
+                (ExportFormat::Parquet, None) => unreachable!("checked above"),
+                (ExportFormat::Csv, Some(p)) => {
+                    let records = query::export_records(rows);
+                    desk_engine::files::write_replacing(p, |w| {
+                        write_rows(w, Format::Csv, &records).map_err(std::io::Error::other)
                     })
-                    .with_context(|| format!("writing {}", path.display()))?;
-                    if let Some(e) = failed {
-                        return Err(e.into());
-                    }
+                    .with_context(|| format!("writing {}", p.display()))?;
                 }
-                ExportFormat::Csv => {
-                    let json_rows: Vec<Value> = rows
-                        .iter()
-                        .map(|r| {
-                            json!({"t": t(Some(r.t)), "metric": r.metric, "dimension": r.dimension,
-                                   "value": r.value, "values": r.values, "version": r.version})
-                        })
-                        .collect();
-                    match path {
-                        Some(p) => {
-                            desk_engine::files::write_replacing(p, |w| {
-                                write_rows(w, Format::Csv, &json_rows)
-                                    .map_err(std::io::Error::other)
-                            })
-                            .with_context(|| format!("writing {}", p.display()))?;
-                        }
-                        None => write_rows(out, Format::Csv, &json_rows)?,
-                    }
+                (ExportFormat::Csv, None) => {
+                    write_rows(out, Format::Csv, &query::export_records(rows))?
                 }
             }
         }
         Command::Timeline { thing, q } => {
-            let store = open(&cli)?;
-            if !store.has_thing(thing)? {
-                bail!("unknown thing {thing:?}: it is not in the cache (see `ddesk things`)");
-            }
-            let rows: Vec<Value> = timeline::thing_timeline(&store, thing)?
-                .into_iter()
-                .map(|e| json!({"t": t(Some(e.t)), "kind": e.kind, "what": e.what, "id": e.id}))
-                .collect();
-            write_rows(out, q.format, &rows)?;
+            write_rows(out, q.format, &query::timeline(&open(&cli)?, thing)?)?
         }
         Command::Violations { thing, active, q } => {
-            let store = open(&cli)?;
-            if let Some(th) = thing {
-                if !store.has_thing(th)? {
-                    bail!("unknown thing {th:?}: it is not in the cache (see `ddesk things`)");
-                }
-            }
-            let rows: Vec<Value> = store
-                .violations(thing.as_deref(), *active)?
-                .into_iter()
-                .map(|v| {
-                    json!({"violation_id": v.violation_id, "thing": v.thing, "security_profile": v.security_profile,
-                           "behavior": v.behavior, "metric": v.metric, "started": t(v.started), "ended": t(v.ended),
-                           "last_event": v.last_event, "last_value": v.last_value,
-                           "verification_state": v.verification_state,
-                           "verification_description": v.verification_description,
-                           "confidence": v.confidence})
-                })
-                .collect();
+            let rows = query::violations(&open(&cli)?, thing.as_deref(), *active)?;
             write_rows(out, q.format, &rows)?;
         }
-        Command::Audits { check, q } => {
-            let store = open(&cli)?;
-            let rows: Vec<Value> = store
-                .audits(check.as_deref())?
-                .into_iter()
-                .map(|a| {
-                    json!({"task_id": a.task_id, "task_start": t(a.task_start), "check": a.check, "status": a.status,
-                           "non_compliant": a.non_compliant, "total": a.total, "suppressed": a.suppressed,
-                           "error_code": a.error_code, "message": a.message})
-                })
-                .collect();
-            write_rows(out, q.format, &rows)?;
-        }
+        Command::Audits { check, q } => write_rows(
+            out,
+            q.format,
+            &query::audits(&open(&cli)?, check.as_deref())?,
+        )?,
         Command::Findings { check, resource, q } => {
-            let store = open(&cli)?;
-            let rows: Vec<Value> = store
-                .findings(check.as_deref(), resource.as_deref())?
-                .into_iter()
-                .map(|f| {
-                    json!({"finding_id": f.finding_id, "task_id": f.task_id, "check": f.check, "severity": f.severity,
-                           "resource_type": f.resource_type, "resource": f.resource, "reason": f.reason,
-                           "reason_code": f.reason_code, "suppressed": f.suppressed, "found": t(f.found),
-                           "related_resources": f.related_resources})
-                })
-                .collect();
+            let rows = query::findings(&open(&cli)?, check.as_deref(), resource.as_deref())?;
             write_rows(out, q.format, &rows)?;
         }
-        Command::Mitigations { thing, q } => {
-            let store = open(&cli)?;
-            if let Some(th) = thing {
-                if !store.has_thing(th)? {
-                    bail!("unknown thing {th:?}: it is not in the cache (see `ddesk things`)");
-                }
-            }
-            let rows: Vec<Value> = timeline::mitigations(&store, thing.as_deref())?
-                .into_iter()
-                .map(|m| {
-                    let r = m.row;
-                    json!({"task_id": r.task_id, "kind": r.kind, "action": r.action, "thing": r.thing,
-                           "finding_id": r.finding_id, "violation_id": r.violation_id, "status": r.status,
-                           "task_status": r.task_status, "started": t(r.start), "ended": t(r.end),
-                           "error_code": r.error_code, "message": r.message, "logged_action": m.logged})
-                })
-                .collect();
-            write_rows(out, q.format, &rows)?;
-        }
+        Command::Mitigations { thing, q } => write_rows(
+            out,
+            q.format,
+            &query::mitigations(&open(&cli)?, thing.as_deref())?,
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

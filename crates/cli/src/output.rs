@@ -36,8 +36,17 @@ fn terminal_safe(s: &str) -> String {
         .collect()
 }
 
-/// Writes `rows` (JSON objects sharing keys) to `out` in `format`.
-pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value]) -> anyhow::Result<()> {
+/// Writes `records` (structs or JSON objects sharing fields, printed in field order) to `out`
+/// in `format`.
+pub fn write_rows<T: serde::Serialize>(
+    out: &mut dyn Write,
+    format: Format,
+    records: &[T],
+) -> anyhow::Result<()> {
+    let rows = records
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<Value>, _>>()?;
     let columns: Vec<String> = rows
         .first()
         .and_then(Value::as_object)
@@ -45,7 +54,7 @@ pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value]) -> anyhow
         .unwrap_or_default();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
+            serde_json::to_writer_pretty(&mut *out, &rows)?;
             writeln!(out)?;
         }
         Format::Csv => {
@@ -54,7 +63,7 @@ pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value]) -> anyhow
             if !columns.is_empty() {
                 w.row(&columns)?;
             }
-            for r in rows {
+            for r in &rows {
                 w.row(columns.iter().map(|c| cell(&r[c.as_str()])))?;
             }
             w.finish()?;
@@ -63,7 +72,7 @@ pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value]) -> anyhow
             let mut t = comfy_table::Table::new();
             t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
             t.set_header(columns.iter().map(|c| terminal_safe(c)));
-            for r in rows {
+            for r in &rows {
                 t.add_row(columns.iter().map(|c| terminal_safe(&cell(&r[c.as_str()]))));
             }
             writeln!(out, "{t}")?;

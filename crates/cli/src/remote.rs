@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use desk_engine::secrets::{Keychain, Secret, SecretStore};
+use desk_engine::app;
+use desk_engine::secrets::{Keychain, Secret};
 use desk_engine::sources::{
     self, AwsSettings, DefenderSettings, S3Settings, Source, SourceSettings, SplunkSettings,
 };
 use desk_engine::store::Store;
 use desk_engine::sync::{self, SyncEvent, SyncOptions};
 use desk_engine::time;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::output::{write_rows, Format};
@@ -229,43 +230,18 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                 name: name.clone(),
                 settings,
             };
-            sources::validate_name(name)?;
-            source.settings.validate()?;
-            if sources::list(&store)?.iter().any(|s| &s.name == name) {
-                bail!(
-                    "a source named {name:?} already exists; remove it first or pick another name"
-                );
-            }
-            // The secret first: a source without its token would only fail later.
-            if let Some(from_stdin) = token {
-                let secret = read_token("Splunk token", from_stdin)?;
-                Keychain::scoped(&store.keychain_scope()?).set(name, &secret)?;
-            }
-            sources::add(&store, &source)?;
+            app::sources::check_new(&store, &source)?;
+            // Asked for only once the name and settings are known to be good.
+            let token = token
+                .map(|from_stdin| read_token("Splunk token", from_stdin))
+                .transpose()?;
+            let keychain = Keychain::scoped(&store.keychain_scope()?);
+            app::sources::add(&store, &keychain, &source, token)?;
             serde_json::to_writer_pretty(&mut *out, &json!({ "added": source }))?;
             writeln!(out)?;
         }
         SourcesCmd::List { format } => {
-            let runs = store.sync_runs()?;
-            let rows: Vec<Value> = sources::list(&store)?
-                .into_iter()
-                .map(|s| {
-                    let run = runs.iter().find(|r| r.source == s.name);
-                    let mut settings = serde_json::to_value(&s.settings).unwrap_or(Value::Null);
-                    if let Some(o) = settings.as_object_mut() {
-                        o.remove("kind");
-                    }
-                    json!({
-                        "name": s.name,
-                        "kind": s.settings.kind(),
-                        "settings": settings,
-                        "last_sync": run.map(|r| time::to_rfc3339(r.finished)),
-                        "last_sync_ok": run.map(|r| r.ok),
-                        "last_errors": run.map(|r| r.summary.get("errors").cloned().unwrap_or(Value::Null)),
-                    })
-                })
-                .collect();
-            write_rows(out, *format, &rows)?;
+            write_rows(out, *format, &app::sources::records(&store)?)?;
         }
         SourcesCmd::Test { name } => {
             let source = sources::get(&store, name)?;
@@ -288,13 +264,9 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
             }
         }
         SourcesCmd::Remove { name } => {
-            let source = sources::get(&store, name)?;
-            if matches!(source.settings, SourceSettings::Splunk(_)) {
-                Keychain::scoped(&store.keychain_scope()?).delete(name)?;
-            }
-            drop(store);
-            let mut store = Store::open(db)?;
-            store.remove_source(name)?;
+            let keychain = Keychain::scoped(&store.keychain_scope()?);
+            let mut store = store;
+            app::sources::remove(&mut store, &keychain, name)?;
             serde_json::to_writer_pretty(&mut *out, &json!({ "removed": name }))?;
             writeln!(out)?;
         }

@@ -1,37 +1,24 @@
 //! Response actions against moto_server (thing groups, certificates, policies, STS) behind the
 //! Device Defender emulator (mitigation tasks, fault injection), and on the demo fleet.
 
-mod servers;
+mod support;
 
 use std::process::{Command, Output};
 
 use desk_engine::store::Store;
 use serde_json::{json, Value};
-use servers::{aws_env, control, env, Env, Server};
+use support::servers::{self, control, env, Env, Server};
 
 fn ddesk(e: &Env, args: &[&str], extra_env: &[(&str, &str)]) -> (Output, Value) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
-    aws_env(&mut c, &e.home);
-    for (k, v) in extra_env {
-        c.env(k, v);
-    }
-    let out = c.arg("--db").arg(&e.db).args(args).output().unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out, v)
+    let mut c = support::command(&e.db, Some(&e.home));
+    c.envs(extra_env.iter().copied());
+    support::run(c.args(args))
 }
 
 fn ok(e: &Env, args: &[&str]) -> Value {
-    let (out, v) = ddesk(e, args, &[]);
-    assert!(
-        out.status.success(),
-        "{args:?}: {} {v}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    v
+    support::ok(support::command(&e.db, Some(&e.home)).args(args))
 }
 
-/// Sets up an account in moto through boto3: a thing in a static group, with a certificate whose
-/// policy allows connecting under any client id.
 fn account(moto: &Server) {
     let script = format!(
         r#"
@@ -455,6 +442,12 @@ fn faults_leave_the_log_true_and_the_thing_in_a_known_state() {
     control(&emu, "/_emu/faults", &json!([]));
 
     // A crash between the call and the log: the next start records what really happened.
+    // (The switch exists only in a build with the `fault-injection` feature, as the test
+    // command makes; without it this test says so instead of passing.)
+    assert!(
+        cfg!(feature = "fault-injection"),
+        "build with --features ddesk/fault-injection (scripts/test.sh does)"
+    );
     let (out, _) = ddesk(
         &e,
         &[
@@ -806,28 +799,7 @@ fn colleagues_actions_come_back_from_the_shared_anchor() {
 
 /// `ddesk` with `stdin` piped in (tokens).
 fn ddesk_stdin(e: &Env, args: &[&str], stdin: &str) -> (Output, Value) {
-    use std::io::Write as _;
-    use std::process::Stdio;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
-    aws_env(&mut c, &e.home);
-    let mut child = c
-        .arg("--db")
-        .arg(&e.db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out, v)
+    support::run_with_stdin(support::command(&e.db, Some(&e.home)).args(args), stdin)
 }
 
 const SEARCH_TOKEN: &str = "team-search-token";
@@ -1102,4 +1074,84 @@ fn rewrite_the_log_twice(e: &Env) {
     assert!(!out.status.success());
     assert_eq!(v["missing"], json!([3, 4]), "{v}");
     assert_eq!(v["chain_ok"], true);
+}
+
+/// The analyst's verdict on a Detect violation goes to AWS (PutVerificationStateOnViolation)
+/// through the same plan, reason, confirmation and log as every action; the cache shows it at
+/// once, and a sync reads the same back from the account. Bad states are refused by clap.
+#[test]
+fn a_verification_state_is_pushed_to_aws_with_a_plan_and_logged() {
+    let (e, _moto, _emu, data) = setup();
+    let now = desk_engine::time::now() / 1000;
+    let (out, _) = ddesk(&e, &["sync", "--to", &now.to_string()], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let vid = data["violationEvents"][0]["violationId"].as_str().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "verify-violation",
+            "--violation",
+            vid,
+            "--state",
+            "benign-positive",
+            "--description",
+            "nightly backup to the NAS",
+            "--reason",
+            REASON,
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let dry = ok(&e, &args(&["--dry-run"]));
+    assert_eq!(
+        dry["calls"][0],
+        format!(
+            "PutVerificationStateOnViolation {vid} verificationState=BENIGN_POSITIVE \
+             verificationStateDescription=\"nightly backup to the NAS\""
+        ),
+        "{dry}"
+    );
+    let done = ok(&e, &args(&["--yes"]));
+    assert_eq!(done["outcome"]["status"], "succeeded", "{done}");
+    let cached = |e: &Env| {
+        let (_, v) = ddesk(e, &["violations"], &[]);
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["violation_id"] == vid)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(cached(&e)["verification_state"], "BENIGN_POSITIVE");
+    // What AWS holds comes back with the next sync.
+    let (out, _) = ddesk(&e, &["sync", "--to", &now.to_string()], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = cached(&e);
+    assert_eq!(
+        (
+            v["verification_state"].as_str(),
+            v["verification_description"].as_str()
+        ),
+        (Some("BENIGN_POSITIVE"), Some("nightly backup to the NAS")),
+        "{v}"
+    );
+    let log = ok(&e, &["actions"]);
+    assert!(log
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["action"] == "verify" && r["status"] == "succeeded"));
+    let (out, _) = ddesk(
+        &e,
+        &[
+            "verify-violation",
+            "--violation",
+            vid,
+            "--state",
+            "resolved",
+            "--reason",
+            REASON,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -1,31 +1,9 @@
 //! `ddesk` as scripts and SOAR playbooks call it: exit codes, JSON fields, formats.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-}
-
-fn ddesk(db: &Path) -> Command {
-    let mut c = Command::cargo_bin("ddesk").unwrap();
-    c.env_remove("DDESK_DB").arg("--db").arg(db);
-    c
-}
-
-fn json_out(db: &Path, args: &[&str]) -> Value {
-    let out = ddesk(db).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use support::{ddesk, fixture, json_out};
 
 #[test]
 fn ingest_summary_and_exit_codes() {
@@ -841,4 +819,269 @@ fn demo_without_detect() {
         ],
     );
     assert_eq!(clone.as_array().unwrap().len(), 14, "{clone}");
+    // Its chart counts the disconnects per interval (two days: hourly bars).
+    let png = dir.path().join("dup.png");
+    let chart = json_out(
+        &db,
+        &[
+            "chart",
+            "--thing",
+            "sensor-105",
+            "--metric",
+            "lifecycle:disconnects:DUPLICATE_CLIENTID",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(chart["points"], 14, "{chart}");
+    assert_eq!(chart["per_ms"], 3_600_000, "{chart}");
+    let bytes = json_out(
+        &db,
+        &[
+            "chart",
+            "--thing",
+            "sensor-105",
+            "--metric",
+            "aws:all-bytes-out",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bytes["per_ms"], serde_json::Value::Null, "{bytes}");
+}
+
+/// Investigation state from the command line (issue: on shift): set, note and show a thing's
+/// case; triage rows carry it, filter by it, and a thing resolved benign goes down until new
+/// evidence; every change is in the thing's timeline; bad input is refused by name.
+#[test]
+fn case_state_notes_and_triage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    json_out(
+        &db,
+        &[
+            "demo",
+            "--things",
+            "12",
+            "--days",
+            "2",
+            "--end",
+            "2026-11-30T12:00:00Z",
+        ],
+    );
+    let first = json_out(&db, &["triage"]);
+    assert_eq!(first[0]["thing"], "cam-lobby-017");
+    assert_eq!(first[0]["case_state"], "new");
+    let top_score = first[0]["score"].as_f64().unwrap();
+
+    let c = json_out(
+        &db,
+        &[
+            "case",
+            "set",
+            "--thing",
+            "cam-lobby-017",
+            "--state",
+            "investigating",
+            "--owner",
+            "ana",
+        ],
+    );
+    assert_eq!(
+        (c["state"].as_str(), c["owner"].as_str()),
+        (Some("investigating"), Some("ana"))
+    );
+    let note = "Looked at the bytes: 140× its peers — «not» a backup.\nSecond line.";
+    let c = json_out(
+        &db,
+        &["case", "note", "--thing", "cam-lobby-017", "--text", note],
+    );
+    assert_eq!(c["notes"][0]["text"], note);
+    assert!(!c["notes"][0]["who"].as_str().unwrap().is_empty());
+    assert!(c["notes"][0]["at"].as_str().unwrap().ends_with('Z'), "{c}");
+    // The owner is kept when a state is set without one; the history keeps both states.
+    let c = json_out(
+        &db,
+        &[
+            "case",
+            "set",
+            "--thing",
+            "cam-lobby-017",
+            "--state",
+            "benign",
+        ],
+    );
+    assert_eq!(
+        (c["state"].as_str(), c["owner"].as_str()),
+        (Some("benign"), Some("ana"))
+    );
+    assert_eq!(c["history"].as_array().unwrap().len(), 2);
+    // A new process reads the same case (it lives in the cache).
+    let shown = json_out(&db, &["case", "show", "--thing", "cam-lobby-017"]);
+    assert_eq!(shown["notes"], c["notes"]);
+    assert_eq!(shown["state"], "benign");
+
+    // Resolved benign with the same reasons: down-ranked, and says why.
+    let triage = json_out(&db, &["triage"]);
+    let cam = triage
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|r| r["thing"] == "cam-lobby-017")
+        .unwrap();
+    assert!(cam > 0, "{triage}");
+    assert!(triage[cam]["score"].as_f64().unwrap() < top_score / 2.0);
+    assert!(triage[cam]["down_ranked"]
+        .as_str()
+        .unwrap()
+        .contains("until new evidence"));
+    assert_eq!(triage[cam]["case_owner"], "ana");
+    let benign = json_out(&db, &["triage", "--case-state", "benign"]);
+    assert_eq!(benign.as_array().unwrap().len(), 1, "{benign}");
+    // Compromised: back at the top, no longer down-ranked.
+    json_out(
+        &db,
+        &[
+            "case",
+            "set",
+            "--thing",
+            "cam-lobby-017",
+            "--state",
+            "compromised",
+        ],
+    );
+    let triage = json_out(&db, &["triage", "--limit", "1"]);
+    assert_eq!(triage[0]["thing"], "cam-lobby-017");
+    assert_eq!(triage[0]["case_state"], "compromised");
+    assert_eq!(triage[0]["down_ranked"], Value::Null);
+
+    // Every state and note is in the thing's timeline.
+    let tl = json_out(&db, &["timeline", "--thing", "cam-lobby-017"]);
+    let case: Vec<&str> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "case")
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(case.len(), 4, "{tl}");
+    assert!(case.iter().any(|w| w.contains("Second line")));
+
+    // Bad input: refused by name, nothing recorded.
+    let refused = |args: &[&str], code: i32, says: &str| {
+        let out = ddesk(&db).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    refused(
+        &[
+            "case",
+            "set",
+            "--thing",
+            "cam-lobby-017",
+            "--state",
+            "resolved",
+        ],
+        2,
+        "resolved",
+    );
+    refused(
+        &[
+            "case",
+            "note",
+            "--thing",
+            "cam-lobby-017",
+            "--text",
+            "bell\u{7}",
+        ],
+        2,
+        "control characters",
+    );
+    let long = "x".repeat(4001);
+    refused(
+        &["case", "note", "--thing", "cam-lobby-017", "--text", &long],
+        2,
+        "longer than 4000",
+    );
+    refused(&["case", "show", "--thing", "no-such-thing"], 1, "no thing");
+    refused(&["case", "show"], 2, "--thing");
+    let after = json_out(&db, &["case", "show", "--thing", "cam-lobby-017"]);
+    assert_eq!(after["notes"].as_array().unwrap().len(), 1);
+}
+
+/// `ddesk watch` headless: one JSON line per change after each round, here data that another
+/// process writes between two rounds (no source configured: the cache is looked at each
+/// interval); a round line says when each source syncs next. Bad arguments exit 2.
+#[test]
+fn watch_prints_one_line_per_change_between_rounds() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    json_out(&db, &["things"]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ddesk"))
+        .env_remove("DDESK_DB")
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "watch",
+            "--interval",
+            "2s",
+            "--rounds",
+            "2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (first["kind"].as_str(), first["round"].as_u64()),
+        (Some("round"), Some(1)),
+        "{first}"
+    );
+    // Between the rounds another process adds an alarm and an audit finding.
+    for f in [
+        "api-list-active-violations.json",
+        "api-list-audit-findings.json",
+    ] {
+        let out = ddesk(&db)
+            .args(["ingest", fixture(f).to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert!(child.wait().unwrap().success());
+    let kinds: Vec<&str> = rest.iter().map(|v| v["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.last(), Some(&"round"), "{rest:?}");
+    let alarm = rest
+        .iter()
+        .find(|v| v["kind"] == "alarm_started")
+        .unwrap_or_else(|| panic!("{rest:?}"));
+    assert_eq!(alarm["thing"], "cam-0042");
+    assert_eq!(alarm["id"], "174db59167fa474c80a652ad1583fd44");
+    assert!(alarm["at"].as_str().unwrap().ends_with('Z'));
+    let finding = rest.iter().find(|v| v["kind"] == "finding").unwrap();
+    assert_eq!(finding["severity"], "MEDIUM", "{finding}");
+
+    for (args, says) in [
+        (vec!["watch", "--interval", "500ms"], "duration"),
+        (vec!["watch", "--interval", "0s"], "more than zero"),
+        (vec!["watch", "--threshold", "400"], "0 to 100"),
+        (vec!["watch", "--source", "nope"], "no source named"),
+    ] {
+        let out = ddesk(&db).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}"
+        );
+    }
 }

@@ -1,18 +1,13 @@
 //! Hostile devices and careless inputs (each a regression test of a reproduced failure): no
 //! panic (exit 101), no hang, bounded work; refusals are clear, usage errors exit 2.
 
+mod support;
+
 use std::io::Write as _;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn ddesk(db: &Path) -> Command {
-    let mut c = Command::cargo_bin("ddesk").unwrap();
-    c.env_remove("DDESK_DB").arg("--db").arg(db);
-    c.timeout(std::time::Duration::from_secs(120));
-    c
-}
+use support::ddesk;
 
 const NOW_MS: i64 = 1_795_000_000_000;
 

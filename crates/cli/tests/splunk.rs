@@ -2,40 +2,27 @@
 //! command runs these under `dbus-run-session` with an unlocked gnome-keyring; see
 //! `scripts/test.sh`). Faults heal or fail clearly; the token never reaches a file.
 
-mod servers;
+mod support;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use desk_engine::store::Store;
 use serde_json::{json, Value};
-use servers::{aws_env, control, env, fingerprint, Env, Server};
+use support::servers::{self, control, env, fingerprint, Env, Server};
 
 const TOKEN: &str = "eyJrIjoi.splunk-token-4f1d9c.test-only";
 
 fn ddesk(e: &Env, args: &[&str], stdin: Option<&str>) -> (Output, Value) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
-    aws_env(&mut c, &e.home);
+    let mut c = support::command(&e.db, Some(&e.home));
     // Keep the process's config/log dirs inside the test root so the secrets scan covers them.
     c.env("XDG_CONFIG_HOME", e.root.join("config"))
         .env("XDG_STATE_HOME", e.root.join("state"))
         .env("XDG_CACHE_HOME", e.root.join("cache"))
         .env("DDESK_LOG", "debug")
-        .arg("--db")
-        .arg(&e.db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    let out = child.wait_with_output().unwrap();
+        .args(args);
+    let (out, v) = support::run_with_stdin(&mut c, stdin.unwrap_or(""));
     // Logs go to stderr: keep them where the scan looks.
     std::fs::create_dir_all(e.root.join("state")).unwrap();
     let mut log = std::fs::OpenOptions::new()
@@ -44,7 +31,6 @@ fn ddesk(e: &Env, args: &[&str], stdin: Option<&str>) -> (Output, Value) {
         .open(e.root.join("state/ddesk.log"))
         .unwrap();
     log.write_all(&out.stderr).unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out, v)
 }
 
@@ -185,11 +171,31 @@ fn splunk_sync_reads_metrics_at_their_own_time_and_audit_checks_and_keeps_the_to
         .unwrap();
     assert!(!calls.stdout.is_empty());
 
-    // Second sync: only the overlap hour is read again; the cache is unchanged.
+    // Second sync: only the overlap hour is read again — one search, as the emulator's call
+    // log shows; the cache is unchanged.
+    let searches = || -> usize {
+        let out = std::process::Command::new("curl")
+            .args(["-sf", &format!("{}/_emu/calls", splunk.url)])
+            .output()
+            .unwrap();
+        let calls: Value = serde_json::from_slice(&out.stdout).unwrap();
+        calls
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["path"].as_str().is_some_and(|p| p.ends_with("/export")))
+            .count()
+    };
+    let before_searches = searches();
     let before = fingerprint(&e.db);
     let (out, again) = ddesk(&e, &["sync", "--to", &now.to_string()], None);
     assert_eq!(out.status.code(), Some(0), "{again}");
     assert_eq!(fingerprint(&e.db), before);
+    assert_eq!(
+        searches() - before_searches,
+        1,
+        "one search for the resumed hour"
+    );
 
     // Removing the source deletes the keychain entry.
     let (out, _) = ddesk(&e, &["sources", "remove", "spl"], None);

@@ -3,7 +3,7 @@
 //! Defender emulator (proxying thing groups to moto). Faults are injected in the emulator; a
 //! crash test kills the sync at random points. Caches are compared by content fingerprint.
 
-mod servers;
+mod support;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -13,33 +13,20 @@ use std::time::Duration;
 use desk_engine::store::Store;
 use flate2::write::GzEncoder;
 use serde_json::{json, Value};
-use servers::{aws_env, control, env, fingerprint, Env, Server};
+use support::servers::{self, control, env, fingerprint, Env, Server};
 
 const HOUR_MS: i64 = 3_600_000;
 
 fn ddesk(db: &Path, home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ddesk"));
-    aws_env(&mut c, home);
-    c.arg("--db").arg(db);
-    c
+    support::command(db, Some(home))
 }
 
 fn run(db: &Path, home: &Path, args: &[&str]) -> (Output, Value) {
-    let out = ddesk(db, home).args(args).output().unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out, v)
+    support::run(ddesk(db, home).args(args))
 }
 
 fn ok(db: &Path, home: &Path, args: &[&str]) -> Value {
-    let (out, v) = run(db, home, args);
-    assert!(
-        out.status.success(),
-        "{args:?} exit {:?}: {}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr),
-        v
-    );
-    v
+    support::ok(ddesk(db, home).args(args))
 }
 
 fn curl_put(url: &str, body: Option<&[u8]>) {
@@ -254,6 +241,16 @@ fn s3_sync_is_complete_skips_error_outputs_reports_corrupt_objects_and_is_increm
     assert_eq!(again["sources"][0]["unchanged"], (objects + 3) as u64);
     assert_eq!(fingerprint(&e.db), before);
 
+    // A sync without a window (what `ddesk watch` and the app's watcher run) resumes an hour
+    // before the last complete listing: with nothing new it costs a few list calls — one per
+    // day partition (one or two) per base prefix (the export's and Firehose's four error
+    // prefixes, under it and at the root) — not the 14 days × 9 of a first sync.
+    let resumed = ok(&e.db, &e.home, &["sync"]);
+    assert_eq!(resumed["objects_fetched"], 0, "{resumed}");
+    let calls = resumed["sources"][0]["list_calls"].as_u64().unwrap();
+    assert!((1..=18).contains(&calls), "{calls} list calls: {resumed}");
+    assert_eq!(fingerprint(&e.db), before);
+
     // Removing the source keeps its data.
     ok(&e.db, &e.home, &["sources", "remove", "exports"]);
     assert_eq!(ok(&e.db, &e.home, &["sources", "list"]), json!([]));
@@ -419,6 +416,38 @@ fn defender_sync_reads_every_page_and_is_incremental() {
         "11 finished tasks: {again}"
     );
     assert_eq!(fingerprint(&e.db), before, "a second sync changes nothing");
+
+    // What a sync that brings nothing new costs (the watcher's, every five minutes): a sync
+    // without a window resumes from the watermarks, and the emulator's call log says what it
+    // asked for.
+    let calls_so_far = || -> Vec<String> {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("{}/_emu/calls", emu.url)])
+            .output()
+            .unwrap();
+        let calls: Value = serde_json::from_slice(&out.stdout).unwrap();
+        calls
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["op"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let seen = calls_so_far().len();
+    let (out, resumed) = run(&e.db, &e.home, &["sync"]);
+    assert_eq!(out.status.code(), Some(0), "{resumed}");
+    let made = calls_so_far().split_off(seen);
+    // Today: the profiles (list + one describe each), active violations, one day of violation
+    // events, the mitigation task lists, the audit task list and the one task still running
+    // (its describe and findings): 11 — never the 30 days of events or 90 of audits again.
+    assert!(made.len() <= 12, "{} calls: {made:?}", made.len());
+    let count = |op: &str| made.iter().filter(|m| *m == op).count();
+    assert_eq!(count("ListViolationEvents"), 1, "{made:?}");
+    assert!(
+        count("DescribeAuditTask") <= 1,
+        "finished tasks are not described again: {made:?}"
+    );
+    assert_eq!(fingerprint(&e.db), before, "{resumed}");
 
     // Drill-down: thing groups (moto through the emulator) and ListMetricValues.
     let (out, drill) = run(&e.db, &e.home, &["sync", "--thing", "cam-000"]);
@@ -1078,4 +1107,253 @@ fn an_account_without_detect_syncs_device_reports_and_lifecycle_events() {
         "{reasons}"
     );
     assert!(reasons.contains("TCP 23"), "{reasons}");
+}
+
+/// Triage's peers come from the registry: sync reads every thing's thing type and thing groups
+/// (ListThings, ListThingGroups, ListThingsInThingGroup — moto behind the emulator, the registry
+/// made with boto3), a thing with no group of four or more is compared with the things of its
+/// type, and the registry is read again only after six hours.
+#[test]
+fn defender_sync_reads_thing_types_and_groups_for_peers() {
+    let e = env();
+    let (moto, emu, _data, now) = defender_setup(&e, desk_engine::time::now() / 1000);
+    let script = format!(
+        "import boto3\n\
+         iot = boto3.client('iot', endpoint_url='{}', region_name='us-east-1', \
+           aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+         iot.create_thing_type(thingTypeName='camera')\n\
+         for t in ['alpha', 'bravo', 'charlie', 'delta', 'echo']:\n\
+         \x20   iot.create_thing(thingName=t, thingTypeName='camera')\n\
+         iot.create_thing_group(thingGroupName='floor')\n\
+         for t in ['hotel', 'india', 'juliet', 'kilo']:\n\
+         \x20   iot.create_thing(thingName=t)\n\
+         \x20   iot.add_thing_to_thing_group(thingGroupName='floor', thingName=t)\n",
+        moto.url
+    );
+    let made = Command::new(servers::venv_bin("python"))
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(made.success(), "the registry in moto (boto3)");
+    let (out, summary) = sync_window(&e, now);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+
+    // An hour of bytes out every 5 minutes; echo and kilo send 100x for the last 15 minutes.
+    let mut doc = String::new();
+    for (thing, usual) in [
+        ("alpha", 1000),
+        ("bravo", 1100),
+        ("charlie", 900),
+        ("delta", 1000),
+        ("echo", 1000),
+        ("hotel", 500),
+        ("india", 520),
+        ("juliet", 480),
+        ("kilo", 500),
+    ] {
+        for k in 0..12 {
+            let ts = now - 3600 + k * 300;
+            let v = if ["echo", "kilo"].contains(&thing) && k >= 9 {
+                usual * 100
+            } else {
+                usual
+            };
+            doc.push_str(&format!(
+                r#"{{"version":"1.0","metrics":[{{"name":"aws:all-bytes-out","thing":"{thing}","value":{{"count":{v}}},"version":1,"timestamp":{ts}}}]}}"#
+            ));
+            doc.push('\n');
+        }
+    }
+    let file = e.home.join("bytes.json");
+    std::fs::write(&file, doc).unwrap();
+    ok(&e.db, &e.home, &["ingest", file.to_str().unwrap()]);
+    let triage = ok(&e.db, &e.home, &["triage", "--limit", "2"]);
+    let reason = |thing: &str| -> String {
+        triage
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["thing"] == thing)
+            .unwrap_or_else(|| panic!("{thing} not ranked: {triage}"))["reasons"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let echo = reason("echo");
+    assert!(
+        echo.contains("of its 4 peers (thing type camera)"),
+        "{echo}"
+    );
+    let kilo = reason("kilo");
+    assert!(
+        kilo.contains("of its 3 peers (thing group floor)"),
+        "{kilo}"
+    );
+
+    let calls = || -> usize {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("{}/_emu/calls", emu.url)])
+            .output()
+            .unwrap();
+        let calls: Value = serde_json::from_slice(&out.stdout).unwrap();
+        calls
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["op"] == "ListThings")
+            .count()
+    };
+    assert_eq!(calls(), 1);
+    let (out, again) = sync_window(&e, now + 3600);
+    assert_eq!(out.status.code(), Some(0), "{again}");
+    assert_eq!(calls(), 1, "an hour later the registry is not read again");
+    let (out, later) = sync_window(&e, now + 7 * 3600);
+    assert_eq!(out.status.code(), Some(0), "{later}");
+    assert_eq!(calls(), 2, "seven hours later it is");
+}
+
+/// `ddesk watch` against moto S3: each source syncs on its schedule; an alarm that lands in the
+/// bucket between two rounds is told in the next round's lines; a source that fails backs off
+/// (twice the interval, then four times) and says so, while the healthy one keeps its pace.
+#[test]
+fn watch_tells_new_alarms_within_one_interval_and_backs_off_a_failing_source() {
+    use std::io::{BufRead, BufReader};
+    let moto = servers::moto();
+    let e = env();
+    curl_put(&format!("{}/dd-watch", moto.url), None);
+    for (name, bucket) in [("live", "dd-watch"), ("gone", "dd-never-created")] {
+        ok(
+            &e.db,
+            &e.home,
+            &[
+                "sources",
+                "add",
+                "s3",
+                "--name",
+                name,
+                "--bucket",
+                bucket,
+                "--prefix",
+                "dd/",
+                "--endpoint-url",
+                &moto.url,
+                "--path-style",
+            ],
+        );
+    }
+    let mut child = ddesk(&e.db, &e.home)
+        .args(["watch", "--interval", "2s", "--rounds", "3"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap());
+    let mut round1 = Vec::new();
+    for v in lines.by_ref() {
+        let done = v["kind"] == "round";
+        round1.push(v);
+        if done {
+            break;
+        }
+    }
+    let failed: Vec<&Value> = round1
+        .iter()
+        .filter(|v| v["kind"] == "sync_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{round1:?}");
+    assert_eq!(
+        (
+            failed[0]["source"].as_str(),
+            failed[0]["failures"].as_u64(),
+            failed[0]["retry_in_ms"].as_u64()
+        ),
+        (Some("gone"), Some(1), Some(4000)),
+        "{round1:?}"
+    );
+    assert!(round1.last().unwrap()["next_sync"]["live"].is_string());
+    // An alarm arrives (a Detect violation event in the Firehose layout).
+    let now = desk_engine::time::now();
+    let event = json!({"violationEventTime": now - 60_000, "thingName": "cam-watch-1",
+        "securityProfileName": "Baseline", "violationId": "watch-v1", "violationEventType": "in-alarm",
+        "behavior": {"name": "BytesOut", "metric": "aws:all-bytes-out",
+            "criteria": {"comparisonOperator": "greater-than", "value": {"count": 1000}, "durationSeconds": 300}},
+        "metricValue": {"count": 900_000}});
+    curl_put(
+        &format!("{}/dd-watch/dd/{}alarm-1.gz", moto.url, partition(now)),
+        Some(&gz(event.to_string().as_bytes())),
+    );
+    let rest: Vec<Value> = lines.collect();
+    assert!(child.wait().unwrap().success());
+    let alarm = rest
+        .iter()
+        .find(|v| v["kind"] == "alarm_started")
+        .unwrap_or_else(|| panic!("no alarm told: {rest:?}"));
+    assert_eq!(
+        (alarm["thing"].as_str(), alarm["id"].as_str()),
+        (Some("cam-watch-1"), Some("watch-v1"))
+    );
+    // Round 2 (2 s) synced only the healthy source; round 3 (4 s) the failing one again, now
+    // waiting four intervals.
+    let failed: Vec<(u64, u64)> = rest
+        .iter()
+        .filter(|v| v["kind"] == "sync_failed")
+        .map(|v| {
+            (
+                v["failures"].as_u64().unwrap(),
+                v["retry_in_ms"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(failed, [(2, 8000)], "{rest:?}");
+    assert_eq!(rest.iter().filter(|v| v["kind"] == "round").count(), 2);
+}
+
+/// `ddesk watch` against the Device Defender emulator: a violation that starts in the account
+/// between two rounds is told in the next round's lines, once.
+#[test]
+fn watch_tells_a_new_detect_violation_from_the_api_within_one_interval() {
+    use std::io::{BufRead, BufReader};
+    let e = env();
+    let (_moto, emu, mut data, now) = defender_setup(&e, desk_engine::time::now() / 1000);
+    let mut child = ddesk(&e.db, &e.home)
+        .args(["watch", "--interval", "2s", "--rounds", "2"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap());
+    let mut round1 = Vec::new();
+    for v in lines.by_ref() {
+        let done = v["kind"] == "round";
+        round1.push(v);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        round1.iter().all(|v| v["thing"] != "cam-watch-9"),
+        "{round1:?}"
+    );
+    // A camera goes into alarm in the account: its event and its active violation.
+    let behavior = data["violationEvents"][0]["behavior"].clone();
+    let t = (now - 120) as f64;
+    data["violationEvents"].as_array_mut().unwrap().push(json!({
+        "violationId": "watch-api-v1", "thingName": "cam-watch-9", "securityProfileName": "Baseline",
+        "behavior": behavior, "metricValue": {"count": 9_999_999},
+        "violationEventType": "in-alarm", "violationEventTime": t}));
+    data["activeViolations"].as_array_mut().unwrap().push(json!({
+        "violationId": "watch-api-v1", "thingName": "cam-watch-9", "securityProfileName": "Baseline",
+        "behavior": behavior, "lastViolationValue": {"count": 9_999_999}, "lastViolationTime": t,
+        "violationStartTime": t, "verificationState": "UNKNOWN"}));
+    control(&emu, "/_emu/data", &data);
+    let rest: Vec<Value> = lines.collect();
+    assert!(child.wait().unwrap().success());
+    let told: Vec<&Value> = rest
+        .iter()
+        .filter(|v| v["kind"] == "alarm_started" && v["thing"] == "cam-watch-9")
+        .collect();
+    assert_eq!(told.len(), 1, "told once: {rest:?}");
+    assert_eq!(told[0]["id"], "watch-api-v1");
 }

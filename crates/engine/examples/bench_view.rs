@@ -4,10 +4,14 @@
 //!   (8,640 points per series, 49.8 million datapoints);
 //! - `build-triage DB`: 10,000 things × 4 metrics × 7 days (80.6 million datapoints), 100 of
 //!   them botnet recruits;
+//! - `build-triage-100k DB`: 100,000 things × 4 metrics × 1 day (115.2 million datapoints),
+//!   1,000 of them recruits: how triage grows with the fleet;
 //! - `view DB RUNS`: the full thing view — every metric over 30 days, thresholds, violation
 //!   bands, downsampled and rendered to SVG — for RUNS different things: p50 and p95;
 //! - `series DB RUNS`: the series query alone (one metric, 30 days) for the DuckDB comparison;
-//! - `triage DB RUNS`: the fleet triage ranking.
+//! - `triage DB RUNS`: the fleet triage ranking;
+//! - `scan DB RUNS`: the floor under triage — the series catalog and every chunk summary in
+//!   the window read from SQLite, nothing computed.
 //!
 //! Values follow a formula DuckDB can reproduce: `(i*7919 + m*104729 + s*31) % 1000 + 100`
 //! for thing i, metric m, step s.
@@ -125,6 +129,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match mode {
         "build-view" => build(db, 480, 12, 30, false)?,
         "build-triage" => build(db, 10_000, 4, 7, true)?,
+        "build-triage-100k" => build(db, 100_000, 4, 1, true)?,
         "view" | "series" => {
             let store = Store::open(std::path::Path::new(db))?;
             let things = store.things()?.len() as i64;
@@ -175,7 +180,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 percentile(&mut times, 0.95)
             );
         }
-        _ => return Err("MODE is build-view, build-triage, view, series or triage".into()),
+        "scan" => {
+            let store = Store::open(std::path::Path::new(db))?;
+            let mut times = Vec::new();
+            let (mut rows, mut bytes) = (0, 0);
+            for _ in 0..runs {
+                let t0 = Instant::now();
+                let catalog = store.series_catalog()?;
+                let to = catalog
+                    .iter()
+                    .filter_map(|s| s.last_ts)
+                    .max()
+                    .unwrap_or(END);
+                (rows, bytes) = (0, 0);
+                store.summary_batches(to - 7 * DAY, to, 4096, |b| {
+                    for (_, _, blob) in b.iter() {
+                        rows += 1;
+                        bytes += blob.len();
+                    }
+                })?;
+                times.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+            println!(
+                "scan: {runs} runs, {rows} summaries ({:.0} MB), p50 {:.1} ms, p95 {:.1} ms",
+                bytes as f64 / 1e6,
+                percentile(&mut times.clone(), 0.5),
+                percentile(&mut times, 0.95)
+            );
+        }
+        _ => {
+            return Err(
+                "MODE is build-view, build-triage, build-triage-100k, view, series, triage or scan"
+                    .into(),
+            )
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use desk_engine::desk::{Desk, Look, ThingRequest};
+use desk_engine::app::{Desk, Look, ThingRequest};
 use desk_engine::secrets::MemorySecrets;
 
 fn main() {
@@ -27,7 +27,7 @@ fn main() {
                     width: 620,
                     height: 230,
                     tz: "UTC".into(),
-                    theme: "dark".into(),
+                    theme: desk_engine::charts::Theme::Dark,
                     scale: None,
                 },
             })

@@ -18,10 +18,11 @@
 pub mod actions;
 pub mod analysis;
 pub mod anchor;
+pub mod app;
+pub mod cases;
 pub mod charts;
 pub mod csv_out;
 pub mod demo;
-pub mod desk;
 pub mod error;
 pub mod files;
 pub mod ingest;
@@ -32,5 +33,6 @@ pub mod sources;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod watch;
 
 pub use error::{Error, Result};

@@ -5,8 +5,10 @@
 
 use std::fmt::Write;
 
+use crate::analysis::drift::Change;
+use crate::app::{ActionView, ThingPage};
+use crate::cases::Case;
 use crate::charts::Zone;
-use crate::desk::{ActionView, ThingPage};
 use crate::store::FindingRow;
 use crate::time::Millis;
 
@@ -50,10 +52,26 @@ fn table(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
     out.push_str("</tbody></table>\n");
 }
 
+/// A finding's investigation in one cell: state, owner, notes with who and when; empty when
+/// nobody has looked at it.
+fn investigation(case: &Case, zone: &Zone) -> String {
+    if case.updated.is_none() && case.notes.is_empty() {
+        return String::new();
+    }
+    let mut cell = case.state.label().to_string();
+    if let Some(o) = &case.owner {
+        let _ = write!(cell, " · {o}");
+    }
+    for n in &case.notes {
+        let _ = write!(cell, "; {} {}: {}", when(zone, Some(n.at)), n.who, n.text);
+    }
+    cell
+}
+
 /// Renders the report. `tz` is `UTC` or an IANA name (unknown names fall back to UTC and say so).
 pub fn incident_html(
     page: &ThingPage,
-    findings: &[FindingRow],
+    findings: &[(Case, FindingRow)],
     actions: &[ActionView],
     tz: &str,
 ) -> String {
@@ -78,7 +96,7 @@ pub fn incident_html(
         from = escape(&when(&zone, Some(page.from))),
         to = escape(&when(&zone, Some(page.to))),
         zone = escape(&format!("all times {}", zone.name())),
-        mode = escape(&page.status.mode),
+        mode = page.status.mode.as_str(),
         score = page.score,
         q = if page.quarantined {
             "Quarantined."
@@ -105,13 +123,44 @@ pub fn incident_html(
             })
             .collect(),
     );
+    let _ = writeln!(
+        o,
+        "<h2>Investigation</h2>\n<p class=\"meta\">{state}{owner}{since}</p>",
+        state = page.case.state.label(),
+        owner = page
+            .case
+            .owner
+            .as_deref()
+            .map(|o| format!(", owner {}", escape(o)))
+            .unwrap_or_default(),
+        since = page
+            .case
+            .updated
+            .map(|t| format!(", since {}", escape(&when(&zone, Some(t)))))
+            .unwrap_or_default(),
+    );
+    table(
+        &mut o,
+        &["When", "Who", "Note"],
+        page.case
+            .notes
+            .iter()
+            .map(|n| vec![when(&zone, Some(n.at)), n.who.clone(), n.text.clone()])
+            .collect(),
+    );
     o.push_str("<h2>Timeline</h2>\n");
     table(
         &mut o,
         &["When", "Kind", "What"],
         page.timeline
             .iter()
-            .map(|e| vec![when(&zone, Some(e.t)), e.kind.clone(), e.what.clone()])
+            .map(|e| {
+                vec![
+                    when(&zone, Some(e.t)),
+                    e.kind.as_str().into(),
+                    e.what.clone(),
+                ]
+            })
             .collect(),
     );
     o.push_str("<h2>Charts</h2>\n");
@@ -132,12 +181,12 @@ pub fn incident_html(
         &["Metric", "Member", "Change", "Attack surface"],
         page.diff
             .iter()
-            .filter(|d| d.change != "unchanged")
+            .filter(|d| d.change != Change::Unchanged)
             .map(|d| {
                 vec![
                     d.metric.clone(),
                     d.value.clone(),
-                    d.change.clone(),
+                    d.change.as_str().into(),
                     if d.attack_surface { "yes" } else { "" }.into(),
                 ]
             })
@@ -171,16 +220,24 @@ pub fn incident_html(
     o.push_str("<h2>Audit findings</h2>\n");
     table(
         &mut o,
-        &["Found", "Check", "Severity", "Resource", "Reason"],
+        &[
+            "Found",
+            "Check",
+            "Severity",
+            "Resource",
+            "Reason",
+            "Investigation",
+        ],
         findings
             .iter()
-            .map(|f| {
+            .map(|(case, f)| {
                 vec![
                     when(&zone, f.found),
                     f.check.clone(),
                     f.severity.clone().unwrap_or_default(),
                     f.resource.clone(),
                     f.reason.clone().unwrap_or_default(),
+                    investigation(case, &zone),
                 ]
             })
             .collect(),

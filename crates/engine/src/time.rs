@@ -24,7 +24,7 @@ pub enum TimeError {
 }
 
 /// Largest accepted instant: 9999-12-31T23:59:59Z.
-const MAX_MS: i64 = 253_402_300_799_000;
+pub const MAX_MS: i64 = 253_402_300_799_000;
 
 /// A timestamp of undocumented unit: above 1e11 it is milliseconds, otherwise seconds.
 pub fn from_auto(v: f64) -> Result<Millis, TimeError> {
@@ -153,6 +153,20 @@ pub fn parse_duration(s: &str, max: Millis) -> Result<Millis, String> {
         ));
     }
     Ok(ms)
+}
+
+/// Serde: a time written as [`to_rfc3339`], as every `ddesk` JSON record prints times
+/// (`#[serde(serialize_with = "time::rfc3339")]`).
+pub fn rfc3339<S: serde::Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&to_rfc3339(*ms))
+}
+
+/// Serde: an optional time written as [`to_rfc3339`], `None` as null.
+pub fn rfc3339_opt<S: serde::Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&to_rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
 }
 
 #[cfg(test)]

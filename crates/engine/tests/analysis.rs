@@ -333,6 +333,48 @@ fn lifecycle_events_alone_find_the_cloned_camera() {
     );
     let flaky = ranked.iter().find(|r| r.thing == "cam-02").unwrap();
     assert!(flaky.reasons.is_empty(), "{flaky:?}");
+
+    // The thing screen charts the disconnects as counts per interval, not a line of ones:
+    // over the hour from T, 1-minute bars (the 14 are two minutes apart, so 14 bars of 1),
+    // and over a day the same 14 in 15-minute bars that sum to 14.
+    use desk_engine::analysis::view::metric_view;
+    let metric = "lifecycle:disconnects:DUPLICATE_CLIENTID";
+    let hour = metric_view(&s, "cam-05", metric, T, T + 3_600_000, 900).unwrap();
+    assert_eq!(hour.per, Some(60_000));
+    assert_eq!(hour.points, 14, "the duplicate delivery counts once");
+    let bars: Vec<f64> = hour.buckets.iter().map(|b| b.max.1).collect();
+    assert_eq!(bars.iter().filter(|v| **v == 1.0).count(), 14, "{bars:?}");
+    assert_eq!(bars.iter().sum::<f64>(), 14.0);
+    assert!(hour.markers.is_empty(), "no event is a zero, not a gap");
+    let day = metric_view(
+        &s,
+        "cam-05",
+        metric,
+        T - 12 * 3_600_000,
+        T + 12 * 3_600_000,
+        900,
+    )
+    .unwrap();
+    assert_eq!(day.per, Some(900_000));
+    assert_eq!(day.buckets.iter().map(|b| b.max.1).sum::<f64>(), 14.0);
+    let top = day.buckets.iter().map(|b| b.max.1).fold(0.0, f64::max);
+    assert!(
+        (7.0..=8.0).contains(&top),
+        "14 events 2 min apart in 15-min bars: {top}"
+    );
+    let svg = desk_engine::charts::render_svg(&day, &Default::default()).unwrap();
+    assert!(
+        svg.svg
+            .contains("DUPLICATE_CLIENTID disconnects per 15 min"),
+        "the title says what a bar is"
+    );
+    // Ports and principals stay sets; bytes stay lines.
+    assert_eq!(
+        metric_view(&s, "cam-05", "lifecycle:principal", T, T + 3_600_000, 900)
+            .unwrap()
+            .per,
+        None
+    );
 }
 
 /// The demo account without Detect (device reports and lifecycle events only): the same

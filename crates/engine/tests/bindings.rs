@@ -10,7 +10,7 @@ fn ui_bindings_match_the_rust_types() {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     let path = manifest.join("../../ui/src/bindings.ts");
-    let generated = desk_engine::desk::bindings::typescript();
+    let generated = desk_engine::app::bindings::typescript();
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }

@@ -1,7 +1,9 @@
 //! Charts: pure, deterministic, escaped, with usable geometry.
 
 use desk_engine::analysis::view::metric_view;
-use desk_engine::charts::{render_png, render_raster, render_svg, ChartOptions, Theme, Zone};
+use desk_engine::charts::{
+    render_png, render_raster, render_svg, ChartOptions, GeometryKind, Theme, Zone,
+};
 use desk_engine::demo::{self, DemoOptions};
 use desk_engine::model::parse::parse_bytes;
 use desk_engine::store::Store;
@@ -45,7 +47,7 @@ fn numeric_chart_with_threshold_band_and_geometry() {
             || svg.svg.contains("BytesOutHigh > 50000000")
     );
     let g = &svg.geometry;
-    assert_eq!(g.kind, "numeric");
+    assert_eq!(g.kind, GeometryKind::Numeric);
     assert!(
         g.left > 0 && g.top > 0 && g.width > 400 && g.height > 100,
         "{g:?}"
@@ -78,7 +80,7 @@ fn drift_chart_rows_zone_and_theme() {
         ..Default::default()
     };
     let svg = render_svg(&view, &opts).unwrap();
-    assert_eq!(svg.geometry.kind, "drift");
+    assert_eq!(svg.geometry.kind, GeometryKind::Drift);
     assert!(svg.geometry.rows.contains(&"21".to_string()));
     assert_eq!(
         svg.geometry.rows.last().map(String::as_str),
@@ -103,7 +105,7 @@ fn empty_window_says_no_data() {
     )
     .unwrap();
     let svg = render_svg(&view, &ChartOptions::default()).unwrap();
-    assert_eq!(svg.geometry.kind, "empty");
+    assert_eq!(svg.geometry.kind, GeometryKind::Empty);
     assert!(svg.svg.contains("No data for bytes out"));
 }
 
@@ -296,6 +298,7 @@ fn two_values(a: f64, b: f64) -> desk_engine::analysis::view::MetricView {
         thresholds: Vec::new(),
         bands: Vec::new(),
         points: 2,
+        per: None,
     }
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{dump, ingest};
-use desk_engine::analysis::timeline;
+use desk_engine::analysis::timeline::{self, EntryKind};
 use desk_engine::model::parse::Context;
 use desk_engine::model::{Dimension, DocKind, MetricValue};
 use desk_engine::store::Store;
@@ -271,7 +271,7 @@ fn related_resources_are_evidence_and_link_findings_to_things() {
         let tl = timeline::thing_timeline(&s, "cam-002").unwrap();
         assert!(
             tl.iter()
-                .any(|e| e.kind == "finding" && e.id == "f-shared-cert"),
+                .any(|e| e.kind == EntryKind::Finding && e.id == "f-shared-cert"),
             "{tl:?}"
         );
     }
@@ -368,7 +368,12 @@ fn mitigation_lists_are_history_not_audits() {
         .collect();
     assert_eq!(cam1.len(), 2, "{cam1:?}");
     let tl = timeline::thing_timeline(&s, "cam-001").unwrap();
-    assert_eq!(tl.iter().filter(|e| e.kind == "mitigation").count(), 2);
+    assert_eq!(
+        tl.iter()
+            .filter(|e| e.kind == EntryKind::Mitigation)
+            .count(),
+        2
+    );
 }
 
 /// A Splunk export saved with splunk-sdk (`scripts/splunk_corpus.py`: the AWS Splunk sample's

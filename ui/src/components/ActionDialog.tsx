@@ -28,8 +28,7 @@ export function ActionDialog(props: {
     };
   }, [request]);
 
-  const needsGroup =
-    request.action === "quarantine" && !!plan?.warnings.some((w) => w.includes("--create-group") || w.includes("does not exist"));
+  const needsGroup = !!plan?.needs_group;
   const min = plan?.min_reason ?? 10;
   const ok = !!plan && plan.calls.length > 0 && !needsGroup && reason.trim().length >= min && !busy && !outcome;
 
@@ -114,6 +113,7 @@ export function ActionDialog(props: {
                   value={reason}
                   onChange={(e) => setReason(e.target.value)}
                   rows={3}
+                  // biome-ignore lint/a11y/noAutofocus: the reason is the one thing to type in this modal confirmation
                   autoFocus
                 />
               </label>
@@ -126,7 +126,7 @@ export function ActionDialog(props: {
           </p>
         )}
         {outcome && (
-          <div className={"outcome " + outcome.status} data-testid="action-outcome">
+          <div className={`outcome ${outcome.status}`} data-testid="action-outcome">
             <strong>{outcome.status === "succeeded" ? "Done" : "Failed"}</strong>: {outcome.action} {outcome.thing ?? ""} (log entry #{outcome.intent})
             <ul>
               {outcome.steps.map((s, i) => (
@@ -139,11 +139,11 @@ export function ActionDialog(props: {
         )}
         <div className="buttons">
           {!outcome && (
-            <button className="danger" data-testid="confirm-action" disabled={!ok} onClick={run}>
+            <button type="button" className="danger" data-testid="confirm-action" disabled={!ok} onClick={run}>
               {busy ? "Working…" : `Confirm ${props.request.action.replace("_", " ")}`}
             </button>
           )}
-          <button data-testid="close-dialog" onClick={() => props.onClose(outcome)}>
+          <button type="button" data-testid="close-dialog" onClick={() => props.onClose(outcome)}>
             {outcome ? "Close" : "Cancel"}
           </button>
         </div>

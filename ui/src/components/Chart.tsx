@@ -35,13 +35,14 @@ export function Chart(props: {
       <figcaption>
         <span className="chart-title">{chart.label}</span>
         <span className="chart-meta">
-          {chart.points} points{chart.thresholds.length ? ` · threshold ${chart.thresholds.join(", ")}` : ""}
+          {chart.points} {chart.per != null ? "events" : "points"}{chart.thresholds.length ? ` · threshold ${chart.thresholds.join(", ")}` : ""}
           {chart.bands ? ` · ${chart.bands} violation interval${chart.bands > 1 ? "s" : ""}` : ""}
         </span>
-        <button className="small" onClick={props.onExport} title="Save as PNG">
+        <button type="button" className="small" onClick={props.onExport} title="Save as PNG">
           PNG
         </button>
       </figcaption>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: hover shows values and a drag zooms; the same values are in the CSV export and the range picker zooms from the keyboard */}
       <div
         className="chart-box"
         ref={box}

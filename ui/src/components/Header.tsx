@@ -1,5 +1,7 @@
-import type { Status } from "../bindings";
-import { QUICK_RANGES, type Prefs, type Route } from "../state";
+import { useEffect, useState } from "react";
+import { api, onWatch } from "../api";
+import type { Status, WatchView } from "../bindings";
+import { formatTime, QUICK_RANGES, type Prefs, type Route } from "../state";
 import { RangePicker } from "./RangePicker";
 
 export function Header(props: {
@@ -11,9 +13,30 @@ export function Header(props: {
   onHelp: () => void;
 }) {
   const { route, prefs, setPrefs, status, go } = props;
+  // The watcher: each source's next sync and the unseen changes, read at start, after each
+  // scheduled sync, and every 30 s (the times move on).
+  const [watch, setWatch] = useState<WatchView | null>(null);
+  useEffect(() => {
+    const load = () => api.watch().then(setWatch, () => setWatch(null));
+    load();
+    const every = window.setInterval(load, 30_000);
+    const un = onWatch(load);
+    return () => {
+      window.clearInterval(every);
+      un.then((f) => f());
+    };
+  }, []);
+  // Seen on the Changes screen: read again when the status changes (it marks them seen).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `status` is the trigger, not read
+  useEffect(() => {
+    api.watch().then(setWatch, () => {});
+  }, [status]);
+  const active = watch?.sources.filter((s) => !s.paused) ?? [];
+  const next = active.map((s) => s.next_sync).filter((t): t is number => t !== null);
+  const failing = watch?.sources.filter((s) => s.failures > 0) ?? [];
   const tab = (screen: Route["screen"], label: string) => (
-    <button
-      className={"tab" + (route.screen === screen ? " active" : "")}
+    <button type="button"
+      className={`tab${route.screen === screen ? " active" : ""}`}
       data-testid={`nav-${screen}`}
       onClick={() => go({ screen } as Route)}
     >
@@ -35,10 +58,33 @@ export function Header(props: {
         {tab("audit", "Audit")}
         {tab("actions", "Actions")}
         {tab("sources", "Sources & sync")}
+        <button type="button" className={`tab${route.screen === "changes" ? " active" : ""}`} data-testid="nav-changes" onClick={() => go({ screen: "changes" })}>
+          Changes
+          {(watch?.unseen ?? 0) > 0 && (
+            <span className="count-badge" data-testid="changes-badge">
+              {watch!.unseen}
+            </span>
+          )}
+        </button>
       </nav>
+      {watch && watch.sources.length > 0 && (
+        <span
+          className={`watch-line${failing.length ? " error" : ""}`}
+          data-testid="watch-line"
+          title={watch.sources
+            .map(
+              (s) =>
+                `${s.source}: ${s.paused ? "paused" : `next ${formatTime(s.next_sync, prefs.tz)}`}, last ${s.last_sync ? formatTime(s.last_sync, prefs.tz) : "not yet"}${s.error ? ` — ${s.failures} failure(s)${s.throttled ? ", throttled" : ""}: ${s.error}` : ""}`,
+            )
+            .join("\n")}
+        >
+          {next.length ? `next sync ${formatTime(Math.min(...next), prefs.tz)}` : "watching paused"}
+          {failing.length > 0 && ` · ${failing.length} source(s) failing`}
+        </span>
+      )}
       <div className="controls">
         {status?.mode === "demo" && (
-          <button className="primary" data-testid="add-source" onClick={() => go({ screen: "sources" })}>
+          <button type="button" className="primary" data-testid="add-source" onClick={() => go({ screen: "sources" })}>
             Add source
           </button>
         )}
@@ -52,14 +98,14 @@ export function Header(props: {
           <option value="UTC">UTC</option>
           <option value="local">Local time</option>
         </select>
-        <button
+        <button type="button"
           aria-label="Toggle theme"
           data-testid="theme"
           onClick={() => setPrefs({ ...prefs, theme: prefs.theme === "dark" ? "light" : "dark" })}
         >
           {prefs.theme === "dark" ? "Light" : "Dark"}
         </button>
-        <button aria-label="Keyboard shortcuts" onClick={props.onHelp}>
+        <button type="button" aria-label="Keyboard shortcuts" onClick={props.onHelp}>
           ?
         </button>
       </div>

@@ -8,7 +8,7 @@ function toInput(ms: number, tz: Prefs["tz"]): string {
 
 function fromInput(s: string, tz: Prefs["tz"]): number | null {
   if (!s) return null;
-  const ms = tz === "UTC" ? Date.parse(s + ":00Z") : new Date(s).getTime();
+  const ms = tz === "UTC" ? Date.parse(`${s}:00Z`) : new Date(s).getTime();
   return Number.isFinite(ms) ? ms : null;
 }
 
@@ -27,7 +27,7 @@ export function RangePicker(props: {
   return (
     <span className="range" data-testid="range">
       {props.ranges.map((r) => (
-        <button
+        <button type="button"
           key={r.id}
           className={value.kind === "quick" && value.id === r.id ? "active" : ""}
           onClick={() => {
@@ -38,14 +38,14 @@ export function RangePicker(props: {
           {r.label}
         </button>
       ))}
-      <button className={value.kind === "custom" ? "active" : ""} onClick={() => setCustom(!custom)}>
+      <button type="button" className={value.kind === "custom" ? "active" : ""} onClick={() => setCustom(!custom)}>
         Custom
       </button>
       {custom && (
         <span className="custom-range">
           <input type="datetime-local" aria-label="From" value={from} onChange={(e) => setFrom(e.target.value)} />
           <input type="datetime-local" aria-label="To" value={to} onChange={(e) => setTo(e.target.value)} />
-          <button
+          <button type="button"
             onClick={() => {
               const a = fromInput(from, tz);
               const b = fromInput(to, tz);

@@ -8,7 +8,10 @@ export function Shortcuts({ onClose }: { onClose: () => void }) {
     ["?", "This help"],
   ];
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a click outside closes the help; Esc closes it from the keyboard (the shortcut registry)
+    // biome-ignore lint/a11y/useKeyWithClickEvents: Esc is the keyboard equivalent
     <div className="modal-backdrop" onClick={onClose}>
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents: only stops a click inside from closing the help */}
       <div className="modal" role="dialog" aria-label="Keyboard shortcuts" data-testid="shortcuts" onClick={(e) => e.stopPropagation()}>
         <h2>Keyboard shortcuts</h2>
         <table>
@@ -23,7 +26,7 @@ export function Shortcuts({ onClose }: { onClose: () => void }) {
             ))}
           </tbody>
         </table>
-        <button onClick={onClose}>Close</button>
+        <button type="button" onClick={onClose}>Close</button>
       </div>
     </div>
   );

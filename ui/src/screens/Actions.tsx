@@ -2,14 +2,13 @@ import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api, onActionResult } from "../api";
 import type { ActionView, ChainReport } from "../bindings";
-import { formatTime } from "../state";
+import { formatTime, toHash } from "../state";
 
-export function Actions({ prefs, keys, go }: Common) {
+export function Actions({ prefs, go }: Common) {
   const [rows, setRows] = useState<ActionView[] | null>(null);
   const [chain, setChain] = useState<ChainReport | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  keys.current = {};
 
   useEffect(() => {
     const load = () => api.actions().then(setRows, (e: Error) => setError(e.message));
@@ -22,10 +21,10 @@ export function Actions({ prefs, keys, go }: Common) {
     <section className="screen actions" data-testid="actions">
       <div className="toolbar">
         <h1>Action log</h1>
-        <button data-testid="verify" onClick={() => api.verifyActions().then(setChain, (e: Error) => setError(e.message))}>
+        <button type="button" data-testid="verify" onClick={() => api.verifyActions().then(setChain, (e: Error) => setError(e.message))}>
           Verify chain
         </button>
-        <button onClick={() => api.exportActionsCsv().then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>Export CSV</button>
+        <button type="button" onClick={() => api.exportActionsCsv().then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>Export CSV</button>
         {chain && (
           <span className={chain.ok ? "ok" : "error"} data-testid="chain">
             {chain.ok ? `Chain intact (${chain.records} records)` : `Chain broken: ${chain.problems.join("; ")}`}
@@ -71,7 +70,7 @@ export function Actions({ prefs, keys, go }: Common) {
               <td>
                 {a.thing && (
                   <a
-                    href="#"
+                    href={toHash({ screen: "thing", thing: a.thing })}
                     onClick={(e) => {
                       e.preventDefault();
                       go({ screen: "thing", thing: a.thing! });

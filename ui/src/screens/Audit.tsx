@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api } from "../api";
-import type { ActionRequest, AuditPage } from "../bindings";
+import type { ActionRequest, AuditPage, Case } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
+import { CasePanel, STATES } from "../components/CasePanel";
 import { useDialog, useMitigationActions } from "../hooks";
 import { Provenance } from "../components/Provenance";
 import { chartScale, formatTime } from "../state";
@@ -18,7 +19,17 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
   const [error, setError] = useState<string | null>(null);
   const [severities, setSeverities] = useState<string[]>(SEVERITIES);
   const [showSuppressed, setShowSuppressed] = useState(true);
+  // The finding whose investigation is open below the table, with its case as loaded.
+  const [open, setOpen] = useState<{ finding: string; initial: Case } | null>(null);
 
+  const investigate = (finding: string) => {
+    if (open?.finding === finding) return setOpen(null);
+    api.findingCase(finding).then((initial) => setOpen({ finding, initial }), (e: Error) => setError(e.message));
+  };
+  const stateOf = (finding: string) => page?.finding_states.find((s) => s.finding_id === finding);
+  const label = (state: string) => STATES.find((s) => s.value === state)?.label ?? state;
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `reload` is a counter that asks for the page again
   useEffect(() => {
     const to = prefs.range.kind === "custom" ? prefs.range.to : (status?.newest ?? Date.now()) + 86_400_000;
     const from = prefs.range.kind === "custom" ? prefs.range.from : to - 90 * 86_400_000;
@@ -102,6 +113,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                 <th title="Related resources: the evidence beside the resource (client ids sharing a certificate, certificates of a client id, ...)">Related</th>
                 <th>Reason</th>
                 <th>Suppressed</th>
+                <th>Investigation</th>
                 <th />
               </tr>
             </thead>
@@ -120,8 +132,19 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                     {f.reason_code && <span className="muted"> ({f.reason_code})</span>}
                   </td>
                   <td>{f.suppressed ? "yes" : ""}</td>
+                  <td data-testid="finding-case">
+                    {stateOf(f.finding_id) && (
+                      <span className={`case-badge case-${stateOf(f.finding_id)?.state}`}>
+                        {label(stateOf(f.finding_id)?.state ?? "new")}
+                        {stateOf(f.finding_id)?.owner && ` · ${stateOf(f.finding_id)?.owner}`}
+                      </span>
+                    )}{" "}
+                    <button type="button" className="small" data-testid="investigate-finding" aria-expanded={open?.finding === f.finding_id} onClick={() => investigate(f.finding_id)}>
+                      {open?.finding === f.finding_id ? "Close" : "Investigate"}
+                    </button>
+                  </td>
                   <td>
-                    <button
+                    <button type="button"
                       className="small"
                       data-testid="mitigate-finding"
                       disabled={!mitigation}
@@ -140,6 +163,15 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
               ))}
             </tbody>
           </table>
+          {open && (
+            <CasePanel
+              key={open.finding}
+              subject={{ finding: open.finding }}
+              initial={open.initial}
+              tz={prefs.tz}
+              onChanged={() => setReload((n) => n + 1)}
+            />
+          )}
         </>
       )}
       {dialog && (

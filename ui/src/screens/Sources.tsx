@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
-import { api, onSyncEvent } from "../api";
-import type { SourceInput, SourceView, SyncEvent, SyncSummary } from "../bindings";
+import { api, onSyncEvent, onWatch } from "../api";
+import type { DemoAccount, SourceInput, SourceView, SyncEvent, SyncSummary, WatchView } from "../bindings";
 import { useDialog } from "../hooks";
 import { ago, formatTime } from "../state";
 
@@ -19,6 +19,21 @@ const EMPTY: SourceInput = {
   ca_bundle: undefined,
 };
 
+/** What each kind of source is expected to hold — with or without AWS Detect. */
+export const EXPECTS: Record<string, string> = {
+  s3:
+    "A bucket that Kinesis Firehose writes to (records run together, gzip or not): Device Defender metrics exports, " +
+    "Detect violations and Audit findings — or, for an account without Detect, the raw device metrics reports and " +
+    "lifecycle events that IoT rules deliver (SELECT *, topic() AS topic FROM '$aws/things/+/defender/metrics/+' and " +
+    "SELECT * FROM '$aws/events/presence/+/+'). The prefix is the delivery stream's.",
+  splunk:
+    "An index searched through Splunk's REST API (port 8089): the AWS Splunk sample's events, or device reports and " +
+    "lifecycle events an IoT rule sends through an HTTP Event Collector action — give the sourcetype the rule sets.",
+  defender:
+    "The Device Defender API of an account: Detect violations (where Detect is enabled), Audit findings and mitigation " +
+    "history, security profiles' behaviors, and the registry's thing types and groups for the peer comparison.",
+};
+
 type Progress = Record<string, Extract<SyncEvent, { event: "progress" }> | { event: "source_finished"; ok: boolean; error: string | null }>;
 
 export function Sources({ prefs, keys, status, refreshStatus }: Common) {
@@ -26,12 +41,22 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
   const [form, setForm] = useState<SourceInput>(EMPTY);
   const [error, setError] = useState<string | null>(null);
   const [tests, setTests] = useState<Record<string, string>>({});
+  const [watch, setWatch] = useState<WatchView | null>(null);
+  useEffect(() => {
+    const load = () => api.watch().then(setWatch, () => setWatch(null));
+    load();
+    const un = onWatch(load);
+    return () => {
+      un.then((f) => f());
+    };
+  }, []);
   const [progress, setProgress] = useState<Progress>({});
   const [syncing, setSyncing] = useState(false);
   const [summary, setSummary] = useState<SyncSummary | null>(null);
   const [removing, setRemoving] = useDialog<string>(keys);
 
   const load = () => api.sources().then(setSources, (e: Error) => setError(e.message));
+  // biome-ignore lint/correctness/useExhaustiveDependencies: subscribes once, on mount; `load` only sets state
   useEffect(() => {
     load();
     const un = onSyncEvent((e) => {
@@ -76,15 +101,30 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
     <section className="screen sources" data-testid="sources">
       <div className="toolbar">
         <h1>Sources & sync</h1>
-        <button className="primary" data-testid="sync" disabled={syncing || sources.length === 0} onClick={sync}>
+        <button type="button" className="primary" data-testid="sync" disabled={syncing || sources.length === 0} onClick={sync}>
           {syncing ? "Syncing…" : "Sync now"}
         </button>
         {syncing && (
-          <button data-testid="cancel-sync" onClick={() => api.cancelSync()}>
+          <button type="button" data-testid="cancel-sync" onClick={() => api.cancelSync()}>
             Cancel
           </button>
         )}
         {status?.mode === "demo" && <span className="muted">Showing the DEMO fleet until a source is added.</span>}
+        {status?.mode === "demo" && (
+          <label className="muted">
+            Demo account{" "}
+            <select
+              data-testid="demo-account"
+              value={status.demo_account}
+              onChange={(e) =>
+                api.setDemoAccount(e.target.value as DemoAccount).then(refreshStatus, (err: Error) => setError(err.message))
+              }
+            >
+              <option value="detect">with Detect</option>
+              <option value="no-detect">without Detect: device reports and lifecycle events</option>
+            </select>
+          </label>
+        )}
       </div>
       {error && (
         <p className="error" role="alert" data-testid="sources-error">
@@ -105,6 +145,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
         <tbody>
           {sources.map((s) => {
             const p = progress[s.name];
+            const w = watch?.sources.find((x) => x.source === s.name);
             return (
               <tr key={s.name}>
                 <td>{s.name}</td>
@@ -129,12 +170,21 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                     </>
                   )}
                   {p && p.event === "source_finished" && (p.ok ? "done" : `failed: ${p.error ?? "see errors"}`)}
+                  {w && (
+                    <div className="small muted" data-testid="source-schedule">
+                      {w.paused ? "scheduled syncs paused" : `next sync ${formatTime(w.next_sync, prefs.tz)}`}
+                      {w.failures > 0 && ` · ${w.failures} failure(s) in a row${w.throttled ? " (throttled)" : ""}, waiting longer`}
+                    </div>
+                  )}
                 </td>
                 <td>
-                  <button onClick={() => api.testSource(s.name).then((m) => setTests({ ...tests, [s.name]: m }), (e: Error) => setTests({ ...tests, [s.name]: e.message }))}>
+                  <button type="button" data-testid="pause-source" onClick={() => api.pauseSource(s.name, !w?.paused).then(setWatch, (e: Error) => setError(e.message))}>
+                    {w?.paused ? "Resume" : "Pause"}
+                  </button>
+                  <button type="button" onClick={() => api.testSource(s.name).then((m) => setTests({ ...tests, [s.name]: m }), (e: Error) => setTests({ ...tests, [s.name]: e.message }))}>
                     Test
                   </button>
-                  <button data-testid="remove-source" onClick={() => setRemoving(s.name)}>
+                  <button type="button" data-testid="remove-source" onClick={() => setRemoving(s.name)}>
                     Remove
                   </button>
                   {tests[s.name] && <div className="small">{tests[s.name]}</div>}
@@ -155,7 +205,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
         <p className={summary.errors.length ? "error" : "ok"} data-testid="sync-summary">
           {summary.cancelled ? "Cancelled. " : ""}
           {summary.datapoints} datapoints, {summary.violation_events} violation events, {summary.audit_findings} findings from {summary.objects_fetched} objects.
-          {summary.errors.length > 0 && ` ${summary.errors.length} error(s): ${summary.errors.map((e) => `${e.source}${e.object ? " " + e.object : ""}: ${e.error}`).join("; ")}`}
+          {summary.errors.length > 0 && ` ${summary.errors.length} error(s): ${summary.errors.map((e) => `${e.source}${e.object ? ` ${e.object}` : ""}: ${e.error}`).join("; ")}`}
         </p>
       )}
       <form className="add-source" onSubmit={add} data-testid="add-source-form">
@@ -171,6 +221,9 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
             <option value="defender">Device Defender API</option>
           </select>
         </label>
+        <p className="muted" data-testid="source-expects">
+          {EXPECTS[form.kind] ?? ""}
+        </p>
         {form.kind === "s3" && (
           <>
             <label>
@@ -195,6 +248,9 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
             <label>
               CA bundle (PEM file, for a self-signed certificate){" "}
               <input placeholder="/etc/ssl/splunk-ca.pem" value={form.ca_bundle ?? ""} onChange={set("ca_bundle")} />
+            </label>
+            <label>
+              Sourcetype <input placeholder="aws-iot-device-defender" value={form.sourcetype ?? ""} onChange={set("sourcetype")} />
             </label>
             <p className="muted">Only https is accepted (http only to this machine): the token never crosses the network in clear text.</p>
           </>
@@ -222,7 +278,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
             <h2>Remove source {removing}?</h2>
             <p>Its secret is deleted from the OS keychain and it is no longer synced. The data already synced stays in the cache.</p>
             <div className="buttons">
-              <button
+              <button type="button"
                 className="danger"
                 data-testid="confirm-remove"
                 onClick={() => {
@@ -239,7 +295,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
               >
                 Remove {removing}
               </button>
-              <button onClick={() => setRemoving(null)}>Cancel</button>
+              <button type="button" onClick={() => setRemoving(null)}>Cancel</button>
             </div>
           </div>
         </div>

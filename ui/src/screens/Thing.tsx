@@ -1,41 +1,21 @@
-import { useCallback, useEffect, useLayoutEffect, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { flushSync } from "react-dom";
 import type { Common } from "../App";
 import { api } from "../api";
 import type { ActionRequest, ChartRequest, Look, ThingPage, ThingRequest } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
+import { CasePanel } from "../components/CasePanel";
 import { useDialog, useMitigationActions } from "../hooks";
 import { Chart } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
+import { perf } from "../perf";
+import { DriftPanel } from "./thing/DriftPanel";
+import { TimelineList } from "./thing/TimelineList";
+import { ViolationsTable } from "./thing/ViolationsTable";
 import { CATEGORY_LABELS, chartScale, defaultViolation, formatTime, resolveRange, type Prefs, type Route } from "../state";
 
 const CHART_W = 620;
 const CHART_H = 230;
-
-/** Performance marks for the benchmark: when the last chart image of a page has loaded, when
- *  the last is decoded, and when it has been painted (two animation frames later), relative to
- *  the click that opened it. */
-let loadedCount = 0;
-let paintedCount = 0;
-function markLoaded(total: number) {
-  loadedCount += 1;
-  if (loadedCount === total) performance.mark("ddesk:images-loaded");
-}
-function markPainted(total: number, done: () => void) {
-  paintedCount += 1;
-  if (paintedCount === total) {
-    performance.mark("ddesk:images-decoded");
-    requestAnimationFrame(() =>
-      requestAnimationFrame(() => {
-        const g = globalThis as { __ddeskOpenedAt?: number; __ddeskChartsMs?: number };
-        performance.mark("ddesk:painted");
-        if (g.__ddeskOpenedAt !== undefined) g.__ddeskChartsMs = performance.now() - g.__ddeskOpenedAt;
-        document.body.dataset.chartsPainted = String(total);
-        done();
-      }),
-    );
-  }
-}
 
 /** The first request a thing's screen makes: the route's window, else a custom range, else the
  *  engine's default (the week to the thing's newest report). Triage asks it ahead of the screen. */
@@ -54,12 +34,33 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   const [note, setNote] = useState<string | null>(null);
   const [mitigation, setMitigation] = useState("");
   const [shown, setShown] = useState(false);
+  // How many of the page's chart images have loaded and been painted: when all have, the page
+  // is shown (and the E2E tests, which wait on `data-charts-painted`, may look).
+  const loaded = useRef(0);
+  const painted = useRef(0);
+  const chartLoaded = (total: number) => {
+    loaded.current += 1;
+    if (loaded.current === total) perf.mark("images-loaded");
+  };
+  const chartPainted = (total: number) => {
+    painted.current += 1;
+    if (painted.current !== total) return;
+    perf.mark("images-decoded");
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        perf.chartsPainted();
+        document.body.dataset.chartsPainted = String(total);
+        setShown(true);
+      }),
+    );
+  };
   const [target, setTarget] = useState<string | null>(null);
   const look: Look = thingRequest(route.thing, route, prefs, zone).look;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reloads only when the window, zone or theme change; `look` and `route` are derived from these
   const load = useCallback(() => {
     const first = thingRequest(route.thing, route, prefs, zone);
-    const started = performance.now();
+    const started = perf.now();
     api
       .thing(first)
       .then((p) => {
@@ -74,9 +75,9 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
       })
       .then(
         (p) => {
-          performance.mark("ddesk:ipc-done");
-          loadedCount = 0;
-          paintedCount = 0;
+          perf.mark("ipc-done");
+          loaded.current = 0;
+          painted.current = 0;
           delete document.body.dataset.chartsPainted;
           setShown(false);
           // Rendered in this task, not one the scheduler queues behind a frame: the images
@@ -85,16 +86,15 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             setPage(p);
             setError(null);
           });
-          (globalThis as { __ddeskThingMs?: number }).__ddeskThingMs = performance.now() - started;
+          perf.thingLoaded(started);
         },
         (e: Error) => setError(e.message),
       );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [route.thing, route.from, route.to, prefs.range, zone, prefs.theme]);
   useEffect(load, [load]);
   // Marked when React has put the page in the document (before the browser paints it).
   useLayoutEffect(() => {
-    if (page) performance.mark("ddesk:rendered");
+    if (page) perf.mark("rendered");
   }, [page]);
 
   // The account's mitigation actions (a call to AWS on a real account) are asked for once the
@@ -109,18 +109,17 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         <p className="error" role="alert">
           {error}
         </p>
-        <button onClick={() => go({ screen: "triage" })}>Back to triage</button>
+        <button type="button" onClick={() => go({ screen: "triage" })}>Back to triage</button>
       </section>
     );
   }
   if (!page) return <section className="screen">Loading {route.thing}…</section>;
 
-  const changed = page.diff.filter((d) => d.change !== "unchanged");
   const violation = page.violations.find((v) => v.violation_id === target) ?? page.violations.find((v) => v.violation_id === defaultViolation(page.violations));
   return (
     <section className="screen thing" data-testid="thing-page" data-thing={page.thing}>
       <div className="toolbar">
-        <button onClick={() => go({ screen: "triage" })} title="Back (Esc)">
+        <button type="button" onClick={() => go({ screen: "triage" })} title="Back (Esc)">
           ← Triage
         </button>
         <h1 data-testid="thing-title">{page.thing}</h1>
@@ -132,7 +131,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         <span className="score-big">risk {page.score.toFixed(1)}</span>
         <span className="spacer" />
         {!page.quarantined ? (
-          <button
+          <button type="button"
             className="danger"
             data-testid="quarantine"
             onClick={() =>
@@ -145,7 +144,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             Quarantine
           </button>
         ) : (
-          <button data-testid="release" onClick={() => setDialog({ title: `Release ${page.thing}`, req: { action: "release", thing: page.thing } })}>
+          <button type="button" data-testid="release" onClick={() => setDialog({ title: `Release ${page.thing}`, req: { action: "release", thing: page.thing } })}>
             Release
           </button>
         )}
@@ -155,7 +154,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             <option key={m}>{m}</option>
           ))}
         </select>
-        <button
+        <button type="button"
           disabled={!mitigation || !violation}
           data-testid="mitigate"
           title={violation ? `On the violation of ${violation.behavior} (choose another under Violations)` : "No violation to act on"}
@@ -169,8 +168,25 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         >
           Run mitigation
         </button>
-        <button onClick={() => api.exportCsv(page.thing, page.from, page.to).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>CSV</button>
         <button
+          type="button"
+          data-testid="copy-link"
+          title="A defender-desk:// link to this thing and window, for a ticket, an alert or a chat"
+          onClick={() =>
+            api.thingLink(page.thing, route.from !== undefined ? page.from : null, route.to !== undefined ? page.to : null).then(
+              (link) =>
+                navigator.clipboard?.writeText(link).then(
+                  () => setNote(`Link copied: ${link}`),
+                  () => setNote(`Link: ${link}`),
+                ) ?? setNote(`Link: ${link}`),
+              (e: Error) => setNote(e.message),
+            )
+          }
+        >
+          Copy link
+        </button>
+        <button type="button" onClick={() => api.exportCsv(page.thing, page.from, page.to).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>CSV</button>
+        <button type="button"
           data-testid="report"
           onClick={() => api.report({ thing: page.thing, from: page.from, to: page.to, look }).then((s) => setNote(`Report saved to ${s.path}`), (e: Error) => setNote(e.message))}
         >
@@ -181,7 +197,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
       <p className="window">
         {formatTime(page.from, prefs.tz)} → {formatTime(page.to, prefs.tz)} · groups: {page.groups.length ? page.groups.join(", ") : "none known"}
         {(route.from !== undefined || prefs.range.kind === "custom") && (
-          <button className="small" onClick={() => go({ screen: "thing", thing: page.thing })}>
+          <button type="button" className="small" onClick={() => go({ screen: "thing", thing: page.thing })}>
             reset zoom
           </button>
         )}
@@ -205,128 +221,36 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           ))}
         </ul>
       )}
+      <CasePanel key={page.thing} subject={{ thing: page.thing }} initial={page.case} tz={prefs.tz} onChanged={refreshStatus} />
       <div className="charts" data-testid="charts">
         {page.charts.map((c) => (
           <Chart
             key={c.metric}
             chart={c}
             tz={prefs.tz}
-            onLoaded={() => markLoaded(page.charts.length)}
-            onPainted={() => markPainted(page.charts.length, () => setShown(true))}
+            onLoaded={() => chartLoaded(page.charts.length)}
+            onPainted={() => chartPainted(page.charts.length)}
             onZoom={(w) => go({ screen: "thing", thing: page.thing, from: w.from, to: w.to })}
             onExport={() => api.exportChartPng(chartReq(c.metric)).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}
           />
         ))}
       </div>
       <div className="panels">
+        <DriftPanel diff={page.diff} drift={page.drift} tz={prefs.tz} />
         <div className="panel">
-          <h2>Port and destination drift</h2>
-          {changed.length === 0 ? (
-            <p className="muted">No change between the start and the end of the window.</p>
-          ) : (
-            <table data-testid="diff">
-              <thead>
-                <tr>
-                  <th>Metric</th>
-                  <th>Member</th>
-                  <th>Change</th>
-                </tr>
-              </thead>
-              <tbody>
-                {changed.map((d, i) => (
-                  <tr key={i} className={d.attack_surface ? "attack" : ""}>
-                    <td>{d.metric}</td>
-                    <td>
-                      {d.value}
-                      {d.attack_surface && " ⚠ attack surface"}
-                    </td>
-                    <td>{d.change}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          <h3>Intervals</h3>
-          <table className="compact">
-            <thead>
-              <tr>
-                <th>Metric</th>
-                <th>Member</th>
-                <th>Opened</th>
-                <th>Closed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.drift.slice(0, 200).map((d, i) => (
-                <tr key={i} className={d.attack_surface && !d.expected ? "attack" : ""}>
-                  <td>{d.metric}</td>
-                  <td>
-                    {d.value}
-                    {d.expected ? "" : " (not expected)"}
-                  </td>
-                  <td>{formatTime(d.opened, prefs.tz)}</td>
-                  <td>{d.closed ? formatTime(d.closed, prefs.tz) : "open"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <div className="panel">
-          <h2>Timeline</h2>
-          <ul className="timeline" data-testid="timeline">
-            {page.timeline.map((e, i) => (
-              <li key={i} className={`tl-${e.kind}`}>
-                <span className="when">{formatTime(e.t, prefs.tz)}</span> <span className="kind">{e.kind}</span> {e.what}
-              </li>
-            ))}
-            {page.timeline.length === 0 && <li className="muted">Nothing recorded.</li>}
-          </ul>
-          <h2>Violations</h2>
-          <table className="compact" data-testid="violations">
-            <thead>
-              <tr>
-                <th title="The violation Run mitigation acts on">Act on</th>
-                <th>Behavior</th>
-                <th>Security profile</th>
-                <th>Started</th>
-                <th>Ended</th>
-                <th title="ML Detect's confidence level">Confidence</th>
-                <th title="The analyst's verification state and note">Verification</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.violations.map((v) => (
-                <tr key={v.violation_id}>
-                  <td>
-                    <input
-                      type="radio"
-                      name="mitigation-target"
-                      data-testid="violation-target"
-                      aria-label={`Act on the violation of ${v.behavior}`}
-                      checked={violation?.violation_id === v.violation_id}
-                      onChange={() => setTarget(v.violation_id)}
-                    />
-                  </td>
-                  <td>{v.behavior}</td>
-                  <td>{v.security_profile}</td>
-                  <td>{formatTime(v.started, prefs.tz)}</td>
-                  <td>{v.ended ? formatTime(v.ended, prefs.tz) : "in alarm"}</td>
-                  <td data-testid="violation-confidence">{v.confidence ?? "—"}</td>
-                  <td title={v.verification_description ?? undefined}>
-                    {v.verification_state ?? "—"}
-                    {v.verification_description && <span className="muted"> — {v.verification_description}</span>}
-                  </td>
-                </tr>
-              ))}
-              {page.violations.length === 0 && (
-                <tr>
-                  <td colSpan={7} className="muted">
-                    None recorded.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
+          <TimelineList timeline={page.timeline} tz={prefs.tz} />
+          <ViolationsTable
+            violations={page.violations}
+            target={violation?.violation_id ?? null}
+            tz={prefs.tz}
+            onTarget={setTarget}
+            onVerify={(v, state) =>
+              setDialog({
+                title: `Set ${v.behavior} (${formatTime(v.started, prefs.tz)}) to ${state} in AWS`,
+                req: { action: "verify_violation", violation: v.violation_id, state, description: null },
+              })
+            }
+          />
         </div>
       </div>
       {dialog && (

@@ -2,10 +2,12 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Common } from "../App";
 import { api } from "../api";
-import type { Category, Fleet } from "../bindings";
+import type { CaseState, Category, Fleet } from "../bindings";
 import { Provenance } from "../components/Provenance";
+import { useKeys } from "../hooks";
+import { perf } from "../perf";
 import { thingRequest } from "./Thing";
-import { ago, CATEGORY_LABELS, filterFleet, NO_FILTER, rangeMs, type FleetFilter } from "../state";
+import { ago, CATEGORY_LABELS, filterFleet, NO_FILTER, rangeMs, toHash, type FleetFilter } from "../state";
 
 const ROW = 56;
 
@@ -49,7 +51,7 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
     go({ screen: "thing", thing });
   };
 
-  keys.current = {
+  useKeys(keys, {
     search: () => search.current?.focus(),
     down: () => {
       const n = Math.min(selected + 1, rows.length - 1);
@@ -62,14 +64,11 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
       virt.scrollToIndex(n);
     },
     open: () => rows[selected] && open(rows[selected].thing),
-  };
+  });
 
   // Marked before the browser paints the rows, so whoever sees a row can read the mark.
   useLayoutEffect(() => {
-    if (fleet) {
-      const g = globalThis as { __ddeskTriageMs?: number };
-      if (g.__ddeskTriageMs === undefined) g.__ddeskTriageMs = performance.now();
-    }
+    if (fleet) perf.triageShown();
   }, [fleet]);
 
   const now = Date.now();
@@ -109,6 +108,18 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
           <input type="checkbox" checked={filter.onlyQuarantined} onChange={(e) => setFilter({ ...filter, onlyQuarantined: e.target.checked })} />
           quarantined
         </label>
+        <select
+          aria-label="Investigation state"
+          data-testid="case-filter"
+          value={filter.caseState}
+          onChange={(e) => setFilter({ ...filter, caseState: e.target.value as CaseState | "" })}
+        >
+          <option value="">any investigation state</option>
+          <option value="new">new</option>
+          <option value="investigating">investigating</option>
+          <option value="benign">resolved — benign</option>
+          <option value="compromised">resolved — compromised</option>
+        </select>
         <span className="count" data-testid="count">
           {fleet ? `${rows.length} of ${fleet.rows.length} things` : "…"}
         </span>
@@ -130,9 +141,11 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
             const r = rows[v.index];
             const stale = r.last_report !== null && now - r.last_report > 3_600_000 * 2;
             return (
+              // biome-ignore lint/a11y/noStaticElementInteractions: the row selects on click; j/k and Enter select and open from the keyboard, and the thing's name is a link
+              // biome-ignore lint/a11y/useKeyWithClickEvents: j/k and Enter are the keyboard equivalents
               <div
                 key={r.thing}
-                className={"fleet-row" + (v.index === selected ? " selected" : "")}
+                className={`fleet-row${v.index === selected ? " selected" : ""}`}
                 data-testid="fleet-row"
                 data-thing={r.thing}
                 style={{ transform: `translateY(${v.start}px)`, height: ROW }}
@@ -142,20 +155,18 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
                 <span className="rank">{v.index + 1}</span>
                 <span className="thing-name">
                   <a
-                    href="#"
+                    href={toHash({ screen: "thing", thing: r.thing })}
                     data-testid="thing-link"
                     onClick={(e) => {
                       e.preventDefault();
-                      (globalThis as { __ddeskOpenedAt?: number }).__ddeskOpenedAt = performance.now();
-                      performance.clearMarks();
-                      performance.mark("ddesk:click");
+                      perf.clicked();
                       open(r.thing);
                     }}
                   >
                     {r.thing}
                   </a>
                 </span>
-                <span className={"score" + (r.score >= 50 ? " high" : r.score >= 10 ? " mid" : "")}>{r.score.toFixed(1)}</span>
+                <span className={`score${r.score >= 50 ? " high" : r.score >= 10 ? " mid" : ""}`}>{r.score.toFixed(1)}</span>
                 <span className="reasons">
                   {r.categories.map((c) => (
                     <span key={c} className={`cat cat-${c}`}>
@@ -166,7 +177,14 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
                   {r.reasons.length > 1 && <span className="more"> +{r.reasons.length - 1}</span>}
                 </span>
                 <span>{r.open_violations || ""}</span>
-                <span>{r.quarantined ? <span className="badge q">QUARANTINED</span> : ""}</span>
+                <span>
+                  {r.quarantined ? <span className="badge q">QUARANTINED</span> : ""}
+                  {r.case_state !== "new" && (
+                    <span className={`badge case case-${r.case_state}`} data-testid="case-badge" title={[r.case_owner && `owner ${r.case_owner}`, r.down_ranked].filter(Boolean).join(" · ")}>
+                      {r.case_state}
+                    </span>
+                  )}
+                </span>
                 <span className={stale ? "stale" : ""} title={stale ? "no report for over 2 h" : ""}>
                   {ago(r.last_report, now)}
                 </span>

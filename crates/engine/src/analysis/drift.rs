@@ -112,13 +112,36 @@ mod tests {
     }
 }
 
+/// How a member of a set changed between two instants (the order rows are listed in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// In the second set only.
+    Added,
+    /// In the first set only.
+    Removed,
+    /// In both.
+    Unchanged,
+}
+
+impl Change {
+    /// `added`, `removed` or `unchanged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Removed => "removed",
+            Self::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// How a member differs between two instants.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DiffRow {
     /// The member.
     pub value: serde_json::Value,
-    /// `added` (in the second set only), `removed` (first only) or `unchanged`.
-    pub change: &'static str,
+    /// Added, removed or unchanged.
+    pub change: Change,
     /// One of the ports the Device Defender docs call out as attack surface.
     pub attack_surface: bool,
 }
@@ -141,9 +164,9 @@ pub fn diff(points: &[SeriesPoint], a: Millis, b: Millis) -> Vec<DiffRow> {
     let mut rows = Vec::new();
     for v in &after {
         let change = if before.contains(v) {
-            "unchanged"
+            Change::Unchanged
         } else {
-            "added"
+            Change::Added
         };
         rows.push(DiffRow {
             value: v.clone(),
@@ -155,19 +178,14 @@ pub fn diff(points: &[SeriesPoint], a: Millis, b: Millis) -> Vec<DiffRow> {
         if !after.contains(v) {
             rows.push(DiffRow {
                 value: v.clone(),
-                change: "removed",
+                change: Change::Removed,
                 attack_surface: surface(v),
             });
         }
     }
-    let order = |c: &str| match c {
-        "added" => 0,
-        "removed" => 1,
-        _ => 2,
-    };
     rows.sort_by(|x, y| {
-        order(x.change)
-            .cmp(&order(y.change))
+        x.change
+            .cmp(&y.change)
             .then_with(|| x.value.to_string().cmp(&y.value.to_string()))
     });
     rows
@@ -187,16 +205,16 @@ mod diff_tests {
         };
         let pts = [p(0, &[22, 80]), p(100, &[21, 22])];
         let d = diff(&pts, 50, 150);
-        let got: Vec<(String, &str, bool)> = d
+        let got: Vec<(String, Change, bool)> = d
             .iter()
             .map(|r| (r.value.to_string(), r.change, r.attack_surface))
             .collect();
         assert_eq!(
             got,
             vec![
-                ("21".into(), "added", true),
-                ("80".into(), "removed", true),
-                ("22".into(), "unchanged", true)
+                ("21".into(), Change::Added, true),
+                ("80".into(), Change::Removed, true),
+                ("22".into(), Change::Unchanged, true)
             ]
         );
         assert!(diff(&pts, -1, -1).is_empty());

@@ -1,9 +1,10 @@
 //! A thing's peers: the things it is compared with from its first report, before it has any
 //! history of its own (and beside that history once it has one).
 //!
-//! Peers are the things of the same thing group (as last read from AWS) where one is known,
-//! else of the same name family (`cam-lobby-017` → `cam-lobby-*`), else the whole fleet — with
-//! at least [`MIN_PEERS`] others, and every reason says which.
+//! Peers are the things of the same thing group where one is known, else of the same thing
+//! type (both as the registry last said, see `sources::defender::inventory`), else of the same
+//! name family (`cam-lobby-017` → `cam-lobby-*`), else the whole fleet — with at least
+//! [`MIN_PEERS`] others, and every reason says which.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +18,8 @@ pub const MIN_PEERS: usize = 3;
 pub enum Basis {
     /// The things of one thing group.
     Group(String),
+    /// The things of one thing type.
+    Type(String),
     /// The things whose names differ only in their trailing number.
     Family(String),
     /// Every thing in the cache.
@@ -24,10 +27,12 @@ pub enum Basis {
 }
 
 impl Basis {
-    /// For people: "thing group edge", "name family cam-lobby-*", "the fleet".
+    /// For people: "thing group edge", "thing type camera", "name family cam-lobby-*", "the
+    /// fleet".
     pub fn describe(&self) -> String {
         match self {
             Self::Group(g) => format!("thing group {g}"),
+            Self::Type(t) => format!("thing type {t}"),
             Self::Family(f) => format!("name family {f}*"),
             Self::Fleet => "the fleet".into(),
         }
@@ -53,12 +58,23 @@ pub struct PeerGroups {
 
 impl PeerGroups {
     /// Assigns each of `things` a peer group: its largest thing group with enough members,
-    /// else its name family, else the fleet. `groups` maps a thing to its thing groups.
-    pub fn assign(things: &[&str], groups: &HashMap<String, Vec<String>>) -> Self {
+    /// else its thing type, else its name family, else the fleet. `groups` maps a thing to its
+    /// thing groups, `types` to its thing type.
+    pub fn assign(
+        things: &[&str],
+        groups: &HashMap<String, Vec<String>>,
+        types: &HashMap<String, String>,
+    ) -> Self {
         let mut group_size: HashMap<&str, usize> = HashMap::default();
         for t in things {
             for g in groups.get(*t).into_iter().flatten() {
                 *group_size.entry(g.as_str()).or_default() += 1;
+            }
+        }
+        let mut type_size: HashMap<&str, usize> = HashMap::default();
+        for t in things {
+            if let Some(ty) = types.get(*t) {
+                *type_size.entry(ty.as_str()).or_default() += 1;
             }
         }
         let mut family_size: HashMap<&str, usize> = HashMap::default();
@@ -77,8 +93,13 @@ impl PeerGroups {
                 .map(|g| (group_size[g.as_str()], g))
                 .filter(|(n, _)| *n > MIN_PEERS)
                 .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)));
+            let ty = types
+                .get(*t)
+                .filter(|ty| type_size[ty.as_str()] > MIN_PEERS);
             let basis = if let Some((_, g)) = group {
                 Basis::Group(g.clone())
+            } else if let Some(ty) = ty {
+                Basis::Type(ty.clone())
             } else if let Some(f) = family(t).filter(|f| family_size[f] > MIN_PEERS) {
                 Basis::Family(f.to_string())
             } else if things.len() > MIN_PEERS {
@@ -244,7 +265,7 @@ mod tests {
         for t in &things[..5] {
             groups.insert(t.clone(), vec!["lobby".into()]);
         }
-        let p = PeerGroups::assign(&refs, &groups);
+        let p = PeerGroups::assign(&refs, &groups, &HashMap::default());
         let basis = |t: &str| p.of(t).map(|g| p.basis(g).clone());
         assert_eq!(basis("cam-00"), Some(Basis::Group("lobby".into())));
         assert_eq!(basis("cam-05"), Some(Basis::Family("cam-".into())));
@@ -253,7 +274,19 @@ mod tests {
             Some(Basis::Fleet),
             "two gateways are no family"
         );
-        let few = PeerGroups::assign(&refs[..3], &HashMap::default());
+        // A thing type beats a family; a group still beats the type.
+        let types: HashMap<String, String> = things
+            .iter()
+            .filter(|t| t.as_str() != "cam-04")
+            .map(|t| (t.clone(), "sensor".to_string()))
+            .collect();
+        let p = PeerGroups::assign(&refs, &groups, &types);
+        let basis = |t: &str| p.of(t).map(|g| p.basis(g).clone());
+        assert_eq!(basis("cam-00"), Some(Basis::Group("lobby".into())));
+        assert_eq!(basis("cam-05"), Some(Basis::Type("sensor".into())));
+        assert_eq!(basis("gw-1"), Some(Basis::Type("sensor".into())));
+        assert_eq!(p.basis(0).describe(), "thing group lobby");
+        let few = PeerGroups::assign(&refs[..3], &HashMap::default(), &HashMap::default());
         assert_eq!(few.of("cam-00"), None, "three things have too few peers");
     }
 

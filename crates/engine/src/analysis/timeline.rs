@@ -3,16 +3,46 @@
 
 use serde::Serialize;
 
-use crate::store::{outcome_of, FindingRow, LogRecord, MitigationRow, Store, StoreError};
+use crate::actions::ActionLog;
+use crate::store::{FindingRow, MitigationRow, Store, StoreError};
 use crate::time::Millis;
+
+/// What a timeline entry is (entries at the same instant are listed in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// An action from the action log (this cache's or a colleague's).
+    Action,
+    /// A change of investigation state, or a note.
+    Case,
+    /// An audit finding on the thing or one of its certificates.
+    Finding,
+    /// A mitigation action execution.
+    Mitigation,
+    /// A Detect violation event.
+    Violation,
+}
+
+impl EntryKind {
+    /// `action`, `case`, `finding`, `mitigation` or `violation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Action => "action",
+            Self::Case => "case",
+            Self::Finding => "finding",
+            Self::Mitigation => "mitigation",
+            Self::Violation => "violation",
+        }
+    }
+}
 
 /// One entry of a thing's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
     /// When.
     pub t: Millis,
-    /// `violation`, `finding`, `action`, `mitigation`.
-    pub kind: &'static str,
+    /// What it is.
+    pub kind: EntryKind,
     /// What happened, for people.
     pub what: String,
     /// The record's id (violation id, finding id, action-log sequence number).
@@ -24,25 +54,13 @@ pub struct Entry {
 /// Exact, never by substring: `cam-1` is not `cam-10`, and a device cannot plant a finding in
 /// another thing's report by choosing a client id that contains its name.
 pub fn thing_findings(store: &Store, thing: &str) -> Result<Vec<FindingRow>, StoreError> {
-    findings_of(store, thing, &store.action_log()?)
+    findings_of(store, thing, &ActionLog::read(&store.action_log()?))
 }
 
-fn findings_of(
-    store: &Store,
-    thing: &str,
-    log: &[LogRecord],
-) -> Result<Vec<FindingRow>, StoreError> {
+fn findings_of(store: &Store, thing: &str, log: &ActionLog) -> Result<Vec<FindingRow>, StoreError> {
     let mut certs = store.thing_certificates(thing)?;
-    for r in log {
-        if r.record["type"] != "intent" || r.record["plan"]["thing"] != thing {
-            continue;
-        }
-        if let Some(list) = r.record["plan"]["prior"]["certificates"].as_array() {
-            certs.extend(
-                list.iter()
-                    .filter_map(|c| c["id"].as_str().map(str::to_string)),
-            );
-        }
+    for i in log.intents_on(thing) {
+        certs.extend(i.plan.prior.certificates.iter().map(|c| c.id.clone()));
     }
     certs.sort();
     certs.dedup();
@@ -66,16 +84,15 @@ pub struct Mitigation {
 }
 
 /// The intent (by sequence number) of each mitigation task id this cache's action log started.
-fn logged_tasks(log: &[LogRecord]) -> std::collections::HashMap<String, i64> {
+fn logged_tasks(log: &ActionLog) -> std::collections::HashMap<String, i64> {
+    use crate::actions::Step;
     let mut out = std::collections::HashMap::new();
-    for r in log {
-        if r.record["type"] != "intent" {
-            continue;
-        }
-        for step in r.record["plan"]["steps"].as_array().into_iter().flatten() {
-            // Steps are tagged by `call`: `{"call": "StartDetectMitigationActionsTask", "task_id": …}`.
-            if let Some(id) = step["task_id"].as_str() {
-                out.entry(id.to_string()).or_insert(r.seq);
+    for i in log.intents() {
+        for step in &i.plan.steps {
+            if let Step::StartDetectMitigationActionsTask { task_id, .. }
+            | Step::StartAuditMitigationActionsTask { task_id, .. } = step
+            {
+                out.entry(task_id.clone()).or_insert(i.seq);
             }
         }
     }
@@ -85,7 +102,7 @@ fn logged_tasks(log: &[LogRecord]) -> std::collections::HashMap<String, i64> {
 /// Every mitigation execution, joined to the action log; only `thing`'s when given (named by
 /// the execution, through its violation, or through one of the thing's findings).
 pub fn mitigations(store: &Store, thing: Option<&str>) -> Result<Vec<Mitigation>, StoreError> {
-    let log = store.action_log()?;
+    let log = ActionLog::read(&store.action_log()?);
     match thing {
         None => {
             let logged = logged_tasks(&log);
@@ -109,7 +126,7 @@ fn mitigations_of(
     store: &Store,
     thing: &str,
     findings: &[FindingRow],
-    log: &[LogRecord],
+    log: &ActionLog,
 ) -> Result<Vec<Mitigation>, StoreError> {
     let logged = logged_tasks(log);
     let ids: std::collections::HashSet<&str> =
@@ -133,11 +150,32 @@ fn mitigations_of(
 /// sync or snapshotted by an action); actions come from the action log, with their outcome.
 pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreError> {
     let mut out = Vec::new();
+    // The investigation: every state set and every note, with who and when.
+    for e in store.case_events(&format!("thing:{thing}"))? {
+        let what = match (&e.state, &e.note) {
+            (Some(state), _) => format!(
+                "investigation {state}{} — set by {}",
+                e.owner
+                    .as_deref()
+                    .map(|o| format!(" (owner {o})"))
+                    .unwrap_or_default(),
+                e.who
+            ),
+            (None, Some(note)) => format!("note by {}: {note}", e.who),
+            (None, None) => continue,
+        };
+        out.push(Entry {
+            t: e.at,
+            kind: EntryKind::Case,
+            what,
+            id: format!("case-{}", e.id),
+        });
+    }
     for e in store.violation_events(thing)? {
         let value = e.value.map(|v| format!(" (value {v})")).unwrap_or_default();
         out.push(Entry {
             t: e.time,
-            kind: "violation",
+            kind: EntryKind::Violation,
             what: format!(
                 "{}: {} on {} [{}]{value}",
                 e.event_type,
@@ -148,30 +186,23 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: e.violation_id,
         });
     }
-    let log = store.action_log()?;
-    for r in &log {
-        if r.record["type"] != "intent" || r.record["plan"]["thing"] != thing {
-            continue;
-        }
-        let outcome = outcome_of(&log, r.seq)
-            .and_then(|o| o.record["status"].as_str())
-            .unwrap_or("pending");
+    let log = ActionLog::read(&store.action_log()?);
+    for i in log.intents_on(thing) {
+        let outcome = log
+            .outcome_of(i.seq)
+            .map_or_else(|| "pending".to_string(), |o| o.outcome.to_string());
         out.push(Entry {
-            t: r.at,
-            kind: "action",
+            t: i.at,
+            kind: EntryKind::Action,
             what: format!(
                 "{}{} by {} ({}): {} — {outcome}",
-                if r.record["demo"] == true {
-                    "[demo] "
-                } else {
-                    ""
-                },
-                r.record["plan"]["action"].as_str().unwrap_or("action"),
-                r.record["who"]["aws"].as_str().unwrap_or("unknown"),
-                r.record["who"]["os_user"].as_str().unwrap_or("unknown"),
-                r.record["reason"].as_str().unwrap_or("")
+                if i.demo { "[demo] " } else { "" },
+                i.plan.action,
+                i.who.aws,
+                i.who.os_user,
+                i.reason
             ),
-            id: r.seq.to_string(),
+            id: i.seq.to_string(),
         });
     }
     // Colleagues' actions on this thing, as last read back from the shared anchor.
@@ -181,7 +212,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
         }
         out.push(Entry {
             t: c.at,
-            kind: "action",
+            kind: EntryKind::Action,
             what: format!(
                 "[colleague] {}{} by {} ({}): {} — {}",
                 if c.demo { "[demo] " } else { "" },
@@ -198,7 +229,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
     for m in mitigations_of(store, thing, &findings, &log)? {
         out.push(Entry {
             t: m.row.start.unwrap_or(0),
-            kind: "mitigation",
+            kind: EntryKind::Mitigation,
             what: format!(
                 "AWS {} mitigation {} on {}: {}{}{}",
                 m.row.kind,
@@ -229,7 +260,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
     for f in findings {
         out.push(Entry {
             t: f.found.unwrap_or(0),
-            kind: "finding",
+            kind: EntryKind::Finding,
             what: format!(
                 "{} {}: {}",
                 f.severity.unwrap_or_default(),
@@ -239,6 +270,6 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: f.finding_id,
         });
     }
-    out.sort_by(|a, b| a.t.cmp(&b.t).then_with(|| a.kind.cmp(b.kind)));
+    out.sort_by(|a, b| a.t.cmp(&b.t).then_with(|| a.kind.cmp(&b.kind)));
     Ok(out)
 }

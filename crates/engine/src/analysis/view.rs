@@ -95,6 +95,65 @@ pub struct MetricView {
     pub bands: Vec<Band>,
     /// Points read.
     pub points: usize,
+    /// For event series (lifecycle connects and disconnects): the interval the buckets count
+    /// events over; each bucket's value is the number of events in it (0 where none).
+    pub per: Option<Millis>,
+}
+
+/// Intervals an event chart counts over: the shortest that gives at most [`MAX_BARS`] bars.
+const EVENT_INTERVALS: [Millis; 8] = [
+    60_000,
+    300_000,
+    900_000,
+    3_600_000,
+    6 * 3_600_000,
+    86_400_000,
+    7 * 86_400_000,
+    30 * 86_400_000,
+];
+
+/// Most bars an event chart draws.
+pub const MAX_BARS: i64 = 180;
+
+/// The interval to count events over in a window of `span`.
+pub fn event_interval(span: Millis) -> Millis {
+    EVENT_INTERVALS
+        .iter()
+        .copied()
+        .find(|per| span / per <= MAX_BARS)
+        .unwrap_or(EVENT_INTERVALS[EVENT_INTERVALS.len() - 1])
+}
+
+/// Events per interval of `per` over `[from, to]`, one point at each interval's start (zero
+/// where there was none: no event is a real zero, not a missing report). Intervals are aligned
+/// to the epoch, so the same hour is one bar whatever the window.
+pub fn event_counts(
+    events: &[(Millis, f64)],
+    from: Millis,
+    to: Millis,
+    per: Millis,
+) -> Vec<(Millis, f64)> {
+    let per = per.max(1);
+    let first = from.div_euclid(per) * per;
+    let n = ((to - first).max(0) / per + 1).min(4 * MAX_BARS) as usize;
+    let mut counts = vec![0f64; n];
+    for &(t, v) in events {
+        if t < from || t > to {
+            continue;
+        }
+        if let Some(c) = usize::try_from((t - first) / per)
+            .ok()
+            .and_then(|i| counts.get_mut(i))
+        {
+            // Each event is a datapoint of 1; a larger value counts as that many events.
+            *c += v.max(0.0);
+        }
+    }
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| ((first + i as i64 * per).max(from), c))
+        .collect()
 }
 
 fn number(v: &MetricValue) -> Option<f64> {
@@ -183,11 +242,16 @@ pub fn metric_view(
     width: usize,
 ) -> Result<MetricView, StoreError> {
     let points: Vec<SeriesPoint> = store.series(thing, metric, None, from, to)?;
-    let numeric: Vec<(Millis, f64)> = points
+    let mut numeric: Vec<(Millis, f64)> = points
         .iter()
         .filter_map(|p| number(&p.value).map(|v| (p.ts, v)))
         .collect();
     let is_set = points.first().is_some_and(|p| p.value.kind().is_set());
+    let per = (!is_set && crate::model::lifecycle::is_event_count(metric))
+        .then(|| event_interval(to - from));
+    if let Some(per) = per {
+        numeric = event_counts(&numeric, from, to, per);
+    }
     let mut thresholds = Vec::new();
     let mut expected = Vec::new();
     for t in store.thresholds(Some(metric))? {
@@ -256,7 +320,7 @@ pub fn metric_view(
             Vec::new()
         },
         expected,
-        markers: if is_set {
+        markers: if is_set || per.is_some() {
             Vec::new()
         } else {
             markers(&numeric)
@@ -264,6 +328,7 @@ pub fn metric_view(
         thresholds,
         bands,
         points: points.len(),
+        per,
     })
 }
 
@@ -281,6 +346,38 @@ mod tests {
             assert!(b.iter().any(|b| b.max.1 == 1e9), "width {width}");
             assert_eq!(b.iter().map(|b| b.n).sum::<u32>(), 8640);
         }
+    }
+
+    #[test]
+    fn events_are_counted_per_interval_with_zeros_between() {
+        let hour = 3_600_000;
+        assert_eq!(event_interval(50 * 60_000), 60_000);
+        assert_eq!(event_interval(24 * hour), 900_000);
+        assert_eq!(event_interval(7 * 24 * hour), hour);
+        assert_eq!(event_interval(400 * 24 * hour), 7 * 24 * hour);
+        assert_eq!(event_interval(3000 * 24 * hour), 30 * 24 * hour);
+        // Three disconnects at 10:00–10:14, one at 11:59, none in between.
+        let events = [
+            (10 * hour, 1.0),
+            (10 * hour + 60_000, 1.0),
+            (10 * hour + 14 * 60_000, 1.0),
+            (12 * hour - 1, 1.0),
+        ];
+        let c = event_counts(&events, 10 * hour, 12 * hour, 900_000);
+        assert_eq!(
+            c.len(),
+            9,
+            "8 quarters and the one the window's end falls in"
+        );
+        assert_eq!(c[0], (10 * hour, 3.0));
+        assert_eq!(c[1], (10 * hour + 900_000, 0.0));
+        assert_eq!(c[7].1, 1.0);
+        assert_eq!(c.iter().map(|p| p.1).sum::<f64>(), 4.0);
+        // An unaligned window starts its first bar at the window's start.
+        let c = event_counts(&events, 10 * hour + 5 * 60_000, 12 * hour, 900_000);
+        assert_eq!(c[0], (10 * hour + 5 * 60_000, 1.0));
+        // A huge window cannot make a huge vector.
+        assert!(event_counts(&events, 0, i64::MAX / 2, 60_000).len() <= 4 * MAX_BARS as usize);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod s3;
 
 use serde::{Deserialize, Serialize};
 
+use crate::actions::LogEntry;
 use crate::secrets::{Keychain, Secret, SecretStore};
 use crate::sources::S3Settings;
 use crate::store::{LogRecord, Store};
@@ -274,28 +275,34 @@ pub async fn pull_colleagues(store: &Store) -> Result<usize> {
         Anchor::SplunkHec { hec } => hec::all(store, hec, &keychain(store)?).await?,
     };
     records.retain(|(cache, _)| *cache != own);
-    let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-    let mut actions: Vec<ColleagueAction> = records
+    // Each colleague's log read as typed entries, by cache.
+    let mut logs: std::collections::BTreeMap<&str, crate::actions::ActionLog> = Default::default();
+    for (cache, v) in &records {
+        let entry = LogEntry::read(
+            v["seq"].as_i64().unwrap_or(0),
+            v["at"].as_i64().unwrap_or(0),
+            "",
+            &v["record"],
+        );
+        logs.entry(cache.as_str()).or_default().push(entry);
+    }
+    let mut actions: Vec<ColleagueAction> = logs
         .iter()
-        .filter(|(_, v)| v["record"]["type"] == "intent")
-        .map(|(cache, v)| {
-            let seq = v["seq"].as_i64().unwrap_or(0);
-            let outcome = records.iter().find(|(c, o)| {
-                c == cache && o["record"]["type"] == "outcome" && o["record"]["intent"] == seq
-            });
-            let r = &v["record"];
-            ColleagueAction {
-                cache: cache.clone(),
-                seq,
-                at: v["at"].as_i64().unwrap_or(0),
-                who: s(&r["who"]["aws"]),
-                os_user: s(&r["who"]["os_user"]),
-                action: s(&r["plan"]["action"]),
-                thing: r["plan"]["thing"].as_str().map(String::from),
-                reason: s(&r["reason"]),
-                status: outcome.map_or("pending".into(), |(_, o)| s(&o["record"]["status"])),
-                demo: r["demo"].as_bool().unwrap_or(false),
-            }
+        .flat_map(|(cache, log)| {
+            log.intents().map(move |i| ColleagueAction {
+                cache: cache.to_string(),
+                seq: i.seq,
+                at: i.at,
+                who: i.who.aws.clone(),
+                os_user: i.who.os_user.clone(),
+                action: i.plan.action.clone(),
+                thing: i.plan.thing.clone(),
+                reason: i.reason.clone(),
+                status: log
+                    .outcome_of(i.seq)
+                    .map_or_else(|| "pending".into(), |o| o.outcome.to_string()),
+                demo: i.demo,
+            })
         })
         .collect();
     actions.sort_by_key(|a| std::cmp::Reverse(a.at));

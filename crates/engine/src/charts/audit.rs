@@ -70,9 +70,9 @@ fn draw<DB: DrawingBackend>(
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     let mut geometry = Geometry {
         kind: if history.iter().all(|h| h.points.is_empty()) {
-            "empty"
+            super::GeometryKind::Empty
         } else {
-            "audit"
+            super::GeometryKind::Audit
         },
         left: 0,
         top: 0,
@@ -86,7 +86,7 @@ fn draw<DB: DrawingBackend>(
         zone: opts.zone.name(),
     };
     geometry.set_area(&xr, &yr);
-    if geometry.kind == "empty" {
+    if geometry.kind == super::GeometryKind::Empty {
         root.draw(&Text::new(
             format!(
                 "No audit results between {} and {} ({})",

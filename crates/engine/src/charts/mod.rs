@@ -2,8 +2,15 @@
 //! reports) out, with the plot-area geometry and scales so the UI can draw a crosshair and
 //! brush-zoom without guessing. Text uses the embedded DejaVu Sans (`assets/fonts`), so PNGs
 //! are identical on every OS; SVG names the same family, which the UI bundles.
+//!
+//! Over 600 lines because `draw` lays out every kind of metric chart (numbers, set drift rows,
+//! event bars, threshold lines, violation bands, gap and restart markers) against one drawing
+//! budget that bounds the work an attacker's values can cause; the audit chart is in [`audit`].
 
 pub mod audit;
+mod geometry;
+
+pub use geometry::{Geometry, GeometryKind};
 
 use std::sync::Once;
 
@@ -12,7 +19,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::categories::{is_attack_surface, metric_label};
 use crate::analysis::view::{Marker, MetricView};
@@ -30,7 +37,7 @@ fn ensure_font() {
 }
 
 /// Dark (the default) or light.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
     /// Dark background.
@@ -177,54 +184,6 @@ fn sz(opts: &ChartOptions, v: i32) -> f64 {
 /// A stroke width in logical pixels as drawn (at least one device pixel).
 fn stroke(opts: &ChartOptions, v: u32) -> u32 {
     ((v as f32 * opts.scale).round() as u32).max(1)
-}
-
-/// Where the plot area is and how it maps to data: what a crosshair and brush-zoom need.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-pub struct Geometry {
-    /// `numeric`, `drift` or `empty`.
-    #[ts(type = "string")]
-    pub kind: &'static str,
-    /// Plot area left edge, pixels.
-    pub left: i32,
-    /// Plot area top edge.
-    pub top: i32,
-    /// Plot area width.
-    pub width: i32,
-    /// Plot area height.
-    pub height: i32,
-    /// Time at the left edge (epoch ms).
-    pub x_from: Millis,
-    /// Time at the right edge.
-    pub x_to: Millis,
-    /// Value at the bottom edge (row index for drift charts).
-    pub y_min: f64,
-    /// Value at the top edge.
-    pub y_max: f64,
-    /// Drift charts: the member on each row, bottom to top.
-    pub rows: Vec<String>,
-    /// Time zone stated on the chart.
-    pub zone: String,
-}
-
-impl Geometry {
-    /// Takes the plot area from the pixel ranges plotters reports.
-    fn set_area(&mut self, x: &std::ops::Range<i32>, y: &std::ops::Range<i32>) {
-        self.left = x.start;
-        self.top = y.start;
-        self.width = x.end - x.start;
-        self.height = y.end - y.start;
-    }
-
-    /// From device pixels of a bitmap drawn at `scale` back to logical pixels.
-    fn unscale(mut self, scale: f32) -> Self {
-        let l = |v: i32| (v as f32 / scale).round() as i32;
-        let (left, top) = (l(self.left), l(self.top));
-        self.width = l(self.left + self.width) - left;
-        self.height = l(self.top + self.height) - top;
-        (self.left, self.top) = (left, top);
-        self
-    }
 }
 
 /// An SVG chart and its geometry.
@@ -422,6 +381,10 @@ fn y_scale(view: &MetricView) -> YScale {
     if !(lo.is_finite() && hi.is_finite()) {
         (lo, hi) = (0.0, 1.0);
     }
+    if view.per.is_some() {
+        // Event counts: bars stand on zero.
+        lo = lo.min(0.0);
+    }
     if lo > 0.0 && lo < hi * 0.5 {
         lo = 0.0;
     }
@@ -444,7 +407,27 @@ fn y_scale(view: &MetricView) -> YScale {
 }
 
 fn title(view: &MetricView) -> String {
-    format!("{} — {}", view.thing, metric_label(&view.metric))
+    match view.per {
+        Some(per) => format!(
+            "{} — {} per {}",
+            view.thing,
+            metric_label(&view.metric),
+            interval_label(per)
+        ),
+        None => format!("{} — {}", view.thing, metric_label(&view.metric)),
+    }
+}
+
+/// "5 min", "hour", "6 h", "7 days": an event chart's interval.
+pub fn interval_label(per: Millis) -> String {
+    let min = per / 60_000;
+    match min {
+        m if m < 60 => format!("{m} min"),
+        60 => "hour".into(),
+        m if m < 24 * 60 => format!("{} h", m / 60),
+        m if m == 24 * 60 => "day".into(),
+        m => format!("{} days", m / (24 * 60)),
+    }
 }
 
 fn draw<DB: DrawingBackend>(
@@ -475,7 +458,7 @@ fn draw<DB: DrawingBackend>(
     let caption = (FAMILY, sz(opts, 16)).into_font().color(&p.fg);
     let label_style = (FAMILY, sz(opts, 11)).into_font().color(&p.fg);
     let mut geometry = Geometry {
-        kind: "empty",
+        kind: GeometryKind::Empty,
         left: 0,
         top: 0,
         width: 0,
@@ -610,7 +593,7 @@ fn draw<DB: DrawingBackend>(
         }
         let (xr, yr) = chart.plotting_area().get_pixel_range();
         geometry = Geometry {
-            kind: "drift",
+            kind: GeometryKind::Drift,
             y_min: 0.0,
             y_max: n,
             rows,
@@ -662,9 +645,23 @@ fn draw<DB: DrawingBackend>(
             Marker::AgentRestart { .. } => None,
         })
         .collect();
+    if let Some(per) = view.per {
+        // Events per interval: one bar each, from zero.
+        for b in view.buckets.iter().filter(|b| b.max.1 > 0.0) {
+            budget.check()?;
+            let left = b.first.0.max(view.from);
+            let right = (b.first.0.div_euclid(per) * per + per).min(view.to);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(left, y(0.0).max(y0)), (right.max(left + 1), y(b.max.1))],
+                    p.line.mix(0.85).filled(),
+                )))
+                .map_err(err)?;
+        }
+    }
     let mut run: Vec<(Millis, f64)> = Vec::new();
     let mut runs = Vec::new();
-    for b in &view.buckets {
+    for b in view.buckets.iter().filter(|_| view.per.is_none()) {
         let mut pts = vec![b.first, b.min, b.max, b.last];
         pts.sort_by_key(|x| x.0);
         pts.dedup();
@@ -747,7 +744,7 @@ fn draw<DB: DrawingBackend>(
     }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     geometry = Geometry {
-        kind: "numeric",
+        kind: GeometryKind::Numeric,
         y_min: y0,
         y_max: y1,
         ..geometry

@@ -28,6 +28,12 @@ pub const DISCONNECTS_BY: &str = "lifecycle:disconnects:";
 /// Metric of the principal that connected.
 pub const PRINCIPAL: &str = "lifecycle:principal";
 
+/// Whether `metric` counts events (one datapoint of 1 per connect or disconnect), so a chart
+/// shows how many per interval rather than a line of ones.
+pub fn is_event_count(metric: &str) -> bool {
+    metric == CONNECTS || metric == DISCONNECTS || metric.starts_with(DISCONNECTS_BY)
+}
+
 #[derive(Deserialize)]
 #[allow(non_snake_case)]
 struct EventDoc {

@@ -65,7 +65,8 @@ pub struct SplunkSettings {
     pub ca_bundle: Option<String>,
 }
 
-fn default_sourcetype() -> String {
+/// The sourcetype of the AWS Splunk sample (and of `ddesk`'s Splunk sources by default).
+pub fn default_sourcetype() -> String {
     "aws-iot-device-defender".into()
 }
 
@@ -75,6 +76,29 @@ pub struct DefenderSettings {
     /// AWS settings.
     #[serde(flatten)]
     pub aws: AwsSettings,
+}
+
+/// The kinds of source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// Firehose objects in an S3 bucket.
+    S3,
+    /// A Splunk index, through the REST search API.
+    Splunk,
+    /// The Device Defender (and IoT registry) API.
+    Defender,
+}
+
+impl SourceKind {
+    /// `s3`, `splunk` or `defender`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::S3 => "s3",
+            Self::Splunk => "splunk",
+            Self::Defender => "defender",
+        }
+    }
 }
 
 /// A source's settings, by kind.
@@ -92,10 +116,15 @@ pub enum SourceSettings {
 impl SourceSettings {
     /// `s3`, `splunk` or `defender`.
     pub fn kind(&self) -> &'static str {
+        self.source_kind().as_str()
+    }
+
+    /// Which kind of source it is.
+    pub fn source_kind(&self) -> SourceKind {
         match self {
-            Self::S3(_) => "s3",
-            Self::Splunk(_) => "splunk",
-            Self::Defender(_) => "defender",
+            Self::S3(_) => SourceKind::S3,
+            Self::Splunk(_) => SourceKind::Splunk,
+            Self::Defender(_) => SourceKind::Defender,
         }
     }
 

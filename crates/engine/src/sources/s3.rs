@@ -42,6 +42,8 @@ pub struct ObjectRef {
 pub struct S3Source {
     settings: S3Settings,
     client: aws_sdk_s3::Client,
+    /// ListObjectsV2 requests made (pages), for the sync summary.
+    list_requests: std::sync::atomic::AtomicU64,
 }
 
 /// The day partitions (`<prefix>YYYY/MM/DD/`) that can hold records of `[from, to)`.
@@ -84,7 +86,14 @@ impl S3Source {
         Self {
             settings: settings.clone(),
             client: aws_sdk_s3::Client::from_conf(conf),
+            list_requests: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// ListObjectsV2 requests (pages) made so far.
+    pub fn list_requests(&self) -> u64 {
+        self.list_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Checks that the bucket is reachable and listable, and says what is wrong if not.
@@ -198,6 +207,8 @@ impl S3Source {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
+            self.list_requests
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let page = page.map_err(|e| (describe("ListObjectsV2", &e), transient(&e)))?;
             for obj in page.contents() {
                 if let Some(key) = obj.key() {

@@ -86,13 +86,6 @@ pub fn record_hash(seq: i64, at: Millis, record: &str, prev_hash: &str) -> Strin
     format!("{:x}", h.finalize())
 }
 
-/// The outcome record logged for the intent `seq`, if any (the newest, should there be several).
-pub fn outcome_of(log: &[LogRecord], seq: i64) -> Option<&LogRecord> {
-    log.iter()
-        .rev()
-        .find(|o| o.record["type"] == "outcome" && o.record["intent"] == seq)
-}
-
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ChainReport {

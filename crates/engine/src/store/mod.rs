@@ -6,6 +6,7 @@
 //! the highest `version` per (thing, metric, dimension, timestamp) whatever the arrival order.
 
 mod actions;
+mod cases;
 pub mod chunk;
 mod queries;
 pub mod schema;
@@ -17,7 +18,8 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-pub use actions::{outcome_of, record_hash, ChainReport, LogRecord, GENESIS};
+pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
+pub use cases::CaseEventRow;
 pub use queries::{
     AuditRow, FindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch, ThingSummary,
     Threshold, ViolationEventRow, ViolationRow,
@@ -109,6 +111,13 @@ impl Store {
             "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )?;
+        Ok(())
+    }
+
+    /// Removes a metadata flag.
+    pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [key])?;
         Ok(())
     }
 

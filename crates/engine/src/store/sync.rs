@@ -71,12 +71,17 @@ pub struct SyncMarks {
     pub watermarks: Vec<Watermark>,
     /// Thing-group memberships read for a thing: `(thing, [(group, arn)])`, replacing the old.
     pub thing_groups: Vec<(String, Vec<GroupRef>)>,
+    /// Thing types read from the registry: `(thing, type)`, replacing the old.
+    pub thing_types: Vec<(String, Option<String>)>,
 }
 
 impl SyncMarks {
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty() && self.watermarks.is_empty() && self.thing_groups.is_empty()
+        self.objects.is_empty()
+            && self.watermarks.is_empty()
+            && self.thing_groups.is_empty()
+            && self.thing_types.is_empty()
     }
 }
 
@@ -267,6 +272,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Every thing's thing type as last read from AWS (peer groups for triage).
+    pub fn all_thing_types(&self) -> Result<fnv::FnvHashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT thing, type_name FROM thing_type WHERE type_name IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records the verification state the analyst set on a violation (pushed to AWS, or on
+    /// the demo account).
+    pub fn set_violation_verification(
+        &self,
+        violation_id: &str,
+        state: &str,
+        description: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE violation SET verification_state = ?2, verification_description = ?3
+             WHERE violation_id = ?1",
+            rusqlite::params![violation_id, state, description],
+        )?;
+        Ok(())
+    }
+
     /// Replaces a thing's recorded thing groups.
     pub fn set_thing_groups(
         &mut self,
@@ -359,6 +389,7 @@ impl Store {
             ("security_profile", "SELECT * FROM security_profile ORDER BY 1"),
             ("behavior", "SELECT * FROM behavior ORDER BY 1, 2"),
             ("thing_group", "SELECT thing, group_name, group_arn FROM thing_group ORDER BY 1, 2"),
+            ("thing_type", "SELECT thing, type_name FROM thing_type ORDER BY 1"),
             ("sync_object", "SELECT source, key, etag, size, outcome FROM sync_object ORDER BY 1, 2"),
         ];
         for (name, sql) in TABLES {
@@ -410,6 +441,13 @@ fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), Stor
             )?
             .execute(params![thing, group, arn, now])?;
         }
+    }
+    for (thing, type_name) in &marks.thing_types {
+        tx.prepare_cached(
+            "INSERT INTO thing_type(thing, type_name, observed) VALUES (?1, ?2, ?3)
+             ON CONFLICT(thing) DO UPDATE SET type_name = excluded.type_name, observed = excluded.observed",
+        )?
+        .execute(params![thing, type_name, now])?;
     }
     Ok(())
 }

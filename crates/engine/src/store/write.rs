@@ -1,4 +1,8 @@
 //! Writing parsed batches: one IMMEDIATE transaction per batch, idempotent upserts.
+//!
+//! Over 600 lines: one writer per record kind (datapoints, violations, audit results,
+//! mitigations, security profiles), all inside the same transaction and sharing one interner,
+//! so a batch is written whole or not at all.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

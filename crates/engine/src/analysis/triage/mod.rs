@@ -9,6 +9,10 @@
 //! sightings, and with what its peers report; risky attack-surface ports count from the first
 //! report they appear in. AWS violations add to the score but never decide alone. Every reason
 //! says what it was compared with; each is tagged with attack categories ([`Category`]).
+//!
+//! Over 600 lines because [`rank`] is one pass over the cache's hourly summaries that gathers
+//! every kind of signal of a thing in the same loop (so the fleet is read once); the peer
+//! comparison already lives in [`super::peers`], the categories in [`super::categories`].
 
 use std::collections::BTreeSet;
 use std::sync::mpsc::Receiver;
@@ -135,6 +139,15 @@ fn decay(now: Millis, at: Millis) -> f64 {
 struct Numeric<'a> {
     info: &'a SeriesInfo,
     hours: Vec<HourStat>,
+    /// Every hour's largest value is a whole number: a count, whose deviations under one unit
+    /// are noise.
+    whole: bool,
+}
+
+/// `x` is a whole number (as the cast, not `f64::fract`: that is a libm call per hour).
+fn is_whole(x: f64) -> bool {
+    // From 2^52 on every f64 is whole (and the cast would saturate).
+    x.is_finite() && (x.abs() >= 4_503_599_627_370_496.0 || x as i64 as f64 == x)
 }
 
 /// One hour of one numeric series, from its chunk summary. There are millions (10,000 things
@@ -164,7 +177,10 @@ impl HourStat {
     }
 }
 
-/// Threads for the summary pass and the baselines.
+/// Threads for the summary pass and the baselines. The summary pass is a pipeline, not a pool
+/// of independent jobs: one reader streams the cache's summary batches to every worker through
+/// bounded channels (each keeps its shard of series), so memory stays flat whatever the fleet —
+/// which rayon's data-parallel iterators do not model; the baselines use rayon.
 fn workers() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -234,6 +250,19 @@ struct Gather<'a> {
 }
 
 impl<'a> Gather<'a> {
+    /// Hours a series can have in the window: the part of the window it reported in, so a
+    /// fleet of young series does not reserve a week each (capped at 8 days: longer windows
+    /// grow the vector).
+    fn hours_of(&self, info: &SeriesInfo) -> usize {
+        let (Some(first), Some(last)) = (info.first_ts, info.last_ts) else {
+            return 24;
+        };
+        let span = last.min(self.to) - first.max(self.from);
+        (span.max(0) / HOUR + 2)
+            .min(self.window_hours as i64)
+            .min(8 * 24) as usize
+    }
+
     /// Decodes the summaries of the series `w` owns (catalog position ≡ w mod `workers`) from
     /// every batch.
     fn shard(
@@ -274,7 +303,8 @@ impl<'a> Gather<'a> {
                     let fleet = shard.fleet.entry(info.metric.as_str()).or_default();
                     let n = shard.numeric[pos / workers].get_or_insert_with(|| Numeric {
                         info,
-                        hours: Vec::with_capacity(self.window_hours.min(8 * 24)),
+                        hours: Vec::with_capacity(self.hours_of(info)),
+                        whole: true,
                     });
                     for &(h, count, mean, max) in &summary.hours {
                         let hour = day * CHUNK_MS + i64::from(h) * HOUR;
@@ -282,6 +312,7 @@ impl<'a> Gather<'a> {
                             if sampled >> h & 1 == 1 {
                                 fleet.push(mean);
                             }
+                            n.whole &= is_whole(max);
                             n.hours.push(HourStat {
                                 index: i32::try_from(hour / HOUR).unwrap_or(i32::MAX),
                                 n: count,
@@ -389,10 +420,20 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
 
     // Peers: each thing's group, and per (metric, dimension) the peers' hourly statistics over
     // the last PEER_HOURS hours.
-    let mut names: Vec<&str> = catalog.iter().map(|s| s.thing.as_str()).collect();
+    // Each thing once (a thing has several series), then sorted: a set first, so the sort
+    // is over things, not series.
+    let mut names: Vec<&str> = catalog
+        .iter()
+        .map(|s| s.thing.as_str())
+        .collect::<fnv::FnvHashSet<&str>>()
+        .into_iter()
+        .collect();
     names.sort_unstable();
-    names.dedup();
-    let peer_groups = PeerGroups::assign(&names, &store.all_thing_groups()?);
+    let peer_groups = PeerGroups::assign(
+        &names,
+        &store.all_thing_groups()?,
+        &store.all_thing_types()?,
+    );
     let recent = to / HOUR - PEER_HOURS;
     let mut hourly: HashMap<(&str, &str), (HourlyPeers, bool)> = HashMap::default();
     for n in &numeric {
@@ -402,8 +443,8 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         let e = hourly
             .entry((n.info.metric.as_str(), n.info.dim.as_str()))
             .or_insert_with(|| (HourlyPeers::default(), true));
+        e.1 &= n.whole;
         for h in &n.hours {
-            e.1 &= f64::from(h.max).fract() == 0.0;
             if i64::from(h.index) >= recent {
                 e.0.add(g, i64::from(h.index), f64::from(h.mean));
             }
@@ -416,61 +457,46 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
 
     let mut reasons: HashMap<&str, Vec<Reason>> = HashMap::default();
     // Baselines are independent per series: spread them over the cores.
-    let mut all: Vec<&mut Numeric> = numeric.iter_mut().collect();
-    let per = all.len().div_ceil(workers).max(1);
     let fleet_median = &fleet_median;
-    let found: Vec<(&str, Anomaly)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = all
-            .chunks_mut(per)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter_mut()
-                        .filter_map(|n| {
-                            let fleet = fleet_median.get(n.info.metric.as_str()).copied();
-                            let peer = peer_groups.of(&n.info.thing).and_then(|g| {
-                                let stats = &hourly
-                                    .get(&(n.info.metric.as_str(), n.info.dim.as_str()))?
-                                    .0;
-                                peer_hit(n, recent, |hour| stats.get(g, hour))
-                                    .map(|hit| (peer_groups.basis(g), hit))
-                            });
-                            let young = n.hours.len() < MIN_HOURS;
-                            match (numeric_reason(n, to, from, fleet), peer) {
-                                (Some(mut a), Some((basis, hit)))
-                                    if *basis != peers::Basis::Fleet
-                                        && a.high
-                                        && a.reason.source != "counter-restart" =>
-                                {
-                                    let peers = format!(
-                                        " and {} the median of its {} peers ({}) since ",
-                                        fmt_ratio(hit.ratio),
-                                        hit.stat.n - 1,
-                                        basis.describe()
-                                    );
-                                    a.reason.text = a.reason.text.replacen(" since ", &peers, 1);
-                                    a.reason.source = "baseline+peers";
-                                    Some(a)
-                                }
-                                (Some(a), _) => Some(a),
-                                (None, Some((basis, hit))) if young => {
-                                    Some(peer_reason(n, to, basis, &hit))
-                                }
-                                (None, _) => None,
-                            }
-                            .map(|a| (n.info.thing.as_str(), a))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    let found: Vec<(&str, Anomaly)> = {
+        use rayon::prelude::*;
+        numeric
+            .par_iter_mut()
+            .with_min_len(64)
+            .filter_map(|n| {
+                let fleet = fleet_median.get(n.info.metric.as_str()).copied();
+                let peer = peer_groups.of(&n.info.thing).and_then(|g| {
+                    let stats = &hourly
+                        .get(&(n.info.metric.as_str(), n.info.dim.as_str()))?
+                        .0;
+                    peer_hit(n, recent, |hour| stats.get(g, hour))
+                        .map(|hit| (peer_groups.basis(g), hit))
+                });
+                let young = n.hours.len() < MIN_HOURS;
+                match (numeric_reason(n, to, from, fleet), peer) {
+                    (Some(mut a), Some((basis, hit)))
+                        if *basis != peers::Basis::Fleet
+                            && a.high
+                            && a.reason.source != "counter-restart" =>
+                    {
+                        let peers = format!(
+                            " and {} the median of its {} peers ({}) since ",
+                            fmt_ratio(hit.ratio),
+                            hit.stat.n - 1,
+                            basis.describe()
+                        );
+                        a.reason.text = a.reason.text.replacen(" since ", &peers, 1);
+                        a.reason.source = "baseline+peers";
+                        Some(a)
+                    }
+                    (Some(a), _) => Some(a),
+                    (None, Some((basis, hit))) if young => Some(peer_reason(n, to, basis, &hit)),
+                    (None, _) => None,
+                }
+                .map(|a| (n.info.thing.as_str(), a))
             })
             .collect()
-    });
+    };
     for (thing, mut a) in found {
         refine(store, thing, &mut a)?;
         reasons.entry(thing).or_default().push(a.reason);
@@ -579,10 +605,6 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     }
 
     // AWS Detect violations.
-    let things_by_name: HashMap<&str, &str> = catalog
-        .iter()
-        .map(|s| (s.thing.as_str(), s.thing.as_str()))
-        .collect();
     let mut open: HashMap<String, usize> = HashMap::default();
     for v in store.violations(None, false)? {
         let end = v.ended.unwrap_or(to);
@@ -614,7 +636,8 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                 ),
             )
         };
-        if let Some(thing) = things_by_name.get(v.thing.as_str()).copied() {
+        if let Ok(i) = names.binary_search(&v.thing.as_str()) {
+            let thing = names[i];
             reasons.entry(thing).or_default().push(Reason {
                 text,
                 categories: categories::for_metric(&metric),
@@ -633,10 +656,10 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
             *e = (*e).max(t);
         }
     }
-    let mut things: Vec<&str> = last_report.keys().copied().collect();
-    things.sort_unstable();
-    let mut ranked: Vec<Ranked> = things
-        .into_iter()
+    let mut ranked: Vec<Ranked> = names
+        .iter()
+        .copied()
+        .filter(|thing| last_report.contains_key(thing))
         .map(|thing| {
             let mut rs = reasons.remove(thing).unwrap_or_default();
             rs.sort_by(|a, b| {

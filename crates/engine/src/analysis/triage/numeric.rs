@@ -44,29 +44,30 @@ pub(super) fn numeric_reason(
     let seasonal = n.info.first_ts.is_some_and(|f| f <= to - 7 * DAY) && from <= to - 7 * DAY;
     let mut by_hod = [f64::NAN; 24];
     if seasonal {
-        // One sort by (hour of day, value), then the middle of each run.
-        let mut pairs: Vec<(usize, f64)> = n
-            .hours
-            .iter()
-            .map(|h| (h.of_day(), f64::from(h.mean)))
-            .collect();
-        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+        // The values grouped by hour of day (a counting sort), then each group's median.
+        let mut starts = [0usize; 25];
+        for h in &n.hours {
+            starts[h.of_day() + 1] += 1;
+        }
+        for d in 0..24 {
+            starts[d + 1] += starts[d];
+        }
+        let mut next = starts;
+        let mut grouped = vec![0f64; n.hours.len()];
+        for h in &n.hours {
+            grouped[next[h.of_day()]] = f64::from(h.mean);
+            next[h.of_day()] += 1;
+        }
+        for (d, m) in by_hod.iter_mut().enumerate() {
+            let run = &mut grouped[starts[d]..starts[d + 1]];
             if run.len() >= 3 {
-                let mid = run.len() / 2;
-                let m = if run.len() % 2 == 1 {
-                    run[mid].1
-                } else {
-                    (run[mid - 1].1 + run[mid].1) / 2.0
-                };
-                by_hod[run[0].0] = m;
+                *m = median(run);
             }
         }
     }
     // Counts are whole numbers: a deviation under one unit is noise, whatever the MAD says
     // (an authorization-failure series that is almost always 0 has a MAD of 0).
-    let counts = n.hours.iter().all(|h| f64::from(h.max).fract() == 0.0);
-    let floor = if counts { 1.0 } else { 1e-9 };
+    let floor = if n.whole { 1.0 } else { 1e-9 };
     let scale = (1.4826 * mad).max(0.05 * med.abs()).max(floor);
     let z_of = |h: &HourStat| {
         let base = Some(by_hod[h.of_day()])

@@ -22,7 +22,9 @@ use crate::model::{
 use crate::time::Millis;
 use crate::{Error, Result};
 
+mod inventory;
 mod mitigations;
+pub use inventory::{Inventory, MAX_GROUPS};
 pub use mitigations::MAX_MITIGATED_FINDINGS;
 
 /// Page size for list calls (the API's maximum where it has one).

@@ -5,13 +5,19 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use desk_engine::demo::{BOTNET_CAMERA, FTP_GATEWAY};
-use desk_engine::desk::{
-    demo_path, ActionRequest, Desk, Look, SourceInput, ThingRequest, HOME_WINDOW,
+use desk_engine::analysis::drift::Change;
+use desk_engine::analysis::timeline::EntryKind;
+use desk_engine::app::{
+    demo_account_path, demo_path, ActionRequest, CaseRequest, CaseState, DemoAccount, Desk,
+    FindingCaseRequest, FindingNoteRequest, Look, Mode, NoteRequest, NotifyFilter, SourceInput,
+    ThingRequest, HOME_WINDOW,
 };
+use desk_engine::demo::{BOTNET_CAMERA, CLONED_DEVICE, FTP_GATEWAY};
 use desk_engine::ingest;
 use desk_engine::secrets::{MemorySecrets, SecretStore};
+use desk_engine::sources::SourceKind;
 use desk_engine::store::Store;
+use desk_engine::watch::ChangeKind;
 use desk_engine::Error;
 
 fn look() -> Look {
@@ -19,7 +25,7 @@ fn look() -> Look {
         width: 600,
         height: 220,
         tz: "UTC".into(),
-        theme: "dark".into(),
+        theme: desk_engine::charts::Theme::Dark,
         scale: None,
     }
 }
@@ -39,7 +45,7 @@ fn desk(dir: &Path) -> (Desk, Arc<MemorySecrets>) {
 fn splunk_input(name: &str, token: Option<&str>) -> SourceInput {
     SourceInput {
         name: name.into(),
-        kind: "splunk".into(),
+        kind: SourceKind::Splunk,
         bucket: None,
         prefix: None,
         url: Some("https://splunk.example:8089".into()),
@@ -49,6 +55,7 @@ fn splunk_input(name: &str, token: Option<&str>) -> SourceInput {
         profile: None,
         endpoint_url: None,
         ca_bundle: None,
+        sourcetype: None,
     }
 }
 
@@ -72,12 +79,80 @@ fn plan_and_run(d: &Desk, req: &ActionRequest, call: &str, reason: &str) {
     assert_eq!(d.execute(&plan.id, reason).unwrap().status, "succeeded");
 }
 
+/// The app shows an account without Detect too: device reports and lifecycle events only, in
+/// a file of its own; the same stories are found, the cloned device from its disconnects, and
+/// its disconnect chart counts events. The choice outlives the app (kept in the cache).
+#[test]
+fn the_demo_account_without_detect_tells_the_same_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("data/cache.sqlite");
+    let (d, _) = desk(dir.path());
+    assert_eq!(d.status().unwrap().demo_account, DemoAccount::Detect);
+    let status = d.set_demo_account(DemoAccount::NoDetect).unwrap();
+    assert_eq!(
+        (status.mode, status.demo_account),
+        (Mode::Demo, DemoAccount::NoDetect)
+    );
+    assert_eq!(
+        status.db,
+        demo_account_path(&cache, DemoAccount::NoDetect)
+            .display()
+            .to_string()
+    );
+    let fleet = d.fleet(7 * 86_400_000).unwrap();
+    assert_eq!(fleet.rows[0].thing, BOTNET_CAMERA, "{:?}", fleet.rows[0]);
+    assert!(fleet.rows.iter().all(|r| r.open_violations == 0));
+    let clone = fleet
+        .rows
+        .iter()
+        .find(|r| r.thing == CLONED_DEVICE)
+        .unwrap();
+    assert!(
+        clone
+            .reasons
+            .iter()
+            .any(|r| r.text.contains("DUPLICATE_CLIENTID")),
+        "{clone:?}"
+    );
+    let page = d
+        .thing(&ThingRequest {
+            thing: CLONED_DEVICE.into(),
+            from: None,
+            to: None,
+            look: look(),
+        })
+        .unwrap();
+    let chart = page
+        .charts
+        .iter()
+        .find(|c| c.metric == "lifecycle:disconnects:DUPLICATE_CLIENTID")
+        .expect("the disconnects are charted");
+    assert!(
+        chart.per.is_some() && chart.label.contains(" per "),
+        "{}",
+        chart.label
+    );
+    // The analyst's cache holds the choice, no data; a new app starts on the same account.
+    assert_eq!(Store::open(&cache).unwrap().point_count().unwrap(), 0);
+    drop(d);
+    let (d, _) = desk(dir.path());
+    assert_eq!(d.status().unwrap().demo_account, DemoAccount::NoDetect);
+    let back = d.set_demo_account(DemoAccount::Detect).unwrap();
+    assert_eq!(back.db, demo_path(&cache).display().to_string());
+    assert!(d
+        .fleet(7 * 86_400_000)
+        .unwrap()
+        .rows
+        .iter()
+        .any(|r| r.open_violations > 0));
+}
+
 #[test]
 fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
     let dir = tempfile::tempdir().unwrap();
     let (d, _) = desk(dir.path());
     let fleet = d.fleet(7 * 86_400_000).unwrap();
-    assert_eq!(fleet.status.mode, "demo");
+    assert_eq!(fleet.status.mode, Mode::Demo);
     assert!(demo_path(&dir.path().join("data/cache.sqlite")).exists());
     assert_eq!(
         fleet.rows[0].thing, BOTNET_CAMERA,
@@ -104,7 +179,7 @@ fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
     );
     assert!(page.charts[0].bands >= 1, "the violation interval is drawn");
     assert!(page.reasons.iter().any(|r| r.text.contains("bytes out")));
-    assert!(page.timeline.iter().any(|e| e.kind == "violation"));
+    assert!(page.timeline.iter().any(|e| e.kind == EntryKind::Violation));
 
     let gw = d
         .thing(&ThingRequest {
@@ -123,7 +198,7 @@ fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
     assert!(gw
         .diff
         .iter()
-        .any(|r| r.value == "21" && r.change == "added"));
+        .any(|r| r.value == "21" && r.change == Change::Added));
 
     let missing = d.thing(&ThingRequest {
         thing: "no-such-thing".into(),
@@ -200,7 +275,7 @@ fn quarantine_and_release_on_the_demo_account_are_logged_and_undone() {
 fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() {
     let dir = tempfile::tempdir().unwrap();
     let (d, secrets) = desk(dir.path());
-    assert_eq!(d.status().unwrap().mode, "demo");
+    assert_eq!(d.status().unwrap().mode, Mode::Demo);
     let mut input = splunk_input("prod-splunk", None);
     assert!(
         matches!(d.add_source(&input), Err(Error::InvalidInput(m)) if m.contains("token")),
@@ -212,7 +287,7 @@ fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() 
     assert!(view.has_secret);
     assert_eq!(secrets.get("prod-splunk").unwrap().unwrap().expose(), token);
     let status = d.status().unwrap();
-    assert_eq!(status.mode, "live");
+    assert_eq!(status.mode, Mode::Live);
     assert_eq!(status.sources.len(), 1);
     for f in std::fs::read_dir(dir.path().join("data")).unwrap() {
         let bytes = std::fs::read(f.unwrap().path()).unwrap();
@@ -221,9 +296,27 @@ fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() 
             "the token must live only in the keychain"
         );
     }
+    assert!(view.target.ends_with("index=iot"), "{}", view.target);
+    // A Detect-free index fed by an IoT rule's HEC action may carry its own sourcetype.
+    let mut hec = splunk_input("rule-splunk", Some("another-token-value-1a2b"));
+    hec.sourcetype = Some("iot:device-reports".into());
+    let hec = d.add_source(&hec).unwrap();
+    assert!(
+        hec.target.ends_with("sourcetype=iot:device-reports"),
+        "{}",
+        hec.target
+    );
+    let mut bad = splunk_input("bad-splunk", Some("another-token-value-1a2b"));
+    bad.sourcetype = Some("x\" OR index=*".into());
+    assert!(
+        matches!(d.add_source(&bad), Err(Error::InvalidInput(_))),
+        "a sourcetype is one search token"
+    );
+    assert!(secrets.get("bad-splunk").unwrap().is_none());
+    d.remove_source("rule-splunk").unwrap();
     d.remove_source("prod-splunk").unwrap();
     assert!(secrets.get("prod-splunk").unwrap().is_none());
-    assert_eq!(d.status().unwrap().mode, "demo");
+    assert_eq!(d.status().unwrap().mode, Mode::Demo);
     assert!(matches!(
         d.remove_source("prod-splunk"),
         Err(Error::NotFound(_))
@@ -249,7 +342,7 @@ fn exports_and_the_incident_report_keep_hostile_strings_inert() {
         assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     }
     let (d, _) = desk(dir.path());
-    assert_eq!(d.status().unwrap().mode, "live");
+    assert_eq!(d.status().unwrap().mode, Mode::Live);
     let req = ThingRequest {
         thing: hostile.into(),
         from: Some(1_717_420_000_000),
@@ -274,7 +367,7 @@ fn exports_and_the_incident_report_keep_hostile_strings_inert() {
 fn the_ranking_computed_at_launch_is_handed_out_once_and_never_after_a_change() {
     let dir = tempfile::tempdir().unwrap();
     let (d, _) = desk(dir.path());
-    let ranks = |f: &desk_engine::desk::Fleet| {
+    let ranks = |f: &desk_engine::app::Fleet| {
         f.rows
             .iter()
             .map(|r| (r.thing.clone(), r.score.to_bits(), r.quarantined))
@@ -308,7 +401,7 @@ fn the_ranking_computed_at_launch_is_handed_out_once_and_never_after_a_change() 
 #[test]
 fn the_demo_account_runs_mitigation_actions_of_the_right_type_on_violations_and_findings() {
     use desk_engine::actions::{DEMO_AUDIT_ACTIONS, DEMO_DETECT_ACTIONS};
-    use desk_engine::desk::MitigationFor;
+    use desk_engine::app::MitigationFor;
     let dir = tempfile::tempdir().unwrap();
     let (d, _) = desk(dir.path());
     let detect = d.mitigation_actions(MitigationFor::Violation).unwrap();
@@ -417,6 +510,82 @@ fn the_incident_report_attributes_findings_exactly_and_hides_the_cache_path() {
     );
     let cache_dir = dir.path().join("data").display().to_string();
     assert!(!html.contains(&cache_dir), "the report names no local path");
+}
+
+/// A finding's investigation (issue 20): state, owner and notes set from the app show on the
+/// Audit screen, in the thing's report beside the finding, and survive a restart; an unknown
+/// finding is refused.
+#[test]
+fn a_findings_investigation_reaches_the_audit_screen_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(&dir.path().join("data/cache.sqlite")).unwrap();
+        let metrics = br#"{"version":"1.0","metrics":[
+          {"name":"aws:all-bytes-out","thing":"cam-1","value":{"count":10},"version":1,"timestamp":1717430400000}]}"#;
+        let r = ingest::ingest_bytes(&mut store, "m.json", metrics, &Default::default());
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        let doc = r#"{"findings":[{"findingId":"f-cam-1","taskId":"t1","checkName":"CONFLICTING_CLIENT_IDS_CHECK","taskStartTime":1717430000,"findingTime":1717430100,"severity":"HIGH","nonCompliantResource":{"resourceType":"CLIENT_ID","resourceIdentifier":{"clientId":"cam-1"}},"reasonForNonCompliance":"two devices share it","isSuppressed":false}]}"#;
+        let r = ingest::ingest_bytes(&mut store, "f.json", doc.as_bytes(), &Default::default());
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    }
+    let (d, _) = desk(dir.path());
+    let audit = |d: &Desk| {
+        d.audit(1_717_000_000_000, 1_718_000_000_000, &look())
+            .unwrap()
+    };
+    assert!(audit(&d).finding_states.is_empty(), "nobody has looked yet");
+    let c = d
+        .set_finding_case(&FindingCaseRequest {
+            finding: "f-cam-1".into(),
+            state: CaseState::Compromised,
+            owner: Some("ana".into()),
+        })
+        .unwrap();
+    assert_eq!(c.state, CaseState::Compromised);
+    let hostile = "<script>alert(1)</script> cloned certificate";
+    let c = d
+        .add_finding_note(&FindingNoteRequest {
+            finding: "f-cam-1".into(),
+            text: hostile.into(),
+        })
+        .unwrap();
+    assert_eq!(c.notes[0].text, hostile);
+    let states = audit(&d).finding_states;
+    assert_eq!(states.len(), 1);
+    assert_eq!(
+        (
+            states[0].finding_id.as_str(),
+            states[0].state,
+            states[0].owner.as_deref()
+        ),
+        ("f-cam-1", CaseState::Compromised, Some("ana"))
+    );
+    assert!(d
+        .set_finding_case(&FindingCaseRequest {
+            finding: "no-such-finding".into(),
+            state: CaseState::Benign,
+            owner: None,
+        })
+        .is_err());
+    assert!(d.finding_case("no-such-finding").is_err());
+    // The thing's own triage state is untouched by its finding's.
+    assert_eq!(d.case("cam-1").unwrap().state, CaseState::New);
+
+    let req = ThingRequest {
+        thing: "cam-1".into(),
+        from: Some(1_717_420_000_000),
+        to: Some(1_717_440_000_000),
+        look: look(),
+    };
+    let html = std::fs::read_to_string(d.report(&req).unwrap().path).unwrap();
+    assert!(html.contains("resolved — compromised · ana"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; cloned certificate"));
+    assert!(!html.contains("<script>"), "the note is escaped");
+
+    drop(d);
+    let (d, _) = desk(dir.path());
+    let c = d.finding_case("f-cam-1").unwrap();
+    assert_eq!((c.state, c.notes.len()), (CaseState::Compromised, 1));
 }
 
 #[test]
@@ -574,8 +743,179 @@ fn the_screens_carry_the_evidence_the_aws_cli_documents_hold() {
     assert!(
         cam1.timeline
             .iter()
-            .any(|e| e.kind == "finding" && e.id == "f-shared-cert"),
+            .any(|e| e.kind == EntryKind::Finding && e.id == "f-shared-cert"),
         "{:?}",
         cam1.timeline
     );
+}
+
+/// The investigation from the app: a state and owner set on the thing page show in triage (a
+/// benign thing goes down, says why, and stays down after a restart), notes carry who and when,
+/// and the incident report shows them as text, never as markup.
+#[test]
+fn investigation_state_reaches_triage_the_timeline_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = desk(dir.path());
+    let fleet = d.fleet(HOME_WINDOW).unwrap();
+    assert_eq!(fleet.rows[0].thing, BOTNET_CAMERA);
+    assert!(fleet.rows.iter().all(|r| r.case_state == CaseState::New));
+    let set = |state, owner: Option<&str>| {
+        d.set_case(&CaseRequest {
+            thing: BOTNET_CAMERA.into(),
+            state,
+            owner: owner.map(String::from),
+        })
+        .unwrap()
+    };
+    let c = set(CaseState::Investigating, Some("ana"));
+    assert_eq!(
+        (c.state, c.owner.as_deref()),
+        (CaseState::Investigating, Some("ana"))
+    );
+    let hostile = "<img src=x onerror=alert(1)> backup window";
+    let c = d
+        .add_case_note(&NoteRequest {
+            thing: BOTNET_CAMERA.into(),
+            text: hostile.into(),
+        })
+        .unwrap();
+    assert_eq!(c.notes[0].text, hostile);
+    assert!(d
+        .add_case_note(&NoteRequest {
+            thing: "no-such-thing".into(),
+            text: "x".into(),
+        })
+        .is_err());
+    set(CaseState::Benign, None);
+    let fleet = d.fleet(HOME_WINDOW).unwrap();
+    let cam = fleet
+        .rows
+        .iter()
+        .find(|r| r.thing == BOTNET_CAMERA)
+        .unwrap();
+    assert_ne!(fleet.rows[0].thing, BOTNET_CAMERA);
+    assert_eq!(
+        (cam.case_state, cam.case_owner.as_deref()),
+        (CaseState::Benign, Some("ana"))
+    );
+    assert!(cam
+        .down_ranked
+        .as_deref()
+        .unwrap()
+        .contains("until new evidence"));
+
+    let page = d
+        .thing(&ThingRequest {
+            thing: BOTNET_CAMERA.into(),
+            from: None,
+            to: None,
+            look: look(),
+        })
+        .unwrap();
+    assert_eq!(page.case.state, CaseState::Benign);
+    assert_eq!(
+        page.timeline
+            .iter()
+            .filter(|e| e.kind == EntryKind::Case)
+            .count(),
+        3
+    );
+    let saved = d
+        .report(&ThingRequest {
+            thing: BOTNET_CAMERA.into(),
+            from: None,
+            to: None,
+            look: look(),
+        })
+        .unwrap();
+    let html = std::fs::read_to_string(&saved.path).unwrap();
+    assert!(html.contains("Investigation"));
+    assert!(html.contains("resolved — benign, owner ana"), "{html}");
+    assert!(!html.contains("<img src=x"), "the note is escaped");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; backup window"));
+
+    // A new app on the same cache: the state and the ranking hold.
+    drop(d);
+    let (d, _) = desk(dir.path());
+    let fleet = d.fleet(HOME_WINDOW).unwrap();
+    assert_ne!(fleet.rows[0].thing, BOTNET_CAMERA);
+    assert_eq!(d.case(BOTNET_CAMERA).unwrap().notes.len(), 1);
+}
+
+/// The app's watcher: a due source syncs (here one that cannot connect: it backs off and says
+/// so), and what another process wrote to the cache between two syncs is told once, with one
+/// notification line for what passes the filter; a paused source does not sync.
+#[test]
+fn the_watcher_syncs_due_sources_backs_off_and_tells_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = desk(dir.path());
+    let mut down = splunk_input("down", Some("t0ken-never-shown"));
+    down.url = Some("http://127.0.0.1:9".into());
+    d.add_source(&down).unwrap();
+    d.set_watch_interval(std::time::Duration::from_secs(1));
+    let first = d.watch_tick().unwrap();
+    assert_eq!(first.synced, ["down"]);
+    assert!(first.changes.is_empty(), "{first:?}");
+    let view = d.watch().unwrap();
+    let s = &view.sources[0];
+    assert_eq!(
+        (s.source.as_str(), s.failures, s.paused),
+        ("down", 1, false)
+    );
+    assert!(s.error.is_some() && s.next_sync.is_some());
+    // Not due yet (backed off to two intervals): nothing synced.
+    assert!(d.watch_tick().unwrap().synced.is_empty());
+
+    // Another process writes an alarm and a finding into the cache.
+    let cache = dir.path().join("data/cache.sqlite");
+    let mut store = Store::open(&cache).unwrap();
+    for f in [
+        "api-list-active-violations.json",
+        "api-list-audit-findings.json",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(f);
+        let r = ingest::ingest_paths(&mut store, &[path], &Default::default());
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    }
+    drop(store);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let second = d.watch_tick().unwrap();
+    assert_eq!(second.synced, ["down"]);
+    let alarm = second
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::AlarmStarted)
+        .unwrap_or_else(|| panic!("{second:?}"));
+    assert_eq!(alarm.thing.as_deref(), Some("cam-0042"));
+    assert!(second.notify.as_deref().unwrap().contains("cam-0042"));
+    assert_eq!(d.watch().unwrap().sources[0].failures, 2);
+    assert_eq!(d.watch().unwrap().unseen as usize, second.changes.len());
+    assert_eq!(d.changes().len(), second.changes.len());
+    d.mark_changes_seen();
+    assert_eq!(d.watch().unwrap().unseen, 0);
+
+    // The analyst's notification filter is kept in the cache; a bad one is refused.
+    let mine = NotifyFilter {
+        min_score: 75.0,
+        severities: vec!["LOW".into()],
+        alarms: false,
+        colleagues: true,
+    };
+    d.set_notify_filter(&mine).unwrap();
+    assert_eq!(d.notify_filter().unwrap(), mine);
+    assert!(d
+        .set_notify_filter(&NotifyFilter {
+            min_score: f64::NAN,
+            ..mine.clone()
+        })
+        .is_err());
+
+    // Paused: never due.
+    let view = d.pause_source("down", true).unwrap();
+    assert!(view.sources[0].paused && view.sources[0].next_sync.is_none());
+    std::thread::sleep(std::time::Duration::from_millis(4100));
+    assert!(d.watch_tick().unwrap().synced.is_empty());
+    assert!(d.pause_source("nope", true).is_err());
 }

@@ -1,0 +1,142 @@
+//! `ddesk case set | note | show`: the investigation state of a thing or an audit finding, its
+//! owner and notes (who and when recorded from the OS), kept in the cache.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use desk_engine::cases::{self, Case, CaseState, Subject};
+use desk_engine::store::Store;
+use desk_engine::{analysis::triage, time, Error};
+use serde_json::{json, Value};
+
+/// What the investigation is about: one thing or one audit finding.
+#[derive(Args, Clone)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// Thing name.
+    #[arg(long)]
+    thing: Option<String>,
+    /// Audit finding id.
+    #[arg(long)]
+    finding: Option<String>,
+}
+
+impl Target {
+    fn subject(&self) -> Subject {
+        match (&self.thing, &self.finding) {
+            (Some(t), _) => Subject::Thing(t.clone()),
+            (None, Some(f)) => Subject::Finding(f.clone()),
+            (None, None) => unreachable!("clap requires one of --thing and --finding"),
+        }
+    }
+}
+
+/// The states as typed on the command line.
+#[derive(ValueEnum, Clone, Copy)]
+pub enum StateArg {
+    /// Not looked at yet.
+    New,
+    /// Someone is on it.
+    Investigating,
+    /// Resolved: nothing wrong (down-ranked in triage until new evidence).
+    Benign,
+    /// Resolved: it was compromised.
+    Compromised,
+}
+
+impl From<StateArg> for CaseState {
+    fn from(s: StateArg) -> Self {
+        match s {
+            StateArg::New => Self::New,
+            StateArg::Investigating => Self::Investigating,
+            StateArg::Benign => Self::Benign,
+            StateArg::Compromised => Self::Compromised,
+        }
+    }
+}
+
+#[derive(Subcommand, Clone)]
+pub enum CaseCmd {
+    /// Set the state (and owner) of an investigation; prints it as `case show` does.
+    Set {
+        #[command(flatten)]
+        target: Target,
+        /// The state.
+        #[arg(long, value_enum)]
+        state: StateArg,
+        /// Who owns it (kept when not given).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Add a time-stamped note, attributed to the OS user.
+    Note {
+        #[command(flatten)]
+        target: Target,
+        /// The note (at most 4000 characters, no control characters but newlines and tabs).
+        #[arg(long)]
+        text: String,
+    },
+    /// The investigation as JSON: `{state, owner, updated, notes: [{at, who, text}], history}`.
+    Show {
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// The JSON `ddesk case` prints (times in RFC 3339, UTC).
+pub fn case_json(c: &Case) -> Value {
+    json!({
+        "state": c.state,
+        "owner": c.owner,
+        "updated": c.updated.map(time::to_rfc3339),
+        "notes": c.notes.iter().map(|n| json!({"at": time::to_rfc3339(n.at), "who": n.who, "text": n.text})).collect::<Vec<_>>(),
+        "history": c.history.iter().map(|h| json!({"at": time::to_rfc3339(h.at), "who": h.who, "state": h.state, "owner": h.owner})).collect::<Vec<_>>(),
+    })
+}
+
+/// Runs `ddesk case …`.
+pub fn case_cmd(db: &Path, cmd: &CaseCmd, out: &mut dyn Write) -> anyhow::Result<()> {
+    let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
+    let who = cases::os_user();
+    let case = match cmd {
+        CaseCmd::Set {
+            target,
+            state,
+            owner,
+        } => {
+            let subject = target.subject();
+            // The reasons triage gives now: a benign thing comes back up only on other ones.
+            let evidence = match &subject {
+                Subject::Thing(t) => triage::rank(&store, triage::TriageOptions::default())?
+                    .into_iter()
+                    .find(|r| &r.thing == t)
+                    .map(|r| cases::evidence_of(&r.reasons))
+                    .unwrap_or_default(),
+                Subject::Finding(_) => Default::default(),
+            };
+            cases::set_state(
+                &store,
+                &subject,
+                (*state).into(),
+                owner.as_deref(),
+                &who,
+                evidence,
+            )
+        }
+        CaseCmd::Note { target, text } => cases::add_note(&store, &target.subject(), text, &who),
+        CaseCmd::Show { target } => {
+            let subject = target.subject();
+            subject.require(&store)?;
+            cases::show(&store, &subject)
+        }
+    };
+    let case = case.map_err(|e| match e {
+        Error::InvalidInput(m) => anyhow::Error::new(crate::Usage(m)),
+        other => anyhow::Error::new(other),
+    })?;
+    serde_json::to_writer_pretty(&mut *out, &case_json(&case))?;
+    writeln!(out)?;
+    Ok(())
+}

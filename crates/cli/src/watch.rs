@@ -1,0 +1,156 @@
+//! `ddesk watch`: the console's shift, headless (a SOC jump host, a service). Each configured
+//! source syncs on its own schedule (backing off on errors and throttling, and saying so);
+//! after each round one JSON line per change is printed: things entering or leaving alarm, new
+//! audit findings, triage scores crossing the threshold, colleagues' actions.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use desk_engine::secrets::Keychain;
+use desk_engine::sources;
+use desk_engine::store::Store;
+use desk_engine::time;
+use desk_engine::watch::{self, Schedule, Snapshot, Synced};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Args, Clone)]
+pub struct WatchArgs {
+    /// How often each source syncs (Detect's granularity is 5 minutes); at least 1s.
+    #[arg(long, default_value = "5m")]
+    interval: String,
+    /// Stop after this many rounds (default: until Ctrl-C).
+    #[arg(long)]
+    rounds: Option<u64>,
+    /// Sync only these sources (repeatable; default: all configured).
+    #[arg(long = "source")]
+    sources: Vec<String>,
+    /// A triage score crossing this (either way) is a change.
+    #[arg(long, default_value_t = watch::DEFAULT_THRESHOLD)]
+    threshold: f64,
+}
+
+fn line(out: &mut dyn Write, v: serde_json::Value) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, &v)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Runs `ddesk watch`.
+pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let interval = time::parse_duration(&args.interval, 366 * 86_400_000).map_err(crate::Usage)?;
+    if interval < 1000 {
+        return Err(crate::Usage(format!("--interval {} is under a second", args.interval)).into());
+    }
+    if !args.threshold.is_finite() || !(0.0..=100.0).contains(&args.threshold) {
+        return Err(crate::Usage("--threshold is a triage score, 0 to 100".into()).into());
+    }
+    let interval = Duration::from_millis(interval as u64);
+    let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
+    let configured = sources::list(&store)?;
+    for name in &args.sources {
+        if !configured.iter().any(|s| &s.name == name) {
+            return Err(crate::Usage(format!(
+                "no source named {name:?} (see `ddesk sources list`)"
+            ))
+            .into());
+        }
+    }
+    let mut due: BTreeMap<String, (Schedule, Instant)> = configured
+        .iter()
+        .filter(|s| args.sources.is_empty() || args.sources.contains(&s.name))
+        .map(|s| (s.name.clone(), (Schedule::every(interval), Instant::now())))
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let cancel = CancellationToken::new();
+    {
+        let c = cancel.clone();
+        rt.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                c.cancel();
+            }
+        });
+    }
+    let keychain = Keychain::for_cache(db);
+    let mut before = Snapshot::take(&store)?;
+    let mut round = 0u64;
+    while !cancel.is_cancelled() {
+        round += 1;
+        let started = Instant::now();
+        // Sources whose time has come, one at a time: never two syncs of one source at once.
+        let names: Vec<String> = due
+            .iter()
+            .filter(|(_, (_, at))| *at <= started)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in names {
+            let error = match rt.block_on(watch::sync_one(db, &name, &keychain, cancel.clone())) {
+                Synced::Cancelled => break,
+                Synced::Ok => None,
+                Synced::Failed(e) => Some(e),
+            };
+            let (schedule, at) = due.get_mut(&name).expect("scheduled");
+            let delay = schedule.after(error.is_none());
+            *at = Instant::now() + delay;
+            if let Some(error) = error {
+                line(
+                    out,
+                    json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": name,
+                           "error": error, "throttled": watch::is_throttling(&error),
+                           "failures": schedule.failures, "retry_in_ms": delay.as_millis() as u64}),
+                )?;
+            }
+        }
+        if let Some(error) = rt.block_on(watch::pull_colleagues(&store)) {
+            line(
+                out,
+                json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": "anchor",
+                       "error": error, "throttled": watch::is_throttling(&error)}),
+            )?;
+        }
+        let after = Snapshot::take(&store)?;
+        for c in watch::changes(&before, &after, &store, args.threshold, time::now())? {
+            let mut v = serde_json::to_value(&c)?;
+            v["at"] = json!(time::to_rfc3339(c.at));
+            line(out, v)?;
+        }
+        before = after;
+        let next: BTreeMap<&String, String> = due
+            .iter()
+            .map(|(n, (_, at))| {
+                let wait = at.saturating_duration_since(Instant::now());
+                (n, time::to_rfc3339(time::now() + wait.as_millis() as i64))
+            })
+            .collect();
+        line(
+            out,
+            json!({"at": time::to_rfc3339(time::now()), "kind": "round", "round": round, "next_sync": next}),
+        )?;
+        if args.rounds.is_some_and(|n| round >= n) {
+            break;
+        }
+        // Sleep until the next source is due (or one interval, to look at the cache again when
+        // other processes fill it), waking at Ctrl-C.
+        let until = due
+            .values()
+            .map(|(_, at)| *at)
+            .min()
+            .unwrap_or_else(|| started + interval);
+        let wait = until.saturating_duration_since(Instant::now());
+        rt.block_on(async {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = cancel.cancelled() => {}
+            }
+        });
+    }
+    Ok(())
+}

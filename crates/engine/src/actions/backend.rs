@@ -1,0 +1,632 @@
+//! Where actions go: an AWS account through the IoT and STS APIs, or the demo fleet's
+//! simulated account kept in the cache (the same plans, calls and log either way).
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::sources::defender::{self, DefenderSource};
+use crate::sources::{self, aws, AwsSettings, SourceSettings};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// The source name of a backend on the default AWS credential chain (no Device Defender source).
+pub const DEFAULT_CHAIN: &str = "default credential chain";
+
+/// Where actions go: the AWS account, or the simulated demo account in the cache.
+pub enum Backend {
+    /// A real (or emulated) AWS account.
+    Aws {
+        /// The Device Defender / IoT API (paced reads, shared with sync).
+        api: DefenderSource,
+        /// STS client.
+        sts: aws_sdk_sts::Client,
+        /// The source whose settings it uses, or `default credential chain`.
+        source: String,
+        /// The region the SDK resolved.
+        region: String,
+    },
+    /// The demo fleet's simulated account (thing groups and certificates in the cache).
+    Demo,
+}
+
+pub(super) fn call_error<E, R>(e: &aws_sdk_iot::error::SdkError<E, R>) -> CallError
+where
+    E: aws_sdk_iot::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_iot::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => CallError {
+            code: s.err().code().unwrap_or("Unknown").to_string(),
+            message: s.err().message().unwrap_or_default().to_string(),
+            lost: false,
+        },
+        SdkError::TimeoutError(_) => CallError {
+            code: "Timeout".into(),
+            message: aws::describe("call", e),
+            lost: true,
+        },
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => CallError {
+            code: "ConnectionLost".into(),
+            message: aws::describe("call", e),
+            lost: true,
+        },
+        other => CallError {
+            code: "ClientError".into(),
+            message: aws::describe("call", other),
+            lost: false,
+        },
+    }
+}
+
+pub(super) fn request_id<T: aws_sdk_iot::operation::RequestId>(o: &T) -> String {
+    o.request_id().unwrap_or_default().to_string()
+}
+
+impl Backend {
+    /// Where actions on this cache go: the named Device Defender source's account, else the
+    /// only one configured; with none, the demo fleet's simulated account (on a demo cache) or
+    /// the default credential chain.
+    pub async fn for_cache(store: &Store, source: Option<&str>) -> Result<Self> {
+        let defenders: Vec<(String, AwsSettings)> = sources::list(store)?
+            .into_iter()
+            .filter_map(|s| match s.settings {
+                SourceSettings::Defender(d) => Some((s.name, d.aws)),
+                _ => None,
+            })
+            .collect();
+        if let Some(name) = source {
+            let (_, settings) = defenders.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                Error::NotFound(format!("no Device Defender source named {name:?}"))
+            })?;
+            return Ok(Self::aws(name, settings).await);
+        }
+        match defenders.as_slice() {
+            [(name, settings)] => Ok(Self::aws(name, settings).await),
+            [] if store.meta("demo")?.as_deref() == Some("true") => Ok(Self::Demo),
+            [] => Ok(Self::aws(DEFAULT_CHAIN, &AwsSettings::default()).await),
+            several => Err(Error::InvalidInput(format!(
+                "several Device Defender sources ({}): name the one to act through (ddesk: --source)",
+                several.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    /// The AWS backend from a source's settings (`source` names it, or [`DEFAULT_CHAIN`]).
+    pub async fn aws(source: &str, settings: &AwsSettings) -> Self {
+        let sdk = aws::sdk_config(settings).await;
+        Self::Aws {
+            api: DefenderSource::from_config(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
+            source: source.to_string(),
+            region: sdk
+                .region()
+                .map_or_else(|| "(no region)".to_string(), |r| r.to_string()),
+        }
+    }
+
+    /// Where actions go: account and caller (one STS GetCallerIdentity), region and source.
+    pub async fn target(&self) -> Result<Target> {
+        match self {
+            Self::Demo => Ok(Target {
+                account: "demo".into(),
+                region: "demo".into(),
+                source: "demo".into(),
+                caller: "demo".into(),
+            }),
+            Self::Aws {
+                sts,
+                source,
+                region,
+                ..
+            } => {
+                let me = sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| Error::Source(aws::describe("STS GetCallerIdentity", &e)))?;
+                Ok(Target {
+                    account: me.account().unwrap_or("unknown").to_string(),
+                    region: region.clone(),
+                    source: source.clone(),
+                    caller: me.arn().unwrap_or("unknown").to_string(),
+                })
+            }
+        }
+    }
+
+    pub(super) fn iot(&self) -> Option<&aws_sdk_iot::Client> {
+        match self {
+            Self::Aws { api, .. } => Some(api.client()),
+            Self::Demo => None,
+        }
+    }
+
+    pub(super) fn is_demo(&self) -> bool {
+        matches!(self, Self::Demo)
+    }
+
+    /// Who is acting.
+    pub async fn actor(&self) -> Result<Actor> {
+        // From the OS account database (getpwuid on Unix, GetUserNameW on Windows), not from
+        // $USER, which any process can set.
+        let os_user = whoami::username().unwrap_or_else(|_| "unknown".into());
+        let aws = match self {
+            Self::Demo => "demo".to_string(),
+            Self::Aws { sts, .. } => sts
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| Error::Source(aws::describe("STS GetCallerIdentity", &e)))?
+                .arn()
+                .unwrap_or("unknown")
+                .to_string(),
+        };
+        Ok(Actor { aws, os_user })
+    }
+
+    /// A thing's thing groups.
+    pub async fn groups(&self, store: &Store, thing: &str) -> Result<Vec<String>> {
+        match self {
+            Self::Demo => Ok(store
+                .thing_groups(thing)?
+                .into_iter()
+                .map(|(g, _, _)| g)
+                .collect()),
+            Self::Aws { api, .. } => Ok(api
+                .thing_groups(thing)
+                .await?
+                .into_iter()
+                .map(|(g, _)| g)
+                .collect()),
+        }
+    }
+
+    pub(super) async fn group_exists(&self, store: &Store, group: &str) -> Result<bool> {
+        match self {
+            Self::Demo => Ok(store.meta(&format!("demo_group:{group}"))?.is_some()),
+            Self::Aws { api, .. } => match api
+                .client()
+                .describe_thing_group()
+                .thing_group_name(group)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if aws::error_code(&e).as_deref() == Some("ResourceNotFoundException") => {
+                    Ok(false)
+                }
+                Err(e) => Err(Error::Source(aws::describe("DescribeThingGroup", &e))),
+            },
+        }
+    }
+
+    /// A thing's principals (certificate ARNs); none on the demo account.
+    pub async fn principals(&self, thing: &str) -> Result<Vec<String>> {
+        match self {
+            Self::Demo => Ok(Vec::new()),
+            Self::Aws { api, .. } => api.thing_principals(thing).await,
+        }
+    }
+
+    /// The certificates among a thing's `principals`, with their status.
+    pub async fn certificates(
+        &self,
+        store: &Store,
+        thing: &str,
+        principals: &[String],
+    ) -> Result<Vec<Cert>> {
+        match self {
+            Self::Demo => {
+                let id = demo_cert(thing);
+                let status = store
+                    .meta(&format!("demo_cert:{id}"))?
+                    .unwrap_or_else(|| "ACTIVE".into());
+                Ok(vec![Cert { id, status }])
+            }
+            Self::Aws { api, .. } => {
+                let mut out = Vec::new();
+                for id in principals
+                    .iter()
+                    .filter_map(|p| defender::certificate_id(p))
+                {
+                    let d = api
+                        .client()
+                        .describe_certificate()
+                        .certificate_id(id)
+                        .send()
+                        .await
+                        .map_err(|e| Error::Source(aws::describe("DescribeCertificate", &e)))?;
+                    let status = d
+                        .certificate_description()
+                        .and_then(|c| c.status())
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default();
+                    out.push(Cert {
+                        id: id.to_string(),
+                        status,
+                    });
+                }
+                out.sort_by(|a, b| a.id.cmp(&b.id));
+                Ok(out)
+            }
+        }
+    }
+
+    /// Policies on the thing's `principals` that let it connect under any client id.
+    pub(super) async fn client_id_warnings(&self, principals: &[String]) -> Vec<String> {
+        let Self::Aws { api, .. } = self else {
+            return Vec::new();
+        };
+        let iot = api.client();
+        let mut out = Vec::new();
+        for p in principals {
+            let Ok(attached) = iot.list_attached_policies().target(p).send().await else {
+                continue;
+            };
+            for pol in attached.policies() {
+                let Some(name) = pol.policy_name() else {
+                    continue;
+                };
+                let Ok(doc) = iot.get_policy().policy_name(name).send().await else {
+                    continue;
+                };
+                if allows_any_client_id(doc.policy_document().unwrap_or_default()) {
+                    out.push(format!(
+                        "policy {name} on the thing's certificate allows iot:Connect with any client id: a device can connect under another client id and bypass thing-group policies, so quarantine may not hold; consider also deactivating the certificate"
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Performs one call; returns the AWS request id.
+    pub(super) async fn call(
+        &self,
+        store: &mut Store,
+        step: &Step,
+    ) -> std::result::Result<String, CallError> {
+        match self {
+            Self::Demo => demo_call(store, step).map(|()| "demo".into()),
+            Self::Aws { api, .. } => match step {
+                Step::PutVerificationStateOnViolation {
+                    violation_id,
+                    state,
+                    description,
+                } => {
+                    let id = api
+                        .client()
+                        .put_verification_state_on_violation()
+                        .violation_id(violation_id)
+                        .verification_state(aws_sdk_iot::types::VerificationState::from(
+                            state.as_str(),
+                        ))
+                        .set_verification_state_description(description.clone())
+                        .send()
+                        .await
+                        .map(|o| request_id(&o))
+                        .map_err(|e| call_error(&e))?;
+                    // The screens show it at once (the next sync reads the same from AWS).
+                    let _ = store.set_violation_verification(
+                        violation_id,
+                        state,
+                        description.as_deref(),
+                    );
+                    Ok(id)
+                }
+                Step::CreateThingGroup { group } => api
+                    .client()
+                    .create_thing_group()
+                    .thing_group_name(group)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::CreatePolicy { policy, document } => api
+                    .client()
+                    .create_policy()
+                    .policy_name(policy)
+                    .policy_document(document)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::AttachPolicy { policy, group } => {
+                    let arn = api
+                        .client()
+                        .describe_thing_group()
+                        .thing_group_name(group)
+                        .send()
+                        .await
+                        .map_err(|e| call_error(&e))?
+                        .thing_group_arn()
+                        .unwrap_or_default()
+                        .to_string();
+                    api.client()
+                        .attach_policy()
+                        .policy_name(policy)
+                        .target(arn)
+                        .send()
+                        .await
+                        .map(|o| request_id(&o))
+                        .map_err(|e| call_error(&e))
+                }
+                Step::AddThingToThingGroup {
+                    thing,
+                    group,
+                    override_dynamic_groups,
+                } => api
+                    .client()
+                    .add_thing_to_thing_group()
+                    .thing_name(thing)
+                    .thing_group_name(group)
+                    .override_dynamic_groups(*override_dynamic_groups)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::RemoveThingFromThingGroup { thing, group } => api
+                    .client()
+                    .remove_thing_from_thing_group()
+                    .thing_name(thing)
+                    .thing_group_name(group)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::UpdateCertificate {
+                    certificate_id,
+                    new_status,
+                } => api
+                    .client()
+                    .update_certificate()
+                    .certificate_id(certificate_id)
+                    .new_status(new_status.as_str().into())
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::StartDetectMitigationActionsTask {
+                    task_id,
+                    violation_id,
+                    action,
+                    client_request_token,
+                } => api
+                    .client()
+                    .start_detect_mitigation_actions_task()
+                    .task_id(task_id)
+                    .target(
+                        aws_sdk_iot::types::DetectMitigationActionsTaskTarget::builder()
+                            .violation_ids(violation_id)
+                            .build(),
+                    )
+                    .actions(action)
+                    .client_request_token(client_request_token)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+                Step::StartAuditMitigationActionsTask {
+                    task_id,
+                    finding_id,
+                    check,
+                    action,
+                    client_request_token,
+                } => api
+                    .client()
+                    .start_audit_mitigation_actions_task()
+                    .task_id(task_id)
+                    .target(
+                        aws_sdk_iot::types::AuditMitigationActionsTaskTarget::builder()
+                            .finding_ids(finding_id)
+                            .build(),
+                    )
+                    .audit_check_to_actions_mapping(check, vec![action.clone()])
+                    .client_request_token(client_request_token)
+                    .send()
+                    .await
+                    .map(|o| request_id(&o))
+                    .map_err(|e| call_error(&e)),
+            },
+        }
+    }
+
+    /// The account's mitigation actions usable on `target` (ListMitigationActions): a Detect
+    /// violation takes only `ADD_THINGS_TO_THING_GROUP` actions, an audit finding every type.
+    /// The demo account has a simulated set ([`DEMO_DETECT_ACTIONS`], [`DEMO_AUDIT_ACTIONS`]).
+    pub async fn mitigation_actions(&self, target: MitigationFor) -> Result<Vec<String>> {
+        match (self, target) {
+            (Self::Demo, MitigationFor::Violation) => {
+                Ok(DEMO_DETECT_ACTIONS.iter().map(|a| a.to_string()).collect())
+            }
+            (Self::Demo, MitigationFor::Finding) => {
+                let mut all: Vec<String> = DEMO_DETECT_ACTIONS
+                    .iter()
+                    .chain(DEMO_AUDIT_ACTIONS)
+                    .map(|a| a.to_string())
+                    .collect();
+                all.sort();
+                Ok(all)
+            }
+            (Self::Aws { api, .. }, MitigationFor::Violation) => {
+                api.mitigation_actions(Some(DETECT_ACTION_TYPE)).await
+            }
+            (Self::Aws { api, .. }, MitigationFor::Finding) => api.mitigation_actions(None).await,
+        }
+    }
+
+    /// Follows a mitigation task to its end: final status and per-target executions.
+    pub(super) async fn follow(&self, step: &Step, patience: std::time::Duration) -> Value {
+        let Some(iot) = self.iot() else {
+            return json!({"status": "SUCCESSFUL", "executions": [{"status": "SUCCESSFUL", "demo": true}]});
+        };
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            // The task's status, or why it could not be read (and whether it does not exist).
+            let status: std::result::Result<String, (String, bool)> = match step {
+                Step::StartDetectMitigationActionsTask { task_id, .. } => iot
+                    .describe_detect_mitigation_actions_task()
+                    .task_id(task_id)
+                    .send()
+                    .await
+                    .map(|d| {
+                        d.task_summary()
+                            .and_then(|t| t.task_status())
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default()
+                    })
+                    .map_err(|e| {
+                        let missing =
+                            aws::error_code(&e).as_deref() == Some("ResourceNotFoundException");
+                        (
+                            aws::describe("DescribeDetectMitigationActionsTask", &e),
+                            missing,
+                        )
+                    }),
+                Step::StartAuditMitigationActionsTask { task_id, .. } => iot
+                    .describe_audit_mitigation_actions_task()
+                    .task_id(task_id)
+                    .send()
+                    .await
+                    .map(|d| {
+                        d.task_status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default()
+                    })
+                    .map_err(|e| {
+                        let missing =
+                            aws::error_code(&e).as_deref() == Some("ResourceNotFoundException");
+                        (
+                            aws::describe("DescribeAuditMitigationActionsTask", &e),
+                            missing,
+                        )
+                    }),
+                _ => return Value::Null,
+            };
+            match status {
+                // A task that does not exist will not appear by waiting.
+                Err((error, true)) => return json!({"status": error, "found": false}),
+                Ok(status) if status != "IN_PROGRESS" => {
+                    return json!({"status": status, "executions": self.executions(step).await});
+                }
+                Ok(status) if std::time::Instant::now() >= deadline => {
+                    return json!({"status": status, "finished": false,
+                                  "executions": self.executions(step).await});
+                }
+                // Describe failed (denied, throttled past the SDK's retries): not seen.
+                Err((error, false)) if std::time::Instant::now() >= deadline => {
+                    return json!({"status": "UNKNOWN", "error": error, "finished": false});
+                }
+                _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            }
+        }
+    }
+
+    pub(super) async fn executions(&self, step: &Step) -> Value {
+        let Some(iot) = self.iot() else {
+            return Value::Null;
+        };
+        match step {
+            Step::StartDetectMitigationActionsTask { task_id, .. } => {
+                match iot
+                    .list_detect_mitigation_actions_executions()
+                    .task_id(task_id)
+                    .send()
+                    .await
+                {
+                    Ok(l) => l
+                        .actions_executions()
+                        .iter()
+                        .map(|x| {
+                            json!({"thing": x.thing_name(), "violation_id": x.violation_id(),
+                                   "action": x.action_name(),
+                                   "status": x.status().map(|s| s.as_str()),
+                                   "error_code": x.error_code(), "message": x.message()})
+                        })
+                        .collect(),
+                    Err(e) => json!(aws::describe("ListDetectMitigationActionsExecutions", &e)),
+                }
+            }
+            Step::StartAuditMitigationActionsTask {
+                task_id,
+                finding_id,
+                ..
+            } => match iot
+                .list_audit_mitigation_actions_executions()
+                .task_id(task_id)
+                .finding_id(finding_id)
+                .send()
+                .await
+            {
+                Ok(l) => l
+                    .actions_executions()
+                    .iter()
+                    .map(|x| {
+                        json!({"finding_id": x.finding_id(), "action": x.action_name(),
+                               "status": x.status().map(|s| s.as_str()),
+                               "error_code": x.error_code(), "message": x.message()})
+                    })
+                    .collect(),
+                Err(e) => json!(aws::describe("ListAuditMitigationActionsExecutions", &e)),
+            },
+            _ => Value::Null,
+        }
+    }
+}
+
+pub(super) fn demo_cert(thing: &str) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(format!("demo-cert:{thing}")))
+}
+
+pub(super) fn demo_call(store: &mut Store, step: &Step) -> std::result::Result<(), CallError> {
+    let fail = |e: crate::store::StoreError| CallError {
+        code: "DemoStoreError".into(),
+        message: e.to_string(),
+        lost: false,
+    };
+    match step {
+        Step::PutVerificationStateOnViolation {
+            violation_id,
+            state,
+            description,
+        } => store
+            .set_violation_verification(violation_id, state, description.as_deref())
+            .map_err(fail),
+        Step::CreateThingGroup { group } => store
+            .set_meta(&format!("demo_group:{group}"), "1")
+            .map_err(fail),
+        Step::CreatePolicy { .. } | Step::AttachPolicy { .. } => Ok(()),
+        Step::AddThingToThingGroup { thing, group, .. } => {
+            let mut groups: Vec<(String, Option<String>)> = store
+                .thing_groups(thing)
+                .map_err(fail)?
+                .into_iter()
+                .map(|(g, a, _)| (g, a))
+                .collect();
+            if !groups.iter().any(|(g, _)| g == group) {
+                groups.push((group.clone(), None));
+            }
+            store.set_thing_groups(thing, &groups).map_err(fail)
+        }
+        Step::RemoveThingFromThingGroup { thing, group } => {
+            let groups: Vec<(String, Option<String>)> = store
+                .thing_groups(thing)
+                .map_err(fail)?
+                .into_iter()
+                .filter(|(g, _, _)| g != group)
+                .map(|(g, a, _)| (g, a))
+                .collect();
+            store.set_thing_groups(thing, &groups).map_err(fail)
+        }
+        Step::UpdateCertificate {
+            certificate_id,
+            new_status,
+        } => store
+            .set_meta(&format!("demo_cert:{certificate_id}"), new_status)
+            .map_err(fail),
+        Step::StartDetectMitigationActionsTask { .. }
+        | Step::StartAuditMitigationActionsTask { .. } => Ok(()),
+    }
+}

@@ -1,0 +1,227 @@
+//! Response actions from the app: plans shown for confirmation, executed with a reason,
+//! and the action log (with colleagues' actions read back from the anchor).
+
+use super::*;
+
+impl Desk {
+    /// The action log, newest first.
+    /// The action log, newest first, with colleagues' actions read back from the anchor (when
+    /// one is configured and reachable; else as last read).
+    pub fn actions(&self) -> Result<Vec<ActionView>> {
+        let path = self.active()?;
+        let store = Store::open(&path)?;
+        let pulled = self.rt.block_on(async {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(15),
+                crate::anchor::pull_colleagues(&store),
+            )
+            .await
+        });
+        match pulled {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "colleagues' actions not read"),
+            Err(_) => tracing::warn!("colleagues' actions not read: the anchor took over 15 s"),
+        }
+        let mut v = action_views(&ActionLog::read(&store.action_log()?));
+        v.extend(
+            crate::anchor::colleagues(&store)?
+                .into_iter()
+                .map(colleague_view),
+        );
+        v.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.total_cmp(&a.seq)));
+        Ok(v)
+    }
+
+    /// Verifies the action log's hash chain.
+    pub fn verify_actions(&self) -> Result<ChainReport> {
+        self.with_store(|store| Ok(store.verify_action_log()?))
+    }
+
+    pub(super) async fn backend(&self) -> Result<(Backend, PathBuf)> {
+        let path = match lock(&self.store).as_ref() {
+            Some((p, _)) => p.clone(),
+            None => self.active()?,
+        };
+        let backend = Backend::for_cache(&Store::open(&path)?, None).await?;
+        Ok((backend, path))
+    }
+
+    /// Plans an action: the exact calls and the pre-flight warnings, nothing called yet.
+    pub fn plan(&self, req: &ActionRequest) -> Result<PlanView> {
+        self.rt.block_on(self.plan_async(req))
+    }
+
+    pub(super) async fn plan_async(&self, req: &ActionRequest) -> Result<PlanView> {
+        let (backend, path) = self.backend().await?;
+        let mut store = Store::open(&path)?;
+        crate::actions::reconcile(&mut store, &backend).await?;
+        let plan = plan_request(&backend, &store, req).await?;
+        let id = format!("plan-{:016x}", fastrand::u64(..));
+        let view = PlanView {
+            id: id.clone(),
+            action: plan.action.clone(),
+            thing: plan.thing.clone(),
+            calls: plan.preview(),
+            warnings: plan.warnings.clone(),
+            needs_group: plan.needs_group,
+            demo: plan.demo,
+            min_reason: crate::actions::MIN_REASON as u32,
+            target: plan.target.clone(),
+        };
+        lock(&self.plans).insert(id, plan);
+        Ok(view)
+    }
+
+    /// Executes a confirmed plan with the analyst's reason; logged before and after.
+    pub fn execute(&self, plan_id: &str, reason: &str) -> Result<OutcomeView> {
+        self.rt.block_on(self.execute_async(plan_id, reason))
+    }
+
+    pub(super) async fn execute_async(&self, plan_id: &str, reason: &str) -> Result<OutcomeView> {
+        if reason.trim().chars().count() < crate::actions::MIN_REASON {
+            return Err(Error::InvalidInput(format!(
+                "the reason must be at least {} characters (it goes into the action log)",
+                crate::actions::MIN_REASON
+            )));
+        }
+        let plan = lock(&self.plans)
+            .remove(plan_id)
+            .ok_or_else(|| Error::NotFound("that plan expired: plan the action again".into()))?;
+        if plan.steps.is_empty() {
+            return Err(Error::InvalidInput(
+                "nothing to do: the plan has no calls".into(),
+            ));
+        }
+        if plan.needs_group {
+            return Err(Error::InvalidInput(
+                "the quarantine group does not exist yet: choose to create it (with the deny-all \
+                 policy shown) and confirm again"
+                    .into(),
+            ));
+        }
+        let (backend, path) = self.backend().await?;
+        let mut store = Store::open(&path)?;
+        let actor: Actor = backend.actor().await?;
+        let outcome =
+            crate::actions::execute(&mut store, &backend, &plan, reason.trim(), &actor).await?;
+        self.reset();
+        Ok(OutcomeView {
+            status: outcome.status.to_string(),
+            action: plan.action.clone(),
+            thing: plan.thing.clone(),
+            steps: outcome.steps.iter().map(|s| s.to_string()).collect(),
+            intent: outcome.intent as f64,
+        })
+    }
+
+    /// The account's mitigation actions usable on a violation or on a finding (the demo
+    /// account's simulated ones on the demo fleet).
+    pub fn mitigation_actions(&self, target: MitigationFor) -> Result<Vec<String>> {
+        self.rt.block_on(async {
+            let (backend, _) = self.backend().await?;
+            backend.mitigation_actions(target).await
+        })
+    }
+}
+
+/// Plans what an analyst asked for (the app's dialog and `ddesk quarantine | release | mitigate`).
+/// Plans `req` against `backend`, naming the account, region, source and caller it is for: the
+/// plan runs only there.
+pub async fn plan_request(backend: &Backend, store: &Store, req: &ActionRequest) -> Result<Plan> {
+    let mut plan = plan_steps(backend, store, req).await?;
+    plan.target = Some(backend.target().await?);
+    Ok(plan)
+}
+
+pub(super) async fn plan_steps(
+    backend: &Backend,
+    store: &Store,
+    req: &ActionRequest,
+) -> Result<Plan> {
+    match req {
+        ActionRequest::Quarantine {
+            thing,
+            group,
+            create_group,
+            deactivate_certificate,
+        } => {
+            crate::actions::plan_quarantine(
+                backend,
+                store,
+                thing,
+                group,
+                *create_group,
+                *deactivate_certificate,
+            )
+            .await
+        }
+        ActionRequest::Release { thing } => {
+            crate::actions::plan_release(backend, store, thing).await
+        }
+        ActionRequest::MitigateViolation { violation, name } => {
+            let target = MitigationTarget::Violation(violation.clone());
+            crate::actions::plan_mitigation(backend, store, &target, name).await
+        }
+        ActionRequest::MitigateFinding { finding, name } => {
+            let target = MitigationTarget::Finding(finding.clone());
+            crate::actions::plan_mitigation(backend, store, &target, name).await
+        }
+        ActionRequest::VerifyViolation {
+            violation,
+            state,
+            description,
+        } => {
+            crate::actions::plan_verification(
+                backend,
+                store,
+                violation,
+                state,
+                description.as_deref(),
+            )
+            .await
+        }
+    }
+}
+
+pub(super) fn colleague_view(c: crate::anchor::ColleagueAction) -> ActionView {
+    ActionView {
+        seq: c.seq as f64,
+        at: c.at,
+        who: c.who,
+        os_user: c.os_user,
+        action: c.action,
+        thing: c.thing,
+        reason: c.reason,
+        calls: Vec::new(),
+        status: c.status,
+        outcome_at: None,
+        demo: c.demo,
+        hash: String::new(),
+        colleague: true,
+        cache: Some(c.cache),
+    }
+}
+
+pub(super) fn action_views(log: &ActionLog) -> Vec<ActionView> {
+    log.intents()
+        .map(|i| {
+            let outcome = log.outcome_of(i.seq);
+            ActionView {
+                seq: i.seq as f64,
+                at: i.at,
+                who: i.who.aws.clone(),
+                os_user: i.who.os_user.clone(),
+                action: i.plan.action.clone(),
+                thing: i.plan.thing.clone(),
+                reason: i.reason.clone(),
+                calls: i.calls.clone(),
+                status: outcome.map_or_else(|| "pending".into(), |o| o.outcome.to_string()),
+                outcome_at: outcome.map(|o| o.at),
+                demo: i.demo,
+                hash: i.hash.clone(),
+                colleague: false,
+                cache: None,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,83 @@
+//! The TypeScript declarations of every type that crosses to the UI, as one file
+//! (`ui/src/bindings.ts`; a test keeps it in step with the Rust types).
+
+use super::*;
+use crate::sync::{SourceSummary, SyncEvent, SyncFailure};
+use ts_rs::TS;
+
+/// The contents of `ui/src/bindings.ts`.
+pub fn typescript() -> String {
+    let decls = [
+        Category::decl(),
+        Geometry::decl(),
+        charts::GeometryKind::decl(),
+        DeskError::decl(),
+        ErrorKind::decl(),
+        Status::decl(),
+        Mode::decl(),
+        DemoAccount::decl(),
+        SourceKind::decl(),
+        SourceView::decl(),
+        SourceInput::decl(),
+        ReasonView::decl(),
+        FleetRow::decl(),
+        Fleet::decl(),
+        Look::decl(),
+        Theme::decl(),
+        ChartView::decl(),
+        DriftRow::decl(),
+        DiffView::decl(),
+        Change::decl(),
+        TimelineRow::decl(),
+        EntryKind::decl(),
+        ViolationView::decl(),
+        ThingRequest::decl(),
+        ThingPage::decl(),
+        ChartRequest::decl(),
+        crate::model::Resource::decl(),
+        FindingRow::decl(),
+        CheckRow::decl(),
+        AuditPage::decl(),
+        ActionView::decl(),
+        ActionRequest::decl(),
+        MitigationFor::decl(),
+        crate::actions::Target::decl(),
+        PlanView::decl(),
+        OutcomeView::decl(),
+        Saved::decl(),
+        crate::watch::ChangeKind::decl(),
+        crate::watch::Change::decl(),
+        WatchView::decl(),
+        NotifyFilter::decl(),
+        SourceWatchView::decl(),
+        WatchTick::decl(),
+        links::LinkTarget::decl(),
+        CaseState::decl(),
+        Case::decl(),
+        crate::cases::Note::decl(),
+        crate::cases::StateChange::decl(),
+        CaseRequest::decl(),
+        NoteRequest::decl(),
+        FindingCaseRequest::decl(),
+        FindingNoteRequest::decl(),
+        FindingState::decl(),
+        ChainReport::decl(),
+        SyncEvent::decl(),
+        SyncFailure::decl(),
+        SourceSummary::decl(),
+        SyncSummary::decl(),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by ts-rs (desk_engine::app::bindings); do not edit.\n\
+         // Regenerate: UPDATE_BINDINGS=1 cargo test --workspace --test bindings\n\
+         // 64-bit integers are JSON numbers on the wire (epoch milliseconds fit in 2^53).\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d.replace("bigint", "number"));
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}

@@ -1,0 +1,90 @@
+//! The fleet triage screen: every thing ranked by evidence, with its reasons.
+
+use super::*;
+
+impl Desk {
+    /// The fleet ranked by risk over `window` (ms) ending at the newest datapoint.
+    pub fn fleet(&self, window: Millis) -> Result<Fleet> {
+        self.with_store(|store| {
+            if let Some((w, at, fleet)) = lock(&self.ahead_fleet).take() {
+                if w == window && at.elapsed() < AHEAD_FRESH {
+                    return Ok(fleet);
+                }
+            }
+            self.fleet_in(store, window)
+        })
+    }
+
+    /// Ranks the fleet over `window` now, for the first [`Desk::fleet`] call of that window
+    /// (within [`AHEAD_FRESH`]) to take: the app calls it at launch, while its webview starts,
+    /// so the home screen's ranking is ready when the page asks for it.
+    pub fn prefetch_fleet(&self, window: Millis) -> Result<()> {
+        self.with_store(|store| {
+            let fleet = self.fleet_in(store, window)?;
+            *lock(&self.ahead_fleet) = Some((window, std::time::Instant::now(), fleet));
+            Ok(())
+        })
+    }
+
+    pub(super) fn fleet_in(&self, store: &Store, window: Millis) -> Result<Fleet> {
+        let ranked = query::ranked(
+            store,
+            triage::TriageOptions {
+                window: window.max(3_600_000),
+                to: None,
+            },
+        )?;
+        let quarantined = ActionLog::read(&store.action_log()?).quarantined();
+        let window_to = ranked.iter().filter_map(|r| r.ranked.last_report).max();
+        let rows: Vec<FleetRow> = ranked
+            .into_iter()
+            .map(|r| {
+                let q = quarantined.contains(&r.ranked.thing);
+                fleet_row(r, q)
+            })
+            .collect();
+        *lock(&self.last_fleet) = Some(rows.clone());
+        Ok(Fleet {
+            status: self.status_of(store)?,
+            rows,
+            window_to,
+        })
+    }
+
+    /// A thing's triage row: from the last triage of this cache, else a fresh ranking.
+    pub(super) fn scored(&self, store: &Store, thing: &str) -> Result<Option<FleetRow>> {
+        if let Some(rows) = lock(&self.last_fleet).as_ref() {
+            return Ok(rows.iter().find(|r| r.thing == thing).cloned());
+        }
+        Ok(query::ranked(store, triage::TriageOptions::default())?
+            .into_iter()
+            .find(|r| r.ranked.thing == thing)
+            .map(|r| fleet_row(r, false)))
+    }
+}
+
+pub(super) fn fleet_row(c: crate::cases::CaseRanked, quarantined: bool) -> FleetRow {
+    let r = c.ranked;
+    FleetRow {
+        thing: r.thing,
+        score: r.score,
+        reasons: r.reasons.into_iter().map(reason_view).collect(),
+        categories: r.categories,
+        open_violations: r.open_violations as u32,
+        last_report: r.last_report,
+        quarantined,
+        case_state: c.state,
+        case_owner: c.owner,
+        down_ranked: c.down_ranked,
+    }
+}
+
+pub(super) fn reason_view(r: triage::Reason) -> ReasonView {
+    ReasonView {
+        text: r.text,
+        metric: r.metric,
+        categories: r.categories,
+        since: r.since,
+        source: r.source.into(),
+    }
+}

@@ -1,0 +1,415 @@
+//! The app on a shift: each configured source syncs on its own schedule while the app runs
+//! (pausable per source, backing off on errors and throttling), and after each sync the app
+//! works out what changed since the last look (`crate::watch`) and keeps it for the Changes
+//! list, the badge and one notification per sync.
+//!
+//! The shell calls [`Desk::watch_tick`] about once a second from its own thread; a tick that
+//! finds nothing due costs a clock read. Never two syncs at once: a tick while the analyst's
+//! *Sync* runs (or the other way round) waits for the next one.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::watch::{Change, ChangeKind, Schedule, Snapshot};
+
+/// How many changes the list keeps (newest first).
+const KEEP_CHANGES: usize = 500;
+
+/// The `meta` key of a paused source.
+fn paused_key(source: &str) -> String {
+    format!("watch_paused:{source}")
+}
+
+/// One source's schedule.
+#[derive(Debug)]
+struct SourceWatch {
+    schedule: Schedule,
+    next: Instant,
+    last_sync: Option<Millis>,
+    error: Option<String>,
+}
+
+/// What the watcher keeps between ticks.
+#[derive(Debug, Default)]
+pub(super) struct WatchState {
+    interval: Option<Duration>,
+    sources: BTreeMap<String, SourceWatch>,
+    before: Option<Snapshot>,
+    changes: VecDeque<Change>,
+    unseen: usize,
+}
+
+/// A source as the header shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourceWatchView {
+    /// Source name.
+    pub source: String,
+    /// Paused by the analyst.
+    pub paused: bool,
+    /// The last sync the watcher ran.
+    pub last_sync: Option<Millis>,
+    /// When it syncs next (none while paused).
+    pub next_sync: Option<Millis>,
+    /// Failed syncs in a row.
+    pub failures: u32,
+    /// The last failure, said plainly.
+    pub error: Option<String>,
+    /// Whether the service throttled it (it waits longer).
+    pub throttled: bool,
+}
+
+/// The watcher's state for the header.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WatchView {
+    /// Every configured source (none on the demo fleet).
+    pub sources: Vec<SourceWatchView>,
+    /// Changes not yet seen in the Changes list.
+    pub unseen: u32,
+    /// The interval between syncs of a source, ms.
+    pub interval_ms: f64,
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct WatchTick {
+    /// Sources synced in this tick.
+    pub synced: Vec<String>,
+    /// What changed (empty when nothing did or nothing synced).
+    pub changes: Vec<Change>,
+    /// The changes that pass the notification filter, coalesced into one line (none: notify
+    /// nothing).
+    pub notify: Option<String>,
+}
+
+/// What the analyst wants a desktop notification for (kept in the cache): a score crossing
+/// `min_score` upwards, findings of the listed severities, alarms starting, colleagues' actions.
+/// The default is "score ≥ 60 or a CRITICAL or HIGH finding, any new alarm, any colleague".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NotifyFilter {
+    /// The triage score whose crossing (upwards) notifies, 0–100.
+    pub min_score: f64,
+    /// Finding severities that notify (`CRITICAL`, `HIGH`, `MEDIUM`, `LOW`).
+    pub severities: Vec<String>,
+    /// A violation going into alarm notifies.
+    pub alarms: bool,
+    /// A colleague's action notifies.
+    pub colleagues: bool,
+}
+
+impl Default for NotifyFilter {
+    fn default() -> Self {
+        Self {
+            min_score: crate::watch::DEFAULT_THRESHOLD,
+            severities: vec!["CRITICAL".into(), "HIGH".into()],
+            alarms: true,
+            colleagues: true,
+        }
+    }
+}
+
+impl NotifyFilter {
+    const META: &'static str = "notify_filter";
+
+    fn check(&self) -> Result<()> {
+        if !self.min_score.is_finite() || !(0.0..=100.0).contains(&self.min_score) {
+            return Err(Error::InvalidInput(
+                "the notification score is a triage score, 0 to 100".into(),
+            ));
+        }
+        for s in &self.severities {
+            if !matches!(s.as_str(), "CRITICAL" | "HIGH" | "MEDIUM" | "LOW") {
+                return Err(Error::InvalidInput(format!(
+                    "unknown severity {s:?}: CRITICAL, HIGH, MEDIUM or LOW"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a change is worth a desktop notification.
+    fn passes(&self, c: &Change) -> bool {
+        match c.kind {
+            ChangeKind::AlarmStarted => self.alarms,
+            ChangeKind::ScoreUp => true,
+            ChangeKind::ColleagueAction => self.colleagues,
+            ChangeKind::Finding => c
+                .severity
+                .as_deref()
+                .is_some_and(|s| self.severities.iter().any(|x| x == s)),
+            ChangeKind::AlarmCleared | ChangeKind::ScoreDown => false,
+        }
+    }
+}
+
+/// One notification for a sync's changes that pass the filter: the first two, and how many more.
+fn coalesce(filter: &NotifyFilter, changes: &[Change]) -> Option<String> {
+    let notable: Vec<&Change> = changes.iter().filter(|c| filter.passes(c)).collect();
+    let first = notable.first()?;
+    Some(match notable.len() {
+        1 => first.what.clone(),
+        2 => format!("{}; {}", first.what, notable[1].what),
+        n => format!("{}; {} (and {} more)", first.what, notable[1].what, n - 2),
+    })
+}
+
+impl Desk {
+    /// Sets the interval between syncs of each source (default: [`crate::watch`]'s five
+    /// minutes, Detect's granularity).
+    pub fn set_watch_interval(&self, interval: Duration) {
+        let mut w = lock(&self.watch);
+        w.interval = Some(interval.max(Duration::from_secs(1)));
+        for s in w.sources.values_mut() {
+            s.schedule.interval = interval;
+        }
+    }
+
+    fn interval(w: &WatchState) -> Duration {
+        w.interval.unwrap_or(crate::watch::DEFAULT_INTERVAL)
+    }
+
+    /// Syncs the sources that are due (not paused), then tells what changed since the last
+    /// look. On the demo fleet (no source) it does nothing.
+    pub fn watch_tick(&self) -> Result<WatchTick> {
+        let configured = crate::sources::list(&Store::open(&self.cache)?)?;
+        let now = Instant::now();
+        let due: Vec<String> = {
+            let mut w = lock(&self.watch);
+            let interval = Self::interval(&w);
+            w.sources
+                .retain(|n, _| configured.iter().any(|s| &s.name == n));
+            for s in &configured {
+                w.sources
+                    .entry(s.name.clone())
+                    .or_insert_with(|| SourceWatch {
+                        schedule: Schedule::every(interval),
+                        next: now,
+                        last_sync: None,
+                        error: None,
+                    });
+            }
+            w.sources
+                .iter()
+                .filter(|(_, s)| s.next <= now)
+                .map(|(n, _)| n.clone())
+                .collect()
+        };
+        let store = Store::open(&self.cache)?;
+        let due: Vec<String> = due
+            .into_iter()
+            .filter(|n| store.meta(&paused_key(n)).ok().flatten().is_none())
+            .collect();
+        if due.is_empty() {
+            return Ok(WatchTick::default());
+        }
+        let token = CancellationToken::new();
+        {
+            let mut slot = lock(&self.sync_cancel);
+            if slot.is_some() {
+                return Ok(WatchTick::default());
+            }
+            *slot = Some(token.clone());
+        }
+        let before = lock(&self.watch).before.take();
+        let before = match before {
+            Some(b) => b,
+            None => Snapshot::take(&store)?,
+        };
+        let mut tick = WatchTick::default();
+        for name in due {
+            let error = match self.rt.block_on(crate::watch::sync_one(
+                &self.cache,
+                &name,
+                self.secrets.as_ref(),
+                token.clone(),
+            )) {
+                crate::watch::Synced::Ok => None,
+                crate::watch::Synced::Failed(e) => Some(e),
+                crate::watch::Synced::Cancelled => Some("cancelled".to_string()),
+            };
+            let mut w = lock(&self.watch);
+            if let Some(s) = w.sources.get_mut(&name) {
+                let delay = s.schedule.after(error.is_none());
+                s.next = Instant::now() + delay;
+                s.last_sync = Some(time::now());
+                if let Some(e) = &error {
+                    tracing::warn!(source = %name, error = %e, retry_in = ?delay, "watch: sync failed");
+                }
+                s.error = error;
+            }
+            tick.synced.push(name);
+        }
+        *lock(&self.sync_cancel) = None;
+        if let Some(e) = self.rt.block_on(crate::watch::pull_colleagues(&store)) {
+            tracing::warn!(error = %e, "watch: colleagues' actions not read from the anchor");
+        }
+        self.reset();
+        let after = Snapshot::take(&store)?;
+        let filter = self.notify_filter()?;
+        tick.changes =
+            crate::watch::changes(&before, &after, &store, filter.min_score, time::now())?;
+        tick.notify = coalesce(&filter, &tick.changes);
+        let mut w = lock(&self.watch);
+        w.before = Some(after);
+        for c in tick.changes.iter().rev() {
+            w.changes.push_front(c.clone());
+        }
+        w.changes.truncate(KEEP_CHANGES);
+        w.unseen = (w.unseen + tick.changes.len()).min(KEEP_CHANGES);
+        Ok(tick)
+    }
+
+    /// The watcher's state: each source's last and next sync, and the unseen changes.
+    pub fn watch(&self) -> Result<WatchView> {
+        let store = Store::open(&self.cache)?;
+        let configured = crate::sources::list(&store)?;
+        let w = lock(&self.watch);
+        let now = Instant::now();
+        let sources = configured
+            .iter()
+            .map(|s| {
+                let paused = store.meta(&paused_key(&s.name))?.is_some();
+                let state = w.sources.get(&s.name);
+                Ok(SourceWatchView {
+                    source: s.name.clone(),
+                    paused,
+                    last_sync: state.and_then(|x| x.last_sync),
+                    next_sync: (!paused).then(|| {
+                        let wait =
+                            state.map_or(Duration::ZERO, |x| x.next.saturating_duration_since(now));
+                        time::now() + wait.as_millis() as i64
+                    }),
+                    failures: state.map_or(0, |x| x.schedule.failures),
+                    throttled: state
+                        .and_then(|x| x.error.as_deref())
+                        .is_some_and(crate::watch::is_throttling),
+                    error: state.and_then(|x| x.error.clone()),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(WatchView {
+            sources,
+            unseen: w.unseen as u32,
+            interval_ms: Self::interval(&w).as_millis() as f64,
+        })
+    }
+
+    /// What the analyst wants to be notified of (the default until set).
+    pub fn notify_filter(&self) -> Result<NotifyFilter> {
+        let store = Store::open(&self.cache)?;
+        Ok(store
+            .meta(NotifyFilter::META)?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    /// Sets what the analyst wants to be notified of.
+    pub fn set_notify_filter(&self, filter: &NotifyFilter) -> Result<NotifyFilter> {
+        filter.check()?;
+        let store = Store::open(&self.cache)?;
+        store.set_meta(
+            NotifyFilter::META,
+            &serde_json::to_string(filter).expect("the filter serializes"),
+        )?;
+        Ok(filter.clone())
+    }
+
+    /// The changes the watcher found, newest first.
+    pub fn changes(&self) -> Vec<Change> {
+        lock(&self.watch).changes.iter().cloned().collect()
+    }
+
+    /// The analyst has seen the changes.
+    pub fn mark_changes_seen(&self) {
+        lock(&self.watch).unseen = 0;
+    }
+
+    /// Pauses or resumes a source's scheduled syncs (kept in the cache).
+    pub fn pause_source(&self, name: &str, paused: bool) -> Result<WatchView> {
+        let store = Store::open(&self.cache)?;
+        crate::sources::get(&store, name)?;
+        if paused {
+            store.set_meta(&paused_key(name), "true")?;
+        } else {
+            store.delete_meta(&paused_key(name))?;
+        }
+        drop(store);
+        self.watch()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: ChangeKind, what: &str, severity: Option<&str>) -> Change {
+        Change {
+            at: 0,
+            kind,
+            thing: None,
+            what: what.into(),
+            id: None,
+            severity: severity.map(String::from),
+            score: None,
+        }
+    }
+
+    #[test]
+    fn one_notification_per_sync_for_what_passes_the_filter() {
+        let f = NotifyFilter::default();
+        assert_eq!(coalesce(&f, &[]), None);
+        assert_eq!(
+            coalesce(
+                &f,
+                &[
+                    change(ChangeKind::AlarmCleared, "a left alarm", None),
+                    change(ChangeKind::Finding, "low finding", Some("LOW")),
+                ]
+            ),
+            None
+        );
+        let many = [
+            change(ChangeKind::AlarmStarted, "cam-1 in alarm", None),
+            change(ChangeKind::Finding, "critical finding", Some("CRITICAL")),
+            change(ChangeKind::ScoreUp, "gw-1 score 80", None),
+            change(ChangeKind::ScoreUp, "gw-2 score 90", None),
+        ];
+        assert_eq!(
+            coalesce(&f, &many).unwrap(),
+            "cam-1 in alarm; critical finding (and 2 more)"
+        );
+        // The analyst's own filter: no alarms, LOW findings too.
+        let mine = NotifyFilter {
+            alarms: false,
+            severities: vec!["LOW".into()],
+            ..NotifyFilter::default()
+        };
+        assert_eq!(
+            coalesce(
+                &mine,
+                &[change(ChangeKind::AlarmStarted, "cam-1 in alarm", None)]
+            ),
+            None
+        );
+        assert_eq!(
+            coalesce(
+                &mine,
+                &[change(ChangeKind::Finding, "low finding", Some("LOW"))]
+            )
+            .unwrap(),
+            "low finding"
+        );
+        assert!(NotifyFilter {
+            min_score: 101.0,
+            ..NotifyFilter::default()
+        }
+        .check()
+        .is_err());
+        assert!(NotifyFilter {
+            severities: vec!["URGENT".into()],
+            ..NotifyFilter::default()
+        }
+        .check()
+        .is_err());
+    }
+}

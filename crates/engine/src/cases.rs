@@ -1,0 +1,479 @@
+//! Investigation state: each thing (and each audit finding) is *new*, *investigating*,
+//! *resolved — benign* or *resolved — compromised*, with an owner and time-stamped notes that
+//! say who wrote them. The record is append-only (see `store::cases`): the current state is
+//! the newest state event, and every change stays in the thing's timeline and report.
+//!
+//! A thing resolved benign stays down-ranked in triage until new evidence appears: a reason on
+//! a metric and comparison that was not among the reasons it was resolved on, or one that
+//! started after it was resolved. The same reasons persisting do not bring it back up.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::triage::{Ranked, Reason};
+use crate::store::{CaseEventRow, Store};
+use crate::time::{self, Millis};
+use crate::{Error, Result};
+
+/// How much a benign-resolved thing's score keeps while no new evidence appears.
+pub const BENIGN_FACTOR: f64 = 0.2;
+
+/// Longest note, in characters.
+pub const MAX_NOTE_CHARS: usize = 4000;
+
+/// Longest owner name, in characters.
+pub const MAX_OWNER_CHARS: usize = 128;
+
+/// Where an investigation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseState {
+    /// Not looked at yet (every thing without a state).
+    #[default]
+    New,
+    /// Someone is on it.
+    Investigating,
+    /// Resolved: nothing wrong (down-ranked until new evidence).
+    Benign,
+    /// Resolved: it was compromised.
+    Compromised,
+}
+
+impl CaseState {
+    /// `new`, `investigating`, `benign` or `compromised` (as stored and on the command line).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Investigating => "investigating",
+            Self::Benign => "benign",
+            Self::Compromised => "compromised",
+        }
+    }
+
+    /// Reads the stored or typed word.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "new" => Ok(Self::New),
+            "investigating" => Ok(Self::Investigating),
+            "benign" => Ok(Self::Benign),
+            "compromised" => Ok(Self::Compromised),
+            other => Err(Error::InvalidInput(format!(
+                "unknown investigation state {other:?}: new, investigating, benign or compromised"
+            ))),
+        }
+    }
+
+    /// For people: "resolved — benign".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Investigating => "investigating",
+            Self::Benign => "resolved — benign",
+            Self::Compromised => "resolved — compromised",
+        }
+    }
+}
+
+impl fmt::Display for CaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an investigation is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// A thing, by name.
+    Thing(String),
+    /// An audit finding, by id.
+    Finding(String),
+}
+
+impl Subject {
+    /// The stored key: `thing:<name>` or `finding:<id>`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Thing(t) => format!("thing:{t}"),
+            Self::Finding(f) => format!("finding:{f}"),
+        }
+    }
+
+    /// Checks that it exists in the cache.
+    pub fn require(&self, store: &Store) -> Result<()> {
+        match self {
+            Self::Thing(t) => {
+                if !store.things()?.iter().any(|s| &s.name == t) {
+                    return Err(Error::NotFound(format!("no thing {t:?} in the cache")));
+                }
+            }
+            Self::Finding(f) => {
+                if !store
+                    .findings(None, None)?
+                    .iter()
+                    .any(|x| &x.finding_id == f)
+                {
+                    return Err(Error::NotFound(format!(
+                        "no audit finding {f:?} in the cache"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A note on an investigation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Note {
+    /// When it was written, epoch ms.
+    pub at: Millis,
+    /// Who wrote it (the OS user).
+    pub who: String,
+    /// The note.
+    pub text: String,
+}
+
+/// A change of state, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct StateChange {
+    /// When, epoch ms.
+    pub at: Millis,
+    /// Who (the OS user).
+    pub who: String,
+    /// The state set.
+    pub state: CaseState,
+    /// The owner after the change.
+    pub owner: Option<String>,
+}
+
+/// One investigation: state, owner, notes and the history of its states.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Case {
+    /// Where it stands (`new` when never set).
+    pub state: CaseState,
+    /// Who owns it.
+    pub owner: Option<String>,
+    /// When the state was last set.
+    pub updated: Option<Millis>,
+    /// Notes, oldest first.
+    pub notes: Vec<Note>,
+    /// Every state change, oldest first.
+    pub history: Vec<StateChange>,
+}
+
+/// The current state of a subject, as triage needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    /// The state.
+    pub state: CaseState,
+    /// Its owner.
+    pub owner: Option<String>,
+    /// When it was set.
+    pub at: Millis,
+    /// Who set it.
+    pub who: String,
+    /// The reasons (metric and comparison) it was decided on.
+    evidence: BTreeSet<String>,
+}
+
+/// The key of a reason for "is this new evidence": its metric and what it was compared with.
+pub fn evidence_key(metric: &str, source: &str) -> String {
+    format!("{metric}|{source}")
+}
+
+/// The evidence keys of triage reasons.
+pub fn evidence_of(reasons: &[Reason]) -> BTreeSet<String> {
+    reasons
+        .iter()
+        .map(|r| evidence_key(&r.metric, r.source))
+        .collect()
+}
+
+fn check_text(what: &str, text: &str, max: usize) -> Result<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Error::InvalidInput(format!("the {what} is empty")));
+    }
+    if t.chars().count() > max {
+        return Err(Error::InvalidInput(format!(
+            "the {what} is longer than {max} characters"
+        )));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::InvalidInput(format!(
+            "the {what} holds control characters"
+        )));
+    }
+    Ok(t.to_string())
+}
+
+/// The OS user, who every state and note is attributed to (as in the action log).
+pub fn os_user() -> String {
+    whoami::username().unwrap_or_else(|_| "unknown".into())
+}
+
+/// Sets the state of `subject` (and its owner; `None` keeps the current owner), attributed to
+/// `who`. A thing's state records the triage reasons it was decided on (`evidence`, see
+/// [`evidence_of`]), so a benign thing comes back up only on new evidence.
+pub fn set_state(
+    store: &Store,
+    subject: &Subject,
+    state: CaseState,
+    owner: Option<&str>,
+    who: &str,
+    evidence: BTreeSet<String>,
+) -> Result<Case> {
+    subject.require(store)?;
+    let owner = match owner {
+        Some(o) => Some(check_text("owner", o, MAX_OWNER_CHARS)?),
+        None => show(store, subject)?.owner,
+    };
+    store.append_case_event(&CaseEventRow {
+        id: 0,
+        subject: subject.key(),
+        at: time::now(),
+        who: who.to_string(),
+        state: Some(state.as_str().to_string()),
+        owner,
+        note: None,
+        evidence: Some(serde_json::to_string(&evidence).expect("strings serialize")),
+    })?;
+    show(store, subject)
+}
+
+/// Adds a note to `subject`, attributed to `who`.
+pub fn add_note(store: &Store, subject: &Subject, text: &str, who: &str) -> Result<Case> {
+    subject.require(store)?;
+    let text = check_text("note", text, MAX_NOTE_CHARS)?;
+    store.append_case_event(&CaseEventRow {
+        id: 0,
+        subject: subject.key(),
+        at: time::now(),
+        who: who.to_string(),
+        state: None,
+        owner: None,
+        note: Some(text),
+        evidence: None,
+    })?;
+    show(store, subject)
+}
+
+/// The investigation of `subject` (`new`, no notes, when there is none).
+pub fn show(store: &Store, subject: &Subject) -> Result<Case> {
+    let mut case = Case::default();
+    for e in store.case_events(&subject.key())? {
+        match (e.state, e.note) {
+            (Some(s), _) => {
+                let state = CaseState::parse(&s)?;
+                case.state = state;
+                case.owner = e.owner.clone();
+                case.updated = Some(e.at);
+                case.history.push(StateChange {
+                    at: e.at,
+                    who: e.who,
+                    state,
+                    owner: e.owner,
+                });
+            }
+            (None, Some(text)) => case.notes.push(Note {
+                at: e.at,
+                who: e.who,
+                text,
+            }),
+            (None, None) => {}
+        }
+    }
+    Ok(case)
+}
+
+/// The current state of every thing that has one, by thing name.
+pub fn thing_states(store: &Store) -> Result<HashMap<String, Current>> {
+    states(store, "thing:")
+}
+
+/// The current state of every audit finding that has one, by finding id.
+pub fn finding_states(store: &Store) -> Result<HashMap<String, Current>> {
+    states(store, "finding:")
+}
+
+fn states(store: &Store, prefix: &str) -> Result<HashMap<String, Current>> {
+    let mut out = HashMap::new();
+    for e in store.case_states()? {
+        let Some(thing) = e.subject.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some(state) = e.state.as_deref() else {
+            continue;
+        };
+        let evidence = e
+            .evidence
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        out.insert(
+            thing.to_string(),
+            Current {
+                state: CaseState::parse(state)?,
+                owner: e.owner,
+                at: e.at,
+                who: e.who,
+                evidence,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Whether `reasons` hold evidence that `current` was not decided on: a reason on another
+/// metric or comparison, or one that started after the state was set.
+pub fn has_new_evidence(current: &Current, reasons: &[Reason]) -> bool {
+    reasons.iter().any(|r| {
+        r.since > current.at
+            || !current
+                .evidence
+                .contains(&evidence_key(&r.metric, r.source))
+    })
+}
+
+/// A ranked thing with its investigation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRanked {
+    /// The ranking (score already down-ranked where resolved benign without new evidence).
+    pub ranked: Ranked,
+    /// Its state (`new` when never set).
+    pub state: CaseState,
+    /// Its owner.
+    pub owner: Option<String>,
+    /// Why its score was lowered, in one line; `None` when it was not.
+    pub down_ranked: Option<String>,
+}
+
+/// Applies investigation states to a ranking: a thing resolved benign with no new evidence
+/// keeps [`BENIGN_FACTOR`] of its score, and the ranking is sorted again.
+pub fn apply(ranked: Vec<Ranked>, states: &HashMap<String, Current>) -> Vec<CaseRanked> {
+    let mut out: Vec<CaseRanked> = ranked
+        .into_iter()
+        .map(|mut r| {
+            let current = states.get(&r.thing);
+            let down_ranked = current
+                .filter(|c| c.state == CaseState::Benign && !has_new_evidence(c, &r.reasons))
+                .map(|c| {
+                    r.score *= BENIGN_FACTOR;
+                    format!(
+                        "resolved benign by {} at {}: score ×{BENIGN_FACTOR} until new evidence",
+                        c.who,
+                        time::to_rfc3339(c.at)
+                    )
+                });
+            CaseRanked {
+                state: current.map_or(CaseState::New, |c| c.state),
+                owner: current.and_then(|c| c.owner.clone()),
+                down_ranked,
+                ranked: r,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.ranked
+            .score
+            .total_cmp(&a.ranked.score)
+            .then_with(|| a.ranked.thing.cmp(&b.ranked.thing))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(metric: &str, source: &'static str, since: Millis) -> Reason {
+        Reason {
+            text: format!("{metric} odd"),
+            metric: metric.into(),
+            categories: Vec::new(),
+            since,
+            weight: 10.0,
+            source,
+        }
+    }
+
+    fn ranked(thing: &str, score: f64, reasons: Vec<Reason>) -> Ranked {
+        Ranked {
+            thing: thing.into(),
+            score,
+            reasons,
+            categories: Vec::new(),
+            open_violations: 0,
+            last_report: None,
+        }
+    }
+
+    #[test]
+    fn states_read_and_write_the_same_words() {
+        for s in [
+            CaseState::New,
+            CaseState::Investigating,
+            CaseState::Benign,
+            CaseState::Compromised,
+        ] {
+            assert_eq!(CaseState::parse(s.as_str()).unwrap(), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert!(CaseState::parse("resolved").is_err());
+    }
+
+    #[test]
+    fn a_benign_thing_stays_down_until_new_evidence() {
+        let bytes = reason("aws:all-bytes-out", "peers", 1_000);
+        let mut states = HashMap::new();
+        states.insert(
+            "cam-1".to_string(),
+            Current {
+                state: CaseState::Benign,
+                owner: Some("ana".into()),
+                at: 5_000,
+                who: "ana".into(),
+                evidence: evidence_of(std::slice::from_ref(&bytes)),
+            },
+        );
+        let fleet = || {
+            vec![
+                ranked("cam-1", 80.0, vec![bytes.clone()]),
+                ranked("cam-2", 30.0, Vec::new()),
+            ]
+        };
+        let out = apply(fleet(), &states);
+        assert_eq!(out[0].ranked.thing, "cam-2", "{out:?}");
+        assert_eq!(out[1].ranked.score, 80.0 * BENIGN_FACTOR);
+        assert!(out[1].down_ranked.as_deref().unwrap().contains("ana"));
+        // The same reason persisting is no new evidence; another metric is.
+        let mut more = fleet();
+        more[0]
+            .reasons
+            .push(reason("aws:listening-tcp-ports", "attack-surface", 2_000));
+        let out = apply(more, &states);
+        assert_eq!(
+            (out[0].ranked.thing.as_str(), out[0].ranked.score),
+            ("cam-1", 80.0)
+        );
+        assert_eq!(out[0].state, CaseState::Benign);
+        assert!(out[0].down_ranked.is_none());
+        // So is the same kind of reason starting again after it was resolved.
+        let mut again = fleet();
+        again[0].reasons[0].since = 6_000;
+        assert!(apply(again, &states)[0].down_ranked.is_none());
+    }
+
+    #[test]
+    fn notes_and_owners_are_bounded_and_plain_text() {
+        assert!(check_text("note", "  ", 10).is_err());
+        assert!(check_text("note", &"x".repeat(11), 10).is_err());
+        assert!(check_text("note", "a\u{1b}[31mred", 100).is_err());
+        assert_eq!(
+            check_text("note", " two\nlines ", 100).unwrap(),
+            "two\nlines"
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! Pulling the Device Defender API (Detect and Audit) and the IoT registry's inventory.
+
+use crate::sources::defender::{self, DefenderSource};
+use std::sync::atomic::Ordering;
+
+use futures_util::future::LocalBoxFuture;
+
+use super::{add_stats, Pull, SourceSummary, SyncCtx, SyncFailure, DAY, HOUR};
+use crate::sources;
+use crate::store::{ObjectMark, Store, SyncMarks, Watermark};
+use crate::time::Millis;
+
+/// The Device Defender API: security profiles, violations (active and events, by day), audit
+/// tasks and their findings, mitigation executions, the registry's inventory.
+pub(super) struct DefenderPull(pub(super) sources::DefenderSettings);
+
+impl Pull for DefenderPull {
+    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), String>> {
+        Box::pin(pull(&self.0, ctx))
+    }
+
+    fn test(&self) -> LocalBoxFuture<'_, crate::Result<String>> {
+        Box::pin(async move { DefenderSource::connect(&self.0).await.test().await })
+    }
+
+    fn drill_down<'a>(
+        &'a self,
+        store: &'a mut Store,
+        thing: &'a str,
+        summary: &'a mut SourceSummary,
+    ) -> LocalBoxFuture<'a, crate::Result<()>> {
+        Box::pin(drill_down(&self.0, store, thing, summary))
+    }
+}
+
+/// A thing's groups and certificates, and for every metric a behavior watches, its values of
+/// the last 14 days (ListMetricValues).
+async fn drill_down(
+    settings: &sources::DefenderSettings,
+    store: &mut Store,
+    thing: &str,
+    summary: &mut SourceSummary,
+) -> crate::Result<()> {
+    let to = crate::time::now();
+    let api = DefenderSource::connect(settings).await;
+    let groups = api.thing_groups(thing).await?;
+    store.set_thing_groups(thing, &groups)?;
+    let certs = api.thing_certificates(thing).await?;
+    store.set_thing_certificates(thing, &certs)?;
+    // Each (metric, dimension) a behavior watches: the dimensioned values are their own
+    // series, never the plain one.
+    let metrics: std::collections::BTreeSet<(String, Option<String>)> = store
+        .thresholds(None)?
+        .into_iter()
+        .filter_map(|t| Some((t.metric?, t.dimension)))
+        .collect();
+    for (metric, dim) in metrics {
+        let dim = dim
+            .map(|k| crate::model::Dimension::parse(&k))
+            .transpose()
+            .map_err(crate::Error::InvalidInput)?;
+        let batch = api
+            .metric_values(thing, &metric, dim.as_ref(), to - 14 * DAY, to)
+            .await?;
+        let stats = store.write_batch(&batch)?;
+        add_stats(summary, &[stats]);
+    }
+    Ok(())
+}
+
+async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Result<(), String> {
+    let (name, writer, meter, cancel) = (ctx.name, ctx.sink, ctx.meter, ctx.cancel);
+    let (from, to) = (ctx.from, ctx.to);
+    let watermark = ctx.resume.violation_events;
+    let ledger = &ctx.resume.ledger;
+    let summary = &mut ctx.summary;
+    let failures = &mut ctx.failures;
+    let api = DefenderSource::connect(settings).await;
+    let fail = |failures: &mut Vec<SyncFailure>, object: &str, error: String| {
+        failures.push(SyncFailure {
+            source: name.to_string(),
+            object: Some(object.to_string()),
+            error,
+        })
+    };
+    // Detect: profiles, active violations, violation events by day (30 days kept by AWS).
+    let mut detect = true;
+    match api.security_profiles().await {
+        Ok(batch) => {
+            meter
+                .events
+                .fetch_add(batch.profiles.len() as u64, Ordering::Relaxed);
+            let stats = writer.write(vec![batch], SyncMarks::default()).await?;
+            add_stats(summary, &stats);
+        }
+        Err(e) if defender::detect_unavailable(&e) => {
+            detect = false;
+            summary.warnings.push(format!(
+                "Detect is not available to this account or identity: {e}"
+            ));
+        }
+        Err(e) => fail(failures, "security-profiles", e.to_string()),
+    }
+    if detect && !cancel.is_cancelled() {
+        match api.active_violations().await {
+            Ok(batch) => {
+                meter
+                    .events
+                    .fetch_add(batch.active_violations.len() as u64, Ordering::Relaxed);
+                let stats = writer.write(vec![batch], SyncMarks::default()).await?;
+                add_stats(summary, &stats);
+            }
+            Err(e) => fail(failures, "active-violations", e.to_string()),
+        }
+        let start = from
+            .or(watermark.map(|w| w - HOUR))
+            .unwrap_or(to - 30 * DAY)
+            .max(to - 30 * DAY);
+        let mut slice = start;
+        let slices = ((to - start) + DAY - 1) / DAY;
+        meter
+            .total
+            .fetch_add(slices.max(0) as u64, Ordering::Relaxed);
+        while slice < to && !cancel.is_cancelled() {
+            let end = (slice + DAY).min(to);
+            match api.violation_events(slice, end).await {
+                Ok(batch) => {
+                    meter
+                        .events
+                        .fetch_add(batch.violation_events.len() as u64, Ordering::Relaxed);
+                    let marks = SyncMarks {
+                        watermarks: vec![Watermark {
+                            source: name.to_string(),
+                            stream: "violation-events".into(),
+                            from: slice,
+                            to: end,
+                        }],
+                        ..SyncMarks::default()
+                    };
+                    let stats = writer.write(vec![batch], marks).await?;
+                    add_stats(summary, &stats);
+                }
+                Err(e) => {
+                    fail(
+                        failures,
+                        &format!(
+                            "violation-events {}..{}",
+                            crate::time::to_rfc3339(slice),
+                            crate::time::to_rfc3339(end)
+                        ),
+                        e.to_string(),
+                    );
+                    // Later windows would leave a hole behind the watermark: stop here.
+                    break;
+                }
+            }
+            meter.done.fetch_add(1, Ordering::Relaxed);
+            meter.report();
+            slice = end;
+        }
+        // Detect mitigation history of the same window: what AWS ran on which violation.
+        if !cancel.is_cancelled() {
+            match api.detect_mitigations(start, to).await {
+                Ok(batch) => {
+                    let stats = writer.write(vec![batch], SyncMarks::default()).await?;
+                    add_stats(summary, &stats);
+                }
+                Err(e) => fail(failures, "detect-mitigation-tasks", e.to_string()),
+            }
+        }
+    }
+    // Audit: tasks of the window (90 days kept), each read whole once it has finished.
+    if cancel.is_cancelled() {
+        return Ok(());
+    }
+    let audit_from = from.unwrap_or(to - 90 * DAY).max(to - 90 * DAY + HOUR);
+    let tasks = api
+        .audit_tasks(audit_from, to)
+        .await
+        .map_err(|e| e.to_string())?;
+    meter.total.fetch_add(tasks.len() as u64, Ordering::Relaxed);
+    for (task, status) in tasks {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let key = format!("audit-task/{task}");
+        if ledger.get(&key) == Some(&status) {
+            summary.unchanged += 1;
+            meter.done.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        match api.audit_task(&task).await {
+            Ok(batch) => {
+                meter.events.fetch_add(
+                    (batch.audit_checks.len() + batch.findings.len()) as u64,
+                    Ordering::Relaxed,
+                );
+                let finished = matches!(status.as_str(), "COMPLETED" | "FAILED" | "CANCELED");
+                let marks = SyncMarks {
+                    objects: if finished {
+                        vec![ObjectMark {
+                            source: name.to_string(),
+                            key,
+                            etag: status,
+                            size: 0,
+                            outcome: "ingested",
+                            detail: None,
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    ..SyncMarks::default()
+                };
+                let stats = writer.write(vec![batch], marks).await?;
+                add_stats(summary, &stats);
+            }
+            Err(e) => fail(failures, &key, e.to_string()),
+        }
+        meter.done.fetch_add(1, Ordering::Relaxed);
+        meter.report();
+    }
+    // Audit mitigation history of the same window; a finished task is read once.
+    if !cancel.is_cancelled() {
+        let unchanged = |id: &str, status: &str| {
+            ledger
+                .get(&format!("audit-mitigation/{id}"))
+                .is_some_and(|s| s == status)
+        };
+        match api.audit_mitigations(audit_from, to, unchanged).await {
+            Ok(batch) => {
+                let objects = batch
+                    .mitigation_tasks
+                    .iter()
+                    .filter_map(|t| {
+                        let status = t.status.clone()?;
+                        matches!(status.as_str(), "COMPLETED" | "FAILED" | "CANCELED").then(|| {
+                            ObjectMark {
+                                source: name.to_string(),
+                                key: format!("audit-mitigation/{}", t.task_id),
+                                etag: status,
+                                size: 0,
+                                outcome: "ingested",
+                                detail: None,
+                            }
+                        })
+                    })
+                    .collect();
+                let marks = SyncMarks {
+                    objects,
+                    ..SyncMarks::default()
+                };
+                let stats = writer.write(vec![batch], marks).await?;
+                add_stats(summary, &stats);
+            }
+            Err(e) => fail(failures, "audit-mitigation-tasks", e.to_string()),
+        }
+    }
+    // The registry's thing types and groups (triage's peer groups), re-read every
+    // INVENTORY_EVERY: a fleet of 100,000 things is 400 ListThings pages.
+    let last = ledger
+        .get(INVENTORY_KEY)
+        .and_then(|t| t.parse::<Millis>().ok());
+    if !cancel.is_cancelled() && last.is_none_or(|t| to - t >= INVENTORY_EVERY || t > to) {
+        match api.inventory().await {
+            Ok(inv) => {
+                summary.warnings.extend(inv.warnings);
+                let marks = SyncMarks {
+                    objects: vec![ObjectMark {
+                        source: name.to_string(),
+                        key: INVENTORY_KEY.into(),
+                        etag: to.to_string(),
+                        size: inv.types.len() as i64,
+                        outcome: "ingested",
+                        detail: None,
+                    }],
+                    thing_groups: inv.groups.into_iter().collect(),
+                    thing_types: inv.types,
+                    ..SyncMarks::default()
+                };
+                writer.write(Vec::new(), marks).await?;
+            }
+            // Nothing is lost without it: peers fall back to name families and the fleet.
+            Err(e) => summary.warnings.push(format!(
+                "thing types and groups not read ({e}): triage compares things with their name family or the fleet"
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// The ledger entry that says when the inventory was last read (its etag: epoch ms).
+const INVENTORY_KEY: &str = "inventory";
+
+/// How often sync re-reads the registry's thing types and groups.
+const INVENTORY_EVERY: Millis = 6 * HOUR;

@@ -1,0 +1,248 @@
+//! Pulling an S3 bucket of Firehose objects (metrics exports, Detect alerts, device reports,
+//! lifecycle events, run together, gzip or not).
+
+use futures_util::StreamExt as _;
+
+use crate::model::parse::Context;
+use crate::sources::s3::{self, S3Source};
+use crate::store::ObjectMark;
+use std::sync::atomic::Ordering;
+
+use futures_util::future::LocalBoxFuture;
+
+use super::{add_stats, Pull, SyncCtx, SyncFailure, DAY, HOUR, S3_LISTING};
+use crate::model::{Batch, DocKind};
+use crate::sources;
+use crate::store::{SyncMarks, Watermark};
+
+/// What became of one S3 object.
+enum Fetched {
+    Parsed {
+        batch: Box<Batch>,
+        etag: String,
+        size: i64,
+    },
+    Corrupt {
+        error: String,
+        etag: String,
+        size: i64,
+    },
+}
+
+/// An S3 bucket Firehose delivers to: objects listed by hour partition, each read once per
+/// ETag (the ledger), error-output prefixes skipped, a corrupt object reported by key.
+pub(super) struct S3Pull(pub(super) sources::S3Settings);
+
+impl Pull for S3Pull {
+    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), String>> {
+        Box::pin(pull(&self.0, ctx))
+    }
+
+    fn test(&self) -> LocalBoxFuture<'_, crate::Result<String>> {
+        Box::pin(async move { S3Source::connect(&self.0).await.test().await })
+    }
+
+    fn drill_down<'a>(
+        &'a self,
+        _store: &'a mut crate::store::Store,
+        _thing: &'a str,
+        _summary: &'a mut super::SourceSummary,
+    ) -> LocalBoxFuture<'a, crate::Result<()>> {
+        Box::pin(async {
+            Err(crate::Error::InvalidInput(
+                "it is S3, which has no per-thing index: run `ddesk sync` for a window".into(),
+            ))
+        })
+    }
+}
+
+async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(), String> {
+    let (name, options, writer, meter, cancel) =
+        (ctx.name, ctx.options, ctx.sink, ctx.meter, ctx.cancel);
+    let to = ctx.to;
+    let from = ctx
+        .from
+        .or(ctx.resume.s3_listing.map(|w| (w - HOUR).min(to - HOUR)))
+        .unwrap_or(to - 14 * DAY);
+    let ledger = &ctx.resume.ledger;
+    let summary = &mut ctx.summary;
+    let failures = &mut ctx.failures;
+    let client = S3Source::connect(settings).await;
+    let ctx = &Context {
+        limits: options.limits,
+        ..Context::now()
+    };
+    let listed = tokio::select! {
+        r = client.list(from, to) => r,
+        () = cancel.cancelled() => return Ok(()),
+    };
+    summary.list_calls = client.list_requests();
+    let listed = listed.map_err(|e| e.to_string())?;
+    let mut todo = Vec::new();
+    let mut skipped = Vec::new();
+    for obj in listed {
+        if ledger.get(&obj.key) == Some(&obj.etag) {
+            summary.unchanged += 1;
+        } else if obj.error_output {
+            skipped.push(obj);
+        } else {
+            todo.push(obj);
+        }
+    }
+    if !skipped.is_empty() {
+        summary.skipped += skipped.len() as u64;
+        let marks = SyncMarks {
+            objects: skipped
+                .iter()
+                .map(|o| ObjectMark {
+                    source: name.to_string(),
+                    key: o.key.clone(),
+                    etag: o.etag.clone(),
+                    size: o.size,
+                    outcome: "skipped",
+                    detail: Some("Firehose error output: not metrics".into()),
+                })
+                .collect(),
+            ..SyncMarks::default()
+        };
+        writer.write(Vec::new(), marks).await?;
+    }
+    meter.total.store(todo.len() as u64, Ordering::Relaxed);
+    meter.report();
+    let client = &client;
+    let mut results = futures_util::stream::iter(todo.into_iter().map(|obj| async move {
+        let out = async {
+            let s3::Fetched { parsed, etag, size } = client
+                .fetch_parsed(&obj.key, ctx)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(match parsed {
+                Ok(batch) => Fetched::Parsed {
+                    batch: Box::new(batch),
+                    etag,
+                    size,
+                },
+                Err(e) => Fetched::Corrupt {
+                    error: e.to_string(),
+                    etag,
+                    size,
+                },
+            })
+        }
+        .await;
+        (obj, out)
+    }))
+    .buffer_unordered(options.concurrency.max(1));
+    loop {
+        let next = tokio::select! {
+            n = results.next() => n,
+            () = cancel.cancelled() => break,
+        };
+        let Some((obj, out)) = next else { break };
+        meter.done.fetch_add(1, Ordering::Relaxed);
+        let mark = |outcome, etag: String, size, detail| ObjectMark {
+            source: name.to_string(),
+            key: obj.key.clone(),
+            etag,
+            size,
+            outcome,
+            detail,
+        };
+        match out {
+            Err(error) => failures.push(SyncFailure {
+                source: name.to_string(),
+                object: Some(obj.key.clone()),
+                error,
+            }),
+            Ok(Fetched::Corrupt { error, etag, size }) => {
+                // The whole object arrived and does not parse: record it, so it is reported once
+                // and not fetched again until it changes.
+                meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
+                let marks = SyncMarks {
+                    objects: vec![mark("rejected", etag, size, Some(error.clone()))],
+                    ..SyncMarks::default()
+                };
+                writer.write(Vec::new(), marks).await?;
+                failures.push(SyncFailure {
+                    source: name.to_string(),
+                    object: Some(obj.key.clone()),
+                    error,
+                });
+            }
+            Ok(Fetched::Parsed { batch, etag, size }) => {
+                meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
+                let failure_only = batch.points.is_empty()
+                    && batch.documents.contains_key(&DocKind::FirehoseFailure);
+                let outcome = if failure_only { "skipped" } else { "ingested" };
+                if failure_only {
+                    summary.skipped += 1;
+                } else {
+                    summary.objects_fetched += 1;
+                }
+                summary.bytes += size as u64;
+                meter
+                    .events
+                    .fetch_add(batch.documents.values().sum::<u64>(), Ordering::Relaxed);
+                // Records refused in an object whose others are kept: named once as a failure
+                // (the object is not fetched again until it changes).
+                let refused = batch.bad_records.first().map(|first| {
+                    format!(
+                        "{} record(s) refused, the rest kept (first: {first})",
+                        batch.bad_records_total
+                    )
+                });
+                if let Some(error) = &refused {
+                    failures.push(SyncFailure {
+                        source: name.to_string(),
+                        object: Some(obj.key.clone()),
+                        error: error.clone(),
+                    });
+                }
+                let marks = SyncMarks {
+                    objects: vec![mark(outcome, etag, size, refused)],
+                    ..SyncMarks::default()
+                };
+                if !batch.future.is_empty() {
+                    summary.warnings.push(format!(
+                        "{}: {} datapoints dated after now + 1 h set aside (first: {} {} at {})",
+                        obj.key,
+                        batch.future.len(),
+                        batch.future[0].thing,
+                        batch.future[0].metric,
+                        crate::time::to_rfc3339(batch.future[0].ts)
+                    ));
+                }
+                match writer.write(vec![*batch], marks).await {
+                    Ok(stats) => {
+                        add_stats(summary, &stats);
+                        meter
+                            .datapoints
+                            .store(summary.datapoints, Ordering::Relaxed);
+                    }
+                    Err(error) => failures.push(SyncFailure {
+                        source: name.to_string(),
+                        object: Some(obj.key.clone()),
+                        error,
+                    }),
+                }
+            }
+        }
+        meter.report();
+    }
+    // The window was listed and every object in it read: the next sync without `--from` starts
+    // an hour before its end. Not after a failure (the failed object is listed again) nor a
+    // cancel (the rest was never read).
+    if failures.is_empty() && !cancel.is_cancelled() {
+        let marks = SyncMarks {
+            watermarks: vec![Watermark {
+                source: name.to_string(),
+                stream: S3_LISTING.into(),
+                from,
+                to,
+            }],
+            ..SyncMarks::default()
+        };
+        writer.write(Vec::new(), marks).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! Sync's orchestration against in-memory fakes: a sink that keeps what it is given, pullers
+//! that write, fail a unit, fail whole, or wait for the cancel.
+
+use std::sync::Mutex;
+
+use super::*;
+
+/// Keeps every write; counts each batch as one datapoint; fails when told to.
+#[derive(Default)]
+struct MemorySink {
+    writes: Mutex<Vec<(usize, SyncMarks)>>,
+    fail: bool,
+}
+
+impl Sink for MemorySink {
+    fn write(
+        &self,
+        batches: Vec<Batch>,
+        marks: SyncMarks,
+    ) -> BoxFuture<'_, std::result::Result<Vec<WriteStats>, String>> {
+        Box::pin(async move {
+            if self.fail {
+                return Err("disk full".to_string());
+            }
+            let n = batches.len();
+            self.writes.lock().unwrap().push((n, marks));
+            Ok(vec![
+                WriteStats {
+                    datapoints: 1,
+                    ..WriteStats::default()
+                };
+                n
+            ])
+        })
+    }
+}
+
+enum Fake {
+    /// Writes `n` batches, each in its own transaction, and fails `failed_units` units.
+    Writes { n: usize, failed_units: usize },
+    /// Fails as a whole.
+    Fails(&'static str),
+    /// Waits for the cancel, then stops without error.
+    WaitsForCancel,
+}
+
+impl Pull for Fake {
+    fn pull<'a>(
+        &'a self,
+        ctx: &'a mut SyncCtx<'_>,
+    ) -> LocalBoxFuture<'a, std::result::Result<(), String>> {
+        Box::pin(async move {
+            match self {
+                Fake::Writes { n, failed_units } => {
+                    for i in 0..*n {
+                        let stats = ctx
+                            .sink
+                            .write(vec![Batch::default()], SyncMarks::default())
+                            .await?;
+                        add_stats(&mut ctx.summary, &stats);
+                        ctx.meter.done.fetch_add(1, Ordering::Relaxed);
+                        if i < *failed_units {
+                            ctx.failures.push(SyncFailure {
+                                source: ctx.name.to_string(),
+                                object: Some(format!("unit-{i}")),
+                                error: "corrupt".into(),
+                            });
+                        }
+                    }
+                    Ok(())
+                }
+                Fake::Fails(e) => Err(e.to_string()),
+                Fake::WaitsForCancel => {
+                    ctx.cancel.cancelled().await;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn test(&self) -> LocalBoxFuture<'_, Result<String>> {
+        Box::pin(async { Ok("fake".into()) })
+    }
+
+    fn drill_down<'a>(
+        &'a self,
+        _: &'a mut Store,
+        _: &'a str,
+        _: &'a mut SourceSummary,
+    ) -> LocalBoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+fn job(name: &str, pull: std::result::Result<Fake, &str>) -> PullJob {
+    PullJob {
+        name: name.into(),
+        kind: "fake".into(),
+        resume: Resume::default(),
+        pull: pull
+            .map(|p| Box::new(p) as Box<dyn Pull>)
+            .map_err(String::from),
+    }
+}
+
+fn run(
+    jobs: Vec<PullJob>,
+    sink: &MemorySink,
+    cancel: &CancellationToken,
+) -> (Vec<(SourceSummary, Vec<SyncFailure>)>, Vec<SyncEvent>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let progress: Progress = Arc::new(move |e| seen.lock().unwrap().push(e));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = rt.block_on(run_pulls(
+        jobs,
+        &SyncOptions::default(),
+        1_800_000_000_000,
+        sink,
+        progress,
+        cancel,
+    ));
+    let events = events.lock().unwrap().clone();
+    (out, events)
+}
+
+#[test]
+fn a_failing_source_is_its_own_and_the_others_carry_on() {
+    let sink = MemorySink::default();
+    let (out, events) = run(
+        vec![
+            job(
+                "good",
+                Ok(Fake::Writes {
+                    n: 3,
+                    failed_units: 0,
+                }),
+            ),
+            job(
+                "one-bad-object",
+                Ok(Fake::Writes {
+                    n: 2,
+                    failed_units: 1,
+                }),
+            ),
+            job("down", Ok(Fake::Fails("connection refused"))),
+            job("no-token", Err("no Splunk token in the OS keychain")),
+        ],
+        &sink,
+        &CancellationToken::new(),
+    );
+    let names: Vec<&str> = out.iter().map(|(s, _)| s.source.as_str()).collect();
+    assert_eq!(
+        names,
+        ["good", "one-bad-object", "down", "no-token"],
+        "the jobs' order"
+    );
+    let (good, none) = &out[0];
+    assert!(good.ok && none.is_empty());
+    assert_eq!(good.datapoints, 3, "each write's stats are counted");
+    let (bad, failures) = &out[1];
+    assert!(!bad.ok, "a failed unit makes the source not ok");
+    assert_eq!(bad.datapoints, 2, "its other units were still written");
+    assert_eq!(failures[0].object.as_deref(), Some("unit-0"));
+    for (i, says) in [(2, "connection refused"), (3, "no Splunk token")] {
+        let (s, f) = &out[i];
+        assert!(!s.ok);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].object.is_none() && f[0].error.contains(says), "{f:?}");
+    }
+    assert_eq!(sink.writes.lock().unwrap().len(), 5);
+    // Every source starts and finishes once; a whole-source failure says why.
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, SyncEvent::SourceStarted { .. }))
+        .count();
+    let finished: Vec<(&str, bool, Option<&str>)> = events
+        .iter()
+        .filter_map(|e| match e {
+            SyncEvent::SourceFinished { source, ok, error } => {
+                Some((source.as_str(), *ok, error.as_deref()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, 4);
+    assert_eq!(finished.len(), 4);
+    assert!(finished.contains(&("down", false, Some("connection refused"))));
+    assert!(finished.contains(&("good", true, None)));
+}
+
+#[test]
+fn a_sink_that_fails_fails_the_source_with_its_reason() {
+    let sink = MemorySink {
+        fail: true,
+        ..MemorySink::default()
+    };
+    let (out, _) = run(
+        vec![job(
+            "s3",
+            Ok(Fake::Writes {
+                n: 1,
+                failed_units: 0,
+            }),
+        )],
+        &sink,
+        &CancellationToken::new(),
+    );
+    let (s, f) = &out[0];
+    assert!(!s.ok);
+    assert_eq!(s.datapoints, 0);
+    assert_eq!(f[0].error, "disk full");
+}
+
+#[test]
+fn a_cancelled_sync_marks_no_source_ok_and_reports_no_failure() {
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let sink = MemorySink::default();
+    let (out, _) = run(
+        vec![
+            job("waiting", Ok(Fake::WaitsForCancel)),
+            job(
+                "done",
+                Ok(Fake::Writes {
+                    n: 1,
+                    failed_units: 0,
+                }),
+            ),
+        ],
+        &sink,
+        &cancel,
+    );
+    for (s, f) in &out {
+        assert!(
+            !s.ok,
+            "{}: a cancelled sync is not a complete one",
+            s.source
+        );
+        assert!(f.is_empty(), "cancelling is not a failure: {f:?}");
+    }
+}

@@ -1,0 +1,102 @@
+import { useState } from "react";
+import { api } from "../api";
+import type { Case, CaseState } from "../bindings";
+import { formatTime, type Prefs } from "../state";
+
+export const STATES: { value: CaseState; label: string }[] = [
+  { value: "new", label: "New" },
+  { value: "investigating", label: "Investigating" },
+  { value: "benign", label: "Resolved — benign" },
+  { value: "compromised", label: "Resolved — compromised" },
+];
+
+/** Whose investigation: a thing, or an audit finding (by id). */
+export type CaseSubject = { thing: string } | { finding: string };
+
+const setState = (subject: CaseSubject, state: CaseState, owner: string | null) =>
+  "thing" in subject ? api.setCase({ thing: subject.thing, state, owner }) : api.setFindingCase({ finding: subject.finding, state, owner });
+
+const addNote = (subject: CaseSubject, text: string) =>
+  "thing" in subject ? api.addCaseNote({ thing: subject.thing, text }) : api.addFindingNote({ finding: subject.finding, text });
+
+/** The investigation of one thing or finding: its state and owner, and notes with who wrote
+ *  them when. Every change is appended to the cache (the history stays in the timeline and the
+ *  report). */
+export function CasePanel({ subject, initial, tz, onChanged }: { subject: CaseSubject; initial: Case; tz: Prefs["tz"]; onChanged: () => void }) {
+  const [c, setCase] = useState<Case>(initial);
+  const [owner, setOwner] = useState(initial.owner ?? "");
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const run = (p: Promise<Case>, after?: () => void) => {
+    setBusy(true);
+    setError(null);
+    p.then(
+      (next) => {
+        setCase(next);
+        after?.();
+        onChanged();
+      },
+      (e: Error) => setError(e.message),
+    ).finally(() => setBusy(false));
+  };
+
+  return (
+    <div className="panel case" data-testid="case-panel">
+      <h2>{"thing" in subject ? "Investigation" : `Investigation of finding ${subject.finding}`}</h2>
+      <div className="case-controls">
+        <label>
+          State{" "}
+          <select
+            data-testid="case-state"
+            value={c.state}
+            disabled={busy}
+            onChange={(e) => run(setState(subject, e.target.value as CaseState, owner.trim() || null))}
+          >
+            {STATES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Owner{" "}
+          <input
+            data-testid="case-owner"
+            value={owner}
+            maxLength={128}
+            onChange={(e) => setOwner(e.target.value)}
+            onBlur={() => {
+              if (owner.trim() && owner.trim() !== (c.owner ?? "")) run(setState(subject, c.state, owner.trim()));
+            }}
+          />
+        </label>
+        {c.updated !== null && (
+          <span className="muted">
+            since {formatTime(c.updated, tz)}
+            {c.history.length > 0 && ` by ${c.history[c.history.length - 1].who}`}
+          </span>
+        )}
+      </div>
+      <ul className="notes" data-testid="case-notes">
+        {c.notes.map((n) => (
+          <li key={`${n.at}-${n.who}-${n.text.length}`}>
+            <span className="when">{formatTime(n.at, tz)}</span> <strong>{n.who}</strong>: <span className="note-text">{n.text}</span>
+          </li>
+        ))}
+        {c.notes.length === 0 && <li className="muted">No notes yet.</li>}
+      </ul>
+      <textarea data-testid="case-note-text" rows={2} maxLength={4000} value={text} placeholder="Add a note (who and when are recorded)" onChange={(e) => setText(e.target.value)} />
+      <button type="button" data-testid="case-add-note" disabled={busy || !text.trim()} onClick={() => run(addNote(subject, text), () => setText(""))}>
+        Add note
+      </button>
+      {error && (
+        <p className="error" role="alert" data-testid="case-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
