@@ -1,5 +1,6 @@
+import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api, onNavigate } from "./api";
+import { api, onNavigate, queries, queryClient } from "./api";
 import type { LinkTarget, Status } from "./bindings";
 import {
   chartZone,
@@ -10,8 +11,9 @@ import {
   toHash,
   type Prefs,
   type Route,
-} from "./state";
+} from "./lib";
 import { Header } from "./components/Header";
+import { type KeyRegistry, useEngineEvents } from "./hooks";
 import { Shortcuts } from "./components/Shortcuts";
 import { Triage } from "./screens/Triage";
 import { Thing } from "./screens/Thing";
@@ -20,24 +22,12 @@ import { Actions } from "./screens/Actions";
 import { Changes } from "./screens/Changes";
 import { Sources } from "./screens/Sources";
 
-/** Keyboard commands a screen handles; the app routes `/`, `j`, `k`, `Enter` to the active one. */
-/** Handlers registered by the mounted screens and dialogs, newest first. */
-export type KeyRegistry = React.MutableRefObject<Keys>[];
-
-export interface Keys {
-  search?: () => void;
-  down?: () => void;
-  up?: () => void;
-  open?: () => void;
-  back?: () => boolean;
-}
-
 export function App() {
   const [prefs, setPrefs] = useState<Prefs>(() => loadPrefs(window.localStorage));
   const [route, setRoute] = useState<Route>(() => parseHash(window.location.hash));
-  const [status, setStatus] = useState<Status | null>(null);
+  const status = useQuery(queries.status()).data ?? null;
   const [help, setHelp] = useState(false);
-  // The mounted screens' key handlers, the latest registered first (hooks.ts `useKeys`).
+  // The mounted screens' key handlers, the latest registered first (hooks/useKeys.ts).
   const keys = useRef<KeyRegistry>([]);
 
   useEffect(() => {
@@ -51,10 +41,12 @@ export function App() {
     return () => window.removeEventListener("hashchange", f);
   }, []);
 
+  useEngineEvents();
+  // Something changed through the app (an action, a case, a source, the demo account): every
+  // cached answer is stale, the status and the screens on show are asked again.
   const refreshStatus = useCallback(() => {
-    api.status().then(setStatus, () => setStatus(null));
+    void queryClient.invalidateQueries();
   }, []);
-  useEffect(refreshStatus, [refreshStatus]);
 
   const go = useCallback((r: Route) => {
     window.location.hash = toHash(r);

@@ -1,5 +1,6 @@
 // The UI's door to the engine: commands (api/commands.ts), events (api/events.ts), errors
-// (api/client.ts).
+// (api/client.ts) and the query cache over the commands (api/queries.ts).
 export { AppError } from "./client";
 export { api } from "./commands";
 export { onActionResult, onNavigate, onNotified, onSyncEvent, onWatch } from "./events";
+export { queries, queryClient } from "./queries";

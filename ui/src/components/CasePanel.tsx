@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { api } from "../api";
 import type { Case, CaseState } from "../bindings";
-import { formatTime, type Prefs } from "../state";
+import { formatTime, type Prefs } from "../lib";
 
 export const STATES: { value: CaseState; label: string }[] = [
   { value: "new", label: "New" },

@@ -1,6 +1,6 @@
 import { useRef, useState } from "react";
 import type { ChartView } from "../bindings";
-import { brushWindow, formatTime, hoverAt, humanNumber, timeAt, type Prefs } from "../state";
+import { brushWindow, formatTime, hoverAt, humanNumber, timeAt, type Prefs } from "../lib";
 
 /** An engine-rendered chart shown as an image (never as markup), with a hover crosshair and
  *  brush-to-zoom computed from the geometry the engine returned. The image is a PNG data: URL

@@ -1,7 +1,6 @@
-import { useEffect, useState } from "react";
-import { api, onWatch } from "../api";
-import type { Status, WatchView } from "../bindings";
-import { formatTime, QUICK_RANGES, type Prefs, type Route } from "../state";
+import type { Status } from "../bindings";
+import { useWatch } from "../hooks";
+import { formatTime, QUICK_RANGES, type Prefs, type Route } from "../lib";
 import { RangePicker } from "./RangePicker";
 
 export function Header(props: {
@@ -13,24 +12,8 @@ export function Header(props: {
   onHelp: () => void;
 }) {
   const { route, prefs, setPrefs, status, go } = props;
-  // The watcher: each source's next sync and the unseen changes, read at start, after each
-  // scheduled sync, and every 30 s (the times move on).
-  const [watch, setWatch] = useState<WatchView | null>(null);
-  useEffect(() => {
-    const load = () => api.watch().then(setWatch, () => setWatch(null));
-    load();
-    const every = window.setInterval(load, 30_000);
-    const un = onWatch(load);
-    return () => {
-      window.clearInterval(every);
-      un.then((f) => f());
-    };
-  }, []);
-  // Seen on the Changes screen: read again when the status changes (it marks them seen).
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `status` is the trigger, not read
-  useEffect(() => {
-    api.watch().then(setWatch, () => {});
-  }, [status]);
+  // The watcher: each source's next sync and the unseen changes (hooks/useWatch.ts).
+  const watch = useWatch();
   const active = watch?.sources.filter((s) => !s.paused) ?? [];
   const next = active.map((s) => s.next_sync).filter((t): t is number => t !== null);
   const failing = watch?.sources.filter((s) => s.failures > 0) ?? [];

@@ -1,5 +1,5 @@
 import type { Status } from "../bindings";
-import { ago, formatTime, type Prefs } from "../state";
+import { ago, formatTime, type Prefs } from "../lib";
 
 /** Where a panel's data came from and how fresh it is. */
 export function Provenance({ status, tz, what }: { status: Status | null; tz: Prefs["tz"]; what?: string }) {

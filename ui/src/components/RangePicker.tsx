@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Prefs, Range } from "../state";
+import type { Prefs, Range } from "../lib";
 
 function toInput(ms: number, tz: Prefs["tz"]): string {
   const d = new Date(tz === "UTC" ? ms : ms - new Date(ms).getTimezoneOffset() * 60_000);

@@ -1,21 +1,17 @@
-import { useEffect, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import type { Common } from "../App";
-import { api, onActionResult } from "../api";
-import type { ActionView, ChainReport } from "../bindings";
-import { formatTime, toHash } from "../state";
+import { api, queries } from "../api";
+import type { ChainReport } from "../bindings";
+import { formatTime, toHash } from "../lib";
 
 export function Actions({ prefs, go }: Common) {
-  const [rows, setRows] = useState<ActionView[] | null>(null);
+  // Asked again after every action (hooks/useWatch.ts `useEngineEvents`).
+  const log = useQuery(queries.actions());
+  const rows = log.data ?? null;
   const [chain, setChain] = useState<ChainReport | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const load = () => api.actions().then(setRows, (e: Error) => setError(e.message));
-    load();
-    const un = onActionResult(() => load());
-    return () => void un.then((f) => f());
-  }, []);
 
   return (
     <section className="screen actions" data-testid="actions">
@@ -33,7 +29,7 @@ export function Actions({ prefs, go }: Common) {
       </div>
       <p className="provenance">Append-only, hash-chained log in the local cache; every entry says who, when, what, why and the outcome.</p>
       {note && <p className="note">{note}</p>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {(error ?? log.error) && <p className="error" role="alert">{error ?? log.error?.message}</p>}
       <table className="compact" data-testid="action-log">
         <thead>
           <tr>

@@ -1,21 +1,20 @@
-import { useEffect, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
 import type { Common } from "../App";
-import { api } from "../api";
-import type { ActionRequest, AuditPage, Case } from "../bindings";
+import { api, queries } from "../api";
+import type { ActionRequest, Case } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
 import { CasePanel, STATES } from "../components/CasePanel";
 import { useDialog, useMitigationActions } from "../hooks";
 import { Provenance } from "../components/Provenance";
-import { chartScale, formatTime } from "../state";
+import { chartScale, formatTime } from "../lib";
 
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
 
 export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
-  const [page, setPage] = useState<AuditPage | null>(null);
   const mitigations = useMitigationActions("finding");
   const [mitigation, setMitigation] = useState("");
   const [dialog, setDialog] = useDialog<{ req: ActionRequest; title: string }>(keys);
-  const [reload, setReload] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [severities, setSeverities] = useState<string[]>(SEVERITIES);
   const [showSuppressed, setShowSuppressed] = useState(true);
@@ -29,12 +28,16 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
   const stateOf = (finding: string) => page?.finding_states.find((s) => s.finding_id === finding);
   const label = (state: string) => STATES.find((s) => s.value === state)?.label ?? state;
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `reload` is a counter that asks for the page again
-  useEffect(() => {
+  // The window: a custom range, else 90 days to a day after the newest data (now when there is
+  // none), fixed until the range or the newest data change.
+  const window = useMemo(() => {
     const to = prefs.range.kind === "custom" ? prefs.range.to : (status?.newest ?? Date.now()) + 86_400_000;
-    const from = prefs.range.kind === "custom" ? prefs.range.from : to - 90 * 86_400_000;
-    api.audit(from, to, { width: 1100, height: 320, tz: zone, theme: prefs.theme, scale: chartScale(globalThis.devicePixelRatio) }).then(setPage, (e: Error) => setError(e.message));
-  }, [prefs.range, zone, prefs.theme, status?.newest, reload]);
+    return { from: prefs.range.kind === "custom" ? prefs.range.from : to - 90 * 86_400_000, to };
+  }, [prefs.range, status?.newest]);
+  const look = { width: 1100, height: 320, tz: zone, theme: prefs.theme, scale: chartScale(globalThis.devicePixelRatio) };
+  // Asked again after a case or an action changes it (`refreshStatus` makes every answer stale).
+  const query = useQuery(queries.audit(window.from, window.to, look));
+  const page = query.data ?? null;
 
   const findings = (page?.findings ?? []).filter(
     (f) => severities.includes((f.severity ?? "").toUpperCase()) && (showSuppressed || !f.suppressed),
@@ -45,7 +48,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
         <h1>Audit</h1>
       </div>
       <Provenance status={page?.status ?? status} tz={prefs.tz} what="Audit tasks and findings" />
-      {error && <p className="error" role="alert">{error}</p>}
+      {(error ?? query.error) && <p className="error" role="alert">{error ?? query.error?.message}</p>}
       {page && <img className="audit-chart" src={page.chart.image} width={page.chart.width} height={page.chart.height} alt="Audit check history" />}
       {page && (
         <>
@@ -169,7 +172,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
               subject={{ finding: open.finding }}
               initial={open.initial}
               tz={prefs.tz}
-              onChanged={() => setReload((n) => n + 1)}
+              onChanged={refreshStatus}
             />
           )}
         </>
@@ -180,10 +183,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
           title={dialog.title}
           onClose={(done) => {
             setDialog(null);
-            if (done) {
-              setReload((n) => n + 1);
-              refreshStatus();
-            }
+            if (done) refreshStatus();
           }}
         />
       )}

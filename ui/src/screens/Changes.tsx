@@ -1,8 +1,9 @@
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
-import { api, onWatch } from "../api";
+import { api, queries, queryClient } from "../api";
 import type { NotifyFilter, WatchChange as Change } from "../bindings";
-import { formatTime, toHash } from "../state";
+import { formatTime, toHash } from "../lib";
 
 const KIND_LABELS: Record<Change["kind"], string> = {
   alarm_started: "in alarm",
@@ -15,17 +16,16 @@ const KIND_LABELS: Record<Change["kind"], string> = {
 
 /** What the scheduled syncs found since the app started, newest first; each item links to its
  *  thing. Opening the list marks the changes seen (the header's badge goes to zero). */
-export function Changes({ prefs, go, refreshStatus }: Common) {
-  const [changes, setChanges] = useState<Change[] | null>(null);
+export function Changes({ prefs, go }: Common) {
   const [error, setError] = useState<string | null>(null);
-  const [filter, setFilter] = useState<NotifyFilter | null>(null);
-  useEffect(() => {
-    api.notifyFilter().then(setFilter, () => setFilter(null));
-  }, []);
+  // Asked again after each scheduled sync that changed something (hooks/useWatch.ts).
+  const listed = useQuery(queries.changes());
+  const changes = listed.data ?? null;
+  const filter = useQuery(queries.notifyFilter()).data ?? null;
   const save = (f: NotifyFilter) =>
     api.setNotifyFilter(f).then(
       (saved) => {
-        setFilter(saved);
+        queryClient.setQueryData(queries.notifyFilter().queryKey, saved);
         setError(null);
       },
       (e: Error) => setError(e.message),
@@ -33,23 +33,18 @@ export function Changes({ prefs, go, refreshStatus }: Common) {
   const severity = (s: string, on: boolean) =>
     filter && save({ ...filter, severities: on ? [...filter.severities, s] : filter.severities.filter((x) => x !== s) });
 
+  // Shown is seen: each new list marks the changes seen, and the header's count is asked again
+  // (only the status and the watcher: the list itself stays as it is).
   useEffect(() => {
-    const load = () =>
-      api.changes().then(
-        (c) => {
-          setChanges(c);
-          api.markChangesSeen().then(refreshStatus, () => {});
-        },
-        (e: Error) => setError(e.message),
-      );
-    load();
-    const un = onWatch((t) => {
-      if (t.changes.length > 0) load();
-    });
-    return () => {
-      un.then((f) => f());
-    };
-  }, [refreshStatus]);
+    if (!changes) return;
+    api.markChangesSeen().then(
+      () => {
+        void queryClient.invalidateQueries({ queryKey: queries.status().queryKey });
+        void queryClient.invalidateQueries({ queryKey: queries.watch().queryKey });
+      },
+      () => {},
+    );
+  }, [changes]);
 
   return (
     <section className="screen" data-testid="changes-screen">
@@ -81,9 +76,9 @@ export function Changes({ prefs, go, refreshStatus }: Common) {
           </label>
         </fieldset>
       )}
-      {error && (
+      {(error ?? listed.error) && (
         <p className="error" role="alert">
-          {error}
+          {error ?? listed.error?.message}
         </p>
       )}
       {changes !== null && changes.length === 0 && (

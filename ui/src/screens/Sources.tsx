@@ -1,9 +1,10 @@
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
-import { api, onSyncEvent, onWatch } from "../api";
-import type { DemoAccount, SourceInput, SourceView, SyncEvent, SyncSummary, WatchView } from "../bindings";
-import { useDialog } from "../hooks";
-import { ago, formatTime } from "../state";
+import { api, onSyncEvent, queries, queryClient } from "../api";
+import type { DemoAccount, SourceInput, SyncEvent, SyncSummary } from "../bindings";
+import { useDialog, useWatch } from "../hooks";
+import { ago, formatTime } from "../lib";
 
 const EMPTY: SourceInput = {
   name: "",
@@ -37,28 +38,18 @@ export const EXPECTS: Record<string, string> = {
 type Progress = Record<string, Extract<SyncEvent, { event: "progress" }> | { event: "source_finished"; ok: boolean; error: string | null }>;
 
 export function Sources({ prefs, keys, status, refreshStatus }: Common) {
-  const [sources, setSources] = useState<SourceView[]>([]);
+  const listed = useQuery(queries.sources());
+  const sources = listed.data ?? [];
   const [form, setForm] = useState<SourceInput>(EMPTY);
   const [error, setError] = useState<string | null>(null);
   const [tests, setTests] = useState<Record<string, string>>({});
-  const [watch, setWatch] = useState<WatchView | null>(null);
-  useEffect(() => {
-    const load = () => api.watch().then(setWatch, () => setWatch(null));
-    load();
-    const un = onWatch(load);
-    return () => {
-      un.then((f) => f());
-    };
-  }, []);
+  const watch = useWatch();
   const [progress, setProgress] = useState<Progress>({});
   const [syncing, setSyncing] = useState(false);
   const [summary, setSummary] = useState<SyncSummary | null>(null);
   const [removing, setRemoving] = useDialog<string>(keys);
 
-  const load = () => api.sources().then(setSources, (e: Error) => setError(e.message));
-  // biome-ignore lint/correctness/useExhaustiveDependencies: subscribes once, on mount; `load` only sets state
   useEffect(() => {
-    load();
     const un = onSyncEvent((e) => {
       if (e.event === "progress") setProgress((p) => ({ ...p, [e.source]: e }));
       if (e.event === "source_finished") setProgress((p) => ({ ...p, [e.source]: { event: "source_finished", ok: e.ok, error: e.error } }));
@@ -75,8 +66,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
     try {
       await api.addSource(form);
       setForm({ ...EMPTY, kind: form.kind });
-      await load();
-      refreshStatus();
+      refreshStatus(); // the list, the status and every screen's answers are asked again
     } catch (err) {
       setError((err as Error).message);
     }
@@ -92,7 +82,6 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
       setError((err as Error).message);
     } finally {
       setSyncing(false);
-      load();
       refreshStatus();
     }
   };
@@ -126,9 +115,9 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
           </label>
         )}
       </div>
-      {error && (
+      {(error ?? listed.error) && (
         <p className="error" role="alert" data-testid="sources-error">
-          {error}
+          {error ?? listed.error?.message}
         </p>
       )}
       <table className="compact" data-testid="source-list">
@@ -178,7 +167,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                   )}
                 </td>
                 <td>
-                  <button type="button" data-testid="pause-source" onClick={() => api.pauseSource(s.name, !w?.paused).then(setWatch, (e: Error) => setError(e.message))}>
+                  <button type="button" data-testid="pause-source" onClick={() => api.pauseSource(s.name, !w?.paused).then((v) => queryClient.setQueryData(queries.watch().queryKey, v), (e: Error) => setError(e.message))}>
                     {w?.paused ? "Resume" : "Pause"}
                   </button>
                   <button type="button" onClick={() => api.testSource(s.name).then((m) => setTests({ ...tests, [s.name]: m }), (e: Error) => setTests({ ...tests, [s.name]: e.message }))}>
@@ -285,10 +274,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                   const name = removing;
                   setRemoving(null);
                   api.removeSource(name).then(
-                    () => {
-                      load();
-                      refreshStatus();
-                    },
+                    refreshStatus,
                     (e: Error) => setError(e.message),
                   );
                 }}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { flushSync } from "react-dom";
 import type { Common } from "../App";
-import { api } from "../api";
+import { api, queries, queryClient } from "../api";
 import type { ActionRequest, ChartRequest, Look, ThingPage, ThingRequest } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
 import { CasePanel } from "../components/CasePanel";
@@ -12,7 +12,7 @@ import { perf } from "../perf";
 import { DriftPanel } from "./thing/DriftPanel";
 import { TimelineList } from "./thing/TimelineList";
 import { ViolationsTable } from "./thing/ViolationsTable";
-import { CATEGORY_LABELS, chartScale, defaultViolation, formatTime, resolveRange, type Prefs, type Route } from "../state";
+import { CATEGORY_LABELS, chartScale, defaultViolation, formatTime, resolveRange, type Prefs, type Route } from "../lib";
 
 const CHART_W = 620;
 const CHART_H = 230;
@@ -61,14 +61,15 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   const load = useCallback(() => {
     const first = thingRequest(route.thing, route, prefs, zone);
     const started = perf.now();
-    api
-      .thing(first)
+    // From the query cache: the page Triage asked for on the click, when it is that request.
+    queryClient
+      .fetchQuery(queries.thing(first))
       .then((p) => {
         if (first.from === null && prefs.range.kind === "quick") {
           // A quick range ends at the thing's newest report: ask again only when it differs from the default week.
           const q = resolveRange(prefs.range, p.to);
           if (q.from !== p.from) {
-            return api.thing({ thing: route.thing, from: q.from, to: q.to, look });
+            return queryClient.fetchQuery(queries.thing({ thing: route.thing, from: q.from, to: q.to, look }));
           }
         }
         return p;
@@ -260,8 +261,8 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           onClose={(done) => {
             setDialog(null);
             if (done) {
+              refreshStatus(); // first: the page is asked again, not taken from the cache
               load();
-              refreshStatus();
             }
           }}
         />

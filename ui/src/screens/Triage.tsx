@@ -1,37 +1,29 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { Common } from "../App";
-import { api } from "../api";
-import type { CaseState, Category, Fleet } from "../bindings";
+import { queries, queryClient } from "../api";
+import type { CaseState, Category } from "../bindings";
 import { Provenance } from "../components/Provenance";
 import { useKeys } from "../hooks";
 import { perf } from "../perf";
 import { thingRequest } from "./Thing";
-import { ago, CATEGORY_LABELS, filterFleet, NO_FILTER, rangeMs, toHash, type FleetFilter } from "../state";
+import { ago, CATEGORY_LABELS, filterFleet, NO_FILTER, rangeMs, toHash, type FleetFilter } from "../lib";
 
 const ROW = 56;
 
 export function Triage({ prefs, zone, go, keys, status }: Common) {
-  const [fleet, setFleet] = useState<Fleet | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState<FleetFilter>(NO_FILTER);
   const [selected, setSelected] = useState(0);
   const search = useRef<HTMLInputElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const windowMs = rangeMs(prefs.range);
 
-  useEffect(() => {
-    let live = true;
-    setError(null);
-    api.fleet(Math.max(windowMs, 86_400_000)).then(
-      (f) => live && setFleet(f),
-      (e: Error) => live && setError(e.message),
-    );
-    return () => {
-      live = false;
-    };
-    // Once per window: the screen mounts again after sources change or an action runs.
-  }, [windowMs]);
+  // At least a day; a screen that mounts again shows the last ranking at once while it is
+  // asked again (a sync, an action or a case made it stale).
+  const query = useQuery(queries.fleet(Math.max(windowMs, 86_400_000)));
+  const fleet = query.data ?? null;
+  const error = query.error?.message ?? null;
 
   const rows = useMemo(() => (fleet ? filterFleet(fleet.rows, filter) : []), [fleet, filter]);
   const virt = useVirtualizer({
@@ -47,7 +39,7 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
 
   // The thing's page is asked for on the click, while this screen unmounts.
   const open = (thing: string) => {
-    api.thingAhead(thingRequest(thing, {}, prefs, zone));
+    void queryClient.prefetchQuery(queries.thing(thingRequest(thing, {}, prefs, zone)));
     go({ screen: "thing", thing });
   };
 

@@ -1,5 +1,5 @@
 import type { DiffView, DriftRow } from "../../bindings";
-import { formatTime, type Prefs } from "../../state";
+import { formatTime, type Prefs } from "../../lib";
 
 /** Which ports and destinations changed between the window's start and end (attack surface
  *  flagged), and when each member was listed. */

@@ -1,5 +1,5 @@
 import type { TimelineRow } from "../../bindings";
-import { formatTime, type Prefs } from "../../state";
+import { formatTime, type Prefs } from "../../lib";
 
 /** The thing's violations, findings, mitigations, actions and case notes, in time order. */
 export function TimelineList({ timeline, tz }: { timeline: TimelineRow[]; tz: Prefs["tz"] }) {

@@ -1,5 +1,5 @@
 import type { ViolationView } from "../../bindings";
-import { formatTime, type Prefs } from "../../state";
+import { formatTime, type Prefs } from "../../lib";
 
 /** The thing's Detect violations: which one Run mitigation acts on, ML confidence, and the
  *  verification state, which the analyst can set in AWS (through the action dialog). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FleetRow } from "./bindings";
+import type { FleetRow } from "../bindings";
 import {
   ago,
   brushWindow,
@@ -17,7 +17,7 @@ import {
   savePrefs,
   timeAt,
   toHash,
-} from "./state";
+} from ".";
 
 const row = (thing: string, extra: Partial<FleetRow> = {}): FleetRow => ({
   thing,
