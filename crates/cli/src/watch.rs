@@ -14,7 +14,7 @@ use desk_engine::secrets::Keychain;
 use desk_engine::sources;
 use desk_engine::store::Store;
 use desk_engine::time;
-use desk_engine::watch::{self, Schedule, Snapshot, Synced};
+use desk_engine::watch::{self, Rota, Snapshot};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -61,11 +61,14 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
             .into());
         }
     }
-    let mut due: BTreeMap<String, (Schedule, Instant)> = configured
-        .iter()
-        .filter(|s| args.sources.is_empty() || args.sources.contains(&s.name))
-        .map(|s| (s.name.clone(), (Schedule::every(interval), Instant::now())))
-        .collect();
+    let mut rota = Rota::new(interval);
+    rota.follow(
+        configured
+            .iter()
+            .map(|s| s.name.as_str())
+            .filter(|n| args.sources.is_empty() || args.sources.iter().any(|a| a == n)),
+        Instant::now(),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,47 +89,38 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
         round += 1;
         let started = Instant::now();
         // Sources whose time has come, one at a time: never two syncs of one source at once.
-        let names: Vec<String> = due
-            .iter()
-            .filter(|(_, (_, at))| *at <= started)
-            .map(|(n, _)| n.clone())
-            .collect();
-        for name in names {
-            let error = match rt.block_on(watch::sync_one(db, &name, &keychain, cancel.clone())) {
-                Synced::Cancelled => break,
-                Synced::Ok => None,
-                Synced::Failed(e) => Some(e),
-            };
-            let (schedule, at) = due.get_mut(&name).expect("scheduled");
-            let delay = schedule.after(error.is_none());
-            *at = Instant::now() + delay;
-            if let Some(error) = error {
+        let due = rota.due(started);
+        let attempts = watch::sync_due(&rt, db, &due, &keychain, &cancel, |name, error| {
+            rota.record(name, error, time::now())
+        });
+        for a in attempts {
+            if let Some(error) = a.error {
                 line(
                     out,
-                    json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": name,
-                           "error": error, "throttled": watch::is_throttling(&error),
-                           "failures": schedule.failures, "retry_in_ms": delay.as_millis() as u64}),
+                    json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": a.source,
+                           "throttled": watch::is_throttling(&error), "error": error,
+                           "failures": a.failures, "retry_in_ms": a.retry_in.as_millis() as u64}),
                 )?;
             }
         }
-        if let Some(error) = rt.block_on(watch::pull_colleagues(&store)) {
+        let look = watch::look(&rt, &store, &before, args.threshold)?;
+        if let Some(error) = look.colleagues_error {
             line(
                 out,
                 json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": "anchor",
-                       "error": error, "throttled": watch::is_throttling(&error)}),
+                       "throttled": watch::is_throttling(&error), "error": error}),
             )?;
         }
-        let after = Snapshot::take(&store)?;
-        for c in watch::changes(&before, &after, &store, args.threshold, time::now())? {
-            let mut v = serde_json::to_value(&c)?;
+        for c in &look.changes {
+            let mut v = serde_json::to_value(c)?;
             v["at"] = json!(time::to_rfc3339(c.at));
             line(out, v)?;
         }
-        before = after;
-        let next: BTreeMap<&String, String> = due
+        before = look.after;
+        let next: BTreeMap<&str, String> = rota
             .iter()
-            .map(|(n, (_, at))| {
-                let wait = at.saturating_duration_since(Instant::now());
+            .map(|(n, s)| {
+                let wait = s.next.saturating_duration_since(Instant::now());
                 (n, time::to_rfc3339(time::now() + wait.as_millis() as i64))
             })
             .collect();
@@ -139,11 +133,7 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
         }
         // Sleep until the next source is due (or one interval, to look at the cache again when
         // other processes fill it), waking at Ctrl-C.
-        let until = due
-            .values()
-            .map(|(_, at)| *at)
-            .min()
-            .unwrap_or_else(|| started + interval);
+        let until = rota.next_due().unwrap_or(started + interval);
         let wait = until.saturating_duration_since(Instant::now());
         rt.block_on(async {
             tokio::select! {

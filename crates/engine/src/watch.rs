@@ -2,11 +2,16 @@
 //! or leaving alarm, new audit findings, triage scores crossing a threshold, colleagues'
 //! actions), and when each source syncs next (its interval, backing off on errors).
 //!
-//! A look is a [`Snapshot`]; [`changes`] compares two. Nothing here syncs or prints: `ddesk
-//! watch` and the app drive it, so the logic is tested without servers.
+//! A look is a [`Snapshot`]; [`changes`] compares two. The sources' schedules are a [`Rota`];
+//! [`sync_due`] syncs the due ones in turn and [`look`] tells what changed. Nothing here prints
+//! or keeps state between rounds: `ddesk watch` and the app drive the same round (the app on its
+//! own thread, pausable per source), so the logic is tested without servers.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
 
 use serde::Serialize;
 
@@ -258,6 +263,188 @@ pub async fn pull_colleagues(store: &Store) -> Option<String> {
     }
 }
 
+/// One source on the watch: its back-off, when it is next due, how its last sync went.
+#[derive(Debug, Clone)]
+pub struct SourceWatch {
+    /// Its interval and errors in a row.
+    pub schedule: Schedule,
+    /// When it is due.
+    pub next: Instant,
+    /// When it last synced (either way).
+    pub last_sync: Option<Millis>,
+    /// Its last sync's error (none when it went well).
+    pub error: Option<String>,
+}
+
+/// What one sync of a due source came to, and when it is due again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The source.
+    pub source: String,
+    /// Its error, said plainly (none when it went well).
+    pub error: Option<String>,
+    /// How long until it is tried again.
+    pub retry_in: Duration,
+    /// Errors in a row (0 after a good sync).
+    pub failures: u32,
+}
+
+/// Every watched source on its own schedule: the app's watcher and `ddesk watch` keep one each.
+#[derive(Debug, Clone)]
+pub struct Rota {
+    interval: Duration,
+    sources: BTreeMap<String, SourceWatch>,
+}
+
+impl Default for Rota {
+    fn default() -> Self {
+        Self::new(DEFAULT_INTERVAL)
+    }
+}
+
+impl Rota {
+    /// Sources synced every `interval` (at least a second).
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval: interval.max(Duration::from_secs(1)),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// The interval between good syncs.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// A new interval for every source (at least a second), from its next sync on.
+    pub fn set_interval(&mut self, interval: Duration) {
+        self.interval = interval.max(Duration::from_secs(1));
+        for s in self.sources.values_mut() {
+            s.schedule.interval = self.interval;
+        }
+    }
+
+    /// Follows the configured sources: one not seen before is due at `now`, one no longer
+    /// configured is dropped.
+    pub fn follow<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, now: Instant) {
+        let names: BTreeSet<&str> = names.into_iter().collect();
+        self.sources.retain(|n, _| names.contains(n.as_str()));
+        for name in names {
+            self.sources
+                .entry(name.to_string())
+                .or_insert_with(|| SourceWatch {
+                    schedule: Schedule::every(self.interval),
+                    next: now,
+                    last_sync: None,
+                    error: None,
+                });
+        }
+    }
+
+    /// The sources due at `now`, by name.
+    pub fn due(&self, now: Instant) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|(_, s)| s.next <= now)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Records how a sync of `source` went (at `at`): its back-off moves and its next time is
+    /// set. A source the rota does not follow is followed from here.
+    pub fn record(&mut self, source: &str, error: Option<String>, at: Millis) -> Attempt {
+        let interval = self.interval;
+        let s = self
+            .sources
+            .entry(source.to_string())
+            .or_insert_with(|| SourceWatch {
+                schedule: Schedule::every(interval),
+                next: Instant::now(),
+                last_sync: None,
+                error: None,
+            });
+        let retry_in = s.schedule.after(error.is_none());
+        s.next = Instant::now() + retry_in;
+        s.last_sync = Some(at);
+        s.error.clone_from(&error);
+        Attempt {
+            source: source.to_string(),
+            error,
+            retry_in,
+            failures: s.schedule.failures,
+        }
+    }
+
+    /// One source's state.
+    pub fn get(&self, source: &str) -> Option<&SourceWatch> {
+        self.sources.get(source)
+    }
+
+    /// Every followed source, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SourceWatch)> {
+        self.sources.iter().map(|(n, s)| (n.as_str(), s))
+    }
+
+    /// When the next source is due (none when no source is followed).
+    pub fn next_due(&self) -> Option<Instant> {
+        self.sources.values().map(|s| s.next).min()
+    }
+}
+
+/// Syncs each of `due` in turn (never two syncs at once), handing each outcome to `record` as
+/// it ends (the caller's [`Rota::record`], under whatever lock keeps its rota). A cancel stops
+/// the round: the cancelled sync is not recorded (it is no failure), the sources after it wait
+/// for the next round. Returns the recorded attempts.
+pub fn sync_due(
+    rt: &tokio::runtime::Runtime,
+    db: &Path,
+    due: &[String],
+    secrets: &dyn crate::secrets::SecretStore,
+    cancel: &CancellationToken,
+    mut record: impl FnMut(&str, Option<String>) -> Attempt,
+) -> Vec<Attempt> {
+    let mut attempts = Vec::with_capacity(due.len());
+    for name in due {
+        let error = match rt.block_on(sync_one(db, name, secrets, cancel.clone())) {
+            Synced::Cancelled => break,
+            Synced::Ok => None,
+            Synced::Failed(e) => Some(e),
+        };
+        attempts.push(record(name, error));
+    }
+    attempts
+}
+
+/// A look after a round: colleagues' actions read from the shared anchor first (so they count),
+/// then the cache compared with the last look.
+#[derive(Debug)]
+pub struct Look {
+    /// The cache at this look (the next round's `before`).
+    pub after: Snapshot,
+    /// What changed since `before`, in order.
+    pub changes: Vec<Change>,
+    /// Why the anchor could not be read, when it could not.
+    pub colleagues_error: Option<String>,
+}
+
+/// Reads colleagues' actions, then tells what changed since `before` (a triage score crossing
+/// `threshold` is a change).
+pub fn look(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    before: &Snapshot,
+    threshold: f64,
+) -> Result<Look> {
+    let colleagues_error = rt.block_on(pull_colleagues(store));
+    let after = Snapshot::take(store)?;
+    let changes = changes(before, &after, store, threshold, crate::time::now())?;
+    Ok(Look {
+        after,
+        changes,
+        colleagues_error,
+    })
+}
+
 /// When one source syncs next: every `interval`, and after `failures` errors in a row
 /// `interval × 2^failures` (at most [`MAX_BACKOFF`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,6 +502,50 @@ pub fn is_throttling(error: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rota_follows_the_sources_and_backs_off_each_alone() {
+        let t0 = Instant::now();
+        let mut rota = Rota::new(Duration::from_secs(300));
+        rota.follow(["s3", "splunk"], t0);
+        assert_eq!(
+            rota.due(t0),
+            ["s3", "splunk"],
+            "a new source is due at once"
+        );
+        let ok = rota.record("s3", None, 1_000);
+        assert_eq!((ok.failures, ok.retry_in), (0, Duration::from_secs(300)));
+        let bad = rota.record("splunk", Some("SlowDown".into()), 1_000);
+        assert_eq!((bad.failures, bad.retry_in), (1, Duration::from_secs(600)));
+        assert!(
+            rota.due(Instant::now()).is_empty(),
+            "neither is due again yet"
+        );
+        assert_eq!(
+            rota.get("splunk").unwrap().error.as_deref(),
+            Some("SlowDown")
+        );
+        assert_eq!(rota.get("s3").unwrap().last_sync, Some(1_000));
+        let next = rota.next_due().unwrap();
+        assert!(
+            next >= t0 + Duration::from_secs(300),
+            "the earliest is the good source's"
+        );
+        assert_eq!(rota.due(next), ["s3"]);
+        // A removed source is dropped; an added one is due at once; the interval follows.
+        rota.follow(["s3", "defender"], t0);
+        assert_eq!(
+            rota.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            ["defender", "s3"]
+        );
+        assert_eq!(rota.due(t0), ["defender"]);
+        rota.set_interval(Duration::from_millis(10));
+        assert_eq!(rota.interval(), Duration::from_secs(1), "at least a second");
+        assert_eq!(
+            rota.get("s3").unwrap().schedule.interval,
+            Duration::from_secs(1)
+        );
+    }
 
     #[test]
     fn back_off_doubles_to_a_cap_and_resets_on_success() {

@@ -7,11 +7,11 @@
 //! finds nothing due costs a clock read. Never two syncs at once: a tick while the analyst's
 //! *Sync* runs (or the other way round) waits for the next one.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::watch::{Change, ChangeKind, Schedule, Snapshot};
+use crate::watch::{Change, ChangeKind, Rota, Snapshot};
 
 /// How many changes the list keeps (newest first).
 const KEEP_CHANGES: usize = 500;
@@ -21,20 +21,10 @@ fn paused_key(source: &str) -> String {
     format!("watch_paused:{source}")
 }
 
-/// One source's schedule.
-#[derive(Debug)]
-struct SourceWatch {
-    schedule: Schedule,
-    next: Instant,
-    last_sync: Option<Millis>,
-    error: Option<String>,
-}
-
 /// What the watcher keeps between ticks.
 #[derive(Debug, Default)]
 pub(super) struct WatchState {
-    interval: Option<Duration>,
-    sources: BTreeMap<String, SourceWatch>,
+    rota: Rota,
     before: Option<Snapshot>,
     changes: VecDeque<Change>,
     unseen: usize,
@@ -155,46 +145,22 @@ fn coalesce(filter: &NotifyFilter, changes: &[Change]) -> Option<String> {
 
 impl Desk {
     /// Sets the interval between syncs of each source (default: [`crate::watch`]'s five
-    /// minutes, Detect's granularity).
+    /// minutes, Detect's granularity; at least a second).
     pub fn set_watch_interval(&self, interval: Duration) {
-        let mut w = lock(&self.watch);
-        w.interval = Some(interval.max(Duration::from_secs(1)));
-        for s in w.sources.values_mut() {
-            s.schedule.interval = interval;
-        }
-    }
-
-    fn interval(w: &WatchState) -> Duration {
-        w.interval.unwrap_or(crate::watch::DEFAULT_INTERVAL)
+        lock(&self.watch).rota.set_interval(interval);
     }
 
     /// Syncs the sources that are due (not paused), then tells what changed since the last
     /// look. On the demo fleet (no source) it does nothing.
     pub fn watch_tick(&self) -> Result<WatchTick> {
-        let configured = crate::sources::list(&Store::open(&self.cache)?)?;
-        let now = Instant::now();
+        let store = Store::open(&self.cache)?;
+        let configured = crate::sources::list(&store)?;
         let due: Vec<String> = {
             let mut w = lock(&self.watch);
-            let interval = Self::interval(&w);
-            w.sources
-                .retain(|n, _| configured.iter().any(|s| &s.name == n));
-            for s in &configured {
-                w.sources
-                    .entry(s.name.clone())
-                    .or_insert_with(|| SourceWatch {
-                        schedule: Schedule::every(interval),
-                        next: now,
-                        last_sync: None,
-                        error: None,
-                    });
-            }
-            w.sources
-                .iter()
-                .filter(|(_, s)| s.next <= now)
-                .map(|(n, _)| n.clone())
-                .collect()
+            w.rota
+                .follow(configured.iter().map(|s| s.name.as_str()), Instant::now());
+            w.rota.due(Instant::now())
         };
-        let store = Store::open(&self.cache)?;
         let due: Vec<String> = due
             .into_iter()
             .filter(|n| store.meta(&paused_key(n)).ok().flatten().is_none())
@@ -215,42 +181,40 @@ impl Desk {
             Some(b) => b,
             None => Snapshot::take(&store)?,
         };
-        let mut tick = WatchTick::default();
-        for name in due {
-            let error = match self.rt.block_on(crate::watch::sync_one(
-                &self.cache,
-                &name,
-                self.secrets.as_ref(),
-                token.clone(),
-            )) {
-                crate::watch::Synced::Ok => None,
-                crate::watch::Synced::Failed(e) => Some(e),
-                crate::watch::Synced::Cancelled => Some("cancelled".to_string()),
-            };
-            let mut w = lock(&self.watch);
-            if let Some(s) = w.sources.get_mut(&name) {
-                let delay = s.schedule.after(error.is_none());
-                s.next = Instant::now() + delay;
-                s.last_sync = Some(time::now());
-                if let Some(e) = &error {
-                    tracing::warn!(source = %name, error = %e, retry_in = ?delay, "watch: sync failed");
-                }
-                s.error = error;
-            }
-            tick.synced.push(name);
-        }
+        let attempts = crate::watch::sync_due(
+            &self.rt,
+            &self.cache,
+            &due,
+            self.secrets.as_ref(),
+            &token,
+            |name, error| lock(&self.watch).rota.record(name, error, time::now()),
+        );
         *lock(&self.sync_cancel) = None;
-        if let Some(e) = self.rt.block_on(crate::watch::pull_colleagues(&store)) {
+        for a in &attempts {
+            if let Some(e) = &a.error {
+                tracing::warn!(source = %a.source, error = %e, retry_in = ?a.retry_in, "watch: sync failed");
+            }
+        }
+        let filter = self.notify_filter()?;
+        let look = crate::watch::look(&self.rt, &store, &before, filter.min_score);
+        self.reset();
+        let look = match look {
+            Ok(look) => look,
+            Err(e) => {
+                lock(&self.watch).before = Some(before);
+                return Err(e);
+            }
+        };
+        if let Some(e) = &look.colleagues_error {
             tracing::warn!(error = %e, "watch: colleagues' actions not read from the anchor");
         }
-        self.reset();
-        let after = Snapshot::take(&store)?;
-        let filter = self.notify_filter()?;
-        tick.changes =
-            crate::watch::changes(&before, &after, &store, filter.min_score, time::now())?;
-        tick.notify = coalesce(&filter, &tick.changes);
+        let tick = WatchTick {
+            synced: attempts.into_iter().map(|a| a.source).collect(),
+            notify: coalesce(&filter, &look.changes),
+            changes: look.changes,
+        };
         let mut w = lock(&self.watch);
-        w.before = Some(after);
+        w.before = Some(look.after);
         for c in tick.changes.iter().rev() {
             w.changes.push_front(c.clone());
         }
@@ -269,7 +233,7 @@ impl Desk {
             .iter()
             .map(|s| {
                 let paused = store.meta(&paused_key(&s.name))?.is_some();
-                let state = w.sources.get(&s.name);
+                let state = w.rota.get(&s.name);
                 Ok(SourceWatchView {
                     source: s.name.clone(),
                     paused,
@@ -290,7 +254,7 @@ impl Desk {
         Ok(WatchView {
             sources,
             unseen: w.unseen as u32,
-            interval_ms: Self::interval(&w).as_millis() as f64,
+            interval_ms: w.rota.interval().as_millis() as f64,
         })
     }
 
