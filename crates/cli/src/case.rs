@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use desk_engine::cases::{self, Case, CaseState, Subject};
 use desk_engine::store::Store;
-use desk_engine::{analysis::triage, time, Error};
+use desk_engine::{time, Error};
 use serde_json::{json, Value};
 
 /// What the investigation is about: one thing or one audit finding.
@@ -108,14 +108,7 @@ pub fn case_cmd(db: &Path, cmd: &CaseCmd, out: &mut dyn Write) -> anyhow::Result
         } => {
             let subject = target.subject();
             // The reasons triage gives now: a benign thing comes back up only on other ones.
-            let evidence = match &subject {
-                Subject::Thing(t) => triage::rank(&store, triage::TriageOptions::default())?
-                    .into_iter()
-                    .find(|r| &r.thing == t)
-                    .map(|r| cases::evidence_of(&r.reasons))
-                    .unwrap_or_default(),
-                Subject::Finding(_) => Default::default(),
-            };
+            let evidence = cases::current_evidence(&store, &subject)?;
             cases::set_state(
                 &store,
                 &subject,

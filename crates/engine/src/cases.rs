@@ -191,6 +191,22 @@ pub fn evidence_of(reasons: &[Reason]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The evidence a thing's state is decided on now: the reasons triage gives it over its default
+/// window (none for an audit finding, or a thing with no reason). The app takes them from the
+/// ranking it has on screen instead ([`evidence_of`] either way).
+pub fn current_evidence(store: &Store, subject: &Subject) -> Result<BTreeSet<String>> {
+    let Subject::Thing(thing) = subject else {
+        return Ok(BTreeSet::new());
+    };
+    Ok(
+        crate::analysis::triage::rank(store, crate::analysis::triage::TriageOptions::default())?
+            .into_iter()
+            .find(|r| &r.thing == thing)
+            .map(|r| evidence_of(&r.reasons))
+            .unwrap_or_default(),
+    )
+}
+
 fn check_text(what: &str, text: &str, max: usize) -> Result<String> {
     let t = text.trim();
     if t.is_empty() {
