@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use desk_engine::app::query::Verification;
 use desk_engine::app::{
     self, ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView,
     DemoAccount, Desk, DeskError, FindingCaseRequest, FindingNoteRequest, Fleet, Look,
@@ -13,7 +14,6 @@ use desk_engine::app::{
     SourceView, Status, ThingPage, ThingRequest, WatchView,
 };
 use desk_engine::secrets::Keychain;
-use desk_engine::store::ChainReport;
 use desk_engine::sync::{SyncEvent, SyncSummary};
 use desk_engine::time::Millis;
 use desk_engine::watch::Change;
@@ -143,7 +143,7 @@ async fn actions(d: D<'_>) -> Reply<Vec<ActionView>> {
 }
 
 #[tauri::command]
-async fn verify_actions(d: D<'_>) -> Reply<ChainReport> {
+async fn verify_actions(d: D<'_>) -> Reply<Verification> {
     engine(&d, "verify_actions", move |d| d.verify_actions()).await
 }
 

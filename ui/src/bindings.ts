@@ -1126,9 +1126,10 @@ state: CaseState,
  */
 owner: string | null, };
 
-export type ChainReport = { 
+export type Verification = { 
 /**
- * Whether the chain is intact.
+ * Whether all is well: the chain intact and, when an anchor is configured, the anchor
+ * agreeing with it.
  */
 ok: boolean, 
 /**
@@ -1136,9 +1137,41 @@ ok: boolean,
  */
 records: number, 
 /**
- * Every problem found, with the sequence number it concerns.
+ * Every problem in the chain, with the sequence number it concerns.
  */
-problems: Array<string>, };
+problems: Array<string>, 
+/**
+ * Whether the chain alone is intact.
+ */
+chain_ok: boolean, 
+/**
+ * Whether an anchor is configured.
+ */
+anchored: boolean, 
+/**
+ * Records in the anchor that the local log lacks (deleted, a cut tail).
+ */
+missing: Array<number>, 
+/**
+ * Local records the anchor lacks: fabricated, or not sent yet (`ddesk actions anchor push`).
+ */
+extra: Array<number>, 
+/**
+ * Records whose local content differs from the anchor's.
+ */
+altered: Array<number>, 
+/**
+ * Records of which the anchor holds a second, different version.
+ */
+overwritten: Array<number>, 
+/**
+ * Why the anchor could not be read, if it could not.
+ */
+anchor_error: string | null, 
+/**
+ * What verification cannot see without an anchor.
+ */
+note?: string, };
 
 export type SyncEvent = { "event": "source_started", 
 /**

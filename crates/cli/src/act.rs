@@ -7,10 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use desk_engine::actions::{self, ActionLog, Backend, Plan};
+use desk_engine::actions::{self, Backend, Plan};
 use desk_engine::app::{self, ActionRequest};
 use desk_engine::store::Store;
-use desk_engine::time;
 use serde_json::{json, Value};
 
 use crate::output::{write_rows, Format};
@@ -210,24 +209,10 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
     let mut store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
     match &a.cmd {
         Some(ActionsCmd::Verify) => {
-            let chain = store.verify_action_log()?;
-            let anchor = runtime()?.block_on(desk_engine::anchor::compare(&store))?;
-            let ok = chain.ok && (!anchor.anchored || anchor.agrees());
-            let mut report = serde_json::to_value(&chain)?;
-            report["ok"] = ok.into();
-            report["chain_ok"] = chain.ok.into();
-            report["anchored"] = anchor.anchored.into();
-            report["missing"] = json!(anchor.missing);
-            report["extra"] = json!(anchor.extra);
-            report["altered"] = json!(anchor.altered);
-            report["overwritten"] = json!(anchor.overwritten);
-            report["anchor_error"] = json!(anchor.error);
-            if !anchor.anchored {
-                report["note"] = "no anchor: edits and deletions in place are detected, a rewrite of the chain by someone who can write the cache file is not (see `ddesk actions anchor add`)".into();
-            }
+            let report = runtime()?.block_on(app::query::verify(&store))?;
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
-            return Ok(if ok {
+            return Ok(if report.ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -301,79 +286,22 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
         }
         None => {}
     }
-    let pending = ActionLog::read(&store.action_log()?).has_pending();
-    if pending {
-        // An action was interrupted between its call and its log: record what really happened.
-        let rt = runtime()?;
-        let reconciled = rt.block_on(async {
-            let backend = Backend::for_cache(&store, None).await?;
-            anyhow::Ok(actions::reconcile(&mut store, &backend).await?)
-        });
-        match reconciled {
-            Ok(r) => r
-                .iter()
-                .for_each(|r| eprintln!("ddesk: reconciled an interrupted action: {r}")),
-            Err(e) => eprintln!("ddesk: could not reconcile interrupted actions yet: {e:#}"),
-        }
+    let rt = runtime()?;
+    // An action interrupted between its call and its log: record what really happened first.
+    match rt.block_on(app::query::reconcile_interrupted(&mut store)) {
+        Ok(r) => r
+            .iter()
+            .for_each(|r| eprintln!("ddesk: reconciled an interrupted action: {r}")),
+        Err(e) => eprintln!("ddesk: could not reconcile interrupted actions yet: {e:#}"),
     }
-    let log = ActionLog::read(&store.action_log()?);
-    let rows: Vec<Value> = log
-        .intents()
-        .filter(|i| a.thing.is_none() || i.plan.thing == a.thing)
-        .map(|i| {
-            let outcome = log.outcome_of(i.seq);
-            json!({
-                "seq": i.seq,
-                "at": time::to_rfc3339(i.at),
-                "who": i.who.aws,
-                "os_user": i.who.os_user,
-                "action": i.plan.action,
-                "thing": i.plan.thing,
-                "reason": i.reason,
-                "calls": i.calls,
-                "prior": i.plan.prior,
-                "status": outcome.map_or_else(|| "pending".to_string(), |o| o.outcome.to_string()),
-                "outcome_at": outcome.map(|o| time::to_rfc3339(o.at)),
-                "outcome": outcome.map(|o| json!({"steps": o.steps, "task": o.task, "observed": o.observed})),
-                "demo": i.demo,
-                "hash": i.hash,
-                "colleague": false,
-            })
-        })
-        .collect();
     // Colleagues' actions, read back from the shared anchor (when one is configured).
-    if desk_engine::anchor::configured(&store)?.is_some() {
-        if let Err(e) = runtime()?.block_on(desk_engine::anchor::pull_colleagues(&store)) {
-            eprintln!("ddesk: colleagues' actions not read from the anchor: {e:#}");
-        }
+    if let Some(e) = rt.block_on(desk_engine::watch::pull_colleagues(&store)) {
+        eprintln!("ddesk: colleagues' actions not read from the anchor: {e}");
     }
-    let mut rows = rows;
-    for c in desk_engine::anchor::colleagues(&store)? {
-        if a.thing
-            .as_deref()
-            .is_some_and(|t| c.thing.as_deref() != Some(t))
-        {
-            continue;
-        }
-        rows.push(json!({
-            "seq": c.seq,
-            "at": time::to_rfc3339(c.at),
-            "who": c.who,
-            "os_user": c.os_user,
-            "action": c.action,
-            "thing": c.thing,
-            "reason": c.reason,
-            "calls": [],
-            "prior": null,
-            "status": c.status,
-            "outcome_at": null,
-            "outcome": null,
-            "demo": c.demo,
-            "hash": "",
-            "colleague": true,
-            "cache": c.cache,
-        }));
-    }
+    let rows: Vec<Value> = app::query::action_records(&store, a.thing.as_deref())?
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?;
     write_rows(out, a.format, &rows)?;
     Ok(ExitCode::SUCCESS)
 }

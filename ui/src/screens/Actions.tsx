@@ -2,14 +2,28 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Common } from "../App";
 import { api, queries } from "../api";
-import type { ChainReport } from "../bindings";
+import type { Verification } from "../bindings";
 import { formatTime, toHash } from "../lib";
+
+/** What verification found, in one line: the chain, then the anchor's copy (when there is one). */
+export function verdict(v: Verification): string {
+  const chain = v.chain_ok ? `Chain intact (${v.records} records)` : `Chain broken: ${v.problems.join("; ")}`;
+  if (!v.anchored) return `${chain}; no anchor (a rewrite of the whole chain would not show)`;
+  if (v.anchor_error) return `${chain}; anchor not read: ${v.anchor_error}`;
+  const diff = [
+    v.missing.length ? `missing from this log: ${v.missing.join(", ")}` : "",
+    v.altered.length ? `altered: ${v.altered.join(", ")}` : "",
+    v.overwritten.length ? `overwritten in the anchor: ${v.overwritten.join(", ")}` : "",
+    v.extra.length ? `not in the anchor: ${v.extra.join(", ")}` : "",
+  ].filter(Boolean);
+  return diff.length ? `${chain}; the anchor disagrees — ${diff.join("; ")}` : `${chain}; the anchor agrees`;
+}
 
 export function Actions({ prefs, go }: Common) {
   // Asked again after every action (hooks/useWatch.ts `useEngineEvents`).
   const log = useQuery(queries.actions());
   const rows = log.data ?? null;
-  const [chain, setChain] = useState<ChainReport | null>(null);
+  const [chain, setChain] = useState<Verification | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -23,7 +37,7 @@ export function Actions({ prefs, go }: Common) {
         <button type="button" onClick={() => api.exportActionsCsv().then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>Export CSV</button>
         {chain && (
           <span className={chain.ok ? "ok" : "error"} data-testid="chain">
-            {chain.ok ? `Chain intact (${chain.records} records)` : `Chain broken: ${chain.problems.join("; ")}`}
+            {verdict(chain)}
           </span>
         )}
       </div>

@@ -4,7 +4,6 @@
 use super::*;
 
 impl Desk {
-    /// The action log, newest first.
     /// The action log, newest first, with colleagues' actions read back from the anchor (when
     /// one is configured and reachable; else as last read).
     pub fn actions(&self) -> Result<Vec<ActionView>> {
@@ -22,19 +21,19 @@ impl Desk {
             Ok(Err(e)) => tracing::warn!(error = %e, "colleagues' actions not read"),
             Err(_) => tracing::warn!("colleagues' actions not read: the anchor took over 15 s"),
         }
-        let mut v = action_views(&ActionLog::read(&store.action_log()?));
-        v.extend(
-            crate::anchor::colleagues(&store)?
-                .into_iter()
-                .map(colleague_view),
-        );
+        let mut v: Vec<ActionView> = query::action_records(&store, None)?
+            .into_iter()
+            .map(ActionView::from)
+            .collect();
         v.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.total_cmp(&a.seq)));
         Ok(v)
     }
 
-    /// Verifies the action log's hash chain.
-    pub fn verify_actions(&self) -> Result<ChainReport> {
-        self.with_store(|store| Ok(store.verify_action_log()?))
+    /// Verifies the action log's hash chain and compares it with the anchor (when one is
+    /// configured), as `ddesk actions verify` does.
+    pub fn verify_actions(&self) -> Result<query::Verification> {
+        let store = Store::open(&self.active()?)?;
+        self.rt.block_on(query::verify(&store))
     }
 
     pub(super) async fn backend(&self) -> Result<(Backend, PathBuf)> {
@@ -183,45 +182,23 @@ pub(super) async fn plan_steps(
     }
 }
 
-pub(super) fn colleague_view(c: crate::anchor::ColleagueAction) -> ActionView {
-    ActionView {
-        seq: c.seq as f64,
-        at: c.at,
-        who: c.who,
-        os_user: c.os_user,
-        action: c.action,
-        thing: c.thing,
-        reason: c.reason,
-        calls: Vec::new(),
-        status: c.status,
-        outcome_at: None,
-        demo: c.demo,
-        hash: String::new(),
-        colleague: true,
-        cache: Some(c.cache),
+impl From<query::ActionRecord> for ActionView {
+    fn from(r: query::ActionRecord) -> Self {
+        Self {
+            seq: r.seq as f64,
+            at: r.at,
+            who: r.who,
+            os_user: r.os_user,
+            action: r.action,
+            thing: r.thing,
+            reason: r.reason,
+            calls: r.calls,
+            status: r.status,
+            outcome_at: r.outcome_at,
+            demo: r.demo,
+            hash: r.hash,
+            colleague: r.colleague,
+            cache: r.cache,
+        }
     }
-}
-
-pub(super) fn action_views(log: &ActionLog) -> Vec<ActionView> {
-    log.intents()
-        .map(|i| {
-            let outcome = log.outcome_of(i.seq);
-            ActionView {
-                seq: i.seq as f64,
-                at: i.at,
-                who: i.who.aws.clone(),
-                os_user: i.who.os_user.clone(),
-                action: i.plan.action.clone(),
-                thing: i.plan.thing.clone(),
-                reason: i.reason.clone(),
-                calls: i.calls.clone(),
-                status: outcome.map_or_else(|| "pending".into(), |o| o.outcome.to_string()),
-                outcome_at: outcome.map(|o| o.at),
-                demo: i.demo,
-                hash: i.hash.clone(),
-                colleague: false,
-                cache: None,
-            }
-        })
-        .collect()
 }

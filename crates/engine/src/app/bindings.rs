@@ -61,7 +61,7 @@ pub fn typescript() -> String {
         FindingCaseRequest::decl(),
         FindingNoteRequest::decl(),
         FindingState::decl(),
-        ChainReport::decl(),
+        query::Verification::decl(),
         SyncEvent::decl(),
         SyncFailure::decl(),
         SourceSummary::decl(),

@@ -50,15 +50,14 @@ impl Desk {
                     Ok((crate::cases::show(store, &subject)?, f))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            Ok((
-                findings,
-                action_views(&ActionLog::read(&store.action_log()?)),
-            ))
+            // This cache's own actions on the thing (what this analyst's report answers for).
+            let actions: Vec<ActionView> = query::action_records(store, Some(&req.thing))?
+                .into_iter()
+                .filter(|a| !a.colleague)
+                .map(ActionView::from)
+                .collect();
+            Ok((findings, actions))
         })?;
-        let actions: Vec<ActionView> = actions
-            .into_iter()
-            .filter(|a| a.thing.as_deref() == Some(req.thing.as_str()))
-            .collect();
         let html = crate::report::incident_html(&page, &findings, &actions, &req.look.tz);
         self.save(&format!("incident-{}.html", req.thing), html.as_bytes())
     }

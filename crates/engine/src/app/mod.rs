@@ -24,7 +24,6 @@ mod thing;
 pub mod views;
 mod watch;
 
-use self::actions::action_views;
 pub use self::actions::plan_request;
 use self::thing::png_data_url;
 pub use error::{DeskError, ErrorKind};
@@ -50,7 +49,7 @@ use crate::charts::{self, ChartOptions, Geometry, Theme, Zone};
 use crate::demo::{self, DemoOptions};
 use crate::secrets::{Secret, SecretStore};
 use crate::sources::{AwsSettings, Source, SourceKind, SourceSettings};
-use crate::store::{ChainReport, FindingRow, Store};
+use crate::store::{FindingRow, Store};
 use crate::sync::{self, Progress, SyncOptions, SyncSummary};
 use crate::time::{self, Millis};
 use crate::{Error, Result};

@@ -1,0 +1,188 @@
+//! The action log as `ddesk actions` prints it and the Actions screen lists it (this cache's
+//! actions, then colleagues' read back from the shared anchor), and `ddesk actions verify` /
+//! the screen's *Verify*: the hash chain checked, and compared with the anchor when one is
+//! configured.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::actions::{ActionLog, Backend, Prior};
+use crate::store::Store;
+use crate::time::{self, Millis};
+use crate::Result;
+
+/// One action: an intent of this cache's log with its outcome, or a colleague's.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionRecord {
+    /// Sequence number of the intent (in the colleague's log for a colleague's action).
+    pub seq: i64,
+    /// When it was logged.
+    #[serde(serialize_with = "time::rfc3339")]
+    pub at: Millis,
+    /// The AWS caller.
+    pub who: String,
+    /// The OS user.
+    pub os_user: String,
+    /// `quarantine`, `release`, `mitigate`, …
+    pub action: String,
+    /// The thing acted on.
+    pub thing: Option<String>,
+    /// The analyst's reason.
+    pub reason: String,
+    /// The calls as shown before confirming (none known for a colleague's).
+    pub calls: Vec<String>,
+    /// The state before (what release restores).
+    pub prior: Option<Prior>,
+    /// What it came to: `succeeded`, `failed …`, `unknown (…)`, `pending` without an outcome.
+    pub status: String,
+    /// When the outcome was logged.
+    #[serde(serialize_with = "time::rfc3339_opt")]
+    pub outcome_at: Option<Millis>,
+    /// The outcome's steps, task result and what reconciling observed.
+    pub outcome: Option<OutcomeRecord>,
+    /// Against the simulated demo account.
+    pub demo: bool,
+    /// The intent's hash in the chain (empty for a colleague's).
+    pub hash: String,
+    /// A colleague's action, read back from the anchor.
+    pub colleague: bool,
+    /// The colleague's cache (its random id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<String>,
+}
+
+/// What an action's outcome record holds besides its status.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeRecord {
+    /// Per call: request id or error.
+    pub steps: Value,
+    /// The mitigation task's result, when one ran.
+    pub task: Value,
+    /// What reconciling observed, when it did.
+    pub observed: Value,
+}
+
+/// This cache's actions (oldest first), then colleagues' as last read from the anchor
+/// ([`crate::anchor::pull_colleagues`] reads them), of one thing or of all.
+pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRecord>> {
+    let log = ActionLog::read(&store.action_log()?);
+    let mut rows: Vec<ActionRecord> = log
+        .intents()
+        .filter(|i| thing.is_none() || i.plan.thing.as_deref() == thing)
+        .map(|i| {
+            let outcome = log.outcome_of(i.seq);
+            ActionRecord {
+                seq: i.seq,
+                at: i.at,
+                who: i.who.aws.clone(),
+                os_user: i.who.os_user.clone(),
+                action: i.plan.action.clone(),
+                thing: i.plan.thing.clone(),
+                reason: i.reason.clone(),
+                calls: i.calls.clone(),
+                prior: Some(i.plan.prior.clone()),
+                status: outcome.map_or_else(|| "pending".to_string(), |o| o.outcome.to_string()),
+                outcome_at: outcome.map(|o| o.at),
+                outcome: outcome.map(|o| OutcomeRecord {
+                    steps: o.steps.clone(),
+                    task: o.task.clone(),
+                    observed: o.observed.clone(),
+                }),
+                demo: i.demo,
+                hash: i.hash.clone(),
+                colleague: false,
+                cache: None,
+            }
+        })
+        .collect();
+    rows.extend(
+        crate::anchor::colleagues(store)?
+            .into_iter()
+            .filter(|c| thing.is_none() || c.thing.as_deref() == thing)
+            .map(|c| ActionRecord {
+                seq: c.seq,
+                at: c.at,
+                who: c.who,
+                os_user: c.os_user,
+                action: c.action,
+                thing: c.thing,
+                reason: c.reason,
+                calls: Vec::new(),
+                prior: None,
+                status: c.status,
+                outcome_at: None,
+                outcome: None,
+                demo: c.demo,
+                hash: String::new(),
+                colleague: true,
+                cache: Some(c.cache),
+            }),
+    );
+    Ok(rows)
+}
+
+/// Records what really happened to actions interrupted between their call and their log
+/// (read from the account the cache acts on); one line per reconciled action. Nothing to do,
+/// and no account asked, when no action is pending.
+pub async fn reconcile_interrupted(store: &mut Store) -> Result<Vec<String>> {
+    if !ActionLog::read(&store.action_log()?).has_pending() {
+        return Ok(Vec::new());
+    }
+    let backend = Backend::for_cache(store, None).await?;
+    Ok(crate::actions::reconcile(store, &backend)
+        .await?
+        .iter()
+        .map(ToString::to_string)
+        .collect())
+}
+
+/// The action log verified: its hash chain, and the anchor's copy compared with it.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Verification {
+    /// Whether all is well: the chain intact and, when an anchor is configured, the anchor
+    /// agreeing with it.
+    pub ok: bool,
+    /// Records checked.
+    pub records: i64,
+    /// Every problem in the chain, with the sequence number it concerns.
+    pub problems: Vec<String>,
+    /// Whether the chain alone is intact.
+    pub chain_ok: bool,
+    /// Whether an anchor is configured.
+    pub anchored: bool,
+    /// Records in the anchor that the local log lacks (deleted, a cut tail).
+    pub missing: Vec<i64>,
+    /// Local records the anchor lacks: fabricated, or not sent yet (`ddesk actions anchor push`).
+    pub extra: Vec<i64>,
+    /// Records whose local content differs from the anchor's.
+    pub altered: Vec<i64>,
+    /// Records of which the anchor holds a second, different version.
+    pub overwritten: Vec<i64>,
+    /// Why the anchor could not be read, if it could not.
+    pub anchor_error: Option<String>,
+    /// What verification cannot see without an anchor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub note: Option<String>,
+}
+
+/// Verifies the chain and compares it with the anchor (when one is configured).
+pub async fn verify(store: &Store) -> Result<Verification> {
+    let chain = store.verify_action_log()?;
+    let anchor = crate::anchor::compare(store).await?;
+    Ok(Verification {
+        ok: chain.ok && (!anchor.anchored || anchor.agrees()),
+        records: chain.records,
+        problems: chain.problems,
+        chain_ok: chain.ok,
+        anchored: anchor.anchored,
+        note: (!anchor.anchored).then(|| {
+            "no anchor: edits and deletions in place are detected, a rewrite of the chain by someone who can write the cache file is not (see `ddesk actions anchor add`)".to_string()
+        }),
+        missing: anchor.missing,
+        extra: anchor.extra,
+        altered: anchor.altered,
+        overwritten: anchor.overwritten,
+        anchor_error: anchor.error,
+    })
+}
