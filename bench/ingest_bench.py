@@ -22,7 +22,7 @@ TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 work = tempfile.mkdtemp(prefix="ddesk-bench-")
 export = os.path.join(work, "export")
 
-subprocess.run(["cargo", "build", "--release", "-q", "-p", "ddesk", "--example", "bare_insert", "-p", "desk-engine"],
+subprocess.run(["cargo", "build", "--release", "-q", "-p", "ddesk", "--bin", "ddesk", "-p", "desk-engine", "--example", "bare_insert"],
                cwd=ROOT, check=True)
 subprocess.run([sys.executable, os.path.join(ROOT, "bench/gen_export.py"), export], check=True)
 files = sum(len(f) for _, _, f in os.walk(export))
