@@ -2,16 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, onNavigate, queries, queryClient } from "./api";
 import type { LinkTarget, Status } from "./bindings";
-import {
-  chartZone,
-  keyAction,
-  loadPrefs,
-  parseHash,
-  savePrefs,
-  toHash,
-  type Prefs,
-  type Route,
-} from "./lib";
+import { chartZone, keyAction, loadPrefs, parseHash, savePrefs, toHash, type Prefs, type Route } from "./lib";
 import { Header } from "./components/Header";
 import { type KeyRegistry, useEngineEvents } from "./hooks";
 import { Shortcuts } from "./components/Shortcuts";
@@ -56,8 +47,15 @@ export function App() {
   // while it runs. The engine has checked each; all a link can do is navigate.
   useEffect(() => {
     const open = (t: LinkTarget) =>
-      go(t.from !== null && t.to !== null ? { screen: "thing", thing: t.thing, from: t.from, to: t.to } : { screen: "thing", thing: t.thing });
-    api.pendingLink().then((t) => t && open(t), () => {});
+      go(
+        t.from !== null && t.to !== null
+          ? { screen: "thing", thing: t.thing, from: t.from, to: t.to }
+          : { screen: "thing", thing: t.thing },
+      );
+    api.pendingLink().then(
+      (t) => t && open(t),
+      () => {},
+    );
     const un = onNavigate(open);
     return () => {
       un.then((f) => f());

@@ -31,11 +31,31 @@ const url = `http://127.0.0.1:${server.address().port}/`;
 function mockIpc() {
   const HOSTILE = '<img src=x onerror="window.__pwned=1">';
   const now = Date.UTC(2026, 10, 22, 12, 0);
-  const status = { mode: "demo", demo_account: "detect", db: "/tmp/demo.sqlite", sources: [], things: 100000, points: 5e7, newest: now, last_sync: null };
+  const status = {
+    mode: "demo",
+    demo_account: "detect",
+    db: "/tmp/demo.sqlite",
+    sources: [],
+    things: 100000,
+    points: 5e7,
+    newest: now,
+    last_sync: null,
+  };
   const rows = Array.from({ length: 100000 }, (_, i) => ({
     thing: i === 0 ? "cam-lobby-017" : i === 1 ? HOSTILE : `sensor-${String(i).padStart(6, "0")}`,
     score: 100000 - i,
-    reasons: i === 0 ? [{ text: "bytes out 140× its 7-day median", metric: "aws:all-bytes-out", categories: ["ddos-participation"], since: now - 3600e3, source: "baseline" }] : [],
+    reasons:
+      i === 0
+        ? [
+            {
+              text: "bytes out 140× its 7-day median",
+              metric: "aws:all-bytes-out",
+              categories: ["ddos-participation"],
+              since: now - 3600e3,
+              source: "baseline",
+            },
+          ]
+        : [],
     categories: i === 0 ? ["ddos-participation"] : [],
     open_violations: i === 0 ? 1 : 0,
     last_report: now - (i % 50) * 60e3,
@@ -45,8 +65,33 @@ function mockIpc() {
     down_ranked: null,
   }));
   const image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
-  const geometry = { kind: "numeric", left: 60, top: 20, width: 540, height: 180, x_from: now - 7 * 864e5, x_to: now, y_min: 0, y_max: 10, rows: [], zone: "UTC" };
-  const chart = (metric) => ({ metric, label: metric, image, width: 620, height: 230, geometry, points: 2016, hover: [[1, 9], null], hover_from: now - 7 * 864e5, hover_to: now, thresholds: [], bands: 0 });
+  const geometry = {
+    kind: "numeric",
+    left: 60,
+    top: 20,
+    width: 540,
+    height: 180,
+    x_from: now - 7 * 864e5,
+    x_to: now,
+    y_min: 0,
+    y_max: 10,
+    rows: [],
+    zone: "UTC",
+  };
+  const chart = (metric) => ({
+    metric,
+    label: metric,
+    image,
+    width: 620,
+    height: 230,
+    geometry,
+    points: 2016,
+    hover: [[1, 9], null],
+    hover_from: now - 7 * 864e5,
+    hover_to: now,
+    thresholds: [],
+    bands: 0,
+  });
   const callbacks = {};
   let next = 1;
   window.__ipcCalls = [];
@@ -73,14 +118,40 @@ function mockIpc() {
           return [];
         case "watch":
           return {
-            sources: [{ source: "splunk-prod", paused: false, last_sync: now - 60e3, next_sync: now + 240e3, failures: 2, error: HOSTILE, throttled: true }],
+            sources: [
+              {
+                source: "splunk-prod",
+                paused: false,
+                last_sync: now - 60e3,
+                next_sync: now + 240e3,
+                failures: 2,
+                error: HOSTILE,
+                throttled: true,
+              },
+            ],
             unseen: 3,
             interval_ms: 300e3,
           };
         case "changes":
           return [
-            { at: now - 30e3, kind: "alarm_started", thing: HOSTILE, what: `${HOSTILE} went into alarm: ${HOSTILE}`, id: "v9", severity: null, score: null },
-            { at: now - 20e3, kind: "finding", thing: null, what: "new CRITICAL audit finding: LOGGING_DISABLED_CHECK on acct", id: "f9", severity: "CRITICAL", score: null },
+            {
+              at: now - 30e3,
+              kind: "alarm_started",
+              thing: HOSTILE,
+              what: `${HOSTILE} went into alarm: ${HOSTILE}`,
+              id: "v9",
+              severity: null,
+              score: null,
+            },
+            {
+              at: now - 20e3,
+              kind: "finding",
+              thing: null,
+              what: "new CRITICAL audit finding: LOGGING_DISABLED_CHECK on acct",
+              id: "f9",
+              severity: "CRITICAL",
+              score: null,
+            },
           ];
         case "mark_changes_seen":
           return null;
@@ -90,18 +161,67 @@ function mockIpc() {
           return { min_score: 60, severities: ["CRITICAL", "HIGH"], alarms: true, colleagues: true };
         case "plan_action":
           if (args.req.action === "verify_violation")
-            return { id: "plan-2", action: "verify", thing: null, calls: [`PutVerificationStateOnViolation ${args.req.violation} verificationState=${args.req.state}`], warnings: [], needs_group: false, demo: true, min_reason: 10, target: { account: "demo", region: "demo", source: "demo", caller: "demo" } };
-          return { id: "plan-1", action: args.req.action, thing: args.req.thing, calls: [`AddThingToThingGroup ${args.req.thing} -> Quarantine`], warnings: [], needs_group: false, demo: true, min_reason: 10, target: { account: "demo", region: "demo", source: "demo", caller: "demo" } };
+            return {
+              id: "plan-2",
+              action: "verify",
+              thing: null,
+              calls: [`PutVerificationStateOnViolation ${args.req.violation} verificationState=${args.req.state}`],
+              warnings: [],
+              needs_group: false,
+              demo: true,
+              min_reason: 10,
+              target: { account: "demo", region: "demo", source: "demo", caller: "demo" },
+            };
+          return {
+            id: "plan-1",
+            action: args.req.action,
+            thing: args.req.thing,
+            calls: [`AddThingToThingGroup ${args.req.thing} -> Quarantine`],
+            warnings: [],
+            needs_group: false,
+            demo: true,
+            min_reason: 10,
+            target: { account: "demo", region: "demo", source: "demo", caller: "demo" },
+          };
         case "thing":
           return {
-            thing: args.req.thing, from: now - 7 * 864e5, to: now, last_report: now,
+            thing: args.req.thing,
+            from: now - 7 * 864e5,
+            to: now,
+            last_report: now,
             charts: [chart("aws:all-bytes-out"), chart("aws:listening-tcp-ports")],
-            drift: [{ metric: "aws:listening-tcp-ports", value: "21", opened: now - 864e5, closed: null, attack_surface: true, expected: false }],
+            drift: [
+              { metric: "aws:listening-tcp-ports", value: "21", opened: now - 864e5, closed: null, attack_surface: true, expected: false },
+            ],
             diff: [{ metric: "aws:listening-tcp-ports", value: "21", change: "added", attack_surface: true }],
             timeline: [{ t: now - 3600e3, kind: "violation", what: HOSTILE, id: "v1" }],
-            violations: [{ violation_id: "v-1", behavior: HOSTILE, security_profile: "Baseline", metric: "aws:all-bytes-out", started: now - 3600e3, ended: null, last_event: "in-alarm", categories: [], confidence: null, verification_state: null, verification_description: null }],
-            groups: [], quarantined: false, reasons: rows[0].reasons, score: 1, status,
-            case: { state: "investigating", owner: HOSTILE, updated: now - 600e3, notes: [{ at: now - 300e3, who: HOSTILE, text: HOSTILE }], history: [] },
+            violations: [
+              {
+                violation_id: "v-1",
+                behavior: HOSTILE,
+                security_profile: "Baseline",
+                metric: "aws:all-bytes-out",
+                started: now - 3600e3,
+                ended: null,
+                last_event: "in-alarm",
+                categories: [],
+                confidence: null,
+                verification_state: null,
+                verification_description: null,
+              },
+            ],
+            groups: [],
+            quarantined: false,
+            reasons: rows[0].reasons,
+            score: 1,
+            status,
+            case: {
+              state: "investigating",
+              owner: HOSTILE,
+              updated: now - 600e3,
+              notes: [{ at: now - 300e3, who: HOSTILE, text: HOSTILE }],
+              history: [],
+            },
           };
         default:
           throw { kind: "not_found", message: `no mock for ${cmd}` };
@@ -112,7 +232,15 @@ function mockIpc() {
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
 });
 let failed = false;
 try {
@@ -142,7 +270,10 @@ try {
     await page.mouse.wheel(0, 40000);
     await page.waitForTimeout(10);
   }
-  await page.evaluate(() => { const b = document.querySelector('[data-testid="fleet-body"]'); b.scrollTop = b.scrollHeight; });
+  await page.evaluate(() => {
+    const b = document.querySelector('[data-testid="fleet-body"]');
+    b.scrollTop = b.scrollHeight;
+  });
   await page.waitForSelector('[data-thing="sensor-099999"]', { timeout: 5000 });
   console.log(`scrolled 100,000 rows to the end in ${Date.now() - t0} ms`);
   assert.ok((await page.locator('[data-testid="fleet-row"]').count()) < 80);
@@ -163,7 +294,9 @@ try {
   assert.match(page.url(), /#\/thing\/sensor-000011$/);
   // Asked for once, ahead of the screen, and taken by it.
   assert.equal(await page.evaluate(() => window.__ipcCalls.filter((c) => c === "thing").length), thingCalls + 1);
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chart"]')].every((c) => c.getAttribute("data-painted") === "1"));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-testid="chart"]')].every((c) => c.getAttribute("data-painted") === "1"),
+  );
   // The chart SVG is an image, never markup in the document.
   assert.equal(await page.locator("main svg").count(), 0);
   await page.screenshot({ path: `${OUT}layout-thing.png` });
@@ -200,7 +333,10 @@ try {
   // A violation's verification state is set in AWS through the same plan and confirmation.
   await page.selectOption('[data-testid="verify-violation"]', "BENIGN_POSITIVE");
   await page.waitForSelector('[data-testid="plan-calls"] li');
-  assert.equal(await page.textContent('[data-testid="plan-calls"] li'), "PutVerificationStateOnViolation v-1 verificationState=BENIGN_POSITIVE");
+  assert.equal(
+    await page.textContent('[data-testid="plan-calls"] li'),
+    "PutVerificationStateOnViolation v-1 verificationState=BENIGN_POSITIVE",
+  );
   await page.keyboard.press("Escape");
   await page.waitForFunction(() => !document.querySelector('[data-testid="action-dialog"]'));
 

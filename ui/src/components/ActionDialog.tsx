@@ -3,11 +3,7 @@ import { api } from "../api";
 import type { ActionRequest, OutcomeView, PlanView } from "../bindings";
 
 /** Plan preview (the exact calls), pre-flight warnings, a required reason, then the result. */
-export function ActionDialog(props: {
-  request: ActionRequest;
-  title: string;
-  onClose: (done: OutcomeView | null) => void;
-}) {
+export function ActionDialog(props: { request: ActionRequest; title: string; onClose: (done: OutcomeView | null) => void }) {
   const [request, setRequest] = useState(props.request);
   const [plan, setPlan] = useState<PlanView | null>(null);
   const [reason, setReason] = useState("");
@@ -127,7 +123,8 @@ export function ActionDialog(props: {
         )}
         {outcome && (
           <div className={`outcome ${outcome.status}`} data-testid="action-outcome">
-            <strong>{outcome.status === "succeeded" ? "Done" : "Failed"}</strong>: {outcome.action} {outcome.thing ?? ""} (log entry #{outcome.intent})
+            <strong>{outcome.status === "succeeded" ? "Done" : "Failed"}</strong>: {outcome.action} {outcome.thing ?? ""} (log entry #
+            {outcome.intent})
             <ul>
               {outcome.steps.map((s, i) => (
                 <li key={i}>

@@ -22,7 +22,17 @@ const addNote = (subject: CaseSubject, text: string) =>
 /** The investigation of one thing or finding: its state and owner, and notes with who wrote
  *  them when. Every change is appended to the cache (the history stays in the timeline and the
  *  report). */
-export function CasePanel({ subject, initial, tz, onChanged }: { subject: CaseSubject; initial: Case; tz: Prefs["tz"]; onChanged: () => void }) {
+export function CasePanel({
+  subject,
+  initial,
+  tz,
+  onChanged,
+}: {
+  subject: CaseSubject;
+  initial: Case;
+  tz: Prefs["tz"];
+  onChanged: () => void;
+}) {
   const [c, setCase] = useState<Case>(initial);
   const [owner, setOwner] = useState(initial.owner ?? "");
   const [text, setText] = useState("");
@@ -88,8 +98,20 @@ export function CasePanel({ subject, initial, tz, onChanged }: { subject: CaseSu
         ))}
         {c.notes.length === 0 && <li className="muted">No notes yet.</li>}
       </ul>
-      <textarea data-testid="case-note-text" rows={2} maxLength={4000} value={text} placeholder="Add a note (who and when are recorded)" onChange={(e) => setText(e.target.value)} />
-      <button type="button" data-testid="case-add-note" disabled={busy || !text.trim()} onClick={() => run(addNote(subject, text), () => setText(""))}>
+      <textarea
+        data-testid="case-note-text"
+        rows={2}
+        maxLength={4000}
+        value={text}
+        placeholder="Add a note (who and when are recorded)"
+        onChange={(e) => setText(e.target.value)}
+      />
+      <button
+        type="button"
+        data-testid="case-add-note"
+        disabled={busy || !text.trim()}
+        onClick={() => run(addNote(subject, text), () => setText(""))}
+      >
         Add note
       </button>
       {error && (

@@ -35,7 +35,8 @@ export function Chart(props: {
       <figcaption>
         <span className="chart-title">{chart.label}</span>
         <span className="chart-meta">
-          {chart.points} {chart.per != null ? "events" : "points"}{chart.thresholds.length ? ` · threshold ${chart.thresholds.join(", ")}` : ""}
+          {chart.points} {chart.per != null ? "events" : "points"}
+          {chart.thresholds.length ? ` · threshold ${chart.thresholds.join(", ")}` : ""}
           {chart.bands ? ` · ${chart.bands} violation interval${chart.bands > 1 ? "s" : ""}` : ""}
         </span>
         <button type="button" className="small" onClick={props.onExport} title="Save as PNG">
@@ -64,18 +65,25 @@ export function Chart(props: {
           }
         }}
       >
-        <img src={chart.image} width={chart.width} height={chart.height} alt={`${chart.label} chart`} draggable={false} onLoad={(e) => {
+        <img
+          src={chart.image}
+          width={chart.width}
+          height={chart.height}
+          alt={`${chart.label} chart`}
+          draggable={false}
+          onLoad={(e) => {
             props.onLoaded?.();
             // Decoded before it counts as shown (WebKit would otherwise decode at first paint).
-            e.currentTarget.decode().catch(() => undefined).then(() => {
-              setPainted(true);
-              props.onPainted?.();
-            });
+            e.currentTarget
+              .decode()
+              .catch(() => undefined)
+              .then(() => {
+                setPainted(true);
+                props.onPainted?.();
+              });
           }}
         />
-        {hoverX !== null && t !== null && (
-          <div className="crosshair" style={{ left: hoverX, top: g.top, height: g.height }} />
-        )}
+        {hoverX !== null && t !== null && <div className="crosshair" style={{ left: hoverX, top: g.top, height: g.height }} />}
         {brush && (
           <div
             className="brush"

@@ -18,7 +18,8 @@ export function Header(props: {
   const next = active.map((s) => s.next_sync).filter((t): t is number => t !== null);
   const failing = watch?.sources.filter((s) => s.failures > 0) ?? [];
   const tab = (screen: Route["screen"], label: string) => (
-    <button type="button"
+    <button
+      type="button"
       className={`tab${route.screen === screen ? " active" : ""}`}
       data-testid={`nav-${screen}`}
       onClick={() => go({ screen } as Route)}
@@ -29,7 +30,10 @@ export function Header(props: {
   return (
     <header className="header">
       <div className="brand">
-        <span className="logo" aria-hidden="true">◆</span> Defender Desk
+        <span className="logo" aria-hidden="true">
+          ◆
+        </span>{" "}
+        Defender Desk
         {status?.mode === "demo" && (
           <span className="demo-badge" data-testid="demo-badge" title="Simulated fleet: no source is configured">
             DEMO
@@ -41,7 +45,12 @@ export function Header(props: {
         {tab("audit", "Audit")}
         {tab("actions", "Actions")}
         {tab("sources", "Sources & sync")}
-        <button type="button" className={`tab${route.screen === "changes" ? " active" : ""}`} data-testid="nav-changes" onClick={() => go({ screen: "changes" })}>
+        <button
+          type="button"
+          className={`tab${route.screen === "changes" ? " active" : ""}`}
+          data-testid="nav-changes"
+          onClick={() => go({ screen: "changes" })}
+        >
           Changes
           {(watch?.unseen ?? 0) > 0 && (
             <span className="count-badge" data-testid="changes-badge">
@@ -81,7 +90,8 @@ export function Header(props: {
           <option value="UTC">UTC</option>
           <option value="local">Local time</option>
         </select>
-        <button type="button"
+        <button
+          type="button"
           aria-label="Toggle theme"
           data-testid="theme"
           onClick={() => setPrefs({ ...prefs, theme: prefs.theme === "dark" ? "light" : "dark" })}

@@ -27,7 +27,8 @@ export function RangePicker(props: {
   return (
     <span className="range" data-testid="range">
       {props.ranges.map((r) => (
-        <button type="button"
+        <button
+          type="button"
           key={r.id}
           className={value.kind === "quick" && value.id === r.id ? "active" : ""}
           onClick={() => {
@@ -45,7 +46,8 @@ export function RangePicker(props: {
         <span className="custom-range">
           <input type="datetime-local" aria-label="From" value={from} onChange={(e) => setFrom(e.target.value)} />
           <input type="datetime-local" aria-label="To" value={to} onChange={(e) => setTo(e.target.value)} />
-          <button type="button"
+          <button
+            type="button"
             onClick={() => {
               const a = fromInput(from, tz);
               const b = fromInput(to, tz);

@@ -9,10 +9,7 @@ export function chartScale(devicePixelRatio: number | undefined): number {
 }
 
 /** The time under the pointer on a chart, from the engine's plot geometry. */
-export function timeAt(
-  x: number,
-  g: { left: number; width: number; x_from: number; x_to: number },
-): number | null {
+export function timeAt(x: number, g: { left: number; width: number; x_from: number; x_to: number }): number | null {
   if (g.width <= 0 || x < g.left || x > g.left + g.width) return null;
   return g.x_from + ((x - g.left) / g.width) * (g.x_to - g.x_from);
 }

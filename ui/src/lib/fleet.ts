@@ -37,6 +37,7 @@ export const CATEGORY_LABELS: Record<Category, string> = {
 /** The violation a mitigation acts on unless the analyst picks another: the newest one still in
  *  alarm, else the newest. */
 export function defaultViolation(vs: { violation_id: string; started: number | null; ended: number | null }[]): string | null {
-  const newest = (xs: typeof vs) => xs.reduce<(typeof vs)[number] | null>((a, v) => (!a || (v.started ?? -Infinity) > (a.started ?? -Infinity) ? v : a), null);
+  const newest = (xs: typeof vs) =>
+    xs.reduce<(typeof vs)[number] | null>((a, v) => (!a || (v.started ?? -Infinity) > (a.started ?? -Infinity) ? v : a), null);
   return (newest(vs.filter((v) => v.ended === null)) ?? newest(vs))?.violation_id ?? null;
 }

@@ -87,7 +87,11 @@ describe("deep links", () => {
 
 describe("fleet filters", () => {
   const rows = [
-    row("cam-lobby-017", { categories: ["ddos-participation"], open_violations: 2, reasons: [{ text: "bytes out 140x", metric: "m", categories: [], since: 0, source: "baseline" }] }),
+    row("cam-lobby-017", {
+      categories: ["ddos-participation"],
+      open_violations: 2,
+      reasons: [{ text: "bytes out 140x", metric: "m", categories: [], since: 0, source: "baseline" }],
+    }),
     row("gw-plant-03", { categories: ["backdoor-recon"], quarantined: true }),
     row("sensor-1", { case_state: "investigating", case_owner: "ana" }),
   ];

@@ -34,7 +34,17 @@ export function Actions({ prefs, go }: Common) {
         <button type="button" data-testid="verify" onClick={() => api.verifyActions().then(setChain, (e: Error) => setError(e.message))}>
           Verify chain
         </button>
-        <button type="button" onClick={() => api.exportActionsCsv().then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>Export CSV</button>
+        <button
+          type="button"
+          onClick={() =>
+            api.exportActionsCsv().then(
+              (s) => setNote(`Saved ${s.path}`),
+              (e: Error) => setNote(e.message),
+            )
+          }
+        >
+          Export CSV
+        </button>
         {chain && (
           <span className={chain.ok ? "ok" : "error"} data-testid="chain">
             {verdict(chain)}
@@ -43,7 +53,11 @@ export function Actions({ prefs, go }: Common) {
       </div>
       <p className="provenance">Append-only, hash-chained log in the local cache; every entry says who, when, what, why and the outcome.</p>
       {note && <p className="note">{note}</p>}
-      {(error ?? log.error) && <p className="error" role="alert">{error ?? log.error?.message}</p>}
+      {(error ?? log.error) && (
+        <p className="error" role="alert">
+          {error ?? log.error?.message}
+        </p>
+      )}
       <table className="compact" data-testid="action-log">
         <thead>
           <tr>

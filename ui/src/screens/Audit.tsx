@@ -23,7 +23,10 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
 
   const investigate = (finding: string) => {
     if (open?.finding === finding) return setOpen(null);
-    api.findingCase(finding).then((initial) => setOpen({ finding, initial }), (e: Error) => setError(e.message));
+    api.findingCase(finding).then(
+      (initial) => setOpen({ finding, initial }),
+      (e: Error) => setError(e.message),
+    );
   };
   const stateOf = (finding: string) => page?.finding_states.find((s) => s.finding_id === finding);
   const label = (state: string) => STATES.find((s) => s.value === state)?.label ?? state;
@@ -48,8 +51,14 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
         <h1>Audit</h1>
       </div>
       <Provenance status={page?.status ?? status} tz={prefs.tz} what="Audit tasks and findings" />
-      {(error ?? query.error) && <p className="error" role="alert">{error ?? query.error?.message}</p>}
-      {page && <img className="audit-chart" src={page.chart.image} width={page.chart.width} height={page.chart.height} alt="Audit check history" />}
+      {(error ?? query.error) && (
+        <p className="error" role="alert">
+          {error ?? query.error?.message}
+        </p>
+      )}
+      {page && (
+        <img className="audit-chart" src={page.chart.image} width={page.chart.width} height={page.chart.height} alt="Audit check history" />
+      )}
       {page && (
         <>
           <h2>
@@ -99,7 +108,14 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
             </label>
             <span className="count">{findings.length} findings</span>
             <span className="spacer" />
-            <select className="mitigation-pick" aria-label="Mitigation action for findings" data-testid="finding-mitigation" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
+            <select
+              className="mitigation-pick"
+              aria-label="Mitigation action for findings"
+              data-testid="finding-mitigation"
+              value={mitigation}
+              onChange={(e) => setMitigation(e.target.value)}
+              disabled={!mitigations.length}
+            >
               <option value="">{mitigations.length ? "Mitigation action…" : "No mitigation actions"}</option>
               {mitigations.map((m) => (
                 <option key={m}>{m}</option>
@@ -113,7 +129,9 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                 <th>Severity</th>
                 <th>Check</th>
                 <th>Resource</th>
-                <th title="Related resources: the evidence beside the resource (client ids sharing a certificate, certificates of a client id, ...)">Related</th>
+                <th title="Related resources: the evidence beside the resource (client ids sharing a certificate, certificates of a client id, ...)">
+                  Related
+                </th>
                 <th>Reason</th>
                 <th>Suppressed</th>
                 <th>Investigation</th>
@@ -127,9 +145,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                   <td className={`sev-${(f.severity ?? "").toLowerCase()}`}>{f.severity}</td>
                   <td>{f.check}</td>
                   <td>{f.resource}</td>
-                  <td data-testid="finding-related">
-                    {f.related_resources.map((r) => `${r.type ?? "resource"} ${r.id}`).join(", ")}
-                  </td>
+                  <td data-testid="finding-related">{f.related_resources.map((r) => `${r.type ?? "resource"} ${r.id}`).join(", ")}</td>
                   <td title={f.reason_code ?? undefined}>
                     {f.reason}
                     {f.reason_code && <span className="muted"> ({f.reason_code})</span>}
@@ -142,12 +158,19 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
                         {stateOf(f.finding_id)?.owner && ` · ${stateOf(f.finding_id)?.owner}`}
                       </span>
                     )}{" "}
-                    <button type="button" className="small" data-testid="investigate-finding" aria-expanded={open?.finding === f.finding_id} onClick={() => investigate(f.finding_id)}>
+                    <button
+                      type="button"
+                      className="small"
+                      data-testid="investigate-finding"
+                      aria-expanded={open?.finding === f.finding_id}
+                      onClick={() => investigate(f.finding_id)}
+                    >
                       {open?.finding === f.finding_id ? "Close" : "Investigate"}
                     </button>
                   </td>
                   <td>
-                    <button type="button"
+                    <button
+                      type="button"
                       className="small"
                       data-testid="mitigate-finding"
                       disabled={!mitigation}

@@ -72,7 +72,8 @@ export function Changes({ prefs, go }: Common) {
             <input type="checkbox" checked={filter.alarms} onChange={(e) => save({ ...filter, alarms: e.target.checked })} /> new alarms
           </label>
           <label>
-            <input type="checkbox" checked={filter.colleagues} onChange={(e) => save({ ...filter, colleagues: e.target.checked })} /> colleagues' actions
+            <input type="checkbox" checked={filter.colleagues} onChange={(e) => save({ ...filter, colleagues: e.target.checked })} />{" "}
+            colleagues' actions
           </label>
         </fieldset>
       )}

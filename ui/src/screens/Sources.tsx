@@ -105,9 +105,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
             <select
               data-testid="demo-account"
               value={status.demo_account}
-              onChange={(e) =>
-                api.setDemoAccount(e.target.value as DemoAccount).then(refreshStatus, (err: Error) => setError(err.message))
-              }
+              onChange={(e) => api.setDemoAccount(e.target.value as DemoAccount).then(refreshStatus, (err: Error) => setError(err.message))}
             >
               <option value="detect">with Detect</option>
               <option value="no-detect">without Detect: device reports and lifecycle events</option>
@@ -144,7 +142,9 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                   {s.kind === "splunk" && <span className="muted"> · token {s.has_secret ? "in OS keychain" : "MISSING"}</span>}
                 </td>
                 <td>
-                  {s.last_sync ? `${formatTime(s.last_sync, prefs.tz)} (${ago(s.last_sync, Date.now())}) ${s.last_ok ? "OK" : "with errors"}` : "never"}
+                  {s.last_sync
+                    ? `${formatTime(s.last_sync, prefs.tz)} (${ago(s.last_sync, Date.now())}) ${s.last_ok ? "OK" : "with errors"}`
+                    : "never"}
                   {s.last_errors.slice(0, 3).map((e, i) => (
                     <div key={i} className="error small">
                       {e}
@@ -167,10 +167,27 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                   )}
                 </td>
                 <td>
-                  <button type="button" data-testid="pause-source" onClick={() => api.pauseSource(s.name, !w?.paused).then((v) => queryClient.setQueryData(queries.watch().queryKey, v), (e: Error) => setError(e.message))}>
+                  <button
+                    type="button"
+                    data-testid="pause-source"
+                    onClick={() =>
+                      api.pauseSource(s.name, !w?.paused).then(
+                        (v) => queryClient.setQueryData(queries.watch().queryKey, v),
+                        (e: Error) => setError(e.message),
+                      )
+                    }
+                  >
                     {w?.paused ? "Resume" : "Pause"}
                   </button>
-                  <button type="button" onClick={() => api.testSource(s.name).then((m) => setTests({ ...tests, [s.name]: m }), (e: Error) => setTests({ ...tests, [s.name]: e.message }))}>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      api.testSource(s.name).then(
+                        (m) => setTests({ ...tests, [s.name]: m }),
+                        (e: Error) => setTests({ ...tests, [s.name]: e.message }),
+                      )
+                    }
+                  >
                     Test
                   </button>
                   <button type="button" data-testid="remove-source" onClick={() => setRemoving(s.name)}>
@@ -193,8 +210,10 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
       {summary && (
         <p className={summary.errors.length ? "error" : "ok"} data-testid="sync-summary">
           {summary.cancelled ? "Cancelled. " : ""}
-          {summary.datapoints} datapoints, {summary.violation_events} violation events, {summary.audit_findings} findings from {summary.objects_fetched} objects.
-          {summary.errors.length > 0 && ` ${summary.errors.length} error(s): ${summary.errors.map((e) => `${e.source}${e.object ? ` ${e.object}` : ""}: ${e.error}`).join("; ")}`}
+          {summary.datapoints} datapoints, {summary.violation_events} violation events, {summary.audit_findings} findings from{" "}
+          {summary.objects_fetched} objects.
+          {summary.errors.length > 0 &&
+            ` ${summary.errors.length} error(s): ${summary.errors.map((e) => `${e.source}${e.object ? ` ${e.object}` : ""}: ${e.error}`).join("; ")}`}
         </p>
       )}
       <form className="add-source" onSubmit={add} data-testid="add-source-form">
@@ -232,7 +251,8 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
               Index <input value={form.index ?? ""} onChange={set("index")} />
             </label>
             <label>
-              Token (kept in the OS keychain only) <input type="password" autoComplete="off" value={form.token ?? ""} onChange={set("token")} />
+              Token (kept in the OS keychain only){" "}
+              <input type="password" autoComplete="off" value={form.token ?? ""} onChange={set("token")} />
             </label>
             <label>
               CA bundle (PEM file, for a self-signed certificate){" "}
@@ -267,21 +287,21 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
             <h2>Remove source {removing}?</h2>
             <p>Its secret is deleted from the OS keychain and it is no longer synced. The data already synced stays in the cache.</p>
             <div className="buttons">
-              <button type="button"
+              <button
+                type="button"
                 className="danger"
                 data-testid="confirm-remove"
                 onClick={() => {
                   const name = removing;
                   setRemoving(null);
-                  api.removeSource(name).then(
-                    refreshStatus,
-                    (e: Error) => setError(e.message),
-                  );
+                  api.removeSource(name).then(refreshStatus, (e: Error) => setError(e.message));
                 }}
               >
                 Remove {removing}
               </button>
-              <button type="button" onClick={() => setRemoving(null)}>Cancel</button>
+              <button type="button" onClick={() => setRemoving(null)}>
+                Cancel
+              </button>
             </div>
           </div>
         </div>

@@ -24,7 +24,12 @@ export function thingRequest(thing: string, route: { from?: number; to?: number 
   if (route.from !== undefined && route.to !== undefined) w = { from: route.from, to: route.to };
   else if (prefs.range.kind === "custom") w = resolveRange(prefs.range, null);
   else w = { from: null, to: null };
-  return { thing, from: w.from, to: w.to, look: { width: CHART_W, height: CHART_H, tz: zone, theme: prefs.theme, scale: chartScale(globalThis.devicePixelRatio) } };
+  return {
+    thing,
+    from: w.from,
+    to: w.to,
+    look: { width: CHART_W, height: CHART_H, tz: zone, theme: prefs.theme, scale: chartScale(globalThis.devicePixelRatio) },
+  };
 }
 
 export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & { route: Extract<Route, { screen: "thing" }> }) {
@@ -102,7 +107,13 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   // charts are on screen, never in their way.
   const mitigations = useMitigationActions("violation", shown || (page !== null && page.charts.length === 0));
 
-  const chartReq = (metric: string): ChartRequest => ({ thing: route.thing, metric, from: page!.from, to: page!.to, look: { ...look, width: 1200, height: 400 } });
+  const chartReq = (metric: string): ChartRequest => ({
+    thing: route.thing,
+    metric,
+    from: page!.from,
+    to: page!.to,
+    look: { ...look, width: 1200, height: 400 },
+  });
 
   if (error) {
     return (
@@ -110,13 +121,17 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         <p className="error" role="alert">
           {error}
         </p>
-        <button type="button" onClick={() => go({ screen: "triage" })}>Back to triage</button>
+        <button type="button" onClick={() => go({ screen: "triage" })}>
+          Back to triage
+        </button>
       </section>
     );
   }
   if (!page) return <section className="screen">Loading {route.thing}…</section>;
 
-  const violation = page.violations.find((v) => v.violation_id === target) ?? page.violations.find((v) => v.violation_id === defaultViolation(page.violations));
+  const violation =
+    page.violations.find((v) => v.violation_id === target) ??
+    page.violations.find((v) => v.violation_id === defaultViolation(page.violations));
   return (
     <section className="screen thing" data-testid="thing-page" data-thing={page.thing}>
       <div className="toolbar">
@@ -132,7 +147,8 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         <span className="score-big">risk {page.score.toFixed(1)}</span>
         <span className="spacer" />
         {!page.quarantined ? (
-          <button type="button"
+          <button
+            type="button"
             className="danger"
             data-testid="quarantine"
             onClick={() =>
@@ -145,17 +161,29 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             Quarantine
           </button>
         ) : (
-          <button type="button" data-testid="release" onClick={() => setDialog({ title: `Release ${page.thing}`, req: { action: "release", thing: page.thing } })}>
+          <button
+            type="button"
+            data-testid="release"
+            onClick={() => setDialog({ title: `Release ${page.thing}`, req: { action: "release", thing: page.thing } })}
+          >
             Release
           </button>
         )}
-        <select className="mitigation-pick" aria-label="Mitigation action" data-testid="mitigation-action" value={mitigation} onChange={(e) => setMitigation(e.target.value)} disabled={!mitigations.length}>
+        <select
+          className="mitigation-pick"
+          aria-label="Mitigation action"
+          data-testid="mitigation-action"
+          value={mitigation}
+          onChange={(e) => setMitigation(e.target.value)}
+          disabled={!mitigations.length}
+        >
           <option value="">{mitigations.length ? "Mitigation action…" : "No mitigation actions"}</option>
           {mitigations.map((m) => (
             <option key={m}>{m}</option>
           ))}
         </select>
-        <button type="button"
+        <button
+          type="button"
           disabled={!mitigation || !violation}
           data-testid="mitigate"
           title={violation ? `On the violation of ${violation.behavior} (choose another under Violations)` : "No violation to act on"}
@@ -186,17 +214,34 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         >
           Copy link
         </button>
-        <button type="button" onClick={() => api.exportCsv(page.thing, page.from, page.to).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}>CSV</button>
-        <button type="button"
+        <button
+          type="button"
+          onClick={() =>
+            api.exportCsv(page.thing, page.from, page.to).then(
+              (s) => setNote(`Saved ${s.path}`),
+              (e: Error) => setNote(e.message),
+            )
+          }
+        >
+          CSV
+        </button>
+        <button
+          type="button"
           data-testid="report"
-          onClick={() => api.report({ thing: page.thing, from: page.from, to: page.to, look }).then((s) => setNote(`Report saved to ${s.path}`), (e: Error) => setNote(e.message))}
+          onClick={() =>
+            api.report({ thing: page.thing, from: page.from, to: page.to, look }).then(
+              (s) => setNote(`Report saved to ${s.path}`),
+              (e: Error) => setNote(e.message),
+            )
+          }
         >
           Incident report
         </button>
       </div>
       <Provenance status={page.status} tz={prefs.tz} />
       <p className="window">
-        {formatTime(page.from, prefs.tz)} → {formatTime(page.to, prefs.tz)} · groups: {page.groups.length ? page.groups.join(", ") : "none known"}
+        {formatTime(page.from, prefs.tz)} → {formatTime(page.to, prefs.tz)} · groups:{" "}
+        {page.groups.length ? page.groups.join(", ") : "none known"}
         {(route.from !== undefined || prefs.range.kind === "custom") && (
           <button type="button" className="small" onClick={() => go({ screen: "thing", thing: page.thing })}>
             reset zoom
@@ -232,7 +277,12 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             onLoaded={() => chartLoaded(page.charts.length)}
             onPainted={() => chartPainted(page.charts.length)}
             onZoom={(w) => go({ screen: "thing", thing: page.thing, from: w.from, to: w.to })}
-            onExport={() => api.exportChartPng(chartReq(c.metric)).then((s) => setNote(`Saved ${s.path}`), (e: Error) => setNote(e.message))}
+            onExport={() =>
+              api.exportChartPng(chartReq(c.metric)).then(
+                (s) => setNote(`Saved ${s.path}`),
+                (e: Error) => setNote(e.message),
+              )
+            }
           />
         ))}
       </div>

@@ -93,11 +93,19 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
           ))}
         </select>
         <label>
-          <input type="checkbox" checked={filter.onlyViolations} onChange={(e) => setFilter({ ...filter, onlyViolations: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={filter.onlyViolations}
+            onChange={(e) => setFilter({ ...filter, onlyViolations: e.target.checked })}
+          />
           open violations
         </label>
         <label>
-          <input type="checkbox" checked={filter.onlyQuarantined} onChange={(e) => setFilter({ ...filter, onlyQuarantined: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={filter.onlyQuarantined}
+            onChange={(e) => setFilter({ ...filter, onlyQuarantined: e.target.checked })}
+          />
           quarantined
         </label>
         <select
@@ -117,7 +125,11 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
         </span>
       </div>
       <Provenance status={fleet?.status ?? status} tz={prefs.tz} what="Risk from cached metrics and AWS violations" />
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       <div className="fleet-head">
         <span>#</span>
         <span>Thing</span>
@@ -172,7 +184,11 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
                 <span>
                   {r.quarantined ? <span className="badge q">QUARANTINED</span> : ""}
                   {r.case_state !== "new" && (
-                    <span className={`badge case case-${r.case_state}`} data-testid="case-badge" title={[r.case_owner && `owner ${r.case_owner}`, r.down_ranked].filter(Boolean).join(" · ")}>
+                    <span
+                      className={`badge case case-${r.case_state}`}
+                      data-testid="case-badge"
+                      title={[r.case_owner && `owner ${r.case_owner}`, r.down_ranked].filter(Boolean).join(" · ")}
+                    >
                       {r.case_state}
                     </span>
                   )}

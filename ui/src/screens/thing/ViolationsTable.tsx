@@ -52,7 +52,12 @@ export function ViolationsTable({
               <td title={v.verification_description ?? undefined}>
                 {v.verification_state ?? "—"}
                 {v.verification_description && <span className="muted"> — {v.verification_description}</span>}{" "}
-                <select aria-label="Set the verification state in AWS" data-testid="verify-violation" value="" onChange={(e) => e.target.value && onVerify(v, e.target.value)}>
+                <select
+                  aria-label="Set the verification state in AWS"
+                  data-testid="verify-violation"
+                  value=""
+                  onChange={(e) => e.target.value && onVerify(v, e.target.value)}
+                >
                   <option value="">set in AWS…</option>
                   <option value="FALSE_POSITIVE">false positive</option>
                   <option value="BENIGN_POSITIVE">benign positive</option>
