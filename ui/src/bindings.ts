@@ -135,57 +135,93 @@ last_ok: boolean | null,
  */
 last_errors: Array<string>, };
 
+export type AwsSettings = { 
+/**
+ * Region (`us-east-1`).
+ */
+region?: string, 
+/**
+ * Named profile from `~/.aws/config`.
+ */
+profile?: string, 
+/**
+ * Endpoint override (S3-compatible stores, test servers).
+ */
+endpoint_url?: string, };
+
+export type S3Settings = { 
+/**
+ * Bucket name.
+ */
+bucket: string, 
+/**
+ * Key prefix in front of the `YYYY/MM/DD/HH/` partitions (may be empty).
+ */
+prefix: string, 
+/**
+ * Path-style addressing (most S3-compatible stores).
+ */
+path_style: boolean, 
+/**
+ * Region (`us-east-1`).
+ */
+region?: string, 
+/**
+ * Named profile from `~/.aws/config`.
+ */
+profile?: string, 
+/**
+ * Endpoint override (S3-compatible stores, test servers).
+ */
+endpoint_url?: string, };
+
+export type SplunkSettings = { 
+/**
+ * Management URL, e.g. `https://splunk.example:8089`.
+ */
+url: string, 
+/**
+ * Index holding the Device Defender events.
+ */
+index: string, 
+/**
+ * Sourcetype of those events.
+ */
+sourcetype: string, 
+/**
+ * PEM bundle of extra trusted CAs (self-signed Splunk certificates). Verification stays on.
+ */
+ca_bundle?: string, };
+
+export type DefenderSettings = { 
+/**
+ * Region (`us-east-1`).
+ */
+region?: string, 
+/**
+ * Named profile from `~/.aws/config`.
+ */
+profile?: string, 
+/**
+ * Endpoint override (S3-compatible stores, test servers).
+ */
+endpoint_url?: string, };
+
+export type SourceSettings = { "kind": "s3" } & S3Settings | { "kind": "splunk" } & SplunkSettings | { "kind": "defender" } & DefenderSettings;
+
 export type SourceInput = { 
 /**
  * Name (letters, digits, `_`, `-`, `.`).
  */
 name: string, 
 /**
- * What kind of source.
+ * The kind and its settings.
  */
-kind: SourceKind, 
+settings: SourceSettings, 
 /**
- * S3 bucket.
+ * Its secret (a Splunk token): straight to the OS keychain.
  */
-bucket: string | null, 
-/**
- * S3 prefix.
- */
-prefix: string | null, 
-/**
- * Splunk management URL.
- */
-url: string | null, 
-/**
- * Splunk index.
- */
-index: string | null, 
-/**
- * Splunk token: straight to the OS keychain.
- */
-token: string | null, 
-/**
- * AWS region.
- */
-region: string | null, 
-/**
- * AWS profile.
- */
-profile: string | null, 
-/**
- * Endpoint override.
- */
-endpoint_url: string | null, 
-/**
- * Splunk: a PEM file of CA certificates to trust besides the system's (self-signed
- * deployments), as `ddesk sources add splunk --ca-bundle`.
- */
-ca_bundle?: string, 
-/**
- * Splunk: the sourcetype the events carry (default `aws-iot-device-defender`), as
- * `ddesk sources add splunk --sourcetype`: an IoT rule's HEC action may set its own.
- */
-sourcetype?: string, };
+token: string | null, };
 
 export type ReasonView = { 
 /**

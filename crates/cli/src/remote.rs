@@ -232,9 +232,10 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
             };
             app::sources::check_new(&store, &source)?;
             // Asked for only once the name and settings are known to be good.
-            let token = token
-                .map(|from_stdin| read_token("Splunk token", from_stdin))
-                .transpose()?;
+            let token = match (source.settings.secret(), token) {
+                (Some(what), Some(from_stdin)) => Some(read_token(what, from_stdin)?),
+                _ => None,
+            };
             let keychain = Keychain::scoped(&store.keychain_scope()?);
             app::sources::add(&store, &keychain, &source, token)?;
             serde_json::to_writer_pretty(&mut *out, &json!({ "added": source }))?;

@@ -15,7 +15,7 @@ use desk_engine::app::{
 use desk_engine::demo::{BOTNET_CAMERA, CLONED_DEVICE, FTP_GATEWAY};
 use desk_engine::ingest;
 use desk_engine::secrets::{MemorySecrets, SecretStore};
-use desk_engine::sources::SourceKind;
+use desk_engine::sources::{SourceSettings, SplunkSettings};
 use desk_engine::store::Store;
 use desk_engine::watch::ChangeKind;
 use desk_engine::Error;
@@ -45,17 +45,21 @@ fn desk(dir: &Path) -> (Desk, Arc<MemorySecrets>) {
 fn splunk_input(name: &str, token: Option<&str>) -> SourceInput {
     SourceInput {
         name: name.into(),
-        kind: SourceKind::Splunk,
-        bucket: None,
-        prefix: None,
-        url: Some("https://splunk.example:8089".into()),
-        index: Some("iot".into()),
+        settings: SourceSettings::Splunk(SplunkSettings {
+            url: "https://splunk.example:8089".into(),
+            index: "iot".into(),
+            sourcetype: desk_engine::sources::default_sourcetype(),
+            ca_bundle: None,
+        }),
         token: token.map(String::from),
-        region: None,
-        profile: None,
-        endpoint_url: None,
-        ca_bundle: None,
-        sourcetype: None,
+    }
+}
+
+/// The Splunk settings of an input made by [`splunk_input`].
+fn splunk_of(input: &mut SourceInput) -> &mut SplunkSettings {
+    match &mut input.settings {
+        SourceSettings::Splunk(s) => s,
+        other => panic!("not a Splunk source: {other:?}"),
     }
 }
 
@@ -299,7 +303,7 @@ fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() 
     assert!(view.target.ends_with("index=iot"), "{}", view.target);
     // A Detect-free index fed by an IoT rule's HEC action may carry its own sourcetype.
     let mut hec = splunk_input("rule-splunk", Some("another-token-value-1a2b"));
-    hec.sourcetype = Some("iot:device-reports".into());
+    splunk_of(&mut hec).sourcetype = "iot:device-reports".into();
     let hec = d.add_source(&hec).unwrap();
     assert!(
         hec.target.ends_with("sourcetype=iot:device-reports"),
@@ -307,7 +311,7 @@ fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() 
         hec.target
     );
     let mut bad = splunk_input("bad-splunk", Some("another-token-value-1a2b"));
-    bad.sourcetype = Some("x\" OR index=*".into());
+    splunk_of(&mut bad).sourcetype = "x\" OR index=*".into();
     assert!(
         matches!(d.add_source(&bad), Err(Error::InvalidInput(_))),
         "a sourcetype is one search token"
@@ -613,7 +617,7 @@ fn adding_a_duplicate_source_keeps_the_first_ones_token() {
     // Plain http to another host is refused before anything is stored.
     let mut http = input("third-token-value");
     http.name = "other".into();
-    http.url = Some("http://splunk.example:8089".into());
+    splunk_of(&mut http).url = "http://splunk.example:8089".into();
     assert!(matches!(d.add_source(&http), Err(Error::InvalidInput(m)) if m.contains("clear text")));
     assert!(secrets.get("other").unwrap().is_none());
 }
@@ -850,7 +854,7 @@ fn the_watcher_syncs_due_sources_backs_off_and_tells_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let (d, _) = desk(dir.path());
     let mut down = splunk_input("down", Some("t0ken-never-shown"));
-    down.url = Some("http://127.0.0.1:9".into());
+    splunk_of(&mut down).url = "http://127.0.0.1:9".into();
     d.add_source(&down).unwrap();
     d.set_watch_interval(std::time::Duration::from_secs(1));
     let first = d.watch_tick().unwrap();

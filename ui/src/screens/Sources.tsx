@@ -2,45 +2,19 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api, onSyncEvent, queries, queryClient } from "../api";
-import type { DemoAccount, SourceInput, SyncEvent, SyncSummary } from "../bindings";
+import type { DemoAccount, SourceInput, SourceKind, SyncEvent, SyncSummary } from "../bindings";
 import { useDialog, useWatch } from "../hooks";
 import { ago, formatTime } from "../lib";
-
-const EMPTY: SourceInput = {
-  name: "",
-  kind: "s3",
-  bucket: null,
-  prefix: null,
-  url: null,
-  index: null,
-  token: null,
-  region: null,
-  profile: null,
-  endpoint_url: null,
-  ca_bundle: undefined,
-};
-
-/** What each kind of source is expected to hold — with or without AWS Detect. */
-export const EXPECTS: Record<string, string> = {
-  s3:
-    "A bucket that Kinesis Firehose writes to (records run together, gzip or not): Device Defender metrics exports, " +
-    "Detect violations and Audit findings — or, for an account without Detect, the raw device metrics reports and " +
-    "lifecycle events that IoT rules deliver (SELECT *, topic() AS topic FROM '$aws/things/+/defender/metrics/+' and " +
-    "SELECT * FROM '$aws/events/presence/+/+'). The prefix is the delivery stream's.",
-  splunk:
-    "An index searched through Splunk's REST API (port 8089): the AWS Splunk sample's events, or device reports and " +
-    "lifecycle events an IoT rule sends through an HTTP Event Collector action — give the sourcetype the rule sets.",
-  defender:
-    "The Device Defender API of an account: Detect violations (where Detect is enabled), Audit findings and mitigation " +
-    "history, security profiles' behaviors, and the registry's thing types and groups for the peer comparison.",
-};
+import { type Fields, FORMS, given } from "./sources/forms";
 
 type Progress = Record<string, Extract<SyncEvent, { event: "progress" }> | { event: "source_finished"; ok: boolean; error: string | null }>;
 
 export function Sources({ prefs, keys, status, refreshStatus }: Common) {
   const listed = useQuery(queries.sources());
   const sources = listed.data ?? [];
-  const [form, setForm] = useState<SourceInput>(EMPTY);
+  const [kind, setKind] = useState<SourceKind>("s3");
+  const [name, setName] = useState("");
+  const [fields, setFields] = useState<Fields>({});
   const [error, setError] = useState<string | null>(null);
   const [tests, setTests] = useState<Record<string, string>>({});
   const watch = useWatch();
@@ -57,15 +31,24 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
     return () => void un.then((f) => f());
   }, []);
 
-  const set = (k: keyof SourceInput) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
-    setForm({ ...form, [k]: e.target.value === "" ? null : e.target.value });
+  const form = FORMS[kind];
+  const bind = (field: string) => ({
+    value: fields[field] ?? "",
+    onChange: (e: React.ChangeEvent<HTMLInputElement>) => setFields({ ...fields, [field]: e.target.value }),
+  });
 
   const add = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
+    const input: SourceInput = {
+      name: name.trim(),
+      settings: form.settings(fields),
+      token: form.secret ? (given(fields, form.secret) ?? null) : null,
+    };
     try {
-      await api.addSource(form);
-      setForm({ ...EMPTY, kind: form.kind });
+      await api.addSource(input);
+      setName("");
+      setFields({});
       refreshStatus(); // the list, the status and every screen's answers are asked again
     } catch (err) {
       setError((err as Error).message);
@@ -139,7 +122,12 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                 <td>{s.kind}</td>
                 <td>
                   {s.target}
-                  {s.kind === "splunk" && <span className="muted"> · token {s.has_secret ? "in OS keychain" : "MISSING"}</span>}
+                  {FORMS[s.kind].secret && (
+                    <span className="muted">
+                      {" "}
+                      · {FORMS[s.kind].secret} {s.has_secret ? "in OS keychain" : "MISSING"}
+                    </span>
+                  )}
                 </td>
                 <td>
                   {s.last_sync
@@ -219,64 +207,22 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
       <form className="add-source" onSubmit={add} data-testid="add-source-form">
         <h2>Add a source</h2>
         <label>
-          Name <input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+          Name <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
         <label>
           Kind
-          <select value={form.kind} onChange={set("kind")}>
-            <option value="s3">S3 (Firehose metrics export)</option>
-            <option value="splunk">Splunk (REST search)</option>
-            <option value="defender">Device Defender API</option>
+          <select value={kind} onChange={(e) => setKind(e.target.value as SourceKind)}>
+            {Object.entries(FORMS).map(([k, f]) => (
+              <option key={k} value={k}>
+                {f.label}
+              </option>
+            ))}
           </select>
         </label>
         <p className="muted" data-testid="source-expects">
-          {EXPECTS[form.kind] ?? ""}
+          {form.expects}
         </p>
-        {form.kind === "s3" && (
-          <>
-            <label>
-              Bucket <input value={form.bucket ?? ""} onChange={set("bucket")} />
-            </label>
-            <label>
-              Prefix <input value={form.prefix ?? ""} onChange={set("prefix")} />
-            </label>
-          </>
-        )}
-        {form.kind === "splunk" && (
-          <>
-            <label>
-              URL <input placeholder="https://splunk.example:8089" value={form.url ?? ""} onChange={set("url")} />
-            </label>
-            <label>
-              Index <input value={form.index ?? ""} onChange={set("index")} />
-            </label>
-            <label>
-              Token (kept in the OS keychain only){" "}
-              <input type="password" autoComplete="off" value={form.token ?? ""} onChange={set("token")} />
-            </label>
-            <label>
-              CA bundle (PEM file, for a self-signed certificate){" "}
-              <input placeholder="/etc/ssl/splunk-ca.pem" value={form.ca_bundle ?? ""} onChange={set("ca_bundle")} />
-            </label>
-            <label>
-              Sourcetype <input placeholder="aws-iot-device-defender" value={form.sourcetype ?? ""} onChange={set("sourcetype")} />
-            </label>
-            <p className="muted">Only https is accepted (http only to this machine): the token never crosses the network in clear text.</p>
-          </>
-        )}
-        {form.kind !== "splunk" && (
-          <>
-            <label>
-              Region <input placeholder="from the credential chain" value={form.region ?? ""} onChange={set("region")} />
-            </label>
-            <label>
-              Profile <input placeholder="default" value={form.profile ?? ""} onChange={set("profile")} />
-            </label>
-            <label>
-              Endpoint URL <input placeholder="AWS" value={form.endpoint_url ?? ""} onChange={set("endpoint_url")} />
-            </label>
-          </>
-        )}
+        <form.Inputs bind={bind} fields={fields} />
         <button className="primary" type="submit">
           Add source
         </button>

@@ -48,7 +48,7 @@ pub use crate::cases::{Case, CaseState};
 use crate::charts::{self, ChartOptions, Geometry, Theme, Zone};
 use crate::demo::{self, DemoOptions};
 use crate::secrets::{Secret, SecretStore};
-use crate::sources::{AwsSettings, Source, SourceKind, SourceSettings};
+use crate::sources::{Source, SourceKind, SourceSettings};
 use crate::store::{FindingRow, Store};
 use crate::sync::{self, Progress, SyncOptions, SyncSummary};
 use crate::time::{self, Millis};

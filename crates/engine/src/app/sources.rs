@@ -13,11 +13,11 @@ impl Desk {
                     .iter()
                     .filter(|r| r.source == s.name)
                     .max_by_key(|r| r.finished);
-                let has_secret = matches!(s.settings, SourceSettings::Splunk(_))
+                let has_secret = s.settings.secret().is_some()
                     && self.secrets.get(&s.name).ok().flatten().is_some();
                 Ok(SourceView {
                     kind: s.settings.source_kind(),
-                    target: target_of(&s.settings),
+                    target: s.settings.target(),
                     has_secret,
                     last_sync: last.map(|r| r.finished),
                     last_ok: last.map(|r| r.ok),
@@ -46,37 +46,11 @@ impl Desk {
         self.source_views(&store)
     }
 
-    /// Adds a source; a Splunk token goes to the OS keychain only.
+    /// Adds a source; its secret (a Splunk token) goes to the OS keychain only.
     pub fn add_source(&self, input: &SourceInput) -> Result<SourceView> {
-        let aws = AwsSettings {
-            region: nonempty(&input.region),
-            profile: nonempty(&input.profile),
-            endpoint_url: nonempty(&input.endpoint_url),
-        };
-        let settings = match input.kind {
-            SourceKind::S3 => SourceSettings::S3(crate::sources::S3Settings {
-                bucket: nonempty(&input.bucket)
-                    .ok_or_else(|| Error::InvalidInput("a bucket is required".into()))?,
-                prefix: input.prefix.clone().unwrap_or_default(),
-                path_style: aws.endpoint_url.is_some(),
-                aws,
-            }),
-            SourceKind::Splunk => SourceSettings::Splunk(crate::sources::SplunkSettings {
-                url: nonempty(&input.url)
-                    .ok_or_else(|| Error::InvalidInput("the Splunk URL is required".into()))?,
-                index: nonempty(&input.index)
-                    .ok_or_else(|| Error::InvalidInput("the Splunk index is required".into()))?,
-                sourcetype: nonempty(&input.sourcetype)
-                    .unwrap_or_else(crate::sources::default_sourcetype),
-                ca_bundle: nonempty(&input.ca_bundle),
-            }),
-            SourceKind::Defender => {
-                SourceSettings::Defender(crate::sources::DefenderSettings { aws })
-            }
-        };
         let source = Source {
             name: input.name.trim().to_string(),
-            settings,
+            settings: input.settings.clone(),
         };
         let store = Store::open(&self.cache)?;
         let token = input
@@ -210,18 +184,18 @@ pub fn add(
     token: Option<Secret>,
 ) -> Result<()> {
     check_new(store, source)?;
-    let needs_token = matches!(source.settings, SourceSettings::Splunk(_));
-    match (needs_token, token) {
-        (true, Some(t)) => secrets.set(&source.name, &t)?,
-        (true, None) => {
-            return Err(Error::InvalidInput(
-                "a Splunk source needs its token (kept in the OS keychain)".into(),
-            ))
+    let secret = source.settings.secret();
+    match (secret, token) {
+        (Some(_), Some(t)) => secrets.set(&source.name, &t)?,
+        (Some(what), None) => {
+            return Err(Error::InvalidInput(format!(
+                "this source needs its {what}, kept in the OS keychain only"
+            )))
         }
-        (false, _) => {}
+        (None, _) => {}
     }
     if let Err(e) = crate::sources::add(store, source) {
-        if needs_token {
+        if secret.is_some() {
             let _ = secrets.delete(&source.name);
         }
         return Err(e);
@@ -235,45 +209,10 @@ pub fn remove(store: &mut Store, secrets: &dyn SecretStore, name: &str) -> Resul
     if !store.remove_source(name)? {
         return Err(Error::NotFound(format!("no source named {name:?}")));
     }
-    // Only a Splunk source has a secret: an S3 or Defender source never touches the keychain
-    // (which a jump host may not have).
-    if matches!(source.settings, SourceSettings::Splunk(_)) {
+    // Only a kind that keeps a secret (Splunk) touches the keychain: an S3 or Defender source
+    // never does (a jump host may have none).
+    if source.settings.secret().is_some() {
         secrets.delete(name)?;
     }
     Ok(())
-}
-
-pub(super) fn nonempty(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
-
-pub(super) fn target_of(s: &SourceSettings) -> String {
-    let aws = |a: &AwsSettings| {
-        let mut parts = Vec::new();
-        if let Some(r) = &a.region {
-            parts.push(format!("region {r}"));
-        }
-        if let Some(p) = &a.profile {
-            parts.push(format!("profile {p}"));
-        }
-        if let Some(e) = &a.endpoint_url {
-            parts.push(format!("endpoint {e}"));
-        }
-        if parts.is_empty() {
-            "default AWS credentials".to_string()
-        } else {
-            parts.join(", ")
-        }
-    };
-    match s {
-        SourceSettings::S3(s) => format!("s3://{}/{} ({})", s.bucket, s.prefix, aws(&s.aws)),
-        SourceSettings::Splunk(s) if s.sourcetype != crate::sources::default_sourcetype() => {
-            format!("{} index={} sourcetype={}", s.url, s.index, s.sourcetype)
-        }
-        SourceSettings::Splunk(s) => format!("{} index={}", s.url, s.index),
-        SourceSettings::Defender(d) => format!("Device Defender API ({})", aws(&d.aws)),
-    }
 }

@@ -64,56 +64,24 @@ pub struct SourceView {
     pub last_errors: Vec<String>,
 }
 
-/// A source as the Add form sends it (its `Debug` leaves the token out).
+/// A source as the Add form sends it (its `Debug` leaves the token out): the name, the
+/// kind's settings as its form fills them, and the secret when the kind keeps one.
 #[derive(Clone, Deserialize, TS)]
 pub struct SourceInput {
     /// Name (letters, digits, `_`, `-`, `.`).
     pub name: String,
-    /// What kind of source.
-    pub kind: SourceKind,
-    /// S3 bucket.
-    pub bucket: Option<String>,
-    /// S3 prefix.
-    pub prefix: Option<String>,
-    /// Splunk management URL.
-    pub url: Option<String>,
-    /// Splunk index.
-    pub index: Option<String>,
-    /// Splunk token: straight to the OS keychain.
+    /// The kind and its settings.
+    pub settings: SourceSettings,
+    /// Its secret (a Splunk token): straight to the OS keychain.
     pub token: Option<String>,
-    /// AWS region.
-    pub region: Option<String>,
-    /// AWS profile.
-    pub profile: Option<String>,
-    /// Endpoint override.
-    pub endpoint_url: Option<String>,
-    /// Splunk: a PEM file of CA certificates to trust besides the system's (self-signed
-    /// deployments), as `ddesk sources add splunk --ca-bundle`.
-    #[serde(default)]
-    #[ts(optional)]
-    pub ca_bundle: Option<String>,
-    /// Splunk: the sourcetype the events carry (default `aws-iot-device-defender`), as
-    /// `ddesk sources add splunk --sourcetype`: an IoT rule's HEC action may set its own.
-    #[serde(default)]
-    #[ts(optional)]
-    pub sourcetype: Option<String>,
 }
 
 impl std::fmt::Debug for SourceInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SourceInput")
             .field("name", &self.name)
-            .field("kind", &self.kind)
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .field("url", &self.url)
-            .field("index", &self.index)
+            .field("settings", &self.settings)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("region", &self.region)
-            .field("profile", &self.profile)
-            .field("endpoint_url", &self.endpoint_url)
-            .field("ca_bundle", &self.ca_bundle)
-            .field("sourcetype", &self.sourcetype)
             .finish()
     }
 }

@@ -15,102 +15,135 @@ pub mod splunk;
 
 use serde::{Deserialize, Serialize};
 
+pub use defender::DefenderSettings;
+pub use s3::S3Settings;
+pub use splunk::{default_sourcetype, SplunkSettings};
+
+use crate::secrets::Secret;
 use crate::store::{SourceRow, Store};
+use crate::sync::Pull;
 use crate::{Error, Result};
 
 /// Where AWS calls go and as whom: empty fields fall back to aws-config's default chain
 /// (environment, shared config and credentials files, SSO, assume-role, IMDS; `AWS_REGION`,
 /// `AWS_PROFILE`, `AWS_ENDPOINT_URL`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AwsSettings {
     /// Region (`us-east-1`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub region: Option<String>,
     /// Named profile from `~/.aws/config`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub profile: Option<String>,
     /// Endpoint override (S3-compatible stores, test servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub endpoint_url: Option<String>,
 }
 
-/// An S3 bucket fed by Firehose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct S3Settings {
-    /// Bucket name.
-    pub bucket: String,
-    /// Key prefix in front of the `YYYY/MM/DD/HH/` partitions (may be empty).
-    #[serde(default)]
-    pub prefix: String,
-    /// Path-style addressing (most S3-compatible stores).
-    #[serde(default)]
-    pub path_style: bool,
-    /// AWS settings.
-    #[serde(flatten)]
-    pub aws: AwsSettings,
+/// One kind of source, whole: its settings (the type this is implemented for, stored as JSON
+/// in the cache), how they are checked and shown, the secret it keeps, and how sync pulls it.
+///
+/// A new kind is one module under `sources/` — its settings and this trait, its client, and
+/// its [`Pull`](crate::sync::Pull) — plus its line in [`kinds!`] below and its form in the UI
+/// (`ui/src/screens/sources/forms.tsx`) and the CLI (`ddesk sources add <kind>`).
+pub(crate) trait Kind {
+    /// What its secret in the OS keychain is, when it keeps one (a Splunk token).
+    const SECRET: Option<&'static str> = None;
+
+    /// Checks the settings before they are stored.
+    fn validate(&self) -> Result<()>;
+
+    /// Where it reads from, as the sources list shows it.
+    fn target(&self) -> String;
+
+    /// Its puller; `secret` is the one from the keychain when [`Kind::SECRET`] says it keeps
+    /// one (read by the caller: keychains may prompt).
+    fn puller(&self, secret: Option<Secret>) -> Result<Box<dyn Pull>>;
 }
 
-/// A Splunk search head fed by the Firehose→Splunk sample.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SplunkSettings {
-    /// Management URL, e.g. `https://splunk.example:8089`.
-    pub url: String,
-    /// Index holding the Device Defender events.
-    pub index: String,
-    /// Sourcetype of those events.
-    #[serde(default = "default_sourcetype")]
-    pub sourcetype: String,
-    /// PEM bundle of extra trusted CAs (self-signed Splunk certificates). Verification stays on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_bundle: Option<String>,
-}
-
-/// The sourcetype of the AWS Splunk sample (and of `ddesk`'s Splunk sources by default).
-pub fn default_sourcetype() -> String {
-    "aws-iot-device-defender".into()
-}
-
-/// The Device Defender API of one account and region.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DefenderSettings {
-    /// AWS settings.
-    #[serde(flatten)]
-    pub aws: AwsSettings,
-}
-
-/// The kinds of source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    /// Firehose objects in an S3 bucket.
-    S3,
-    /// A Splunk index, through the REST search API.
-    Splunk,
-    /// The Device Defender (and IoT registry) API.
-    Defender,
-}
-
-impl SourceKind {
-    /// `s3`, `splunk` or `defender`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::S3 => "s3",
-            Self::Splunk => "splunk",
-            Self::Defender => "defender",
+/// The one list of kinds: `SourceKind` and `SourceSettings` (closed sets that cross IPC as
+/// TypeScript unions) and their dispatch to each kind's [`Kind`] are generated from it.
+macro_rules! kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident($settings:ty) = $name:literal,)*) => {
+        /// The kinds of source.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+        pub enum SourceKind {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $variant,)*
         }
-    }
+
+        impl SourceKind {
+            /// Every kind, in the order the forms list them.
+            pub const ALL: &'static [SourceKind] = &[$(Self::$variant),*];
+
+            /// Its name in settings, the CLI and the UI (`s3`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+
+            /// Every kind's name.
+            pub fn names() -> Vec<&'static str> {
+                Self::ALL.iter().map(|k| k.as_str()).collect()
+            }
+        }
+
+        /// A source's settings, by kind.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+        #[serde(tag = "kind")]
+        pub enum SourceSettings {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $variant($settings),)*
+        }
+
+        impl SourceSettings {
+            /// Which kind of source it is.
+            pub fn source_kind(&self) -> SourceKind {
+                match self {
+                    $(Self::$variant(_) => SourceKind::$variant,)*
+                }
+            }
+
+            /// Checks the settings before they are stored.
+            pub fn validate(&self) -> Result<()> {
+                match self {
+                    $(Self::$variant(s) => Kind::validate(s),)*
+                }
+            }
+
+            /// Where it reads from, as the sources list shows it.
+            pub fn target(&self) -> String {
+                match self {
+                    $(Self::$variant(s) => Kind::target(s),)*
+                }
+            }
+
+            /// What its secret in the OS keychain is, when its kind keeps one.
+            pub fn secret(&self) -> Option<&'static str> {
+                match self {
+                    $(Self::$variant(_) => <$settings as Kind>::SECRET,)*
+                }
+            }
+
+            /// Its puller (see [`Kind::puller`]).
+            pub(crate) fn puller(&self, secret: Option<Secret>) -> Result<Box<dyn Pull>> {
+                match self {
+                    $(Self::$variant(s) => Kind::puller(s, secret),)*
+                }
+            }
+        }
+    };
 }
 
-/// A source's settings, by kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum SourceSettings {
-    /// S3.
-    S3(S3Settings),
-    /// Splunk.
-    Splunk(SplunkSettings),
-    /// Device Defender API.
-    Defender(DefenderSettings),
+kinds! {
+    /// Firehose objects in an S3 bucket.
+    S3(S3Settings) = "s3",
+    /// A Splunk index, through the REST search API.
+    Splunk(SplunkSettings) = "splunk",
+    /// The Device Defender (and IoT registry) API.
+    Defender(DefenderSettings) = "defender",
 }
 
 impl SourceSettings {
@@ -118,50 +151,28 @@ impl SourceSettings {
     pub fn kind(&self) -> &'static str {
         self.source_kind().as_str()
     }
+}
 
-    /// Which kind of source it is.
-    pub fn source_kind(&self) -> SourceKind {
-        match self {
-            Self::S3(_) => SourceKind::S3,
-            Self::Splunk(_) => SourceKind::Splunk,
-            Self::Defender(_) => SourceKind::Defender,
-        }
+/// Describes AWS settings for the sources list.
+pub(crate) fn describe_aws(a: &AwsSettings) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = &a.region {
+        parts.push(format!("region {r}"));
     }
-
-    /// Checks the settings before they are stored.
-    pub fn validate(&self) -> Result<()> {
-        match self {
-            Self::S3(s) => {
-                if s.bucket.is_empty()
-                    || s.bucket.len() > 63
-                    || !s
-                        .bucket
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
-                {
-                    return Err(Error::InvalidInput(format!(
-                        "bucket name {:?} is not a valid S3 bucket name (3-63 lowercase letters, digits, '-' and '.')",
-                        s.bucket
-                    )));
-                }
-                no_control("prefix", &s.prefix)?;
-                validate_aws(&s.aws)
-            }
-            Self::Splunk(s) => {
-                secure_url("Splunk URL", &s.url)?;
-                splunk::validate_index(&s.index)?;
-                splunk::validate_token_like("sourcetype", &s.sourcetype)?;
-                if let Some(ca) = &s.ca_bundle {
-                    splunk::load_ca_bundle(ca)?;
-                }
-                Ok(())
-            }
-            Self::Defender(d) => validate_aws(&d.aws),
-        }
+    if let Some(p) = &a.profile {
+        parts.push(format!("profile {p}"));
+    }
+    if let Some(e) = &a.endpoint_url {
+        parts.push(format!("endpoint {e}"));
+    }
+    if parts.is_empty() {
+        "default AWS credentials".to_string()
+    } else {
+        parts.join(", ")
     }
 }
 
-fn validate_aws(a: &AwsSettings) -> Result<()> {
+pub(crate) fn validate_aws(a: &AwsSettings) -> Result<()> {
     if let Some(r) = &a.region {
         if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(Error::InvalidInput(format!(
@@ -212,7 +223,7 @@ pub fn secure_url(what: &str, raw: &str) -> Result<reqwest::Url> {
     }
 }
 
-fn no_control(what: &str, s: &str) -> Result<()> {
+pub(crate) fn no_control(what: &str, s: &str) -> Result<()> {
     if s.chars().any(char::is_control) {
         return Err(Error::InvalidInput(format!(
             "{what} must not contain control characters"
@@ -287,4 +298,69 @@ fn from_row(row: SourceRow) -> Result<Source> {
         name: row.name,
         settings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings as the cache has stored them since the first version: the kinds' tags and
+    /// fields must keep reading (and writing) the same JSON.
+    #[test]
+    fn settings_stored_by_earlier_versions_read_and_write_the_same() {
+        for stored in [
+            r#"{"kind":"s3","bucket":"dd-export","prefix":"metrics/","path_style":true,"region":"eu-west-1","endpoint_url":"http://127.0.0.1:5000"}"#,
+            r#"{"kind":"splunk","url":"https://splunk.example:8089","index":"iot","sourcetype":"aws-iot-device-defender"}"#,
+            r#"{"kind":"defender","profile":"soc"}"#,
+        ] {
+            let settings: SourceSettings = serde_json::from_str(stored).unwrap();
+            assert_eq!(serde_json::to_string(&settings).unwrap(), stored);
+            assert_eq!(
+                settings.kind(),
+                serde_json::from_str::<serde_json::Value>(stored).unwrap()["kind"]
+            );
+            settings.validate().unwrap();
+        }
+        // A Splunk source stored without a sourcetype gets the sample's.
+        let old: SourceSettings =
+            serde_json::from_str(r#"{"kind":"splunk","url":"https://s:8089","index":"iot"}"#)
+                .unwrap();
+        assert!(old.target().ends_with("index=iot"), "{}", old.target());
+    }
+
+    /// Every kind is listed once, under the name its settings carry, and says whether it keeps
+    /// a secret — the dispatch `kinds!` generates.
+    #[test]
+    fn every_kind_dispatches_to_its_own_module() {
+        assert_eq!(SourceKind::names(), ["s3", "splunk", "defender"]);
+        let s3 = SourceSettings::S3(S3Settings {
+            bucket: "b".into(),
+            prefix: String::new(),
+            path_style: false,
+            aws: AwsSettings::default(),
+        });
+        let splunk = SourceSettings::Splunk(SplunkSettings {
+            url: "https://s:8089".into(),
+            index: "iot".into(),
+            sourcetype: default_sourcetype(),
+            ca_bundle: None,
+        });
+        let defender = SourceSettings::Defender(DefenderSettings::default());
+        for (settings, kind, secret) in [
+            (&s3, SourceKind::S3, None),
+            (&splunk, SourceKind::Splunk, Some("Splunk token")),
+            (&defender, SourceKind::Defender, None),
+        ] {
+            assert_eq!(settings.source_kind(), kind);
+            assert_eq!(settings.secret(), secret);
+        }
+        assert!(s3.target().starts_with("s3://b/"));
+        assert_eq!(
+            defender.target(),
+            "Device Defender API (default AWS credentials)"
+        );
+        // Without its token a Splunk source has no puller; the others need none.
+        assert!(matches!(splunk.puller(None), Err(Error::Secrets(_))));
+        assert!(s3.puller(None).is_ok() && defender.puller(None).is_ok());
+    }
 }

@@ -8,15 +8,11 @@
 //! `version` per datapoint and keys every other record), so a sync killed at any moment and run
 //! again ends with the same cache as one that was never interrupted.
 //!
-//! Each kind of source is one module behind the [`Pull`] trait ([`s3`], [`defender`],
-//! [`splunk`]); what they share — the writer ([`Sink`]), the counters ([`Meter`]), where the last
+//! Each kind of source pulls behind the [`Pull`] trait, in its own module under
+//! [`crate::sources`] (`sources::s3::pull`, …); what they share — the writer ([`Sink`]), the counters ([`Meter`]), where the last
 //! sync left off ([`Resume`]), the summary and failures — travels in one [`SyncCtx`]. The
 //! orchestration ([`run_pulls`]) is unit-tested against in-memory fakes of both traits; the
 //! tests against moto and the emulators are the end-to-end proof.
-
-mod defender;
-mod s3;
-mod splunk;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,19 +26,19 @@ use tokio_util::sync::CancellationToken;
 
 use crate::model::Batch;
 use crate::secrets::SecretStore;
-use crate::sources::{self, Source, SourceSettings};
+use crate::sources::{self, Source};
 use crate::store::{Store, SyncMarks, WriteStats};
 use crate::time::Millis;
 use crate::{Error, Result};
 
-const DAY: Millis = 86_400_000;
-const HOUR: Millis = 3_600_000;
+pub(crate) const DAY: Millis = 86_400_000;
+pub(crate) const HOUR: Millis = 3_600_000;
 
 /// The stream whose watermark says how far an S3 source was listed and read without a failure:
 /// a sync without `--from` lists from an hour before it (Firehose keys objects by the hour
 /// they were written), so a sync that brings nothing new lists a day or two of partitions,
 /// not the whole retention.
-const S3_LISTING: &str = "s3-listing";
+pub(crate) const S3_LISTING: &str = "s3-listing";
 
 /// What to sync.
 #[derive(Debug, Clone)]
@@ -318,11 +314,11 @@ pub(crate) struct Meter {
     source: String,
     progress: Progress,
     started: Instant,
-    done: AtomicU64,
-    total: AtomicU64,
-    bytes: AtomicU64,
-    events: AtomicU64,
-    datapoints: AtomicU64,
+    pub(crate) done: AtomicU64,
+    pub(crate) total: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) datapoints: AtomicU64,
 }
 
 impl Meter {
@@ -339,7 +335,7 @@ impl Meter {
         }
     }
 
-    fn report(&self) {
+    pub(crate) fn report(&self) {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let (done, total) = (
             self.done.load(Ordering::Relaxed),
@@ -361,7 +357,7 @@ impl Meter {
     }
 }
 
-fn add_stats(s: &mut SourceSummary, stats: &[WriteStats]) {
+pub(crate) fn add_stats(s: &mut SourceSummary, stats: &[WriteStats]) {
     for w in stats {
         s.datapoints += w.datapoints;
         s.violation_events += w.violation_events;
@@ -401,9 +397,10 @@ pub async fn sync(
         v
     };
     if chosen.is_empty() {
-        return Err(Error::InvalidInput(
-            "no source is configured: add one with `ddesk sources add s3|splunk|defender`".into(),
-        ));
+        return Err(Error::InvalidInput(format!(
+            "no source is configured: add one with `ddesk sources add {}`",
+            sources::SourceKind::names().join("|")
+        )));
     }
     // Secrets are read up front, on this thread: keychains may prompt.
     let mut jobs = Vec::new();
@@ -445,16 +442,19 @@ pub async fn sync(
     Ok(out)
 }
 
-/// The puller of a source's kind (a Splunk source's reads its token now).
+/// The puller of a source's kind, with its keychain secret when the kind keeps one (read now:
+/// keychains may prompt).
 fn puller(source: &Source, secrets: &dyn SecretStore) -> Result<Box<dyn Pull>> {
-    Ok(match &source.settings {
-        SourceSettings::S3(s) => Box::new(s3::S3Pull(s.clone())),
-        SourceSettings::Defender(d) => Box::new(defender::DefenderPull(d.clone())),
-        SourceSettings::Splunk(s) => Box::new(splunk::SplunkPull {
-            settings: s.clone(),
-            token: splunk_token(secrets, &source.name)?,
-        }),
-    })
+    let secret = match source.settings.secret() {
+        Some(what) => Some(secrets.get(&source.name)?.ok_or_else(|| {
+            Error::Secrets(format!(
+                "no {what} in the OS keychain for source {:?}: remove and add the source again to store one",
+                source.name
+            ))
+        })?),
+        None => None,
+    };
+    source.settings.puller(secret)
 }
 
 /// One source to pull: where it left off, and its puller (or why there is none).
@@ -537,22 +537,13 @@ pub(crate) async fn run_pulls(
 #[derive(Default)]
 pub(crate) struct Resume {
     /// End of the covered violation-event windows.
-    violation_events: Option<Millis>,
+    pub(crate) violation_events: Option<Millis>,
     /// End of the covered Splunk windows.
-    splunk_events: Option<Millis>,
+    pub(crate) splunk_events: Option<Millis>,
     /// End of the S3 windows listed and read without a failure.
-    s3_listing: Option<Millis>,
+    pub(crate) s3_listing: Option<Millis>,
     /// S3 objects (and finished audit tasks) already read: key → ETag or status.
-    ledger: std::collections::HashMap<String, String>,
-}
-
-/// A Splunk source's token from the keychain, or an error that says what to do.
-fn splunk_token(secrets: &dyn SecretStore, source: &str) -> Result<crate::secrets::Secret> {
-    secrets.get(source)?.ok_or_else(|| {
-        Error::Secrets(format!(
-            "no Splunk token in the OS keychain for source {source:?}: remove and add the source again to store one"
-        ))
-    })
+    pub(crate) ledger: std::collections::HashMap<String, String>,
 }
 
 /// Checks a source's connection and says what is wrong, plainly.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{DefenderSource, PAGE};
+use super::client::{DefenderSource, PAGE};
 use crate::sources::aws::describe;
 use crate::{Error, Result};
 

@@ -1,7 +1,7 @@
 //! Mitigation history from the Device Defender API: the Detect and Audit mitigation actions
 //! tasks of a window, with their executions.
 
-use super::{dt, ms, note, DefenderSource, PAGE};
+use super::client::{dt, ms, note, DefenderSource, PAGE};
 use crate::model::{Batch, DocKind, MitigationExecution, MitigationKind, MitigationTask};
 use crate::sources::aws::describe;
 use crate::time::Millis;

@@ -6,10 +6,10 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::aws::{self, describe};
 use super::S3Settings;
 use crate::model::parse::{self, Context, ParseError};
 use crate::model::Batch;
+use crate::sources::aws::{self, describe};
 use crate::time::Millis;
 use crate::{Error, Result};
 

@@ -188,7 +188,7 @@ impl SplunkSource {
     /// trusted in addition to the system roots.
     pub fn connect(settings: &SplunkSettings, token: Secret) -> Result<Self> {
         // Also for sources stored before the https rule: the token never goes out over http.
-        super::secure_url("Splunk URL", &settings.url)?;
+        crate::sources::secure_url("Splunk URL", &settings.url)?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             // An idle timeout, not a total one: the first byte of an export can take long.

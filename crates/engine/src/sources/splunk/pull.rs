@@ -7,10 +7,10 @@ use std::sync::atomic::Ordering;
 
 use futures_util::future::LocalBoxFuture;
 
-use super::{add_stats, Pull, SourceSummary, SyncCtx, DAY, HOUR};
 use crate::model::Batch;
 use crate::sources;
 use crate::store::{Store, SyncMarks, Watermark};
+use crate::sync::{add_stats, Pull, SourceSummary, SyncCtx, DAY, HOUR};
 
 /// A Splunk index through the REST export endpoint, one day per search, resumed from the last
 /// window read (less an hour for late arrivals).

@@ -5,9 +5,9 @@ use std::sync::atomic::Ordering;
 
 use futures_util::future::LocalBoxFuture;
 
-use super::{add_stats, Pull, SourceSummary, SyncCtx, SyncFailure, DAY, HOUR};
 use crate::sources;
 use crate::store::{ObjectMark, Store, SyncMarks, Watermark};
+use crate::sync::{add_stats, Pull, SourceSummary, SyncCtx, SyncFailure, DAY, HOUR};
 use crate::time::Millis;
 
 /// The Device Defender API: security profiles, violations (active and events, by day), audit

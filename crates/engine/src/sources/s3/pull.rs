@@ -10,10 +10,10 @@ use std::sync::atomic::Ordering;
 
 use futures_util::future::LocalBoxFuture;
 
-use super::{add_stats, Pull, SyncCtx, SyncFailure, DAY, HOUR, S3_LISTING};
 use crate::model::{Batch, DocKind};
 use crate::sources;
 use crate::store::{SyncMarks, Watermark};
+use crate::sync::{add_stats, Pull, SyncCtx, SyncFailure, DAY, HOUR, S3_LISTING};
 
 /// What became of one S3 object.
 enum Fetched {
@@ -46,7 +46,7 @@ impl Pull for S3Pull {
         &'a self,
         _store: &'a mut crate::store::Store,
         _thing: &'a str,
-        _summary: &'a mut super::SourceSummary,
+        _summary: &'a mut crate::sync::SourceSummary,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
         Box::pin(async {
             Err(crate::Error::InvalidInput(
