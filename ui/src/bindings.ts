@@ -1,6 +1,10 @@
 // Generated from the Rust types by ts-rs (desk_engine::app::bindings); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test --workspace --test bindings
-// 64-bit integers are JSON numbers on the wire (epoch milliseconds fit in 2^53).
+// 64-bit integers are JSON numbers on the wire, named for what they hold (desk_engine::ts).
+
+export type Millis = number;
+
+export type Count = number;
 
 export type Category = "ddos-participation" | "backdoor-recon" | "exfiltration-c2" | "brute-force" | "malware-cryptominer" | "connection-abuse-jamming";
 
@@ -28,11 +32,11 @@ height: number,
 /**
  * Time at the left edge (epoch ms).
  */
-x_from: number, 
+x_from: Millis, 
 /**
  * Time at the right edge.
  */
-x_to: number, 
+x_to: Millis, 
 /**
  * Value at the bottom edge (row index for drift charts).
  */
@@ -93,11 +97,11 @@ points: number,
 /**
  * Newest datapoint.
  */
-newest: number | null, 
+newest: Millis | null, 
 /**
  * The last sync's end, per source.
  */
-last_sync: number | null, };
+last_sync: Millis | null, };
 
 export type Mode = "demo" | "live";
 
@@ -125,7 +129,7 @@ has_secret: boolean,
 /**
  * Last sync end.
  */
-last_sync: number | null, 
+last_sync: Millis | null, 
 /**
  * Whether that sync succeeded.
  */
@@ -239,7 +243,7 @@ categories: Array<Category>,
 /**
  * Since when.
  */
-since: number, 
+since: Millis, 
 /**
  * `baseline`, `fleet`, `expected-set`, `violation`.
  */
@@ -269,7 +273,7 @@ open_violations: number,
 /**
  * Newest report.
  */
-last_report: number | null, 
+last_report: Millis | null, 
 /**
  * Whether the thing is quarantined (by an action logged here).
  */
@@ -299,7 +303,7 @@ rows: Array<FleetRow>,
 /**
  * End of the baseline window.
  */
-window_to: number | null, };
+window_to: Millis | null, };
 
 export type Look = { 
 /**
@@ -365,11 +369,11 @@ hover: Array<[number, number] | null>,
 /**
  * Start of the first hover column.
  */
-hover_from: number, 
+hover_from: Millis, 
 /**
  * End of the last hover column.
  */
-hover_to: number, 
+hover_to: Millis, 
 /**
  * Threshold lines.
  */
@@ -382,7 +386,7 @@ bands: number,
  * Event charts (lifecycle connects and disconnects): the interval each bar counts events
  * over, ms; `points` is then the number of events.
  */
-per: number | null, };
+per: Millis | null, };
 
 export type DriftRow = { 
 /**
@@ -396,11 +400,11 @@ value: string,
 /**
  * Appeared.
  */
-opened: number, 
+opened: Millis, 
 /**
  * Went away.
  */
-closed: number | null, 
+closed: Millis | null, 
 /**
  * An attack-surface port.
  */
@@ -434,7 +438,7 @@ export type TimelineRow = {
 /**
  * When.
  */
-t: number, 
+t: Millis, 
 /**
  * What it is.
  */
@@ -470,11 +474,11 @@ metric: string | null,
 /**
  * Start.
  */
-started: number | null, 
+started: Millis | null, 
 /**
  * End.
  */
-ended: number | null, 
+ended: Millis | null, 
 /**
  * Latest event type.
  */
@@ -504,11 +508,11 @@ thing: string,
 /**
  * Window start (default: 7 days before `to`).
  */
-from: number | null, 
+from: Millis | null, 
 /**
  * Window end (default: the thing's newest report).
  */
-to: number | null, 
+to: Millis | null, 
 /**
  * Chart look.
  */
@@ -522,15 +526,15 @@ thing: string,
 /**
  * Window start.
  */
-from: number, 
+from: Millis, 
 /**
  * Window end.
  */
-to: number, 
+to: Millis, 
 /**
  * Newest report.
  */
-last_report: number | null, 
+last_report: Millis | null, 
 /**
  * Charts, in reading order.
  */
@@ -588,11 +592,11 @@ metric: string,
 /**
  * Window start.
  */
-from: number, 
+from: Millis, 
 /**
  * Window end.
  */
-to: number, 
+to: Millis, 
 /**
  * Look.
  */
@@ -656,7 +660,7 @@ suppressed: boolean,
 /**
  * Finding time.
  */
-found: number | null, 
+found: Millis | null, 
 /**
  * `relatedResources`: the evidence beside the resource.
  */
@@ -704,7 +708,7 @@ latest_task: string | null,
 /**
  * Its start.
  */
-latest_start: number | null, 
+latest_start: Millis | null, 
 /**
  * Its checks.
  */
@@ -730,7 +734,7 @@ seq: number,
 /**
  * When.
  */
-at: number, 
+at: Millis, 
 /**
  * AWS identity.
  */
@@ -762,7 +766,7 @@ status: string,
 /**
  * When the outcome was logged.
  */
-outcome_at: number | null, 
+outcome_at: Millis | null, 
 /**
  * Demo account.
  */
@@ -927,7 +931,7 @@ export type WatchChange = {
 /**
  * When it was noticed, epoch ms.
  */
-at: number, 
+at: Millis, 
 /**
  * What kind.
  */
@@ -997,11 +1001,11 @@ paused: boolean,
 /**
  * The last sync the watcher ran.
  */
-last_sync: number | null, 
+last_sync: Millis | null, 
 /**
  * When it syncs next (none while paused).
  */
-next_sync: number | null, 
+next_sync: Millis | null, 
 /**
  * Failed syncs in a row.
  */
@@ -1038,11 +1042,11 @@ thing: string,
 /**
  * Window start, epoch ms.
  */
-from: number | null, 
+from: Millis | null, 
 /**
  * Window end, epoch ms.
  */
-to: number | null, };
+to: Millis | null, };
 
 export type CaseState = "new" | "investigating" | "benign" | "compromised";
 
@@ -1058,7 +1062,7 @@ owner: string | null,
 /**
  * When the state was last set.
  */
-updated: number | null, 
+updated: Millis | null, 
 /**
  * Notes, oldest first.
  */
@@ -1072,7 +1076,7 @@ export type Note = {
 /**
  * When it was written, epoch ms.
  */
-at: number, 
+at: Millis, 
 /**
  * Who wrote it (the OS user).
  */
@@ -1086,7 +1090,7 @@ export type StateChange = {
 /**
  * When, epoch ms.
  */
-at: number, 
+at: Millis, 
 /**
  * Who (the OS user).
  */
@@ -1171,7 +1175,7 @@ ok: boolean,
 /**
  * Records checked.
  */
-records: number, 
+records: Count, 
 /**
  * Every problem in the chain, with the sequence number it concerns.
  */
@@ -1187,19 +1191,19 @@ anchored: boolean,
 /**
  * Records in the anchor that the local log lacks (deleted, a cut tail).
  */
-missing: Array<number>, 
+missing: Array<Count>, 
 /**
  * Local records the anchor lacks: fabricated, or not sent yet (`ddesk actions anchor push`).
  */
-extra: Array<number>, 
+extra: Array<Count>, 
 /**
  * Records whose local content differs from the anchor's.
  */
-altered: Array<number>, 
+altered: Array<Count>, 
 /**
  * Records of which the anchor holds a second, different version.
  */
-overwritten: Array<number>, 
+overwritten: Array<Count>, 
 /**
  * Why the anchor could not be read, if it could not.
  */
@@ -1225,23 +1229,23 @@ source: string,
 /**
  * Units (objects, pages, slices) done.
  */
-done: number, 
+done: Count, 
 /**
  * Units known in all (0 when unknown).
  */
-total: number, 
+total: Count, 
 /**
  * Bytes fetched.
  */
-bytes: number, 
+bytes: Count, 
 /**
  * Events or records read.
  */
-events: number, 
+events: Count, 
 /**
  * Datapoints written.
  */
-datapoints: number, 
+datapoints: Count, 
 /**
  * Bytes per second so far.
  */
@@ -1293,44 +1297,44 @@ ok: boolean,
 /**
  * Objects (S3) fetched and read.
  */
-objects_fetched: number, 
+objects_fetched: Count, 
 /**
  * Bytes fetched.
  */
-bytes: number, 
+bytes: Count, 
 /**
  * Splunk events or API records read.
  */
-events: number, 
+events: Count, 
 /**
  * Listing requests made (S3 ListObjectsV2 pages): what a sync that brings nothing new
  * costs.
  */
-list_calls: number, 
+list_calls: Count, 
 /**
  * Datapoints written.
  */
-datapoints: number, 
+datapoints: Count, 
 /**
  * Violation events written.
  */
-violation_events: number, 
+violation_events: Count, 
 /**
  * Audit check results written.
  */
-audit_checks: number, 
+audit_checks: Count, 
 /**
  * Audit findings written.
  */
-audit_findings: number, 
+audit_findings: Count, 
 /**
  * Objects skipped: error-output prefixes, Firehose failure records.
  */
-skipped: number, 
+skipped: Count, 
 /**
  * Already in the cache, not fetched again.
  */
-unchanged: number, 
+unchanged: Count, 
 /**
  * Warnings (Detect unavailable, Splunk WARN messages).
  */
@@ -1340,23 +1344,23 @@ export type SyncSummary = {
 /**
  * S3 objects fetched.
  */
-objects_fetched: number, 
+objects_fetched: Count, 
 /**
  * Datapoints written.
  */
-datapoints: number, 
+datapoints: Count, 
 /**
  * Violation events written.
  */
-violation_events: number, 
+violation_events: Count, 
 /**
  * Audit findings written.
  */
-audit_findings: number, 
+audit_findings: Count, 
 /**
  * Objects skipped (error outputs).
  */
-skipped: number, 
+skipped: Count, 
 /**
  * Everything that failed.
  */

@@ -128,6 +128,7 @@ impl Subject {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Note {
     /// When it was written, epoch ms.
+    #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
     /// Who wrote it (the OS user).
     pub who: String,
@@ -139,6 +140,7 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct StateChange {
     /// When, epoch ms.
+    #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
     /// Who (the OS user).
     pub who: String,
@@ -156,6 +158,7 @@ pub struct Case {
     /// Who owns it.
     pub owner: Option<String>,
     /// When the state was last set.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub updated: Option<Millis>,
     /// Notes, oldest first.
     pub notes: Vec<Note>,

@@ -33,6 +33,7 @@ pub mod sources;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod ts;
 pub mod watch;
 
 pub use error::{Error, Result};

@@ -66,6 +66,7 @@ pub enum ChangeKind {
 #[ts(rename = "WatchChange")]
 pub struct Change {
     /// When it was noticed, epoch ms.
+    #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
     /// What kind.
     pub kind: ChangeKind,

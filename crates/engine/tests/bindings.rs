@@ -22,6 +22,7 @@ fn ui_bindings_match_the_rust_types() {
     );
     assert!(
         !generated.contains("bigint"),
-        "64-bit integers must be numbers on the wire"
+        "a 64-bit integer crosses IPC as a JSON number, never a bigint: mark the field \
+         #[ts(as = \"crate::ts::Millis\")] (or ts::Count, Option<…>, Vec<…>)"
     );
 }

@@ -8,6 +8,8 @@ use ts_rs::TS;
 /// The contents of `ui/src/bindings.ts`.
 pub fn typescript() -> String {
     let decls = [
+        crate::ts::Millis::decl(),
+        crate::ts::Count::decl(),
         Category::decl(),
         Geometry::decl(),
         charts::GeometryKind::decl(),
@@ -75,11 +77,11 @@ pub fn typescript() -> String {
     let mut out = String::from(
         "// Generated from the Rust types by ts-rs (desk_engine::app::bindings); do not edit.\n\
          // Regenerate: UPDATE_BINDINGS=1 cargo test --workspace --test bindings\n\
-         // 64-bit integers are JSON numbers on the wire (epoch milliseconds fit in 2^53).\n\n",
+         // 64-bit integers are JSON numbers on the wire, named for what they hold (desk_engine::ts).\n\n",
     );
     for d in decls {
         out.push_str("export ");
-        out.push_str(&d.replace("bigint", "number"));
+        out.push_str(&d);
         out.push_str("\n\n");
     }
     out.truncate(out.trim_end().len());

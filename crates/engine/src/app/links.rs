@@ -18,8 +18,10 @@ pub struct LinkTarget {
     /// The thing (any characters AWS IoT allows, 1–128 bytes).
     pub thing: String,
     /// Window start, epoch ms.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub from: Option<Millis>,
     /// Window end, epoch ms.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub to: Option<Millis>,
 }
 

@@ -40,8 +40,10 @@ pub struct Status {
     /// Datapoints in the cache.
     pub points: f64,
     /// Newest datapoint.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub newest: Option<Millis>,
     /// The last sync's end, per source.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub last_sync: Option<Millis>,
 }
 
@@ -57,6 +59,7 @@ pub struct SourceView {
     /// Whether a secret is kept for it in the OS keychain (Splunk).
     pub has_secret: bool,
     /// Last sync end.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub last_sync: Option<Millis>,
     /// Whether that sync succeeded.
     pub last_ok: Option<bool>,
@@ -96,6 +99,7 @@ pub struct ReasonView {
     /// Attack categories.
     pub categories: Vec<Category>,
     /// Since when.
+    #[ts(as = "crate::ts::Millis")]
     pub since: Millis,
     /// `baseline`, `fleet`, `expected-set`, `violation`.
     pub source: String,
@@ -115,6 +119,7 @@ pub struct FleetRow {
     /// Violations in alarm.
     pub open_violations: u32,
     /// Newest report.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub last_report: Option<Millis>,
     /// Whether the thing is quarantined (by an action logged here).
     pub quarantined: bool,
@@ -134,6 +139,7 @@ pub struct Fleet {
     /// Things, riskiest first.
     pub rows: Vec<FleetRow>,
     /// End of the baseline window.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub window_to: Option<Millis>,
 }
 
@@ -190,8 +196,10 @@ pub struct ChartView {
     /// `[hover_from, hover_to]` (4 significant digits; `null` where nothing was reported).
     pub hover: Vec<Option<(f32, f32)>>,
     /// Start of the first hover column.
+    #[ts(as = "crate::ts::Millis")]
     pub hover_from: Millis,
     /// End of the last hover column.
+    #[ts(as = "crate::ts::Millis")]
     pub hover_to: Millis,
     /// Threshold lines.
     pub thresholds: Vec<String>,
@@ -199,6 +207,7 @@ pub struct ChartView {
     pub bands: u32,
     /// Event charts (lifecycle connects and disconnects): the interval each bar counts events
     /// over, ms; `points` is then the number of events.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub per: Option<Millis>,
 }
 
@@ -210,8 +219,10 @@ pub struct DriftRow {
     /// Member (port, CIDR, string), as text.
     pub value: String,
     /// Appeared.
+    #[ts(as = "crate::ts::Millis")]
     pub opened: Millis,
     /// Went away.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub closed: Option<Millis>,
     /// An attack-surface port.
     pub attack_surface: bool,
@@ -236,6 +247,7 @@ pub struct DiffView {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct TimelineRow {
     /// When.
+    #[ts(as = "crate::ts::Millis")]
     pub t: Millis,
     /// What it is.
     pub kind: EntryKind,
@@ -257,8 +269,10 @@ pub struct ViolationView {
     /// Metric.
     pub metric: Option<String>,
     /// Start.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub started: Option<Millis>,
     /// End.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub ended: Option<Millis>,
     /// Latest event type.
     pub last_event: Option<String>,
@@ -278,8 +292,10 @@ pub struct ThingRequest {
     /// Thing name.
     pub thing: String,
     /// Window start (default: 7 days before `to`).
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub from: Option<Millis>,
     /// Window end (default: the thing's newest report).
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub to: Option<Millis>,
     /// Chart look.
     pub look: Look,
@@ -291,10 +307,13 @@ pub struct ThingPage {
     /// Thing name.
     pub thing: String,
     /// Window start.
+    #[ts(as = "crate::ts::Millis")]
     pub from: Millis,
     /// Window end.
+    #[ts(as = "crate::ts::Millis")]
     pub to: Millis,
     /// Newest report.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub last_report: Option<Millis>,
     /// Charts, in reading order.
     pub charts: Vec<ChartView>,
@@ -379,8 +398,10 @@ pub struct ChartRequest {
     /// Metric.
     pub metric: String,
     /// Window start.
+    #[ts(as = "crate::ts::Millis")]
     pub from: Millis,
     /// Window end.
+    #[ts(as = "crate::ts::Millis")]
     pub to: Millis,
     /// Look.
     pub look: Look,
@@ -413,6 +434,7 @@ pub struct AuditPage {
     /// Latest task id.
     pub latest_task: Option<String>,
     /// Its start.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub latest_start: Option<Millis>,
     /// Its checks.
     pub checks: Vec<CheckRow>,
@@ -430,6 +452,7 @@ pub struct ActionView {
     /// Sequence number of the intent.
     pub seq: f64,
     /// When.
+    #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
     /// AWS identity.
     pub who: String,
@@ -446,6 +469,7 @@ pub struct ActionView {
     /// `succeeded`, `failed`, `pending`.
     pub status: String,
     /// When the outcome was logged.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub outcome_at: Option<Millis>,
     /// Demo account.
     pub demo: bool,

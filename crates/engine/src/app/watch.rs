@@ -38,8 +38,10 @@ pub struct SourceWatchView {
     /// Paused by the analyst.
     pub paused: bool,
     /// The last sync the watcher ran.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub last_sync: Option<Millis>,
     /// When it syncs next (none while paused).
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub next_sync: Option<Millis>,
     /// Failed syncs in a row.
     pub failures: u32,

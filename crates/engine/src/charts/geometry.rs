@@ -32,8 +32,10 @@ pub struct Geometry {
     /// Plot area height.
     pub height: i32,
     /// Time at the left edge (epoch ms).
+    #[ts(as = "crate::ts::Millis")]
     pub x_from: Millis,
     /// Time at the right edge.
+    #[ts(as = "crate::ts::Millis")]
     pub x_to: Millis,
     /// Value at the bottom edge (row index for drift charts).
     pub y_min: f64,

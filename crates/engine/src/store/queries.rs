@@ -114,6 +114,7 @@ pub struct FindingRow {
     /// Suppressed.
     pub suppressed: bool,
     /// Finding time.
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub found: Option<Millis>,
     /// `relatedResources`: the evidence beside the resource.
     pub related_resources: Vec<crate::model::Resource>,

@@ -84,14 +84,19 @@ pub enum SyncEvent {
         /// Source name.
         source: String,
         /// Units (objects, pages, slices) done.
+        #[ts(as = "crate::ts::Count")]
         done: u64,
         /// Units known in all (0 when unknown).
+        #[ts(as = "crate::ts::Count")]
         total: u64,
         /// Bytes fetched.
+        #[ts(as = "crate::ts::Count")]
         bytes: u64,
         /// Events or records read.
+        #[ts(as = "crate::ts::Count")]
         events: u64,
         /// Datapoints written.
+        #[ts(as = "crate::ts::Count")]
         datapoints: u64,
         /// Bytes per second so far.
         bytes_per_sec: f64,
@@ -130,25 +135,35 @@ pub struct SourceSummary {
     /// Finished without errors.
     pub ok: bool,
     /// Objects (S3) fetched and read.
+    #[ts(as = "crate::ts::Count")]
     pub objects_fetched: u64,
     /// Bytes fetched.
+    #[ts(as = "crate::ts::Count")]
     pub bytes: u64,
     /// Splunk events or API records read.
+    #[ts(as = "crate::ts::Count")]
     pub events: u64,
     /// Listing requests made (S3 ListObjectsV2 pages): what a sync that brings nothing new
     /// costs.
+    #[ts(as = "crate::ts::Count")]
     pub list_calls: u64,
     /// Datapoints written.
+    #[ts(as = "crate::ts::Count")]
     pub datapoints: u64,
     /// Violation events written.
+    #[ts(as = "crate::ts::Count")]
     pub violation_events: u64,
     /// Audit check results written.
+    #[ts(as = "crate::ts::Count")]
     pub audit_checks: u64,
     /// Audit findings written.
+    #[ts(as = "crate::ts::Count")]
     pub audit_findings: u64,
     /// Objects skipped: error-output prefixes, Firehose failure records.
+    #[ts(as = "crate::ts::Count")]
     pub skipped: u64,
     /// Already in the cache, not fetched again.
+    #[ts(as = "crate::ts::Count")]
     pub unchanged: u64,
     /// Warnings (Detect unavailable, Splunk WARN messages).
     pub warnings: Vec<String>,
@@ -158,14 +173,19 @@ pub struct SourceSummary {
 #[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
 pub struct SyncSummary {
     /// S3 objects fetched.
+    #[ts(as = "crate::ts::Count")]
     pub objects_fetched: u64,
     /// Datapoints written.
+    #[ts(as = "crate::ts::Count")]
     pub datapoints: u64,
     /// Violation events written.
+    #[ts(as = "crate::ts::Count")]
     pub violation_events: u64,
     /// Audit findings written.
+    #[ts(as = "crate::ts::Count")]
     pub audit_findings: u64,
     /// Objects skipped (error outputs).
+    #[ts(as = "crate::ts::Count")]
     pub skipped: u64,
     /// Everything that failed.
     pub errors: Vec<SyncFailure>,

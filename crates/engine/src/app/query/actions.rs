@@ -143,6 +143,7 @@ pub struct Verification {
     /// agreeing with it.
     pub ok: bool,
     /// Records checked.
+    #[ts(as = "crate::ts::Count")]
     pub records: i64,
     /// Every problem in the chain, with the sequence number it concerns.
     pub problems: Vec<String>,
@@ -151,12 +152,16 @@ pub struct Verification {
     /// Whether an anchor is configured.
     pub anchored: bool,
     /// Records in the anchor that the local log lacks (deleted, a cut tail).
+    #[ts(as = "Vec<crate::ts::Count>")]
     pub missing: Vec<i64>,
     /// Local records the anchor lacks: fabricated, or not sent yet (`ddesk actions anchor push`).
+    #[ts(as = "Vec<crate::ts::Count>")]
     pub extra: Vec<i64>,
     /// Records whose local content differs from the anchor's.
+    #[ts(as = "Vec<crate::ts::Count>")]
     pub altered: Vec<i64>,
     /// Records of which the anchor holds a second, different version.
+    #[ts(as = "Vec<crate::ts::Count>")]
     pub overwritten: Vec<i64>,
     /// Why the anchor could not be read, if it could not.
     pub anchor_error: Option<String>,
