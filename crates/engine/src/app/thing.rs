@@ -6,9 +6,12 @@ impl Desk {
     /// A thing's page: every chart, drift, diff, timeline, violations, groups.
     pub fn thing(&self, req: &ThingRequest) -> Result<ThingPage> {
         let opts = req.look.options()?;
+        let asked = std::time::Instant::now();
+        let mut locked = asked;
         // The cache is read under its lock; the charts are drawn after it is released, so a
         // slow or hostile chart never holds up another screen.
         let (mut page, views) = self.with_store(|store| {
+            locked = std::time::Instant::now();
             require_thing(store, &req.thing)?;
             let scored = self.scored(store, &req.thing)?;
             let last_report = match &scored {
@@ -117,7 +120,14 @@ impl Desk {
             };
             Ok((page, views))
         })?;
+        let read = std::time::Instant::now();
         page.charts = chart_views(&views, &opts)?;
+        tracing::debug!(
+            lock_ms = (locked - asked).as_secs_f64() * 1e3,
+            read_ms = (read - locked).as_secs_f64() * 1e3,
+            draw_ms = read.elapsed().as_secs_f64() * 1e3,
+            "thing page"
+        );
         Ok(page)
     }
 
