@@ -11,6 +11,10 @@
 //!
 //! On the demo fleet the same code runs against a simulated account kept in the cache, and
 //! every record says `demo: true`.
+//!
+//! Just over 600 lines because the planning of every action (quarantine, release, certificate,
+//! mitigation) is here with the types it shares; the calls are in `backend`, execution in
+//! `execute`, mitigation tasks in `mitigation`, the log in [`log`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,6 +25,7 @@ use crate::{Error, Result};
 mod backend;
 mod execute;
 pub mod log;
+mod mitigation;
 
 pub use backend::{Backend, DEFAULT_CHAIN};
 pub use execute::{execute, reconcile, Executed};

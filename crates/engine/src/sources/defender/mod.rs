@@ -2,6 +2,7 @@
 //! ([`DefenderSettings`]), its client (`client`, with the registry's `inventory` and the
 //! mitigation history) and its pull (`pull`: Detect, Audit, mitigations, the inventory).
 
+mod audit;
 mod client;
 mod inventory;
 mod mitigations;

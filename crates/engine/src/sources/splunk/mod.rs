@@ -4,8 +4,10 @@
 
 mod client;
 mod pull;
+mod spl;
 
 pub use client::*;
+pub use spl::*;
 
 use serde::{Deserialize, Serialize};
 
