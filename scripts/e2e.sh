@@ -2,12 +2,14 @@
 # End-to-end tests of the built app in its real webview: Xvfb, a private D-Bus session with an
 # unlocked gnome-keyring, tauri-driver + WebKitWebDriver, selenium (tests/e2e/test_app.py).
 # Screenshots of every step land in e2e-artifacts/.   Usage: scripts/e2e.sh [--bench N]
+# DDESK_E2E_PROFILE=release drives the release build (what users install) instead of the dev one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
-app="$target/debug/defender-desk"
-ddesk="$target/debug/ddesk"
-[ -x "$app" ] && [ -x "$ddesk" ] || { echo "build first: cargo build --workspace --features defender-desk/custom-protocol" >&2; exit 1; }
+profile="${DDESK_E2E_PROFILE:-debug}"
+app="$target/$profile/defender-desk"
+ddesk="$target/$profile/ddesk"
+[ -x "$app" ] && [ -x "$ddesk" ] || { echo "build first: cargo build --workspace --features defender-desk/custom-protocol${DDESK_E2E_PROFILE:+ --release}" >&2; exit 1; }
 VENV="${DDESK_TEST_VENV:-.ci-venv}"
 rm -rf e2e-artifacts && mkdir -p e2e-artifacts
 XDG_DATA_HOME="$(mktemp -d)"

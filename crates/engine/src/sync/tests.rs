@@ -243,3 +243,56 @@ fn a_cancelled_sync_marks_no_source_ok_and_reports_no_failure() {
         assert!(f.is_empty(), "cancelling is not a failure: {f:?}");
     }
 }
+
+/// A kind that keeps a secret gets it from the keychain, and without one its source fails with
+/// what to do; the other kinds never ask the keychain (a jump host may have none).
+#[test]
+fn pullers_read_the_secret_only_for_kinds_that_keep_one() {
+    use crate::secrets::{MemorySecrets, Secret, SecretStore};
+    use crate::sources::{S3Settings, SourceSettings, SplunkSettings};
+
+    /// A keychain that must not be asked.
+    struct NoKeychain;
+    impl SecretStore for NoKeychain {
+        fn get(&self, _: &str) -> Result<Option<Secret>> {
+            panic!("asked the keychain for a source that keeps no secret")
+        }
+        fn set(&self, _: &str, _: &Secret) -> Result<()> {
+            unreachable!()
+        }
+        fn delete(&self, _: &str) -> Result<()> {
+            unreachable!()
+        }
+    }
+
+    let splunk = Source {
+        name: "idx".into(),
+        settings: SourceSettings::Splunk(SplunkSettings {
+            url: "https://splunk.example:8089".into(),
+            index: "iot".into(),
+            sourcetype: crate::sources::default_sourcetype(),
+            ca_bundle: None,
+        }),
+    };
+    let secrets = MemorySecrets::default();
+    let Err(Error::Secrets(m)) = puller(&splunk, &secrets) else {
+        panic!("a Splunk source without its token has no puller")
+    };
+    assert!(
+        m.contains("no Splunk token in the OS keychain for source \"idx\""),
+        "{m}"
+    );
+    secrets.set("idx", &Secret::new("t0ken")).unwrap();
+    assert!(puller(&splunk, &secrets).is_ok());
+
+    let s3 = Source {
+        name: "bucket".into(),
+        settings: SourceSettings::S3(S3Settings {
+            bucket: "dd-export".into(),
+            prefix: String::new(),
+            path_style: false,
+            aws: Default::default(),
+        }),
+    };
+    assert!(puller(&s3, &NoKeychain).is_ok());
+}
