@@ -431,6 +431,18 @@ fn judge_task(task: &Value) -> Seen {
 mod empty_plan_tests {
     use super::*;
 
+    /// Executes `plan` on the demo account as an analyst, with `reason`.
+    fn on_demo(store: &mut Store, plan: &Plan, reason: &str) -> Result<Executed> {
+        let actor = Actor {
+            aws: "demo".into(),
+            os_user: "analyst".into(),
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(execute(store, &Backend::Demo, plan, reason, &actor))
+    }
+
     #[test]
     fn a_plan_without_steps_is_refused_and_not_logged() {
         // Regression: an empty release plan ran and was logged as succeeded.
@@ -446,20 +458,7 @@ mod empty_plan_tests {
             demo: true,
             target: None,
         };
-        let actor = Actor {
-            aws: "demo".into(),
-            os_user: "analyst".into(),
-        };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let out = rt.block_on(execute(
-            &mut store,
-            &Backend::Demo,
-            &plan,
-            "false positive after vendor check",
-            &actor,
-        ));
+        let out = on_demo(&mut store, &plan, "false positive after vendor check");
         assert!(matches!(out, Err(Error::InvalidInput(m)) if m.contains("no step")));
         assert!(store.action_log().unwrap().is_empty());
     }
@@ -489,20 +488,7 @@ mod empty_plan_tests {
                 caller: "arn:aws:iam::123456789012:user/analyst".into(),
             }),
         };
-        let actor = Actor {
-            aws: "demo".into(),
-            os_user: "analyst".into(),
-        };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let out = rt.block_on(execute(
-            &mut store,
-            &Backend::Demo,
-            &plan,
-            "botnet traffic seen on the camera",
-            &actor,
-        ));
+        let out = on_demo(&mut store, &plan, "botnet traffic seen on the camera");
         assert!(
             matches!(&out, Err(Error::InvalidInput(m)) if m.contains("123456789012") && m.contains("nothing was done")),
             "{out:?}"
