@@ -3,6 +3,8 @@
 //! into [`desk_engine::app::Desk`]; errors cross as [`DeskError`] (kind + a message safe to
 //! show) and their detail goes to the log. No SQL, AWS calls or analysis live here.
 
+mod render;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -353,6 +355,8 @@ fn locations() -> Result<(PathBuf, PathBuf), desk_engine::Error> {
 }
 
 fn main() {
+    // First, while this is the only thread: the webview reads it when it starts.
+    let software_rendered = render::configure();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -360,6 +364,12 @@ fn main() {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .init();
+    if software_rendered {
+        tracing::info!(
+            "no GPU render node: WebKit's DMA-BUF renderer is off ({}=1)",
+            render::DISABLE_DMABUF
+        );
+    }
     let (cache, exports) = match locations() {
         Ok(l) => l,
         Err(e) => {
