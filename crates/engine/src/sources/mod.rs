@@ -47,7 +47,7 @@ pub struct AwsSettings {
 /// in the cache), how they are checked and shown, the secret it keeps, and how sync pulls it.
 ///
 /// A new kind is one module under `sources/` — its settings and this trait, its client, and
-/// its [`Pull`](crate::sync::Pull) — plus its line in `kinds!` below and its form in the UI
+/// its [`Pull`] — plus its line in `kinds!` below and its form in the UI
 /// (`ui/src/screens/sources/forms.tsx`) and the CLI (`ddesk sources add <kind>`).
 pub(crate) trait Kind {
     /// What its secret in the OS keychain is, when it keeps one (a Splunk token).
