@@ -5,7 +5,8 @@
 //! A look is a [`Snapshot`]; [`changes`] compares two. The sources' schedules are a [`Rota`];
 //! [`sync_due`] syncs the due ones in turn and [`look`] tells what changed. Nothing here prints
 //! or keeps state between rounds: `ddesk watch` and the app drive the same round (the app on its
-//! own thread, pausable per source), so the logic is tested without servers.
+//! own thread, pausable per source), so the logic is tested without servers (those tests make
+//! it just over 600 lines; the code is about 500).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
