@@ -64,7 +64,6 @@ pub(crate) struct Interner {
     things: HashMap<String, i64>,
     metrics: HashMap<String, i64>,
     series: HashMap<(i64, i64), Vec<(String, i64)>>,
-    series_by_key: HashMap<Box<str>, i64>,
     sets: HashMap<i64, HashMap<String, i64>>,
 }
 

@@ -5,7 +5,6 @@
 //! so a batch is written whole or not at all.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
 use fnv::FnvHashMap;
 use std::hash::Hasher;
@@ -201,37 +200,17 @@ fn write_points(
 ) -> Result<(), StoreError> {
     let mut buckets: FnvHashMap<(i64, i64), Vec<Point>> = FnvHashMap::default();
     let mut members = Vec::new();
-    let mut key = String::new();
     // This call's series by the point's own names, borrowed: one hash of the three per point,
-    // no key formatted; the interner's string keys (kept across calls) only on a miss.
+    // nothing formatted; the interner (its names and series kept across calls) only on a miss.
     let mut seen: FnvHashMap<(&str, &str, Option<&Dimension>), i64> = FnvHashMap::default();
     for p in batches.iter().flat_map(|b| &b.points) {
         let dim = p.dimension.as_ref();
         let series = match seen.get(&(p.thing.as_str(), p.metric.as_str(), dim)) {
             Some(id) => *id,
             None => {
-                // Lengths first, so that no name can alias another.
-                key.clear();
-                let _ = write!(
-                    key,
-                    "{}/{}/{}/{}{}{}",
-                    p.thing.len(),
-                    p.metric.len(),
-                    dim.map_or(0, |d| d.name.len()),
-                    p.thing,
-                    p.metric,
-                    dim.map_or(String::new(), Dimension::key)
-                );
-                let id = match ids.series_by_key.get(key.as_str()) {
-                    Some(id) => *id,
-                    None => {
-                        let thing = ids.thing(tx, &p.thing)?;
-                        let metric = ids.metric(tx, &p.metric)?;
-                        let id = ids.series(tx, thing, metric, &dim_key(dim))?;
-                        ids.series_by_key.insert(key.as_str().into(), id);
-                        id
-                    }
-                };
+                let thing = ids.thing(tx, &p.thing)?;
+                let metric = ids.metric(tx, &p.metric)?;
+                let id = ids.series(tx, thing, metric, &dim_key(dim))?;
                 seen.insert((p.thing.as_str(), p.metric.as_str(), dim), id);
                 id
             }
