@@ -222,7 +222,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
         <p className="muted" data-testid="source-expects">
           {form.expects}
         </p>
-        <form.Inputs bind={bind} fields={fields} />
+        <form.Inputs bind={bind} />
         <button className="primary" type="submit">
           Add source
         </button>

@@ -18,7 +18,7 @@ export interface KindForm {
   /** What a source of this kind is expected to hold — with or without AWS Detect. */
   expects: string;
   /** The kind's own inputs. */
-  Inputs: (props: { bind: Bind; fields: Fields }) => React.ReactElement;
+  Inputs: (props: { bind: Bind }) => React.ReactElement;
   /** The settings the fields make (blank optional fields left out: the engine's defaults apply). */
   settings: (fields: Fields) => SourceSettings;
   /** The field holding the kind's secret (kept in the OS keychain only), when it keeps one. */
