@@ -8,7 +8,9 @@ together, to HTTP Event Collector. Here they are posted to the Splunk emulator's
 (tests/emulators/splunk_emulator.py, proven with splunk_handler and splunk-sdk), then an analyst
 exports the index with splunk-sdk — `service.jobs.export(..., output_mode="json")`, what
 `curl .../services/search/v2/jobs/export -d output_mode=json` saves — and the raw stream is
-written to `export-output-mode-json.json`. Two audit runs are posted (the second a few seconds
+written to `export-output-mode-json.json`; the same search in `xml` (the REST API's default),
+`csv`, `json_rows` and `json_cols` to `export-output-mode-*`, and Splunk Web's *Export → CSV*
+rendered from the CSV (every cell quoted, `_time` in the user's zone). Two audit runs are posted (the second a few seconds
 later, as one check result event per check): an export holds both.
 
     .ci-venv/bin/python scripts/splunk_corpus.py
@@ -16,6 +18,7 @@ later, as one check result event per check): an export holds both.
 Metric times are fixed (late November 2025); `_time` of the audit events is when HEC received
 them (the sample sends no time), so it changes when the files are regenerated.
 """
+import io
 import json
 import pathlib
 import sys
@@ -80,6 +83,31 @@ def main():
         assert len(rows) == len(metrics) + 2 * len(CHECKS), len(rows)
         (OUT / "export-output-mode-json.json").write_bytes(raw)
         print(f"wrote {len(rows)} rows to {OUT / 'export-output-mode-json.json'}")
+        # The same search in every other output mode the REST API has, as splunk-sdk saves it.
+        q = f'search index=main sourcetype="{ST}" | table _time _raw host source sourcetype'
+        for mode, name in [("xml", "export-output-mode-xml.xml"), ("csv", "export-output-mode-csv.csv"),
+                           ("json_rows", "export-output-mode-json-rows.json"),
+                           ("json_cols", "export-output-mode-json-cols.json")]:
+            body = svc.jobs.export(q, output_mode=mode, earliest_time="0", latest_time="now").read()
+            (OUT / name).write_bytes(body)
+            print(f"wrote {OUT / name}")
+        # Splunk Web's Export → CSV (not reachable without Splunk Web): the REST CSV's rows with
+        # every cell quoted and `_time` in the exporting user's zone (America/New_York here),
+        # as the Web export writes them.
+        import csv as _csv
+        import datetime as _dt
+        import zoneinfo
+        zone = zoneinfo.ZoneInfo("America/New_York")
+        src = list(_csv.DictReader(io.StringIO((OUT / "export-output-mode-csv.csv").read_text())))
+        out = io.StringIO()
+        w = _csv.writer(out, quoting=_csv.QUOTE_ALL, lineterminator="\n")
+        w.writerow(["_time", "_raw", "host", "source", "sourcetype"])
+        for r in src:
+            t = _dt.datetime.fromisoformat(r["_time"]).astimezone(zone)
+            local = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}" + t.strftime("%z")[:3] + ":" + t.strftime("%z")[3:]
+            w.writerow([local, r["_raw"], r.get("host", ""), r.get("source", ""), r.get("sourcetype", "")])
+        (OUT / "splunk-web-export.csv").write_text(out.getvalue())
+        print(f"wrote {OUT / 'splunk-web-export.csv'}")
     finally:
         proc.kill()
         empty.unlink()

@@ -315,7 +315,10 @@ fn watch_loop(app: AppHandle, desk: Arc<Desk>) {
                 .notification()
                 .builder()
                 .title("Defender Desk")
-                .body(text)
+                .body(desk_engine::app::notification_body(
+                    text,
+                    cfg!(all(unix, not(target_os = "macos"))),
+                ))
                 .show();
             if let Err(e) = shown {
                 tracing::warn!(error = ?e, "desktop notification not shown");

@@ -8,7 +8,9 @@ or without `Content-Type`, `output_mode` in query or body, Bearer and Splunk aut
 compact JSON, one object per line, flushed per line: rows `{"preview":false,"offset":N,
 "result":{...}}`, `"lastrow":true` on the last, `{"preview":false,"lastrow":true}` when empty,
 every value a string (multivalue: an array), `_raw` the event JSON, `_time` as
-`YYYY-MM-DD HH:MM:SS.mmm UTC`.
+`YYYY-MM-DD HH:MM:SS.mmm UTC`. The other output modes answer with one document: `xml` (the
+default, read by splunk-sdk's `ResultsReader`), `csv`, `json_rows`, `json_cols`, `_time` in
+ISO 8601 with an offset.
 
 It evaluates only the SPL Defender Desk emits (`search index=... sourcetype="..."`, `where
 field="..."`, `where isnotnull(f)`, `eval epoch_time=_time`, `table ...`, `head N`), with the
@@ -34,7 +36,9 @@ HEC tokens: `--hec-token`, or `POST /_emu/hec` (`{token: {"indexes": [...], "ack
 """
 
 import argparse
+import csv
 import datetime as dt
+import io
 import json
 import re
 import sys
@@ -212,6 +216,74 @@ def fmt_time(t):
     return d.strftime("%Y-%m-%d %H:%M:%S.") + f"{d.microsecond // 1000:03d} UTC"
 
 
+def fmt_time_iso(t):
+    """`_time` as Splunk writes it in XML and CSV results: ISO 8601 with the server's offset."""
+    d = dt.datetime.fromtimestamp(t, dt.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+00:00"
+
+
+def xml_escape(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;").replace('"', "&quot;")
+
+
+def field_order(rows):
+    order = []
+    for r in rows:
+        for k in r:
+            if k not in order:
+                order.append(k)
+    return order
+
+
+def values(v):
+    return v if isinstance(v, list) else [v]
+
+
+def results_xml(rows):
+    """Results as the REST API writes them without an output_mode (splunklib's ResultsReader
+    reads them): `_raw` in `<v xml:space='preserve' trunc='0'>`, other fields as
+    `<value><text>` (one per value of a multivalue field), indented with tabs."""
+    out = ["<?xml version='1.0' encoding='UTF-8'?>", "<results preview='0'>", "<meta>", "<fieldOrder>"]
+    out += [f"<field>{xml_escape(f)}</field>" for f in field_order(rows)]
+    out += ["</fieldOrder>", "</meta>"]
+    for i, row in enumerate(rows):
+        out.append(f"\t<result offset='{i}'>")
+        for k, v in row.items():
+            out.append(f"\t\t<field k='{xml_escape(k)}'>")
+            if k == "_raw":
+                out.append(f"\t\t\t<v xml:space='preserve' trunc='0'>{xml_escape(v)}</v>")
+            else:
+                out.append("\t\t\t" + "".join(f"<value><text>{xml_escape(x)}</text></value>" for x in values(v)))
+            out.append("\t\t</field>")
+        out.append("\t</result>")
+    out.append("</results>")
+    return "\n".join(out) + "\n"
+
+
+def results_csv(rows):
+    """`output_mode=csv`: a header of the field names, one line per row, multivalues joined
+    by newlines in one cell, quoted where needed (RFC 4180)."""
+    buf = io.StringIO()
+    fields = field_order(rows)
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(fields)
+    for r in rows:
+        w.writerow(["\n".join(values(r[f])) if f in r else "" for f in fields])
+    return buf.getvalue()
+
+
+def results_json_rows(rows, cols=False):
+    """`output_mode=json_rows` (`fields` + `rows`) or `json_cols` (`fields` + `columns`)."""
+    fields = field_order(rows)
+    doc = {"preview": False, "init_offset": 0, "messages": [], "fields": fields}
+    table = [[r.get(f) for f in fields] for r in rows]
+    if cols:
+        doc["columns"] = [[t[i] for t in table] for i in range(len(fields))]
+    else:
+        doc["rows"] = table
+    return json.dumps(doc, separators=(",", ":"))
+
+
 def stringify(v):
     if isinstance(v, list):
         vals = [stringify(x) for x in v]
@@ -221,6 +293,10 @@ def stringify(v):
     if isinstance(v, (dict,)):
         return json.dumps(v, separators=(",", ":"))
     return str(v)
+
+
+def parse_row_time(text):
+    return dt.datetime.strptime(text.replace(" UTC", "+0000"), "%Y-%m-%d %H:%M:%S.%f%z").timestamp()
 
 
 def run_search(spl, earliest, latest):
@@ -440,7 +516,18 @@ class Handler(BaseHTTPRequestHandler):
         except SplError as e:
             return self._messages(400, "FATAL", str(e), mode)
         if mode != "json":
-            return self._messages(400, "FATAL", "This emulator streams output_mode=json only.", mode)
+            # The other output modes, each as one document (Splunk streams them in preview
+            # blocks; a finished search ends with the whole final one).
+            for row in rows:
+                if "_time" in row:
+                    row["_time"] = fmt_time_iso(parse_row_time(row["_time"]))
+            if mode == "xml":
+                return self._send(200, results_xml(rows), "text/xml; charset=UTF-8")
+            if mode == "csv":
+                return self._send(200, results_csv(rows), "text/csv; charset=UTF-8")
+            if mode in ("json_rows", "json_cols"):
+                return self._send(200, results_json_rows(rows, mode == "json_cols"))
+            return self._messages(400, "FATAL", f"Invalid output_mode: {mode}", "xml")
         slow = take_fault("slow")
         if slow:
             time.sleep(float(slow.get("delay", 1)))

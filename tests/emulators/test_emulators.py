@@ -13,6 +13,8 @@
 Run: `python tests/emulators/test_emulators.py` (needs boto3, moto[server], splunk-sdk).
 """
 
+import csv
+import io
 import json
 import os
 import socket
@@ -329,6 +331,26 @@ class SplunkEmulator(unittest.TestCase):
         self.assertTrue("name" in ev or "checkName" in ev)
         calls = json.loads(urllib.request.urlopen(self.base + "/_emu/calls").read())
         self.assertTrue(any(c["path"] == "/services/search/v2/jobs/export" for c in calls))
+
+    def test_every_output_mode_carries_the_same_rows(self):
+        """XML read by splunk-sdk's ResultsReader, CSV by Python's csv, json_rows and json_cols
+        by position: the same `_raw` events as the JSON export, in the same order."""
+        svc = self.service()
+        _, rows, _ = self.export(svc)
+        want = [r["_raw"] for r in rows]
+        q = 'search index=iot sourcetype="aws-iot-device-defender" | table _time _raw'
+        kw = {"earliest_time": str(NOW - 4 * 86400), "latest_time": str(NOW)}
+        xml = svc.jobs.export(q, output_mode="xml", **kw).read()
+        got = [r for r in splunklib.results.ResultsReader(io.BytesIO(xml)) if isinstance(r, dict)]
+        self.assertEqual([r["_raw"] for r in got], want)
+        self.assertRegex(got[0]["_time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
+        text = svc.jobs.export(q, output_mode="csv", **kw).read().decode()
+        self.assertEqual([r["_raw"] for r in csv.DictReader(io.StringIO(text))], want)
+        doc = json.loads(svc.jobs.export(q, output_mode="json_rows", **kw).read())
+        i = doc["fields"].index("_raw")
+        self.assertEqual([r[i] for r in doc["rows"]], want)
+        doc = json.loads(svc.jobs.export(q, output_mode="json_cols", **kw).read())
+        self.assertEqual(doc["columns"][doc["fields"].index("_raw")], want)
 
     def test_where_quoting_matches_exactly(self):
         svc = self.service()

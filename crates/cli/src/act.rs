@@ -117,31 +117,43 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn confirm(plan: &Plan, reason: &str, yes: bool, err: &mut dyn Write) -> anyhow::Result<bool> {
+/// Shows the plan and asks. Every string in it may come from the cache or a device (a thing
+/// name, a violation's thing, a warning quoting them): each is escaped for the terminal, so a
+/// prompt cannot be made to read as another thing's nor retitle the terminal.
+pub(crate) fn confirm(
+    plan: &Plan,
+    reason: &str,
+    yes: bool,
+    err: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let safe = crate::output::terminal_safe;
     writeln!(
         err,
         "{}{} {}:",
         if plan.demo { "[DEMO] " } else { "" },
-        plan.action,
-        plan.thing.as_deref().unwrap_or("")
+        safe(&plan.action),
+        safe(plan.thing.as_deref().unwrap_or(""))
     )?;
     if let Some(t) = &plan.target {
         writeln!(
             err,
             "  target: account {} in {} (source {}, caller {})",
-            t.account, t.region, t.source, t.caller
+            safe(&t.account),
+            safe(&t.region),
+            safe(&t.source),
+            safe(&t.caller)
         )?;
     }
     for w in &plan.warnings {
-        writeln!(err, "  warning: {w}")?;
+        writeln!(err, "  warning: {}", safe(w))?;
     }
     if plan.steps.is_empty() {
         writeln!(err, "  nothing to do")?;
     }
     for (i, line) in plan.preview().iter().enumerate() {
-        writeln!(err, "  {}. {line}", i + 1)?;
+        writeln!(err, "  {}. {}", i + 1, safe(line))?;
     }
-    writeln!(err, "  reason: {reason}")?;
+    writeln!(err, "  reason: {}", safe(reason))?;
     if yes {
         return Ok(true);
     }
@@ -174,7 +186,10 @@ pub fn act(
         let backend = Backend::for_cache(&store, c.source.as_deref()).await?;
         let reconciled = actions::reconcile(&mut store, &backend).await?;
         for r in &reconciled {
-            eprintln!("ddesk: reconciled an interrupted action: {r}");
+            eprintln!(
+                "ddesk: reconciled an interrupted action: {}",
+                crate::output::terminal_safe(&r.to_string())
+            );
         }
         let plan = app::plan_request(&backend, &store, &what).await?;
         if c.dry_run {
@@ -235,6 +250,7 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                                     bucket: bucket.clone(),
                                     prefix: prefix.clone(),
                                     path_style: *path_style,
+                                    carries: None,
                                     aws: aws.settings(),
                                 },
                                 retain_days: *retain_days,
@@ -268,7 +284,13 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                 }
                 AnchorCmd::Show => {
                     let anchor = desk_engine::anchor::configured(&store)?;
-                    serde_json::to_writer_pretty(&mut *out, &json!({"anchor": anchor}))?;
+                    // The cache id the log is anchored under: a rewritten log pushed under a
+                    // new id is a new identity, and this is where it shows.
+                    let cache = store.keychain_scope()?;
+                    serde_json::to_writer_pretty(
+                        &mut *out,
+                        &json!({"anchor": anchor, "cache": cache}),
+                    )?;
                 }
                 AnchorCmd::Push => {
                     let pushed = rt.block_on(desk_engine::anchor::push(&store))?;
@@ -291,12 +313,23 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
     match rt.block_on(app::query::reconcile_interrupted(&mut store)) {
         Ok(r) => r
             .iter()
-            .for_each(|r| eprintln!("ddesk: reconciled an interrupted action: {r}")),
-        Err(e) => eprintln!("ddesk: could not reconcile interrupted actions yet: {e:#}"),
+            .for_each(|r| {
+                eprintln!(
+                    "ddesk: reconciled an interrupted action: {}",
+                    crate::output::terminal_safe(&r.to_string())
+                )
+            }),
+        Err(e) => eprintln!(
+            "ddesk: could not reconcile interrupted actions yet: {}",
+            crate::output::terminal_safe(&format!("{e:#}"))
+        ),
     }
     // Colleagues' actions, read back from the shared anchor (when one is configured).
     if let Some(e) = rt.block_on(desk_engine::watch::pull_colleagues(&store)) {
-        eprintln!("ddesk: colleagues' actions not read from the anchor: {e}");
+        eprintln!(
+            "ddesk: colleagues' actions not read from the anchor: {}",
+            crate::output::terminal_safe(&e.to_string())
+        );
     }
     let rows: Vec<Value> = app::query::action_records(&store, a.thing.as_deref())?
         .iter()
@@ -304,4 +337,31 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
         .collect::<Result<_, _>>()?;
     write_rows(out, a.format, &rows)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Regression (#29.7): the confirmation prompt shows every string escaped — a thing name
+    /// from the cache cannot rewrite the line ("mitigate cam-lobby-017") or retitle the terminal.
+    #[test]
+    fn the_confirmation_prompt_escapes_what_the_cache_says() {
+        let plan: desk_engine::actions::Plan = serde_json::from_value(serde_json::json!({
+            "action": "mitigate",
+            "thing": "gw-core-1\r\u{1b}[2Kmitigate cam-lobby-017\u{1b}]0;owned\u{7}",
+            "group": null,
+            "steps": [],
+            "warnings": ["violation of \u{202e}1-eroc-wg"],
+            "prior": {"groups": [], "certificates": []},
+            "demo": false
+        }))
+        .unwrap();
+        let mut shown = Vec::new();
+        assert!(super::confirm(&plan, "reason\u{1b}[8m hidden", true, &mut shown).unwrap());
+        let text = String::from_utf8(shown).unwrap();
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(!text.contains('\r') && !text.contains('\u{7}'), "{text:?}");
+        assert!(!text.contains('\u{202e}'), "{text:?}");
+        assert!(text.starts_with("mitigate gw-core-1\\u{d}\\u{1b}[2Kmitigate"), "{text}");
+        assert!(text.contains("\\u{202e}1-eroc-wg"), "{text}");
+    }
 }

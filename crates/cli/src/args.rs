@@ -243,6 +243,10 @@ pub(crate) enum Command {
         /// device reports whose report_id is no epoch time (a tick count).
         #[arg(long, allow_hyphen_values = true)]
         observed: Option<String>,
+        /// The families of documents the files may hold, comma-separated (export,
+        /// device-reports, alerts, api): a record of another family is refused and reported.
+        #[arg(long, value_name = "FAMILIES")]
+        carries: Option<String>,
         #[command(flatten)]
         limits: Limits,
     },

@@ -78,7 +78,14 @@ fn db_path(cli: &Cli) -> anyhow::Result<PathBuf> {
 
 fn open(cli: &Cli) -> anyhow::Result<Store> {
     let path = db_path(cli)?;
-    Store::open(&path).with_context(|| format!("opening cache {}", path.display()))
+    let store = Store::open(&path).with_context(|| format!("opening cache {}", path.display()))?;
+    if store.read_only() {
+        eprintln!(
+            "ddesk: {} cannot be written here: opened read-only (reading works; anything that writes fails)",
+            output::terminal_safe(&path.display().to_string())
+        );
+    }
+    Ok(store)
 }
 
 /// The chart file's format, from its extension.
@@ -164,6 +171,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             task_id,
             dimension,
             observed,
+            carries,
             limits,
         } => {
             let dimension = dimension
@@ -183,6 +191,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 task_id: task_id.clone(),
                 dimension,
                 observed,
+                arrival: None,
+                carries: remote::carries_arg(carries.as_deref())?,
                 limits: limits.object_limits(),
                 not_after: Some(now + desk_engine::model::parse::FUTURE_SKEW),
             };
@@ -412,7 +422,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("ddesk: {e:#}");
+            eprintln!("ddesk: {}", output::text_safe(&format!("{e:#}"), true));
             if e.downcast_ref::<Usage>().is_some() || e.downcast_ref::<time::TimeError>().is_some()
             {
                 ExitCode::from(2)

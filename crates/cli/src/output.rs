@@ -23,17 +23,29 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// Control characters from devices must not reach a terminal raw (escape-sequence injection).
-fn terminal_safe(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+/// Control characters from devices must not reach a terminal raw (escape-sequence injection,
+/// a retitled terminal), nor bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E,
+/// U+200F, U+061C) that reverse what follows them on screen: both are shown escaped (`\u{1b}`).
+pub(crate) fn terminal_safe(s: &str) -> String {
+    text_safe(s, false)
+}
+
+/// Whether `c` reorders text on screen (a bidirectional control).
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// [`terminal_safe`], keeping newlines when `lines` (multi-line messages).
+pub(crate) fn text_safe(s: &str, lines: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if (c.is_control() && !(lines && c == '\n')) || is_bidi_control(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Writes `records` (structs or JSON objects sharing fields, printed in field order) to `out`
@@ -79,4 +91,21 @@ pub fn write_rows<T: serde::Serialize>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_text_is_escaped_controls_and_bidi_included() {
+        assert_eq!(
+            terminal_safe("cam\u{1b}]0;owned\u{7}-1"),
+            "cam\\u{1b}]0;owned\\u{7}-1"
+        );
+        assert_eq!(terminal_safe("a\u{202e}b\u{2066}c"), "a\\u{202e}b\\u{2066}c");
+        assert_eq!(text_safe("one\ntwo\r", true), "one\ntwo\\u{d}");
+        assert_eq!(terminal_safe("one\ntwo"), "one\\u{a}two");
+        assert_eq!(terminal_safe("café-1 ✓"), "café-1 ✓");
+    }
 }

@@ -66,6 +66,11 @@ pub enum AddKind {
         /// Path-style addressing (S3-compatible stores).
         #[arg(long)]
         path_style: bool,
+        /// The families of documents it carries, comma-separated: export, device-reports,
+        /// alerts, api (a Detect-free bucket: device-reports; an export bucket: export). A
+        /// record of another family is refused and reported. Without it, every family is read.
+        #[arg(long, value_name = "FAMILIES")]
+        carries: Option<String>,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -89,6 +94,11 @@ pub enum AddKind {
         /// Read the token from stdin instead of a terminal prompt.
         #[arg(long)]
         token_stdin: bool,
+        /// The families of documents it carries, comma-separated: export, device-reports,
+        /// alerts, api (a Detect-free bucket: device-reports; an export bucket: export). A
+        /// record of another family is refused and reported. Without it, every family is read.
+        #[arg(long, value_name = "FAMILIES")]
+        carries: Option<String>,
     },
     /// The Device Defender API of one account and region.
     Defender {
@@ -141,6 +151,10 @@ pub struct SyncArgs {
     concurrency: usize,
     #[command(flatten)]
     limits: crate::Limits,
+    /// The longest one source's pull may take (e.g. 10m); past it the source is reported stuck
+    /// and stopped while the others finish. Default: no deadline.
+    #[arg(long)]
+    deadline: Option<String>,
     /// Progress on stderr as JSON lines (one engine event per line) instead of text.
     #[arg(long)]
     progress_json: bool,
@@ -179,6 +193,13 @@ pub fn read_token(what: &str, from_stdin: bool) -> anyhow::Result<Secret> {
     Ok(secret)
 }
 
+/// `--carries FAMILIES` read: the families, or a usage error naming the ones there are.
+pub fn carries_arg(flag: Option<&str>) -> anyhow::Result<Option<Vec<desk_engine::model::Carried>>> {
+    flag.map(desk_engine::model::Carried::parse_list)
+        .transpose()
+        .map_err(|e| crate::Usage(format!("--carries: {e}")).into())
+}
+
 /// Runs `ddesk sources ...`.
 pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
@@ -190,6 +211,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     bucket,
                     prefix,
                     path_style,
+                    carries,
                     aws,
                 } => (
                     name,
@@ -197,6 +219,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         bucket: bucket.clone(),
                         prefix: prefix.clone(),
                         path_style: *path_style,
+                        carries: carries_arg(carries.as_deref())?,
                         aws: aws.settings(),
                     }),
                     None,
@@ -208,6 +231,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     sourcetype,
                     ca_bundle,
                     token_stdin,
+                    carries,
                 } => (
                     name,
                     SourceSettings::Splunk(SplunkSettings {
@@ -215,6 +239,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         index: index.clone(),
                         sourcetype: sourcetype.clone(),
                         ca_bundle: ca_bundle.clone(),
+                        carries: carries_arg(carries.as_deref())?,
                     }),
                     Some(*token_stdin),
                 ),
@@ -330,7 +355,11 @@ fn progress_printer(json_lines: bool) -> sync::Progress {
             }
             SyncEvent::SourceFinished { source, ok, error } => {
                 let _ = match error {
-                    Some(e) => writeln!(err, "[{source}] failed: {e}"),
+                    Some(e) => writeln!(
+                        err,
+                        "[{source}] failed: {}",
+                        crate::output::terminal_safe(&e.to_string())
+                    ),
                     None if *ok => writeln!(err, "[{source}] done"),
                     None => writeln!(err, "[{source}] done, with errors (see the summary)"),
                 };
@@ -395,6 +424,21 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         to,
         concurrency: args.concurrency.clamp(1, 64),
         limits: args.limits.object_limits(),
+        deadline: args
+            .deadline
+            .as_deref()
+            .map(|d| {
+                desk_engine::time::parse_duration(d, 86_400_000)
+                    .map_err(crate::Usage)
+                    .and_then(|ms| {
+                        if ms < 1000 {
+                            Err(crate::Usage(format!("--deadline {d} is under a second")))
+                        } else {
+                            Ok(std::time::Duration::from_millis(ms as u64))
+                        }
+                    })
+            })
+            .transpose()?,
     };
     let cancel = CancellationToken::new();
     let summary = rt.block_on(async {

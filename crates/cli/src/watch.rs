@@ -32,6 +32,10 @@ pub struct WatchArgs {
     /// A triage score crossing this (either way) is a change.
     #[arg(long, default_value_t = watch::DEFAULT_THRESHOLD)]
     threshold: f64,
+    /// The longest one source's sync may take before it is reported stuck (`"stuck": true` on
+    /// its sync_failed line) and stopped; the other sources sync beside it regardless.
+    #[arg(long, default_value = "10m")]
+    source_deadline: String,
 }
 
 fn line(out: &mut dyn Write, v: serde_json::Value) -> anyhow::Result<()> {
@@ -51,6 +55,16 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
         return Err(crate::Usage("--threshold is a triage score, 0 to 100".into()).into());
     }
     let interval = Duration::from_millis(interval as u64);
+    let deadline =
+        time::parse_duration(&args.source_deadline, 86_400_000).map_err(crate::Usage)?;
+    if deadline < 1000 {
+        return Err(crate::Usage(format!(
+            "--source-deadline {} is under a second",
+            args.source_deadline
+        ))
+        .into());
+    }
+    let deadline = Duration::from_millis(deadline as u64);
     let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
     let configured = sources::list(&store)?;
     for name in &args.sources {
@@ -88,9 +102,10 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
     while !cancel.is_cancelled() {
         round += 1;
         let started = Instant::now();
-        // Sources whose time has come, one at a time: never two syncs of one source at once.
+        // Sources whose time has come, together (each within its deadline): a slow one keeps
+        // no other waiting, and a source is never synced twice at once.
         let due = rota.due(started);
-        let attempts = watch::sync_due(&rt, db, &due, &keychain, &cancel, |name, error| {
+        let attempts = watch::sync_due(&rt, db, &due, &keychain, &cancel, deadline, |name, error| {
             rota.record(name, error, time::now())
         });
         for a in attempts {
@@ -98,7 +113,8 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
                 line(
                     out,
                     json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": a.source,
-                           "throttled": watch::is_throttling(&error), "error": error,
+                           "throttled": watch::is_throttling(&error), "stuck": error.starts_with("stuck:"),
+                           "error": error,
                            "failures": a.failures, "retry_in_ms": a.retry_in.as_millis() as u64}),
                 )?;
             }

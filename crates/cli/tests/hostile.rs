@@ -613,3 +613,74 @@ fn a_report_id_that_is_no_epoch_time_is_refused_or_dated_by_observed() {
     .unwrap();
     assert_eq!(series[0]["t"], "2024-06-03T16:05:00.000Z");
 }
+
+/// Regression (#29.11): a violation id whose 40th byte falls inside a multi-byte character
+/// made `ddesk mitigate --dry-run` panic (exit 101, `&id[..40]`); the task id keeps only
+/// characters AWS allows, cut by character.
+#[test]
+fn mitigate_dry_run_on_a_multibyte_violation_id_does_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let demo = ddesk(&db)
+        .args(["demo", "--things", "30", "--days", "1"])
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let id = format!("{}é-violation", "v".repeat(39));
+    assert!(!id.is_char_boundary(40));
+    let doc = serde_json::json!({"activeViolations": [{"violationId": id, "thingName": "cam-lobby-017",
+        "securityProfileName": "p", "behavior": {"name": "b", "metric": "aws:all-bytes-out"},
+        "violationStartTime": NOW_MS / 1000 - 600}]});
+    let file = dir.path().join("v.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = ddesk(&db).arg("ingest").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ddesk(&db)
+        .args([
+            "mitigate", "--violation", &id, "--action", "demo-isolate-in-quarantine-group",
+            "--reason", "outbound bytes 140x baseline", "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let task = v["plan"]["steps"][0]["StartDetectMitigationActionsTask"]["task_id"]
+        .as_str()
+        .or_else(|| v["plan"]["steps"][0]["task_id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(task.starts_with(&format!("ddesk-demo-isolate-in-quarantine-group-{}-", "v".repeat(39))), "{v}");
+    assert!(task.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{task}");
+}
+
+/// Regression (#29.14): a cache in a read-only place (an archived case, a read-only mount)
+/// could not even be read (`PRAGMA journal_mode=WAL` on open). Now it opens read-only, says so
+/// on stderr, reads, and a write fails with a message instead of the open. The read-only place
+/// is a read-only bind mount in a user namespace (`unshare -rm`, util-linux), so it holds for
+/// root too, where file modes do not.
+#[test]
+fn a_cache_in_a_read_only_place_is_read_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("case.sqlite");
+    let demo = ddesk(&db)
+        .args(["demo", "--things", "30", "--days", "1"])
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let bin = env!("CARGO_BIN_EXE_ddesk");
+    let d = dir.path().display().to_string();
+    let script = format!(
+        "mount --bind -o ro {d} {d} && HOME={d} {bin} --db {db} things --format json && ! HOME={d} {bin} --db {db} case note --thing cam-lobby-017 --text 'note on an archive'",
+        db = db.display()
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux) runs the read-only mount");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains("opened read-only"), "{stderr}");
+    let things: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(things.as_array().is_some_and(|t| t.len() >= 30), "{things}");
+    assert!(stderr.contains("readonly") || stderr.contains("read-only"), "{stderr}");
+}

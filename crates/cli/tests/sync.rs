@@ -156,7 +156,7 @@ fn hour_floor(ms: i64) -> i64 {
 }
 
 #[test]
-fn s3_sync_is_complete_skips_error_outputs_reports_corrupt_objects_and_is_incremental() {
+fn s3_sync_is_complete_recovers_error_outputs_reports_corrupt_objects_and_is_incremental() {
     let moto = servers::moto();
     let e = env();
     let end = hour_floor(desk_engine::time::now());
@@ -197,9 +197,15 @@ fn s3_sync_is_complete_skips_error_outputs_reports_corrupt_objects_and_is_increm
     // The corrupt object (cut off after its first record) makes the sync partial: exit 3, its
     // cut record listed, its first record and everything else kept.
     assert_eq!(out.status.code(), Some(3), "{summary}");
-    assert_eq!(summary["objects_fetched"], objects as u64 + 1);
-    assert_eq!(summary["datapoints"], points as u64 + 1);
-    assert_eq!(summary["skipped"], 2, "two error-output objects: {summary}");
+    // The two error-output objects are read too: each processing-failed record's rawData (the
+    // only copy of its metrics) is recovered — one datapoint of cam-0042 each.
+    assert_eq!(summary["objects_fetched"], objects as u64 + 1 + 2);
+    assert_eq!(summary["datapoints"], points as u64 + 1 + 2);
+    assert_eq!(summary["skipped"], 0, "{summary}");
+    assert_eq!(
+        summary["sources"][0]["recovered"]["processing-failed"], 2,
+        "two error-output objects: {summary}"
+    );
     let errors = summary["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{summary}");
     assert!(errors[0]["object"]
@@ -212,8 +218,8 @@ fn s3_sync_is_complete_skips_error_outputs_reports_corrupt_objects_and_is_increm
     let things = ok(&e.db, &e.home, &["things"]);
     assert_eq!(
         things.as_array().unwrap().len(),
-        11,
-        "ten, and cam-9 of the cut object"
+        12,
+        "ten, cam-9 of the cut object and cam-0042 recovered from the error outputs"
     );
     let drift = ok(
         &e.db,

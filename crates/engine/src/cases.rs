@@ -210,7 +210,15 @@ pub fn current_evidence(store: &Store, subject: &Subject) -> Result<BTreeSet<Str
     )
 }
 
-fn check_text(what: &str, text: &str, max: usize) -> Result<String> {
+/// Whether `c` reorders the text after it on screen (a bidirectional control: U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C): "approved" can be made to read backwards.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// An analyst's text, checked: not empty, at most `max` characters, no control characters
+/// (notes may hold newlines and tabs: `lines`), no bidirectional controls.
+fn check_text(what: &str, text: &str, max: usize, lines: bool) -> Result<String> {
     let t = text.trim();
     if t.is_empty() {
         return Err(Error::InvalidInput(format!("the {what} is empty")));
@@ -220,9 +228,22 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<String> {
             "the {what} is longer than {max} characters"
         )));
     }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if t
+        .chars()
+        .any(|c| c.is_control() && !(lines && (c == '\n' || c == '\t')))
+    {
         return Err(Error::InvalidInput(format!(
-            "the {what} holds control characters"
+            "the {what} holds control characters{}",
+            if lines {
+                " (only newlines and tabs may be in it)"
+            } else {
+                " (it is one line)"
+            }
+        )));
+    }
+    if t.chars().any(is_bidi_control) {
+        return Err(Error::InvalidInput(format!(
+            "the {what} holds bidirectional control characters (U+202A–U+202E, U+2066–U+2069, …), which would reorder it on screen"
         )));
     }
     Ok(t.to_string())
@@ -246,7 +267,7 @@ pub fn set_state(
 ) -> Result<Case> {
     subject.require(store)?;
     let owner = match owner {
-        Some(o) => Some(check_text("owner", o, MAX_OWNER_CHARS)?),
+        Some(o) => Some(check_text("owner", o, MAX_OWNER_CHARS, false)?),
         None => show(store, subject)?.owner,
     };
     store.append_case_event(&CaseEventRow {
@@ -265,7 +286,7 @@ pub fn set_state(
 /// Adds a note to `subject`, attributed to `who`.
 pub fn add_note(store: &Store, subject: &Subject, text: &str, who: &str) -> Result<Case> {
     subject.require(store)?;
-    let text = check_text("note", text, MAX_NOTE_CHARS)?;
+    let text = check_text("note", text, MAX_NOTE_CHARS, true)?;
     store.append_case_event(&CaseEventRow {
         id: 0,
         subject: subject.key(),
@@ -487,12 +508,28 @@ mod tests {
 
     #[test]
     fn notes_and_owners_are_bounded_and_plain_text() {
-        assert!(check_text("note", "  ", 10).is_err());
-        assert!(check_text("note", &"x".repeat(11), 10).is_err());
-        assert!(check_text("note", "a\u{1b}[31mred", 100).is_err());
+        assert!(check_text("note", "  ", 10, true).is_err());
+        assert!(check_text("note", &"x".repeat(11), 10, true).is_err());
+        assert!(check_text("note", "a\u{1b}[31mred", 100, true).is_err());
         assert_eq!(
-            check_text("note", " two\nlines ", 100).unwrap(),
+            check_text("note", " two\nlines ", 100, true).unwrap(),
             "two\nlines"
         );
+    }
+
+    /// Owners are one line (the notes' rule let newlines and tabs in); neither notes nor owners
+    /// may hold bidirectional controls, which reverse what follows them on screen.
+    #[test]
+    fn owners_are_one_line_and_no_text_holds_bidi_controls() {
+        for owner in ["alice\nbob", "alice\tbob"] {
+            let e = check_text("owner", owner, 128, false).unwrap_err();
+            assert!(e.to_string().contains("one line"), "{e}");
+        }
+        for bidi in ['\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200f}'] {
+            let text = format!("approved{bidi}devorppa");
+            assert!(check_text("note", &text, 100, true).is_err(), "{bidi:?}");
+            assert!(check_text("owner", &text, 128, false).is_err(), "{bidi:?}");
+        }
+        assert_eq!(check_text("owner", "José Müller", 128, false).unwrap(), "José Müller");
     }
 }

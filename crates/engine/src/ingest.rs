@@ -42,8 +42,12 @@ pub struct IngestReport {
     pub audit_findings: u64,
     /// Security profiles.
     pub security_profiles: u64,
-    /// Firehose processing-failed records recognised and skipped (never ingested as metrics).
+    /// Records recognised and skipped (none since Firehose's error outputs are recovered: see
+    /// `recovered`).
     pub skipped: u64,
+    /// Records recovered from Firehose error outputs (their base64 `rawData`, the only copy of
+    /// those metrics), by kind: `processing-failed`, `format-conversion-failed`, `splunk-failed`.
+    pub recovered: BTreeMap<String, u64>,
     /// Files that stored nothing.
     pub rejected: Vec<Rejected>,
     /// Records refused in files whose other records were kept: the first 100, by file and
@@ -130,11 +134,9 @@ impl IngestReport {
         for (k, n) in &batch.documents {
             *self.documents.entry(*k).or_default() += n;
         }
-        self.skipped += batch
-            .documents
-            .get(&DocKind::FirehoseFailure)
-            .copied()
-            .unwrap_or(0);
+        for (k, n) in &batch.recovered {
+            *self.recovered.entry(k.clone()).or_default() += n;
+        }
         self.datapoints += stats.datapoints;
         self.violation_events += stats.violation_events;
         self.active_violations += stats.active_violations;
@@ -156,6 +158,9 @@ impl IngestReport {
         self.audit_findings += other.audit_findings;
         self.security_profiles += other.security_profiles;
         self.skipped += other.skipped;
+        for (k, n) in other.recovered {
+            *self.recovered.entry(k).or_default() += n;
+        }
         self.rejected.extend(other.rejected);
         self.future_dated += other.future_dated;
         for f in other.future_dated_examples {
@@ -218,9 +223,21 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Rejected>) {
     (files, bad)
 }
 
+/// Parses one file. Its name dates its device reports' arrival when the context does not (a
+/// Firehose object keeps its delivery time in its name and its partition hour in its path).
 fn parse_file(path: &Path, ctx: &Context) -> Result<Batch, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    parse::parse_reader(file, ctx).map_err(|e| e.to_string())
+    match ctx.arrival {
+        Some(_) => parse::parse_reader(file, ctx),
+        None => {
+            let ctx = Context {
+                arrival: parse::Arrival::from_name(&path.to_string_lossy()),
+                ..ctx.clone()
+            };
+            parse::parse_reader(file, &ctx)
+        }
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Parsed files are written together once they hold this many datapoints (bounds memory).

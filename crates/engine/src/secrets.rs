@@ -124,6 +124,57 @@ impl SecretStore for Keychain {
     }
 }
 
+/// How a secret bound to its server is kept: `defender-desk-bound:v1`, the server, a newline,
+/// the secret. The server is inside the keychain entry, where a cache file cannot change it.
+const BOUND: &str = "defender-desk-bound:v1 ";
+
+/// A URL as a secret is bound to it: scheme, host and port, lowercased (`https://s:8089`);
+/// the path and a trailing `/` do not matter, anything else does.
+pub fn server_of(url: &str) -> String {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+            match u.port_or_known_default() {
+                Some(port) => format!("{}://{host}:{port}", u.scheme()),
+                None => format!("{}://{host}", u.scheme()),
+            }
+        }
+        Err(_) => url.trim().trim_end_matches('/').to_string(),
+    }
+}
+
+/// Stores `secret` for `name`, bound to `server` (see [`server_of`]).
+pub fn set_bound(
+    store: &dyn SecretStore,
+    name: &str,
+    server: &str,
+    secret: &Secret,
+) -> Result<()> {
+    store.set(
+        name,
+        &Secret(format!("{BOUND}{}\n{}", server_of(server), secret.expose())),
+    )
+}
+
+/// The secret of `name` if it was stored for `server`. A secret stored for another server is
+/// refused — a cache file that names a source like a victim's, with its own URL, gets nothing
+/// — and so is one stored before secrets were bound (the source is added again once).
+pub fn get_bound(store: &dyn SecretStore, name: &str, server: &str) -> Result<Option<Secret>> {
+    let Some(stored) = store.get(name)? else {
+        return Ok(None);
+    };
+    let want = server_of(server);
+    match stored.0.strip_prefix(BOUND).and_then(|r| r.split_once('\n')) {
+        Some((bound, secret)) if bound == want => Ok(Some(Secret(secret.to_string()))),
+        Some((bound, _)) => Err(Error::Secrets(format!(
+            "the secret kept for {name:?} was stored for {bound}, not {want}: it is only ever sent to the server it was stored for (add the source again with its own token)"
+        ))),
+        None => Err(Error::Secrets(format!(
+            "the secret kept for {name:?} was stored before secrets were bound to their server: remove the source and add it again (`ddesk sources remove {name}`, then `sources add`)"
+        ))),
+    }
+}
+
 /// Secrets held in memory only, for tests and previews.
 #[derive(Debug, Default)]
 pub struct MemorySecrets(std::sync::Mutex<std::collections::HashMap<String, Secret>>);
@@ -144,5 +195,31 @@ impl SecretStore for MemorySecrets {
     fn delete(&self, source: &str) -> Result<()> {
         self.0.lock().expect("lock").remove(source);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token is bound to the server it was stored for: a source of the same name pointing
+    /// elsewhere (a crafted cache claiming the victim's public scope id) never gets it.
+    #[test]
+    fn a_bound_secret_goes_only_to_its_server() {
+        let secrets = MemorySecrets::default();
+        let token = Secret::new("t0ken");
+        set_bound(&secrets, "prod", "https://splunk.example:8089/", &token).unwrap();
+        let got = get_bound(&secrets, "prod", "https://SPLUNK.example:8089").unwrap();
+        assert_eq!(got.unwrap().expose(), "t0ken");
+        let e = get_bound(&secrets, "prod", "https://evil.example:8089").unwrap_err();
+        assert!(e.to_string().contains("only ever sent to the server"), "{e}");
+        assert!(!e.to_string().contains("t0ken"));
+        assert!(get_bound(&secrets, "prod", "https://splunk.example:9999").is_err());
+        assert!(get_bound(&secrets, "prod", "http://splunk.example:8089").is_err());
+        // One stored before binding: refused, with what to do.
+        secrets.set("old", &Secret::new("legacy")).unwrap();
+        let e = get_bound(&secrets, "old", "https://splunk.example:8089").unwrap_err();
+        assert!(e.to_string().contains("add it again"), "{e}");
+        assert!(get_bound(&secrets, "none", "https://s").unwrap().is_none());
     }
 }

@@ -225,30 +225,48 @@ pub enum Synced {
     Cancelled,
 }
 
-/// Syncs one source of the cache at `db`, quietly (no progress events): what a watcher does
-/// when the source's time has come.
-pub async fn sync_one(
+/// Syncs the sources `names` of the cache at `db` together, quietly (no progress events): what
+/// a watcher does when their time has come. They run concurrently behind one writer, each
+/// within `deadline`, so one slow source starves no other. Each source's outcome, by name.
+pub async fn sync_many(
     db: &std::path::Path,
-    source: &str,
+    names: &[String],
     secrets: &dyn crate::secrets::SecretStore,
     cancel: tokio_util::sync::CancellationToken,
-) -> Synced {
+    deadline: Duration,
+) -> Vec<(String, Synced)> {
     let options = crate::sync::SyncOptions {
-        sources: vec![source.to_string()],
+        sources: names.to_vec(),
+        deadline: Some(deadline),
         ..crate::sync::SyncOptions::default()
     };
     let quiet: crate::sync::Progress = std::sync::Arc::new(|_| {});
     match crate::sync::sync(db, &options, secrets, quiet, cancel).await {
-        Ok(s) if s.cancelled => Synced::Cancelled,
-        Ok(s) if !s.failed() => Synced::Ok,
-        Ok(s) => Synced::Failed(
-            s.errors
-                .iter()
-                .map(|e| e.error.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        Err(e) => Synced::Failed(e.to_string()),
+        Ok(s) if s.cancelled => names
+            .iter()
+            .map(|n| (n.clone(), Synced::Cancelled))
+            .collect(),
+        Ok(s) => names
+            .iter()
+            .map(|n| {
+                let errors: Vec<&str> = s
+                    .errors
+                    .iter()
+                    .filter(|e| &e.source == n)
+                    .map(|e| e.error.as_str())
+                    .collect();
+                let outcome = if errors.is_empty() {
+                    Synced::Ok
+                } else {
+                    Synced::Failed(errors.join("; "))
+                };
+                (n.clone(), outcome)
+            })
+            .collect(),
+        Err(e) => names
+            .iter()
+            .map(|n| (n.clone(), Synced::Failed(e.to_string())))
+            .collect(),
     }
 }
 
@@ -393,26 +411,32 @@ impl Rota {
     }
 }
 
-/// Syncs each of `due` in turn (never two syncs at once), handing each outcome to `record` as
-/// it ends (the caller's [`Rota::record`], under whatever lock keeps its rota). A cancel stops
-/// the round: the cancelled sync is not recorded (it is no failure), the sources after it wait
-/// for the next round. Returns the recorded attempts.
+/// Syncs every source of `due` in one sync ([`sync_many`]: concurrently, one writer, each
+/// within `deadline`), handing each outcome to `record` (the caller's [`Rota::record`], under
+/// whatever lock keeps its rota). A source past its deadline is recorded as failed — "stuck",
+/// by name — and backs off like any failure. A cancel records nothing (it is no failure): the
+/// sources wait for the next round. Returns the recorded attempts.
 pub fn sync_due(
     rt: &tokio::runtime::Runtime,
     db: &Path,
     due: &[String],
     secrets: &dyn crate::secrets::SecretStore,
     cancel: &CancellationToken,
+    deadline: Duration,
     mut record: impl FnMut(&str, Option<String>) -> Attempt,
 ) -> Vec<Attempt> {
+    if due.is_empty() {
+        return Vec::new();
+    }
+    let outcomes = rt.block_on(sync_many(db, due, secrets, cancel.clone(), deadline));
     let mut attempts = Vec::with_capacity(due.len());
-    for name in due {
-        let error = match rt.block_on(sync_one(db, name, secrets, cancel.clone())) {
-            Synced::Cancelled => break,
+    for (name, outcome) in outcomes {
+        let error = match outcome {
+            Synced::Cancelled => continue,
             Synced::Ok => None,
             Synced::Failed(e) => Some(e),
         };
-        attempts.push(record(name, error));
+        attempts.push(record(&name, error));
     }
     attempts
 }

@@ -50,6 +50,7 @@ fn splunk_input(name: &str, token: Option<&str>) -> SourceInput {
             index: "iot".into(),
             sourcetype: desk_engine::sources::default_sourcetype(),
             ca_bundle: None,
+            carries: None,
         }),
         token: token.map(String::from),
     }

@@ -374,14 +374,18 @@ fn list_metric_values_need_a_thing_and_metric() {
     );
 }
 
+/// A Lambda transform's failure record keeps the only copy of its metrics in `rawData`: read.
 #[test]
-fn firehose_failures_are_counted_not_ingested() {
+fn firehose_failures_are_recovered() {
     let mut s = Store::open_in_memory().unwrap();
     let r = ingest(&mut s, &["firehose-processing-failed.json"], &ctx());
-    assert!(r.rejected.is_empty());
-    assert_eq!(r.skipped, 1);
-    assert_eq!(r.datapoints, 0);
-    assert!(s.things().unwrap().is_empty());
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.skipped, 0);
+    assert_eq!(r.recovered.get("processing-failed"), Some(&1));
+    assert_eq!(
+        all_points(&s, "cam-0042", "aws:all-bytes-out"),
+        vec![(1_717_430_640_000, MetricValue::Count(4096))]
+    );
 }
 
 /// A file none of whose records can be read stores nothing and is named; a file cut off

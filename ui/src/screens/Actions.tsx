@@ -86,7 +86,12 @@ export function Actions({ prefs, go }: Common) {
                 {a.demo && <span className="demo-badge small">DEMO</span>}
                 {a.colleague && (
                   <span className="demo-badge small" title={`from a colleague's log (cache ${a.cache ?? "?"}), read back from the anchor`}>
-                    colleague
+                    colleague · cache {a.cache ?? "?"}
+                  </span>
+                )}
+                {a.colleague && a.verified === false && (
+                  <span className="demo-badge small unverified" title="its hash chain does not hold: anyone who can write the anchor could have written it">
+                    UNVERIFIED
                   </span>
                 )}
               </td>

@@ -542,6 +542,14 @@ pub async fn plan_mitigation(
     crate::sources::splunk::validate_token_like("action", action)?;
     let minute = crate::time::now() / 60_000;
     let token = uuid_like(&format!("{target:?}{action}{minute}"));
+    // The id goes into an AWS task id (`[a-zA-Z0-9_-]`, at most 128): only those characters,
+    // at most 40 of them — cut by character, never at a byte inside one.
+    let task_part = |id: &str| -> String {
+        id.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .take(40)
+            .collect()
+    };
     let (thing, step) = match target {
         MitigationTarget::Violation(id) => {
             let v = store
@@ -554,7 +562,7 @@ pub async fn plan_mitigation(
             (
                 Some(v.thing),
                 Step::StartDetectMitigationActionsTask {
-                    task_id: format!("ddesk-{action}-{}-{minute}", &id[..id.len().min(40)]),
+                    task_id: format!("ddesk-{action}-{}-{minute}", task_part(id)),
                     violation_id: id.clone(),
                     action: action.to_string(),
                     client_request_token: token,
@@ -572,7 +580,7 @@ pub async fn plan_mitigation(
             (
                 None,
                 Step::StartAuditMitigationActionsTask {
-                    task_id: format!("ddesk-{action}-{}-{minute}", &id[..id.len().min(40)]),
+                    task_id: format!("ddesk-{action}-{}-{minute}", task_part(id)),
                     finding_id: id.clone(),
                     check: f.check,
                     action: action.to_string(),

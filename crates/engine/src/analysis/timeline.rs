@@ -213,14 +213,27 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
         out.push(Entry {
             t: c.at,
             kind: EntryKind::Action,
+            // An unverified record (its hash or chain does not hold) says so first: anyone who
+            // can write the anchor can write one. The cache id shows which identity it is.
             what: format!(
-                "[colleague] {}{} by {} ({}): {} — {}",
+                "{} {}{} by {} ({}): {} — {} · cache {}{}",
+                if c.verified {
+                    "[colleague]"
+                } else {
+                    "[colleague, UNVERIFIED: its hash chain does not hold]"
+                },
                 if c.demo { "[demo] " } else { "" },
                 c.action,
                 c.who,
                 c.os_user,
                 c.reason,
-                c.status
+                c.status,
+                c.cache,
+                if c.late {
+                    " (reached the anchor more than a day after it says it was logged)"
+                } else {
+                    ""
+                }
             ),
             id: format!("{}:{}", c.cache, c.seq),
         });

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use super::{body, Held};
+use super::{body, Held, Holding};
 use crate::secrets::{Secret, SecretStore};
 use crate::sources::splunk::{self, SplunkSource};
 use crate::sources::SourceSettings;
@@ -133,7 +133,7 @@ async fn post(
             message: format!("HEC at {}: {e}", h.hec_url),
         })?;
     let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
+    let (text, _) = splunk::read_capped(resp, splunk::MAX_SMALL_BODY).await;
     let answer: Option<Answer> = serde_json::from_str(&text).ok();
     match (status, answer) {
         (200, Some(Answer { code: Some(0), .. })) => Ok(()),
@@ -210,7 +210,7 @@ fn search_source(
             source.settings.kind()
         )));
     };
-    let token = secrets.get(&h.search_source)?.ok_or_else(|| {
+    let token = crate::secrets::get_bound(secrets, &h.search_source, &s.url)?.ok_or_else(|| {
         Error::Secrets(format!(
             "no Splunk token in the OS keychain for source {:?}",
             h.search_source
@@ -293,13 +293,14 @@ async fn read(
 }
 
 /// This cache's records as Splunk holds them: identical copies folded, the earliest indexed
-/// version kept, and how many different versions there are.
+/// version kept, and how many different versions there are. A sequence that two different
+/// events claim is also named `duplicate`.
 pub(super) async fn own(
     store: &Store,
     h: &HecSettings,
     secrets: &dyn SecretStore,
     cache: &str,
-) -> Result<Vec<Held>> {
+) -> Result<Holding> {
     let mut by_seq: std::collections::BTreeMap<i64, Vec<(serde_json::Value, i64)>> =
         Default::default();
     for (_, value, indexed) in read(store, h, secrets, Some(cache)).await? {
@@ -312,44 +313,54 @@ pub(super) async fn own(
             None => versions.push((value, indexed)),
         }
     }
-    Ok(by_seq
-        .into_iter()
-        .map(|(seq, mut versions)| {
-            versions.sort_by_key(|(_, indexed)| *indexed);
-            let n = versions.len();
-            Held {
-                seq,
-                value: versions.swap_remove(0).0,
-                versions: n,
-            }
-        })
-        .collect())
+    let mut holding = Holding::default();
+    for (seq, versions) in by_seq {
+        if versions.len() > 1 {
+            holding.duplicate.push(seq);
+        }
+        holding.records.push(earliest(seq, versions));
+    }
+    Ok(holding)
 }
 
-/// Every cache's records in the index: `(cache id, record)`, identical copies folded.
+/// The earliest indexed of a sequence's versions, as held.
+fn earliest(seq: i64, mut versions: Vec<(serde_json::Value, i64)>) -> Held {
+    versions.sort_by_key(|(_, indexed)| *indexed);
+    let n = versions.len();
+    let (value, indexed) = versions.swap_remove(0);
+    Held {
+        seq,
+        value,
+        versions: n,
+        arrived: (indexed != i64::MAX).then(|| indexed.saturating_mul(1000)),
+    }
+}
+
+/// Every cache's records in the index: `(cache id, record)`, identical copies folded, the
+/// earliest indexed version of each sequence.
 pub(super) async fn all(
     store: &Store,
     h: &HecSettings,
     secrets: &dyn SecretStore,
-) -> Result<Vec<(String, serde_json::Value)>> {
-    let mut seen: std::collections::BTreeMap<(String, i64), Vec<serde_json::Value>> =
+) -> Result<Vec<(String, Held)>> {
+    let mut seen: std::collections::BTreeMap<(String, i64), Vec<(serde_json::Value, i64)>> =
         Default::default();
-    for (source, value, _) in read(store, h, secrets, None).await? {
+    for (source, value, indexed) in read(store, h, secrets, None).await? {
         let Some(cache) = source.strip_prefix("defender-desk:") else {
             continue;
         };
-        let seq = value
-            .get("seq")
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(-1);
+        let Some(seq) = value.get("seq").and_then(serde_json::Value::as_i64) else {
+            continue;
+        };
         let versions = seen.entry((cache.to_string(), seq)).or_default();
-        if !versions.contains(&value) {
-            versions.push(value);
+        match versions.iter_mut().find(|(v, _)| *v == value) {
+            Some(known) => known.1 = known.1.min(indexed),
+            None => versions.push((value, indexed)),
         }
     }
     Ok(seen
         .into_iter()
-        .flat_map(|((cache, _), versions)| versions.into_iter().map(move |v| (cache.clone(), v)))
+        .map(|((cache, seq), versions)| (cache, earliest(seq, versions)))
         .collect())
 }
 

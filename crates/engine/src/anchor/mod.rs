@@ -14,7 +14,7 @@ mod s3;
 use serde::{Deserialize, Serialize};
 
 use crate::actions::LogEntry;
-use crate::secrets::{Keychain, Secret, SecretStore};
+use crate::secrets::{Keychain, Secret};
 use crate::sources::S3Settings;
 use crate::store::{LogRecord, Store};
 use crate::{Error, Result};
@@ -70,9 +70,28 @@ pub struct AnchorReport {
     /// Records of which the anchor holds a second, different version: someone wrote over the
     /// key (S3) or sent another event for it (HEC); the comparison uses the first.
     pub overwritten: Vec<i64>,
+    /// Objects under this cache's prefix that are no record (a key other than
+    /// `<12-digit seq>.json`): planted beside the log, never read as part of it.
+    pub unexpected: Vec<String>,
+    /// Sequence numbers that more than one anchored record claims (a record under another
+    /// sequence's key, or two different HEC events for one).
+    pub duplicate: Vec<i64>,
+    /// Anchored records that fail their own hash or do not link to the record before them:
+    /// planted by someone who can write the anchor, never evidence against the local log.
+    pub invalid: Vec<i64>,
+    /// Records that reached the anchor more than [`LATE_AFTER`] after they were logged (S3
+    /// `LastModified`, Splunk `_indextime`): a log rewritten and pushed afresh looks like this.
+    pub late: Vec<i64>,
+    /// The cache id whose log this is (its folder in the bucket, its HEC `source`): a new id is
+    /// a new identity, and colleagues' logs appear under theirs.
+    pub cache: Option<String>,
     /// Why the anchor could not be read, if it could not.
     pub error: Option<String>,
 }
+
+/// How long after it was logged a record may reach the anchor before it is flagged `late`
+/// (an analyst offline for a day pushes at the next action).
+pub const LATE_AFTER: crate::time::Millis = 24 * 60 * 60 * 1000;
 
 impl AnchorReport {
     /// Whether the anchor agrees with the local log.
@@ -83,6 +102,9 @@ impl AnchorReport {
             && self.extra.is_empty()
             && self.altered.is_empty()
             && self.overwritten.is_empty()
+            && self.unexpected.is_empty()
+            && self.duplicate.is_empty()
+            && self.invalid.is_empty()
     }
 }
 
@@ -93,6 +115,69 @@ struct Held {
     value: serde_json::Value,
     /// How many different versions the anchor holds.
     versions: usize,
+    /// When it reached the anchor (S3 `LastModified`, Splunk `_indextime`), epoch ms.
+    arrived: Option<crate::time::Millis>,
+}
+
+/// What an anchor holds for one cache, read: records by sequence, and what is not a record.
+#[derive(Default)]
+struct Holding {
+    records: Vec<Held>,
+    /// Keys that are no record of the log (S3).
+    unexpected: Vec<String>,
+    /// Sequences claimed twice.
+    duplicate: Vec<i64>,
+}
+
+/// An anchored record's own content, as [`body`] wrote it.
+#[derive(Deserialize)]
+struct Body {
+    seq: i64,
+    at: crate::time::Millis,
+    record: serde_json::Value,
+    prev_hash: String,
+    hash: String,
+}
+
+impl Body {
+    /// The record if it is one whose own hash holds and which claims `seq`.
+    fn checked(value: &serde_json::Value, seq: i64) -> Option<Body> {
+        let b: Body = serde_json::from_value(value.clone()).ok()?;
+        let text = serde_json::to_string(&b.record).ok()?;
+        (b.seq == seq
+            && crate::store::record_hash(b.seq, b.at, &text, &b.prev_hash) == b.hash)
+            .then_some(b)
+    }
+}
+
+/// Judges anchored records of one log: which are valid (own hash, link to the record before
+/// them: the anchored one, else `local_hash` of the local log's, else the chain's start), by
+/// sequence; the others are returned as invalid.
+fn judge(
+    held: &[Held],
+    local_hash: &dyn Fn(i64) -> Option<String>,
+) -> (std::collections::BTreeMap<i64, Body>, Vec<i64>) {
+    let mut valid: std::collections::BTreeMap<i64, Body> = Default::default();
+    let mut invalid = Vec::new();
+    let mut sorted: Vec<&Held> = held.iter().collect();
+    sorted.sort_by_key(|h| h.seq);
+    for h in sorted {
+        let Some(b) = Body::checked(&h.value, h.seq) else {
+            invalid.push(h.seq);
+            continue;
+        };
+        let link = match valid.get(&(h.seq - 1)) {
+            Some(prev) => Some(prev.hash.clone()),
+            None if h.seq == 1 => Some(crate::store::GENESIS.to_string()),
+            None => local_hash(h.seq - 1),
+        };
+        if link.as_deref() == Some(b.prev_hash.as_str()) {
+            valid.insert(h.seq, b);
+        } else {
+            invalid.push(h.seq);
+        }
+    }
+    (valid, invalid)
 }
 
 /// The configured anchor, if any.
@@ -126,7 +211,7 @@ pub async fn add(store: &Store, anchor: &Anchor, token: Option<&Secret>) -> Resu
             })?;
             let keychain = keychain(store)?;
             hec::check(store, hec, token, &keychain).await?;
-            keychain.set(hec::TOKEN_NAME, token)?;
+            crate::secrets::set_bound(&keychain, hec::TOKEN_NAME, &hec.hec_url, token)?;
         }
     }
     store.set_meta(
@@ -177,7 +262,11 @@ pub async fn push(store: &Store) -> Result<PushReport> {
         Anchor::S3 { s3, retain_days } => {
             s3::send(s3, *retain_days, &cache, &records, &mut on_sent).await?
         }
-        Anchor::SplunkHec { hec } => match keychain(store)?.get(hec::TOKEN_NAME) {
+        Anchor::SplunkHec { hec } => match crate::secrets::get_bound(
+            &keychain(store)?,
+            hec::TOKEN_NAME,
+            &hec.hec_url,
+        ) {
             Ok(Some(token)) => hec::send(hec, &token, &cache, &records, &mut on_sent).await?,
             Ok(None) => Some("no HEC token in the OS keychain: add the anchor again".into()),
             Err(e) => Some(e.to_string()),
@@ -198,11 +287,12 @@ pub async fn compare(store: &Store) -> Result<AnchorReport> {
     let Some(anchor) = configured(store)? else {
         return Ok(AnchorReport::default());
     };
+    let cache = store.keychain_scope()?;
     let mut report = AnchorReport {
         anchored: true,
+        cache: Some(cache.clone()),
         ..AnchorReport::default()
     };
-    let cache = store.keychain_scope()?;
     let held = match &anchor {
         Anchor::S3 { s3, .. } => s3::own(s3, &cache).await,
         Anchor::SplunkHec { hec } => hec::own(store, hec, &keychain(store)?, &cache).await,
@@ -214,14 +304,36 @@ pub async fn compare(store: &Store) -> Result<AnchorReport> {
             return Ok(report);
         }
     };
+    report.unexpected = held.unexpected;
+    report.duplicate = held.duplicate;
+    let local = store.action_log()?;
+    let local_hash = |seq: i64| {
+        local
+            .iter()
+            .find(|r| r.seq == seq)
+            .map(|r| r.hash.clone())
+    };
+    let (valid, invalid) = judge(&held.records, &local_hash);
+    report.invalid = invalid;
     let mut remote: std::collections::BTreeMap<i64, serde_json::Value> = Default::default();
-    for h in held {
+    for h in held.records {
+        if report.invalid.contains(&h.seq) {
+            continue;
+        }
         if h.versions > 1 {
             report.overwritten.push(h.seq);
         }
+        if let (Some(arrived), Some(b)) = (h.arrived, valid.get(&h.seq)) {
+            if arrived > b.at.saturating_add(LATE_AFTER) {
+                report.late.push(h.seq);
+            }
+        }
         remote.insert(h.seq, h.value);
     }
-    for r in &store.action_log()? {
+    for r in &local {
+        if report.invalid.contains(&r.seq) {
+            continue;
+        }
         match remote.remove(&r.seq) {
             None => report.extra.push(r.seq),
             Some(v) if v != body(r) => report.altered.push(r.seq),
@@ -257,6 +369,13 @@ pub struct ColleagueAction {
     pub status: String,
     /// Demo account.
     pub demo: bool,
+    /// Whether the record's own hash holds and it links, record by record, to the start of
+    /// its cache's anchored chain. An unverified record is shown as such, never as a fact.
+    #[serde(default)]
+    pub verified: bool,
+    /// Whether it reached the anchor more than [`LATE_AFTER`] after it says it was logged.
+    #[serde(default)]
+    pub late: bool,
 }
 
 const META_COLLEAGUES: &str = "action_log_colleagues";
@@ -275,9 +394,32 @@ pub async fn pull_colleagues(store: &Store) -> Result<usize> {
         Anchor::SplunkHec { hec } => hec::all(store, hec, &keychain(store)?).await?,
     };
     records.retain(|(cache, _)| *cache != own);
+    // Each colleague's chain judged on its own (no local copy to link to: a chain that does not
+    // start at its first record, or breaks, is unverified from there on).
+    let mut by_cache: std::collections::BTreeMap<&str, Vec<Held>> = Default::default();
+    for (cache, h) in &records {
+        by_cache.entry(cache.as_str()).or_default().push(Held {
+            seq: h.seq,
+            value: h.value.clone(),
+            versions: h.versions,
+            arrived: h.arrived,
+        });
+    }
+    type Checked = (
+        std::collections::BTreeMap<i64, Body>,
+        std::collections::BTreeMap<i64, Option<crate::time::Millis>>,
+    );
+    let mut checked: std::collections::BTreeMap<&str, Checked> = Default::default();
+    for (cache, held) in &by_cache {
+        let (valid, _) = judge(held, &|_| None);
+        let arrived = held.iter().map(|h| (h.seq, h.arrived)).collect();
+        checked.insert(cache, (valid, arrived));
+    }
+    let checked = &checked;
     // Each colleague's log read as typed entries, by cache.
     let mut logs: std::collections::BTreeMap<&str, crate::actions::ActionLog> = Default::default();
-    for (cache, v) in &records {
+    for (cache, h) in &records {
+        let v = &h.value;
         let entry = LogEntry::read(
             v["seq"].as_i64().unwrap_or(0),
             v["at"].as_i64().unwrap_or(0),
@@ -302,6 +444,16 @@ pub async fn pull_colleagues(store: &Store) -> Result<usize> {
                     .outcome_of(i.seq)
                     .map_or_else(|| "pending".into(), |o| o.outcome.to_string()),
                 demo: i.demo,
+                verified: checked
+                    .get(cache)
+                    .is_some_and(|(valid, _)| valid.contains_key(&i.seq)),
+                late: checked.get(cache).is_some_and(|(_, arrived)| {
+                    arrived
+                        .get(&i.seq)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|a| a > i.at.saturating_add(LATE_AFTER))
+                }),
             })
         })
         .collect();
@@ -321,4 +473,61 @@ pub fn colleagues(store: &Store) -> Result<Vec<ColleagueAction>> {
         .meta(META_COLLEAGUES)?
         .and_then(|v| serde_json::from_str(&v).ok())
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{record_hash, GENESIS};
+
+    fn rec(seq: i64, at: i64, prev: &str) -> (serde_json::Value, String) {
+        let record = serde_json::json!({"type": "intent", "n": seq});
+        let hash = record_hash(seq, at, &record.to_string(), prev);
+        (
+            serde_json::json!({"seq": seq, "at": at, "record": record, "prev_hash": prev, "hash": hash}),
+            hash,
+        )
+    }
+
+    fn held(seq: i64, value: serde_json::Value) -> Held {
+        Held {
+            seq,
+            value,
+            versions: 1,
+            arrived: None,
+        }
+    }
+
+    /// Each anchored record is trusted only when its own hash holds and it links to the one
+    /// before it (anchored, else local, else the chain's start): a planted record is invalid.
+    #[test]
+    fn anchored_records_are_judged_by_their_own_hash_and_link() {
+        let (r1, h1) = rec(1, 10, GENESIS);
+        let (r2, h2) = rec(2, 20, &h1);
+        let (r3, _) = rec(3, 30, &h2);
+        let mut wrong_hash = rec(4, 40, "whatever").0;
+        wrong_hash["hash"] = serde_json::json!("00");
+        let (unlinked, _) = rec(7, 70, "ff");
+        let (claims_other, _) = rec(5, 50, &h2);
+        let records = vec![
+            held(1, r1),
+            held(2, r2),
+            held(3, r3),
+            held(4, wrong_hash),
+            held(7, unlinked),
+            // A record under key 6 that says it is 5.
+            held(6, claims_other),
+        ];
+        let (valid, invalid) = judge(&records, &|_| None);
+        assert_eq!(valid.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(invalid, [4, 6, 7]);
+        // Record 2 alone in the anchor (1 expired) links through the local log's record 1.
+        let (_, h1) = rec(1, 10, GENESIS);
+        let (r2, _) = rec(2, 20, &h1);
+        let local = move |seq: i64| (seq == 1).then(|| h1.clone());
+        let (valid, invalid) = judge(&[held(2, r2.clone())], &local);
+        assert!(valid.contains_key(&2) && invalid.is_empty());
+        let (valid, invalid) = judge(&[held(2, r2)], &|_| None);
+        assert!(valid.is_empty() && invalid == [2]);
+    }
 }

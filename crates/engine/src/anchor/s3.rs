@@ -5,7 +5,7 @@
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ObjectLockMode;
 
-use super::{body, Held};
+use super::{body, Held, Holding};
 use crate::sources::{aws, S3Settings};
 use crate::store::LogRecord;
 use crate::{Error, Result};
@@ -94,50 +94,83 @@ pub(super) async fn send(
     Ok(None)
 }
 
-/// This cache's records as the bucket holds them.
-pub(super) async fn own(s3: &S3Settings, cache: &str) -> Result<Vec<Held>> {
-    let prefix = key_prefix(s3, cache);
-    let client = client(s3).await;
-    Ok(read_objects(&client, &s3.bucket, &prefix)
-        .await?
-        .into_iter()
-        .filter_map(|(key, value, versions)| {
-            let seq = key
-                .strip_prefix(&prefix)?
-                .strip_suffix(".json")?
-                .parse::<i64>()
-                .ok()?;
-            Some(Held {
-                seq,
-                value,
-                versions,
-            })
-        })
-        .collect())
+/// The sequence number of a record key's last part: exactly `<12 digits>.json`, nothing else
+/// (`1.json` or `000000000001.json.bak` beside a locked record is no record).
+fn record_seq(name: &str) -> Option<i64> {
+    let digits = name.strip_suffix(".json")?;
+    (digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
 }
 
-/// Every cache's records under the prefix: `(cache id, record)`.
-pub(super) async fn all(s3: &S3Settings) -> Result<Vec<(String, serde_json::Value)>> {
+/// This cache's records as the bucket holds them; any other key under its prefix is named.
+pub(super) async fn own(s3: &S3Settings, cache: &str) -> Result<Holding> {
+    let prefix = key_prefix(s3, cache);
+    let client = client(s3).await;
+    let mut holding = Holding::default();
+    // Which sequence each object's content claims: a sequence claimed by two objects (a
+    // record beside its locked key, under another name) is a duplicate.
+    let mut claims: std::collections::BTreeMap<i64, usize> = Default::default();
+    for o in read_objects(&client, &s3.bucket, &prefix).await? {
+        if let Some(claimed) = o.value.get("seq").and_then(serde_json::Value::as_i64) {
+            *claims.entry(claimed).or_default() += 1;
+        }
+        match o.key.strip_prefix(&prefix).and_then(record_seq) {
+            Some(seq) => holding.records.push(o.held(seq)),
+            None => holding.unexpected.push(o.key),
+        }
+    }
+    holding.duplicate = claims
+        .into_iter()
+        .filter_map(|(seq, n)| (n > 1).then_some(seq))
+        .collect();
+    Ok(holding)
+}
+
+/// Every cache's records under the prefix, `(cache id, record)`: keys of the exact record
+/// form only.
+pub(super) async fn all(s3: &S3Settings) -> Result<Vec<(String, Held)>> {
     let client = client(s3).await;
     Ok(read_objects(&client, &s3.bucket, &s3.prefix)
         .await?
         .into_iter()
-        .filter_map(|(key, v, _)| {
-            let (cache, _) = key.strip_prefix(&s3.prefix)?.split_once('/')?;
-            Some((cache.to_string(), v))
+        .filter_map(|o| {
+            let (cache, name) = o.key.strip_prefix(&s3.prefix)?.split_once('/')?;
+            let seq = record_seq(name)?;
+            Some((cache.to_string(), o.held(seq)))
         })
         .collect())
 }
 
+/// An object under the anchor's prefix: its first version's content and time.
+struct Object {
+    key: String,
+    value: serde_json::Value,
+    versions: usize,
+    arrived: Option<crate::time::Millis>,
+}
+
+impl Object {
+    fn held(self, seq: i64) -> Held {
+        Held {
+            seq,
+            value: self.value,
+            versions: self.versions,
+            arrived: self.arrived,
+        }
+    }
+}
+
 /// Every key under `prefix` with the content of its **first** version (at most 1 MiB; a record
-/// is a few KiB), parsed as JSON (`null` when it is not), and how many versions it has. Object
+/// is a few KiB; a larger object is `null`), parsed as JSON (`null` when it is not), how many
+/// versions it has and when the first was written. Object
 /// Lock keeps every version, but anyone who may write the bucket can put a newer one under a
 /// key: the first is what was anchored, a second is itself evidence of tampering.
 async fn read_objects(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
-) -> Result<Vec<(String, serde_json::Value, usize)>> {
+) -> Result<Vec<Object>> {
     // key -> (version id, last modified, size, versions seen)
     let mut first: std::collections::BTreeMap<String, (String, i64, i64, usize)> =
         Default::default();
@@ -179,8 +212,15 @@ async fn read_objects(
         version_marker = page.next_version_id_marker().map(str::to_string);
     }
     let mut out = Vec::new();
-    for (key, (version, _, size, versions)) in first {
+    for (key, (version, at, size, versions)) in first {
+        let arrived = (at != i64::MAX).then_some(at);
         if size > 1 << 20 {
+            out.push(Object {
+                key,
+                value: serde_json::Value::Null,
+                versions,
+                arrived,
+            });
             continue;
         }
         let got = client
@@ -198,7 +238,12 @@ async fn read_objects(
             .map_err(|e| Error::Source(format!("GetObject {key}: {e}")))?
             .into_bytes();
         let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        out.push((key, value, versions));
+        out.push(Object {
+            key,
+            value,
+            versions,
+            arrived,
+        });
     }
     Ok(out)
 }

@@ -199,6 +199,7 @@ impl From<query::ActionRecord> for ActionView {
             hash: r.hash,
             colleague: r.colleague,
             cache: r.cache,
+            verified: r.verified,
         }
     }
 }

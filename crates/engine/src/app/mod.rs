@@ -28,7 +28,7 @@ pub use self::actions::plan_request;
 use self::thing::png_data_url;
 pub use error::{DeskError, ErrorKind};
 pub use views::*;
-pub use watch::{NotifyFilter, SourceWatchView, WatchTick, WatchView};
+pub use watch::{notification_body, NotifyFilter, SourceWatchView, WatchTick, WatchView};
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

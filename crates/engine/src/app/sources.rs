@@ -186,7 +186,12 @@ pub fn add(
     check_new(store, source)?;
     let secret = source.settings.secret();
     match (secret, token) {
-        (Some(_), Some(t)) => secrets.set(&source.name, &t)?,
+        (Some(_), Some(t)) => crate::secrets::set_bound(
+            secrets,
+            &source.name,
+            &source.settings.secret_server().unwrap_or_default(),
+            &t,
+        )?,
         (Some(what), None) => {
             return Err(Error::InvalidInput(format!(
                 "this source needs its {what}, kept in the OS keychain only"

@@ -479,6 +479,11 @@ pub struct ActionView {
     pub colleague: bool,
     /// The colleague's cache id, for a colleague's action.
     pub cache: Option<String>,
+    /// A colleague's action: whether its anchored hash chain holds (an unverified one is
+    /// anyone's claim). Absent for this cache's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub verified: Option<bool>,
 }
 
 /// What an analyst asks to do.

@@ -135,6 +135,39 @@ impl NotifyFilter {
 }
 
 /// One notification for a sync's changes that pass the filter: the first two, and how many more.
+/// The deadline of one source's sync on the app's watch: `DDESK_SOURCE_DEADLINE` (`10m`,
+/// `90s`), else [`crate::sync::DEFAULT_DEADLINE`].
+pub fn source_deadline() -> std::time::Duration {
+    std::env::var("DDESK_SOURCE_DEADLINE")
+        .ok()
+        .and_then(|v| time::parse_duration(&v, 86_400_000).ok())
+        .filter(|ms| *ms >= 1000)
+        .map_or(crate::sync::DEFAULT_DEADLINE, |ms| {
+            std::time::Duration::from_millis(ms as u64)
+        })
+}
+
+/// A notification's body as a notification daemon should get it: device and colleague text
+/// shown as text. Control and bidirectional-control characters are dropped everywhere; where
+/// the daemon renders markup (the freedesktop notification spec lets servers read `<b>`, `<a>`,
+/// `<img>` in bodies: Linux), `&`, `<` and `>` are escaped as entities, so `<a href=…>` reads
+/// as those characters. macOS and Windows show bodies as plain text: `markup` false.
+pub fn notification_body(text: &str, markup: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || crate::cases::is_bidi_control(c) {
+            continue;
+        }
+        match c {
+            '&' if markup => out.push_str("&amp;"),
+            '<' if markup => out.push_str("&lt;"),
+            '>' if markup => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn coalesce(filter: &NotifyFilter, changes: &[Change]) -> Option<String> {
     let notable: Vec<&Change> = changes.iter().filter(|c| filter.passes(c)).collect();
     let first = notable.first()?;
@@ -189,6 +222,7 @@ impl Desk {
             &due,
             self.secrets.as_ref(),
             &token,
+            source_deadline(),
             |name, error| lock(&self.watch).rota.record(name, error, time::now()),
         );
         *lock(&self.sync_cancel) = None;
@@ -306,6 +340,21 @@ impl Desk {
 
 #[cfg(test)]
 mod tests {
+    /// A colleague's or device's text in a notification is text: markup escaped where the
+    /// daemon renders it, controls dropped everywhere.
+    #[test]
+    fn notification_bodies_carry_text_not_markup() {
+        let hostile = "cam <b>x</b> <a href=\"https://evil\">ok</a> & \u{1b}[2J\u{202e}gnp";
+        let linux = super::notification_body(hostile, true);
+        assert_eq!(
+            linux,
+            "cam &lt;b&gt;x&lt;/b&gt; &lt;a href=\"https://evil\"&gt;ok&lt;/a&gt; &amp; [2Jgnp"
+        );
+        let plain = super::notification_body(hostile, false);
+        assert!(plain.starts_with("cam <b>x</b>"), "{plain}");
+        assert!(!plain.contains('\u{1b}') && !plain.contains('\u{202e}'));
+    }
+
     use super::*;
 
     fn change(kind: ChangeKind, what: &str, severity: Option<&str>) -> Change {

@@ -3,7 +3,7 @@
 //! against these before it is kept, and a record beyond them is refused with a message that
 //! names the bound (the file or object it came from is reported as rejected).
 
-use super::{Datapoint, MetricValue};
+use super::{ActiveViolation, AuditFinding, Behavior, Datapoint, MetricValue, ViolationEvent};
 
 /// Caps on one file or object (after decompression), so a hostile one — a 3.6 MB gzip that
 /// inflates to 1 GB of valid records — is refused early instead of exhausting memory. A
@@ -57,6 +57,103 @@ pub fn check_point(p: &Datapoint) -> Result<(), String> {
     if let Some(d) = &p.dimension {
         check_name("dimension", &d.name)?;
     }
+    check_value(&p.metric, &p.thing, &p.value)
+}
+
+/// Longest id (violation, finding, task) in bytes: AWS's are at most 128.
+pub const MAX_ID_BYTES: usize = 128;
+/// Longest free text of a record (a verification description, a finding's reason), in bytes.
+pub const MAX_TEXT_BYTES: usize = 4096;
+/// Longest resource description of an audit finding (its JSON), in bytes.
+pub const MAX_RESOURCE_BYTES: usize = 64 << 10;
+
+/// Checks an optional free text against `max` bytes.
+fn check_text(what: &str, text: Option<&str>, max: usize) -> Result<(), String> {
+    match text {
+        Some(t) if t.len() > max => Err(format!(
+            "{what} of {} bytes is longer than {max}",
+            t.len()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks an id: 1 to [`MAX_ID_BYTES`] bytes.
+fn check_id(what: &str, id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err(format!("empty {what}"));
+    }
+    check_text(what, Some(id), MAX_ID_BYTES)
+}
+
+fn check_behavior(b: &Behavior) -> Result<(), String> {
+    check_text("behavior name", Some(&b.name), MAX_NAME_BYTES)?;
+    if let Some(m) = &b.metric {
+        check_name("metric", m)?;
+    }
+    Ok(())
+}
+
+/// Checks a violation event like a datapoint: its thing, ids and names bounded as datapoints'
+/// are, its value as a datapoint's value, its texts bounded.
+pub fn check_violation_event(v: &ViolationEvent) -> Result<(), String> {
+    check_name("thing", &v.thing)?;
+    check_id("violation id", &v.violation_id)?;
+    check_text("security profile name", Some(&v.security_profile), MAX_NAME_BYTES)?;
+    check_behavior(&v.behavior)?;
+    check_text("event type", Some(&v.event_type), MAX_NAME_BYTES)?;
+    if let Some(value) = &v.value {
+        check_value(v.behavior.metric.as_deref().unwrap_or("value"), &v.thing, value)?;
+    }
+    check_text("verification state", v.verification_state.as_deref(), MAX_NAME_BYTES)?;
+    check_text(
+        "verification description",
+        v.verification_description.as_deref(),
+        MAX_TEXT_BYTES,
+    )?;
+    check_text("confidence", v.confidence.as_deref(), MAX_NAME_BYTES)
+}
+
+/// Checks an active violation (see [`check_violation_event`]).
+pub fn check_active_violation(v: &ActiveViolation) -> Result<(), String> {
+    check_name("thing", &v.thing)?;
+    check_id("violation id", &v.violation_id)?;
+    check_text("security profile name", Some(&v.security_profile), MAX_NAME_BYTES)?;
+    check_behavior(&v.behavior)?;
+    if let Some(value) = &v.last_value {
+        check_value(v.behavior.metric.as_deref().unwrap_or("value"), &v.thing, value)?;
+    }
+    check_text("verification state", v.verification_state.as_deref(), MAX_NAME_BYTES)?;
+    check_text(
+        "verification description",
+        v.verification_description.as_deref(),
+        MAX_TEXT_BYTES,
+    )?;
+    check_text("confidence", v.confidence.as_deref(), MAX_NAME_BYTES)
+}
+
+/// Checks an audit finding's ids, names and texts.
+pub fn check_finding(f: &AuditFinding) -> Result<(), String> {
+    check_id("finding id", &f.finding_id)?;
+    if let Some(t) = &f.task_id {
+        check_id("task id", t)?;
+    }
+    check_text("check name", Some(&f.check), MAX_NAME_BYTES)?;
+    check_text("severity", f.severity.as_deref(), MAX_NAME_BYTES)?;
+    check_text("resource type", f.resource_type.as_deref(), MAX_NAME_BYTES)?;
+    check_text("resource", Some(&f.resource), MAX_TEXT_BYTES)?;
+    check_text("resource description", Some(&f.resource_json), MAX_RESOURCE_BYTES)?;
+    check_text("reason", f.reason.as_deref(), MAX_TEXT_BYTES)?;
+    check_text("reason code", f.reason_code.as_deref(), MAX_NAME_BYTES)
+}
+
+/// Checks a value of `metric` of `thing` (for the message): see [`check_point`].
+pub fn check_value(metric: &str, thing: &str, value: &MetricValue) -> Result<(), String> {
+    struct Named<'a> {
+        metric: &'a str,
+        thing: &'a str,
+    }
+    let p = Named { metric, thing };
     let members = |n: usize| {
         if n > MAX_MEMBERS {
             Err(format!(
@@ -67,7 +164,7 @@ pub fn check_point(p: &Datapoint) -> Result<(), String> {
             Ok(())
         }
     };
-    match &p.value {
+    match value {
         MetricValue::Count(c) if *c < 0 => Err(format!(
             "{} of {}: count {c} is negative (counts are 0 or more)",
             p.metric, p.thing
@@ -147,5 +244,36 @@ mod tests {
         assert!(check_point(&point("cam-1", MetricValue::Strings(big))).is_err());
         // The hostile payload names of the E2E tests are within bounds: they are shown escaped.
         assert!(check_name("thing", "<script>window.__pwned=2</script>").is_ok());
+    }
+
+    /// Violations and findings are bounded like datapoints (an empty or 1 MB thing name was
+    /// kept).
+    #[test]
+    fn violations_and_findings_are_bounded_like_datapoints() {
+        let v = |thing: &str| ViolationEvent {
+            violation_id: "v-1".into(),
+            thing: thing.into(),
+            security_profile: "p".into(),
+            behavior: Behavior {
+                name: "b".into(),
+                ..Default::default()
+            },
+            event_type: "in-alarm".into(),
+            time: 0,
+            value: None,
+            verification_state: None,
+            verification_description: None,
+            confidence: None,
+        };
+        assert!(check_violation_event(&v("cam-1")).is_ok());
+        assert!(check_violation_event(&v("")).is_err());
+        let e = check_violation_event(&v(&"x".repeat(1 << 20))).unwrap_err();
+        assert!(e.contains("longer than the 128"), "{e}");
+        let mut bad = v("cam-1");
+        bad.value = Some(MetricValue::Count(-3));
+        assert!(check_violation_event(&bad).is_err());
+        let mut bad = v("cam-1");
+        bad.verification_description = Some("d".repeat(MAX_TEXT_BYTES + 1));
+        assert!(check_violation_event(&bad).is_err());
     }
 }

@@ -490,7 +490,8 @@ pub enum DocKind {
     ListSecurityProfiles,
     /// DescribeSecurityProfile response.
     DescribeSecurityProfile,
-    /// A Firehose processing-failed record: recognised, counted, never ingested.
+    /// A Firehose error-output record (`processing-failed/`, `format-conversion-failed/`): its
+    /// `rawData` is decoded and read.
     FirehoseFailure,
     /// A Firehose delivery-failure backup record for Splunk: its `rawData` is decoded and read.
     FirehoseSplunkBackup,
@@ -513,6 +514,116 @@ pub enum DocKind {
     /// An AWS IoT lifecycle event (connected, disconnected, subscribed, unsubscribed).
     LifecycleEvent,
 }
+
+impl DocKind {
+    /// The family a source declares it carries ([`Carried`]); `None` for containers (Splunk
+    /// rows, HEC payloads, Firehose's backups and error outputs, arrays), whose content is
+    /// judged record by record.
+    pub fn family(self) -> Option<Carried> {
+        use DocKind::*;
+        match self {
+            MetricsExport | MetricEntry => Some(Carried::Export),
+            DeviceReport | LifecycleEvent => Some(Carried::DeviceReports),
+            DetectAlert | AuditNotification | AuditCheckItem => Some(Carried::Alerts),
+            ListActiveViolations
+            | ListViolationEvents
+            | ListMetricValues
+            | ListAuditTasks
+            | DescribeAuditTask
+            | ListAuditFindings
+            | ListSecurityProfiles
+            | DescribeSecurityProfile
+            | DescribeAuditFinding
+            | ListAuditMitigationTasks
+            | ListDetectMitigationTasks
+            | ListAuditMitigationExecutions
+            | ListDetectMitigationExecutions => Some(Carried::Api),
+            FirehoseFailure | FirehoseSplunkBackup | Array | SplunkExport | HecEvent => None,
+        }
+    }
+}
+
+/// What a source may carry, by family of document: a Detect-free bucket or index carries
+/// device reports and lifecycle events, a metrics-export bucket export batches. A record of a
+/// family its source does not carry is refused and reported, never read.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Carried {
+    /// Metrics-export batches and their entries (`{version, metrics: [...]}`): cloud-side.
+    Export,
+    /// Devices' own metrics reports and AWS IoT lifecycle events (the Detect-free rules).
+    DeviceReports,
+    /// Detect alerts, audit notifications and audit check items (SNS, the Splunk sample).
+    Alerts,
+    /// Device Defender API responses saved by the AWS CLI or an SDK.
+    Api,
+}
+
+impl Carried {
+    /// The name used in settings, flags and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Carried::Export => "export",
+            Carried::DeviceReports => "device-reports",
+            Carried::Alerts => "alerts",
+            Carried::Api => "api",
+        }
+    }
+
+    /// Every family.
+    pub const ALL: [Carried; 4] = [
+        Carried::Export,
+        Carried::DeviceReports,
+        Carried::Alerts,
+        Carried::Api,
+    ];
+
+    /// Parses a comma-separated list (`device-reports,alerts`) as flags give it.
+    pub fn parse_list(s: &str) -> Result<Vec<Carried>, String> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let c = Carried::ALL
+                .into_iter()
+                .find(|c| c.as_str() == part)
+                .ok_or_else(|| {
+                    format!(
+                        "{part:?} is no family of documents: expected {}",
+                        Carried::list(&Carried::ALL)
+                    )
+                })?;
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        if out.is_empty() {
+            return Err("no family of documents given".into());
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The families as a list for messages (`export, alerts`).
+    pub fn list(set: &[Carried]) -> String {
+        set.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The de-duplication version of a value a device reported itself: below every cloud-side
+/// version (which are 0 or more), so a device's report never replaces a metric AWS measured
+/// for the same time.
+pub const DEVICE_VERSION: i64 = -1;
 
 /// Everything parsed from one file or object: written to the cache in one transaction.
 #[derive(Debug, Clone, Default)]
@@ -541,6 +652,9 @@ pub struct Batch {
     pub future: Vec<FutureDated>,
     /// What the parser decided that the reader should know (a report dated by its arrival).
     pub notes: Vec<String>,
+    /// Records recovered from Firehose error outputs, by kind (`processing-failed`,
+    /// `format-conversion-failed`, `splunk-failed`).
+    pub recovered: std::collections::BTreeMap<String, u64>,
     /// Records refused while the rest of their file was kept (the first
     /// [`parse::MAX_BAD_RECORDS`]), and how many there were.
     pub bad_records: Vec<parse::ParseError>,
@@ -608,6 +722,9 @@ impl Batch {
 
     /// Adds another batch's content to this one.
     pub fn extend(&mut self, other: Batch) {
+        for (k, n) in &other.recovered {
+            *self.recovered.entry(k.clone()).or_default() += n;
+        }
         self.points.extend(other.points);
         self.violation_events.extend(other.violation_events);
         self.active_violations.extend(other.active_violations);

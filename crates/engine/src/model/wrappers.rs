@@ -70,7 +70,12 @@ impl AuditRuns {
 /// ISO 8601 with an offset (`2026-11-30T21:10:00.000+00:00`), or an epoch string. A time in
 /// another named zone (`EST`: ambiguous) is not read.
 fn splunk_time(v: Option<&serde_json::Value>) -> Option<Millis> {
-    let s = v?.as_str()?.trim();
+    splunk_time_str(v?.as_str()?)
+}
+
+/// [`splunk_time`] of a string (CSV and XML results carry `_time` as text).
+pub(super) fn splunk_time_str(s: &str) -> Option<Millis> {
+    let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
         return time::from_seconds(secs).ok();
     }
@@ -154,30 +159,66 @@ pub(super) fn hec_event(
     }
 }
 
-/// A record Firehose could not deliver to Splunk, as it backs it up to S3: `rawData` is the
-/// base64 of what it sent (HEC payloads or raw events, run together) and the only copy left.
-/// Decoded and read like any stream, dated by `arrivalTimestamp` where the events have no time.
+/// The kinds of record Firehose writes to its S3 error output, each carrying the original
+/// record base64-encoded in `rawData` — the only copy of those metrics left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // named as Firehose names their prefixes
+pub(super) enum ErrorOutput {
+    /// A record it could not deliver to Splunk (`splunk-failed/`).
+    SplunkFailed,
+    /// A record a Lambda transform failed on (`processing-failed/`: `errorCode`,
+    /// `errorMessage`, `lambdaArn`).
+    ProcessingFailed,
+    /// A record format conversion could not convert (`format-conversion-failed/`:
+    /// `ErrorCode`, `ErrorMessage`, `dataCatalogTable`).
+    FormatConversionFailed,
+}
+
+impl ErrorOutput {
+    /// Its name in summaries (the prefix Firehose writes it under).
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Self::SplunkFailed => "splunk-failed",
+            Self::ProcessingFailed => "processing-failed",
+            Self::FormatConversionFailed => "format-conversion-failed",
+        }
+    }
+}
+
+/// A record Firehose wrote to its S3 error output: `rawData` is the base64 of what it
+/// received (HEC payloads or raw events for Splunk, the IoT rule's records otherwise, run
+/// together) and the only copy left. Decoded and read like any stream, dated by
+/// `arrivalTimestamp` (`approximateArrivalTimestamp`, else `attemptEndingTimestamp`) where
+/// the records have no time of their own; counted in [`Batch::recovered`] by kind.
 pub(super) fn firehose_backup(
     raw: &RawValue,
     text: &str,
     ctx: &Context,
     batch: &mut Batch,
     depth: u8,
+    kind: ErrorOutput,
 ) -> Res<()> {
     #[derive(Deserialize)]
     #[allow(non_snake_case)]
     struct Backup {
         arrivalTimestamp: Option<TimeDoc>,
+        approximateArrivalTimestamp: Option<TimeDoc>,
+        attemptEndingTimestamp: Option<TimeDoc>,
     }
     if depth >= 3 {
         return Err(ParseError::new("documents nested more than 3 deep"));
     }
-    let b: Backup = json(text, "Firehose backup record")?;
-    let data: String = json(raw.get(), "Firehose backup rawData")?;
+    let what = kind.as_str();
+    let b: Backup = json(text, "Firehose error-output record")?;
+    let data: String = json(raw.get(), "Firehose error-output rawData")?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
-        .map_err(|e| ParseError::new(format!("Firehose backup rawData is not base64: {e}")))?;
-    let observed = match b.arrivalTimestamp {
+        .map_err(|e| ParseError::new(format!("Firehose {what} rawData is not base64: {e}")))?;
+    let observed = match b
+        .arrivalTimestamp
+        .or(b.approximateArrivalTimestamp)
+        .or(b.attemptEndingTimestamp)
+    {
         Some(t) => Some(t.to_ms(time::from_auto)?),
         None => ctx.observed,
     };
@@ -185,16 +226,19 @@ pub(super) fn firehose_backup(
         observed,
         ..ctx.clone()
     };
+    let mut recovered = 0;
     for record in Records::new(Cursor::new(bytes)) {
         let (offset, bytes) =
-            record.map_err(|e| ParseError::new(format!("Firehose backup rawData: {e}")))?;
+            record.map_err(|e| ParseError::new(format!("Firehose {what} rawData: {e}")))?;
         parse::record(&bytes, &inner, batch, depth + 1).map_err(|e| {
             ParseError::new(format!(
-                "Firehose backup rawData, record at byte {offset}: {}",
+                "Firehose {what} rawData, record at byte {offset}: {}",
                 e.message
             ))
         })?;
+        recovered += 1;
     }
+    *batch.recovered.entry(what.to_string()).or_default() += recovered;
     Ok(())
 }
 

@@ -56,6 +56,12 @@ pub(crate) trait Kind {
     /// Checks the settings before they are stored.
     fn validate(&self) -> Result<()>;
 
+    /// The server its secret is bound to (a Splunk token to its URL): the secret is kept with
+    /// it in the keychain and never sent anywhere else ([`crate::secrets::get_bound`]).
+    fn secret_server(&self) -> Option<String> {
+        None
+    }
+
     /// Where it reads from, as the sources list shows it.
     fn target(&self) -> String;
 
@@ -124,6 +130,13 @@ macro_rules! kinds {
             pub fn secret(&self) -> Option<&'static str> {
                 match self {
                     $(Self::$variant(_) => <$settings as Kind>::SECRET,)*
+                }
+            }
+
+            /// The server its secret is bound to (see [`Kind::secret_server`]).
+            pub fn secret_server(&self) -> Option<String> {
+                match self {
+                    $(Self::$variant(s) => Kind::secret_server(s),)*
                 }
             }
 
@@ -337,6 +350,7 @@ mod tests {
             bucket: "b".into(),
             prefix: String::new(),
             path_style: false,
+            carries: None,
             aws: AwsSettings::default(),
         });
         let splunk = SourceSettings::Splunk(SplunkSettings {
@@ -344,6 +358,7 @@ mod tests {
             index: "iot".into(),
             sourcetype: default_sourcetype(),
             ca_bundle: None,
+            carries: None,
         });
         let defender = SourceSettings::Defender(DefenderSettings::default());
         for (settings, kind, secret) in [

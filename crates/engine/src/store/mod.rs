@@ -57,6 +57,31 @@ pub enum StoreError {
     OutcomeExists(i64),
 }
 
+/// Whether opening failed because the file or its folder cannot be written.
+fn is_read_only(e: &StoreError) -> bool {
+    use rusqlite::ffi::ErrorCode;
+    matches!(
+        e,
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied)
+    )
+}
+
+/// `path` as an SQLite `file:` URI (`?` `#` `%` escaped).
+fn url_path(path: &Path) -> String {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::from("file:");
+    for c in abs.to_string_lossy().chars() {
+        match c {
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            '%' => out.push_str("%25"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Ids already resolved in this connection. Cleared whenever a write rolls back, since ids
 /// handed out inside a failed transaction do not exist.
 #[derive(Default)]
@@ -71,11 +96,27 @@ pub(crate) struct Interner {
 pub struct Store {
     conn: Connection,
     ids: Interner,
+    read_only: bool,
 }
 
 impl Store {
     /// Opens (creating if needed) the cache at `path` and migrates it.
+    ///
+    /// A cache in a place this process cannot write (an archived case, a read-only mount) is
+    /// opened read-only instead ([`Store::read_only`]): it can be read, and every write fails
+    /// with SQLite's "readonly database" error. It must already be at this version's schema
+    /// (an older one cannot be migrated in place), and its WAL must have been checkpointed (a
+    /// cache closed normally is): what a leftover `-wal` file holds is not read.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if path.is_file() {
+            let opened = Connection::open(path)
+                .map_err(StoreError::from)
+                .and_then(Self::init);
+            return match opened {
+                Err(e) if is_read_only(&e) => Self::open_read_only(path),
+                other => other,
+            };
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
                 path: dir.display().to_string(),
@@ -96,7 +137,56 @@ impl Store {
         Ok(Self {
             conn,
             ids: Interner::default(),
+            read_only: false,
         })
+    }
+
+    /// Opens the cache at `path` for reading only: `mode=ro`, or `immutable=1` where even the
+    /// WAL's shared-memory file cannot be made (a read-only mount).
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let uri = |query: &str| {
+            let mut u = url_path(path);
+            u.push('?');
+            u.push_str(query);
+            u
+        };
+        let try_open = |query: &str| -> Result<Connection, StoreError> {
+            let conn = Connection::open_with_flags(uri(query), flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            conn.pragma_update(None, "temp_store", "MEMORY")?;
+            // Reading the version reads the file: a WAL cache whose -shm cannot be made fails here.
+            let _: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            Ok(conn)
+        };
+        let conn = try_open("mode=ro").or_else(|_| try_open("immutable=1"))?;
+        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > schema::SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found: version,
+                supported: schema::SCHEMA_VERSION,
+            });
+        }
+        if version < schema::SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "the cache is read-only here and was written by an older Defender Desk (schema {version}, this one writes {}): copy it somewhere writable to upgrade it",
+                schema::SCHEMA_VERSION
+            )));
+        }
+        Ok(Self {
+            conn,
+            ids: Interner::default(),
+            read_only: true,
+        })
+    }
+
+    /// Whether the cache was opened read-only (it lies where this process cannot write).
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The underlying connection, for read-only checks in tests and benchmarks.

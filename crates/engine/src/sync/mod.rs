@@ -54,7 +54,15 @@ pub struct SyncOptions {
     pub concurrency: usize,
     /// Caps on each object (inflated bytes, datapoints).
     pub limits: crate::model::limits::ObjectLimits,
+    /// The longest one source's pull may take (`None`: no deadline). Past it the source is
+    /// reported stuck and stopped — what it wrote stays, with its marks — while the others
+    /// carry on: a server that trickles bytes keeps no other source waiting.
+    pub deadline: Option<std::time::Duration>,
 }
+
+/// The deadline of one source's sync on the watch (`ddesk watch --source-deadline`, the app's
+/// `DDESK_SOURCE_DEADLINE`): 10 minutes, twice the default interval.
+pub const DEFAULT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Default for SyncOptions {
     fn default() -> Self {
@@ -64,6 +72,7 @@ impl Default for SyncOptions {
             to: None,
             concurrency: 8,
             limits: Default::default(),
+            deadline: None,
         }
     }
 }
@@ -165,6 +174,10 @@ pub struct SourceSummary {
     /// Already in the cache, not fetched again.
     #[ts(as = "crate::ts::Count")]
     pub unchanged: u64,
+    /// Records recovered from Firehose error outputs (`processing-failed`,
+    /// `format-conversion-failed`, `splunk-failed`), by kind.
+    #[ts(as = "std::collections::BTreeMap<String, crate::ts::Count>")]
+    pub recovered: std::collections::BTreeMap<String, u64>,
     /// Warnings (Detect unavailable, Splunk WARN messages).
     pub warnings: Vec<String>,
 }
@@ -466,12 +479,19 @@ pub async fn sync(
 /// keychains may prompt).
 fn puller(source: &Source, secrets: &dyn SecretStore) -> Result<Box<dyn Pull>> {
     let secret = match source.settings.secret() {
-        Some(what) => Some(secrets.get(&source.name)?.ok_or_else(|| {
+        Some(what) => Some(
+            crate::secrets::get_bound(
+                secrets,
+                &source.name,
+                &source.settings.secret_server().unwrap_or_default(),
+            )?
+            .ok_or_else(|| {
             Error::Secrets(format!(
                 "no {what} in the OS keychain for source {:?}: remove and add the source again to store one",
                 source.name
             ))
-        })?),
+            })?,
+        ),
         None => None,
     };
     source.settings.puller(secret)
@@ -524,9 +544,17 @@ pub(crate) async fn run_pulls(
                 },
                 failures: Vec::new(),
             };
-            let result = match &job.pull {
-                Ok(p) => p.pull(&mut ctx).await,
-                Err(e) => Err(e.clone()),
+            let result = match (&job.pull, options.deadline) {
+                (Ok(p), None) => p.pull(&mut ctx).await,
+                (Ok(p), Some(deadline)) => {
+                    match tokio::time::timeout(deadline, p.pull(&mut ctx)).await {
+                        Ok(r) => r,
+                        Err(_) => Err(format!(
+                            "stuck: its sync did not finish within {deadline:?}, the deadline (the server kept the connection open without finishing); what it read before is kept, the rest is read next time"
+                        )),
+                    }
+                }
+                (Err(e), _) => Err(e.clone()),
             };
             let SyncCtx {
                 mut summary,

@@ -42,6 +42,8 @@ enum Fake {
     Fails(&'static str),
     /// Waits for the cancel, then stops without error.
     WaitsForCancel,
+    /// Writes one batch, then never finishes (a server that sends a blank line every second).
+    Trickles,
 }
 
 impl Pull for Fake {
@@ -73,6 +75,16 @@ impl Pull for Fake {
                 Fake::WaitsForCancel => {
                     ctx.cancel.cancelled().await;
                     Ok(())
+                }
+                Fake::Trickles => {
+                    let stats = ctx
+                        .sink
+                        .write(vec![Batch::default()], SyncMarks::default())
+                        .await?;
+                    add_stats(&mut ctx.summary, &stats);
+                    loop {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
                 }
             }
         })
@@ -108,6 +120,15 @@ fn run(
     sink: &MemorySink,
     cancel: &CancellationToken,
 ) -> (Vec<(SourceSummary, Vec<SyncFailure>)>, Vec<SyncEvent>) {
+    run_with(jobs, sink, cancel, &SyncOptions::default())
+}
+
+fn run_with(
+    jobs: Vec<PullJob>,
+    sink: &MemorySink,
+    cancel: &CancellationToken,
+    options: &SyncOptions,
+) -> (Vec<(SourceSummary, Vec<SyncFailure>)>, Vec<SyncEvent>) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let progress: Progress = Arc::new(move |e| seen.lock().unwrap().push(e));
@@ -117,7 +138,7 @@ fn run(
         .unwrap();
     let out = rt.block_on(run_pulls(
         jobs,
-        &SyncOptions::default(),
+        options,
         1_800_000_000_000,
         sink,
         progress,
@@ -272,6 +293,7 @@ fn pullers_read_the_secret_only_for_kinds_that_keep_one() {
             index: "iot".into(),
             sourcetype: crate::sources::default_sourcetype(),
             ca_bundle: None,
+            carries: None,
         }),
     };
     let secrets = MemorySecrets::default();
@@ -282,7 +304,12 @@ fn pullers_read_the_secret_only_for_kinds_that_keep_one() {
         m.contains("no Splunk token in the OS keychain for source \"idx\""),
         "{m}"
     );
+    // A token stored without its server (or for another one) is never handed to a puller.
     secrets.set("idx", &Secret::new("t0ken")).unwrap();
+    assert!(matches!(puller(&splunk, &secrets), Err(Error::Secrets(_))));
+    crate::secrets::set_bound(&secrets, "idx", "https://elsewhere.example:8089", &Secret::new("t0ken")).unwrap();
+    assert!(matches!(puller(&splunk, &secrets), Err(Error::Secrets(_))));
+    crate::secrets::set_bound(&secrets, "idx", "https://splunk.example:8089", &Secret::new("t0ken")).unwrap();
     assert!(puller(&splunk, &secrets).is_ok());
 
     let s3 = Source {
@@ -291,8 +318,46 @@ fn pullers_read_the_secret_only_for_kinds_that_keep_one() {
             bucket: "dd-export".into(),
             prefix: String::new(),
             path_style: false,
+            carries: None,
             aws: Default::default(),
         }),
     };
     assert!(puller(&s3, &NoKeychain).is_ok());
+}
+
+/// Regression (#29.9): a source that never finishes is stopped at its deadline and named stuck;
+/// the source beside it syncs to the end in the same round, and what the stuck one wrote stays.
+#[test]
+fn a_stuck_source_is_stopped_at_its_deadline_and_starves_no_other() {
+    let sink = MemorySink::default();
+    let options = SyncOptions {
+        deadline: Some(std::time::Duration::from_millis(300)),
+        ..SyncOptions::default()
+    };
+    let (out, events) = run_with(
+        vec![
+            job("slow", Ok(Fake::Trickles)),
+            job(
+                "good",
+                Ok(Fake::Writes {
+                    n: 2,
+                    failed_units: 0,
+                }),
+            ),
+        ],
+        &sink,
+        &CancellationToken::new(),
+        &options,
+    );
+    let (slow, slow_failures) = &out[0];
+    assert!(!slow.ok);
+    assert_eq!(slow.datapoints, 1, "what it wrote before the deadline is kept");
+    assert_eq!(slow_failures.len(), 1);
+    assert!(slow_failures[0].error.starts_with("stuck:"), "{slow_failures:?}");
+    assert!(slow_failures[0].error.contains("0 s") || slow_failures[0].error.contains("deadline"));
+    let (good, good_failures) = &out[1];
+    assert!(good.ok && good_failures.is_empty());
+    assert_eq!(good.datapoints, 2);
+    assert!(events.iter().any(|e| matches!(e, SyncEvent::SourceFinished { source, ok: false, error: Some(err) } if source == "slow" && err.starts_with("stuck:"))));
+    assert_eq!(sink.writes.lock().unwrap().len(), 3);
 }

@@ -33,6 +33,14 @@ describe("source forms", () => {
     expect(FORMS.splunk.settings({ sourcetype: "iot:device-reports" })).toMatchObject({ sourcetype: "iot:device-reports" });
   });
 
+  it("S3 and Splunk: what the source carries, known families only; blank reads every family", () => {
+    expect(FORMS.s3.settings({ bucket: "b", carries: " device-reports , exports, alerts" })).toMatchObject({
+      carries: ["device-reports", "alerts"],
+    });
+    expect(JSON.parse(JSON.stringify(FORMS.s3.settings({ bucket: "b", carries: " " })))).not.toHaveProperty("carries");
+    expect(FORMS.splunk.settings({ url: "https://s:8089", index: "i", carries: "export" })).toMatchObject({ carries: ["export"] });
+  });
+
   it("Device Defender: only the AWS fields, and no secret", () => {
     expect(FORMS.defender.settings({ profile: "soc" })).toEqual({
       kind: "defender",

@@ -1,7 +1,7 @@
 // The Add-source form of each kind of source: its fields, what it expects to find, and the
 // typed settings it sends. `FORMS` is keyed by the generated `SourceKind` union, so a kind
 // added in Rust does not type-check here until it has its form.
-import type { SourceKind, SourceSettings } from "../../bindings";
+import type { Carried, SourceKind, SourceSettings } from "../../bindings";
 
 /** The sourcetype of the AWS Splunk sample (the engine's `default_sourcetype`). */
 export const DEFAULT_SOURCETYPE = "aws-iot-device-defender";
@@ -48,6 +48,28 @@ function AwsInputs({ bind }: { bind: Bind }) {
   );
 }
 
+/** The families of documents a source may carry (`ddesk sources add … --carries`). */
+const FAMILIES: readonly Carried[] = ["export", "device-reports", "alerts", "api"];
+
+/** The families typed (comma-separated), known ones only; blank: every family is read. */
+export const carries = (f: Fields): Carried[] | undefined => {
+  const typed = given(f, "carries")
+    ?.split(",")
+    .map((c) => c.trim())
+    .filter((c): c is Carried => (FAMILIES as readonly string[]).includes(c));
+  return typed?.length ? typed : undefined;
+};
+
+/** What the source carries: a record of another family is refused and reported. */
+function CarriesInput({ bind }: { bind: Bind }) {
+  return (
+    <label>
+      Carries (comma-separated: {FAMILIES.join(", ")}; blank: all){" "}
+      <input placeholder="device-reports" {...bind("carries")} />
+    </label>
+  );
+}
+
 const aws = (f: Fields) => ({ region: given(f, "region"), profile: given(f, "profile"), endpoint_url: given(f, "endpoint_url") });
 
 export const FORMS: Record<SourceKind, KindForm> = {
@@ -66,6 +88,7 @@ export const FORMS: Record<SourceKind, KindForm> = {
         <label>
           Prefix <input {...bind("prefix")} />
         </label>
+        <CarriesInput bind={bind} />
         <AwsInputs bind={bind} />
       </>
     ),
@@ -76,6 +99,7 @@ export const FORMS: Record<SourceKind, KindForm> = {
       bucket: given(f, "bucket") ?? "",
       prefix: f.prefix?.trim() ?? "",
       path_style: given(f, "endpoint_url") !== undefined,
+      carries: carries(f),
       ...aws(f),
     }),
   },
@@ -102,6 +126,7 @@ export const FORMS: Record<SourceKind, KindForm> = {
         <label>
           Sourcetype <input placeholder={DEFAULT_SOURCETYPE} {...bind("sourcetype")} />
         </label>
+        <CarriesInput bind={bind} />
         <p className="muted">Only https is accepted (http only to this machine): the token never crosses the network in clear text.</p>
       </>
     ),
@@ -111,6 +136,7 @@ export const FORMS: Record<SourceKind, KindForm> = {
       index: given(f, "index") ?? "",
       sourcetype: given(f, "sourcetype") ?? DEFAULT_SOURCETYPE,
       ca_bundle: given(f, "ca_bundle"),
+      carries: carries(f),
     }),
   },
   defender: {

@@ -49,6 +49,11 @@ pub struct ActionRecord {
     /// The colleague's cache (its random id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<String>,
+    /// A colleague's record: whether its anchored hash chain holds (checked when read). An
+    /// unverified one is anyone's claim. Absent for this cache's own (`actions verify` checks
+    /// the local chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
 }
 
 /// What an action's outcome record holds besides its status.
@@ -92,6 +97,7 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
                 hash: i.hash.clone(),
                 colleague: false,
                 cache: None,
+                verified: None,
             }
         })
         .collect();
@@ -116,6 +122,7 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
                 hash: String::new(),
                 colleague: true,
                 cache: Some(c.cache),
+                verified: Some(c.verified),
             }),
     );
     Ok(rows)
@@ -163,6 +170,20 @@ pub struct Verification {
     /// Records of which the anchor holds a second, different version.
     #[ts(as = "Vec<crate::ts::Count>")]
     pub overwritten: Vec<i64>,
+    /// Objects under this cache's anchor prefix that are no record (planted beside the log).
+    pub unexpected: Vec<String>,
+    /// Sequence numbers more than one anchored record claims.
+    #[ts(as = "Vec<crate::ts::Count>")]
+    pub duplicate: Vec<i64>,
+    /// Anchored records failing their own hash or chain link: planted, not the local log's fault.
+    #[ts(as = "Vec<crate::ts::Count>")]
+    pub invalid: Vec<i64>,
+    /// Records that reached the anchor more than a day after they were logged (a rewritten log
+    /// pushed afresh looks like this).
+    #[ts(as = "Vec<crate::ts::Count>")]
+    pub late: Vec<i64>,
+    /// The cache id the anchored log is kept under (a new id is a new identity).
+    pub cache: Option<String>,
     /// Why the anchor could not be read, if it could not.
     pub anchor_error: Option<String>,
     /// What verification cannot see without an anchor.
@@ -188,6 +209,11 @@ pub async fn verify(store: &Store) -> Result<Verification> {
         extra: anchor.extra,
         altered: anchor.altered,
         overwritten: anchor.overwritten,
+        unexpected: anchor.unexpected,
+        duplicate: anchor.duplicate,
+        invalid: anchor.invalid,
+        late: anchor.late,
+        cache: anchor.cache,
         anchor_error: anchor.error,
     })
 }

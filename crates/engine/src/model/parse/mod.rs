@@ -23,7 +23,7 @@ use serde_json::{Number, Value};
 use super::framing::{self, Records};
 use super::limits;
 use super::{
-    ActiveViolation, AuditCheck, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
+    ActiveViolation, AuditCheck, Carried, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
     DocKind, MetricValue, SecurityProfile, ViolationEvent, VIOLATION_EVENT_TYPES,
 };
 use crate::time::{self, Millis};
@@ -32,6 +32,7 @@ mod audit;
 mod cbor;
 mod detect;
 mod report;
+mod results;
 mod wire;
 
 use self::audit::{audit_notification, describe_audit_task, CheckDoc, FindingDoc};
@@ -41,6 +42,7 @@ use self::detect::{ActiveDoc, BehaviorDoc, ProfileDoc, ViolationDoc};
 use self::report::{device_report, report_thing, DeviceReport};
 pub(crate) use self::wire::{opt_ms, TimeDoc};
 use self::wire::{DatumDoc, ExportEntry};
+use super::wrappers::ErrorOutput;
 
 /// What a document may not carry itself and the caller knows (from a topic, a request, a flag).
 #[derive(Debug, Clone, Default)]
@@ -56,6 +58,14 @@ pub struct Context {
     pub task_id: Option<String>,
     /// When the document was observed (Splunk `_time`), for items with no time of their own.
     pub observed: Option<Millis>,
+    /// When the records reached the place they are read from (S3 `LastModified`, the
+    /// Firehose object's name or partition hour): what a device report's `report_id` must
+    /// agree with to be taken as its time ([`REPORT_ID_SKEW`]).
+    pub arrival: Option<Arrival>,
+    /// The families of documents the source may carry ([`Carried`]); a record of another
+    /// family is refused by name. `None` admits every family (file ingest without `--carries`,
+    /// sources stored before sources declared it).
+    pub carries: Option<Vec<Carried>>,
     /// Caps on the stream as a whole.
     pub limits: limits::ObjectLimits,
     /// The latest plausible time (now plus a skew, [`FUTURE_SKEW`]): datapoints after it are
@@ -64,6 +74,83 @@ pub struct Context {
     /// nothing (pure parsing, tests).
     pub not_after: Option<Millis>,
 }
+
+/// When records reached where they are read from: a window (a partition hour) or an instant
+/// (`earliest == latest`: S3 `LastModified`, the time in a Firehose object's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    /// The earliest arrival, UTC epoch ms.
+    pub earliest: Millis,
+    /// The latest arrival, UTC epoch ms.
+    pub latest: Millis,
+    /// What the time is, for notes ("S3 LastModified").
+    pub what: &'static str,
+}
+
+impl Arrival {
+    /// An instant.
+    pub fn at(t: Millis, what: &'static str) -> Self {
+        Self {
+            earliest: t,
+            latest: t,
+            what,
+        }
+    }
+
+    /// When a file or key's name says it arrived: the time Firehose puts in its object names
+    /// (`<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<id>`), else the `YYYY/MM/DD/HH/` partition
+    /// hour of its path. `None` when the name says neither.
+    pub fn from_name(path: &str) -> Option<Self> {
+        let path = path.replace('\\', "/");
+        let file = path.rsplit('/').next().unwrap_or(&path);
+        if let Some(t) = firehose_name_time(file) {
+            return Some(Self::at(t, "the time in its Firehose object name"));
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        parts.windows(5).rev().find_map(|w| {
+            let num = |s: &str, len: usize| {
+                (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| s.parse::<u32>().ok())
+                    .flatten()
+            };
+            let (y, m, d, h) = (num(w[0], 4)?, num(w[1], 2)?, num(w[2], 2)?, num(w[3], 2)?);
+            let start = chrono::NaiveDate::from_ymd_opt(y as i32, m, d)?
+                .and_hms_opt(h, 0, 0)?
+                .and_utc()
+                .timestamp_millis();
+            Some(Self {
+                earliest: start,
+                latest: start + 3_600_000 - 1,
+                what: "its partition hour",
+            })
+        })
+    }
+}
+
+/// The `YYYY-MM-DD-HH-MM-SS` Firehose writes into an object's name, as epoch ms.
+fn firehose_name_time(file: &str) -> Option<Millis> {
+    let b = file.as_bytes();
+    (0..b.len().saturating_sub(18)).find_map(|i| {
+        let w = file.get(i..i + 19)?;
+        let wb = w.as_bytes();
+        let shape = wb.iter().enumerate().all(|(k, c)| match k {
+            4 | 7 | 10 | 13 | 16 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+        if !shape || (i > 0 && b[i - 1] != b'-') {
+            return None;
+        }
+        chrono::NaiveDateTime::parse_from_str(w, "%Y-%m-%d-%H-%M-%S")
+            .ok()
+            .map(|d| d.and_utc().timestamp_millis())
+    })
+}
+
+/// How far a device report's `report_id`, read as an epoch time, may be from the time its
+/// context knows (its arrival, Splunk `_time`, `--observed`) and still be taken as its time:
+/// Firehose buffers at most 15 minutes, and device clocks drift. Past it, the context's time
+/// wins and the summary's notes say so (aws-c-iot's ids are milliseconds since boot).
+pub const REPORT_ID_SKEW: Millis = 60 * 60 * 1000;
 
 /// How far past now a datapoint's time may be (device clocks drift; nothing is reported ahead).
 pub const FUTURE_SKEW: Millis = 60 * 60 * 1000;
@@ -179,6 +266,12 @@ pub fn parse_bytes(bytes: &[u8], ctx: &Context) -> Res<Batch> {
 fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
     if is_cbor(&mut reader) {
         return parse_cbor(reader, ctx);
+    }
+    match results::sniff(&mut reader) {
+        results::Sniffed::Json => {}
+        results::Sniffed::Xml => return results::parse_xml(reader, ctx),
+        results::Sniffed::Csv => return results::parse_csv(reader, ctx),
+        results::Sniffed::Refused(why) => return Err(ParseError::new(why)),
     }
     let mut batch = Batch::default();
     let mut any = false;
@@ -321,6 +414,8 @@ struct Probe<'a> {
     #[serde(borrow)]
     ErrorCode: Option<&'a RawValue>,
     #[serde(borrow)]
+    dataCatalogTable: Option<&'a RawValue>,
+    #[serde(borrow)]
     thingName: Option<&'a RawValue>,
     #[serde(borrow)]
     metricName: Option<&'a RawValue>,
@@ -356,6 +451,12 @@ struct Probe<'a> {
     result: Option<&'a RawValue>,
     #[serde(borrow)]
     results: Option<&'a RawValue>,
+    #[serde(borrow)]
+    fields: Option<&'a RawValue>,
+    #[serde(borrow)]
+    rows: Option<&'a RawValue>,
+    #[serde(borrow)]
+    columns: Option<&'a RawValue>,
     #[serde(borrow)]
     event: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -402,9 +503,22 @@ pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -
     let mark = batch.mark();
     let start = batch.points.len();
     let checked = record(bytes, ctx, batch, depth).and_then(|()| {
+        let [_, v, a, _, _, f, ..] = mark.0;
         batch.points[start..]
             .iter()
-            .try_for_each(|p| limits::check_point(p).map_err(ParseError::new))
+            .try_for_each(limits::check_point)
+            .and_then(|()| {
+                batch.violation_events[v..]
+                    .iter()
+                    .try_for_each(limits::check_violation_event)
+            })
+            .and_then(|()| {
+                batch.active_violations[a..]
+                    .iter()
+                    .try_for_each(limits::check_active_violation)
+            })
+            .and_then(|()| batch.findings[f..].iter().try_for_each(limits::check_finding))
+            .map_err(ParseError::new)
     });
     if checked.is_err() {
         batch.rewind(mark);
@@ -437,6 +551,18 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
     let p: Probe = serde_json::from_str(text)
         .map_err(|e| ParseError::new(format!("invalid document: {e}")))?;
 
+    // A record an IoT rule forwarded from a device's own topic (`topic()` is the rule's, not
+    // the device's) is only ever that device's report about itself, whatever its keys say:
+    // before containers, so no envelope can smuggle a Detect alert or an export batch.
+    if let Some(topic) = raw_str(p.topic) {
+        if let Some(thing) = device_topic_thing(&topic) {
+            let thing = thing.to_string();
+            return admitted(ctx, batch, |batch| {
+                device_topic_record(&p, text, &topic, &thing, ctx, batch)
+            });
+        }
+    }
+
     // Containers first: SNS envelopes (raw subscription or Lambda event) carry a document in a string.
     if let (Some(_), Some(msg)) = (p.Type, p.Message) {
         let inner: String = json(msg.get(), "SNS envelope Message")?;
@@ -452,6 +578,12 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
     if let Some(r) = p.result {
         // A Splunk search export line in JSON (`output_mode=json`).
         super::wrappers::splunk_rows(std::slice::from_ref(&r), text, ctx, batch, depth)?;
+        count(batch, DocKind::SplunkExport);
+        return Ok(());
+    }
+    if let (Some(fields), true) = (p.fields, p.rows.is_some() || p.columns.is_some()) {
+        // A Splunk results document in `json_rows` or `json_cols` mode.
+        results::columnar(fields, p.rows, p.columns, ctx, batch)?;
         count(batch, DocKind::SplunkExport);
         return Ok(());
     }
@@ -471,11 +603,131 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
         return Ok(());
     }
     if let (Some(raw), true) = (p.rawData, p.is_splunk_backup()) {
-        super::wrappers::firehose_backup(raw, text, ctx, batch, depth)?;
+        super::wrappers::firehose_backup(raw, text, ctx, batch, depth, ErrorOutput::SplunkFailed)?;
         count(batch, DocKind::FirehoseSplunkBackup);
         return Ok(());
     }
+    // Firehose's other error outputs: a Lambda transform's failure (`errorCode`) and a format
+    // conversion's (`ErrorCode`, `dataCatalogTable`). Their rawData is the only copy.
+    if let Some(raw) = p.rawData.filter(|_| p.errorCode.is_some() || p.ErrorCode.is_some()) {
+        let kind = if p.ErrorCode.is_some() || p.dataCatalogTable.is_some() {
+            ErrorOutput::FormatConversionFailed
+        } else {
+            ErrorOutput::ProcessingFailed
+        };
+        super::wrappers::firehose_backup(raw, text, ctx, batch, depth, kind)?;
+        count(batch, DocKind::FirehoseFailure);
+        return Ok(());
+    }
+    admitted(ctx, batch, |batch| document(p, text, ctx, batch))
+}
 
+/// The thing a device topic (`$aws/things/<thing>/...`) belongs to.
+fn device_topic_thing(topic: &str) -> Option<&str> {
+    let rest = topic.strip_prefix("$aws/things/")?;
+    let (thing, _) = rest.split_once('/')?;
+    (!thing.is_empty()).then_some(thing)
+}
+
+/// What a record looks like, for refusals that say why it is not what its place allows.
+fn shape_of(p: &Probe) -> &'static str {
+    if p.Type.is_some() && p.Message.is_some() {
+        "an SNS envelope"
+    } else if p.Records.is_some() {
+        "an SNS Lambda event"
+    } else if p.result.is_some() || p.results.is_some() {
+        "a Splunk search result"
+    } else if p.event.is_some() {
+        "an HTTP Event Collector payload"
+    } else if p.rawData.is_some() {
+        "a Firehose error or backup record"
+    } else if matches!(p.metrics, Some(MetricsField::Entries(_))) {
+        "a metrics-export batch"
+    } else if p.name.is_some() && p.thing.is_some() && p.value.is_some() {
+        "a metrics-export entry"
+    } else if p.violationEventType.is_some() || p.violationEvents.is_some() {
+        "a Detect alert or violation event"
+    } else if p.activeViolations.is_some() || p.violationId.is_some() {
+        "an active violation"
+    } else if p.taskId.is_some() || p.auditDetails.is_some() || p.checkName.is_some() {
+        "an audit task, check or finding"
+    } else if p.findings.is_some() || p.finding.is_some() {
+        "an audit finding"
+    } else if p.clientId.is_some() && p.eventType.is_some() {
+        "a lifecycle event"
+    } else {
+        "no device metrics report"
+    }
+}
+
+/// A record that arrived on `$aws/things/<thing>/…`: read as `thing`'s own metrics report, or
+/// refused by name.
+fn device_topic_record(
+    p: &Probe,
+    text: &str,
+    topic: &str,
+    thing: &str,
+    ctx: &Context,
+    batch: &mut Batch,
+) -> Res<()> {
+    let report_shaped = (p.header.is_some()
+        || p.hed.is_some()
+        || p.met.is_some()
+        || p.cmet.is_some()
+        || p.custom_metrics.is_some()
+        || matches!(p.metrics, Some(MetricsField::Object)))
+        && !matches!(p.metrics, Some(MetricsField::Entries(_)));
+    if !report_shaped {
+        return Err(ParseError::new(format!(
+            "a record from {topic} is shaped like {}: a device's topic carries only its own metrics reports, so it is refused (a device speaks only for itself)",
+            shape_of(p)
+        )));
+    }
+    if let Some(named) = ctx.thing.as_deref().filter(|t| *t != thing) {
+        return Err(ParseError::new(format!(
+            "a report from {topic} is {thing}'s, but --thing names {named:?}: refused"
+        )));
+    }
+    let report: DeviceReport = json(text, "device metrics report")?;
+    device_report(report, thing, ctx, batch)?;
+    count(batch, DocKind::DeviceReport);
+    Ok(())
+}
+
+/// Runs `read` and refuses what it added when its source may not carry that family of
+/// documents ([`Context::carries`]): the batch is left as it was.
+fn admitted(
+    ctx: &Context,
+    batch: &mut Batch,
+    read: impl FnOnce(&mut Batch) -> Res<()>,
+) -> Res<()> {
+    let Some(allowed) = &ctx.carries else {
+        return read(batch);
+    };
+    let (mark, before) = (batch.mark(), batch.documents.clone());
+    read(batch)?;
+    let refused = batch.documents.iter().find_map(|(kind, n)| {
+        let grew = before.get(kind).copied().unwrap_or(0) < *n;
+        let family = kind.family().filter(|f| !allowed.contains(f))?;
+        grew.then_some((*kind, family))
+    });
+    if let Some((kind, family)) = refused {
+        batch.rewind(mark);
+        batch.documents = before;
+        return Err(ParseError::new(format!(
+            "a record of the family {} ({kind:?}), which this source does not carry (it carries {}): refused; if it should, widen the source with --carries {},{}",
+            family.as_str(),
+            Carried::list(allowed),
+            Carried::list(allowed),
+            family.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// One document that is no container: recognised by its keys, in the one order that decides
+/// between shapes that share keys.
+fn document(p: Probe, text: &str, ctx: &Context, batch: &mut Batch) -> Res<()> {
     if p.header.is_some()
         || p.hed.is_some()
         || p.met.is_some()
@@ -598,8 +850,6 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
             behaviors: Some(behaviors),
         });
         count(batch, DocKind::DescribeSecurityProfile);
-    } else if p.rawData.is_some() && (p.errorCode.is_some() || p.ErrorCode.is_some()) {
-        count(batch, DocKind::FirehoseFailure);
     } else if p.findingId.is_some() && p.checkName.is_some() {
         // An element of `findings` (`aws iot list-audit-findings --query findings`).
         let f: FindingDoc = json(text, "audit finding")?;
@@ -640,14 +890,52 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
         });
         count(batch, DocKind::ListMetricValues);
     } else {
-        let keys: Vec<String> = serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
-            .map(|m| m.into_keys().take(12).collect())
-            .unwrap_or_default();
+        let map = serde_json::from_str::<BTreeMap<String, &RawValue>>(text).unwrap_or_default();
+        if let Some(why) = known_aws_shape(&map) {
+            return Err(ParseError::new(why));
+        }
+        let keys: Vec<&String> = map.keys().take(12).collect();
         return Err(ParseError::new(format!(
             "document of no known kind (top-level keys {keys:?}); {EXPECTED}"
         )));
     }
     Ok(())
+}
+
+/// Common AWS answers an analyst will try that hold no data this tool reads (or not in a form
+/// it can date and attribute): each refused by name, with what to do instead.
+fn known_aws_shape(keys: &BTreeMap<String, &RawValue>) -> Option<String> {
+    let has = |k: &str| keys.contains_key(k);
+    let first_item_has = |list: &str, k: &str| {
+        keys.get(list).is_some_and(|raw| {
+            serde_json::from_str::<Vec<BTreeMap<String, &RawValue>>>(raw.get())
+                .ok()
+                .and_then(|v| v.into_iter().next())
+                .is_some_and(|item| item.contains_key(k))
+        })
+    };
+    let why = if has("Datapoints") && has("Label") {
+        "CloudWatch statistics (aws cloudwatch get-metric-statistics): fleet-level counts per period with no thing in them, not a thing's data; export the metrics with Device Defender's metrics export or ListMetricValues (aws iot list-metric-values --thing-name T ...)"
+    } else if has("MetricDataResults") {
+        "CloudWatch metric data (aws cloudwatch get-metric-data): fleet-level series with no thing in them, not a thing's data; use Device Defender's metrics export or ListMetricValues per thing"
+    } else if has("things") && first_item_has("things", "connectivity") {
+        "AWS IoT fleet-index search results (aws iot search-index): each thing's connectivity now, not its history; connections and disconnects are read from lifecycle events (the $aws/events/presence rule, README \"An account without Detect\")"
+    } else if has("things") && (first_item_has("things", "thingArn") || keys.len() <= 2) {
+        "an AWS IoT thing list (aws iot list-things): registry entries, no metrics; things appear in the cache with their data"
+    } else if has("thingName") && has("thingArn") && (has("defaultClientId") || has("thingId")) {
+        "an AWS IoT thing description (aws iot describe-thing): the registry's entry, no metrics; a Device Defender source's sync keeps each thing's type and groups"
+    } else if has("thingGroups") {
+        "a thing's group list (aws iot list-thing-groups-for-thing): it names no thing, so it cannot be attributed; a thing's groups are read by a Device Defender source (ddesk sync --thing T)"
+    } else if has("suppressions") && first_item_has("suppressions", "resourceIdentifier") {
+        "audit suppressions (aws iot list-audit-suppressions): rules, not findings; every finding carries its own suppression state (isSuppressed), which the Audit screen shows — ingest the findings (aws iot list-audit-findings)"
+    } else if has("summaries") && first_item_has("summaries", "modelStatus") {
+        "ML Detect training summaries (aws iot get-behavior-model-training-summaries): the models' training state, no device data"
+    } else if has("ResponseMetadata") && keys.len() <= 2 {
+        "an AWS answer with nothing but ResponseMetadata (boto3): the call returned no data"
+    } else {
+        return None;
+    };
+    Some(why.to_string())
 }
 
 pub(super) fn nested(inner: &str, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {

@@ -92,13 +92,7 @@ pub(super) fn report_thing(p: &Probe, ctx: &Context) -> Res<String> {
     if let Some(t) = &ctx.thing {
         return Ok(t.clone());
     }
-    if let Some(topic) = raw_str(p.topic) {
-        // $aws/things/<thing>/defender/metrics/json
-        let parts: Vec<&str> = topic.split('/').collect();
-        if parts.len() >= 3 && parts[0] == "$aws" && parts[1] == "things" && !parts[2].is_empty() {
-            return Ok(parts[2].to_string());
-        }
-    }
+    // A device topic's record never gets here: [`super::device_topic_record`] names its thing.
     raw_str(p.thingName)
         .or_else(|| raw_str(p.thing))
         .or_else(|| raw_str(p.clientId))
@@ -138,6 +132,79 @@ fn remote_cidr(addr: &str) -> String {
     }
 }
 
+/// Notes kept per file about how reports were dated (the rest are counted in the last one).
+const MAX_TIME_NOTES: usize = 10;
+
+fn note(batch: &mut Batch, text: String) {
+    if batch.notes.len() < MAX_TIME_NOTES {
+        batch.notes.push(text);
+    }
+}
+
+/// A report's time. `report_id` is only "monotonically increasing, epoch recommended": the
+/// Python agent sends epoch seconds, aws-c-iot (the C++/Java v2 SDKs, the IoT Device Client)
+/// milliseconds since the device booted, FreeRTOS demos a tick count. So it is a time only
+/// when it agrees, within [`REPORT_ID_SKEW`], with the time the context knows (Splunk `_time`,
+/// HEC `time`, Firehose's arrival, `--observed`, S3 `LastModified`, the object's name or
+/// partition hour); when they disagree the context's time wins. With no context a plausible id
+/// is kept and flagged in the notes; an implausible one is refused.
+fn report_time(rid: f64, thing: &str, ctx: &Context, batch: &mut Batch) -> Res<Millis> {
+    let plausible = |ts: Millis| {
+        ts >= EARLIEST_REPORT
+            && ctx
+                .not_after
+                .is_none_or(|limit| ts <= limit + 23 * FUTURE_SKEW)
+    };
+    let read = time::from_auto(rid).ok().filter(|ts| plausible(*ts));
+    let known = match (ctx.observed, ctx.arrival) {
+        (Some(at), _) => Some(Arrival::at(at, "the time its context gives (Splunk _time, HEC time, Firehose arrival or --observed)")),
+        (None, a) => a,
+    };
+    let rid_text = if rid.fract() == 0.0 && rid.abs() < 9e15 {
+        format!("{}", rid as i64)
+    } else {
+        format!("{rid}")
+    };
+    Ok(match (read, known) {
+        (Some(ts), Some(k))
+            if ts >= k.earliest - REPORT_ID_SKEW && ts <= k.latest + REPORT_ID_SKEW =>
+        {
+            ts
+        }
+        (Some(ts), Some(k)) => {
+            let at = k.earliest + (k.latest - k.earliest) / 2;
+            note(batch, format!(
+                "report {rid_text} of {thing}: its report_id reads as {} but it arrived at {} ({}); dated by its arrival (report_id is no clock on every agent: aws-c-iot counts milliseconds since boot)",
+                time::to_rfc3339(ts),
+                time::to_rfc3339(at),
+                k.what
+            ));
+            at
+        }
+        (None, Some(k)) => {
+            let at = k.earliest + (k.latest - k.earliest) / 2;
+            note(batch, format!(
+                "report {rid_text} of {thing}: report_id is not an epoch time; dated by its arrival ({}, {})",
+                time::to_rfc3339(at),
+                k.what
+            ));
+            at
+        }
+        (Some(ts), None) => {
+            note(batch, format!(
+                "report {rid_text} of {thing}: dated {} by its report_id alone, which nothing confirms (report_id may be a monotonic clock): give the arrival time with `ingest --observed TIME`, or ingest the Firehose objects under their own names",
+                time::to_rfc3339(ts)
+            ));
+            ts
+        }
+        (None, None) => {
+            return Err(ParseError::new(format!(
+                "report_id {rid_text} is not a plausible epoch time (seconds or milliseconds between 2015 and now + 1 day; FreeRTOS demos send a tick count, aws-c-iot milliseconds since boot): give the report's time with `ingest --observed TIME`"
+            )))
+        }
+    })
+}
+
 pub(super) fn device_report(
     r: DeviceReport,
     thing: &str,
@@ -154,39 +221,14 @@ pub(super) fn device_report(
         .report_id
         .as_f64()
         .ok_or_else(|| ParseError::new("report_id is not a number"))?;
-    // report_id is only "monotonically increasing, epoch recommended": FreeRTOS demos send a
-    // tick count, which read as epoch seconds is 1970. Such an id takes the time the context
-    // knows (Splunk `_time`, `ingest --observed`), else the report is refused.
-    let plausible = |ts: Millis| {
-        ts >= EARLIEST_REPORT
-            && ctx
-                .not_after
-                .is_none_or(|limit| ts <= limit + 23 * FUTURE_SKEW)
-    };
-    let ts = match time::from_auto(rid) {
-        Ok(ts) if plausible(ts) => ts,
-        _ => match ctx.observed {
-            Some(at) => {
-                batch.notes.push(format!(
-                    "report_id {rid} is not an epoch time: the report of {thing} is dated by its arrival ({})",
-                    time::to_rfc3339(at)
-                ));
-                at
-            }
-            None => {
-                return Err(ParseError::new(format!(
-                    "report_id {rid} is not a plausible epoch time (seconds or milliseconds between 2015 and now + 1 day; FreeRTOS demos send a tick count): give the report's time with `ingest --observed TIME`"
-                )))
-            }
-        },
-    };
+    let ts = report_time(rid, thing, ctx, batch)?;
     let mut push = |metric: &str, value: MetricValue| {
         batch.points.push(Datapoint {
             thing: thing.to_string(),
             metric: metric.to_string(),
             dimension: None,
             ts,
-            version: 0,
+            version: super::super::DEVICE_VERSION,
             value,
         })
     };

@@ -126,7 +126,10 @@ impl ExportEntry<'_> {
             Some(v) => v
                 .as_i64()
                 .or_else(|| v.as_f64().map(|f| f as i64))
-                .unwrap_or(0),
+                .unwrap_or(0)
+                // Cloud-side versions are positive; below 0 ranks with device reports
+                // ([`super::super::DEVICE_VERSION`]), which never override cloud-side values.
+                .max(0),
         };
         if self.thing.is_empty() || self.name.is_empty() {
             return Err(ParseError::new(

@@ -263,11 +263,20 @@ impl S3Source {
             .trim_matches('"')
             .to_string();
         let expected = resp.content_length();
+        // When Firehose wrote it: what a device report's report_id must agree with.
+        let arrival = resp
+            .last_modified()
+            .and_then(|t| t.to_millis().ok())
+            .map(|t| parse::Arrival::at(t, "S3 LastModified"))
+            .or_else(|| parse::Arrival::from_name(key));
         let mut body = resp.body;
         // A few chunks in flight between the network and the parser: memory per object is the
         // parser's batch (bounded by the limits), not the object.
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
-        let ctx = ctx.clone();
+        let ctx = Context {
+            arrival: ctx.arrival.or(arrival),
+            ..ctx.clone()
+        };
         let parser =
             tokio::task::spawn_blocking(move || parse::parse_reader(ChannelReader::new(rx), &ctx));
         let mut received: u64 = 0;

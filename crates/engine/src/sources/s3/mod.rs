@@ -25,6 +25,12 @@ pub struct S3Settings {
     /// Path-style addressing (most S3-compatible stores).
     #[serde(default)]
     pub path_style: bool,
+    /// The families of documents the bucket carries (`export`, `device-reports`, `alerts`,
+    /// `api`): a record of another family is refused and reported. Absent in settings stored
+    /// before sources declared it: every family is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub carries: Option<Vec<crate::model::Carried>>,
     /// AWS settings.
     #[serde(flatten)]
     pub aws: AwsSettings,

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use futures_util::future::LocalBoxFuture;
 
-use crate::model::{Batch, DocKind};
+use crate::model::Batch;
 use crate::sources;
 use crate::store::{SyncMarks, Watermark};
 use crate::sync::{add_stats, Pull, SyncCtx, SyncFailure, DAY, HOUR, S3_LISTING};
@@ -30,7 +30,7 @@ enum Fetched {
 }
 
 /// An S3 bucket Firehose delivers to: objects listed by hour partition, each read once per
-/// ETag (the ledger), error-output prefixes skipped, a corrupt object reported by key.
+/// ETag (the ledger), error-output prefixes recovered, a corrupt object reported by key.
 pub(super) struct S3Pull(pub(super) sources::S3Settings);
 
 impl Pull for S3Pull {
@@ -70,6 +70,7 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
     let client = S3Source::connect(settings).await;
     let ctx = &Context {
         limits: options.limits,
+        carries: settings.carries.clone(),
         ..Context::now()
     };
     let listed = tokio::select! {
@@ -78,34 +79,15 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
     };
     summary.list_calls = client.list_requests();
     let listed = listed.map_err(|e| e.to_string())?;
+    // Error-output objects are read like the others: their records' rawData is the only copy
+    // of what the delivery or transform failed on (recovered, and counted by kind).
     let mut todo = Vec::new();
-    let mut skipped = Vec::new();
     for obj in listed {
         if ledger.get(&obj.key) == Some(&obj.etag) {
             summary.unchanged += 1;
-        } else if obj.error_output {
-            skipped.push(obj);
         } else {
             todo.push(obj);
         }
-    }
-    if !skipped.is_empty() {
-        summary.skipped += skipped.len() as u64;
-        let marks = SyncMarks {
-            objects: skipped
-                .iter()
-                .map(|o| ObjectMark {
-                    source: name.to_string(),
-                    key: o.key.clone(),
-                    etag: o.etag.clone(),
-                    size: o.size,
-                    outcome: "skipped",
-                    detail: Some("Firehose error output: not metrics".into()),
-                })
-                .collect(),
-            ..SyncMarks::default()
-        };
-        writer.write(Vec::new(), marks).await?;
     }
     meter.total.store(todo.len() as u64, Ordering::Relaxed);
     meter.report();
@@ -171,13 +153,10 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
             }
             Ok(Fetched::Parsed { batch, etag, size }) => {
                 meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
-                let failure_only = batch.points.is_empty()
-                    && batch.documents.contains_key(&DocKind::FirehoseFailure);
-                let outcome = if failure_only { "skipped" } else { "ingested" };
-                if failure_only {
-                    summary.skipped += 1;
-                } else {
-                    summary.objects_fetched += 1;
+                let outcome = "ingested";
+                summary.objects_fetched += 1;
+                for (kind, n) in &batch.recovered {
+                    *summary.recovered.entry(kind.clone()).or_default() += n;
                 }
                 summary.bytes += size as u64;
                 meter

@@ -92,6 +92,27 @@ pub const MAX_ROWS_BYTES: usize = 128 << 20;
 /// Splunk warnings kept per export; the rest are counted.
 pub const MAX_WARNINGS: usize = 100;
 
+/// Largest answer read from a short call (server info, an error body, an HEC reply): they are a
+/// few KiB; past this the rest is not read and the answer is treated as cut off.
+pub const MAX_SMALL_BODY: usize = 1 << 20;
+
+/// Reads at most `cap` bytes of a response body, chunk by chunk (never the whole of a body a
+/// server chooses the size of), as text; whether it was cut at the cap.
+pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> (String, bool) {
+    let mut body: Vec<u8> = Vec::new();
+    let mut cut = false;
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = cap - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            cut = true;
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    (String::from_utf8_lossy(&body).into_owned(), cut)
+}
+
 /// A connected Splunk source.
 pub struct SplunkSource {
     settings: SplunkSettings,
@@ -169,7 +190,13 @@ impl SplunkSource {
             .await
             .map_err(|e| Error::Source(self.transport_error(&e)))?;
         let status = resp.status();
-        let body = resp.text().await.unwrap_or_default();
+        let (body, cut) = read_capped(resp, MAX_SMALL_BODY).await;
+        if cut && status.as_u16() == 200 {
+            return Err(Error::Source(format!(
+                "Splunk at {} answered /services/server/info with more than {MAX_SMALL_BODY} bytes: not a Splunk server info (check the URL)",
+                self.settings.url
+            )));
+        }
         match status.as_u16() {
             200 => {
                 let version = serde_json::from_str::<serde_json::Value>(&body)
@@ -233,7 +260,7 @@ impl SplunkSource {
                     path = "/services/search/jobs/export";
                 }
                 503 => {
-                    let body = resp.text().await.unwrap_or_default();
+                    let (body, _) = read_capped(resp, MAX_SMALL_BODY).await;
                     refusals += 1;
                     if refusals >= REFUSAL_TRIES {
                         return Err(ExportError {
@@ -262,7 +289,7 @@ impl SplunkSource {
                     })
                 }
                 code => {
-                    let body = resp.text().await.unwrap_or_default();
+                    let (body, _) = read_capped(resp, MAX_SMALL_BODY).await;
                     return Err(ExportError {
                         message: format!(
                             "Splunk export answered HTTP {code}: {}",
@@ -355,6 +382,7 @@ impl SplunkSource {
         F: AsyncFnMut(Batch, u64) -> std::result::Result<(), String>,
     {
         let resp = self.post_export(spl, from, to).await?;
+        let carries = self.settings.carries.as_deref();
         let mut stats = ExportStats::default();
         let mut batch = Batch::default();
         let mut in_batch = 0usize;
@@ -384,7 +412,7 @@ impl SplunkSource {
             while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
                 let line = &buf[start..start + nl];
                 start += nl + 1;
-                ended_with_lastrow = export_line(line, &mut batch, &mut stats, &mut in_batch)?;
+                ended_with_lastrow = export_line(line, carries, &mut batch, &mut stats, &mut in_batch)?;
                 if in_batch >= batch_rows {
                     on_batch(batch.take_content(), in_batch as u64)
                         .await
@@ -402,7 +430,7 @@ impl SplunkSource {
         if !buf.iter().all(u8::is_ascii_whitespace) {
             // A final line without newline is complete only if it parses.
             let line = std::mem::take(&mut buf);
-            ended_with_lastrow = export_line(&line, &mut batch, &mut stats, &mut in_batch)
+            ended_with_lastrow = export_line(&line, carries, &mut batch, &mut stats, &mut in_batch)
                 .map_err(|e| ExportError {
                     message: format!("Splunk export stream cut off mid-line ({})", e.message),
                     retryable: true,
@@ -430,7 +458,7 @@ pub fn parse_export(body: &[u8]) -> std::result::Result<(Batch, ExportStats), Ex
                 retryable: false,
             });
         }
-        export_line(line, &mut batch, &mut stats, &mut in_batch)?;
+        export_line(line, None, &mut batch, &mut stats, &mut in_batch)?;
     }
     Ok((batch, stats))
 }
@@ -438,6 +466,7 @@ pub fn parse_export(body: &[u8]) -> std::result::Result<(Batch, ExportStats), Ex
 /// Handles one NDJSON line of an export; returns whether it closed a result set (`lastrow`).
 fn export_line(
     line: &[u8],
+    carries: Option<&[crate::model::Carried]>,
     batch: &mut Batch,
     stats: &mut ExportStats,
     in_batch: &mut usize,
@@ -452,6 +481,7 @@ fn export_line(
             .and_then(|s| crate::time::from_seconds(s).ok());
         let ctx = Context {
             observed,
+            carries: carries.map(<[_]>::to_vec),
             ..Context::now()
         };
         let outcome = match field_str(row.get("_raw")) {
@@ -520,5 +550,60 @@ fn splunk_messages(body: &str) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         _ => body.chars().take(300).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that answers every request with HTTP 200 and a body of `size` bytes (`{"a":`
+    /// and spaces), then closes.
+    fn huge_server(size: usize) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let Ok(mut s) = stream else { continue };
+                let mut req = [0u8; 4096];
+                let _ = s.read(&mut req);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+                );
+                let _ = s.write_all(head.as_bytes());
+                let chunk = vec![b' '; 64 << 10];
+                let mut sent = 0;
+                while sent < size {
+                    let n = chunk.len().min(size - sent);
+                    if s.write_all(&chunk[..n]).is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// Regression (#29.8): an 800 MB answer to `/services/server/info` took `sources test` to
+    /// 1.6 GB; now at most [`MAX_SMALL_BODY`] is read and the answer is refused.
+    #[test]
+    fn a_huge_server_info_answer_is_read_only_to_its_cap() {
+        let url = huge_server(64 << 20);
+        let settings = SplunkSettings {
+            url,
+            index: "iot".into(),
+            sourcetype: crate::sources::default_sourcetype(),
+            ca_bundle: None,
+            carries: None,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let source = SplunkSource::connect(&settings, Secret::new("t")).unwrap();
+        let e = rt.block_on(source.test()).unwrap_err().to_string();
+        assert!(e.contains(&format!("more than {MAX_SMALL_BODY} bytes")), "{e}");
     }
 }

@@ -30,6 +30,10 @@ pub struct SplunkSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub ca_bundle: Option<String>,
+    /// The families of documents the index carries (see [`crate::sources::S3Settings::carries`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub carries: Option<Vec<crate::model::Carried>>,
 }
 
 /// The sourcetype of the AWS Splunk sample (and of `ddesk`'s Splunk sources by default).
@@ -48,6 +52,10 @@ impl Kind for SplunkSettings {
             load_ca_bundle(ca)?;
         }
         Ok(())
+    }
+
+    fn secret_server(&self) -> Option<String> {
+        Some(crate::secrets::server_of(&self.url))
     }
 
     fn target(&self) -> String {

@@ -96,6 +96,7 @@ mod tests {
             index: "iot".into(),
             sourcetype: "aws-iot-device-defender".into(),
             ca_bundle: None,
+            carries: None,
         }
     }
 
