@@ -167,6 +167,12 @@ prefix: string,
  */
 path_style: boolean, 
 /**
+ * The families of documents the bucket carries (`export`, `device-reports`, `alerts`,
+ * `api`): a record of another family is refused and reported. Absent in settings stored
+ * before sources declared it: every family is read.
+ */
+carries?: Array<Carried>, 
+/**
  * Region (`us-east-1`).
  */
 region?: string, 
@@ -195,7 +201,11 @@ sourcetype: string,
 /**
  * PEM bundle of extra trusted CAs (self-signed Splunk certificates). Verification stays on.
  */
-ca_bundle?: string, };
+ca_bundle?: string, 
+/**
+ * The families of documents the index carries (see [`crate::sources::S3Settings::carries`]).
+ */
+carries?: Array<Carried>, };
 
 export type DefenderSettings = { 
 /**
@@ -782,7 +792,12 @@ colleague: boolean,
 /**
  * The colleague's cache id, for a colleague's action.
  */
-cache: string | null, };
+cache: string | null, 
+/**
+ * A colleague's action: whether its anchored hash chain holds (an unverified one is
+ * anyone's claim). Absent for this cache's own.
+ */
+verified?: boolean, };
 
 export type ActionRequest = { "action": "quarantine", 
 /**
@@ -1205,6 +1220,27 @@ altered: Array<Count>,
  */
 overwritten: Array<Count>, 
 /**
+ * Objects under this cache's anchor prefix that are no record (planted beside the log).
+ */
+unexpected: Array<string>, 
+/**
+ * Sequence numbers more than one anchored record claims.
+ */
+duplicate: Array<Count>, 
+/**
+ * Anchored records failing their own hash or chain link: planted, not the local log's fault.
+ */
+invalid: Array<Count>, 
+/**
+ * Records that reached the anchor more than a day after they were logged (a rewritten log
+ * pushed afresh looks like this).
+ */
+late: Array<Count>, 
+/**
+ * The cache id the anchored log is kept under (a new id is a new identity).
+ */
+cache: string | null, 
+/**
  * Why the anchor could not be read, if it could not.
  */
 anchor_error: string | null, 
@@ -1335,6 +1371,11 @@ skipped: Count,
  * Already in the cache, not fetched again.
  */
 unchanged: Count, 
+/**
+ * Records recovered from Firehose error outputs (`processing-failed`,
+ * `format-conversion-failed`, `splunk-failed`), by kind.
+ */
+recovered: { [key in string]?: Count }, 
 /**
  * Warnings (Detect unavailable, Splunk WARN messages).
  */

@@ -311,14 +311,12 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
     let rt = runtime()?;
     // An action interrupted between its call and its log: record what really happened first.
     match rt.block_on(app::query::reconcile_interrupted(&mut store)) {
-        Ok(r) => r
-            .iter()
-            .for_each(|r| {
-                eprintln!(
-                    "ddesk: reconciled an interrupted action: {}",
-                    crate::output::terminal_safe(&r.to_string())
-                )
-            }),
+        Ok(r) => r.iter().for_each(|r| {
+            eprintln!(
+                "ddesk: reconciled an interrupted action: {}",
+                crate::output::terminal_safe(&r.to_string())
+            )
+        }),
         Err(e) => eprintln!(
             "ddesk: could not reconcile interrupted actions yet: {}",
             crate::output::terminal_safe(&format!("{e:#}"))
@@ -361,7 +359,10 @@ mod tests {
         assert!(!text.contains('\u{1b}'), "{text:?}");
         assert!(!text.contains('\r') && !text.contains('\u{7}'), "{text:?}");
         assert!(!text.contains('\u{202e}'), "{text:?}");
-        assert!(text.starts_with("mitigate gw-core-1\\u{d}\\u{1b}[2Kmitigate"), "{text}");
+        assert!(
+            text.starts_with("mitigate gw-core-1\\u{d}\\u{1b}[2Kmitigate"),
+            "{text}"
+        );
         assert!(text.contains("\\u{202e}1-eroc-wg"), "{text}");
     }
 }

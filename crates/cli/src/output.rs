@@ -103,7 +103,10 @@ mod tests {
             terminal_safe("cam\u{1b}]0;owned\u{7}-1"),
             "cam\\u{1b}]0;owned\\u{7}-1"
         );
-        assert_eq!(terminal_safe("a\u{202e}b\u{2066}c"), "a\\u{202e}b\\u{2066}c");
+        assert_eq!(
+            terminal_safe("a\u{202e}b\u{2066}c"),
+            "a\\u{202e}b\\u{2066}c"
+        );
         assert_eq!(text_safe("one\ntwo\r", true), "one\ntwo\\u{d}");
         assert_eq!(terminal_safe("one\ntwo"), "one\\u{a}two");
         assert_eq!(terminal_safe("café-1 ✓"), "café-1 ✓");

@@ -55,8 +55,7 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
         return Err(crate::Usage("--threshold is a triage score, 0 to 100".into()).into());
     }
     let interval = Duration::from_millis(interval as u64);
-    let deadline =
-        time::parse_duration(&args.source_deadline, 86_400_000).map_err(crate::Usage)?;
+    let deadline = time::parse_duration(&args.source_deadline, 86_400_000).map_err(crate::Usage)?;
     if deadline < 1000 {
         return Err(crate::Usage(format!(
             "--source-deadline {} is under a second",
@@ -105,9 +104,15 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
         // Sources whose time has come, together (each within its deadline): a slow one keeps
         // no other waiting, and a source is never synced twice at once.
         let due = rota.due(started);
-        let attempts = watch::sync_due(&rt, db, &due, &keychain, &cancel, deadline, |name, error| {
-            rota.record(name, error, time::now())
-        });
+        let attempts = watch::sync_due(
+            &rt,
+            db,
+            &due,
+            &keychain,
+            &cancel,
+            deadline,
+            |name, error| rota.record(name, error, time::now()),
+        );
         for a in attempts {
             if let Some(error) = a.error {
                 line(

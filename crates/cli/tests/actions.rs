@@ -773,7 +773,10 @@ fn colleagues_actions_come_back_from_the_shared_anchor() {
     assert_eq!(theirs[0]["action"], "quarantine");
     assert_eq!(theirs[0]["thing"], "cam-lobby-017");
     assert_eq!(theirs[0]["reason"], REASON);
-    assert_eq!(theirs[0]["verified"], true, "a genuine colleague's chain holds");
+    assert_eq!(
+        theirs[0]["verified"], true,
+        "a genuine colleague's chain holds"
+    );
     assert!(theirs[0]["status"]
         .as_str()
         .unwrap()
@@ -1162,32 +1165,69 @@ fn anchored_demo(e: &Env, moto: &Server, bucket: &str) -> String {
         moto,
         &format!(r#"s3.create_bucket(Bucket="{bucket}", ObjectLockEnabledForBucket=True)"#),
     );
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     ok(e, &["demo", "--things", "30", "--days", "1"]);
     ok(
         e,
         &[
-            "actions", "anchor", "add", "s3", "--bucket", bucket, "--endpoint-url", &moto.url,
-            "--path-style", "--region", "us-east-1", "--retain-days", "1",
+            "actions",
+            "anchor",
+            "add",
+            "s3",
+            "--bucket",
+            bucket,
+            "--endpoint-url",
+            &moto.url,
+            "--path-style",
+            "--region",
+            "us-east-1",
+            "--retain-days",
+            "1",
         ],
     );
     ok(
         e,
-        &["quarantine", "--thing", "cam-lobby-017", "--create-group", "--reason", REASON, "--yes"],
+        &[
+            "quarantine",
+            "--thing",
+            "cam-lobby-017",
+            "--create-group",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
     );
     let shown = ok(e, &["actions", "anchor", "show"]);
-    let cache = shown["cache"].as_str().expect("anchor show names the cache id").to_string();
+    let cache = shown["cache"]
+        .as_str()
+        .expect("anchor show names the cache id")
+        .to_string();
     let v = ok(e, &["actions", "verify"]);
-    assert_eq!((v["ok"].clone(), v["cache"].clone()), (json!(true), json!(cache)), "{v}");
+    assert_eq!(
+        (v["ok"].clone(), v["cache"].clone()),
+        (json!(true), json!(cache)),
+        "{v}"
+    );
     cache
 }
 
 fn put(moto: &Server, bucket: &str, key: &str, body: &Value) {
     let out = boto3(
         moto,
-        &format!("s3.put_object(Bucket=\"{bucket}\", Key=\"{key}\", Body={:?})", body.to_string()),
+        &format!(
+            "s3.put_object(Bucket=\"{bucket}\", Key=\"{key}\", Body={:?})",
+            body.to_string()
+        ),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A chained record as an attacker computes it (the hash is public arithmetic).
@@ -1205,18 +1245,43 @@ fn the_anchor_cannot_be_sidestepped_by_keys_beside_the_locked_ones() {
     let moto = servers::moto();
     let cache = anchored_demo(&e, &moto, "dd-side");
     let prefix = format!("defender-desk/action-log/{cache}");
-    let forged = chained(1, 1, &json!({"type": "intent", "reason": "rewritten"}), desk_engine::store::GENESIS);
+    let forged = chained(
+        1,
+        1,
+        &json!({"type": "intent", "reason": "rewritten"}),
+        desk_engine::store::GENESIS,
+    );
     put(&moto, "dd-side", &format!("{prefix}/1.json"), &forged);
-    put(&moto, "dd-side", &format!("{prefix}/000000000001.json.bak"), &forged);
+    put(
+        &moto,
+        "dd-side",
+        &format!("{prefix}/000000000001.json.bak"),
+        &forged,
+    );
     let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
     assert!(!out.status.success(), "{v}");
     assert_eq!(v["ok"], false, "{v}");
-    let unexpected: Vec<&str> = v["unexpected"].as_array().unwrap().iter().filter_map(|k| k.as_str()).collect();
-    assert!(unexpected.contains(&format!("{prefix}/1.json").as_str()), "{v}");
-    assert!(unexpected.contains(&format!("{prefix}/000000000001.json.bak").as_str()), "{v}");
+    let unexpected: Vec<&str> = v["unexpected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k.as_str())
+        .collect();
+    assert!(
+        unexpected.contains(&format!("{prefix}/1.json").as_str()),
+        "{v}"
+    );
+    assert!(
+        unexpected.contains(&format!("{prefix}/000000000001.json.bak").as_str()),
+        "{v}"
+    );
     assert_eq!(v["duplicate"], json!([1]), "{v}");
     // The genuine records still compare equal: nothing is blamed on the local log.
-    assert_eq!((v["altered"].clone(), v["missing"].clone()), (json!([]), json!([])), "{v}");
+    assert_eq!(
+        (v["altered"].clone(), v["missing"].clone()),
+        (json!([]), json!([])),
+        "{v}"
+    );
 }
 
 /// Regression (#29.4): a record planted for a future sequence with a wrong hash, or one that
@@ -1231,21 +1296,52 @@ fn planted_anchor_records_are_invalid_not_blamed_on_the_analyst() {
     let log = Store::open(&e.db).unwrap().action_log().unwrap();
     let head = log.last().unwrap();
     // Wrong hash, at the next sequence (the next real action will want this key).
-    let mut bad = chained(head.seq + 1, head.at + 1, &json!({"type": "intent", "reason": "planted"}), &head.hash);
+    let mut bad = chained(
+        head.seq + 1,
+        head.at + 1,
+        &json!({"type": "intent", "reason": "planted"}),
+        &head.hash,
+    );
     bad["hash"] = json!("00");
-    put(&moto, "dd-plant", &format!("{prefix}/{:012}.json", head.seq + 1), &bad);
+    put(
+        &moto,
+        "dd-plant",
+        &format!("{prefix}/{:012}.json", head.seq + 1),
+        &bad,
+    );
     // Right hash, but linked to nothing in the chain.
     let unlinked = chained(head.seq + 5, head.at + 5, &json!({"type": "intent"}), "ff");
-    put(&moto, "dd-plant", &format!("{prefix}/{:012}.json", head.seq + 5), &unlinked);
+    put(
+        &moto,
+        "dd-plant",
+        &format!("{prefix}/{:012}.json", head.seq + 5),
+        &unlinked,
+    );
     let (out, v) = ddesk(&e, &["actions", "verify"], &[]);
     assert!(!out.status.success(), "{v}");
     assert_eq!(v["invalid"], json!([head.seq + 1, head.seq + 5]), "{v}");
     assert_eq!(v["missing"], json!([]), "{v}");
     // The next real action's record lands as a second version of the planted key.
-    ok(&e, &["release", "--thing", "cam-lobby-017", "--reason", REASON, "--yes"]);
+    ok(
+        &e,
+        &[
+            "release",
+            "--thing",
+            "cam-lobby-017",
+            "--reason",
+            REASON,
+            "--yes",
+        ],
+    );
     let (_, v) = ddesk(&e, &["actions", "verify"], &[]);
     assert_eq!(v["altered"], json!([]), "{v}");
-    assert!(v["invalid"].as_array().unwrap().contains(&json!(head.seq + 1)), "{v}");
+    assert!(
+        v["invalid"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(head.seq + 1)),
+        "{v}"
+    );
 }
 
 /// Regression (#29.5): records under a made-up cache id that do not chain are shown as
@@ -1261,8 +1357,18 @@ fn forged_colleagues_are_shown_as_unverified() {
     let mut intent = log[0].record.clone();
     intent["reason"] = json!("approved by the CISO");
     let outcome = log[1].record.clone();
-    put(&moto, "dd-forged", &format!("{prefix}/000000000001.json"), &json!({"seq": 1, "at": 5, "record": intent, "prev_hash": "x", "hash": "y"}));
-    put(&moto, "dd-forged", &format!("{prefix}/000000000002.json"), &json!({"seq": 2, "at": 6, "record": outcome, "prev_hash": "y", "hash": "z"}));
+    put(
+        &moto,
+        "dd-forged",
+        &format!("{prefix}/000000000001.json"),
+        &json!({"seq": 1, "at": 5, "record": intent, "prev_hash": "x", "hash": "y"}),
+    );
+    put(
+        &moto,
+        "dd-forged",
+        &format!("{prefix}/000000000002.json"),
+        &json!({"seq": 2, "at": 6, "record": outcome, "prev_hash": "y", "hash": "z"}),
+    );
     ok(&e, &["actions"]);
     let timeline = ok(&e, &["timeline", "--thing", "cam-lobby-017"]);
     let forged: Vec<&str> = timeline
@@ -1273,6 +1379,14 @@ fn forged_colleagues_are_shown_as_unverified() {
         .filter(|w| w.contains("CISO"))
         .collect();
     assert!(!forged.is_empty(), "{timeline}");
-    assert!(forged.iter().all(|w| w.starts_with("[colleague, UNVERIFIED")), "{forged:?}");
-    assert!(forged.iter().all(|w| w.contains("f0f0f0f0f0f0f0f0")), "{forged:?}");
+    assert!(
+        forged
+            .iter()
+            .all(|w| w.starts_with("[colleague, UNVERIFIED")),
+        "{forged:?}"
+    );
+    assert!(
+        forged.iter().all(|w| w.contains("f0f0f0f0f0f0f0f0")),
+        "{forged:?}"
+    );
 }

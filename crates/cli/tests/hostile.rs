@@ -625,7 +625,11 @@ fn mitigate_dry_run_on_a_multibyte_violation_id_does_not_panic() {
         .args(["demo", "--things", "30", "--days", "1"])
         .output()
         .unwrap();
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     let id = format!("{}é-violation", "v".repeat(39));
     assert!(!id.is_char_boundary(40));
     let doc = serde_json::json!({"activeViolations": [{"violationId": id, "thingName": "cam-lobby-017",
@@ -634,23 +638,49 @@ fn mitigate_dry_run_on_a_multibyte_violation_id_does_not_panic() {
     let file = dir.path().join("v.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let out = ddesk(&db).arg("ingest").arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = ddesk(&db)
         .args([
-            "mitigate", "--violation", &id, "--action", "demo-isolate-in-quarantine-group",
-            "--reason", "outbound bytes 140x baseline", "--dry-run",
+            "mitigate",
+            "--violation",
+            &id,
+            "--action",
+            "demo-isolate-in-quarantine-group",
+            "--reason",
+            "outbound bytes 140x baseline",
+            "--dry-run",
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let task = v["plan"]["steps"][0]["StartDetectMitigationActionsTask"]["task_id"]
         .as_str()
         .or_else(|| v["plan"]["steps"][0]["task_id"].as_str())
         .unwrap_or_default()
         .to_string();
-    assert!(task.starts_with(&format!("ddesk-demo-isolate-in-quarantine-group-{}-", "v".repeat(39))), "{v}");
-    assert!(task.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{task}");
+    assert!(
+        task.starts_with(&format!(
+            "ddesk-demo-isolate-in-quarantine-group-{}-",
+            "v".repeat(39)
+        )),
+        "{v}"
+    );
+    assert!(
+        task.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{task}"
+    );
 }
 
 /// Regression (#29.14): a cache in a read-only place (an archived case, a read-only mount)
@@ -678,9 +708,16 @@ fn a_cache_in_a_read_only_place_is_read_read_only() {
         .output()
         .expect("unshare (util-linux) runs the read-only mount");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(stderr.contains("opened read-only"), "{stderr}");
     let things: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     assert!(things.as_array().is_some_and(|t| t.len() >= 30), "{things}");
-    assert!(stderr.contains("readonly") || stderr.contains("read-only"), "{stderr}");
+    assert!(
+        stderr.contains("readonly") || stderr.contains("read-only"),
+        "{stderr}"
+    );
 }

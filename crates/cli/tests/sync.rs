@@ -262,7 +262,7 @@ fn s3_sync_is_complete_recovers_error_outputs_reports_corrupt_objects_and_is_inc
     assert_eq!(ok(&e.db, &e.home, &["sources", "list"]), json!([]));
     assert_eq!(
         ok(&e.db, &e.home, &["things"]).as_array().unwrap().len(),
-        11
+        12
     );
 }
 

@@ -228,8 +228,7 @@ fn check_text(what: &str, text: &str, max: usize, lines: bool) -> Result<String>
             "the {what} is longer than {max} characters"
         )));
     }
-    if t
-        .chars()
+    if t.chars()
         .any(|c| c.is_control() && !(lines && (c == '\n' || c == '\t')))
     {
         return Err(Error::InvalidInput(format!(
@@ -525,11 +524,16 @@ mod tests {
             let e = check_text("owner", owner, 128, false).unwrap_err();
             assert!(e.to_string().contains("one line"), "{e}");
         }
-        for bidi in ['\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200f}'] {
+        for bidi in [
+            '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200f}',
+        ] {
             let text = format!("approved{bidi}devorppa");
             assert!(check_text("note", &text, 100, true).is_err(), "{bidi:?}");
             assert!(check_text("owner", &text, 128, false).is_err(), "{bidi:?}");
         }
-        assert_eq!(check_text("owner", "José Müller", 128, false).unwrap(), "José Müller");
+        assert_eq!(
+            check_text("owner", "José Müller", 128, false).unwrap(),
+            "José Müller"
+        );
     }
 }

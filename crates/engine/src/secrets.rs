@@ -144,12 +144,7 @@ pub fn server_of(url: &str) -> String {
 }
 
 /// Stores `secret` for `name`, bound to `server` (see [`server_of`]).
-pub fn set_bound(
-    store: &dyn SecretStore,
-    name: &str,
-    server: &str,
-    secret: &Secret,
-) -> Result<()> {
+pub fn set_bound(store: &dyn SecretStore, name: &str, server: &str, secret: &Secret) -> Result<()> {
     store.set(
         name,
         &Secret(format!("{BOUND}{}\n{}", server_of(server), secret.expose())),
@@ -212,7 +207,10 @@ mod tests {
         let got = get_bound(&secrets, "prod", "https://SPLUNK.example:8089").unwrap();
         assert_eq!(got.unwrap().expose(), "t0ken");
         let e = get_bound(&secrets, "prod", "https://evil.example:8089").unwrap_err();
-        assert!(e.to_string().contains("only ever sent to the server"), "{e}");
+        assert!(
+            e.to_string().contains("only ever sent to the server"),
+            "{e}"
+        );
         assert!(!e.to_string().contains("t0ken"));
         assert!(get_bound(&secrets, "prod", "https://splunk.example:9999").is_err());
         assert!(get_bound(&secrets, "prod", "http://splunk.example:8089").is_err());

@@ -290,7 +290,10 @@ fn adding_a_source_switches_to_the_analysts_cache_and_keeps_secrets_out_of_it() 
     input.token = Some(token.into());
     let view = d.add_source(&input).unwrap();
     assert!(view.has_secret);
-    assert_eq!(secrets.get("prod-splunk").unwrap().unwrap().expose(), token);
+    // Kept bound to the server it was stored for.
+    let bound =
+        desk_engine::secrets::get_bound(&*secrets, "prod-splunk", "https://splunk.example:8089");
+    assert_eq!(bound.unwrap().unwrap().expose(), token);
     let status = d.status().unwrap();
     assert_eq!(status.mode, Mode::Live);
     assert_eq!(status.sources.len(), 1);
@@ -612,7 +615,10 @@ fn adding_a_duplicate_source_keeps_the_first_ones_token() {
     let again = d.add_source(&input("second-token-value"));
     assert!(matches!(again, Err(Error::InvalidInput(m)) if m.contains("already exists")));
     assert_eq!(
-        secrets.get("prod-splunk").unwrap().unwrap().expose(),
+        desk_engine::secrets::get_bound(&*secrets, "prod-splunk", "https://splunk.example:8089")
+            .unwrap()
+            .unwrap()
+            .expose(),
         "first-token-value"
     );
     // Plain http to another host is refused before anything is stored.

@@ -50,7 +50,12 @@ fn an_uptime_report_id_is_dated_by_the_time_the_context_knows() {
         ..Context::now()
     };
     let mut s = Store::open_in_memory().unwrap();
-    let r = ingest_bytes(&mut s, "r.json", aws_c_iot_report(uptime_ms).as_bytes(), &ctx);
+    let r = ingest_bytes(
+        &mut s,
+        "r.json",
+        aws_c_iot_report(uptime_ms).as_bytes(),
+        &ctx,
+    );
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     let pts = points_of(&s, "dev-1", "aws:all-bytes-out");
     assert_eq!(pts, vec![(observed, MetricValue::Count(5000))]);
@@ -84,15 +89,27 @@ fn arrival_from_the_object_name_dates_reports_and_an_agreeing_epoch_id_is_kept()
         ..Context::default()
     };
     let mut s = Store::open_in_memory().unwrap();
-    let r = ingest_bytes(&mut s, "a", aws_c_iot_report(1_641_612_345).as_bytes(), &ctx);
+    let r = ingest_bytes(
+        &mut s,
+        "a",
+        aws_c_iot_report(1_641_612_345).as_bytes(),
+        &ctx,
+    );
     assert_eq!(points_of(&s, "dev-1", "aws:all-bytes-out")[0].0, at);
-    assert!(r.notes[0].contains("S3") || r.notes[0].contains("Firehose"), "{:?}", r.notes);
+    assert!(
+        r.notes[0].contains("S3") || r.notes[0].contains("Firehose"),
+        "{:?}",
+        r.notes
+    );
     // An epoch-seconds report id five minutes before its arrival: the device's own time.
     let mut s = Store::open_in_memory().unwrap();
     let epoch = at / 1000 - 300;
     let r = ingest_bytes(&mut s, "b", aws_c_iot_report(epoch).as_bytes(), &ctx);
     assert!(r.notes.is_empty(), "{:?}", r.notes);
-    assert_eq!(points_of(&s, "dev-1", "aws:all-bytes-out")[0].0, epoch * 1000);
+    assert_eq!(
+        points_of(&s, "dev-1", "aws:all-bytes-out")[0].0,
+        epoch * 1000
+    );
 }
 
 /// With no time in the context, a plausible report id is kept but flagged, never trusted
@@ -104,11 +121,20 @@ fn an_unconfirmable_report_id_is_kept_and_flagged() {
         ..Context::now()
     };
     let mut s = Store::open_in_memory().unwrap();
-    let r = ingest_bytes(&mut s, "c", aws_c_iot_report(1_641_612_345).as_bytes(), &ctx);
+    let r = ingest_bytes(
+        &mut s,
+        "c",
+        aws_c_iot_report(1_641_612_345).as_bytes(),
+        &ctx,
+    );
     assert!(r.rejected.is_empty());
     assert!(r.notes[0].contains("nothing confirms"), "{:?}", r.notes);
     let r = ingest_bytes(&mut s, "d", aws_c_iot_report(86_400_000).as_bytes(), &ctx);
-    assert!(r.rejected[0].error.contains("--observed"), "{:?}", r.rejected);
+    assert!(
+        r.rejected[0].error.contains("--observed"),
+        "{:?}",
+        r.rejected
+    );
 }
 
 /// A file ingested under its Firehose name is dated by it: `ddesk ingest` of a downloaded
@@ -172,7 +198,10 @@ fn firehose_error_outputs_are_recovered() {
     let file = format!("{processing}\n{conversion}\n");
     let mut s = Store::open_in_memory().unwrap();
     let r = ingest_bytes(&mut s, "errors", file.as_bytes(), &Context::now());
-    assert!(r.rejected.is_empty() && r.rejected_records.is_empty(), "{r:?}");
+    assert!(
+        r.rejected.is_empty() && r.rejected_records.is_empty(),
+        "{r:?}"
+    );
     assert_eq!(r.recovered.get("processing-failed"), Some(&1));
     assert_eq!(r.recovered.get("format-conversion-failed"), Some(&1));
     assert_eq!(
@@ -186,7 +215,11 @@ fn firehose_error_outputs_are_recovered() {
     );
     // The repository's fixture is one such record too.
     let mut s = Store::open_in_memory().unwrap();
-    let r = ingest(&mut s, &["firehose-processing-failed.json"], &Context::now());
+    let r = ingest(
+        &mut s,
+        &["firehose-processing-failed.json"],
+        &Context::now(),
+    );
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     assert_eq!(r.recovered.get("processing-failed"), Some(&1));
     assert!(r.datapoints > 0);
@@ -198,7 +231,9 @@ fn firehose_error_outputs_are_recovered() {
     let mut s = Store::open_in_memory().unwrap();
     let r = ingest_bytes(&mut s, "mixed", bad.as_bytes(), &Context::now());
     assert_eq!(r.rejected_records_total, 1);
-    assert!(r.rejected_records[0].error.contains("processing-failed rawData is not base64"));
+    assert!(r.rejected_records[0]
+        .error
+        .contains("processing-failed rawData is not base64"));
     assert_eq!(r.recovered.get("processing-failed"), Some(&1));
 }
 
@@ -210,7 +245,11 @@ fn splunk_results_in_every_output_mode_hold_the_same_cache() {
         let mut s = Store::open_in_memory().unwrap();
         let r = ingest(&mut s, &[&format!("real/splunk/{name}")], &Context::now());
         assert!(r.rejected.is_empty(), "{name}: {:?}", r.rejected);
-        assert_eq!(r.rejected_records_total, 0, "{name}: {:?}", r.rejected_records);
+        assert_eq!(
+            r.rejected_records_total, 0,
+            "{name}: {:?}",
+            r.rejected_records
+        );
         s
     };
     let want = dump(&load("export-output-mode-json.json"));
@@ -234,11 +273,17 @@ fn a_bad_splunk_row_is_named_and_the_rest_kept() {
     let r = ingest_bytes(&mut s, "x.csv", csv.as_bytes(), &Context::now());
     assert!(r.rejected.is_empty(), "{r:?}");
     assert_eq!(r.rejected_records_total, 1);
-    assert!(r.rejected_records[0].error.contains("Splunk CSV row 1"), "{r:?}");
+    assert!(
+        r.rejected_records[0].error.contains("Splunk CSV row 1"),
+        "{r:?}"
+    );
     assert_eq!(points_of(&s, "c-1", "aws:all-bytes-out").len(), 1);
     let xml = "<?xml version='1.0'?><results preview='0'><result offset='0'><field k='_raw'><v xml:space='preserve' trunc='0'>{&quot;x&quot;:1}</v></field></result></results>";
     let r = ingest_bytes(&mut s, "x.xml", xml.as_bytes(), &Context::now());
-    assert!(r.rejected[0].error.contains("Splunk XML result row 1"), "{r:?}");
+    assert!(
+        r.rejected[0].error.contains("Splunk XML result row 1"),
+        "{r:?}"
+    );
 }
 
 /// The AWS shapes an analyst will try are refused by name with what to do instead.
@@ -261,7 +306,11 @@ fn refusals_name_what_a_file_is() {
         let mut s = Store::open_in_memory().unwrap();
         let r = ingest_bytes(&mut s, "f", doc.as_bytes(), &Context::now());
         assert_eq!(r.rejected.len(), 1, "{doc}: {r:?}");
-        assert!(r.rejected[0].error.contains(named), "{named}: {}", r.rejected[0].error);
+        assert!(
+            r.rejected[0].error.contains(named),
+            "{named}: {}",
+            r.rejected[0].error
+        );
         assert!(
             !r.rejected[0].error.contains("document of no known kind"),
             "{}",

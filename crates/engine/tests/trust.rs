@@ -60,7 +60,10 @@ fn a_device_topic_record_is_only_ever_that_devices_report() {
         let e = &r.rejected[0].error;
         assert!(e.contains(shape), "{shape}: {e}");
         assert!(e.contains("$aws/things/cam-1/"), "{e}");
-        assert!(s.things().unwrap().is_empty(), "{shape}: nothing about gw-core-1 kept");
+        assert!(
+            s.things().unwrap().is_empty(),
+            "{shape}: nothing about gw-core-1 kept"
+        );
         assert!(s.violations(None, false).unwrap().is_empty(), "{shape}");
     }
     // A report on cam-1's topic that names another thing is cam-1's.
@@ -124,10 +127,25 @@ fn a_source_carries_only_what_it_declares() {
     let mut s = Store::open_in_memory().unwrap();
     let r = ingest_bytes(&mut s, "bucket", file.as_bytes(), &detect_free);
     assert_eq!(r.rejected_records_total, 2, "{r:?}");
-    let errors: Vec<&str> = r.rejected_records.iter().map(|e| e.error.as_str()).collect();
-    assert!(errors[0].contains("family alerts (DetectAlert)"), "{errors:?}");
-    assert!(errors[1].contains("family export (MetricsExport)"), "{errors:?}");
-    assert!(errors.iter().all(|e| e.contains("--carries device-reports,")), "{errors:?}");
+    let errors: Vec<&str> = r
+        .rejected_records
+        .iter()
+        .map(|e| e.error.as_str())
+        .collect();
+    assert!(
+        errors[0].contains("family alerts (DetectAlert)"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("family export (MetricsExport)"),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("--carries device-reports,")),
+        "{errors:?}"
+    );
     let things: Vec<String> = s.things().unwrap().into_iter().map(|t| t.name).collect();
     assert_eq!(things, ["cam-1"]);
     assert!(s.violations(None, false).unwrap().is_empty());

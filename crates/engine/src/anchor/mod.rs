@@ -144,8 +144,7 @@ impl Body {
     fn checked(value: &serde_json::Value, seq: i64) -> Option<Body> {
         let b: Body = serde_json::from_value(value.clone()).ok()?;
         let text = serde_json::to_string(&b.record).ok()?;
-        (b.seq == seq
-            && crate::store::record_hash(b.seq, b.at, &text, &b.prev_hash) == b.hash)
+        (b.seq == seq && crate::store::record_hash(b.seq, b.at, &text, &b.prev_hash) == b.hash)
             .then_some(b)
     }
 }
@@ -262,15 +261,13 @@ pub async fn push(store: &Store) -> Result<PushReport> {
         Anchor::S3 { s3, retain_days } => {
             s3::send(s3, *retain_days, &cache, &records, &mut on_sent).await?
         }
-        Anchor::SplunkHec { hec } => match crate::secrets::get_bound(
-            &keychain(store)?,
-            hec::TOKEN_NAME,
-            &hec.hec_url,
-        ) {
-            Ok(Some(token)) => hec::send(hec, &token, &cache, &records, &mut on_sent).await?,
-            Ok(None) => Some("no HEC token in the OS keychain: add the anchor again".into()),
-            Err(e) => Some(e.to_string()),
-        },
+        Anchor::SplunkHec { hec } => {
+            match crate::secrets::get_bound(&keychain(store)?, hec::TOKEN_NAME, &hec.hec_url) {
+                Ok(Some(token)) => hec::send(hec, &token, &cache, &records, &mut on_sent).await?,
+                Ok(None) => Some("no HEC token in the OS keychain: add the anchor again".into()),
+                Err(e) => Some(e.to_string()),
+            }
+        }
     };
     if error.is_some() {
         tracing::warn!(
@@ -307,12 +304,7 @@ pub async fn compare(store: &Store) -> Result<AnchorReport> {
     report.unexpected = held.unexpected;
     report.duplicate = held.duplicate;
     let local = store.action_log()?;
-    let local_hash = |seq: i64| {
-        local
-            .iter()
-            .find(|r| r.seq == seq)
-            .map(|r| r.hash.clone())
-    };
+    let local_hash = |seq: i64| local.iter().find(|r| r.seq == seq).map(|r| r.hash.clone());
     let (valid, invalid) = judge(&held.records, &local_hash);
     report.invalid = invalid;
     let mut remote: std::collections::BTreeMap<i64, serde_json::Value> = Default::default();

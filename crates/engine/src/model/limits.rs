@@ -70,10 +70,9 @@ pub const MAX_RESOURCE_BYTES: usize = 64 << 10;
 /// Checks an optional free text against `max` bytes.
 fn check_text(what: &str, text: Option<&str>, max: usize) -> Result<(), String> {
     match text {
-        Some(t) if t.len() > max => Err(format!(
-            "{what} of {} bytes is longer than {max}",
-            t.len()
-        )),
+        Some(t) if t.len() > max => {
+            Err(format!("{what} of {} bytes is longer than {max}", t.len()))
+        }
         _ => Ok(()),
     }
 }
@@ -99,13 +98,25 @@ fn check_behavior(b: &Behavior) -> Result<(), String> {
 pub fn check_violation_event(v: &ViolationEvent) -> Result<(), String> {
     check_name("thing", &v.thing)?;
     check_id("violation id", &v.violation_id)?;
-    check_text("security profile name", Some(&v.security_profile), MAX_NAME_BYTES)?;
+    check_text(
+        "security profile name",
+        Some(&v.security_profile),
+        MAX_NAME_BYTES,
+    )?;
     check_behavior(&v.behavior)?;
     check_text("event type", Some(&v.event_type), MAX_NAME_BYTES)?;
     if let Some(value) = &v.value {
-        check_value(v.behavior.metric.as_deref().unwrap_or("value"), &v.thing, value)?;
+        check_value(
+            v.behavior.metric.as_deref().unwrap_or("value"),
+            &v.thing,
+            value,
+        )?;
     }
-    check_text("verification state", v.verification_state.as_deref(), MAX_NAME_BYTES)?;
+    check_text(
+        "verification state",
+        v.verification_state.as_deref(),
+        MAX_NAME_BYTES,
+    )?;
     check_text(
         "verification description",
         v.verification_description.as_deref(),
@@ -118,12 +129,24 @@ pub fn check_violation_event(v: &ViolationEvent) -> Result<(), String> {
 pub fn check_active_violation(v: &ActiveViolation) -> Result<(), String> {
     check_name("thing", &v.thing)?;
     check_id("violation id", &v.violation_id)?;
-    check_text("security profile name", Some(&v.security_profile), MAX_NAME_BYTES)?;
+    check_text(
+        "security profile name",
+        Some(&v.security_profile),
+        MAX_NAME_BYTES,
+    )?;
     check_behavior(&v.behavior)?;
     if let Some(value) = &v.last_value {
-        check_value(v.behavior.metric.as_deref().unwrap_or("value"), &v.thing, value)?;
+        check_value(
+            v.behavior.metric.as_deref().unwrap_or("value"),
+            &v.thing,
+            value,
+        )?;
     }
-    check_text("verification state", v.verification_state.as_deref(), MAX_NAME_BYTES)?;
+    check_text(
+        "verification state",
+        v.verification_state.as_deref(),
+        MAX_NAME_BYTES,
+    )?;
     check_text(
         "verification description",
         v.verification_description.as_deref(),
@@ -142,7 +165,11 @@ pub fn check_finding(f: &AuditFinding) -> Result<(), String> {
     check_text("severity", f.severity.as_deref(), MAX_NAME_BYTES)?;
     check_text("resource type", f.resource_type.as_deref(), MAX_NAME_BYTES)?;
     check_text("resource", Some(&f.resource), MAX_TEXT_BYTES)?;
-    check_text("resource description", Some(&f.resource_json), MAX_RESOURCE_BYTES)?;
+    check_text(
+        "resource description",
+        Some(&f.resource_json),
+        MAX_RESOURCE_BYTES,
+    )?;
     check_text("reason", f.reason.as_deref(), MAX_TEXT_BYTES)?;
     check_text("reason code", f.reason_code.as_deref(), MAX_NAME_BYTES)
 }

@@ -616,7 +616,10 @@ impl Carried {
 
     /// The families as a list for messages (`export, alerts`).
     pub fn list(set: &[Carried]) -> String {
-        set.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+        set.iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -307,9 +307,21 @@ fn pullers_read_the_secret_only_for_kinds_that_keep_one() {
     // A token stored without its server (or for another one) is never handed to a puller.
     secrets.set("idx", &Secret::new("t0ken")).unwrap();
     assert!(matches!(puller(&splunk, &secrets), Err(Error::Secrets(_))));
-    crate::secrets::set_bound(&secrets, "idx", "https://elsewhere.example:8089", &Secret::new("t0ken")).unwrap();
+    crate::secrets::set_bound(
+        &secrets,
+        "idx",
+        "https://elsewhere.example:8089",
+        &Secret::new("t0ken"),
+    )
+    .unwrap();
     assert!(matches!(puller(&splunk, &secrets), Err(Error::Secrets(_))));
-    crate::secrets::set_bound(&secrets, "idx", "https://splunk.example:8089", &Secret::new("t0ken")).unwrap();
+    crate::secrets::set_bound(
+        &secrets,
+        "idx",
+        "https://splunk.example:8089",
+        &Secret::new("t0ken"),
+    )
+    .unwrap();
     assert!(puller(&splunk, &secrets).is_ok());
 
     let s3 = Source {
@@ -351,9 +363,15 @@ fn a_stuck_source_is_stopped_at_its_deadline_and_starves_no_other() {
     );
     let (slow, slow_failures) = &out[0];
     assert!(!slow.ok);
-    assert_eq!(slow.datapoints, 1, "what it wrote before the deadline is kept");
+    assert_eq!(
+        slow.datapoints, 1,
+        "what it wrote before the deadline is kept"
+    );
     assert_eq!(slow_failures.len(), 1);
-    assert!(slow_failures[0].error.starts_with("stuck:"), "{slow_failures:?}");
+    assert!(
+        slow_failures[0].error.starts_with("stuck:"),
+        "{slow_failures:?}"
+    );
     assert!(slow_failures[0].error.contains("0 s") || slow_failures[0].error.contains("deadline"));
     let (good, good_failures) = &out[1];
     assert!(good.ok && good_failures.is_empty());

@@ -23,8 +23,8 @@ use serde_json::{Number, Value};
 use super::framing::{self, Records};
 use super::limits;
 use super::{
-    ActiveViolation, AuditCheck, Carried, AuditFinding, AuditTask, Batch, Behavior, Datapoint, Dimension,
-    DocKind, MetricValue, SecurityProfile, ViolationEvent, VIOLATION_EVENT_TYPES,
+    ActiveViolation, AuditCheck, AuditFinding, AuditTask, Batch, Behavior, Carried, Datapoint,
+    Dimension, DocKind, MetricValue, SecurityProfile, ViolationEvent, VIOLATION_EVENT_TYPES,
 };
 use crate::time::{self, Millis};
 
@@ -267,7 +267,8 @@ fn parse_buffered(mut reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
     if is_cbor(&mut reader) {
         return parse_cbor(reader, ctx);
     }
-    match results::sniff(&mut reader) {
+    let (sniffed, reader) = results::sniff(reader);
+    match sniffed {
         results::Sniffed::Json => {}
         results::Sniffed::Xml => return results::parse_xml(reader, ctx),
         results::Sniffed::Csv => return results::parse_csv(reader, ctx),
@@ -517,7 +518,11 @@ pub fn parse_record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) -
                     .iter()
                     .try_for_each(limits::check_active_violation)
             })
-            .and_then(|()| batch.findings[f..].iter().try_for_each(limits::check_finding))
+            .and_then(|()| {
+                batch.findings[f..]
+                    .iter()
+                    .try_for_each(limits::check_finding)
+            })
             .map_err(ParseError::new)
     });
     if checked.is_err() {
@@ -609,7 +614,10 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
     }
     // Firehose's other error outputs: a Lambda transform's failure (`errorCode`) and a format
     // conversion's (`ErrorCode`, `dataCatalogTable`). Their rawData is the only copy.
-    if let Some(raw) = p.rawData.filter(|_| p.errorCode.is_some() || p.ErrorCode.is_some()) {
+    if let Some(raw) = p
+        .rawData
+        .filter(|_| p.errorCode.is_some() || p.ErrorCode.is_some())
+    {
         let kind = if p.ErrorCode.is_some() || p.dataCatalogTable.is_some() {
             ErrorOutput::FormatConversionFailed
         } else {
@@ -696,11 +704,7 @@ fn device_topic_record(
 
 /// Runs `read` and refuses what it added when its source may not carry that family of
 /// documents ([`Context::carries`]): the batch is left as it was.
-fn admitted(
-    ctx: &Context,
-    batch: &mut Batch,
-    read: impl FnOnce(&mut Batch) -> Res<()>,
-) -> Res<()> {
+fn admitted(ctx: &Context, batch: &mut Batch, read: impl FnOnce(&mut Batch) -> Res<()>) -> Res<()> {
     let Some(allowed) = &ctx.carries else {
         return read(batch);
     };

@@ -157,7 +157,10 @@ fn report_time(rid: f64, thing: &str, ctx: &Context, batch: &mut Batch) -> Res<M
     };
     let read = time::from_auto(rid).ok().filter(|ts| plausible(*ts));
     let known = match (ctx.observed, ctx.arrival) {
-        (Some(at), _) => Some(Arrival::at(at, "the time its context gives (Splunk _time, HEC time, Firehose arrival or --observed)")),
+        (Some(at), _) => Some(Arrival::at(
+            at,
+            "the time its context gives (Splunk _time, HEC time, Firehose arrival or --observed)",
+        )),
         (None, a) => a,
     };
     let rid_text = if rid.fract() == 0.0 && rid.abs() < 9e15 {

@@ -18,15 +18,23 @@ pub(super) enum Sniffed {
     Xml,
     /// CSV with a `_raw` column.
     Csv,
-    /// Refused by name (AWS CLI text/table/YAML output, a CSV without events).
+    /// Refused by name (AWS CLI text/table/YAML output, a CSV without events), or unreadable.
     Refused(String),
 }
 
-/// Looks at the first line of a stream (without consuming it).
-pub(super) fn sniff(reader: &mut dyn BufRead) -> Sniffed {
-    let Ok(buf) = reader.fill_buf() else {
-        return Sniffed::Json;
+/// Reads the first line of a stream (at most 64 KiB of it) to tell what it is; returns the
+/// verdict and the stream with that line put back in front.
+pub(super) fn sniff(mut reader: Box<dyn BufRead>) -> (Sniffed, Box<dyn BufRead>) {
+    let mut head = Vec::new();
+    let verdict = match (&mut reader).take(64 << 10).read_until(b'\n', &mut head) {
+        Ok(_) => judge(&head),
+        Err(e) => Sniffed::Refused(format!("read error at byte {}: {e}", head.len())),
     };
+    (verdict, Box::new(Cursor::new(head).chain(reader)))
+}
+
+/// What a stream's first line says it is.
+fn judge(buf: &[u8]) -> Sniffed {
     let buf = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
     let start = buf.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
@@ -65,9 +73,12 @@ pub(super) fn sniff(reader: &mut dyn BufRead) -> Sniffed {
             "AWS CLI text output (--output text): its columns carry no field names and cannot be read back; re-run the command with --output json".into(),
         );
     }
-    let yaml_key = line
-        .split_once(':')
-        .is_some_and(|(k, v)| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') && (v.is_empty() || v.starts_with(' ')));
+    let yaml_key = line.split_once(':').is_some_and(|(k, v)| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && (v.is_empty() || v.starts_with(' '))
+    });
     if yaml_key {
         return Sniffed::Refused(
             "AWS CLI YAML output (--output yaml or yaml-stream): re-run the command with --output json".into(),
@@ -118,7 +129,11 @@ pub(super) fn parse_csv(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
         .headers()
         .map_err(|e| ParseError::new(format!("Splunk CSV header: {e}")))?
         .clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+    };
     let (raw_at, time_at) = (col("_raw"), col("_time"));
     let mut batch = Batch::default();
     let mut read = 0;
@@ -184,15 +199,11 @@ pub(super) fn parse_xml(reader: Box<dyn BufRead>, ctx: &Context) -> Res<Batch> {
                 "results" => saw_results = true,
                 "result" => row = Some(Row::default()),
                 "field" if row.is_some() => {
-                    field = e
-                        .try_get_attribute("k")
-                        .ok()
-                        .flatten()
-                        .and_then(|a| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned())
-                        });
+                    field = e.try_get_attribute("k").ok().flatten().and_then(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .ok()
+                            .map(|v| v.into_owned())
+                    });
                 }
                 "v" | "text" if field.is_some() && text.is_none() => {
                     // The first value of a multi-valued field.
@@ -321,8 +332,19 @@ pub(super) fn columnar(
             raw: raw_at.and_then(|k| cell(r.get(k))),
             time: time_at.and_then(|k| cell(r.get(k))),
         };
-        let mode = if rows.is_some() { "json_rows" } else { "json_cols" };
-        read_row(row, i as u64 + 1, &format!("Splunk {mode}"), ctx, batch, &mut read);
+        let mode = if rows.is_some() {
+            "json_rows"
+        } else {
+            "json_cols"
+        };
+        read_row(
+            row,
+            i as u64 + 1,
+            &format!("Splunk {mode}"),
+            ctx,
+            batch,
+            &mut read,
+        );
     }
     Ok(())
 }

@@ -412,7 +412,8 @@ impl SplunkSource {
             while let Some(nl) = memchr::memchr(b'\n', &buf[start..]) {
                 let line = &buf[start..start + nl];
                 start += nl + 1;
-                ended_with_lastrow = export_line(line, carries, &mut batch, &mut stats, &mut in_batch)?;
+                ended_with_lastrow =
+                    export_line(line, carries, &mut batch, &mut stats, &mut in_batch)?;
                 if in_batch >= batch_rows {
                     on_batch(batch.take_content(), in_batch as u64)
                         .await
@@ -604,6 +605,9 @@ mod tests {
             .unwrap();
         let source = SplunkSource::connect(&settings, Secret::new("t")).unwrap();
         let e = rt.block_on(source.test()).unwrap_err().to_string();
-        assert!(e.contains(&format!("more than {MAX_SMALL_BODY} bytes")), "{e}");
+        assert!(
+            e.contains(&format!("more than {MAX_SMALL_BODY} bytes")),
+            "{e}"
+        );
     }
 }
