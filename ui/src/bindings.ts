@@ -153,6 +153,8 @@ profile?: string,
  */
 endpoint_url?: string, };
 
+export type Carried = "export" | "device-reports" | "alerts" | "api";
+
 export type S3Settings = { 
 /**
  * Bucket name.

@@ -322,3 +322,43 @@ fn refusals_name_what_a_file_is() {
     let r = ingest_bytes(&mut s, "ok", &bytes("export-batch.json"), &Context::now());
     assert!(r.rejected.is_empty() && r.datapoints > 0);
 }
+
+/// The corpus rendered from aws-c-iot's report writer (`scripts/c_sdk_corpus.py`): a
+/// Firehose object of the Detect-free rule, two reports whose ids count milliseconds since
+/// boot. Both are dated by the object's name (its delivery time), each thing by its topic.
+#[test]
+fn the_aws_c_iot_corpus_is_dated_by_its_firehose_object() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = ingest(&mut s, &["real/c-sdk"], &Context::now());
+    assert!(
+        r.rejected.is_empty() && r.rejected_records_total == 0,
+        "{r:?}"
+    );
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T07:00:07Z")
+        .unwrap()
+        .timestamp_millis();
+    for (thing, out) in [("gateway-c-01", 5000), ("gateway-c-02", 7000)] {
+        assert_eq!(
+            points_of(&s, thing, "aws:all-bytes-out"),
+            vec![(at, MetricValue::Count(out))],
+            "{thing}"
+        );
+        assert_eq!(
+            points_of(&s, thing, "aws:num-listening-tcp-ports"),
+            vec![(at, MetricValue::Count(1))]
+        );
+        assert_eq!(
+            points_of(&s, thing, "cpu_usage"),
+            vec![(at, MetricValue::Number(12.5))]
+        );
+    }
+    assert_eq!(r.notes.len(), 2, "{:?}", r.notes);
+    assert!(
+        r.notes[0].contains("reads as 2022-01-08")
+            && r.notes
+                .iter()
+                .all(|n| n.contains("arrived at 2026-12-05T07:00:07")),
+        "{:?}",
+        r.notes
+    );
+}

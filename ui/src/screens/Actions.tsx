@@ -15,8 +15,13 @@ export function verdict(v: Verification): string {
     v.altered.length ? `altered: ${v.altered.join(", ")}` : "",
     v.overwritten.length ? `overwritten in the anchor: ${v.overwritten.join(", ")}` : "",
     v.extra.length ? `not in the anchor: ${v.extra.join(", ")}` : "",
+    v.unexpected.length ? `objects beside the log that are no record: ${v.unexpected.join(", ")}` : "",
+    v.duplicate.length ? `sequences claimed twice: ${v.duplicate.join(", ")}` : "",
+    v.invalid.length ? `planted records (their hash or link does not hold; not this log's fault): ${v.invalid.join(", ")}` : "",
   ].filter(Boolean);
-  return diff.length ? `${chain}; the anchor disagrees — ${diff.join("; ")}` : `${chain}; the anchor agrees`;
+  const late = v.late.length ? `; reached the anchor over a day after they were logged: ${v.late.join(", ")}` : "";
+  const id = v.cache ? ` (anchored as cache ${v.cache})` : "";
+  return diff.length ? `${chain}; the anchor disagrees${id} — ${diff.join("; ")}${late}` : `${chain}; the anchor agrees${id}${late}`;
 }
 
 export function Actions({ prefs, go }: Common) {
@@ -90,7 +95,10 @@ export function Actions({ prefs, go }: Common) {
                   </span>
                 )}
                 {a.colleague && a.verified === false && (
-                  <span className="demo-badge small unverified" title="its hash chain does not hold: anyone who can write the anchor could have written it">
+                  <span
+                    className="demo-badge small unverified"
+                    title="its hash chain does not hold: anyone who can write the anchor could have written it"
+                  >
                     UNVERIFIED
                   </span>
                 )}

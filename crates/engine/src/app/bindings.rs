@@ -21,6 +21,7 @@ pub fn typescript() -> String {
         SourceKind::decl(),
         SourceView::decl(),
         crate::sources::AwsSettings::decl(),
+        crate::model::Carried::decl(),
         crate::sources::S3Settings::decl(),
         crate::sources::SplunkSettings::decl(),
         crate::sources::DefenderSettings::decl(),

@@ -64,8 +64,7 @@ export const carries = (f: Fields): Carried[] | undefined => {
 function CarriesInput({ bind }: { bind: Bind }) {
   return (
     <label>
-      Carries (comma-separated: {FAMILIES.join(", ")}; blank: all){" "}
-      <input placeholder="device-reports" {...bind("carries")} />
+      Carries (comma-separated: {FAMILIES.join(", ")}; blank: all) <input placeholder="device-reports" {...bind("carries")} />
     </label>
   );
 }
