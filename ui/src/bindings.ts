@@ -738,6 +738,22 @@ finding_states: Array<FindingState>,
  */
 status: Status, };
 
+export type OutcomeKind = "pending" | "succeeded" | "failed" | "unknown";
+
+export type OutcomeState = { 
+/**
+ * What it came to.
+ */
+kind: OutcomeKind, 
+/**
+ * Found by reconciling an interrupted action.
+ */
+reconciled: boolean, 
+/**
+ * Why, when it failed or is unknown and the record says.
+ */
+why: string | null, };
+
 export type ActionView = { 
 /**
  * Sequence number of the intent.
@@ -787,6 +803,10 @@ demo: boolean,
  * Record hash.
  */
 hash: string, 
+/**
+ * What it came to, typed (`status` is the stored sentence): the UI branches on this.
+ */
+state: OutcomeState, 
 /**
  * Taken by a colleague (read back from the shared anchor), not logged here.
  */
@@ -912,9 +932,13 @@ target: Target | null, };
 
 export type OutcomeView = { 
 /**
- * `succeeded` or `failed`.
+ * The stored sentence: `succeeded`, `failed (…)`, `unknown (…)`.
  */
 status: string, 
+/**
+ * What it came to, typed: the UI branches on this, never on `status`.
+ */
+state: OutcomeState, 
 /**
  * Action.
  */

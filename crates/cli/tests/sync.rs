@@ -1363,3 +1363,114 @@ fn watch_tells_a_new_detect_violation_from_the_api_within_one_interval() {
     assert_eq!(told.len(), 1, "told once: {rest:?}");
     assert_eq!(told[0]["id"], "watch-api-v1");
 }
+
+/// #28 through sync: an S3 bucket of the Detect-free rule holding aws-c-iot reports (their
+/// report ids count milliseconds since boot, `scripts/c_sdk_corpus.py`) and a forged export
+/// batch on a device's topic. Sync dates the reports by the object's arrival (S3
+/// `LastModified`) and says so in the source's warnings; a bucket declared `--carries
+/// device-reports` refuses a metrics-export batch by name; the forged record names nothing.
+#[test]
+fn a_detect_free_bucket_is_read_by_arrival_and_carries_only_device_reports() {
+    let moto = servers::moto();
+    let e = env();
+    let bucket = "dd-detect-free";
+    curl_put(&format!("{}/{bucket}", moto.url), None);
+    let now = desk_engine::time::now();
+    let corpus = servers::repo().join(
+        "tests/fixtures/real/c-sdk/2026/12/05/07/dd-detect-free-1-2026-12-05-07-00-07-6f1c2a9e-3b1d-4c2e-9a51-2f0e8d7c6b5a",
+    );
+    let mut body = std::fs::read(corpus).unwrap();
+    // A cloud-side export batch in a bucket declared Detect-free, and a forgery on a device's
+    // topic that names another thing.
+    body.extend_from_slice(
+        json!({"version": "1.0", "metrics": [{"name": "aws:all-bytes-out", "thing": "gw-core-1",
+            "value": {"count": 1}, "version": 1, "timestamp": now - 60_000}]})
+        .to_string()
+        .as_bytes(),
+    );
+    body.extend_from_slice(
+        json!({"version": "1.0", "topic": "$aws/things/gateway-c-01/defender/metrics/json",
+            "metrics": [{"name": "aws:num-messages-sent", "thing": "gw-core-1", "value": {"count": 3},
+            "version": 9_000_000_000i64, "timestamp": now - 60_000}]})
+        .to_string()
+        .as_bytes(),
+    );
+    let key = format!("detect-free/{}dd-detect-free-1-object", partition(now));
+    curl_put(&format!("{}/{bucket}/{key}", moto.url), Some(&gz(&body)));
+    let uploaded = desk_engine::time::now();
+    ok(
+        &e.db,
+        &e.home,
+        &[
+            "sources",
+            "add",
+            "s3",
+            "--name",
+            "df",
+            "--bucket",
+            bucket,
+            "--prefix",
+            "detect-free/",
+            "--carries",
+            "device-reports",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &moto.url,
+            "--path-style",
+        ],
+    );
+    let list = ok(&e.db, &e.home, &["sources", "list"]);
+    assert_eq!(
+        list[0]["settings"]["carries"],
+        json!(["device-reports"]),
+        "{list}"
+    );
+    let (out, summary) = run(&e.db, &e.home, &["sync", "--from", "-2h"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "two refused records make it partial: {summary}"
+    );
+    let errors = summary["errors"].to_string();
+    assert!(errors.contains("2 record(s) refused"), "{summary}");
+    let warnings = summary["sources"][0]["warnings"].to_string();
+    assert!(warnings.contains("reads as 2022-01-08"), "{summary}");
+    assert!(warnings.contains("S3 LastModified"), "{summary}");
+    let things: Vec<String> = ok(&e.db, &e.home, &["things"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            t["thing"]
+                .as_str()
+                .or(t["name"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        things,
+        ["gateway-c-01", "gateway-c-02"],
+        "nothing of gw-core-1"
+    );
+    let series = ok(
+        &e.db,
+        &e.home,
+        &[
+            "series",
+            "--thing",
+            "gateway-c-01",
+            "--metric",
+            "aws:all-bytes-out",
+        ],
+    );
+    let t = series[0]["t"].as_str().unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339(t)
+        .unwrap()
+        .timestamp_millis();
+    assert!(
+        (now - 5_000..=uploaded + 5_000).contains(&t),
+        "dated by LastModified, not 2022 nor the name's 2026-12-05: {series}"
+    );
+}

@@ -1,6 +1,19 @@
 import { useEffect, useState } from "react";
 import { api } from "../api";
-import type { ActionRequest, OutcomeView, PlanView } from "../bindings";
+import type { ActionRequest, OutcomeKind, OutcomeState, OutcomeView, PlanView } from "../bindings";
+
+const LABELS: Record<OutcomeKind, string> = {
+  succeeded: "Done",
+  failed: "Failed",
+  unknown: "Still running — not known yet",
+  pending: "Pending",
+};
+
+/** What an outcome is called on screen, from its typed state (never from its sentence). */
+export function outcomeLabel(state: OutcomeState): string {
+  const label = LABELS[state.kind];
+  return state.reconciled ? `${label} (reconciled)` : label;
+}
 
 /** Plan preview (the exact calls), pre-flight warnings, a required reason, then the result. */
 export function ActionDialog(props: { request: ActionRequest; title: string; onClose: (done: OutcomeView | null) => void }) {
@@ -122,9 +135,8 @@ export function ActionDialog(props: { request: ActionRequest; title: string; onC
           </p>
         )}
         {outcome && (
-          <div className={`outcome ${outcome.status}`} data-testid="action-outcome">
-            <strong>{outcome.status === "succeeded" ? "Done" : "Failed"}</strong>: {outcome.action} {outcome.thing ?? ""} (log entry #
-            {outcome.intent})
+          <div className={`outcome ${outcome.state.kind}`} data-testid="action-outcome" data-state={outcome.state.kind}>
+            <strong>{outcomeLabel(outcome.state)}</strong>: {outcome.action} {outcome.thing ?? ""} (log entry #{outcome.intent})
             <ul>
               {outcome.steps.map((s, i) => (
                 <li key={i}>

@@ -82,6 +82,7 @@ export function Actions({ prefs, go }: Common) {
               data-testid="action-row"
               data-action={a.action}
               data-status={a.status}
+              data-state={a.state.kind}
               data-colleague={a.colleague ? "true" : undefined}
             >
               <td>{a.colleague ? "—" : a.seq}</td>
@@ -118,7 +119,7 @@ export function Actions({ prefs, go }: Common) {
                 )}
               </td>
               <td>{a.reason}</td>
-              <td className={`st-${a.status}`}>{a.status}</td>
+              <td className={`st-${a.state.kind}`}>{a.status}</td>
             </tr>
           ))}
           {rows && rows.length === 0 && (

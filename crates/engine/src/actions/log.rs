@@ -123,6 +123,66 @@ impl<'de> Deserialize<'de> for Outcome {
     }
 }
 
+/// What an action came to, as it crosses to the UI and `ddesk`: a closed set to branch on
+/// (`status` keeps the stored sentence beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// No outcome logged yet.
+    Pending,
+    /// Every call took effect.
+    Succeeded,
+    /// A call failed (or was found not applied).
+    Failed,
+    /// Whether it took effect could not be told yet (a mitigation task still running).
+    Unknown,
+}
+
+/// An outcome, typed: its kind, whether reconciling found it, and why (failed, unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct OutcomeState {
+    /// What it came to.
+    pub kind: OutcomeKind,
+    /// Found by reconciling an interrupted action.
+    pub reconciled: bool,
+    /// Why, when it failed or is unknown and the record says.
+    pub why: Option<String>,
+}
+
+impl OutcomeState {
+    /// An intent with no outcome yet.
+    pub fn pending() -> Self {
+        Self {
+            kind: OutcomeKind::Pending,
+            reconciled: false,
+            why: None,
+        }
+    }
+}
+
+impl Outcome {
+    /// The outcome as a closed set with its detail.
+    pub fn state(&self) -> OutcomeState {
+        match self {
+            Self::Succeeded { reconciled } => OutcomeState {
+                kind: OutcomeKind::Succeeded,
+                reconciled: *reconciled,
+                why: None,
+            },
+            Self::Failed { reconciled, why } => OutcomeState {
+                kind: OutcomeKind::Failed,
+                reconciled: *reconciled,
+                why: why.clone(),
+            },
+            Self::Unknown { reconciled, why } => OutcomeState {
+                kind: OutcomeKind::Unknown,
+                reconciled: *reconciled,
+                why: Some(why.clone()),
+            },
+        }
+    }
+}
+
 /// An intent: what was about to be done, logged before the first call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Intent {

@@ -29,7 +29,7 @@ mod mitigation;
 
 pub use backend::{Backend, DEFAULT_CHAIN};
 pub use execute::{execute, reconcile, Executed};
-pub use log::{ActionLog, LogEntry, Outcome};
+pub use log::{ActionLog, LogEntry, Outcome, OutcomeKind, OutcomeState};
 
 /// Minimum length of a reason.
 pub const MIN_REASON: usize = 10;

@@ -106,6 +106,7 @@ impl Desk {
         self.reset();
         Ok(OutcomeView {
             status: outcome.status.to_string(),
+            state: outcome.status.state(),
             action: plan.action.clone(),
             thing: plan.thing.clone(),
             steps: outcome.steps.iter().map(|s| s.to_string()).collect(),
@@ -194,6 +195,7 @@ impl From<query::ActionRecord> for ActionView {
             reason: r.reason,
             calls: r.calls,
             status: r.status,
+            state: r.state,
             outcome_at: r.outcome_at,
             demo: r.demo,
             hash: r.hash,

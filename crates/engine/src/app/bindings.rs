@@ -46,6 +46,8 @@ pub fn typescript() -> String {
         FindingRow::decl(),
         CheckRow::decl(),
         AuditPage::decl(),
+        crate::actions::OutcomeKind::decl(),
+        crate::actions::OutcomeState::decl(),
         ActionView::decl(),
         ActionRequest::decl(),
         MitigationFor::decl(),

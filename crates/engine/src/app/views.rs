@@ -475,6 +475,8 @@ pub struct ActionView {
     pub demo: bool,
     /// Record hash.
     pub hash: String,
+    /// What it came to, typed (`status` is the stored sentence): the UI branches on this.
+    pub state: crate::actions::OutcomeState,
     /// Taken by a colleague (read back from the shared anchor), not logged here.
     pub colleague: bool,
     /// The colleague's cache id, for a colleague's action.
@@ -558,8 +560,10 @@ pub struct PlanView {
 /// What an action did.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OutcomeView {
-    /// `succeeded` or `failed`.
+    /// The stored sentence: `succeeded`, `failed (…)`, `unknown (…)`.
     pub status: String,
+    /// What it came to, typed: the UI branches on this, never on `status`.
+    pub state: crate::actions::OutcomeState,
     /// Action.
     pub action: String,
     /// Thing.

@@ -390,6 +390,21 @@ impl Meter {
     }
 }
 
+/// Parser notes kept per source summary (its `warnings`); the rest are dropped.
+pub(crate) const MAX_NOTES: usize = 20;
+
+/// Adds parser notes (how device reports were dated) to `into`, up to [`MAX_NOTES`], once each.
+pub(crate) fn keep_notes(into: &mut Vec<String>, notes: &[String]) {
+    for n in notes {
+        if into.len() >= MAX_NOTES {
+            break;
+        }
+        if !into.contains(n) {
+            into.push(n.clone());
+        }
+    }
+}
+
 pub(crate) fn add_stats(s: &mut SourceSummary, stats: &[WriteStats]) {
     for w in stats {
         s.datapoints += w.datapoints;

@@ -35,6 +35,8 @@ pub struct ActionRecord {
     pub prior: Option<Prior>,
     /// What it came to: `succeeded`, `failed …`, `unknown (…)`, `pending` without an outcome.
     pub status: String,
+    /// The same, typed: `{kind: pending|succeeded|failed|unknown, reconciled, why}`.
+    pub state: crate::actions::OutcomeState,
     /// When the outcome was logged.
     #[serde(serialize_with = "time::rfc3339_opt")]
     pub outcome_at: Option<Millis>,
@@ -87,6 +89,8 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
                 calls: i.calls.clone(),
                 prior: Some(i.plan.prior.clone()),
                 status: outcome.map_or_else(|| "pending".to_string(), |o| o.outcome.to_string()),
+                state: outcome
+                    .map_or_else(crate::actions::OutcomeState::pending, |o| o.outcome.state()),
                 outcome_at: outcome.map(|o| o.at),
                 outcome: outcome.map(|o| OutcomeRecord {
                     steps: o.steps.clone(),
@@ -115,6 +119,11 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
                 reason: c.reason,
                 calls: Vec::new(),
                 prior: None,
+                state: if c.status == "pending" {
+                    crate::actions::OutcomeState::pending()
+                } else {
+                    crate::actions::Outcome::parse(&c.status).state()
+                },
                 status: c.status,
                 outcome_at: None,
                 outcome: None,

@@ -181,6 +181,14 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
                     objects: vec![mark(outcome, etag, size, refused)],
                     ..SyncMarks::default()
                 };
+                // How its device reports were dated (a report id that disagreed with the
+                // object's arrival), named by the object.
+                let notes: Vec<String> = batch
+                    .notes
+                    .iter()
+                    .map(|n| format!("{}: {n}", obj.key))
+                    .collect();
+                crate::sync::keep_notes(&mut summary.warnings, &notes);
                 if !batch.future.is_empty() {
                     summary.warnings.push(format!(
                         "{}: {} datapoints dated after now + 1 h set aside (first: {} {} at {})",

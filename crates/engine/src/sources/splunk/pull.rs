@@ -99,8 +99,10 @@ async fn pull(
             let mut held: Option<Batch> = None;
             let mut written = Vec::new();
             let mut write_err = None;
+            let mut notes: Vec<String> = Vec::new();
             let export = client.export(&spl, slice, end, 5000, async |batch: Batch, rows| {
                 meter.events.fetch_add(rows, Ordering::Relaxed);
+                crate::sync::keep_notes(&mut notes, &batch.notes);
                 if let Some(prev) = held.replace(batch) {
                     match writer.write(vec![prev], SyncMarks::default()).await {
                         Ok(s) => written.extend(s),
@@ -117,6 +119,7 @@ async fn pull(
                 () = cancel.cancelled() => return Ok(()),
             };
             add_stats(summary, &written);
+            crate::sync::keep_notes(&mut summary.warnings, &notes);
             match result {
                 Ok(stats) => {
                     summary.events += stats.rows;
