@@ -1329,11 +1329,18 @@ ok: boolean,
  */
 error: string | null, };
 
+export type SourceErrorKind = "throttled" | "access_denied" | "not_subscribed" | "credentials" | "not_found" | "tls" | "network" | "stuck" | "data" | "service";
+
 export type SyncFailure = { 
 /**
  * Source name.
  */
 source: string, 
+/**
+ * What kind of failure, typed where the error arose: the watch backs off, marks a source
+ * throttled or stuck, from this — never from `error`'s text.
+ */
+kind: SourceErrorKind, 
 /**
  * Object key (or task, window) when one unit failed.
  */

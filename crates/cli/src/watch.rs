@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Args;
 use desk_engine::secrets::Keychain;
-use desk_engine::sources;
+use desk_engine::sources::{self, SourceErrorKind};
 use desk_engine::store::Store;
 use desk_engine::time;
 use desk_engine::watch::{self, Rota, Snapshot};
@@ -118,7 +118,8 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
                 line(
                     out,
                     json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": a.source,
-                           "throttled": watch::is_throttling(&error), "stuck": error.starts_with("stuck:"),
+                           "throttled": a.kind == Some(SourceErrorKind::Throttled),
+                           "stuck": a.kind == Some(SourceErrorKind::Stuck), "error_kind": a.kind,
                            "error": error,
                            "failures": a.failures, "retry_in_ms": a.retry_in.as_millis() as u64}),
                 )?;
@@ -129,7 +130,8 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
             line(
                 out,
                 json!({"at": time::to_rfc3339(time::now()), "kind": "sync_failed", "source": "anchor",
-                       "throttled": watch::is_throttling(&error), "error": error}),
+                       "throttled": error.kind == SourceErrorKind::Throttled, "error_kind": error.kind,
+                       "error": error.message}),
             )?;
         }
         for c in &look.changes {

@@ -21,9 +21,9 @@ pub enum Error {
     /// The OS keychain failed.
     #[error("{0}")]
     Secrets(String),
-    /// A remote source failed (network, credentials, the service's own error).
+    /// A remote source failed (network, credentials, the service's own error), typed.
     #[error("{0}")]
-    Source(String),
+    Source(crate::sources::SourceError),
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -43,6 +43,13 @@ impl From<crate::demo::DemoError> for Error {
             crate::demo::DemoError::Store(s) => Self::Store(s),
             other => Self::InvalidInput(other.to_string()),
         }
+    }
+}
+
+impl Error {
+    /// A source's failure of no kind the caller can tell (the service's own error).
+    pub fn remote(message: impl Into<String>) -> Self {
+        Self::Source(crate::sources::SourceError::service(message))
     }
 }
 

@@ -219,10 +219,28 @@ pub fn changes(
 pub enum Synced {
     /// It went well.
     Ok,
-    /// It failed: every error, said plainly, in one line.
-    Failed(String),
+    /// It failed: every error, said plainly, in one line, and its kind.
+    Failed(Failure),
     /// It was cancelled (Ctrl-C, or the analyst's Cancel).
     Cancelled,
+}
+
+/// A failed sync of one source: every error in one line, and the kind that decides how the
+/// watch treats it — throttled when any error was (the source is asked to slow down), else the
+/// first error's kind (stuck, access denied, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Every error, said plainly.
+    pub message: String,
+    /// Its kind.
+    pub kind: crate::sources::SourceErrorKind,
+}
+
+impl Failure {
+    /// Whether the service asked us to slow down.
+    pub fn throttled(&self) -> bool {
+        self.kind == crate::sources::SourceErrorKind::Throttled
+    }
 }
 
 /// Syncs the sources `names` of the cache at `db` together, quietly (no progress events): what
@@ -249,37 +267,60 @@ pub async fn sync_many(
         Ok(s) => names
             .iter()
             .map(|n| {
-                let errors: Vec<&str> = s
-                    .errors
-                    .iter()
-                    .filter(|e| &e.source == n)
-                    .map(|e| e.error.as_str())
-                    .collect();
-                let outcome = if errors.is_empty() {
-                    Synced::Ok
-                } else {
-                    Synced::Failed(errors.join("; "))
+                let errors: Vec<&crate::sync::SyncFailure> =
+                    s.errors.iter().filter(|e| &e.source == n).collect();
+                let outcome = match errors.first() {
+                    None => Synced::Ok,
+                    Some(first) => {
+                        let throttled = errors
+                            .iter()
+                            .any(|e| e.kind == crate::sources::SourceErrorKind::Throttled);
+                        Synced::Failed(Failure {
+                            message: errors
+                                .iter()
+                                .map(|e| e.error.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            kind: if throttled {
+                                crate::sources::SourceErrorKind::Throttled
+                            } else {
+                                first.kind
+                            },
+                        })
+                    }
                 };
                 (n.clone(), outcome)
             })
             .collect(),
         Err(e) => names
             .iter()
-            .map(|n| (n.clone(), Synced::Failed(e.to_string())))
+            .map(|n| {
+                let kind = match &e {
+                    crate::Error::Source(s) => s.kind,
+                    _ => crate::sources::SourceErrorKind::Service,
+                };
+                (
+                    n.clone(),
+                    Synced::Failed(Failure {
+                        message: e.to_string(),
+                        kind,
+                    }),
+                )
+            })
             .collect(),
     }
 }
 
 /// Reads colleagues' actions back from the shared anchor, when one is configured (so a round
 /// can tell them); `Some(error)` when the anchor could not be read.
-pub async fn pull_colleagues(store: &Store) -> Option<String> {
+pub async fn pull_colleagues(store: &Store) -> Option<crate::sources::SourceError> {
     match crate::anchor::configured(store) {
         Ok(Some(_)) => crate::anchor::pull_colleagues(store)
             .await
             .err()
-            .map(|e| e.to_string()),
+            .map(crate::sources::SourceError::from),
         Ok(None) => None,
-        Err(e) => Some(e.to_string()),
+        Err(e) => Some(crate::sources::SourceError::from(e)),
     }
 }
 
@@ -294,6 +335,8 @@ pub struct SourceWatch {
     pub last_sync: Option<Millis>,
     /// Its last sync's error (none when it went well).
     pub error: Option<String>,
+    /// That error's kind (throttled, stuck, …).
+    pub kind: Option<crate::sources::SourceErrorKind>,
 }
 
 /// What one sync of a due source came to, and when it is due again.
@@ -303,6 +346,8 @@ pub struct Attempt {
     pub source: String,
     /// Its error, said plainly (none when it went well).
     pub error: Option<String>,
+    /// That error's kind: the watch says throttled or stuck from this, never from the text.
+    pub kind: Option<crate::sources::SourceErrorKind>,
     /// How long until it is tried again.
     pub retry_in: Duration,
     /// Errors in a row (0 after a good sync).
@@ -357,6 +402,7 @@ impl Rota {
                     next: now,
                     last_sync: None,
                     error: None,
+                    kind: None,
                 });
         }
     }
@@ -372,7 +418,7 @@ impl Rota {
 
     /// Records how a sync of `source` went (at `at`): its back-off moves and its next time is
     /// set. A source the rota does not follow is followed from here.
-    pub fn record(&mut self, source: &str, error: Option<String>, at: Millis) -> Attempt {
+    pub fn record(&mut self, source: &str, error: Option<Failure>, at: Millis) -> Attempt {
         let interval = self.interval;
         let s = self
             .sources
@@ -382,14 +428,21 @@ impl Rota {
                 next: Instant::now(),
                 last_sync: None,
                 error: None,
+                kind: None,
             });
         let retry_in = s.schedule.after(error.is_none());
         s.next = Instant::now() + retry_in;
         s.last_sync = Some(at);
+        let (error, kind) = match error {
+            Some(f) => (Some(f.message), Some(f.kind)),
+            None => (None, None),
+        };
         s.error.clone_from(&error);
+        s.kind = kind;
         Attempt {
             source: source.to_string(),
             error,
+            kind,
             retry_in,
             failures: s.schedule.failures,
         }
@@ -423,7 +476,7 @@ pub fn sync_due(
     secrets: &dyn crate::secrets::SecretStore,
     cancel: &CancellationToken,
     deadline: Duration,
-    mut record: impl FnMut(&str, Option<String>) -> Attempt,
+    mut record: impl FnMut(&str, Option<Failure>) -> Attempt,
 ) -> Vec<Attempt> {
     if due.is_empty() {
         return Vec::new();
@@ -434,7 +487,7 @@ pub fn sync_due(
         let error = match outcome {
             Synced::Cancelled => continue,
             Synced::Ok => None,
-            Synced::Failed(e) => Some(e),
+            Synced::Failed(f) => Some(f),
         };
         attempts.push(record(&name, error));
     }
@@ -450,7 +503,7 @@ pub struct Look {
     /// What changed since `before`, in order.
     pub changes: Vec<Change>,
     /// Why the anchor could not be read, when it could not.
-    pub colleagues_error: Option<String>,
+    pub colleagues_error: Option<crate::sources::SourceError>,
 }
 
 /// Reads colleagues' actions, then tells what changed since `before` (a triage score crossing
@@ -509,22 +562,6 @@ impl Schedule {
     }
 }
 
-/// Whether an error says the service throttled us (AWS `ThrottlingException`, S3 `SlowDown`,
-/// Splunk's 503 "too many searches").
-pub fn is_throttling(error: &str) -> bool {
-    let e = error.to_ascii_lowercase();
-    [
-        "throttl",
-        "slowdown",
-        "slow down",
-        "too many",
-        "rate exceeded",
-        "503",
-    ]
-    .iter()
-    .any(|w| e.contains(w))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,7 +578,15 @@ mod tests {
         );
         let ok = rota.record("s3", None, 1_000);
         assert_eq!((ok.failures, ok.retry_in), (0, Duration::from_secs(300)));
-        let bad = rota.record("splunk", Some("SlowDown".into()), 1_000);
+        let bad = rota.record(
+            "splunk",
+            Some(Failure {
+                message: "SlowDown".into(),
+                kind: crate::sources::SourceErrorKind::Throttled,
+            }),
+            1_000,
+        );
+        assert_eq!(bad.kind, Some(crate::sources::SourceErrorKind::Throttled));
         assert_eq!((bad.failures, bad.retry_in), (1, Duration::from_secs(600)));
         assert!(
             rota.due(Instant::now()).is_empty(),
@@ -589,11 +634,31 @@ mod tests {
         assert_eq!(long.after(false), Duration::from_secs(7200));
     }
 
+    /// Regression (#30): an AccessDenied whose message names a bucket `logs-503` backed off
+    /// as throttling (the text was searched for "503"); the kind decides now.
     #[test]
-    fn throttling_is_told_apart() {
-        assert!(is_throttling("ThrottlingException: Rate exceeded"));
-        assert!(is_throttling("S3 said SlowDown"));
-        assert!(!is_throttling("AccessDenied"));
+    fn throttling_is_told_apart_by_kind_not_by_text() {
+        use crate::sources::SourceErrorKind::*;
+        let mut rota = Rota::new(Duration::from_secs(300));
+        let denied = rota.record(
+            "s3",
+            Some(Failure {
+                message: "ListObjectsV2 on logs-503: AccessDenied (503 too many)".into(),
+                kind: AccessDenied,
+            }),
+            1,
+        );
+        assert_eq!(denied.kind, Some(AccessDenied));
+        let f = Failure {
+            message: "ThrottlingException: Rate exceeded".into(),
+            kind: Throttled,
+        };
+        assert!(f.throttled());
+        assert!(!Failure {
+            message: "503".into(),
+            kind: Service
+        }
+        .throttled());
     }
 
     #[test]

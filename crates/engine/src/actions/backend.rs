@@ -122,7 +122,7 @@ impl Backend {
                     .get_caller_identity()
                     .send()
                     .await
-                    .map_err(|e| Error::Source(aws::describe("STS GetCallerIdentity", &e)))?;
+                    .map_err(|e| Error::Source(aws::failure("STS GetCallerIdentity", &e)))?;
                 Ok(Target {
                     account: me.account().unwrap_or("unknown").to_string(),
                     region: region.clone(),
@@ -155,7 +155,7 @@ impl Backend {
                 .get_caller_identity()
                 .send()
                 .await
-                .map_err(|e| Error::Source(aws::describe("STS GetCallerIdentity", &e)))?
+                .map_err(|e| Error::Source(aws::failure("STS GetCallerIdentity", &e)))?
                 .arn()
                 .unwrap_or("unknown")
                 .to_string(),
@@ -194,7 +194,7 @@ impl Backend {
                 Err(e) if aws::error_code(&e).as_deref() == Some("ResourceNotFoundException") => {
                     Ok(false)
                 }
-                Err(e) => Err(Error::Source(aws::describe("DescribeThingGroup", &e))),
+                Err(e) => Err(Error::Source(aws::failure("DescribeThingGroup", &e))),
             },
         }
     }
@@ -234,7 +234,7 @@ impl Backend {
                         .certificate_id(id)
                         .send()
                         .await
-                        .map_err(|e| Error::Source(aws::describe("DescribeCertificate", &e)))?;
+                        .map_err(|e| Error::Source(aws::failure("DescribeCertificate", &e)))?;
                     let status = d
                         .certificate_description()
                         .and_then(|c| c.status())

@@ -70,7 +70,7 @@ fn client(h: &HecSettings) -> Result<reqwest::Client> {
     }
     builder
         .build()
-        .map_err(|e| Error::Source(format!("cannot set up HTTPS for HEC: {e}")))
+        .map_err(|e| Error::remote(format!("cannot set up HTTPS for HEC: {e}")))
 }
 
 /// HEC's channel header (a GUID; required when the token has indexer acknowledgement on),
@@ -171,7 +171,7 @@ pub(super) async fn check(
     let cache = store.keychain_scope()?;
     match post(&client(h)?, h, token, &cache, Vec::new()).await {
         Err(e) if e.code == Some(NO_DATA) => {}
-        Err(e) => return Err(Error::Source(e.message)),
+        Err(e) => return Err(Error::remote(e.message)),
         Ok(()) => {}
     }
     let search = search_source(store, h, secrets)?;
@@ -189,7 +189,7 @@ pub(super) async fn check(
         )
         .await
         .map_err(|e| {
-            Error::Source(format!(
+            Error::remote(format!(
                 "the search source {:?} cannot read index {}: {}",
                 h.search_source, h.index, e.message
             ))
@@ -274,7 +274,7 @@ async fn read(
     let rows = search
         .search_rows(&spl, 0, now + 86_400_000, MAX_RECORDS)
         .await
-        .map_err(|e| Error::Source(format!("reading the anchor from Splunk: {}", e.message)))?;
+        .map_err(|e| Error::remote(format!("reading the anchor from Splunk: {}", e.message)))?;
     let s = |row: &serde_json::Map<String, serde_json::Value>, k: &str| match row.get(k) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Array(a)) => {

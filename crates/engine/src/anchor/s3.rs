@@ -36,7 +36,7 @@ pub(super) async fn check(s3: &S3Settings) -> Result<()> {
         .bucket(&s3.bucket)
         .send()
         .await
-        .map_err(|e| Error::Source(aws::describe("GetObjectLockConfiguration", &e)))?;
+        .map_err(|e| Error::Source(aws::failure("GetObjectLockConfiguration", &e)))?;
     let enabled = lock
         .object_lock_configuration()
         .and_then(|c| c.object_lock_enabled())
@@ -185,7 +185,7 @@ async fn read_objects(
             .send()
             .await
             .map_err(|e| {
-                Error::Source(aws::describe("ListObjectVersions (action log anchor)", &e))
+                Error::Source(aws::failure("ListObjectVersions (action log anchor)", &e))
             })?;
         for v in page.versions() {
             let (Some(key), Some(id)) = (v.key(), v.version_id()) else {
@@ -230,12 +230,12 @@ async fn read_objects(
             .version_id(version)
             .send()
             .await
-            .map_err(|e| Error::Source(aws::describe("GetObject (action log anchor)", &e)))?;
+            .map_err(|e| Error::Source(aws::failure("GetObject (action log anchor)", &e)))?;
         let bytes = got
             .body
             .collect()
             .await
-            .map_err(|e| Error::Source(format!("GetObject {key}: {e}")))?
+            .map_err(|e| Error::remote(format!("GetObject {key}: {e}")))?
             .into_bytes();
         let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         out.push(Object {

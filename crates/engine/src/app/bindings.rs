@@ -73,6 +73,7 @@ pub fn typescript() -> String {
         FindingState::decl(),
         query::Verification::decl(),
         SyncEvent::decl(),
+        crate::sources::SourceErrorKind::decl(),
         SyncFailure::decl(),
         SourceSummary::decl(),
         SyncSummary::decl(),

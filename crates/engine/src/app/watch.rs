@@ -280,9 +280,9 @@ impl Desk {
                         time::now() + wait.as_millis() as i64
                     }),
                     failures: state.map_or(0, |x| x.schedule.failures),
-                    throttled: state
-                        .and_then(|x| x.error.as_deref())
-                        .is_some_and(crate::watch::is_throttling),
+                    throttled: state.is_some_and(|x| {
+                        x.kind == Some(crate::sources::SourceErrorKind::Throttled)
+                    }),
                     error: state.and_then(|x| x.error.clone()),
                 })
             })

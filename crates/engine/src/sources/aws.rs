@@ -57,6 +57,29 @@ pub fn error_code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<Stri
     }
 }
 
+/// [`describe`], typed: the kind from the service's error code and HTTP status (a dispatch
+/// failure or timeout is the network), the message as `describe` says it.
+pub fn failure<E>(
+    op: &str,
+    e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> crate::sources::SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use crate::sources::{SourceError, SourceErrorKind};
+    let kind = match e {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => SourceErrorKind::Network,
+        SdkError::ServiceError(s) => {
+            SourceError::kind_of_aws(s.err().code(), Some(s.raw().status().as_u16()))
+        }
+        SdkError::ResponseError(r) => {
+            SourceError::kind_of_aws(None, Some(r.raw().status().as_u16()))
+        }
+        _ => SourceErrorKind::Service,
+    };
+    SourceError::new(kind, describe(op, e))
+}
+
 /// One line saying what went wrong, with the service's code and message when there is one,
 /// and what to check for the common causes.
 pub fn describe<E, R>(op: &str, e: &SdkError<E, R>) -> String

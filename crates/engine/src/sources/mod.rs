@@ -10,12 +10,14 @@
 
 pub mod aws;
 pub mod defender;
+pub mod error;
 pub mod s3;
 pub mod splunk;
 
 use serde::{Deserialize, Serialize};
 
 pub use defender::DefenderSettings;
+pub use error::{SourceError, SourceErrorKind};
 pub use s3::S3Settings;
 pub use splunk::{default_sourcetype, SplunkSettings};
 

@@ -128,6 +128,9 @@ pub enum SyncEvent {
 pub struct SyncFailure {
     /// Source name.
     pub source: String,
+    /// What kind of failure, typed where the error arose: the watch backs off, marks a source
+    /// throttled or stuck, from this — never from `error`'s text.
+    pub kind: crate::sources::SourceErrorKind,
     /// Object key (or task, window) when one unit failed.
     pub object: Option<String>,
     /// What went wrong.
@@ -304,7 +307,7 @@ pub(crate) trait Pull: Send + Sync {
     fn pull<'a>(
         &'a self,
         ctx: &'a mut SyncCtx<'_>,
-    ) -> LocalBoxFuture<'a, std::result::Result<(), String>>;
+    ) -> LocalBoxFuture<'a, std::result::Result<(), crate::sources::SourceError>>;
 
     /// Checks the connection and says what is wrong, plainly.
     fn test(&self) -> LocalBoxFuture<'_, Result<String>>;
@@ -459,7 +462,13 @@ pub async fn sync(
             s3_listing: store.watermark(&source.name, S3_LISTING)?,
             ledger: store.ledger(&source.name)?,
         };
-        let pull = puller(&source, secrets).map_err(|e| e.to_string());
+        let pull = puller(&source, secrets).map_err(|e| match e {
+            Error::Source(s) => s,
+            Error::Secrets(m) => {
+                crate::sources::SourceError::new(crate::sources::SourceErrorKind::Credentials, m)
+            }
+            other => crate::sources::SourceError::service(other.to_string()),
+        });
         jobs.push(PullJob {
             kind: source.settings.kind().to_string(),
             name: source.name,
@@ -521,7 +530,7 @@ pub(crate) struct PullJob {
     /// Where its last sync left off.
     pub resume: Resume,
     /// Its puller, or why none could be made (a missing token).
-    pub pull: std::result::Result<Box<dyn Pull>, String>,
+    pub pull: std::result::Result<Box<dyn Pull>, crate::sources::SourceError>,
 }
 
 /// Pulls every job concurrently into `sink`: a source's failure is its own (the others carry
@@ -564,8 +573,11 @@ pub(crate) async fn run_pulls(
                 (Ok(p), Some(deadline)) => {
                     match tokio::time::timeout(deadline, p.pull(&mut ctx)).await {
                         Ok(r) => r,
-                        Err(_) => Err(format!(
-                            "stuck: its sync did not finish within {deadline:?}, the deadline (the server kept the connection open without finishing); what it read before is kept, the rest is read next time"
+                        Err(_) => Err(crate::sources::SourceError::new(
+                            crate::sources::SourceErrorKind::Stuck,
+                            format!(
+                                "stuck: its sync did not finish within {deadline:?}, the deadline (the server kept the connection open without finishing); what it read before is kept, the rest is read next time"
+                            ),
                         )),
                     }
                 }
@@ -580,15 +592,16 @@ pub(crate) async fn run_pulls(
             if let Err(error) = &result {
                 failures.push(SyncFailure {
                     source: job.name.clone(),
+                    kind: error.kind,
                     object: None,
-                    error: error.clone(),
+                    error: error.message.clone(),
                 });
             }
             summary.ok = failures.is_empty() && !cancel.is_cancelled();
             progress(SyncEvent::SourceFinished {
                 source: job.name.clone(),
                 ok: summary.ok,
-                error: result.err(),
+                error: result.err().map(|e| e.message),
             });
             (summary, failures)
         }

@@ -50,7 +50,7 @@ impl Pull for Fake {
     fn pull<'a>(
         &'a self,
         ctx: &'a mut SyncCtx<'_>,
-    ) -> LocalBoxFuture<'a, std::result::Result<(), String>> {
+    ) -> LocalBoxFuture<'a, std::result::Result<(), crate::sources::SourceError>> {
         Box::pin(async move {
             match self {
                 Fake::Writes { n, failed_units } => {
@@ -64,6 +64,7 @@ impl Pull for Fake {
                         if i < *failed_units {
                             ctx.failures.push(SyncFailure {
                                 source: ctx.name.to_string(),
+                                kind: crate::sources::SourceErrorKind::Data,
                                 object: Some(format!("unit-{i}")),
                                 error: "corrupt".into(),
                             });
@@ -71,7 +72,10 @@ impl Pull for Fake {
                     }
                     Ok(())
                 }
-                Fake::Fails(e) => Err(e.to_string()),
+                Fake::Fails(e) => Err(crate::sources::SourceError::new(
+                    crate::sources::SourceErrorKind::AccessDenied,
+                    e.to_string(),
+                )),
                 Fake::WaitsForCancel => {
                     ctx.cancel.cancelled().await;
                     Ok(())
@@ -111,7 +115,7 @@ fn job(name: &str, pull: std::result::Result<Fake, &str>) -> PullJob {
         resume: Resume::default(),
         pull: pull
             .map(|p| Box::new(p) as Box<dyn Pull>)
-            .map_err(String::from),
+            .map_err(crate::sources::SourceError::service),
     }
 }
 
@@ -372,7 +376,11 @@ fn a_stuck_source_is_stopped_at_its_deadline_and_starves_no_other() {
         slow_failures[0].error.starts_with("stuck:"),
         "{slow_failures:?}"
     );
-    assert!(slow_failures[0].error.contains("0 s") || slow_failures[0].error.contains("deadline"));
+    assert!(slow_failures[0].error.contains("deadline"));
+    assert_eq!(
+        slow_failures[0].kind,
+        crate::sources::SourceErrorKind::Stuck
+    );
     let (good, good_failures) = &out[1];
     assert!(good.ok && good_failures.is_empty());
     assert_eq!(good.datapoints, 2);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::client::{ms, note, DefenderSource, PAGE};
 use crate::model::{AuditCheck, AuditFinding, AuditTask, Batch, DocKind, Resource};
-use crate::sources::aws::describe;
+use crate::sources::aws::failure;
 use crate::{Error, Result};
 
 fn identifier(r: Option<&t::ResourceIdentifier>) -> BTreeMap<String, Value> {
@@ -114,7 +114,7 @@ impl DefenderSource {
             .task_id(task_id)
             .send()
             .await
-            .map_err(|e| Error::Source(describe(&format!("DescribeAuditTask {task_id}"), &e)))?;
+            .map_err(|e| Error::Source(failure(&format!("DescribeAuditTask {task_id}"), &e)))?;
         let start = ms(d.task_start_time());
         batch.audit_tasks.push(AuditTask {
             task_id: task_id.to_string(),
@@ -153,9 +153,7 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| {
-                    Error::Source(describe(&format!("ListAuditFindings {task_id}"), &e))
-                })?;
+                .map_err(|e| Error::Source(failure(&format!("ListAuditFindings {task_id}"), &e)))?;
             batch.findings.extend(page.findings().iter().map(finding));
             note(&mut batch, DocKind::ListAuditFindings);
             Ok(page.next_token().map(str::to_string))

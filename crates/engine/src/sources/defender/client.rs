@@ -15,7 +15,7 @@ use crate::model::{
     ActiveViolation, Batch, Behavior, Datapoint, Dimension, DocKind, MetricValue, SecurityProfile,
     ViolationEvent,
 };
-use crate::sources::aws::{self, describe, error_code, Pacer};
+use crate::sources::aws::{self, describe, error_code, failure, Pacer};
 use crate::time::Millis;
 use crate::{Error, Result};
 
@@ -124,8 +124,8 @@ pub fn certificate_id(principal: &str) -> Option<&str> {
 /// Whether an error means "this account has no Detect" (or no access to it), which is not a
 /// failure of the sync: Audit and exported metrics still work.
 pub fn detect_unavailable(err: &Error) -> bool {
-    matches!(err, Error::Source(m) if m.contains("AccessDenied") || m.contains("UnauthorizedException")
-        || m.contains("not subscribed") || m.contains("SubscriptionRequired"))
+    use crate::sources::SourceErrorKind;
+    matches!(err, Error::Source(e) if matches!(e.kind, SourceErrorKind::AccessDenied | SourceErrorKind::NotSubscribed))
 }
 
 /// Most pages one listing may take (at 250 results a page, 2.5 million items).
@@ -149,14 +149,14 @@ impl DefenderSource {
             match &token {
                 None => return Ok(()),
                 Some(t) if !seen.insert(t.clone()) => {
-                    return Err(Error::Source(format!(
+                    return Err(Error::remote(format!(
                         "{op} sent a nextToken it had sent before: stopped (the listing would never end)"
                     )))
                 }
                 Some(_) => {}
             }
         }
-        Err(Error::Source(format!(
+        Err(Error::remote(format!(
             "{op} had more than {MAX_PAGES} pages: stopped (narrow the window)"
         )))
     }
@@ -208,7 +208,7 @@ impl DefenderSource {
                 "Device Defender API reachable: Audit readable; Detect not available ({})",
                 describe("ListSecurityProfiles", &e)
             )),
-            (Err(e), _) => Err(Error::Source(describe("ListAuditTasks", &e))),
+            (Err(e), _) => Err(Error::Source(failure("ListAuditTasks", &e))),
         }
     }
 
@@ -224,7 +224,7 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListSecurityProfiles", &e)))?;
+                .map_err(|e| Error::Source(failure("ListSecurityProfiles", &e)))?;
             names.extend(
                 page.security_profile_identifiers()
                     .iter()
@@ -243,7 +243,7 @@ impl DefenderSource {
                 .send()
                 .await
                 .map_err(|e| {
-                    Error::Source(describe(&format!("DescribeSecurityProfile {name}"), &e))
+                    Error::Source(failure(&format!("DescribeSecurityProfile {name}"), &e))
                 })?;
             batch.profiles.push(SecurityProfile {
                 name: p.security_profile_name().unwrap_or(&name).to_string(),
@@ -268,7 +268,7 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListActiveViolations", &e)))?;
+                .map_err(|e| Error::Source(failure("ListActiveViolations", &e)))?;
             for v in page.active_violations() {
                 batch.active_violations.push(ActiveViolation {
                     violation_id: v.violation_id().unwrap_or_default().to_string(),
@@ -305,7 +305,7 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListViolationEvents", &e)))?;
+                .map_err(|e| Error::Source(failure("ListViolationEvents", &e)))?;
             for v in page.violation_events() {
                 let Some(time) = ms(v.violation_event_time()) else {
                     continue;
@@ -364,7 +364,7 @@ impl DefenderSource {
                 .send()
                 .await
                 .map_err(|e| {
-                    Error::Source(describe(&format!("ListMetricValues {thing} {metric}"), &e))
+                    Error::Source(failure(&format!("ListMetricValues {thing} {metric}"), &e))
                 })?;
             for d in page.metric_datum_list() {
                 let (Some(ts), Some(v)) = (ms(d.timestamp()), value(d.value())) else {
@@ -398,9 +398,7 @@ impl DefenderSource {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| {
-                    Error::Source(describe(&format!("ListThingPrincipals {thing}"), &e))
-                })?;
+                .map_err(|e| Error::Source(failure(&format!("ListThingPrincipals {thing}"), &e)))?;
             out.extend(page.principals().iter().cloned());
             Ok(page.next_token().map(str::to_string))
         })
@@ -432,7 +430,7 @@ impl DefenderSource {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListMitigationActions", &e)))?;
+                .map_err(|e| Error::Source(failure("ListMitigationActions", &e)))?;
             out.extend(
                 page.action_identifiers()
                     .iter()
@@ -461,7 +459,7 @@ impl DefenderSource {
                     Some("ResourceNotFoundException") => {
                         Error::NotFound(format!("thing {thing:?} does not exist in AWS IoT"))
                     }
-                    _ => Error::Source(describe(&format!("ListThingGroupsForThing {thing}"), &e)),
+                    _ => Error::Source(failure(&format!("ListThingGroupsForThing {thing}"), &e)),
                 })?;
             out.extend(page.thing_groups().iter().map(|g| {
                 (
@@ -505,7 +503,7 @@ mod tests {
                 "t2".to_string()
             }))
         }));
-        assert!(matches!(out, Err(Error::Source(m)) if m.contains("had sent before")));
+        assert!(matches!(out, Err(Error::Source(m)) if m.message.contains("had sent before")));
         assert_eq!(calls, 3);
         // A listing that ends is read to its end.
         let mut pages = 0;

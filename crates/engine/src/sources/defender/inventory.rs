@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::client::{DefenderSource, PAGE};
-use crate::sources::aws::describe;
+use crate::sources::aws::failure;
 use crate::{Error, Result};
 
 /// Most thing groups read in one inventory (the rest are named in a warning).
@@ -43,7 +43,7 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListThings", &e)))?;
+                .map_err(|e| Error::Source(failure("ListThings", &e)))?;
             for t in page.things() {
                 match t.thing_name() {
                     Some(name) if name_ok(name) => inv.types.push((
@@ -72,7 +72,7 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListThingGroups", &e)))?;
+                .map_err(|e| Error::Source(failure("ListThingGroups", &e)))?;
             groups.extend(
                 page.thing_groups()
                     .iter()
@@ -104,7 +104,7 @@ impl DefenderSource {
                     .send()
                     .await
                     .map_err(|e| {
-                        Error::Source(describe(&format!("ListThingsInThingGroup {group}"), &e))
+                        Error::Source(failure(&format!("ListThingsInThingGroup {group}"), &e))
                     })?;
                 for thing in page.things() {
                     // Only things the registry listed: a group cannot add things.

@@ -3,7 +3,7 @@
 
 use super::client::{dt, ms, note, DefenderSource, PAGE};
 use crate::model::{Batch, DocKind, MitigationExecution, MitigationKind, MitigationTask};
-use crate::sources::aws::describe;
+use crate::sources::aws::failure;
 use crate::time::Millis;
 use crate::{Error, Result};
 
@@ -25,7 +25,7 @@ impl DefenderSource {
                 .max_results(PAGE.min(100))
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListDetectMitigationActionsTasks", &e)))?;
+                .map_err(|e| Error::Source(failure("ListDetectMitigationActionsTasks", &e)))?;
             for t in page.tasks() {
                 batch.mitigation_tasks.push(MitigationTask {
                     task_id: t.task_id().unwrap_or_default().to_string(),
@@ -65,7 +65,7 @@ impl DefenderSource {
                     .send()
                     .await
                     .map_err(|e| {
-                        Error::Source(describe("ListDetectMitigationActionsExecutions", &e))
+                        Error::Source(failure("ListDetectMitigationActionsExecutions", &e))
                     })?;
                 for x in page.actions_executions() {
                     execs.push(MitigationExecution {
@@ -107,7 +107,7 @@ impl DefenderSource {
                 .max_results(PAGE)
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListAuditTasks", &e)))?;
+                .map_err(|e| Error::Source(failure("ListAuditTasks", &e)))?;
             out.extend(page.tasks().iter().map(|t| {
                 (
                     t.task_id().unwrap_or_default().to_string(),
@@ -146,7 +146,7 @@ impl DefenderSource {
                 .max_results(PAGE.min(100))
                 .send()
                 .await
-                .map_err(|e| Error::Source(describe("ListAuditMitigationActionsTasks", &e)))?;
+                .map_err(|e| Error::Source(failure("ListAuditMitigationActionsTasks", &e)))?;
             for t in page.tasks() {
                 listed.push((
                     t.task_id().unwrap_or_default().to_string(),
@@ -172,7 +172,7 @@ impl DefenderSource {
                 .send()
                 .await
                 .map_err(|e| {
-                    Error::Source(describe(
+                    Error::Source(failure(
                         &format!("DescribeAuditMitigationActionsTask {id}"),
                         &e,
                     ))
@@ -196,7 +196,7 @@ impl DefenderSource {
                         .send()
                         .await
                         .map_err(|e| {
-                            Error::Source(describe(&format!("ListAuditFindings {audit}"), &e))
+                            Error::Source(failure(&format!("ListAuditFindings {audit}"), &e))
                         })?;
                     finding_ids.extend(
                         page.findings()
@@ -243,7 +243,7 @@ impl DefenderSource {
                         .send()
                         .await
                         .map_err(|e| {
-                            Error::Source(describe("ListAuditMitigationActionsExecutions", &e))
+                            Error::Source(failure("ListAuditMitigationActionsExecutions", &e))
                         })?;
                     for x in page.actions_executions() {
                         execs.push(MitigationExecution {

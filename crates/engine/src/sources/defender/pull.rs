@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use futures_util::future::LocalBoxFuture;
 
-use crate::sources;
+use crate::sources::{self, SourceError};
 use crate::store::{ObjectMark, Store, SyncMarks, Watermark};
 use crate::sync::{add_stats, Pull, SourceSummary, SyncCtx, SyncFailure, DAY, HOUR};
 use crate::time::Millis;
@@ -15,7 +15,7 @@ use crate::time::Millis;
 pub(super) struct DefenderPull(pub(super) sources::DefenderSettings);
 
 impl Pull for DefenderPull {
-    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), String>> {
+    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), SourceError>> {
         Box::pin(pull(&self.0, ctx))
     }
 
@@ -68,7 +68,10 @@ async fn drill_down(
     Ok(())
 }
 
-async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Result<(), String> {
+async fn pull(
+    settings: &sources::DefenderSettings,
+    ctx: &mut SyncCtx<'_>,
+) -> Result<(), SourceError> {
     let (name, writer, meter, cancel) = (ctx.name, ctx.sink, ctx.meter, ctx.cancel);
     let (from, to) = (ctx.from, ctx.to);
     let watermark = ctx.resume.violation_events;
@@ -76,11 +79,13 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
     let summary = &mut ctx.summary;
     let failures = &mut ctx.failures;
     let api = DefenderSource::connect(settings).await;
-    let fail = |failures: &mut Vec<SyncFailure>, object: &str, error: String| {
+    let fail = |failures: &mut Vec<SyncFailure>, object: &str, error: crate::Error| {
+        let error = SourceError::from(error);
         failures.push(SyncFailure {
             source: name.to_string(),
+            kind: error.kind,
             object: Some(object.to_string()),
-            error,
+            error: error.message,
         })
     };
     // Detect: profiles, active violations, violation events by day (30 days kept by AWS).
@@ -99,7 +104,7 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
                 "Detect is not available to this account or identity: {e}"
             ));
         }
-        Err(e) => fail(failures, "security-profiles", e.to_string()),
+        Err(e) => fail(failures, "security-profiles", e),
     }
     if detect && !cancel.is_cancelled() {
         match api.active_violations().await {
@@ -110,7 +115,7 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
                 let stats = writer.write(vec![batch], SyncMarks::default()).await?;
                 add_stats(summary, &stats);
             }
-            Err(e) => fail(failures, "active-violations", e.to_string()),
+            Err(e) => fail(failures, "active-violations", e),
         }
         let start = from
             .or(watermark.map(|w| w - HOUR))
@@ -148,7 +153,7 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
                             crate::time::to_rfc3339(slice),
                             crate::time::to_rfc3339(end)
                         ),
-                        e.to_string(),
+                        e,
                     );
                     // Later windows would leave a hole behind the watermark: stop here.
                     break;
@@ -165,7 +170,7 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
                     let stats = writer.write(vec![batch], SyncMarks::default()).await?;
                     add_stats(summary, &stats);
                 }
-                Err(e) => fail(failures, "detect-mitigation-tasks", e.to_string()),
+                Err(e) => fail(failures, "detect-mitigation-tasks", e),
             }
         }
     }
@@ -177,7 +182,7 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
     let tasks = api
         .audit_tasks(audit_from, to)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(SourceError::from)?;
     meter.total.fetch_add(tasks.len() as u64, Ordering::Relaxed);
     for (task, status) in tasks {
         if cancel.is_cancelled() {
@@ -214,7 +219,7 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
                 let stats = writer.write(vec![batch], marks).await?;
                 add_stats(summary, &stats);
             }
-            Err(e) => fail(failures, &key, e.to_string()),
+            Err(e) => fail(failures, &key, e),
         }
         meter.done.fetch_add(1, Ordering::Relaxed);
         meter.report();
@@ -252,7 +257,7 @@ async fn pull(settings: &sources::DefenderSettings, ctx: &mut SyncCtx<'_>) -> Re
                 let stats = writer.write(vec![batch], marks).await?;
                 add_stats(summary, &stats);
             }
-            Err(e) => fail(failures, "audit-mitigation-tasks", e.to_string()),
+            Err(e) => fail(failures, "audit-mitigation-tasks", e),
         }
     }
     // The registry's thing types and groups (triage's peer groups), re-read every

@@ -9,7 +9,8 @@ use chrono::{DateTime, Datelike, Utc};
 use super::S3Settings;
 use crate::model::parse::{self, Context, ParseError};
 use crate::model::Batch;
-use crate::sources::aws::{self, describe};
+use crate::sources::aws::{self, describe, failure};
+use crate::sources::{SourceError, SourceErrorKind};
 use crate::time::Millis;
 use crate::{Error, Result};
 
@@ -119,7 +120,10 @@ impl S3Source {
                     ),
                     _ => describe("HeadBucket", &e),
                 };
-                Error::Source(detail)
+                let kind = status
+                    .and_then(SourceError::kind_of_status)
+                    .unwrap_or(failure("HeadBucket", &e).kind);
+                Error::Source(SourceError::new(kind, detail))
             })?;
         let page = self
             .client
@@ -129,7 +133,7 @@ impl S3Source {
             .max_keys(5)
             .send()
             .await
-            .map_err(|e| Error::Source(describe("ListObjectsV2", &e)))?;
+            .map_err(|e| Error::Source(failure("ListObjectsV2", &e)))?;
         Ok(format!(
             "bucket {:?} reachable; prefix {:?} holds {}objects",
             s.bucket,
@@ -197,7 +201,7 @@ impl S3Source {
     async fn list_prefix(
         &self,
         prefix: &str,
-    ) -> std::result::Result<Vec<(String, String, i64)>, (String, bool)> {
+    ) -> std::result::Result<Vec<(String, String, i64)>, (SourceError, bool)> {
         let mut out = Vec::new();
         let mut pages = self
             .client
@@ -209,7 +213,7 @@ impl S3Source {
         while let Some(page) = pages.next().await {
             self.list_requests
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let page = page.map_err(|e| (describe("ListObjectsV2", &e), transient(&e)))?;
+            let page = page.map_err(|e| (failure("ListObjectsV2", &e), transient(&e)))?;
             for obj in page.contents() {
                 if let Some(key) = obj.key() {
                     out.push((
@@ -248,7 +252,7 @@ impl S3Source {
         &self,
         key: &str,
         ctx: &Context,
-    ) -> std::result::Result<Fetched, (String, bool)> {
+    ) -> std::result::Result<Fetched, (SourceError, bool)> {
         let resp = self
             .client
             .get_object()
@@ -256,7 +260,7 @@ impl S3Source {
             .key(key)
             .send()
             .await
-            .map_err(|e| (describe(&format!("GetObject {key}"), &e), transient(&e)))?;
+            .map_err(|e| (failure(&format!("GetObject {key}"), &e), transient(&e)))?;
         let etag = resp
             .e_tag()
             .unwrap_or_default()
@@ -302,16 +306,22 @@ impl S3Source {
             }
         }
         drop(tx);
-        let parsed = parser
-            .await
-            .map_err(|e| (format!("GetObject {key}: parser failed: {e}"), false))?;
+        let parsed = parser.await.map_err(|e| {
+            (
+                SourceError::service(format!("GetObject {key}: parser failed: {e}")),
+                false,
+            )
+        })?;
         if let Some(msg) = cut_off {
-            return Err((msg, true));
+            return Err((SourceError::new(SourceErrorKind::Network, msg), true));
         }
         // A body that ended short is retried; one the parser refused part-way stands as refused.
         if let Some(n) = expected.filter(|n| !stopped_early && *n as u64 != received) {
             return Err((
-                format!("GetObject {key}: body cut off ({received} of {n} bytes)"),
+                SourceError::new(
+                    SourceErrorKind::Network,
+                    format!("GetObject {key}: body cut off ({received} of {n} bytes)"),
+                ),
                 true,
             ));
         }

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use futures_util::future::LocalBoxFuture;
 
 use crate::model::Batch;
-use crate::sources;
+use crate::sources::{self, SourceError, SourceErrorKind};
 use crate::store::{SyncMarks, Watermark};
 use crate::sync::{add_stats, Pull, SyncCtx, SyncFailure, DAY, HOUR, S3_LISTING};
 
@@ -34,7 +34,7 @@ enum Fetched {
 pub(super) struct S3Pull(pub(super) sources::S3Settings);
 
 impl Pull for S3Pull {
-    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), String>> {
+    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), SourceError>> {
         Box::pin(pull(&self.0, ctx))
     }
 
@@ -56,7 +56,7 @@ impl Pull for S3Pull {
     }
 }
 
-async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(), String> {
+async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(), SourceError> {
     let (name, options, writer, meter, cancel) =
         (ctx.name, ctx.options, ctx.sink, ctx.meter, ctx.cancel);
     let to = ctx.to;
@@ -78,7 +78,7 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
         () = cancel.cancelled() => return Ok(()),
     };
     summary.list_calls = client.list_requests();
-    let listed = listed.map_err(|e| e.to_string())?;
+    let listed = listed?;
     // Error-output objects are read like the others: their records' rawData is the only copy
     // of what the delivery or transform failed on (recovered, and counted by kind).
     let mut todo = Vec::new();
@@ -93,11 +93,11 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
     meter.report();
     let client = &client;
     let mut results = futures_util::stream::iter(todo.into_iter().map(|obj| async move {
-        let out = async {
+        let out: Result<Fetched, SourceError> = async {
             let s3::Fetched { parsed, etag, size } = client
                 .fetch_parsed(&obj.key, ctx)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(SourceError::from)?;
             Ok(match parsed {
                 Ok(batch) => Fetched::Parsed {
                     batch: Box::new(batch),
@@ -133,8 +133,9 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
         match out {
             Err(error) => failures.push(SyncFailure {
                 source: name.to_string(),
+                kind: error.kind,
                 object: Some(obj.key.clone()),
-                error,
+                error: error.message,
             }),
             Ok(Fetched::Corrupt { error, etag, size }) => {
                 // The whole object arrived and does not parse: record it, so it is reported once
@@ -147,6 +148,7 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
                 writer.write(Vec::new(), marks).await?;
                 failures.push(SyncFailure {
                     source: name.to_string(),
+                    kind: SourceErrorKind::Data,
                     object: Some(obj.key.clone()),
                     error,
                 });
@@ -173,6 +175,7 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
                 if let Some(error) = &refused {
                     failures.push(SyncFailure {
                         source: name.to_string(),
+                        kind: SourceErrorKind::Data,
                         object: Some(obj.key.clone()),
                         error: error.clone(),
                     });
@@ -208,6 +211,7 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
                     }
                     Err(error) => failures.push(SyncFailure {
                         source: name.to_string(),
+                        kind: SourceErrorKind::Service,
                         object: Some(obj.key.clone()),
                         error,
                     }),

@@ -12,6 +12,7 @@ use super::SplunkSettings;
 use crate::model::parse::{self, Context};
 use crate::model::Batch;
 use crate::secrets::Secret;
+use crate::sources::{SourceError, SourceErrorKind};
 use crate::time::Millis;
 use crate::{Error, Result};
 
@@ -71,6 +72,8 @@ pub struct ExportStats {
 /// Why an export failed, and whether running it again may help.
 #[derive(Debug)]
 pub struct ExportError {
+    /// What kind of failure (throttled, credentials, network, …).
+    pub kind: SourceErrorKind,
     /// Message for the analyst.
     pub message: String,
     /// Whether a retry may succeed (transport faults, a cut-off stream, 5xx).
@@ -138,7 +141,7 @@ impl SplunkSource {
         }
         let client = builder
             .build()
-            .map_err(|e| Error::Source(format!("cannot set up HTTPS for Splunk: {e}")))?;
+            .map_err(|e| Error::remote(format!("cannot set up HTTPS for Splunk: {e}")))?;
         Ok(Self {
             settings: settings.clone(),
             client,
@@ -188,11 +191,16 @@ impl SplunkSource {
             .bearer_auth(self.token.expose())
             .send()
             .await
-            .map_err(|e| Error::Source(self.transport_error(&e)))?;
+            .map_err(|e| {
+                Error::Source(SourceError::new(
+                    SourceErrorKind::Network,
+                    self.transport_error(&e),
+                ))
+            })?;
         let status = resp.status();
         let (body, cut) = read_capped(resp, MAX_SMALL_BODY).await;
         if cut && status.as_u16() == 200 {
-            return Err(Error::Source(format!(
+            return Err(Error::remote(format!(
                 "Splunk at {} answered /services/server/info with more than {MAX_SMALL_BODY} bytes: not a Splunk server info (check the URL)",
                 self.settings.url
             )));
@@ -209,14 +217,20 @@ impl SplunkSource {
                     self.settings.url
                 ))
             }
-            401 => Err(Error::Source(format!(
-                "Splunk at {} rejected the token (expired or revoked): store a new one with `ddesk sources add` after `sources remove`",
-                self.settings.url
+            401 => Err(Error::Source(SourceError::new(
+                SourceErrorKind::Credentials,
+                format!(
+                    "Splunk at {} rejected the token (expired or revoked): store a new one with `ddesk sources add` after `sources remove`",
+                    self.settings.url
+                ),
             ))),
-            code => Err(Error::Source(format!(
-                "Splunk at {} answered HTTP {code}: {}",
-                self.settings.url,
-                splunk_messages(&body)
+            code => Err(Error::Source(SourceError::new(
+                SourceError::kind_of_status(code).unwrap_or(SourceErrorKind::Service),
+                format!(
+                    "Splunk at {} answered HTTP {code}: {}",
+                    self.settings.url,
+                    splunk_messages(&body)
+                ),
             ))),
         }
     }
@@ -249,6 +263,7 @@ impl SplunkSource {
                 .send()
                 .await
                 .map_err(|e| ExportError {
+                    kind: SourceErrorKind::Network,
                     message: self.transport_error(&e),
                     retryable: true,
                 })?;
@@ -264,6 +279,7 @@ impl SplunkSource {
                     refusals += 1;
                     if refusals >= REFUSAL_TRIES {
                         return Err(ExportError {
+                            kind: SourceErrorKind::Throttled,
                             message: format!(
                                 "Splunk refused the search {refusals} times: {}",
                                 splunk_messages(&body)
@@ -281,6 +297,7 @@ impl SplunkSource {
                 }
                 401 => {
                     return Err(ExportError {
+                        kind: SourceErrorKind::Credentials,
                         message: format!(
                             "Splunk at {} rejected the token (expired or revoked)",
                             self.settings.url
@@ -291,6 +308,7 @@ impl SplunkSource {
                 code => {
                     let (body, _) = read_capped(resp, MAX_SMALL_BODY).await;
                     return Err(ExportError {
+                        kind: SourceError::kind_of_status(code).unwrap_or(SourceErrorKind::Service),
                         message: format!(
                             "Splunk export answered HTTP {code}: {}",
                             splunk_messages(&body)
@@ -321,6 +339,7 @@ impl SplunkSource {
                 Ok(Some(c)) => {
                     if body.len() + c.len() > MAX_ROWS_BYTES {
                         return Err(ExportError {
+                            kind: SourceErrorKind::Data,
                             message: format!(
                                 "Splunk search answered more than {MAX_ROWS_BYTES} bytes: refused"
                             ),
@@ -331,6 +350,7 @@ impl SplunkSource {
                 }
                 Err(e) => {
                     return Err(ExportError {
+                        kind: SourceErrorKind::Network,
                         message: format!(
                             "Splunk export stream cut off: {}",
                             self.transport_error(&e)
@@ -351,6 +371,7 @@ impl SplunkSource {
             if let Some(row) = l.result {
                 if rows.len() >= max_rows {
                     return Err(ExportError {
+                        kind: SourceErrorKind::Data,
                         message: format!("Splunk search answered more than {max_rows} rows"),
                         retryable: false,
                     });
@@ -360,6 +381,7 @@ impl SplunkSource {
         }
         if !ended_with_lastrow {
             return Err(ExportError {
+                kind: SourceErrorKind::Network,
                 message: "Splunk export stream ended before its last row (cut off)".into(),
                 retryable: true,
             });
@@ -390,6 +412,7 @@ impl SplunkSource {
         let mut ended_with_lastrow = false;
         let mut stream = resp.bytes_stream();
         let fail = |message| ExportError {
+            kind: SourceErrorKind::Service,
             message,
             retryable: false,
         };
@@ -399,6 +422,7 @@ impl SplunkSource {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => {
                     return Err(ExportError {
+                        kind: SourceErrorKind::Network,
                         message: format!(
                             "Splunk export stream cut off: {}",
                             self.transport_error(&e)
@@ -433,12 +457,14 @@ impl SplunkSource {
             let line = std::mem::take(&mut buf);
             ended_with_lastrow = export_line(&line, carries, &mut batch, &mut stats, &mut in_batch)
                 .map_err(|e| ExportError {
+                    kind: SourceErrorKind::Network,
                     message: format!("Splunk export stream cut off mid-line ({})", e.message),
                     retryable: true,
                 })?;
         }
         if !ended_with_lastrow {
             return Err(ExportError {
+                kind: SourceErrorKind::Network,
                 message: "Splunk export stream ended before its last row (cut off)".into(),
                 retryable: true,
             });
@@ -455,6 +481,7 @@ pub fn parse_export(body: &[u8]) -> std::result::Result<(Batch, ExportStats), Ex
     for line in body.split(|b| *b == b'\n') {
         if line.len() > MAX_LINE_BYTES {
             return Err(ExportError {
+                kind: SourceErrorKind::Data,
                 message: format!("Splunk export sent a line longer than {MAX_LINE_BYTES} bytes"),
                 retryable: false,
             });
@@ -514,6 +541,7 @@ fn read_line(
         return Ok(None);
     }
     let l: ExportLine = serde_json::from_slice(line).map_err(|e| ExportError {
+        kind: SourceErrorKind::Data,
         message: format!("Splunk export sent a line that is not JSON ({e})"),
         retryable: true,
     })?;
@@ -521,6 +549,7 @@ fn read_line(
         match m.kind.as_str() {
             "FATAL" | "ERROR" => {
                 return Err(ExportError {
+                    kind: SourceErrorKind::Service,
                     message: format!("Splunk search failed: {}", m.text),
                     retryable: false,
                 })

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use futures_util::future::LocalBoxFuture;
 
 use crate::model::Batch;
-use crate::sources;
+use crate::sources::{self, SourceError};
 use crate::store::{Store, SyncMarks, Watermark};
 use crate::sync::{add_stats, Pull, SourceSummary, SyncCtx, DAY, HOUR};
 
@@ -26,9 +26,9 @@ impl SplunkPull {
 }
 
 impl Pull for SplunkPull {
-    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), String>> {
+    fn pull<'a>(&'a self, ctx: &'a mut SyncCtx<'_>) -> LocalBoxFuture<'a, Result<(), SourceError>> {
         Box::pin(async move {
-            let client = self.client().map_err(|e| e.to_string())?;
+            let client = self.client().map_err(SourceError::from)?;
             pull(&self.settings, &client, ctx).await
         })
     }
@@ -62,7 +62,9 @@ impl Pull for SplunkPull {
                     },
                 )
                 .await
-                .map_err(|e| crate::Error::Source(e.message))?;
+                .map_err(|e| {
+                    crate::Error::Source(crate::sources::SourceError::new(e.kind, e.message))
+                })?;
             summary.events = stats.rows;
             summary.warnings = stats.warnings;
             add_stats(summary, &written);
@@ -75,7 +77,7 @@ async fn pull(
     settings: &sources::SplunkSettings,
     client: &SplunkSource,
     ctx: &mut SyncCtx<'_>,
-) -> Result<(), String> {
+) -> Result<(), SourceError> {
     let (name, writer, meter, cancel) = (ctx.name, ctx.sink, ctx.meter, ctx.cancel);
     let to = ctx.to;
     let from = ctx
@@ -83,7 +85,7 @@ async fn pull(
         .or(ctx.resume.splunk_events.map(|w| w - HOUR))
         .unwrap_or(to - 14 * DAY);
     let summary = &mut ctx.summary;
-    let spl = sources::splunk::events_query(settings, None).map_err(|e| e.to_string())?;
+    let spl = sources::splunk::events_query(settings, None).map_err(SourceError::from)?;
     let slices = ((to - from) + DAY - 1) / DAY;
     meter.total.store(slices.max(0) as u64, Ordering::Relaxed);
     let mut slice = from;
@@ -151,18 +153,21 @@ async fn pull(
                         .store(summary.datapoints, Ordering::Relaxed);
                     break;
                 }
-                Err(e) if write_err.is_some() => return Err(e.message),
+                Err(e) if write_err.is_some() => return Err(SourceError::new(e.kind, e.message)),
                 Err(e) if e.retryable && attempt < 5 => {
                     let wait = Duration::from_millis(300 << attempt);
                     tracing::warn!(source = name, error = %e.message, ?wait, "Splunk export failed; running it again");
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) => {
-                    return Err(format!(
-                        "{} (window {}..{}, attempt {attempt})",
-                        e.message,
-                        crate::time::to_rfc3339(slice),
-                        crate::time::to_rfc3339(end)
+                    return Err(SourceError::new(
+                        e.kind,
+                        format!(
+                            "{} (window {}..{}, attempt {attempt})",
+                            e.message,
+                            crate::time::to_rfc3339(slice),
+                            crate::time::to_rfc3339(end)
+                        ),
                     ))
                 }
             }
