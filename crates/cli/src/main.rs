@@ -63,10 +63,9 @@ macro_rules! usage {
 }
 pub(crate) use usage;
 
+/// The app's default cache (`desk_engine::app::default_cache`: one function for both).
 fn default_db() -> anyhow::Result<PathBuf> {
-    let dirs = directories::ProjectDirs::from("dev", "DefenderDesk", "defender-desk")
-        .context("no home directory to keep the cache in: pass --db PATH")?;
-    Ok(dirs.data_dir().join("cache.sqlite"))
+    desk_engine::app::default_cache().context("pass --db PATH")
 }
 
 fn db_path(cli: &Cli) -> anyhow::Result<PathBuf> {

@@ -25,7 +25,7 @@ use desk_engine::model::{Batch, Datapoint, MetricValue};
 use desk_engine::store::Store;
 
 const STEP: i64 = 300_000;
-const DAY: i64 = 86_400_000;
+use desk_engine::time::DAY;
 /// Day-aligned end of the generated data.
 pub const END: i64 = 1_790_035_200_000;
 const METRICS: [&str; 12] = [

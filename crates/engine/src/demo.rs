@@ -30,8 +30,7 @@ use crate::store::{Store, StoreError};
 use crate::time::{self, Millis};
 
 const STEP: Millis = 300_000;
-const HOUR: Millis = 3_600_000;
-const DAY: Millis = 86_400_000;
+use crate::time::{DAY, HOUR};
 
 /// How big a fleet, over how long, from which seed, ending when.
 #[derive(Debug, Clone)]

@@ -9,6 +9,12 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 /// Epoch milliseconds, UTC: the only time unit the cache stores.
 pub type Millis = i64;
 
+/// An hour in [`Millis`]: the one definition every module uses.
+pub const HOUR: Millis = 3_600_000;
+
+/// A day in [`Millis`].
+pub const DAY: Millis = 86_400_000;
+
 /// Values above this are milliseconds; below, seconds (1e11 s is the year 5138, 1e11 ms is 1973).
 const MS_THRESHOLD: f64 = 1e11;
 

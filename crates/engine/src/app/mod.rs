@@ -54,7 +54,7 @@ use crate::sync::{self, Progress, SyncOptions, SyncSummary};
 use crate::time::{self, Millis};
 use crate::{Error, Result};
 
-const DAY: Millis = 86_400_000;
+use crate::time::DAY;
 
 /// The triage window the home screen opens with (the UI's default range).
 pub const HOME_WINDOW: Millis = 7 * DAY;

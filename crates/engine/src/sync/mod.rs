@@ -31,8 +31,7 @@ use crate::store::{Store, SyncMarks, WriteStats};
 use crate::time::Millis;
 use crate::{Error, Result};
 
-pub(crate) const DAY: Millis = 86_400_000;
-pub(crate) const HOUR: Millis = 3_600_000;
+pub(crate) use crate::time::{DAY, HOUR};
 
 /// The stream whose watermark says how far an S3 source was listed and read without a failure:
 /// a sync without `--from` lists from an hour before it (Firehose keys objects by the hour

@@ -34,8 +34,7 @@ use crate::time::{self, Millis};
 use numeric::{numeric_reason, peer_hit, peer_reason, refine, Anomaly};
 use sets::{set_reasons, SetView};
 
-const HOUR: Millis = 3_600_000;
-const DAY: Millis = 86_400_000;
+use crate::time::{DAY, HOUR};
 /// Robust z-score from which an hour counts as anomalous.
 const Z_ALERT: f64 = 6.0;
 /// Hours of history a series needs before it is judged.

@@ -10,7 +10,7 @@ use crate::store::Store;
 use crate::time::{self, Millis};
 use crate::{Error, Result};
 
-const DAY: Millis = 86_400_000;
+use crate::time::DAY;
 
 /// A chart file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
