@@ -1004,6 +1004,8 @@ fn the_splunk_anchor_detects_rewrites_through_hec() {
         "{v}"
     );
     assert_eq!(v["missing"], json!([4]), "{v}");
+    // Two different events claim sequence 3 (#29.2): named as a duplicate too.
+    assert_eq!(v["duplicate"], json!([3]), "{v}");
 
     // A colleague anchored to the same index sees the quarantine and the release as theirs.
     let bob = env();
@@ -1389,4 +1391,62 @@ fn forged_colleagues_are_shown_as_unverified() {
         forged.iter().all(|w| w.contains("f0f0f0f0f0f0f0f0")),
         "{forged:?}"
     );
+}
+
+/// #29.6: a record that reached the anchor long after it says it was logged — a rewritten log
+/// pushed afresh, back-dated — is listed as `late` (S3 `LastModified` against its `at`).
+#[test]
+fn records_that_reach_the_anchor_long_after_their_time_are_late() {
+    let e = env();
+    let moto = servers::moto();
+    let made = boto3(
+        &moto,
+        r#"s3.create_bucket(Bucket="dd-late", ObjectLockEnabledForBucket=True)"#,
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    ok(&e, &["demo", "--things", "30", "--days", "1"]);
+    ok(
+        &e,
+        &[
+            "actions",
+            "anchor",
+            "add",
+            "s3",
+            "--bucket",
+            "dd-late",
+            "--endpoint-url",
+            &moto.url,
+            "--path-style",
+            "--region",
+            "us-east-1",
+            "--retain-days",
+            "1",
+        ],
+    );
+    let cache = ok(&e, &["actions", "anchor", "show"])["cache"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A valid first record dated two days ago, written now.
+    let at = desk_engine::time::now() - 2 * 86_400_000;
+    let record = chained(
+        1,
+        at,
+        &json!({"type": "intent", "reason": "back-dated"}),
+        desk_engine::store::GENESIS,
+    );
+    put(
+        &moto,
+        "dd-late",
+        &format!("defender-desk/action-log/{cache}/000000000001.json"),
+        &record,
+    );
+    let (_, v) = ddesk(&e, &["actions", "verify"], &[]);
+    assert_eq!(v["late"], json!([1]), "{v}");
+    assert_eq!(v["missing"], json!([1]), "{v}");
+    assert_eq!(v["invalid"], json!([]), "{v}");
 }

@@ -31,15 +31,19 @@ use crate::time::{self, Millis};
 mod audit;
 mod cbor;
 mod detect;
+mod refusals;
 mod report;
 mod results;
+mod topic;
 mod wire;
 
 use self::audit::{audit_notification, describe_audit_task, CheckDoc, FindingDoc};
 pub(crate) use self::audit::{render_identifier, TaskDoc};
 use self::cbor::{is_cbor, parse_cbor};
 use self::detect::{ActiveDoc, BehaviorDoc, ProfileDoc, ViolationDoc};
+use self::refusals::known_aws_shape;
 use self::report::{device_report, report_thing, DeviceReport};
+use self::topic::{admitted, device_topic_record, device_topic_thing};
 pub(crate) use self::wire::{opt_ms, TimeDoc};
 use self::wire::{DatumDoc, ExportEntry};
 use super::wrappers::ErrorOutput;
@@ -630,107 +634,9 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
     admitted(ctx, batch, |batch| document(p, text, ctx, batch))
 }
 
-/// The thing a device topic (`$aws/things/<thing>/...`) belongs to.
-fn device_topic_thing(topic: &str) -> Option<&str> {
-    let rest = topic.strip_prefix("$aws/things/")?;
-    let (thing, _) = rest.split_once('/')?;
-    (!thing.is_empty()).then_some(thing)
-}
-
-/// What a record looks like, for refusals that say why it is not what its place allows.
-fn shape_of(p: &Probe) -> &'static str {
-    if p.Type.is_some() && p.Message.is_some() {
-        "an SNS envelope"
-    } else if p.Records.is_some() {
-        "an SNS Lambda event"
-    } else if p.result.is_some() || p.results.is_some() {
-        "a Splunk search result"
-    } else if p.event.is_some() {
-        "an HTTP Event Collector payload"
-    } else if p.rawData.is_some() {
-        "a Firehose error or backup record"
-    } else if matches!(p.metrics, Some(MetricsField::Entries(_))) {
-        "a metrics-export batch"
-    } else if p.name.is_some() && p.thing.is_some() && p.value.is_some() {
-        "a metrics-export entry"
-    } else if p.violationEventType.is_some() || p.violationEvents.is_some() {
-        "a Detect alert or violation event"
-    } else if p.activeViolations.is_some() || p.violationId.is_some() {
-        "an active violation"
-    } else if p.taskId.is_some() || p.auditDetails.is_some() || p.checkName.is_some() {
-        "an audit task, check or finding"
-    } else if p.findings.is_some() || p.finding.is_some() {
-        "an audit finding"
-    } else if p.clientId.is_some() && p.eventType.is_some() {
-        "a lifecycle event"
-    } else {
-        "no device metrics report"
-    }
-}
-
-/// A record that arrived on `$aws/things/<thing>/…`: read as `thing`'s own metrics report, or
-/// refused by name.
-fn device_topic_record(
-    p: &Probe,
-    text: &str,
-    topic: &str,
-    thing: &str,
-    ctx: &Context,
-    batch: &mut Batch,
-) -> Res<()> {
-    let report_shaped = (p.header.is_some()
-        || p.hed.is_some()
-        || p.met.is_some()
-        || p.cmet.is_some()
-        || p.custom_metrics.is_some()
-        || matches!(p.metrics, Some(MetricsField::Object)))
-        && !matches!(p.metrics, Some(MetricsField::Entries(_)));
-    if !report_shaped {
-        return Err(ParseError::new(format!(
-            "a record from {topic} is shaped like {}: a device's topic carries only its own metrics reports, so it is refused (a device speaks only for itself)",
-            shape_of(p)
-        )));
-    }
-    if let Some(named) = ctx.thing.as_deref().filter(|t| *t != thing) {
-        return Err(ParseError::new(format!(
-            "a report from {topic} is {thing}'s, but --thing names {named:?}: refused"
-        )));
-    }
-    let report: DeviceReport = json(text, "device metrics report")?;
-    device_report(report, thing, ctx, batch)?;
-    count(batch, DocKind::DeviceReport);
-    Ok(())
-}
-
-/// Runs `read` and refuses what it added when its source may not carry that family of
-/// documents ([`Context::carries`]): the batch is left as it was.
-fn admitted(ctx: &Context, batch: &mut Batch, read: impl FnOnce(&mut Batch) -> Res<()>) -> Res<()> {
-    let Some(allowed) = &ctx.carries else {
-        return read(batch);
-    };
-    let (mark, before) = (batch.mark(), batch.documents.clone());
-    read(batch)?;
-    let refused = batch.documents.iter().find_map(|(kind, n)| {
-        let grew = before.get(kind).copied().unwrap_or(0) < *n;
-        let family = kind.family().filter(|f| !allowed.contains(f))?;
-        grew.then_some((*kind, family))
-    });
-    if let Some((kind, family)) = refused {
-        batch.rewind(mark);
-        batch.documents = before;
-        return Err(ParseError::new(format!(
-            "a record of the family {} ({kind:?}), which this source does not carry (it carries {}): refused; if it should, widen the source with --carries {},{}",
-            family.as_str(),
-            Carried::list(allowed),
-            Carried::list(allowed),
-            family.as_str()
-        )));
-    }
-    Ok(())
-}
-
 /// One document that is no container: recognised by its keys, in the one order that decides
-/// between shapes that share keys.
+/// between shapes that share keys (over 150 lines because that order is kept in one place: each
+/// branch is a line or two handing off to its converter).
 fn document(p: Probe, text: &str, ctx: &Context, batch: &mut Batch) -> Res<()> {
     if p.header.is_some()
         || p.hed.is_some()
@@ -904,42 +810,6 @@ fn document(p: Probe, text: &str, ctx: &Context, batch: &mut Batch) -> Res<()> {
         )));
     }
     Ok(())
-}
-
-/// Common AWS answers an analyst will try that hold no data this tool reads (or not in a form
-/// it can date and attribute): each refused by name, with what to do instead.
-fn known_aws_shape(keys: &BTreeMap<String, &RawValue>) -> Option<String> {
-    let has = |k: &str| keys.contains_key(k);
-    let first_item_has = |list: &str, k: &str| {
-        keys.get(list).is_some_and(|raw| {
-            serde_json::from_str::<Vec<BTreeMap<String, &RawValue>>>(raw.get())
-                .ok()
-                .and_then(|v| v.into_iter().next())
-                .is_some_and(|item| item.contains_key(k))
-        })
-    };
-    let why = if has("Datapoints") && has("Label") {
-        "CloudWatch statistics (aws cloudwatch get-metric-statistics): fleet-level counts per period with no thing in them, not a thing's data; export the metrics with Device Defender's metrics export or ListMetricValues (aws iot list-metric-values --thing-name T ...)"
-    } else if has("MetricDataResults") {
-        "CloudWatch metric data (aws cloudwatch get-metric-data): fleet-level series with no thing in them, not a thing's data; use Device Defender's metrics export or ListMetricValues per thing"
-    } else if has("things") && first_item_has("things", "connectivity") {
-        "AWS IoT fleet-index search results (aws iot search-index): each thing's connectivity now, not its history; connections and disconnects are read from lifecycle events (the $aws/events/presence rule, README \"An account without Detect\")"
-    } else if has("things") && (first_item_has("things", "thingArn") || keys.len() <= 2) {
-        "an AWS IoT thing list (aws iot list-things): registry entries, no metrics; things appear in the cache with their data"
-    } else if has("thingName") && has("thingArn") && (has("defaultClientId") || has("thingId")) {
-        "an AWS IoT thing description (aws iot describe-thing): the registry's entry, no metrics; a Device Defender source's sync keeps each thing's type and groups"
-    } else if has("thingGroups") {
-        "a thing's group list (aws iot list-thing-groups-for-thing): it names no thing, so it cannot be attributed; a thing's groups are read by a Device Defender source (ddesk sync --thing T)"
-    } else if has("suppressions") && first_item_has("suppressions", "resourceIdentifier") {
-        "audit suppressions (aws iot list-audit-suppressions): rules, not findings; every finding carries its own suppression state (isSuppressed), which the Audit screen shows — ingest the findings (aws iot list-audit-findings)"
-    } else if has("summaries") && first_item_has("summaries", "modelStatus") {
-        "ML Detect training summaries (aws iot get-behavior-model-training-summaries): the models' training state, no device data"
-    } else if has("ResponseMetadata") && keys.len() <= 2 {
-        "an AWS answer with nothing but ResponseMetadata (boto3): the call returned no data"
-    } else {
-        return None;
-    };
-    Some(why.to_string())
 }
 
 pub(super) fn nested(inner: &str, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
