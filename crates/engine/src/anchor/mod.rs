@@ -91,7 +91,7 @@ pub struct AnchorReport {
 
 /// How long after it was logged a record may reach the anchor before it is flagged `late`
 /// (an analyst offline for a day pushes at the next action).
-pub const LATE_AFTER: crate::time::Millis = 24 * 60 * 60 * 1000;
+pub const LATE_AFTER: crate::time::Millis = crate::time::DAY;
 
 impl AnchorReport {
     /// Whether the anchor agrees with the local log.
@@ -381,50 +381,36 @@ pub async fn pull_colleagues(store: &Store) -> Result<usize> {
         return Ok(0);
     };
     let own = store.keychain_scope()?;
-    let mut records = match &anchor {
+    let records = match &anchor {
         Anchor::S3 { s3, .. } => s3::all(s3).await?,
         Anchor::SplunkHec { hec } => hec::all(store, hec, &keychain(store)?).await?,
     };
-    records.retain(|(cache, _)| *cache != own);
-    // Each colleague's chain judged on its own (no local copy to link to: a chain that does not
-    // start at its first record, or breaks, is unverified from there on).
-    let mut by_cache: std::collections::BTreeMap<&str, Vec<Held>> = Default::default();
-    for (cache, h) in &records {
-        by_cache.entry(cache.as_str()).or_default().push(Held {
-            seq: h.seq,
-            value: h.value.clone(),
-            versions: h.versions,
-            arrived: h.arrived,
-        });
+    // Each colleague's records, by cache.
+    let mut by_cache: std::collections::BTreeMap<String, Vec<Held>> = Default::default();
+    for (cache, held) in records {
+        if cache != own {
+            by_cache.entry(cache).or_default().push(held);
+        }
     }
-    type Checked = (
-        std::collections::BTreeMap<i64, Body>,
-        std::collections::BTreeMap<i64, Option<crate::time::Millis>>,
-    );
-    let mut checked: std::collections::BTreeMap<&str, Checked> = Default::default();
+    let mut actions: Vec<ColleagueAction> = Vec::new();
     for (cache, held) in &by_cache {
+        // Judged on its own chain (no local copy to link to: a chain that does not start at
+        // its first record, or breaks, is unverified from there on).
         let (valid, _) = judge(held, &|_| None);
-        let arrived = held.iter().map(|h| (h.seq, h.arrived)).collect();
-        checked.insert(cache, (valid, arrived));
-    }
-    let checked = &checked;
-    // Each colleague's log read as typed entries, by cache.
-    let mut logs: std::collections::BTreeMap<&str, crate::actions::ActionLog> = Default::default();
-    for (cache, h) in &records {
-        let v = &h.value;
-        let entry = LogEntry::read(
-            v["seq"].as_i64().unwrap_or(0),
-            v["at"].as_i64().unwrap_or(0),
-            "",
-            &v["record"],
-        );
-        logs.entry(cache.as_str()).or_default().push(entry);
-    }
-    let mut actions: Vec<ColleagueAction> = logs
-        .iter()
-        .flat_map(|(cache, log)| {
-            log.intents().map(move |i| ColleagueAction {
-                cache: cache.to_string(),
+        let mut log = crate::actions::ActionLog::default();
+        for h in held {
+            let v = &h.value;
+            log.push(LogEntry::read(
+                v["seq"].as_i64().unwrap_or(0),
+                v["at"].as_i64().unwrap_or(0),
+                "",
+                &v["record"],
+            ));
+        }
+        let arrived = |seq: i64| held.iter().find(|h| h.seq == seq).and_then(|h| h.arrived);
+        actions.extend(log.intents().map(|i| {
+            ColleagueAction {
+                cache: cache.clone(),
                 seq: i.seq,
                 at: i.at,
                 who: i.who.aws.clone(),
@@ -436,19 +422,11 @@ pub async fn pull_colleagues(store: &Store) -> Result<usize> {
                     .outcome_of(i.seq)
                     .map_or_else(|| "pending".into(), |o| o.outcome.to_string()),
                 demo: i.demo,
-                verified: checked
-                    .get(cache)
-                    .is_some_and(|(valid, _)| valid.contains_key(&i.seq)),
-                late: checked.get(cache).is_some_and(|(_, arrived)| {
-                    arrived
-                        .get(&i.seq)
-                        .copied()
-                        .flatten()
-                        .is_some_and(|a| a > i.at.saturating_add(LATE_AFTER))
-                }),
-            })
-        })
-        .collect();
+                verified: valid.contains_key(&i.seq),
+                late: arrived(i.seq).is_some_and(|a| a > i.at.saturating_add(LATE_AFTER)),
+            }
+        }));
+    }
     actions.sort_by_key(|a| std::cmp::Reverse(a.at));
     actions.truncate(MAX_COLLEAGUE_ACTIONS);
     let n = actions.len();

@@ -93,66 +93,64 @@ fn check_behavior(b: &Behavior) -> Result<(), String> {
     Ok(())
 }
 
+/// What a violation event and an active violation both carry, checked once for both.
+struct ViolationParts<'a> {
+    thing: &'a str,
+    id: &'a str,
+    profile: &'a str,
+    behavior: &'a Behavior,
+    value: Option<&'a MetricValue>,
+    state: Option<&'a str>,
+    description: Option<&'a str>,
+    confidence: Option<&'a str>,
+}
+
+impl ViolationParts<'_> {
+    fn check(&self) -> Result<(), String> {
+        check_name("thing", self.thing)?;
+        check_id("violation id", self.id)?;
+        check_text("security profile name", Some(self.profile), MAX_NAME_BYTES)?;
+        check_behavior(self.behavior)?;
+        if let Some(value) = self.value {
+            let metric = self.behavior.metric.as_deref().unwrap_or("value");
+            check_value(metric, self.thing, value)?;
+        }
+        check_text("verification state", self.state, MAX_NAME_BYTES)?;
+        check_text("verification description", self.description, MAX_TEXT_BYTES)?;
+        check_text("confidence", self.confidence, MAX_NAME_BYTES)
+    }
+}
+
 /// Checks a violation event like a datapoint: its thing, ids and names bounded as datapoints'
 /// are, its value as a datapoint's value, its texts bounded.
 pub fn check_violation_event(v: &ViolationEvent) -> Result<(), String> {
-    check_name("thing", &v.thing)?;
-    check_id("violation id", &v.violation_id)?;
-    check_text(
-        "security profile name",
-        Some(&v.security_profile),
-        MAX_NAME_BYTES,
-    )?;
-    check_behavior(&v.behavior)?;
-    check_text("event type", Some(&v.event_type), MAX_NAME_BYTES)?;
-    if let Some(value) = &v.value {
-        check_value(
-            v.behavior.metric.as_deref().unwrap_or("value"),
-            &v.thing,
-            value,
-        )?;
+    ViolationParts {
+        thing: &v.thing,
+        id: &v.violation_id,
+        profile: &v.security_profile,
+        behavior: &v.behavior,
+        value: v.value.as_ref(),
+        state: v.verification_state.as_deref(),
+        description: v.verification_description.as_deref(),
+        confidence: v.confidence.as_deref(),
     }
-    check_text(
-        "verification state",
-        v.verification_state.as_deref(),
-        MAX_NAME_BYTES,
-    )?;
-    check_text(
-        "verification description",
-        v.verification_description.as_deref(),
-        MAX_TEXT_BYTES,
-    )?;
-    check_text("confidence", v.confidence.as_deref(), MAX_NAME_BYTES)
+    .check()?;
+    check_text("event type", Some(&v.event_type), MAX_NAME_BYTES)
 }
 
 /// Checks an active violation (see [`check_violation_event`]).
 pub fn check_active_violation(v: &ActiveViolation) -> Result<(), String> {
-    check_name("thing", &v.thing)?;
-    check_id("violation id", &v.violation_id)?;
-    check_text(
-        "security profile name",
-        Some(&v.security_profile),
-        MAX_NAME_BYTES,
-    )?;
-    check_behavior(&v.behavior)?;
-    if let Some(value) = &v.last_value {
-        check_value(
-            v.behavior.metric.as_deref().unwrap_or("value"),
-            &v.thing,
-            value,
-        )?;
+    ViolationParts {
+        thing: &v.thing,
+        id: &v.violation_id,
+        profile: &v.security_profile,
+        behavior: &v.behavior,
+        value: v.last_value.as_ref(),
+        state: v.verification_state.as_deref(),
+        description: v.verification_description.as_deref(),
+        confidence: v.confidence.as_deref(),
     }
-    check_text(
-        "verification state",
-        v.verification_state.as_deref(),
-        MAX_NAME_BYTES,
-    )?;
-    check_text(
-        "verification description",
-        v.verification_description.as_deref(),
-        MAX_TEXT_BYTES,
-    )?;
-    check_text("confidence", v.confidence.as_deref(), MAX_NAME_BYTES)
+    .check()
 }
 
 /// Checks an audit finding's ids, names and texts.

@@ -132,7 +132,7 @@ fn remote_cidr(addr: &str) -> String {
     }
 }
 
-/// Notes kept per file about how reports were dated (the rest are counted in the last one).
+/// Notes kept per file about how reports were dated (the first ten; a summary keeps 20).
 const MAX_TIME_NOTES: usize = 10;
 
 fn note(batch: &mut Batch, text: String) {
