@@ -1162,7 +1162,9 @@ fn a_verification_state_is_pushed_to_aws_with_a_plan_and_logged() {
 }
 
 /// Anchors a demo cache's log in a new Object Lock bucket: its cache id (the anchor folder).
-fn anchored_demo(e: &Env, moto: &Server, bucket: &str) -> String {
+/// A demo cache with its log anchored in a new Object Lock bucket, no action taken yet: its
+/// cache id (the anchor folder).
+fn anchor_demo(e: &Env, moto: &Server, bucket: &str) -> String {
     let made = boto3(
         moto,
         &format!(r#"s3.create_bucket(Bucket="{bucket}", ObjectLockEnabledForBucket=True)"#),
@@ -1191,6 +1193,14 @@ fn anchored_demo(e: &Env, moto: &Server, bucket: &str) -> String {
             "1",
         ],
     );
+    ok(e, &["actions", "anchor", "show"])["cache"]
+        .as_str()
+        .expect("anchor show names the cache id")
+        .to_string()
+}
+
+fn anchored_demo(e: &Env, moto: &Server, bucket: &str) -> String {
+    let cache = anchor_demo(e, moto, bucket);
     ok(
         e,
         &[
@@ -1204,10 +1214,7 @@ fn anchored_demo(e: &Env, moto: &Server, bucket: &str) -> String {
         ],
     );
     let shown = ok(e, &["actions", "anchor", "show"]);
-    let cache = shown["cache"]
-        .as_str()
-        .expect("anchor show names the cache id")
-        .to_string();
+    assert_eq!(shown["cache"], json!(cache), "an action keeps the cache id");
     let v = ok(e, &["actions", "verify"]);
     assert_eq!(
         (v["ok"].clone(), v["cache"].clone()),
@@ -1399,38 +1406,7 @@ fn forged_colleagues_are_shown_as_unverified() {
 fn records_that_reach_the_anchor_long_after_their_time_are_late() {
     let e = env();
     let moto = servers::moto();
-    let made = boto3(
-        &moto,
-        r#"s3.create_bucket(Bucket="dd-late", ObjectLockEnabledForBucket=True)"#,
-    );
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    ok(&e, &["demo", "--things", "30", "--days", "1"]);
-    ok(
-        &e,
-        &[
-            "actions",
-            "anchor",
-            "add",
-            "s3",
-            "--bucket",
-            "dd-late",
-            "--endpoint-url",
-            &moto.url,
-            "--path-style",
-            "--region",
-            "us-east-1",
-            "--retain-days",
-            "1",
-        ],
-    );
-    let cache = ok(&e, &["actions", "anchor", "show"])["cache"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cache = anchor_demo(&e, &moto, "dd-late");
     // A valid first record dated two days ago, written now.
     let at = desk_engine::time::now() - 2 * 86_400_000;
     let record = chained(
