@@ -137,7 +137,7 @@ def dataset(T0=T0):
 
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--dataset-only" and sys.argv[3] == "--t0":
-        # The same dataset at another reference time, for the sync test (crates/cli/tests/sync.rs).
+        # The same dataset at another reference time, for the sync test (crates/cli/tests/it/sync.rs).
         pathlib.Path(sys.argv[2]).write_text(json.dumps(dataset(int(sys.argv[4]))))
         return
     cli = pathlib.Path(sys.executable).parent / "aws"

@@ -1,24 +1,18 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
-//! Defender Desk's desktop shell: a Tauri window over the engine. Each command is one call
-//! into [`desk_engine::app::Desk`]; errors cross as [`DeskError`] (kind + a message safe to
-//! show) and their detail goes to the log. No SQL, AWS calls or analysis live here.
+//! Defender Desk's desktop shell: a Tauri window over the engine. Its commands are the engine's
+//! one list ([`desk_engine::with_commands!`]), each one call into [`desk_engine::app::Desk`];
+//! errors cross as [`DeskError`] (kind + a message safe to show) and their detail goes to the
+//! log. No SQL, AWS calls or analysis live here.
 
 mod render;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use desk_engine::app::query::Verification;
-use desk_engine::app::{
-    self, ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView,
-    DemoAccount, Desk, DeskError, FindingCaseRequest, FindingNoteRequest, Fleet, Look,
-    MitigationFor, NoteRequest, NotifyFilter, OutcomeView, PlanView, Saved, SourceInput,
-    SourceView, Status, ThingPage, ThingRequest, WatchView,
-};
+use desk_engine::app::commands::{self, Event};
+use desk_engine::app::{self, Desk, DeskError, OutcomeView};
 use desk_engine::secrets::Keychain;
 use desk_engine::sync::{SyncEvent, SyncSummary};
-use desk_engine::time::Millis;
-use desk_engine::watch::Change;
 use tauri::{AppHandle, Emitter, Manager, State};
 
 type Reply<T> = Result<T, DeskError>;
@@ -64,132 +58,49 @@ async fn engine<T: Send + 'static>(
     }
 }
 
-#[tauri::command]
-async fn status(d: D<'_>) -> Reply<Status> {
-    engine(&d, "status", move |d| d.status()).await
-}
+/// The `engine` list of [`desk_engine::with_commands!`]: one `#[tauri::command]` each, its body
+/// the engine's [`desk_engine::app::commands::call`] function run off the UI thread; the
+/// `shell` list is written below by hand. `generate_handler!` takes both lists whole, so a
+/// command missing here does not compile.
+macro_rules! shell_commands {
+    (
+        engine { $(
+            $(#[doc = $doc:literal])*
+            $name:ident ( $($arg:ident : $ty:ty $(as $wire:ty)?),* $(,)? ) -> $resp:ty
+                = |$d:ident| $body:expr;
+        )* }
+        shell { $(
+            $(#[doc = $sdoc:literal])*
+            $sname:ident ( $($sarg:ident : $sty:ty $(as $swire:ty)?),* $(,)? ) -> $sresp:ty;
+        )* }
+    ) => {
+        $(
+            $(#[doc = $doc])*
+            #[tauri::command]
+            async fn $name(d: D<'_>, $($arg: $ty),*) -> Reply<$resp> {
+                engine(&d, stringify!($name), move |d| app::commands::call::$name(d, $($arg),*)).await
+            }
+        )*
 
-#[tauri::command]
-async fn set_demo_account(d: D<'_>, account: DemoAccount) -> Reply<Status> {
-    engine(&d, "set_demo_account", move |d| d.set_demo_account(account)).await
+        /// Every command of the list, registered.
+        fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name,)* $($sname,)*]
+        }
+    };
 }
+desk_engine::with_commands!(shell_commands);
 
-#[tauri::command]
-async fn case(d: D<'_>, thing: String) -> Reply<Case> {
-    engine(&d, "case", move |d| d.case(&thing)).await
-}
-
-#[tauri::command]
-async fn set_case(d: D<'_>, req: CaseRequest) -> Reply<Case> {
-    engine(&d, "set_case", move |d| d.set_case(&req)).await
-}
-
-#[tauri::command]
-async fn add_case_note(d: D<'_>, req: NoteRequest) -> Reply<Case> {
-    engine(&d, "add_case_note", move |d| d.add_case_note(&req)).await
-}
-
-#[tauri::command]
-async fn finding_case(d: D<'_>, finding: String) -> Reply<Case> {
-    engine(&d, "finding_case", move |d| d.finding_case(&finding)).await
-}
-
-#[tauri::command]
-async fn set_finding_case(d: D<'_>, req: FindingCaseRequest) -> Reply<Case> {
-    engine(&d, "set_finding_case", move |d| d.set_finding_case(&req)).await
-}
-
-#[tauri::command]
-async fn add_finding_note(d: D<'_>, req: FindingNoteRequest) -> Reply<Case> {
-    engine(&d, "add_finding_note", move |d| d.add_finding_note(&req)).await
-}
-
-#[tauri::command]
-async fn fleet(d: D<'_>, window_ms: Millis) -> Reply<Fleet> {
-    engine(&d, "fleet", move |d| d.fleet(window_ms)).await
-}
-
-#[tauri::command]
-async fn thing(d: D<'_>, req: ThingRequest) -> Reply<ThingPage> {
-    engine(&d, "thing", move |d| d.thing(&req)).await
-}
-
-#[tauri::command]
-async fn chart(d: D<'_>, req: ChartRequest) -> Reply<ChartView> {
-    engine(&d, "chart", move |d| d.chart(&req)).await
-}
-
-#[tauri::command]
-async fn export_chart_png(d: D<'_>, req: ChartRequest) -> Reply<Saved> {
-    engine(&d, "export_chart_png", move |d| d.export_chart_png(&req)).await
-}
-
-#[tauri::command]
-async fn export_csv(d: D<'_>, thing: String, from: Millis, to: Millis) -> Reply<Saved> {
-    engine(&d, "export_csv", move |d| d.export_csv(&thing, from, to)).await
-}
-
-#[tauri::command]
-async fn report(d: D<'_>, req: ThingRequest) -> Reply<Saved> {
-    engine(&d, "report", move |d| d.report(&req)).await
-}
-
-#[tauri::command]
-async fn audit(d: D<'_>, from: Millis, to: Millis, look: Look) -> Reply<AuditPage> {
-    engine(&d, "audit", move |d| d.audit(from, to, &look)).await
-}
-
-#[tauri::command]
-async fn actions(d: D<'_>) -> Reply<Vec<ActionView>> {
-    engine(&d, "actions", move |d| d.actions()).await
-}
-
-#[tauri::command]
-async fn verify_actions(d: D<'_>) -> Reply<Verification> {
-    engine(&d, "verify_actions", move |d| d.verify_actions()).await
-}
-
-#[tauri::command]
-async fn export_actions_csv(d: D<'_>) -> Reply<Saved> {
-    engine(&d, "export_actions_csv", move |d| d.export_actions_csv()).await
-}
-
-#[tauri::command]
-async fn sources(d: D<'_>) -> Reply<Vec<SourceView>> {
-    engine(&d, "sources", move |d| d.sources()).await
-}
-
-#[tauri::command]
-async fn add_source(d: D<'_>, input: SourceInput) -> Reply<SourceView> {
-    engine(&d, "add_source", move |d| d.add_source(&input)).await
-}
-
-#[tauri::command]
-async fn remove_source(d: D<'_>, name: String) -> Reply<()> {
-    engine(&d, "remove_source", move |d| d.remove_source(&name)).await
-}
-
-#[tauri::command]
-async fn test_source(d: D<'_>, name: String) -> Reply<String> {
-    engine(&d, "test_source", move |d| d.test_source(&name)).await
+/// Sends one typed event to the window.
+fn emit<T: serde::Serialize + Clone>(app: &AppHandle, event: Event<T>, payload: &T) {
+    if let Err(e) = app.emit(event.name, payload) {
+        tracing::warn!(event = event.name, error = ?e, "event not sent");
+    }
 }
 
 #[tauri::command]
 async fn sync(app: AppHandle, d: D<'_>) -> Reply<SyncSummary> {
-    let progress = Arc::new(move |e: SyncEvent| {
-        let _ = app.emit("sync-progress", e);
-    });
+    let progress = Arc::new(move |e: SyncEvent| emit(&app, commands::SYNC_PROGRESS, &e));
     engine(&d, "sync", move |d| d.sync(progress)).await
-}
-
-#[tauri::command]
-fn cancel_sync(d: D<'_>) -> bool {
-    d.cancel_sync()
-}
-
-#[tauri::command]
-async fn plan_action(d: D<'_>, req: ActionRequest) -> Reply<PlanView> {
-    engine(&d, "plan_action", move |d| d.plan(&req)).await
 }
 
 #[tauri::command]
@@ -200,58 +111,8 @@ async fn execute_action(
     reason: String,
 ) -> Reply<OutcomeView> {
     let outcome = engine(&d, "execute_action", move |d| d.execute(&plan_id, &reason)).await?;
-    let _ = app.emit("action-result", &outcome);
+    emit(&app, commands::ACTION_RESULT, &outcome);
     Ok(outcome)
-}
-
-#[tauri::command]
-async fn mitigation_actions(d: D<'_>, target: MitigationFor) -> Reply<Vec<String>> {
-    engine(&d, "mitigation_actions", move |d| {
-        d.mitigation_actions(target)
-    })
-    .await
-}
-
-#[tauri::command]
-async fn watch(d: D<'_>) -> Reply<WatchView> {
-    engine(&d, "watch", move |d| d.watch()).await
-}
-
-#[tauri::command]
-async fn changes(d: D<'_>) -> Reply<Vec<Change>> {
-    engine(&d, "changes", move |d| Ok(d.changes())).await
-}
-
-#[tauri::command]
-async fn mark_changes_seen(d: D<'_>) -> Reply<()> {
-    engine(&d, "mark_changes_seen", move |d| {
-        d.mark_changes_seen();
-        Ok(())
-    })
-    .await
-}
-
-#[tauri::command]
-async fn notify_filter(d: D<'_>) -> Reply<NotifyFilter> {
-    engine(&d, "notify_filter", move |d| d.notify_filter()).await
-}
-
-#[tauri::command]
-async fn set_notify_filter(d: D<'_>, filter: NotifyFilter) -> Reply<NotifyFilter> {
-    engine(&d, "set_notify_filter", move |d| {
-        d.set_notify_filter(&filter)
-    })
-    .await
-}
-
-#[tauri::command]
-async fn pause_source(d: D<'_>, name: String, paused: bool) -> Reply<WatchView> {
-    engine(&d, "pause_source", move |d| d.pause_source(&name, paused)).await
-}
-
-#[tauri::command]
-fn thing_link(thing: String, from: Option<Millis>, to: Option<Millis>) -> String {
-    app::links::thing_link(&thing, from, to)
 }
 
 /// The links the app was started with, until the window asks for them.
@@ -280,9 +141,7 @@ fn open_links(app: &AppHandle, links: impl IntoIterator<Item = String>) {
                     let _ = w.unminimize();
                     let _ = w.set_focus();
                 }
-                if let Err(e) = app.emit("navigate", &target) {
-                    tracing::warn!(error = ?e, "navigate event not sent");
-                }
+                emit(app, commands::NAVIGATE, &target);
             }
             Err(e) => tracing::warn!(error = %e, "deep link ignored"),
         }
@@ -307,9 +166,7 @@ fn watch_loop(app: AppHandle, desk: Arc<Desk>) {
         if tick.synced.is_empty() {
             continue;
         }
-        if let Err(e) = app.emit("watch", &tick) {
-            tracing::warn!(error = ?e, "watch event not sent");
-        }
+        emit(&app, commands::WATCH, &tick);
         if let Some(text) = &tick.notify {
             let shown = app
                 .notification()
@@ -323,7 +180,7 @@ fn watch_loop(app: AppHandle, desk: Arc<Desk>) {
             if let Err(e) = shown {
                 tracing::warn!(error = ?e, "desktop notification not shown");
             }
-            let _ = app.emit("notified", text);
+            emit(&app, commands::NOTIFIED, text);
         }
     }
 }
@@ -419,43 +276,7 @@ fn main() {
             app.manage(desk);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            status,
-            set_demo_account,
-            case,
-            set_case,
-            add_case_note,
-            finding_case,
-            set_finding_case,
-            add_finding_note,
-            fleet,
-            thing,
-            chart,
-            export_chart_png,
-            export_csv,
-            report,
-            audit,
-            actions,
-            verify_actions,
-            export_actions_csv,
-            sources,
-            add_source,
-            remove_source,
-            test_source,
-            sync,
-            cancel_sync,
-            plan_action,
-            execute_action,
-            mitigation_actions,
-            watch,
-            changes,
-            mark_changes_seen,
-            pause_source,
-            notify_filter,
-            set_notify_filter,
-            thing_link,
-            pending_link,
-        ])
+        .invoke_handler(handler())
         .run(tauri::generate_context!())
         .expect("error while running Defender Desk");
 }

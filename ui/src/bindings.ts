@@ -1,5 +1,5 @@
 // Generated from the Rust types by ts-rs (desk_engine::app::bindings); do not edit.
-// Regenerate: UPDATE_BINDINGS=1 cargo test --workspace --test bindings
+// Regenerate: UPDATE_BINDINGS=1 cargo test -p desk-engine --test it bindings
 // 64-bit integers are JSON numbers on the wire, named for what they hold (desk_engine::ts).
 
 export type Millis = number;

@@ -2,5 +2,5 @@
 // (api/client.ts) and the query cache over the commands (api/queries.ts).
 export { AppError } from "./client";
 export { api } from "./commands";
-export { onActionResult, onNavigate, onNotified, onSyncEvent, onWatch } from "./events";
+export { onActionResult, onNavigate, onNotified, onSyncProgress, onWatch } from "./events";
 export { queries, queryClient } from "./queries";

@@ -28,7 +28,7 @@ export function ActionDialog(props: { request: ActionRequest; title: string; onC
     let live = true;
     setPlan(null);
     setError(null);
-    api.plan(request).then(
+    api.planAction(request).then(
       (p) => live && setPlan(p),
       (e: Error) => live && setError(e.message),
     );
@@ -46,7 +46,7 @@ export function ActionDialog(props: { request: ActionRequest; title: string; onC
     setBusy(true);
     setError(null);
     try {
-      setOutcome(await api.execute(plan.id, reason));
+      setOutcome(await api.executeAction(plan.id, reason));
     } catch (e) {
       setError((e as Error).message);
       // A plan is used once: plan again so the analyst can retry.

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
-import { api, onSyncEvent, queries, queryClient } from "../api";
+import { api, onSyncProgress, queries, queryClient } from "../api";
 import type { DemoAccount, SourceInput, SourceKind, SyncEvent, SyncSummary } from "../bindings";
 import { useDialog, useWatch } from "../hooks";
 import { ago, formatTime } from "../lib";
@@ -24,7 +24,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
   const [removing, setRemoving] = useDialog<string>(keys);
 
   useEffect(() => {
-    const un = onSyncEvent((e) => {
+    const un = onSyncProgress((e) => {
       if (e.event === "progress") setProgress((p) => ({ ...p, [e.source]: e }));
       if (e.event === "source_finished") setProgress((p) => ({ ...p, [e.source]: { event: "source_finished", ok: e.ok, error: e.error } }));
     });

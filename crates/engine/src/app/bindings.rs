@@ -80,7 +80,7 @@ pub fn typescript() -> String {
     ];
     let mut out = String::from(
         "// Generated from the Rust types by ts-rs (desk_engine::app::bindings); do not edit.\n\
-         // Regenerate: UPDATE_BINDINGS=1 cargo test --workspace --test bindings\n\
+         // Regenerate: UPDATE_BINDINGS=1 cargo test -p desk-engine --test it bindings\n\
          // 64-bit integers are JSON numbers on the wire, named for what they hold (desk_engine::ts).\n\n",
     );
     for d in decls {

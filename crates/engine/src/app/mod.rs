@@ -14,6 +14,7 @@ mod actions;
 mod audit;
 pub mod bindings;
 mod cases;
+pub mod commands;
 mod error;
 mod exports;
 mod fleet;

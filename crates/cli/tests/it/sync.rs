@@ -3,7 +3,7 @@
 //! Defender emulator (proxying thing groups to moto). Faults are injected in the emulator; a
 //! crash test kills the sync at random points. Caches are compared by content fingerprint.
 
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -753,7 +753,7 @@ fn ctrl_c_cancels_cleanly() {
 
 /// The AWS CLI corpus's dataset (`scripts/cli_corpus.py`), served by the emulator and read by
 /// `ddesk sync` through aws-sdk-iot: the cache holds what the ingest of the CLI's files holds
-/// (crates/engine/tests/cli_corpus.rs) — exact times, confidence, verification notes, behavior
+/// (crates/engine/tests/it/cli_corpus.rs) — exact times, confidence, verification notes, behavior
 /// datapoint counts, related resources and a failed check's error.
 #[test]
 fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {

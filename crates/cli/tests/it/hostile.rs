@@ -1,7 +1,7 @@
 //! Hostile devices and careless inputs (each a regression test of a reproduced failure): no
 //! panic (exit 101), no hang, bounded work; refusals are clear, usage errors exit 2.
 
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! command runs these under `dbus-run-session` with an unlocked gnome-keyring; see
 //! `scripts/test.sh`). Faults heal or fail clearly; the token never reaches a file.
 
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Response actions against moto_server (thing groups, certificates, policies, STS) behind the
 //! Device Defender emulator (mitigation tasks, fault injection), and on the demo fleet.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 

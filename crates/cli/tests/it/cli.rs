@@ -1,6 +1,6 @@
 //! `ddesk` as scripts and SOAR playbooks call it: exit codes, JSON fields, formats.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{ddesk, fixture, json_out};

@@ -1,6 +1,6 @@
 //! Every document kind and trap of `shared/research/aws-device-defender.md`, from fixtures.
 
-mod common;
+use crate::common;
 
 use common::{bytes, dump, fixture, ingest};
 use desk_engine::model::parse::{parse_bytes, Context};

@@ -3,7 +3,7 @@
 //! checked against botocore's model): times in every format they print, values, dimensions,
 //! related resources, verification notes, ML confidence and mitigation history.
 
-mod common;
+use crate::common;
 
 use common::{dump, ingest};
 use desk_engine::analysis::timeline::{self, EntryKind};

@@ -2,7 +2,7 @@
 //! Splunk results in every output mode, and refusals that name what a file is — each asserted
 //! on what the cache holds.
 
-mod common;
+use crate::common;
 
 use common::{bytes, dump, ingest};
 use desk_engine::ingest::ingest_bytes;

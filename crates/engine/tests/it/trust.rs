@@ -1,8 +1,6 @@
 //! Trust boundaries, round 3 (#29): a device speaks only for itself, a source carries only
 //! what it declares, and device-reported values never override cloud-side metrics.
 
-mod common;
-
 use desk_engine::ingest::ingest_bytes;
 use desk_engine::model::parse::Context;
 use desk_engine::model::{Carried, MetricValue};

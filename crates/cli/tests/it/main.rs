@@ -1,0 +1,10 @@
+//! `ddesk`'s integration tests, one binary (each test file a module): they run the built
+//! `ddesk` against real SQLite files, moto_server and the emulators (`support/`).
+
+mod support;
+
+mod actions;
+mod cli;
+mod hostile;
+mod splunk;
+mod sync;
