@@ -24,7 +24,7 @@ pub struct Executed {
     /// Per call: request id or error.
     pub steps: Vec<Value>,
     /// Mitigation task result, when one ran.
-    pub task: Value,
+    pub task: Option<TaskObservation>,
 }
 
 fn failed() -> Outcome {
@@ -79,7 +79,7 @@ pub async fn execute(
     )?;
     let mut steps = Vec::new();
     let mut status = Outcome::Succeeded { reconciled: false };
-    let mut task = Value::Null;
+    let mut task = None;
     for (i, step) in plan.steps.iter().enumerate() {
         let result = backend.call(store, step).await;
         // Fault injection for the crash test: die between the call and the log. Compiled in
@@ -97,7 +97,7 @@ pub async fn execute(
                         | Step::StartAuditMitigationActionsTask { .. }
                 ) {
                     task = backend.follow(step, FOLLOW_PATIENCE).await;
-                    match judge_task(&task) {
+                    match judge_task(task.as_ref()) {
                         Seen::Applied => {}
                         Seen::NotApplied(_) => status = failed(),
                         Seen::Unknown(why) => {
@@ -238,7 +238,7 @@ const FOLLOW_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120)
 
 /// What one step (or the whole plan) was seen to have done.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Seen {
+pub(super) enum Seen {
     /// Its effect is there.
     Applied,
     /// Its effect is not there (or AWS says it failed).
@@ -252,7 +252,7 @@ enum Seen {
 struct Observed {
     groups: Option<std::result::Result<Vec<String>, String>>,
     certificates: Option<std::result::Result<Vec<Cert>, String>>,
-    tasks: Vec<Value>,
+    tasks: Vec<Option<TaskObservation>>,
 }
 
 impl Observed {
@@ -347,7 +347,9 @@ fn judge(plan: &Plan, seen: &Observed) -> (Seen, Vec<Value>) {
             Step::StartDetectMitigationActionsTask { .. }
             | Step::StartAuditMitigationActionsTask { .. } => tasks
                 .next()
-                .map_or(Seen::Unknown("task not read".into()), judge_task),
+                .map_or(Seen::Unknown("task not read".into()), |t| {
+                    judge_task(t.as_ref())
+                }),
             Step::PutVerificationStateOnViolation { .. } => {
                 Seen::Unknown("the violation's verification state is not read back".into())
             }
@@ -387,130 +389,13 @@ fn judge(plan: &Plan, seen: &Observed) -> (Seen, Vec<Value>) {
     (verdict, verdicts)
 }
 
-/// A mitigation task as read: success only when the task is SUCCESSFUL/COMPLETED and every
-/// target's execution is too; FAILED, CANCELED, a missing task or a failed target is not
-/// applied; anything else (still running, not readable) is unknown.
-fn judge_task(task: &Value) -> Seen {
-    if task["found"] == false {
-        return Seen::NotApplied("the task does not exist".into());
-    }
-    let status = task["status"].as_str().unwrap_or("UNKNOWN");
-    match status {
-        "SUCCESSFUL" | "COMPLETED" => {}
-        "FAILED" | "CANCELED" | "CANCELLED" => return Seen::NotApplied(format!("task {status}")),
-        _ if task["error"].is_string() => {
-            return Seen::Unknown(format!(
-                "task not readable: {}",
-                task["error"].as_str().unwrap_or_default()
-            ))
-        }
-        other => return Seen::Unknown(format!("task {other}")),
-    }
-    let Some(executions) = task["executions"].as_array() else {
-        return Seen::Unknown("task SUCCESSFUL but its per-target executions were not read".into());
-    };
-    for x in executions {
-        match x["status"].as_str() {
-            Some("SUCCESSFUL" | "COMPLETED") => {}
-            Some("IN_PROGRESS" | "PENDING") => {
-                return Seen::Unknown("a target's execution is still running".into())
-            }
-            other => {
-                return Seen::NotApplied(format!(
-                    "a target's execution is {}{}",
-                    other.unwrap_or("unknown"),
-                    x["error_code"]
-                        .as_str()
-                        .map(|c| format!(" ({c})"))
-                        .unwrap_or_default()
-                ))
-            }
-        }
-    }
-    Seen::Applied
-}
-
-#[cfg(test)]
-mod empty_plan_tests {
-    use super::*;
-
-    /// Executes `plan` on the demo account as an analyst, with `reason`.
-    fn on_demo(store: &mut Store, plan: &Plan, reason: &str) -> Result<Executed> {
-        let actor = Actor {
-            aws: "demo".into(),
-            os_user: "analyst".into(),
-        };
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(execute(store, &Backend::Demo, plan, reason, &actor))
-    }
-
-    #[test]
-    fn a_plan_without_steps_is_refused_and_not_logged() {
-        // Regression: an empty release plan ran and was logged as succeeded.
-        let mut store = Store::open_in_memory().unwrap();
-        let plan = Plan {
-            action: "release".into(),
-            thing: Some("cam-1".into()),
-            group: Some("Quarantine".into()),
-            steps: Vec::new(),
-            warnings: vec!["cam-1 is no longer in Quarantine".into()],
-            needs_group: false,
-            prior: Prior::default(),
-            demo: true,
-            target: None,
-        };
-        let out = on_demo(&mut store, &plan, "false positive after vendor check");
-        assert!(matches!(out, Err(Error::InvalidInput(m)) if m.contains("no step")));
-        assert!(store.action_log().unwrap().is_empty());
-    }
-
-    #[test]
-    fn a_plan_runs_only_against_the_account_it_names() {
-        // Regression: the app looked the backend up again at execute time and ran the plan on
-        // whatever it found (a real plan on the demo account, or the reverse).
-        let mut store = Store::open_in_memory().unwrap();
-        let plan = Plan {
-            action: "quarantine".into(),
-            thing: Some("cam-1".into()),
-            group: Some("Quarantine".into()),
-            steps: vec![Step::AddThingToThingGroup {
-                thing: "cam-1".into(),
-                group: "Quarantine".into(),
-                override_dynamic_groups: true,
-            }],
-            warnings: Vec::new(),
-            needs_group: false,
-            prior: Prior::default(),
-            demo: false,
-            target: Some(Target {
-                account: "123456789012".into(),
-                region: "eu-west-1".into(),
-                source: "prod".into(),
-                caller: "arn:aws:iam::123456789012:user/analyst".into(),
-            }),
-        };
-        let out = on_demo(&mut store, &plan, "botnet traffic seen on the camera");
-        assert!(
-            matches!(&out, Err(Error::InvalidInput(m)) if m.contains("123456789012") && m.contains("nothing was done")),
-            "{out:?}"
-        );
-        assert!(store.action_log().unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_os_user_comes_from_the_os_not_from_the_environment() {
-        // Regression: `USER=root ddesk quarantine ...` logged "root".
-        let real = whoami::username().unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        std::env::set_var("USER", "spoofed-user-name");
-        let actor = rt.block_on(Backend::Demo.actor()).unwrap();
-        assert_eq!(actor.os_user, real);
-        assert_ne!(actor.os_user, "spoofed-user-name");
-    }
+/// A mitigation task's verdict ([`TaskObservation::verdict`]); a step whose task was not
+/// followed is unknown.
+fn judge_task(task: Option<&TaskObservation>) -> Seen {
+    task.map_or(
+        Seen::Unknown("task not read".into()),
+        TaskObservation::verdict,
+    )
 }
 
 #[cfg(test)]
@@ -520,7 +405,10 @@ mod reconcile_tests {
     #[test]
     fn only_a_successful_task_with_every_target_successful_is_applied() {
         // Regression: any task that existed was logged "succeeded (reconciled)", FAILED included.
-        let t = |v: Value| judge_task(&v);
+        let t = |v: Value| {
+            let observed: TaskObservation = serde_json::from_value(v).unwrap();
+            judge_task(Some(&observed))
+        };
         assert_eq!(
             t(json!({"status": "SUCCESSFUL", "executions": [{"status": "SUCCESSFUL"}]})),
             Seen::Applied

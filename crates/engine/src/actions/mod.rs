@@ -30,6 +30,7 @@ mod mitigation;
 pub use backend::{Backend, DEFAULT_CHAIN};
 pub use execute::{execute, reconcile, Executed};
 pub use log::{ActionLog, LogEntry, Outcome, OutcomeKind, OutcomeState};
+pub use mitigation::{Executions, TaskExecution, TaskObservation, TaskStatus};
 
 /// Minimum length of a reason.
 pub const MIN_REASON: usize = 10;
