@@ -239,6 +239,8 @@ settings: SourceSettings,
  */
 token: string | null, };
 
+export type ReasonSource = "baseline" | "baseline+fleet" | "baseline+peers" | "peers" | "expected-set" | "attack-surface" | "counter-restart" | "aws-detect" | "lifecycle";
+
 export type ReasonView = { 
 /**
  * For people.
@@ -257,9 +259,9 @@ categories: Array<Category>,
  */
 since: Millis, 
 /**
- * `baseline`, `fleet`, `expected-set`, `violation`.
+ * What it was compared with.
  */
-source: string, };
+source: ReasonSource, };
 
 export type FleetRow = { 
 /**
@@ -754,6 +756,8 @@ reconciled: boolean,
  */
 why: string | null, };
 
+export type ActionKind = "quarantine" | "release" | "mitigate" | "verify";
+
 export type ActionView = { 
 /**
  * Sequence number of the intent.
@@ -772,9 +776,9 @@ who: string,
  */
 os_user: string, 
 /**
- * `quarantine`, `release`, `mitigate`.
+ * Which action.
  */
-action: string, 
+action: ActionKind, 
 /**
  * Thing.
  */
@@ -897,9 +901,9 @@ export type PlanView = {
  */
 id: string, 
 /**
- * Action.
+ * Which action.
  */
-action: string, 
+action: ActionKind, 
 /**
  * Thing.
  */
@@ -940,9 +944,9 @@ status: string,
  */
 state: OutcomeState, 
 /**
- * Action.
+ * Which action.
  */
-action: string, 
+action: ActionKind, 
 /**
  * Thing.
  */

@@ -131,7 +131,7 @@ pub(crate) fn confirm(
         err,
         "{}{} {}:",
         if plan.demo { "[DEMO] " } else { "" },
-        safe(&plan.action),
+        plan.action,
         safe(plan.thing.as_deref().unwrap_or(""))
     )?;
     if let Some(t) = &plan.target {

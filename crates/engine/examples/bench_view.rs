@@ -171,7 +171,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n = ranked.len();
                 flagged = ranked
                     .iter()
-                    .filter(|r| r.reasons.iter().any(|r| r.source != "aws-detect"))
+                    .filter(|r| {
+                        r.reasons.iter().any(|r| {
+                            r.source != desk_engine::analysis::triage::ReasonSource::AwsDetect
+                        })
+                    })
                     .count();
             }
             println!(

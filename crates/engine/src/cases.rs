@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::triage::{Ranked, Reason};
+use crate::analysis::triage::{Ranked, Reason, ReasonSource};
 use crate::store::{CaseEventRow, Store};
 use crate::time::{self, Millis};
 use crate::{Error, Result};
@@ -182,8 +182,8 @@ pub struct Current {
 }
 
 /// The key of a reason for "is this new evidence": its metric and what it was compared with.
-pub fn evidence_key(metric: &str, source: &str) -> String {
-    format!("{metric}|{source}")
+pub fn evidence_key(metric: &str, source: ReasonSource) -> String {
+    format!("{metric}|{}", source.as_str())
 }
 
 /// The evidence keys of triage reasons.
@@ -427,7 +427,7 @@ pub fn apply(ranked: Vec<Ranked>, states: &HashMap<String, Current>) -> Vec<Case
 mod tests {
     use super::*;
 
-    fn reason(metric: &str, source: &'static str, since: Millis) -> Reason {
+    fn reason(metric: &str, source: ReasonSource, since: Millis) -> Reason {
         Reason {
             text: format!("{metric} odd"),
             metric: metric.into(),
@@ -435,6 +435,32 @@ mod tests {
             since,
             weight: 10.0,
             source,
+        }
+    }
+
+    /// Evidence keys are stored in cases (`case_evidence`): each source keeps the word it had
+    /// when it was a string, so a case's evidence recorded before the enum still matches.
+    #[test]
+    fn evidence_keys_keep_the_words_stored_before_the_enum() {
+        let stored = [
+            "baseline",
+            "baseline+fleet",
+            "baseline+peers",
+            "peers",
+            "expected-set",
+            "attack-surface",
+            "counter-restart",
+            "aws-detect",
+            "lifecycle",
+        ];
+        for (source, word) in ReasonSource::ALL.into_iter().zip(stored) {
+            assert_eq!(
+                evidence_key("aws:all-bytes-out", source),
+                format!("aws:all-bytes-out|{word}")
+            );
+            assert_eq!(serde_json::to_value(source).unwrap(), word);
+            let back: ReasonSource = serde_json::from_value(word.into()).unwrap();
+            assert_eq!(back, source);
         }
     }
 
@@ -465,7 +491,7 @@ mod tests {
 
     #[test]
     fn a_benign_thing_stays_down_until_new_evidence() {
-        let bytes = reason("aws:all-bytes-out", "peers", 1_000);
+        let bytes = reason("aws:all-bytes-out", ReasonSource::Peers, 1_000);
         let mut states = HashMap::new();
         states.insert(
             "cam-1".to_string(),
@@ -489,9 +515,11 @@ mod tests {
         assert!(out[1].down_ranked.as_deref().unwrap().contains("ana"));
         // The same reason persisting is no new evidence; another metric is.
         let mut more = fleet();
-        more[0]
-            .reasons
-            .push(reason("aws:listening-tcp-ports", "attack-surface", 2_000));
+        more[0].reasons.push(reason(
+            "aws:listening-tcp-ports",
+            ReasonSource::AttackSurface,
+            2_000,
+        ));
         let out = apply(more, &states);
         assert_eq!(
             (out[0].ranked.thing.as_str(), out[0].ranked.score),

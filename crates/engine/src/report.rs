@@ -251,7 +251,7 @@ pub fn incident_html(
             .map(|a| {
                 vec![
                     when(&zone, Some(a.at)),
-                    a.action.clone(),
+                    a.action.to_string(),
                     format!("{} ({})", a.who, a.os_user),
                     a.reason.clone(),
                     a.status.clone(),

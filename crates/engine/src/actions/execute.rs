@@ -456,7 +456,7 @@ mod reconcile_tests {
 
     fn quarantine_with_certificate() -> Plan {
         Plan {
-            action: "quarantine".into(),
+            action: ActionKind::Quarantine,
             thing: Some("cam-1".into()),
             group: Some("Quarantine".into()),
             steps: vec![

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Actor, Plan};
+use super::{ActionKind, Actor, Plan};
 use crate::store::LogRecord;
 use crate::time::Millis;
 
@@ -366,11 +366,11 @@ impl ActionLog {
             let Some(thing) = i.plan.thing.as_deref() else {
                 continue;
             };
-            match i.plan.action.as_str() {
-                "quarantine" => {
+            match i.plan.action {
+                ActionKind::Quarantine => {
                     out.insert(thing.to_string());
                 }
-                "release" => {
+                ActionKind::Release => {
                     out.remove(thing);
                 }
                 _ => {}
@@ -387,9 +387,9 @@ impl ActionLog {
             .succeeded()
             .filter(|i| i.plan.thing.as_deref() == Some(thing))
         {
-            match i.plan.action.as_str() {
-                "quarantine" if open.is_none() => open = Some(&i.plan),
-                "release" => open = None,
+            match i.plan.action {
+                ActionKind::Quarantine if open.is_none() => open = Some(&i.plan),
+                ActionKind::Release => open = None,
                 _ => {}
             }
         }
@@ -405,7 +405,7 @@ mod tests {
 
     fn plan(action: &str, thing: &str) -> Value {
         json!(Plan {
-            action: action.into(),
+            action: serde_json::from_value(json!(action)).unwrap(),
             thing: Some(thing.into()),
             group: Some("quarantine".into()),
             steps: Vec::new(),

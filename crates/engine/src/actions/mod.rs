@@ -138,11 +138,43 @@ pub struct Prior {
     pub certificates: Vec<Cert>,
 }
 
+/// Which response action a plan is. Its word is in every logged plan: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    /// Move the thing into the quarantine group (its policy denies everything).
+    Quarantine,
+    /// Take it out again.
+    Release,
+    /// Start a Device Defender mitigation actions task on a violation or finding.
+    Mitigate,
+    /// Set a Detect violation's verification state.
+    Verify,
+}
+
+impl ActionKind {
+    /// Its word (as logged).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Quarantine => "quarantine",
+            Self::Release => "release",
+            Self::Mitigate => "mitigate",
+            Self::Verify => "verify",
+        }
+    }
+}
+
+impl std::fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What an action will do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
-    /// `quarantine`, `release` or `mitigate`.
-    pub action: String,
+    /// Which action.
+    pub action: ActionKind,
     /// The thing acted on.
     pub thing: Option<String>,
     /// The quarantine group.
@@ -360,7 +392,7 @@ pub async fn plan_quarantine(
         }
     }
     Ok(Plan {
-        action: "quarantine".into(),
+        action: ActionKind::Quarantine,
         thing: Some(thing.to_string()),
         group: Some(group.to_string()),
         steps,
@@ -419,7 +451,7 @@ pub async fn plan_release(backend: &Backend, store: &Store, thing: &str) -> Resu
         }
     }
     Ok(Plan {
-        action: "release".into(),
+        action: ActionKind::Release,
         thing: Some(thing.to_string()),
         group: Some(group),
         steps,
@@ -517,7 +549,7 @@ pub async fn plan_verification(
         warnings.push(format!("the violation is already {state} in the cache"));
     }
     Ok(Plan {
-        action: "verify".into(),
+        action: ActionKind::Verify,
         thing: Some(v.thing),
         group: None,
         steps: vec![Step::PutVerificationStateOnViolation {
@@ -609,7 +641,7 @@ pub async fn plan_mitigation(
         )));
     }
     Ok(Plan {
-        action: "mitigate".into(),
+        action: ActionKind::Mitigate,
         thing,
         group: None,
         steps: vec![step],

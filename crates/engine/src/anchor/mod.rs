@@ -351,8 +351,8 @@ pub struct ColleagueAction {
     pub who: String,
     /// OS user.
     pub os_user: String,
-    /// `quarantine`, `release`, `mitigate`.
-    pub action: String,
+    /// Which action.
+    pub action: crate::actions::ActionKind,
     /// Thing.
     pub thing: Option<String>,
     /// Why.
@@ -415,7 +415,7 @@ pub async fn pull_colleagues(store: &Store) -> Result<usize> {
                 at: i.at,
                 who: i.who.aws.clone(),
                 os_user: i.who.os_user.clone(),
-                action: i.plan.action.clone(),
+                action: i.plan.action,
                 thing: i.plan.thing.clone(),
                 reason: i.reason.clone(),
                 status: log

@@ -58,7 +58,7 @@ impl Desk {
         let id = format!("plan-{:016x}", fastrand::u64(..));
         let view = PlanView {
             id: id.clone(),
-            action: plan.action.clone(),
+            action: plan.action,
             thing: plan.thing.clone(),
             calls: plan.preview(),
             warnings: plan.warnings.clone(),
@@ -107,7 +107,7 @@ impl Desk {
         Ok(OutcomeView {
             status: outcome.status.to_string(),
             state: outcome.status.state(),
-            action: plan.action.clone(),
+            action: plan.action,
             thing: plan.thing.clone(),
             steps: outcome.steps.iter().map(|s| s.to_string()).collect(),
             intent: outcome.intent as f64,

@@ -23,7 +23,7 @@ impl Desk {
                 .map(|r| {
                     r.reasons
                         .iter()
-                        .map(|x| cases::evidence_key(&x.metric, &x.source))
+                        .map(|x| cases::evidence_key(&x.metric, x.source))
                         .collect()
                 })
                 .unwrap_or_default();

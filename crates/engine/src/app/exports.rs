@@ -98,7 +98,7 @@ impl Desk {
                     time::to_rfc3339(a.at),
                     a.who,
                     a.os_user,
-                    a.action,
+                    a.action.to_string(),
                     a.thing.unwrap_or_default(),
                     a.reason,
                     a.status,

@@ -85,6 +85,6 @@ pub(super) fn reason_view(r: triage::Reason) -> ReasonView {
         metric: r.metric,
         categories: r.categories,
         since: r.since,
-        source: r.source.into(),
+        source: r.source,
     }
 }

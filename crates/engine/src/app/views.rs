@@ -101,8 +101,8 @@ pub struct ReasonView {
     /// Since when.
     #[ts(as = "crate::ts::Millis")]
     pub since: Millis,
-    /// `baseline`, `fleet`, `expected-set`, `violation`.
-    pub source: String,
+    /// What it was compared with.
+    pub source: crate::analysis::triage::ReasonSource,
 }
 
 /// One row of the fleet triage.
@@ -458,8 +458,8 @@ pub struct ActionView {
     pub who: String,
     /// OS user.
     pub os_user: String,
-    /// `quarantine`, `release`, `mitigate`.
-    pub action: String,
+    /// Which action.
+    pub action: crate::actions::ActionKind,
     /// Thing.
     pub thing: Option<String>,
     /// Why.
@@ -538,8 +538,8 @@ pub enum ActionRequest {
 pub struct PlanView {
     /// Handle to execute it with.
     pub id: String,
-    /// Action.
-    pub action: String,
+    /// Which action.
+    pub action: crate::actions::ActionKind,
     /// Thing.
     pub thing: Option<String>,
     /// The exact calls.
@@ -564,8 +564,8 @@ pub struct OutcomeView {
     pub status: String,
     /// What it came to, typed: the UI branches on this, never on `status`.
     pub state: crate::actions::OutcomeState,
-    /// Action.
-    pub action: String,
+    /// Which action.
+    pub action: crate::actions::ActionKind,
     /// Thing.
     pub thing: Option<String>,
     /// Per call: what happened.

@@ -1,7 +1,7 @@
 //! Triage and drift over the demo fleet and hand-made series.
 
 use desk_engine::analysis::categories::Category;
-use desk_engine::analysis::triage::{rank, TriageOptions};
+use desk_engine::analysis::triage::{rank, ReasonSource, TriageOptions};
 use desk_engine::demo::{self, DemoOptions};
 use desk_engine::model::parse::parse_bytes;
 use desk_engine::store::Store;
@@ -76,14 +76,17 @@ fn every_story_is_found_and_categorised() {
     assert!(tracker
         .categories
         .contains(&Category::ConnectionAbuseJamming));
-    assert!(tracker.reasons.iter().all(|r| r.source != "aws-detect"));
+    assert!(tracker
+        .reasons
+        .iter()
+        .all(|r| r.source != ReasonSource::AwsDetect));
     assert!(tracker.score > 5.0);
     // The agent restart is named as such and weighs little.
     let sensor = get(demo::RESTART_SENSOR);
     assert!(sensor
         .reasons
         .iter()
-        .any(|r| r.source == "counter-restart" && r.text.contains("agent restart")));
+        .any(|r| r.source == ReasonSource::CounterRestart && r.text.contains("agent restart")));
     assert!(sensor.score < gw.score);
     // Quiet things stay at the bottom with no reasons.
     let quiet = ranked.last().unwrap();
@@ -217,7 +220,7 @@ fn a_young_cache_ranks_the_compromised_camera_first_with_its_own_reasons() {
                 "{}",
                 bytes.text
             );
-            assert_eq!(bytes.source, "peers");
+            assert_eq!(bytes.source, ReasonSource::Peers);
         }
         let gw = ranked.iter().position(|r| r.thing == "gw-03").unwrap();
         assert!(gw > 0, "the one alarmed gateway never outranks the camera");
@@ -387,7 +390,7 @@ fn the_detect_free_demo_tells_the_same_stories() {
     assert!(ranked
         .iter()
         .flat_map(|r| &r.reasons)
-        .all(|r| r.source != "aws-detect"));
+        .all(|r| r.source != ReasonSource::AwsDetect));
     assert_eq!(ranked[0].thing, demo::BOTNET_CAMERA, "{:#?}", &ranked[..3]);
     let get = |t: &str| ranked.iter().find(|r| r.thing == t).unwrap();
     assert!(get(demo::BOTNET_CAMERA)

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use fnv::FnvHashMap as HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::categories::{self, Category};
 use super::peers::{self, HourlyPeers, PeerGroups, SetPeers, MIN_PEERS};
@@ -46,6 +46,77 @@ const PEER_HOURS: i64 = 6;
 /// How many times its peers' median a value must be to count.
 const PEER_RATIO: f64 = 5.0;
 
+/// What a reason compared the thing with. Its word is part of a case's stored evidence keys
+/// (`metric|word`, [`crate::cases::evidence_key`]): never rename one.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
+pub enum ReasonSource {
+    /// The thing's own history (a new set member, a numeric anomaly against its baseline).
+    #[serde(rename = "baseline")]
+    Baseline,
+    /// Its own history and the fleet's median at once.
+    #[serde(rename = "baseline+fleet")]
+    BaselineFleet,
+    /// Its own history and its peers (things of its type or groups).
+    #[serde(rename = "baseline+peers")]
+    BaselinePeers,
+    /// Its peers only (a member none of them has, a value many times theirs).
+    #[serde(rename = "peers")]
+    Peers,
+    /// The set an analyst declared expected for it.
+    #[serde(rename = "expected-set")]
+    ExpectedSet,
+    /// A risky port or service, whatever its history.
+    #[serde(rename = "attack-surface")]
+    AttackSurface,
+    /// A counter that went back to zero (a reboot), weighed down.
+    #[serde(rename = "counter-restart")]
+    CounterRestart,
+    /// A Device Defender Detect violation.
+    #[serde(rename = "aws-detect")]
+    AwsDetect,
+    /// Lifecycle events (connects, disconnects, principals).
+    #[serde(rename = "lifecycle")]
+    Lifecycle,
+}
+
+impl ReasonSource {
+    /// Every source.
+    pub const ALL: [Self; 9] = [
+        Self::Baseline,
+        Self::BaselineFleet,
+        Self::BaselinePeers,
+        Self::Peers,
+        Self::ExpectedSet,
+        Self::AttackSurface,
+        Self::CounterRestart,
+        Self::AwsDetect,
+        Self::Lifecycle,
+    ];
+
+    /// Its word (as serialized, and in stored evidence keys).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Baseline => "baseline",
+            Self::BaselineFleet => "baseline+fleet",
+            Self::BaselinePeers => "baseline+peers",
+            Self::Peers => "peers",
+            Self::ExpectedSet => "expected-set",
+            Self::AttackSurface => "attack-surface",
+            Self::CounterRestart => "counter-restart",
+            Self::AwsDetect => "aws-detect",
+            Self::Lifecycle => "lifecycle",
+        }
+    }
+}
+
+impl std::fmt::Display for ReasonSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One reason a thing is suspicious.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason {
@@ -59,9 +130,8 @@ pub struct Reason {
     pub since: Millis,
     /// Contribution to the score (before saturation).
     pub weight: f64,
-    /// What it was compared with: `baseline`, `baseline+fleet`, `baseline+peers`, `peers`,
-    /// `expected-set`, `attack-surface`, `counter-restart`, `aws-detect`.
-    pub source: &'static str,
+    /// What it was compared with.
+    pub source: ReasonSource,
 }
 
 /// One thing in the triage ranking.
@@ -476,7 +546,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                     (Some(mut a), Some((basis, hit)))
                         if *basis != peers::Basis::Fleet
                             && a.high
-                            && a.reason.source != "counter-restart" =>
+                            && a.reason.source != ReasonSource::CounterRestart =>
                     {
                         let peers = format!(
                             " and {} the median of its {} peers ({}) since ",
@@ -485,7 +555,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                             basis.describe()
                         );
                         a.reason.text = a.reason.text.replacen(" since ", &peers, 1);
-                        a.reason.source = "baseline+peers";
+                        a.reason.source = ReasonSource::BaselinePeers;
                         Some(a)
                     }
                     (Some(a), _) => Some(a),
@@ -643,7 +713,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
                 metric,
                 since: started,
                 weight,
-                source: "aws-detect",
+                source: ReasonSource::AwsDetect,
             });
         }
     }
@@ -736,6 +806,6 @@ fn lifecycle_reason(n: &Numeric, to: Millis) -> Option<Reason> {
         categories: categories::for_metric(&n.info.metric),
         since: peak.start(),
         weight: (3.0 * f64::from(peak.n)).min(45.0) * decay(to, peak.start()),
-        source: "lifecycle",
+        source: ReasonSource::Lifecycle,
     })
 }

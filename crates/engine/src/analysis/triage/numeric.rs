@@ -1,8 +1,8 @@
 //! Numeric series against their own robust baseline and against their peers.
 
 use super::{
-    decay, fmt_ratio, hhmm, median, ratio, HourStat, Numeric, Reason, DAY, HOUR, MIN_HOURS,
-    PEER_RATIO, Z_ALERT,
+    decay, fmt_ratio, hhmm, median, ratio, HourStat, Numeric, Reason, ReasonSource, DAY, HOUR,
+    MIN_HOURS, PEER_RATIO, Z_ALERT,
 };
 use crate::analysis::categories;
 use crate::analysis::peers::{self, PeerStat};
@@ -148,11 +148,11 @@ pub(super) fn numeric_reason(
                 * decay(to, peak.start())
                 * if restart { 0.1 } else { 1.0 },
             source: if restart {
-                "counter-restart"
+                ReasonSource::CounterRestart
             } else if fleet.is_some() {
-                "baseline+fleet"
+                ReasonSource::BaselineFleet
             } else {
-                "baseline"
+                ReasonSource::Baseline
             },
         },
         dim: n.info.dim.clone(),
@@ -244,7 +244,7 @@ pub(super) fn peer_reason(n: &Numeric, to: Millis, basis: &peers::Basis, hit: &P
             categories: categories::for_metric(&n.info.metric),
             since: hit.hour,
             weight: hit.z.min(45.0) * decay(to, hit.hour),
-            source: "peers",
+            source: ReasonSource::Peers,
         },
         dim: n.info.dim.clone(),
         base: hit.stat.median,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{decay, hhmm, members_of, Reason, DAY};
+use super::{decay, hhmm, members_of, Reason, ReasonSource, DAY};
 use crate::analysis::categories;
 use crate::analysis::peers::{self, SetPeers};
 use crate::model::MetricValue;
@@ -129,13 +129,13 @@ pub(super) fn set_reasons(
                 since: *opened,
                 weight: weight.min(60.0) * decay(to, *opened).max(0.5),
                 source: if new && expected.is_some() {
-                    "expected-set"
+                    ReasonSource::ExpectedSet
                 } else if new {
-                    "baseline"
+                    ReasonSource::Baseline
                 } else if no_peer {
-                    "peers"
+                    ReasonSource::Peers
                 } else {
-                    "attack-surface"
+                    ReasonSource::AttackSurface
                 },
             });
         }
@@ -174,9 +174,9 @@ pub(super) fn set_reasons(
                 (4.0 * new.len() as f64).min(45.0)
             } * decay(to, since),
             source: if expected.is_some() {
-                "expected-set"
+                ReasonSource::ExpectedSet
             } else {
-                "baseline"
+                ReasonSource::Baseline
             },
         });
     }
@@ -205,7 +205,7 @@ pub(super) fn set_reasons(
                 categories: cats,
                 since,
                 weight: (3.0 * unique.len() as f64).min(35.0) * decay(to, since),
-                source: "peers",
+                source: ReasonSource::Peers,
             });
         }
     }

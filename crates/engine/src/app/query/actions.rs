@@ -23,8 +23,8 @@ pub struct ActionRecord {
     pub who: String,
     /// The OS user.
     pub os_user: String,
-    /// `quarantine`, `release`, `mitigate`, …
-    pub action: String,
+    /// Which action.
+    pub action: crate::actions::ActionKind,
     /// The thing acted on.
     pub thing: Option<String>,
     /// The analyst's reason.
@@ -83,7 +83,7 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
                 at: i.at,
                 who: i.who.aws.clone(),
                 os_user: i.who.os_user.clone(),
-                action: i.plan.action.clone(),
+                action: i.plan.action,
                 thing: i.plan.thing.clone(),
                 reason: i.reason.clone(),
                 calls: i.calls.clone(),

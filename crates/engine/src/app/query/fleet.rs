@@ -30,7 +30,7 @@ pub struct ReasonRecord {
     #[serde(serialize_with = "time::rfc3339")]
     pub since: Millis,
     /// What it was compared with.
-    pub source: &'static str,
+    pub source: crate::analysis::triage::ReasonSource,
 }
 
 /// A thing in the ranking (`ddesk triage`).
