@@ -245,7 +245,7 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                             path_style,
                             aws,
                         } => (
-                            desk_engine::anchor::Anchor::S3 {
+                            desk_engine::actions::anchor::Anchor::S3 {
                                 s3: desk_engine::sources::S3Settings {
                                     bucket: bucket.clone(),
                                     prefix: prefix.clone(),
@@ -264,8 +264,8 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                             ca_bundle,
                             token_stdin,
                         } => (
-                            desk_engine::anchor::Anchor::SplunkHec {
-                                hec: desk_engine::anchor::HecSettings {
+                            desk_engine::actions::anchor::Anchor::SplunkHec {
+                                hec: desk_engine::actions::anchor::HecSettings {
                                     hec_url: hec_url.clone(),
                                     index: index.clone(),
                                     search_source: search_source.clone(),
@@ -275,15 +275,19 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                             Some(crate::remote::read_token("Splunk HEC token", *token_stdin)?),
                         ),
                     };
-                    rt.block_on(desk_engine::anchor::add(&store, &anchor, token.as_ref()))?;
-                    let pushed = rt.block_on(desk_engine::anchor::push(&store))?;
+                    rt.block_on(desk_engine::actions::anchor::add(
+                        &store,
+                        &anchor,
+                        token.as_ref(),
+                    ))?;
+                    let pushed = rt.block_on(desk_engine::actions::anchor::push(&store))?;
                     serde_json::to_writer_pretty(
                         &mut *out,
                         &json!({"anchor": anchor, "push": pushed}),
                     )?;
                 }
                 AnchorCmd::Show => {
-                    let anchor = desk_engine::anchor::configured(&store)?;
+                    let anchor = desk_engine::actions::anchor::configured(&store)?;
                     // The cache id the log is anchored under: a rewritten log pushed under a
                     // new id is a new identity, and this is where it shows.
                     let cache = store.keychain_scope()?;
@@ -293,7 +297,7 @@ pub fn actions_cmd(db: &Path, a: &ActionsArgs, out: &mut dyn Write) -> anyhow::R
                     )?;
                 }
                 AnchorCmd::Push => {
-                    let pushed = rt.block_on(desk_engine::anchor::push(&store))?;
+                    let pushed = rt.block_on(desk_engine::actions::anchor::push(&store))?;
                     serde_json::to_writer_pretty(&mut *out, &pushed)?;
                     writeln!(out)?;
                     return Ok(if pushed.error.is_none() {

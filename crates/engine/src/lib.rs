@@ -17,7 +17,6 @@
 
 pub mod actions;
 pub mod analysis;
-pub mod anchor;
 pub mod app;
 pub mod cases;
 pub mod charts;
@@ -27,7 +26,6 @@ pub mod error;
 pub mod files;
 pub mod ingest;
 pub mod model;
-pub mod report;
 pub mod secrets;
 pub mod sources;
 pub mod store;

@@ -104,7 +104,7 @@ impl Snapshot {
                 s.scores.insert(r.ranked.thing, r.ranked.score);
             }
         }
-        for c in crate::anchor::colleagues(store)? {
+        for c in crate::actions::anchor::colleagues(store)? {
             s.colleagues.insert((c.cache, c.seq));
         }
         Ok(s)
@@ -192,7 +192,7 @@ pub fn changes(
     }
     let fresh: Vec<&(String, i64)> = after.colleagues.difference(&before.colleagues).collect();
     if !fresh.is_empty() {
-        for a in crate::anchor::colleagues(store)? {
+        for a in crate::actions::anchor::colleagues(store)? {
             if fresh.contains(&&(a.cache.clone(), a.seq)) {
                 out.push(change(
                     ChangeKind::ColleagueAction,
@@ -314,8 +314,8 @@ pub async fn sync_many(
 /// Reads colleagues' actions back from the shared anchor, when one is configured (so a round
 /// can tell them); `Some(error)` when the anchor could not be read.
 pub async fn pull_colleagues(store: &Store) -> Option<crate::sources::SourceError> {
-    match crate::anchor::configured(store) {
-        Ok(Some(_)) => crate::anchor::pull_colleagues(store)
+    match crate::actions::anchor::configured(store) {
+        Ok(Some(_)) => crate::actions::anchor::pull_colleagues(store)
             .await
             .err()
             .map(crate::sources::SourceError::from),

@@ -222,7 +222,7 @@ pub async fn reconcile(store: &mut Store, backend: &Backend) -> Result<Vec<Value
 
 /// Sends what the anchor lacks; a failure is logged and retried later, never raised.
 async fn anchor_now(store: &Store) {
-    match crate::anchor::push(store).await {
+    match crate::actions::anchor::push(store).await {
         Ok(r) if r.error.is_some() => tracing::warn!(error = ?r.error, "action log anchor behind"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "action log anchor not reached"),

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::store::Store;
 use crate::{Error, Result};
 
+pub mod anchor;
 mod backend;
 mod execute;
 pub mod log;

@@ -206,7 +206,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
         });
     }
     // Colleagues' actions on this thing, as last read back from the shared anchor.
-    for c in crate::anchor::colleagues(store).unwrap_or_default() {
+    for c in crate::actions::anchor::colleagues(store).unwrap_or_default() {
         if c.thing.as_deref() != Some(thing) {
             continue;
         }

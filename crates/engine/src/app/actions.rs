@@ -12,7 +12,7 @@ impl Desk {
         let pulled = self.rt.block_on(async {
             tokio::time::timeout(
                 std::time::Duration::from_secs(15),
-                crate::anchor::pull_colleagues(&store),
+                crate::actions::anchor::pull_colleagues(&store),
             )
             .await
         });

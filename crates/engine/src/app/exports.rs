@@ -58,7 +58,7 @@ impl Desk {
                 .collect();
             Ok((findings, actions))
         })?;
-        let html = crate::report::incident_html(&page, &findings, &actions, &req.look.tz);
+        let html = crate::app::report::incident_html(&page, &findings, &actions, &req.look.tz);
         self.save(&format!("incident-{}.html", req.thing), html.as_bytes())
     }
 

@@ -20,6 +20,7 @@ mod exports;
 mod fleet;
 pub mod links;
 pub mod query;
+pub mod report;
 pub mod sources;
 mod thing;
 pub mod views;

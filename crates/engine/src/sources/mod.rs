@@ -9,6 +9,7 @@
 //! [`crate::model::Batch`]es through the same parsers and types the file ingest uses.
 
 pub mod aws;
+pub mod contract;
 pub mod defender;
 pub mod error;
 pub mod s3;
@@ -22,8 +23,8 @@ pub use s3::S3Settings;
 pub use splunk::{default_sourcetype, SplunkSettings};
 
 use crate::secrets::Secret;
+use crate::sources::contract::Pull;
 use crate::store::{SourceRow, Store};
-use crate::sync::Pull;
 use crate::{Error, Result};
 
 /// Where AWS calls go and as whom: empty fields fall back to aws-config's default chain

@@ -14,13 +14,9 @@
 //! orchestration ([`run_pulls`]) is unit-tested against in-memory fakes of both traits; the
 //! tests against moto and the emulators are the end-to-end proof.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
-
-use futures_util::future::{BoxFuture, LocalBoxFuture};
+use futures_util::future::BoxFuture;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
@@ -31,158 +27,10 @@ use crate::store::{Store, SyncMarks, WriteStats};
 use crate::time::Millis;
 use crate::{Error, Result};
 
-pub(crate) use crate::time::{DAY, HOUR};
-
-/// The stream whose watermark says how far an S3 source was listed and read without a failure:
-/// a sync without `--from` lists from an hour before it (Firehose keys objects by the hour
-/// they were written), so a sync that brings nothing new lists a day or two of partitions,
-/// not the whole retention.
-pub(crate) const S3_LISTING: &str = "s3-listing";
-
-/// What to sync.
-#[derive(Debug, Clone)]
-pub struct SyncOptions {
-    /// Source names; empty = all configured sources.
-    pub sources: Vec<String>,
-    /// Window start; default: where the last sync of each stream ended (less an hour of
-    /// overlap for late arrivals), or the source's retention on the first sync.
-    pub from: Option<Millis>,
-    /// Window end; default: now.
-    pub to: Option<Millis>,
-    /// S3 objects fetched at once.
-    pub concurrency: usize,
-    /// Caps on each object (inflated bytes, datapoints).
-    pub limits: crate::model::limits::ObjectLimits,
-    /// The longest one source's pull may take (`None`: no deadline). Past it the source is
-    /// reported stuck and stopped — what it wrote stays, with its marks — while the others
-    /// carry on: a server that trickles bytes keeps no other source waiting.
-    pub deadline: Option<std::time::Duration>,
-}
-
-/// The deadline of one source's sync on the watch (`ddesk watch --source-deadline`, the app's
-/// `DDESK_SOURCE_DEADLINE`): 10 minutes, twice the default interval.
-pub const DEFAULT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
-
-impl Default for SyncOptions {
-    fn default() -> Self {
-        Self {
-            sources: Vec::new(),
-            from: None,
-            to: None,
-            concurrency: 8,
-            limits: Default::default(),
-            deadline: None,
-        }
-    }
-}
-
-/// Progress, as the CLI prints it and the UI shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum SyncEvent {
-    /// A source began.
-    SourceStarted {
-        /// Source name.
-        source: String,
-        /// Kind.
-        kind: String,
-    },
-    /// Counters of a source so far.
-    Progress {
-        /// Source name.
-        source: String,
-        /// Units (objects, pages, slices) done.
-        #[ts(as = "crate::ts::Count")]
-        done: u64,
-        /// Units known in all (0 when unknown).
-        #[ts(as = "crate::ts::Count")]
-        total: u64,
-        /// Bytes fetched.
-        #[ts(as = "crate::ts::Count")]
-        bytes: u64,
-        /// Events or records read.
-        #[ts(as = "crate::ts::Count")]
-        events: u64,
-        /// Datapoints written.
-        #[ts(as = "crate::ts::Count")]
-        datapoints: u64,
-        /// Bytes per second so far.
-        bytes_per_sec: f64,
-        /// Estimated seconds left, when the total is known.
-        eta_secs: Option<f64>,
-    },
-    /// A source finished.
-    SourceFinished {
-        /// Source name.
-        source: String,
-        /// Whether it finished without errors.
-        ok: bool,
-        /// The source-level error, if it failed as a whole.
-        error: Option<String>,
-    },
-}
-
-/// A failure inside a sync: a whole source or one object.
-#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
-pub struct SyncFailure {
-    /// Source name.
-    pub source: String,
-    /// What kind of failure, typed where the error arose: the watch backs off, marks a source
-    /// throttled or stuck, from this — never from `error`'s text.
-    pub kind: crate::sources::SourceErrorKind,
-    /// Object key (or task, window) when one unit failed.
-    pub object: Option<String>,
-    /// What went wrong.
-    pub error: String,
-}
-
-/// One source's part of a sync.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
-pub struct SourceSummary {
-    /// Source name.
-    pub source: String,
-    /// Kind.
-    pub kind: String,
-    /// Finished without errors.
-    pub ok: bool,
-    /// Objects (S3) fetched and read.
-    #[ts(as = "crate::ts::Count")]
-    pub objects_fetched: u64,
-    /// Bytes fetched.
-    #[ts(as = "crate::ts::Count")]
-    pub bytes: u64,
-    /// Splunk events or API records read.
-    #[ts(as = "crate::ts::Count")]
-    pub events: u64,
-    /// Listing requests made (S3 ListObjectsV2 pages): what a sync that brings nothing new
-    /// costs.
-    #[ts(as = "crate::ts::Count")]
-    pub list_calls: u64,
-    /// Datapoints written.
-    #[ts(as = "crate::ts::Count")]
-    pub datapoints: u64,
-    /// Violation events written.
-    #[ts(as = "crate::ts::Count")]
-    pub violation_events: u64,
-    /// Audit check results written.
-    #[ts(as = "crate::ts::Count")]
-    pub audit_checks: u64,
-    /// Audit findings written.
-    #[ts(as = "crate::ts::Count")]
-    pub audit_findings: u64,
-    /// Objects skipped: error-output prefixes, Firehose failure records.
-    #[ts(as = "crate::ts::Count")]
-    pub skipped: u64,
-    /// Already in the cache, not fetched again.
-    #[ts(as = "crate::ts::Count")]
-    pub unchanged: u64,
-    /// Records recovered from Firehose error outputs (`processing-failed`,
-    /// `format-conversion-failed`, `splunk-failed`), by kind.
-    #[ts(as = "std::collections::BTreeMap<String, crate::ts::Count>")]
-    pub recovered: std::collections::BTreeMap<String, u64>,
-    /// Warnings (Detect unavailable, Splunk WARN messages).
-    pub warnings: Vec<String>,
-}
+pub(crate) use crate::sources::contract::{Meter, Pull, Resume, Sink, SyncCtx, S3_LISTING};
+pub use crate::sources::contract::{
+    Progress, SourceSummary, SyncEvent, SyncFailure, SyncOptions, DEFAULT_DEADLINE,
+};
 
 /// The JSON summary `ddesk sync` prints.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
@@ -216,9 +64,6 @@ impl SyncSummary {
         !self.errors.is_empty() || self.cancelled
     }
 }
-
-/// Receives progress events.
-pub type Progress = Arc<dyn Fn(SyncEvent) + Send + Sync>;
 
 struct Job {
     batches: Vec<Batch>,
@@ -283,136 +128,6 @@ impl Sink for Writer {
         marks: SyncMarks,
     ) -> BoxFuture<'_, std::result::Result<Vec<WriteStats>, String>> {
         Box::pin(self.send(batches, marks))
-    }
-}
-
-/// Where pulled data goes: batches written with the marks that cover them, in one
-/// transaction (the cache's writer thread; an in-memory fake in the unit tests).
-pub(crate) trait Sink: Send + Sync {
-    /// Writes `batches` and `marks` together; the per-batch counts, or why it failed.
-    fn write(
-        &self,
-        batches: Vec<Batch>,
-        marks: SyncMarks,
-    ) -> BoxFuture<'_, std::result::Result<Vec<WriteStats>, String>>;
-}
-
-/// One kind of source as sync drives it: reads the window of [`SyncCtx`] into its sink,
-/// counting in its meter and summary, listing failed units in its failures, stopping at the
-/// next unit when cancelled. `Err` is a failure of the whole source. The pulls of one sync run
-/// concurrently on one task (`join_all`), so their futures need not be `Send`.
-pub(crate) trait Pull: Send + Sync {
-    /// Pulls the source.
-    fn pull<'a>(
-        &'a self,
-        ctx: &'a mut SyncCtx<'_>,
-    ) -> LocalBoxFuture<'a, std::result::Result<(), crate::sources::SourceError>>;
-
-    /// Checks the connection and says what is wrong, plainly.
-    fn test(&self) -> LocalBoxFuture<'_, Result<String>>;
-
-    /// Reads one thing's recent data into `store` (a source without a per-thing index says so).
-    fn drill_down<'a>(
-        &'a self,
-        store: &'a mut Store,
-        thing: &'a str,
-        summary: &'a mut SourceSummary,
-    ) -> LocalBoxFuture<'a, Result<()>>;
-}
-
-/// What one source's pull reads from and writes to.
-pub(crate) struct SyncCtx<'a> {
-    /// Source name.
-    pub name: &'a str,
-    /// Window start as asked (`None`: resume, or the source's retention).
-    pub from: Option<Millis>,
-    /// Window end.
-    pub to: Millis,
-    /// The sync's options (concurrency, object limits).
-    pub options: &'a SyncOptions,
-    /// Where the last sync of this source left off.
-    pub resume: &'a Resume,
-    /// Where data goes.
-    pub sink: &'a dyn Sink,
-    /// Progress counters.
-    pub meter: &'a Meter,
-    /// Stops the pull at the next unit.
-    pub cancel: &'a CancellationToken,
-    /// Counts so far.
-    pub summary: SourceSummary,
-    /// Units that failed (the rest carried on).
-    pub failures: Vec<SyncFailure>,
-}
-
-/// Shared counters of one source, reported as progress.
-pub(crate) struct Meter {
-    source: String,
-    progress: Progress,
-    started: Instant,
-    pub(crate) done: AtomicU64,
-    pub(crate) total: AtomicU64,
-    pub(crate) bytes: AtomicU64,
-    pub(crate) events: AtomicU64,
-    pub(crate) datapoints: AtomicU64,
-}
-
-impl Meter {
-    fn new(source: &str, progress: Progress) -> Self {
-        Self {
-            source: source.to_string(),
-            progress,
-            started: Instant::now(),
-            done: AtomicU64::new(0),
-            total: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            events: AtomicU64::new(0),
-            datapoints: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn report(&self) {
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        let (done, total) = (
-            self.done.load(Ordering::Relaxed),
-            self.total.load(Ordering::Relaxed),
-        );
-        let bytes = self.bytes.load(Ordering::Relaxed);
-        let eta = (total > 0 && done > 0 && done <= total)
-            .then(|| secs / done as f64 * (total - done) as f64);
-        (self.progress)(SyncEvent::Progress {
-            source: self.source.clone(),
-            done,
-            total,
-            bytes,
-            events: self.events.load(Ordering::Relaxed),
-            datapoints: self.datapoints.load(Ordering::Relaxed),
-            bytes_per_sec: bytes as f64 / secs,
-            eta_secs: eta,
-        });
-    }
-}
-
-/// Parser notes kept per source summary (its `warnings`); the rest are dropped.
-pub(crate) const MAX_NOTES: usize = 20;
-
-/// Adds parser notes (how device reports were dated) to `into`, up to [`MAX_NOTES`], once each.
-pub(crate) fn keep_notes(into: &mut Vec<String>, notes: &[String]) {
-    for n in notes {
-        if into.len() >= MAX_NOTES {
-            break;
-        }
-        if !into.contains(n) {
-            into.push(n.clone());
-        }
-    }
-}
-
-pub(crate) fn add_stats(s: &mut SourceSummary, stats: &[WriteStats]) {
-    for w in stats {
-        s.datapoints += w.datapoints;
-        s.violation_events += w.violation_events;
-        s.audit_checks += w.audit_checks;
-        s.audit_findings += w.audit_findings;
     }
 }
 
@@ -606,19 +321,6 @@ pub(crate) async fn run_pulls(
         }
     });
     futures_util::future::join_all(futures).await
-}
-
-/// Where a source's last sync left off.
-#[derive(Default)]
-pub(crate) struct Resume {
-    /// End of the covered violation-event windows.
-    pub(crate) violation_events: Option<Millis>,
-    /// End of the covered Splunk windows.
-    pub(crate) splunk_events: Option<Millis>,
-    /// End of the S3 windows listed and read without a failure.
-    pub(crate) s3_listing: Option<Millis>,
-    /// S3 objects (and finished audit tasks) already read: key → ETag or status.
-    pub(crate) ledger: std::collections::HashMap<String, String>,
 }
 
 /// Checks a source's connection and says what is wrong, plainly.

@@ -1,9 +1,13 @@
 //! Sync's orchestration against in-memory fakes: a sink that keeps what it is given, pullers
 //! that write, fail a unit, fail whole, or wait for the cancel.
 
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::LocalBoxFuture;
 
 use super::*;
+use crate::sources::contract::add_stats;
 
 /// Keeps every write; counts each batch as one datapoint; fails when told to.
 #[derive(Default)]

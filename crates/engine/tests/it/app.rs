@@ -470,7 +470,9 @@ fn the_demo_account_runs_mitigation_actions_of_the_right_type_on_violations_and_
     );
     let log = d.actions().unwrap();
     assert_eq!(log.len(), 2);
-    assert!(log.iter().all(|a| a.demo && a.action == desk_engine::actions::ActionKind::Mitigate));
+    assert!(log
+        .iter()
+        .all(|a| a.demo && a.action == desk_engine::actions::ActionKind::Mitigate));
 }
 
 #[test]

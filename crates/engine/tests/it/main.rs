@@ -12,6 +12,7 @@ mod data_truth;
 mod fixtures;
 mod framing_props;
 mod fuzz_regressions;
+mod layering;
 mod store;
 mod store_locks;
 mod trust;

@@ -70,7 +70,7 @@ pub struct OutcomeRecord {
 }
 
 /// This cache's actions (oldest first), then colleagues' as last read from the anchor
-/// ([`crate::anchor::pull_colleagues`] reads them), of one thing or of all.
+/// ([`crate::actions::anchor::pull_colleagues`] reads them), of one thing or of all.
 pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRecord>> {
     let log = ActionLog::read(&store.action_log()?);
     let mut rows: Vec<ActionRecord> = log
@@ -106,7 +106,7 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
         })
         .collect();
     rows.extend(
-        crate::anchor::colleagues(store)?
+        crate::actions::anchor::colleagues(store)?
             .into_iter()
             .filter(|c| thing.is_none() || c.thing.as_deref() == thing)
             .map(|c| ActionRecord {
@@ -204,7 +204,7 @@ pub struct Verification {
 /// Verifies the chain and compares it with the anchor (when one is configured).
 pub async fn verify(store: &Store) -> Result<Verification> {
     let chain = store.verify_action_log()?;
-    let anchor = crate::anchor::compare(store).await?;
+    let anchor = crate::actions::anchor::compare(store).await?;
     Ok(Verification {
         ok: chain.ok && (!anchor.anchored || anchor.agrees()),
         records: chain.records,

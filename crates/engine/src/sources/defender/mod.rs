@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{describe_aws, validate_aws, AwsSettings, Kind};
 use crate::secrets::Secret;
-use crate::sync::Pull;
+use crate::sources::contract::Pull;
 use crate::Result;
 
 /// The Device Defender API of one account and region.

@@ -5,10 +5,11 @@ use std::sync::atomic::Ordering;
 
 use futures_util::future::LocalBoxFuture;
 
+use crate::sources::contract::{add_stats, Pull, SourceSummary, SyncCtx, SyncFailure};
 use crate::sources::{self, SourceError};
 use crate::store::{ObjectMark, Store, SyncMarks, Watermark};
-use crate::sync::{add_stats, Pull, SourceSummary, SyncCtx, SyncFailure, DAY, HOUR};
 use crate::time::Millis;
+use crate::time::{DAY, HOUR};
 
 /// The Device Defender API: security profiles, violations (active and events, by day), audit
 /// tasks and their findings, mitigation executions, the registry's inventory.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{describe_aws, no_control, validate_aws, AwsSettings, Kind};
 use crate::secrets::Secret;
-use crate::sync::Pull;
+use crate::sources::contract::Pull;
 use crate::{Error, Result};
 
 /// An S3 bucket fed by Firehose.

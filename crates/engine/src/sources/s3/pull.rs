@@ -11,9 +11,10 @@ use std::sync::atomic::Ordering;
 use futures_util::future::LocalBoxFuture;
 
 use crate::model::Batch;
+use crate::sources::contract::{add_stats, Pull, SyncCtx, SyncFailure, S3_LISTING};
 use crate::sources::{self, SourceError, SourceErrorKind};
 use crate::store::{SyncMarks, Watermark};
-use crate::sync::{add_stats, Pull, SyncCtx, SyncFailure, DAY, HOUR, S3_LISTING};
+use crate::time::{DAY, HOUR};
 
 /// What became of one S3 object.
 enum Fetched {
@@ -46,7 +47,7 @@ impl Pull for S3Pull {
         &'a self,
         _store: &'a mut crate::store::Store,
         _thing: &'a str,
-        _summary: &'a mut crate::sync::SourceSummary,
+        _summary: &'a mut crate::sources::contract::SourceSummary,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
         Box::pin(async {
             Err(crate::Error::InvalidInput(
@@ -191,7 +192,7 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
                     .iter()
                     .map(|n| format!("{}: {n}", obj.key))
                     .collect();
-                crate::sync::keep_notes(&mut summary.warnings, &notes);
+                crate::sources::contract::keep_notes(&mut summary.warnings, &notes);
                 if !batch.future.is_empty() {
                     summary.warnings.push(format!(
                         "{}: {} datapoints dated after now + 1 h set aside (first: {} {} at {})",

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{secure_url, Kind};
 use crate::secrets::Secret;
-use crate::sync::Pull;
+use crate::sources::contract::Pull;
 use crate::{Error, Result};
 
 /// A Splunk search head fed by the Firehose→Splunk sample.

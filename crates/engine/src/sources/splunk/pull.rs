@@ -8,9 +8,10 @@ use std::sync::atomic::Ordering;
 use futures_util::future::LocalBoxFuture;
 
 use crate::model::Batch;
+use crate::sources::contract::{add_stats, Pull, SourceSummary, SyncCtx};
 use crate::sources::{self, SourceError};
 use crate::store::{Store, SyncMarks, Watermark};
-use crate::sync::{add_stats, Pull, SourceSummary, SyncCtx, DAY, HOUR};
+use crate::time::{DAY, HOUR};
 
 /// A Splunk index through the REST export endpoint, one day per search, resumed from the last
 /// window read (less an hour for late arrivals).
@@ -104,7 +105,7 @@ async fn pull(
             let mut notes: Vec<String> = Vec::new();
             let export = client.export(&spl, slice, end, 5000, async |batch: Batch, rows| {
                 meter.events.fetch_add(rows, Ordering::Relaxed);
-                crate::sync::keep_notes(&mut notes, &batch.notes);
+                crate::sources::contract::keep_notes(&mut notes, &batch.notes);
                 if let Some(prev) = held.replace(batch) {
                     match writer.write(vec![prev], SyncMarks::default()).await {
                         Ok(s) => written.extend(s),
@@ -121,7 +122,7 @@ async fn pull(
                 () = cancel.cancelled() => return Ok(()),
             };
             add_stats(summary, &written);
-            crate::sync::keep_notes(&mut summary.warnings, &notes);
+            crate::sources::contract::keep_notes(&mut summary.warnings, &notes);
             match result {
                 Ok(stats) => {
                     summary.events += stats.rows;
