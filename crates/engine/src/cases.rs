@@ -82,24 +82,9 @@ impl fmt::Display for CaseState {
     }
 }
 
-/// What an investigation is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Subject {
-    /// A thing, by name.
-    Thing(String),
-    /// An audit finding, by id.
-    Finding(String),
-}
+pub use crate::store::cases::Subject;
 
 impl Subject {
-    /// The stored key: `thing:<name>` or `finding:<id>`.
-    pub fn key(&self) -> String {
-        match self {
-            Self::Thing(t) => format!("thing:{t}"),
-            Self::Finding(f) => format!("finding:{f}"),
-        }
-    }
-
     /// Checks that it exists in the cache.
     pub fn require(&self, store: &Store) -> Result<()> {
         match self {
@@ -329,12 +314,12 @@ pub fn show(store: &Store, subject: &Subject) -> Result<Case> {
 
 /// The current state of every thing that has one, by thing name.
 pub fn thing_states(store: &Store) -> Result<HashMap<String, Current>> {
-    states(store, "thing:")
+    states(store, Subject::THING)
 }
 
 /// The current state of every audit finding that has one, by finding id.
 pub fn finding_states(store: &Store) -> Result<HashMap<String, Current>> {
-    states(store, "finding:")
+    states(store, Subject::FINDING)
 }
 
 fn states(store: &Store, prefix: &str) -> Result<HashMap<String, Current>> {

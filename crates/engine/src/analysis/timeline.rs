@@ -151,7 +151,7 @@ fn mitigations_of(
 pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreError> {
     let mut out = Vec::new();
     // The investigation: every state set and every note, with who and when.
-    for e in store.case_events(&format!("thing:{thing}"))? {
+    for e in store.case_events(&crate::store::cases::Subject::Thing(thing.to_string()).key())? {
         let what = match (&e.state, &e.note) {
             (Some(state), _) => format!(
                 "investigation {state}{} — set by {}",

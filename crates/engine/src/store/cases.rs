@@ -5,6 +5,40 @@ use rusqlite::params;
 use super::{Store, StoreError};
 use crate::time::Millis;
 
+/// What an investigation is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// A thing, by name.
+    Thing(String),
+    /// An audit finding, by id.
+    Finding(String),
+}
+
+impl Subject {
+    /// The stored key's prefix of a thing's case.
+    pub(crate) const THING: &'static str = "thing:";
+    /// The stored key's prefix of an audit finding's case.
+    pub(crate) const FINDING: &'static str = "finding:";
+
+    /// The stored key: `thing:<name>` or `finding:<id>`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Thing(t) => format!("{}{t}", Self::THING),
+            Self::Finding(f) => format!("{}{f}", Self::FINDING),
+        }
+    }
+
+    /// The subject a stored key names.
+    pub fn from_key(key: &str) -> Option<Self> {
+        if let Some(t) = key.strip_prefix(Self::THING) {
+            Some(Self::Thing(t.to_string()))
+        } else {
+            key.strip_prefix(Self::FINDING)
+                .map(|f| Self::Finding(f.to_string()))
+        }
+    }
+}
+
 /// One stored case event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseEventRow {

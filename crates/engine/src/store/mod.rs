@@ -6,7 +6,7 @@
 //! the highest `version` per (thing, metric, dimension, timestamp) whatever the arrival order.
 
 mod actions;
-mod cases;
+pub mod cases;
 pub mod chunk;
 mod queries;
 pub mod schema;
