@@ -146,7 +146,7 @@ pub struct SyncArgs {
     /// Window end (default: now).
     #[arg(long, allow_hyphen_values = true)]
     to: Option<String>,
-    /// S3 objects fetched at once (1 to 64); peak memory grows with it (README, Security).
+    /// S3 objects fetched at once (1 to 64); peak memory grows with it (SECURITY.md).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     #[command(flatten)]

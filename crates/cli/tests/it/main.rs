@@ -6,5 +6,6 @@ mod support;
 mod actions;
 mod cli;
 mod hostile;
+mod reference;
 mod splunk;
 mod sync;

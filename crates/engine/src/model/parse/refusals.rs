@@ -20,7 +20,7 @@ pub(super) fn known_aws_shape(keys: &BTreeMap<String, &RawValue>) -> Option<Stri
     } else if has("MetricDataResults") {
         "CloudWatch metric data (aws cloudwatch get-metric-data): fleet-level series with no thing in them, not a thing's data; use Device Defender's metrics export or ListMetricValues per thing"
     } else if has("things") && first_item_has("things", "connectivity") {
-        "AWS IoT fleet-index search results (aws iot search-index): each thing's connectivity now, not its history; connections and disconnects are read from lifecycle events (the $aws/events/presence rule, README \"An account without Detect\")"
+        "AWS IoT fleet-index search results (aws iot search-index): each thing's connectivity now, not its history; connections and disconnects are read from lifecycle events (the $aws/events/presence rule, crates/cli/REFERENCE.md, \"An account without Detect\")"
     } else if has("things") && (first_item_has("things", "thingArn") || keys.len() <= 2) {
         "an AWS IoT thing list (aws iot list-things): registry entries, no metrics; things appear in the cache with their data"
     } else if has("thingName") && has("thingArn") && (has("defaultClientId") || has("thingId")) {
