@@ -111,7 +111,7 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
             &keychain,
             &cancel,
             deadline,
-            |name, error| rota.record(name, error, time::now()),
+            |name, error| rota.record(name, error, time::now(), std::time::Instant::now()),
         );
         for a in attempts {
             if let Some(error) = a.error {

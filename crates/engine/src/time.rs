@@ -266,3 +266,63 @@ mod tests {
         assert_eq!(to_rfc3339(1_717_430_700_000), "2024-06-03T16:05:00.000Z");
     }
 }
+
+/// Where the watcher reads the time: the system's, or one a test (or a replay) moves by hand,
+/// so schedules and back-offs are tested without sleeping.
+pub trait Clock: Send + Sync {
+    /// A monotonic instant (schedules, back-offs).
+    fn instant(&self) -> std::time::Instant;
+    /// Wall-clock UTC epoch milliseconds (what is shown and stored).
+    fn now(&self) -> Millis;
+}
+
+/// The system's clocks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn instant(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
+    fn now(&self) -> Millis {
+        now()
+    }
+}
+
+/// A clock that stands still until [`ManualClock::advance`] moves it (both its instant and its
+/// wall time, together).
+#[derive(Debug)]
+pub struct ManualClock {
+    start: std::time::Instant,
+    start_ms: Millis,
+    elapsed: std::sync::Mutex<std::time::Duration>,
+}
+
+impl ManualClock {
+    /// A clock at `start_ms` (wall time) now.
+    pub fn at(start_ms: Millis) -> Self {
+        Self {
+            start: std::time::Instant::now(),
+            start_ms,
+            elapsed: std::sync::Mutex::new(std::time::Duration::ZERO),
+        }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        *self.elapsed.lock().unwrap_or_else(|p| p.into_inner()) += by;
+    }
+
+    fn elapsed(&self) -> std::time::Duration {
+        *self.elapsed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Clock for ManualClock {
+    fn instant(&self) -> std::time::Instant {
+        self.start + self.elapsed()
+    }
+    fn now(&self) -> Millis {
+        self.start_ms + self.elapsed().as_millis() as Millis
+    }
+}

@@ -416,22 +416,28 @@ impl Rota {
             .collect()
     }
 
-    /// Records how a sync of `source` went (at `at`): its back-off moves and its next time is
-    /// set. A source the rota does not follow is followed from here.
-    pub fn record(&mut self, source: &str, error: Option<Failure>, at: Millis) -> Attempt {
+    /// Records how a sync of `source` went (at `at`, the monotonic `now`): its back-off moves
+    /// and its next time is set. A source the rota does not follow is followed from here.
+    pub fn record(
+        &mut self,
+        source: &str,
+        error: Option<Failure>,
+        at: Millis,
+        now: Instant,
+    ) -> Attempt {
         let interval = self.interval;
         let s = self
             .sources
             .entry(source.to_string())
             .or_insert_with(|| SourceWatch {
                 schedule: Schedule::every(interval),
-                next: Instant::now(),
+                next: now,
                 last_sync: None,
                 error: None,
                 kind: None,
             });
         let retry_in = s.schedule.after(error.is_none());
-        s.next = Instant::now() + retry_in;
+        s.next = now + retry_in;
         s.last_sync = Some(at);
         let (error, kind) = match error {
             Some(f) => (Some(f.message), Some(f.kind)),
@@ -576,7 +582,7 @@ mod tests {
             ["s3", "splunk"],
             "a new source is due at once"
         );
-        let ok = rota.record("s3", None, 1_000);
+        let ok = rota.record("s3", None, 1_000, t0);
         assert_eq!((ok.failures, ok.retry_in), (0, Duration::from_secs(300)));
         let bad = rota.record(
             "splunk",
@@ -585,13 +591,11 @@ mod tests {
                 kind: crate::sources::SourceErrorKind::Throttled,
             }),
             1_000,
+            t0,
         );
         assert_eq!(bad.kind, Some(crate::sources::SourceErrorKind::Throttled));
         assert_eq!((bad.failures, bad.retry_in), (1, Duration::from_secs(600)));
-        assert!(
-            rota.due(Instant::now()).is_empty(),
-            "neither is due again yet"
-        );
+        assert!(rota.due(t0).is_empty(), "neither is due again yet");
         assert_eq!(
             rota.get("splunk").unwrap().error.as_deref(),
             Some("SlowDown")
@@ -647,6 +651,7 @@ mod tests {
                 kind: AccessDenied,
             }),
             1,
+            Instant::now(),
         );
         assert_eq!(denied.kind, Some(AccessDenied));
         let f = Failure {

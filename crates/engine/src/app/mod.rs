@@ -167,6 +167,8 @@ pub struct Desk {
     sync_cancel: Mutex<Option<CancellationToken>>,
     /// The sources' schedules and the changes found (see `watch.rs`).
     watch: Mutex<watch::WatchState>,
+    /// Where the watcher reads the time ([`Desk::with_clock`]).
+    clock: Arc<dyn time::Clock>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,6 +176,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Desk {
+    /// The same desk reading the time from `clock` (the watcher's schedules and back-offs):
+    /// tests move a [`time::ManualClock`] instead of sleeping.
+    pub fn with_clock(mut self, clock: Arc<dyn time::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// A desk over `cache` (created if missing); exports go to `exports`.
     pub fn new(cache: PathBuf, exports: PathBuf, secrets: Arc<dyn SecretStore>) -> Result<Self> {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -197,6 +206,7 @@ impl Desk {
             status: Mutex::new(None),
             sync_cancel: Mutex::new(None),
             watch: Mutex::new(watch::WatchState::default()),
+            clock: Arc::new(time::SystemClock),
         })
     }
 

@@ -8,7 +8,7 @@
 //! *Sync* runs (or the other way round) waits for the next one.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::*;
 use crate::watch::{Change, ChangeKind, Rota, Snapshot};
@@ -192,9 +192,10 @@ impl Desk {
         let configured = crate::sources::list(&store)?;
         let due: Vec<String> = {
             let mut w = lock(&self.watch);
+            let now = self.clock.instant();
             w.rota
-                .follow(configured.iter().map(|s| s.name.as_str()), Instant::now());
-            w.rota.due(Instant::now())
+                .follow(configured.iter().map(|s| s.name.as_str()), now);
+            w.rota.due(now)
         };
         let due: Vec<String> = due
             .into_iter()
@@ -223,7 +224,10 @@ impl Desk {
             self.secrets.as_ref(),
             &token,
             source_deadline(),
-            |name, error| lock(&self.watch).rota.record(name, error, time::now()),
+            |name, error| {
+                let (at, now) = (self.clock.now(), self.clock.instant());
+                lock(&self.watch).rota.record(name, error, at, now)
+            },
         );
         *lock(&self.sync_cancel) = None;
         for a in &attempts {
@@ -264,7 +268,7 @@ impl Desk {
         let store = Store::open(&self.cache)?;
         let configured = crate::sources::list(&store)?;
         let w = lock(&self.watch);
-        let now = Instant::now();
+        let now = self.clock.instant();
         let sources = configured
             .iter()
             .map(|s| {
@@ -277,7 +281,7 @@ impl Desk {
                     next_sync: (!paused).then(|| {
                         let wait =
                             state.map_or(Duration::ZERO, |x| x.next.saturating_duration_since(now));
-                        time::now() + wait.as_millis() as i64
+                        self.clock.now() + wait.as_millis() as i64
                     }),
                     failures: state.map_or(0, |x| x.schedule.failures),
                     throttled: state.is_some_and(|x| {

@@ -862,6 +862,9 @@ fn investigation_state_reaches_triage_the_timeline_and_the_report() {
 fn the_watcher_syncs_due_sources_backs_off_and_tells_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let (d, _) = desk(dir.path());
+    // The watcher's time moves only when the test moves it: no sleeping.
+    let clock = Arc::new(desk_engine::time::ManualClock::at(1_764_540_000_000));
+    let d = d.with_clock(clock.clone());
     let mut down = splunk_input("down", Some("t0ken-never-shown"));
     splunk_of(&mut down).url = "http://127.0.0.1:9".into();
     d.add_source(&down).unwrap();
@@ -893,7 +896,13 @@ fn the_watcher_syncs_due_sources_backs_off_and_tells_what_changed() {
         assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     }
     drop(store);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Backed off to two intervals: due again after 2 s.
+    clock.advance(std::time::Duration::from_millis(1900));
+    assert!(
+        d.watch_tick().unwrap().synced.is_empty(),
+        "not due before its back-off"
+    );
+    clock.advance(std::time::Duration::from_millis(200));
     let second = d.watch_tick().unwrap();
     assert_eq!(second.synced, ["down"]);
     let alarm = second
@@ -928,7 +937,7 @@ fn the_watcher_syncs_due_sources_backs_off_and_tells_what_changed() {
     // Paused: never due.
     let view = d.pause_source("down", true).unwrap();
     assert!(view.sources[0].paused && view.sources[0].next_sync.is_none());
-    std::thread::sleep(std::time::Duration::from_millis(4100));
+    clock.advance(std::time::Duration::from_secs(3600));
     assert!(d.watch_tick().unwrap().synced.is_empty());
     assert!(d.pause_source("nope", true).is_err());
 }
