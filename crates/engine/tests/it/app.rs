@@ -645,7 +645,14 @@ fn release_after_a_repeated_quarantine_leaves_the_group() {
         reason,
     );
     let again = d.plan(&quarantine(BOTNET_CAMERA, true)).unwrap();
-    let _ = d.execute(&again.id, reason);
+    // Already in the group: the repeated quarantine has nothing to do and logs nothing (so it
+    // cannot snapshot the quarantined state as the prior one).
+    let repeated = d.execute(&again.id, reason);
+    assert!(
+        matches!(&repeated, Err(Error::InvalidInput(m)) if m.contains("nothing to do")),
+        "{repeated:?}"
+    );
+    let logged = d.actions().unwrap().len();
     plan_and_run(
         &d,
         &ActionRequest::Release {
@@ -653,6 +660,11 @@ fn release_after_a_repeated_quarantine_leaves_the_group() {
         },
         "RemoveThingFromThingGroup",
         "false positive after vendor check",
+    );
+    assert_eq!(
+        d.actions().unwrap().len(),
+        logged + 1,
+        "only the release was logged"
     );
     assert!(!d
         .fleet(7 * 86_400_000)
