@@ -1333,6 +1333,26 @@ ok: boolean,
  */
 error: string | null, };
 
+export type HealthStatus = "ok" | "warn" | "error";
+
+export type Health = { 
+/**
+ * Ok, usable with a caveat, or not usable.
+ */
+status: HealthStatus, 
+/**
+ * What was found, plainly.
+ */
+message: string, 
+/**
+ * What to do about it, when something is to be done.
+ */
+hint: string | null, 
+/**
+ * The kind of failure (status `error`), typed where it arose.
+ */
+kind: SourceErrorKind | null, };
+
 export type SourceErrorKind = "throttled" | "access_denied" | "not_subscribed" | "credentials" | "not_found" | "tls" | "network" | "stuck" | "data" | "service";
 
 export type SyncFailure = { 

@@ -272,17 +272,22 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
         SourcesCmd::Test { name } => {
             let source = sources::get(&store, name)?;
             let rt = runtime()?;
-            let message = rt.block_on(sync::test_source(
+            let health = rt.block_on(sync::test_source(
                 &source,
                 &Keychain::scoped(&store.keychain_scope()?),
             ));
-            let (ok, message) = match message {
-                Ok(m) => (true, m),
-                Err(e) => (false, e.to_string()),
-            };
+            // `ok` and `message` as before; `status` (ok, warn, error), `hint` and `kind` added.
+            let ok = health.status != sync::HealthStatus::Error;
             serde_json::to_writer_pretty(
                 &mut *out,
-                &json!({ "source": name, "ok": ok, "message": message }),
+                &json!({
+                    "source": name,
+                    "ok": ok,
+                    "message": health.message,
+                    "status": health.status,
+                    "hint": health.hint,
+                    "kind": health.kind,
+                }),
             )?;
             writeln!(out)?;
             if !ok {

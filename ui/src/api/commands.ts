@@ -1,7 +1,7 @@
 // Generated from desk_engine::app::commands (with_commands!); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p desk-engine --test it bindings
 // What is cached, and for how long, is the query cache's business (api/queries.ts).
-import type { ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView, DemoAccount, FindingCaseRequest, FindingNoteRequest, Fleet, LinkTarget, Look, Millis, MitigationFor, NoteRequest, NotifyFilter, OutcomeView, PlanView, Saved, SourceInput, SourceView, Status, SyncSummary, ThingPage, ThingRequest, Verification, WatchChange, WatchView } from "../bindings";
+import type { ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView, DemoAccount, FindingCaseRequest, FindingNoteRequest, Fleet, Health, LinkTarget, Look, Millis, MitigationFor, NoteRequest, NotifyFilter, OutcomeView, PlanView, Saved, SourceInput, SourceView, Status, SyncSummary, ThingPage, ThingRequest, Verification, WatchChange, WatchView } from "../bindings";
 import { call } from "./client";
 
 export const api = {
@@ -50,8 +50,11 @@ export const api = {
   addSource: (input: SourceInput) => call<SourceView>("add_source", { input }),
   /** Removes a source and its secret. */
   removeSource: (name: string) => call<null>("remove_source", { name }),
-  /** Checks a source's connection. */
-  testSource: (name: string) => call<string>("test_source", { name }),
+  /**
+   * Checks a source's connection: its health (ok, warn or error), a message and
+   * what to do.
+   */
+  testSource: (name: string) => call<Health>("test_source", { name }),
   /** Stops the running sync; false when none runs. */
   cancelSync: () => call<boolean>("cancel_sync"),
   /**

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api, onSyncProgress, queries, queryClient } from "../api";
-import type { DemoAccount, SourceInput, SourceKind, SyncEvent, SyncSummary } from "../bindings";
+import type { DemoAccount, Health, SourceInput, SourceKind, SyncEvent, SyncSummary } from "../bindings";
 import { useDialog, useWatch } from "../hooks";
 import { ago, formatTime } from "../lib";
 import { type Fields, FORMS, given } from "./sources/forms";
@@ -16,7 +16,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
   const [name, setName] = useState("");
   const [fields, setFields] = useState<Fields>({});
   const [error, setError] = useState<string | null>(null);
-  const [tests, setTests] = useState<Record<string, string>>({});
+  const [tests, setTests] = useState<Record<string, Health>>({});
   const watch = useWatch();
   const [progress, setProgress] = useState<Progress>({});
   const [syncing, setSyncing] = useState(false);
@@ -171,8 +171,8 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                     type="button"
                     onClick={() =>
                       api.testSource(s.name).then(
-                        (m) => setTests({ ...tests, [s.name]: m }),
-                        (e: Error) => setTests({ ...tests, [s.name]: e.message }),
+                        (h) => setTests({ ...tests, [s.name]: h }),
+                        (e: Error) => setTests({ ...tests, [s.name]: { status: "error", message: e.message, hint: null, kind: null } }),
                       )
                     }
                   >
@@ -181,7 +181,13 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                   <button type="button" data-testid="remove-source" onClick={() => setRemoving(s.name)}>
                     Remove
                   </button>
-                  {tests[s.name] && <div className="small">{tests[s.name]}</div>}
+                  {tests[s.name] && (
+                    <div className={`small health-${tests[s.name].status}`} data-testid="source-health">
+                      {tests[s.name].status === "ok" ? "OK" : tests[s.name].status === "warn" ? "Warning" : "Error"}:{" "}
+                      {tests[s.name].message}
+                      {tests[s.name].hint && <div className="muted">{tests[s.name].hint}</div>}
+                    </div>
+                  )}
                 </td>
               </tr>
             );

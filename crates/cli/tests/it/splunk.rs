@@ -102,6 +102,11 @@ fn splunk_sync_reads_metrics_at_their_own_time_and_audit_checks_and_keeps_the_to
     let (out, test) = ddesk(&e, &["sources", "test", "spl"], None);
     assert!(out.status.success(), "{test}");
     assert!(test["message"].as_str().unwrap().contains("token accepted"));
+    assert_eq!(
+        (&test["status"], &test["hint"]),
+        (&json!("ok"), &json!(null)),
+        "{test}"
+    );
 
     let (out, summary) = sync(&e, now);
     assert_eq!(
@@ -413,6 +418,16 @@ fn self_signed_splunk_needs_its_ca_and_verification_is_never_off() {
     );
     let msg = test["message"].as_str().unwrap();
     assert!(msg.contains("TLS") && msg.contains("--ca-bundle"), "{msg}");
+    // The health is typed: an error of kind tls, with what to do.
+    assert_eq!(
+        (&test["status"], &test["kind"]),
+        (&json!("error"), &json!("tls")),
+        "{test}"
+    );
+    assert!(
+        test["hint"].as_str().unwrap().contains("--ca-bundle"),
+        "{test}"
+    );
     let (out, _) = ddesk(&e, &["sources", "remove", "tls"], None);
     assert!(out.status.success());
 

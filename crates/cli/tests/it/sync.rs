@@ -186,6 +186,10 @@ fn s3_sync_is_complete_recovers_error_outputs_reports_corrupt_objects_and_is_inc
     assert_eq!(list[0]["settings"]["bucket"], "dd-exports");
     let test = ok(&e.db, &e.home, &["sources", "test", "exports"]);
     assert_eq!(test["ok"], true, "{test}");
+    assert_eq!(
+        test["status"], "ok",
+        "moto's bucket holds the export: {test}"
+    );
 
     let from = (end - 6 * HOUR_MS) / 1000;
     let to = end / 1000;

@@ -75,6 +75,8 @@ pub fn typescript() -> String {
         FindingState::decl(),
         query::Verification::decl(),
         SyncEvent::decl(),
+        crate::sync::HealthStatus::decl(),
+        crate::sync::Health::decl(),
         crate::sources::SourceErrorKind::decl(),
         SyncFailure::decl(),
         SourceSummary::decl(),

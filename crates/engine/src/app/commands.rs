@@ -83,8 +83,9 @@ macro_rules! with_commands {
                     = |d| d.add_source(&input);
                 /// Removes a source and its secret.
                 remove_source(name: String) -> () = |d| d.remove_source(&name);
-                /// Checks a source's connection.
-                test_source(name: String) -> String = |d| d.test_source(&name);
+                /// Checks a source's connection: its health (ok, warn or error), a message and
+                /// what to do.
+                test_source(name: String) -> $crate::sync::Health = |d| d.test_source(&name);
                 /// Stops the running sync; false when none runs.
                 cancel_sync() -> bool = |d| Ok(d.cancel_sync());
                 /// The account's mitigation actions usable on a violation or a finding (a call

@@ -74,11 +74,12 @@ impl Desk {
         removed
     }
 
-    /// Checks a source's connection.
-    pub fn test_source(&self, name: &str) -> Result<String> {
+    /// Checks a source's connection: ok, warn or error, with a message and what to do.
+    pub fn test_source(&self, name: &str) -> Result<sync::Health> {
         let source = crate::sources::get(&Store::open(&self.cache)?, name)?;
-        self.rt
-            .block_on(sync::test_source(&source, self.secrets.as_ref()))
+        Ok(self
+            .rt
+            .block_on(sync::test_source(&source, self.secrets.as_ref())))
     }
 
     /// Syncs every source into the analyst's cache; `cancel_sync` stops it.

@@ -197,8 +197,9 @@ pub(crate) trait Pull: Send + Sync {
         ctx: &'a mut SyncCtx<'_>,
     ) -> LocalBoxFuture<'a, std::result::Result<(), crate::sources::SourceError>>;
 
-    /// Checks the connection and says what is wrong, plainly.
-    fn test(&self) -> LocalBoxFuture<'_, Result<String>>;
+    /// Checks the connection: its health, plainly (an `Err` is turned into one by
+    /// [`Health::of`]).
+    fn test(&self) -> LocalBoxFuture<'_, Result<Health>>;
 
     /// Reads one thing's recent data into `store` (a source without a per-thing index says so).
     fn drill_down<'a>(
@@ -316,4 +317,88 @@ pub(crate) struct Resume {
     pub(crate) s3_listing: Option<Millis>,
     /// S3 objects (and finished audit tasks) already read: key → ETag or status.
     pub(crate) ledger: std::collections::HashMap<String, String>,
+}
+
+/// How a source's connection check went (`ddesk sources test`, the app's *Test*): like
+/// Grafana's `CheckHealth`, a status to branch on, a message for people and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Health {
+    /// Ok, usable with a caveat, or not usable.
+    pub status: HealthStatus,
+    /// What was found, plainly.
+    pub message: String,
+    /// What to do about it, when something is to be done.
+    pub hint: Option<String>,
+    /// The kind of failure (status `error`), typed where it arose.
+    pub kind: Option<crate::sources::SourceErrorKind>,
+}
+
+/// A health's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// Reachable and readable.
+    Ok,
+    /// Reachable, with something to look at (an empty prefix, Detect not available).
+    Warn,
+    /// Not usable as configured.
+    Error,
+}
+
+impl Health {
+    /// All is well.
+    pub fn ok(message: impl Into<String>) -> Self {
+        Self {
+            status: HealthStatus::Ok,
+            message: message.into(),
+            hint: None,
+            kind: None,
+        }
+    }
+
+    /// Usable, with `hint` on what to look at.
+    pub fn warn(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            status: HealthStatus::Warn,
+            message: message.into(),
+            hint: Some(hint.into()),
+            kind: None,
+        }
+    }
+
+    /// The health a check's result says: its own, or an error with the hint its kind calls for.
+    pub fn of(result: Result<Health>) -> Self {
+        match result {
+            Ok(h) => h,
+            Err(crate::Error::Source(e)) => Self {
+                status: HealthStatus::Error,
+                hint: Some(hint(e.kind).into()),
+                kind: Some(e.kind),
+                message: e.message,
+            },
+            Err(e) => Self {
+                status: HealthStatus::Error,
+                message: e.to_string(),
+                hint: None,
+                kind: None,
+            },
+        }
+    }
+}
+
+/// What to do about a failure of `kind`.
+fn hint(kind: crate::sources::SourceErrorKind) -> &'static str {
+    use crate::sources::SourceErrorKind::*;
+    match kind {
+        Throttled => "the service is slowing requests down: try again in a minute (the watch backs off by itself)",
+        AccessDenied => "the credentials work but lack a permission: grant the one the message names (README's IAM policy) to the role or user",
+        NotSubscribed => "this account cannot use the service (Device Defender Detect closed to new accounts on 31 Aug 2026): read device reports instead",
+        Credentials => "the credentials or token are missing, expired or wrong: check the profile (aws sso login, AWS_PROFILE) or store a new token",
+        NotFound => "check the name: bucket, prefix, index, region or endpoint",
+        Tls => "the server's certificate is not trusted: give its CA with --ca-bundle (Splunk) or fix the endpoint's certificate",
+        Network => "the server could not be reached: check the URL or endpoint, the port, a proxy or the VPN",
+        Stuck => "the source answered too slowly: check the network, or raise the deadline",
+        Data => "what the source holds could not be read: check that the source points at Device Defender data",
+        Service => "the service failed on its side: try again, or check its status page",
+    }
 }

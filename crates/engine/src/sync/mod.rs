@@ -27,10 +27,11 @@ use crate::store::{Store, SyncMarks, WriteStats};
 use crate::time::Millis;
 use crate::{Error, Result};
 
-pub(crate) use crate::sources::contract::{Meter, Pull, Resume, Sink, SyncCtx, S3_LISTING};
 pub use crate::sources::contract::{
-    Progress, SourceSummary, SyncEvent, SyncFailure, SyncOptions, DEFAULT_DEADLINE,
+    Health, HealthStatus, Progress, SourceSummary, SyncEvent, SyncFailure, SyncOptions,
+    DEFAULT_DEADLINE,
 };
+pub(crate) use crate::sources::contract::{Meter, Pull, Resume, Sink, SyncCtx, S3_LISTING};
 
 /// The JSON summary `ddesk sync` prints.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
@@ -323,9 +324,14 @@ pub(crate) async fn run_pulls(
     futures_util::future::join_all(futures).await
 }
 
-/// Checks a source's connection and says what is wrong, plainly.
-pub async fn test_source(source: &Source, secrets: &dyn SecretStore) -> Result<String> {
-    puller(source, secrets)?.test().await
+/// Checks a source's connection: its health, with what to do when it is not ok (a source that
+/// cannot even be set up — its secret missing — is an error health too).
+pub async fn test_source(source: &Source, secrets: &dyn SecretStore) -> Health {
+    let pull = match puller(source, secrets) {
+        Ok(p) => p,
+        Err(e) => return Health::of(Err(e)),
+    };
+    Health::of(pull.test().await)
 }
 
 /// A thing's drill-down. From the Device Defender API: its thing groups and, for every metric a

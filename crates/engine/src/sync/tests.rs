@@ -98,8 +98,8 @@ impl Pull for Fake {
         })
     }
 
-    fn test(&self) -> LocalBoxFuture<'_, Result<String>> {
-        Box::pin(async { Ok("fake".into()) })
+    fn test(&self) -> LocalBoxFuture<'_, Result<Health>> {
+        Box::pin(async { Ok(Health::ok("fake")) })
     }
 
     fn drill_down<'a>(
@@ -390,4 +390,28 @@ fn a_stuck_source_is_stopped_at_its_deadline_and_starves_no_other() {
     assert_eq!(good.datapoints, 2);
     assert!(events.iter().any(|e| matches!(e, SyncEvent::SourceFinished { source, ok: false, error: Some(err) } if source == "slow" && err.starts_with("stuck:"))));
     assert_eq!(sink.writes.lock().unwrap().len(), 3);
+}
+
+/// A check's failure becomes an error health carrying its kind and the hint for that kind;
+/// a failure of no source kind still says what went wrong.
+#[test]
+fn a_failed_check_is_an_error_health_with_its_kind_and_a_hint() {
+    use crate::sources::{SourceError, SourceErrorKind};
+    let denied = Health::of(Err(Error::Source(SourceError::new(
+        SourceErrorKind::AccessDenied,
+        "HeadBucket on logs-503: AccessDenied",
+    ))));
+    assert_eq!(denied.status, HealthStatus::Error);
+    assert_eq!(denied.kind, Some(SourceErrorKind::AccessDenied));
+    assert!(denied.hint.as_deref().unwrap().contains("permission"));
+    let tls = Health::of(Err(Error::Source(SourceError::new(
+        SourceErrorKind::Tls,
+        "x",
+    ))));
+    assert!(tls.hint.unwrap().contains("--ca-bundle"));
+    let other = Health::of(Err(Error::InvalidInput("no token in the keychain".into())));
+    assert_eq!((other.status, other.kind), (HealthStatus::Error, None));
+    assert!(other.message.contains("no token"));
+    let fine = Health::of(Ok(Health::warn("empty", "look")));
+    assert_eq!(fine.status, HealthStatus::Warn);
 }

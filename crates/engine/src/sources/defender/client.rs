@@ -16,6 +16,7 @@ use crate::model::{
     ViolationEvent,
 };
 use crate::sources::aws::{self, describe, error_code, failure, Pacer};
+use crate::sources::contract::Health;
 use crate::time::Millis;
 use crate::{Error, Result};
 
@@ -180,7 +181,7 @@ impl DefenderSource {
     }
 
     /// Checks credentials, region and access with one cheap call per API family.
-    pub async fn test(&self) -> Result<String> {
+    pub async fn test(&self) -> Result<Health> {
         self.pacer.wait("ListAuditTasks", 10).await;
         let now = crate::time::now();
         let audit = self
@@ -199,14 +200,17 @@ impl DefenderSource {
             .send()
             .await;
         match (audit, detect) {
-            (Ok(_), Ok(p)) => Ok(format!(
+            (Ok(_), Ok(p)) => Ok(Health::ok(format!(
                 "Device Defender API reachable: Audit readable, Detect readable ({} security profile{} on the first page)",
                 p.security_profile_identifiers().len(),
                 if p.security_profile_identifiers().len() == 1 { "" } else { "s" }
-            )),
-            (Ok(_), Err(e)) => Ok(format!(
-                "Device Defender API reachable: Audit readable; Detect not available ({})",
-                describe("ListSecurityProfiles", &e)
+            ))),
+            (Ok(_), Err(e)) => Ok(Health::warn(
+                format!(
+                    "Device Defender API reachable: Audit readable; Detect not available ({})",
+                    describe("ListSecurityProfiles", &e)
+                ),
+                "without Detect, detection is the app's own triage of device reports: add the S3 or Splunk source the device-report rule delivers to",
             )),
             (Err(e), _) => Err(Error::Source(failure("ListAuditTasks", &e))),
         }

@@ -20,7 +20,7 @@ impl Pull for DefenderPull {
         Box::pin(pull(&self.0, ctx))
     }
 
-    fn test(&self) -> LocalBoxFuture<'_, crate::Result<String>> {
+    fn test(&self) -> LocalBoxFuture<'_, crate::Result<crate::sources::contract::Health>> {
         Box::pin(async move { DefenderSource::connect(&self.0).await.test().await })
     }
 

@@ -10,6 +10,7 @@ use super::S3Settings;
 use crate::model::parse::{self, Context, ParseError};
 use crate::model::Batch;
 use crate::sources::aws::{self, describe, failure};
+use crate::sources::contract::Health;
 use crate::sources::{SourceError, SourceErrorKind};
 use crate::time::Millis;
 use crate::{Error, Result};
@@ -98,7 +99,7 @@ impl S3Source {
     }
 
     /// Checks that the bucket is reachable and listable, and says what is wrong if not.
-    pub async fn test(&self) -> Result<String> {
+    pub async fn test(&self) -> Result<Health> {
         let s = &self.settings;
         self.client
             .head_bucket()
@@ -134,16 +135,20 @@ impl S3Source {
             .send()
             .await
             .map_err(|e| Error::Source(failure("ListObjectsV2", &e)))?;
-        Ok(format!(
-            "bucket {:?} reachable; prefix {:?} holds {}objects",
-            s.bucket,
-            s.prefix,
-            if page.key_count().unwrap_or(0) > 0 {
-                ""
-            } else {
-                "no "
-            }
-        ))
+        if page.key_count().unwrap_or(0) > 0 {
+            Ok(Health::ok(format!(
+                "bucket {:?} reachable; prefix {:?} holds objects",
+                s.bucket, s.prefix
+            )))
+        } else {
+            Ok(Health::warn(
+                format!(
+                    "bucket {:?} reachable; prefix {:?} holds no objects",
+                    s.bucket, s.prefix
+                ),
+                "check --prefix: Firehose writes under <prefix>YYYY/MM/DD/HH/ (nothing is read until objects arrive)",
+            ))
+        }
     }
 
     /// Lists the objects that can hold records of `[from, to)`: the metric partitions under the

@@ -39,7 +39,7 @@ impl Pull for S3Pull {
         Box::pin(pull(&self.0, ctx))
     }
 
-    fn test(&self) -> LocalBoxFuture<'_, crate::Result<String>> {
+    fn test(&self) -> LocalBoxFuture<'_, crate::Result<crate::sources::contract::Health>> {
         Box::pin(async move { S3Source::connect(&self.0).await.test().await })
     }
 

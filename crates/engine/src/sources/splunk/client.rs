@@ -12,6 +12,7 @@ use super::SplunkSettings;
 use crate::model::parse::{self, Context};
 use crate::model::Batch;
 use crate::secrets::Secret;
+use crate::sources::contract::Health;
 use crate::sources::{SourceError, SourceErrorKind};
 use crate::time::Millis;
 use crate::{Error, Result};
@@ -153,6 +154,28 @@ impl SplunkSource {
         format!("{}{path}", self.settings.url.trim_end_matches('/'))
     }
 
+    /// What kind of transport failure `e` is: TLS's when a rustls error is in its source chain
+    /// (the certificate refused, the handshake failed) — by type, never by its text — else the
+    /// network's.
+    fn transport_kind(e: &reqwest::Error) -> SourceErrorKind {
+        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(inner) = src {
+            if inner.downcast_ref::<rustls::Error>().is_some() {
+                return SourceErrorKind::Tls;
+            }
+            // An io::Error's `source()` skips the error it wraps (tokio-rustls wraps rustls's
+            // in one, and connectors wrap that in another): step into the wrapped one.
+            src = match inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(wrapped) => Some(wrapped as &(dyn std::error::Error + 'static)),
+                None => inner.source(),
+            };
+        }
+        SourceErrorKind::Network
+    }
+
     fn transport_error(&self, e: &reqwest::Error) -> String {
         let mut msg = format!("Splunk at {}: ", self.settings.url);
         let chain = {
@@ -165,8 +188,7 @@ impl SplunkSource {
             }
             s
         };
-        if chain.contains("certificate") || chain.contains("UnknownIssuer") || chain.contains("tls")
-        {
+        if Self::transport_kind(e) == SourceErrorKind::Tls {
             msg.push_str(&format!(
                 "TLS failed ({chain}); if Splunk uses a self-signed certificate, add its CA with --ca-bundle (verification is never turned off)"
             ));
@@ -183,7 +205,7 @@ impl SplunkSource {
     }
 
     /// Checks URL, TLS and token with `GET /services/server/info`.
-    pub async fn test(&self) -> Result<String> {
+    pub async fn test(&self) -> Result<Health> {
         let resp = self
             .client
             .get(self.url("/services/server/info"))
@@ -193,7 +215,7 @@ impl SplunkSource {
             .await
             .map_err(|e| {
                 Error::Source(SourceError::new(
-                    SourceErrorKind::Network,
+                    Self::transport_kind(&e),
                     self.transport_error(&e),
                 ))
             })?;
@@ -212,10 +234,10 @@ impl SplunkSource {
                     .and_then(|v| v.pointer("/entry/0/content/version").cloned())
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_else(|| "unknown".into());
-                Ok(format!(
+                Ok(Health::ok(format!(
                     "Splunk {version} at {} reachable, token accepted",
                     self.settings.url
-                ))
+                )))
             }
             401 => Err(Error::Source(SourceError::new(
                 SourceErrorKind::Credentials,
@@ -262,10 +284,14 @@ impl SplunkSource {
                 .form(&form)
                 .send()
                 .await
-                .map_err(|e| ExportError {
-                    kind: SourceErrorKind::Network,
-                    message: self.transport_error(&e),
-                    retryable: true,
+                .map_err(|e| {
+                    let kind = Self::transport_kind(&e);
+                    ExportError {
+                        kind,
+                        message: self.transport_error(&e),
+                        // An untrusted certificate does not become trusted by asking again.
+                        retryable: kind != SourceErrorKind::Tls,
+                    }
                 })?;
             let status = resp.status().as_u16();
             match status {

@@ -34,7 +34,7 @@ impl Pull for SplunkPull {
         })
     }
 
-    fn test(&self) -> LocalBoxFuture<'_, crate::Result<String>> {
+    fn test(&self) -> LocalBoxFuture<'_, crate::Result<crate::sources::contract::Health>> {
         Box::pin(async move { self.client()?.test().await })
     }
 
