@@ -7,7 +7,7 @@
 # CI (.ci/run) calls exactly this.
 #
 # One compile of the dependency graph serves every step (a fresh 2-core machine has no time for
-# more; BENCHMARKS.md "CI on a fresh machine"). Every cargo command below therefore selects the
+# more; bench/runs/ci-fresh-machine.md). Every cargo command below therefore selects the
 # same units with the same features and profile:
 # - the same packages (--workspace) and features (the bundle's custom-protocol), so cargo unifies
 #   one feature set: building one package alone resolves other features for shared crates;
