@@ -7,3 +7,4 @@ export * from "./keys";
 export * from "./prefs";
 export * from "./route";
 export * from "./time";
+export * from "./errors";

@@ -12,7 +12,17 @@ import { perf } from "../perf";
 import { DriftPanel } from "./thing/DriftPanel";
 import { TimelineList } from "./thing/TimelineList";
 import { ViolationsTable } from "./thing/ViolationsTable";
-import { CATEGORY_LABELS, chartScale, defaultViolation, formatTime, resolveRange, type Prefs, type Route } from "../lib";
+import {
+  CATEGORY_LABELS,
+  chartScale,
+  defaultViolation,
+  type ErrorView,
+  errorView,
+  formatTime,
+  resolveRange,
+  type Prefs,
+  type Route,
+} from "../lib";
 
 const CHART_W = 620;
 const CHART_H = 230;
@@ -34,7 +44,7 @@ export function thingRequest(thing: string, route: { from?: number; to?: number 
 
 export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & { route: Extract<Route, { screen: "thing" }> }) {
   const [page, setPage] = useState<ThingPage | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorView | null>(null);
   const [dialog, setDialog] = useDialog<{ req: ActionRequest; title: string }>(keys);
   const [note, setNote] = useState<string | null>(null);
   const [mitigation, setMitigation] = useState("");
@@ -94,7 +104,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           });
           perf.thingLoaded(started);
         },
-        (e: Error) => setError(e.message),
+        (e: unknown) => setError(errorView(e)),
       );
   }, [route.thing, route.from, route.to, prefs.range, zone, prefs.theme]);
   useEffect(load, [load]);
@@ -118,9 +128,15 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
   if (error) {
     return (
       <section className="screen">
-        <p className="error" role="alert">
-          {error}
-        </p>
+        <div className="error" role="alert" data-testid="thing-error">
+          <strong>{error.title}</strong>
+          <p>{error.detail}</p>
+        </div>
+        {error.retry && (
+          <button type="button" onClick={load}>
+            Try again
+          </button>
+        )}
         <button type="button" onClick={() => go({ screen: "triage" })}>
           Back to triage
         </button>

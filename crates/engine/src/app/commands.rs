@@ -1,6 +1,6 @@
 //! The app's commands and events: **the one contract** between the engine and the desktop UI.
 //!
-//! [`with_commands!`] is the single list `name(arg: Type, …) -> Response`. From it come
+//! [`with_commands!`](crate::with_commands) is the single list `name(arg: Type, …) -> Response`. From it come
 //! - [`call`]: one engine function per command (what the shell runs, off the UI thread);
 //! - the shell's `#[tauri::command]`s and their `generate_handler!` (`src-tauri`, which hands
 //!   the list a macro of its own — the engine has no tauri dependency);
@@ -132,7 +132,7 @@ macro_rules! with_commands {
     };
 }
 
-/// One engine function per command of [`with_commands!`]'s `engine` list.
+/// One engine function per command of [`with_commands!`](crate::with_commands)'s `engine` list.
 pub mod call {
     macro_rules! engine_fns {
         (
