@@ -102,67 +102,29 @@ fn print_json(out: &mut dyn Write, record: &impl serde::Serialize) -> anyhow::Re
     Ok(())
 }
 
+/// One command: the response actions and the commands that write the cache by their own
+/// functions below, the reading commands by [`query_cmd`].
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Sources { cmd } => return remote::sources_cmd(&db_path(&cli)?, cmd, out),
-        Command::Sync(args) => return remote::sync_cmd(&db_path(&cli)?, args, out),
-        Command::Quarantine {
-            thing,
-            group,
-            create_group,
-            deactivate_certificate,
-            c,
-        } => {
-            let what = ActionRequest::Quarantine {
-                thing: thing.clone(),
-                group: group.clone(),
-                create_group: *create_group,
-                deactivate_certificate: *deactivate_certificate,
-            };
-            return act::act(&db_path(&cli)?, what, c, out);
+        Command::Sources { cmd } => remote::sources_cmd(&db_path(&cli)?, cmd, out),
+        Command::Sync(args) => remote::sync_cmd(&db_path(&cli)?, args, out),
+        Command::Quarantine { c, .. }
+        | Command::Release { c, .. }
+        | Command::Mitigate { c, .. }
+        | Command::VerifyViolation { c, .. } => {
+            let what = action_request(&cli.command)?
+                .context("a response action's command without its request")?;
+            act::act(&db_path(&cli)?, what, c, out)
         }
-        Command::Release { thing, c } => {
-            let what = ActionRequest::Release {
-                thing: thing.clone(),
-            };
-            return act::act(&db_path(&cli)?, what, c, out);
+        Command::Actions(a) => act::actions_cmd(&db_path(&cli)?, a, out),
+        Command::Case { cmd } => {
+            case::case_cmd(&db_path(&cli)?, cmd, out)?;
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Mitigate {
-            violation,
-            finding,
-            action,
-            c,
-        } => {
-            let name = action.clone();
-            let what = match (violation, finding) {
-                (Some(v), _) => ActionRequest::MitigateViolation {
-                    violation: v.clone(),
-                    name,
-                },
-                (None, Some(f)) => ActionRequest::MitigateFinding {
-                    finding: f.clone(),
-                    name,
-                },
-                (None, None) => bail!("--violation or --finding is required"),
-            };
-            return act::act(&db_path(&cli)?, what, c, out);
+        Command::Watch(w) => {
+            watch::watch_cmd(&db_path(&cli)?, w, out)?;
+            Ok(ExitCode::SUCCESS)
         }
-        Command::VerifyViolation {
-            violation,
-            state,
-            description,
-            c,
-        } => {
-            let what = ActionRequest::VerifyViolation {
-                violation: violation.clone(),
-                state: state.as_aws().into(),
-                description: description.clone(),
-            };
-            return act::act(&db_path(&cli)?, what, c, out);
-        }
-        Command::Actions(a) => return act::actions_cmd(&db_path(&cli)?, a, out),
-        Command::Case { cmd } => case::case_cmd(&db_path(&cli)?, cmd, out)?,
-        Command::Watch(w) => watch::watch_cmd(&db_path(&cli)?, w, out)?,
         Command::Ingest {
             paths,
             thing,
@@ -173,38 +135,24 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             carries,
             limits,
         } => {
-            let dimension = dimension
-                .as_deref()
-                .map(desk_engine::model::Dimension::parse)
-                .transpose()
-                .map_err(Usage)?;
-            let mut store = open(&cli)?;
-            let now = time::now();
-            let observed = observed
-                .as_deref()
-                .map(|s| time::parse_user_time(s, now))
-                .transpose()?;
-            let ctx = Context {
-                thing: thing.clone(),
-                metric: metric.clone(),
-                task_id: task_id.clone(),
-                dimension,
-                observed,
-                arrival: None,
-                carries: remote::carries_arg(carries.as_deref())?,
-                limits: limits.object_limits(),
-                not_after: Some(now + desk_engine::model::parse::FUTURE_SKEW),
-            };
-            let report = ingest::ingest_paths(&mut store, paths, &ctx);
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
-            return Ok(
+            let ctx = ingest_context(
+                thing,
+                metric,
+                task_id,
+                dimension.as_deref(),
+                observed.as_deref(),
+                carries.as_deref(),
+                limits,
+            )?;
+            let report = ingest::ingest_paths(&mut open(&cli)?, paths, &ctx);
+            print_json(out, &report)?;
+            Ok(
                 if report.rejected.is_empty() && report.rejected_records_total == 0 {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::from(EXIT_PARTIAL)
                 },
-            );
+            )
         }
         Command::Demo {
             things,
@@ -213,7 +161,6 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             end,
             no_detect,
         } => {
-            let mut store = open(&cli)?;
             let end = end
                 .as_deref()
                 .map(|e| time::parse_user_time(e, time::now()))
@@ -225,13 +172,105 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 end: end.unwrap_or_else(time::now),
                 detect: !*no_detect,
             };
-            let report = demo::load(&mut store, &opts)?;
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
+            let report = demo::load(&mut open(&cli)?, &opts)?;
+            print_json(out, &report)?;
             if !report.rejected.is_empty() {
                 bail!("the demo fleet did not load cleanly: {:?}", report.rejected);
             }
+            Ok(ExitCode::SUCCESS)
         }
+        _ => {
+            query_cmd(&cli, out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The request a response-action command asks for (`None` for any other command).
+fn action_request(command: &Command) -> anyhow::Result<Option<ActionRequest>> {
+    Ok(Some(match command {
+        Command::Quarantine {
+            thing,
+            group,
+            create_group,
+            deactivate_certificate,
+            ..
+        } => ActionRequest::Quarantine {
+            thing: thing.clone(),
+            group: group.clone(),
+            create_group: *create_group,
+            deactivate_certificate: *deactivate_certificate,
+        },
+        Command::Release { thing, .. } => ActionRequest::Release {
+            thing: thing.clone(),
+        },
+        Command::Mitigate {
+            violation,
+            finding,
+            action,
+            ..
+        } => {
+            let name = action.clone();
+            match (violation, finding) {
+                (Some(v), _) => ActionRequest::MitigateViolation {
+                    violation: v.clone(),
+                    name,
+                },
+                (None, Some(f)) => ActionRequest::MitigateFinding {
+                    finding: f.clone(),
+                    name,
+                },
+                (None, None) => bail!("--violation or --finding is required"),
+            }
+        }
+        Command::VerifyViolation {
+            violation,
+            state,
+            description,
+            ..
+        } => ActionRequest::VerifyViolation {
+            violation: violation.clone(),
+            state: state.as_aws().into(),
+            description: description.clone(),
+        },
+        _ => return Ok(None),
+    }))
+}
+
+/// What `ddesk ingest` reads its files with: the flags that say what they hold.
+fn ingest_context(
+    thing: &Option<String>,
+    metric: &Option<String>,
+    task_id: &Option<String>,
+    dimension: Option<&str>,
+    observed: Option<&str>,
+    carries: Option<&str>,
+    limits: &args::Limits,
+) -> anyhow::Result<Context> {
+    let dimension = dimension
+        .map(desk_engine::model::Dimension::parse)
+        .transpose()
+        .map_err(Usage)?;
+    let now = time::now();
+    let observed = observed
+        .map(|s| time::parse_user_time(s, now))
+        .transpose()?;
+    Ok(Context {
+        thing: thing.clone(),
+        metric: metric.clone(),
+        task_id: task_id.clone(),
+        dimension,
+        observed,
+        arrival: None,
+        carries: remote::carries_arg(carries)?,
+        limits: limits.object_limits(),
+        not_after: Some(now + desk_engine::model::parse::FUTURE_SKEW),
+    })
+}
+
+/// The commands that read the cache and print records (JSON, CSV or a table) or files.
+fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
+    match &cli.command {
         Command::Triage {
             window,
             to,
@@ -239,7 +278,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             case_state,
             q,
         } => {
-            let store = open(&cli)?;
+            let store = open(cli)?;
             let window = parse_duration(window, triage::MAX_WINDOW)?;
             let to = to
                 .as_deref()
@@ -268,7 +307,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 write_rows(out, q.format, &rows)?;
             }
         }
-        Command::Things { q } => write_rows(out, q.format, &query::things(&open(&cli)?)?)?,
+        Command::Things { q } => write_rows(out, q.format, &query::things(&open(cli)?)?)?,
         Command::Series {
             thing,
             metric,
@@ -277,7 +316,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             q,
         } => {
             let (from, to) = w.resolve()?;
-            let rows = query::series(&open(&cli)?, thing, metric, dimension.as_deref(), from, to)?;
+            let rows = query::series(&open(cli)?, thing, metric, dimension.as_deref(), from, to)?;
             write_rows(out, q.format, &rows)?;
         }
         Command::Drift {
@@ -288,7 +327,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             w,
             q,
         } => {
-            let store = open(&cli)?;
+            let store = open(cli)?;
             let window = w.resolve()?;
             if let (Some(a), Some(b)) = (at, vs) {
                 let now = time::now();
@@ -311,7 +350,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             look,
         } => {
             let format = chart_format(path)?;
-            let store = open(&cli)?;
+            let store = open(cli)?;
             let (from, to) = w.ends()?;
             let (from, to) = query::chart_window(&store, thing, from, to)?;
             if from >= to {
@@ -338,7 +377,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let options = look.options()?;
             w.resolve()?; // --from after --to is refused
             let record = query::audit_chart(
-                &open(&cli)?,
+                &open(cli)?,
                 check.as_deref(),
                 w.ends()?,
                 &options,
@@ -356,7 +395,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             if *format == ExportFormat::Parquet && path.is_none() {
                 usage!("--format parquet needs --out FILE.parquet");
             }
-            let rows = query::export_rows(&open(&cli)?, thing, from, to)?;
+            let rows = query::export_rows(&open(cli)?, thing, from, to)?;
             match (format, path) {
                 (ExportFormat::Parquet, Some(p)) => query::write_parquet(&rows, p)?,
                 (ExportFormat::Parquet, None) => unreachable!("checked above"),
@@ -373,28 +412,39 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Timeline { thing, q } => {
-            write_rows(out, q.format, &query::timeline(&open(&cli)?, thing)?)?
+            write_rows(out, q.format, &query::timeline(&open(cli)?, thing)?)?
         }
         Command::Violations { thing, active, q } => {
-            let rows = query::violations(&open(&cli)?, thing.as_deref(), *active)?;
+            let rows = query::violations(&open(cli)?, thing.as_deref(), *active)?;
             write_rows(out, q.format, &rows)?;
         }
         Command::Audits { check, q } => write_rows(
             out,
             q.format,
-            &query::audits(&open(&cli)?, check.as_deref())?,
+            &query::audits(&open(cli)?, check.as_deref())?,
         )?,
         Command::Findings { check, resource, q } => {
-            let rows = query::findings(&open(&cli)?, check.as_deref(), resource.as_deref())?;
+            let rows = query::findings(&open(cli)?, check.as_deref(), resource.as_deref())?;
             write_rows(out, q.format, &rows)?;
         }
         Command::Mitigations { thing, q } => write_rows(
             out,
             q.format,
-            &query::mitigations(&open(&cli)?, thing.as_deref())?,
+            &query::mitigations(&open(cli)?, thing.as_deref())?,
         )?,
+        Command::Sources { .. }
+        | Command::Sync(_)
+        | Command::Quarantine { .. }
+        | Command::Release { .. }
+        | Command::Mitigate { .. }
+        | Command::VerifyViolation { .. }
+        | Command::Actions(_)
+        | Command::Case { .. }
+        | Command::Watch(_)
+        | Command::Ingest { .. }
+        | Command::Demo { .. } => bail!("not a reading command (run dispatches it)"),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn main() -> ExitCode {
