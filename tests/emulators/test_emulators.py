@@ -27,6 +27,7 @@ import urllib.request
 
 import boto3
 import botocore.config
+import botocore.session
 import botocore.exceptions
 import splunklib.binding
 import splunklib.client
@@ -434,6 +435,24 @@ class SplunkEmulator(unittest.TestCase):
         status, answer = hec(b'{"event": "x", "index": "audit"}',
                              headers={"X-Splunk-Request-Channel": "11111111-2222-3333-4444-555555555555"})
         self.assertEqual((status, answer["code"], "ackId" in answer), (200, 0, True))
+
+
+class ClosedSetsMatchBotocore(unittest.TestCase):
+    """The engine's closed sets (model/sets.rs) hold exactly the words of botocore's IoT enums."""
+
+    SHAPES = {"Severity": "AuditFindingSeverity", "VerificationState": "VerificationState",
+              "Confidence": "ConfidenceLevel"}
+
+    def test_words(self):
+        import re
+        src = open(os.path.join(HERE, "..", "..", "crates", "engine", "src", "model", "sets.rs")).read()
+        model = botocore.session.get_session().get_service_model("iot")
+        found = {}
+        for name, body in re.findall(r"closed_set! \{.*?\n    (\w+)\(\"[^\"]+\"\) \{(.*?)\n    \}", src, re.S):
+            found[name] = re.findall(r'= "([^"]+)",', body)
+        self.assertEqual(set(found), set(self.SHAPES))
+        for name, shape in self.SHAPES.items():
+            self.assertEqual(found[name], model.shape_for(shape).enum, name)
 
 
 if __name__ == "__main__":

@@ -502,13 +502,13 @@ last_event: string | null,
  */
 categories: Array<Category>, 
 /**
- * ML Detect's confidence level (LOW, MEDIUM, HIGH).
+ * ML Detect's confidence level.
  */
-confidence: string | null, 
+confidence: Confidence | null, 
 /**
  * The analyst's verification state (newest sighting).
  */
-verification_state: string | null, 
+verification_state: VerificationState | null, 
 /**
  * The analyst's note on it.
  */
@@ -634,6 +634,12 @@ identifier: Record<string, unknown>,
  */
 additional_info: { [key in string]?: string }, };
 
+export type Severity = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
+
+export type VerificationState = "FALSE_POSITIVE" | "BENIGN_POSITIVE" | "TRUE_POSITIVE" | "UNKNOWN";
+
+export type Confidence = "LOW" | "MEDIUM" | "HIGH";
+
 export type FindingRow = { 
 /**
  * Finding id.
@@ -650,7 +656,7 @@ check: string,
 /**
  * Severity.
  */
-severity: string | null, 
+severity: Severity | null, 
 /**
  * Resource type.
  */
@@ -867,9 +873,9 @@ name: string, } | { "action": "verify_violation",
  */
 violation: string, 
 /**
- * `FALSE_POSITIVE`, `BENIGN_POSITIVE`, `TRUE_POSITIVE` or `UNKNOWN`.
+ * The verdict.
  */
-state: string, 
+state: VerificationState, 
 /**
  * A note for AWS (at most 1,000 characters).
  */
@@ -994,9 +1000,9 @@ what: string,
  */
 id: string | null, 
 /**
- * A finding's severity (`CRITICAL`, `HIGH`, …).
+ * A finding's severity.
  */
-severity: string | null, 
+severity: Severity | null, 
 /**
  * A thing's triage score now.
  */
@@ -1022,9 +1028,9 @@ export type NotifyFilter = {
  */
 min_score: number, 
 /**
- * Finding severities that notify (`CRITICAL`, `HIGH`, `MEDIUM`, `LOW`).
+ * Finding severities that notify.
  */
-severities: Array<string>, 
+severities: Array<Severity>, 
 /**
  * A violation going into alarm notifies.
  */
@@ -1287,7 +1293,7 @@ source: string,
 /**
  * Kind.
  */
-kind: string, } | { "event": "progress", 
+kind: SourceKind, } | { "event": "progress", 
 /**
  * Source name.
  */
@@ -1382,7 +1388,7 @@ source: string,
 /**
  * Kind.
  */
-kind: string, 
+kind: SourceKind, 
 /**
  * Finished without errors.
  */
@@ -1471,3 +1477,7 @@ cancelled: boolean,
  * Per source.
  */
 sources: Array<SourceSummary>, };
+
+export const SEVERITIES: readonly Severity[] = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
+
+export const VERIFICATION_STATES: readonly VerificationState[] = ["FALSE_POSITIVE", "BENIGN_POSITIVE", "TRUE_POSITIVE", "UNKNOWN"];

@@ -98,12 +98,13 @@ pub(crate) enum VerificationArg {
 }
 
 impl VerificationArg {
-    pub(crate) fn as_aws(self) -> &'static str {
+    pub(crate) fn as_aws(self) -> desk_engine::model::VerificationState {
+        use desk_engine::model::VerificationState as V;
         match self {
-            Self::FalsePositive => "FALSE_POSITIVE",
-            Self::BenignPositive => "BENIGN_POSITIVE",
-            Self::TruePositive => "TRUE_POSITIVE",
-            Self::Unknown => "UNKNOWN",
+            Self::FalsePositive => V::FalsePositive,
+            Self::BenignPositive => V::BenignPositive,
+            Self::TruePositive => V::TruePositive,
+            Self::Unknown => V::Unknown,
         }
     }
 }

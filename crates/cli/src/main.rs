@@ -230,7 +230,7 @@ fn action_request(command: &Command) -> anyhow::Result<Option<ActionRequest>> {
             ..
         } => ActionRequest::VerifyViolation {
             violation: violation.clone(),
-            state: state.as_aws().into(),
+            state: state.as_aws(),
             description: description.clone(),
         },
         _ => return Ok(None),

@@ -8,6 +8,7 @@
 //! own thread, pausable per source), so the logic is tested without servers (those tests make
 //! it just over 600 lines; the code is about 500).
 
+use crate::model::Severity;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -37,7 +38,7 @@ pub struct Snapshot {
     /// Violations in alarm: id → (thing, behavior).
     alarms: BTreeMap<String, (String, String)>,
     /// Audit findings: id → (check, severity, resource).
-    findings: BTreeMap<String, (String, Option<String>, String)>,
+    findings: BTreeMap<String, (String, Option<Severity>, String)>,
     /// Triage scores (after investigation states), by thing.
     scores: HashMap<String, f64>,
     /// Colleagues' actions read back from the anchor: (cache, seq).
@@ -77,8 +78,8 @@ pub struct Change {
     pub what: String,
     /// The violation, finding or action it is about (id or `cache#seq`).
     pub id: Option<String>,
-    /// A finding's severity (`CRITICAL`, `HIGH`, …).
-    pub severity: Option<String>,
+    /// A finding's severity.
+    pub severity: Option<Severity>,
     /// A thing's triage score now.
     pub score: Option<f64>,
 }
@@ -159,11 +160,11 @@ pub fn changes(
             None,
             format!(
                 "new {} audit finding: {check} on {resource}",
-                severity.as_deref().unwrap_or("unrated")
+                severity.map(|s| s.as_str()).unwrap_or("unrated")
             ),
             Some(id),
         );
-        c.severity = severity.clone();
+        c.severity = *severity;
         out.push(c);
     }
     let mut things: Vec<&String> = after.scores.keys().chain(before.scores.keys()).collect();
@@ -677,7 +678,7 @@ mod tests {
         before.scores.insert("gw-1".into(), 20.0);
         before.findings.insert(
             "f1".into(),
-            ("CA_CERT".into(), Some("LOW".into()), "ca".into()),
+            ("CA_CERT".into(), Some(Severity::Low), "ca".into()),
         );
         let mut after = before.clone();
         after.alarms.remove("v1");
@@ -686,7 +687,7 @@ mod tests {
             .insert("v2".into(), ("gw-1".into(), "ports".into()));
         after.findings.insert(
             "f2".into(),
-            ("LOGGING".into(), Some("CRITICAL".into()), "acct".into()),
+            ("LOGGING".into(), Some(Severity::Critical), "acct".into()),
         );
         after.scores.insert("cam-1".into(), 12.0);
         after.scores.insert("gw-1".into(), 80.0);
@@ -703,7 +704,7 @@ mod tests {
                 (ChangeKind::ScoreUp, Some("gw-1")),
             ]
         );
-        assert_eq!(got[2].severity.as_deref(), Some("CRITICAL"));
+        assert_eq!(got[2].severity, Some(Severity::Critical));
         assert_eq!(got[4].score, Some(80.0));
         assert!(changes(&after, &after, &store, 60.0, 5).unwrap().is_empty());
     }

@@ -2,21 +2,19 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import type { Common } from "../App";
 import { api, queries } from "../api";
-import type { ActionRequest, Case } from "../bindings";
+import { type ActionRequest, type Case, SEVERITIES, type Severity } from "../bindings";
 import { ActionDialog } from "../components/ActionDialog";
 import { CasePanel, STATES } from "../components/CasePanel";
 import { useDialog, useMitigationActions } from "../hooks";
 import { Provenance } from "../components/Provenance";
 import { chartScale, formatTime } from "../lib";
 
-const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
-
 export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
   const mitigations = useMitigationActions("finding");
   const [mitigation, setMitigation] = useState("");
   const [dialog, setDialog] = useDialog<{ req: ActionRequest; title: string }>(keys);
   const [error, setError] = useState<string | null>(null);
-  const [severities, setSeverities] = useState<string[]>(SEVERITIES);
+  const [severities, setSeverities] = useState<readonly Severity[]>(SEVERITIES);
   const [showSuppressed, setShowSuppressed] = useState(true);
   // The finding whose investigation is open below the table, with its case as loaded.
   const [open, setOpen] = useState<{ finding: string; initial: Case } | null>(null);
@@ -43,7 +41,7 @@ export function Audit({ prefs, zone, keys, status, refreshStatus }: Common) {
   const page = query.data ?? null;
 
   const findings = (page?.findings ?? []).filter(
-    (f) => severities.includes((f.severity ?? "").toUpperCase()) && (showSuppressed || !f.suppressed),
+    (f) => f.severity !== null && severities.includes(f.severity) && (showSuppressed || !f.suppressed),
   );
   return (
     <section className="screen audit" data-testid="audit">

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api, queries, queryClient } from "../api";
-import type { NotifyFilter, WatchChange as Change } from "../bindings";
+import { type NotifyFilter, SEVERITIES, type Severity, type WatchChange as Change } from "../bindings";
 import { formatTime, toHash } from "../lib";
 
 const KIND_LABELS: Record<Change["kind"], string> = {
@@ -30,7 +30,7 @@ export function Changes({ prefs, go }: Common) {
       },
       (e: Error) => setError(e.message),
     );
-  const severity = (s: string, on: boolean) =>
+  const severity = (s: Severity, on: boolean) =>
     filter && save({ ...filter, severities: on ? [...filter.severities, s] : filter.severities.filter((x) => x !== s) });
 
   // Shown is seen: each new list marks the changes seen, and the header's count is asked again
@@ -63,7 +63,7 @@ export function Changes({ prefs, go }: Common) {
               onBlur={(e) => save({ ...filter, min_score: Number(e.target.value) })}
             />
           </label>
-          {["CRITICAL", "HIGH", "MEDIUM", "LOW"].map((s) => (
+          {SEVERITIES.map((s) => (
             <label key={s}>
               <input type="checkbox" checked={filter.severities.includes(s)} onChange={(e) => severity(s, e.target.checked)} /> {s} findings
             </label>

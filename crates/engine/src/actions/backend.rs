@@ -308,7 +308,7 @@ impl Backend {
                     // The screens show it at once (the next sync reads the same from AWS).
                     let _ = store.set_violation_verification(
                         violation_id,
-                        state,
+                        state.as_str(),
                         description.as_deref(),
                     );
                     Ok(id)
@@ -448,7 +448,7 @@ pub(super) fn demo_call(store: &mut Store, step: &Step) -> std::result::Result<(
             state,
             description,
         } => store
-            .set_violation_verification(violation_id, state, description.as_deref())
+            .set_violation_verification(violation_id, state.as_str(), description.as_deref())
             .map_err(fail),
         Step::CreateThingGroup { group } => store
             .set_meta(&format!("demo_group:{group}"), "1")

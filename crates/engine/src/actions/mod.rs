@@ -101,8 +101,8 @@ pub enum Step {
     PutVerificationStateOnViolation {
         /// Violation.
         violation_id: String,
-        /// `FALSE_POSITIVE`, `BENIGN_POSITIVE`, `TRUE_POSITIVE` or `UNKNOWN`.
-        state: String,
+        /// The verdict.
+        state: crate::model::VerificationState,
         /// The analyst's note for AWS (at most 1,000 characters).
         description: Option<String>,
     },
@@ -508,29 +508,15 @@ pub const DEMO_AUDIT_ACTIONS: &[&str] = &[
     "demo-publish-finding-to-sns",
 ];
 
-/// The verification states AWS accepts on a violation.
-pub const VERIFICATION_STATES: [&str; 4] = [
-    "FALSE_POSITIVE",
-    "BENIGN_POSITIVE",
-    "TRUE_POSITIVE",
-    "UNKNOWN",
-];
-
 /// Plans pushing the analyst's verification state of a Detect violation to AWS
 /// (PutVerificationStateOnViolation); the violation must be in the cache.
 pub async fn plan_verification(
     backend: &Backend,
     store: &Store,
     violation: &str,
-    state: &str,
+    state: crate::model::VerificationState,
     description: Option<&str>,
 ) -> Result<Plan> {
-    if !VERIFICATION_STATES.contains(&state) {
-        return Err(Error::InvalidInput(format!(
-            "unknown verification state {state:?}: {}",
-            VERIFICATION_STATES.join(", ")
-        )));
-    }
     let description = description.map(str::trim).filter(|d| !d.is_empty());
     if let Some(d) = description {
         if d.chars().count() > 1000 || d.chars().any(|c| c.is_control() && c != '\n') {
@@ -546,7 +532,7 @@ pub async fn plan_verification(
         .find(|v| v.violation_id == violation)
         .ok_or_else(|| Error::NotFound(format!("no violation {violation:?} in the cache")))?;
     let mut warnings = Vec::new();
-    if v.verification_state.as_deref() == Some(state) {
+    if v.verification_state == Some(state) {
         warnings.push(format!("the violation is already {state} in the cache"));
     }
     Ok(Plan {
@@ -555,7 +541,7 @@ pub async fn plan_verification(
         group: None,
         steps: vec![Step::PutVerificationStateOnViolation {
             violation_id: violation.to_string(),
-            state: state.to_string(),
+            state,
             description: description.map(String::from),
         }],
         warnings,

@@ -245,7 +245,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             kind: EntryKind::Mitigation,
             what: format!(
                 "AWS {} mitigation {} on {}: {}{}{}",
-                m.row.kind,
+                m.row.kind.as_str(),
                 m.row.action,
                 m.row
                     .finding_id
@@ -276,7 +276,7 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             kind: EntryKind::Finding,
             what: format!(
                 "{} {}: {}",
-                f.severity.unwrap_or_default(),
+                f.severity.map(|s| s.as_str()).unwrap_or_default(),
                 f.check,
                 f.reason.unwrap_or_default()
             ),

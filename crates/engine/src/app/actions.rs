@@ -175,7 +175,7 @@ pub(super) async fn plan_steps(
                 backend,
                 store,
                 violation,
-                state,
+                *state,
                 description.as_deref(),
             )
             .await

@@ -44,6 +44,9 @@ pub fn typescript() -> String {
         ThingPage::decl(),
         ChartRequest::decl(),
         crate::model::Resource::decl(),
+        crate::model::Severity::decl(),
+        crate::model::VerificationState::decl(),
+        crate::model::Confidence::decl(),
         FindingRow::decl(),
         CheckRow::decl(),
         AuditPage::decl(),
@@ -92,6 +95,24 @@ pub fn typescript() -> String {
         out.push_str(&d);
         out.push_str("\n\n");
     }
+    // The closed sets' members as values, in the service model's order (the filters list them).
+    let words = |name: &str, ty: &str, words: &[&str]| {
+        let list: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+        format!(
+            "export const {name}: readonly {ty}[] = [{}];\n\n",
+            list.join(", ")
+        )
+    };
+    out.push_str(&words(
+        "SEVERITIES",
+        "Severity",
+        crate::model::Severity::WORDS,
+    ));
+    out.push_str(&words(
+        "VERIFICATION_STATES",
+        "VerificationState",
+        crate::model::VerificationState::WORDS,
+    ));
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

@@ -234,7 +234,7 @@ pub fn incident_html(
                 vec![
                     when(&zone, f.found),
                     f.check.clone(),
-                    f.severity.clone().unwrap_or_default(),
+                    f.severity.map(|s| s.to_string()).unwrap_or_default(),
                     f.resource.clone(),
                     f.reason.clone().unwrap_or_default(),
                     investigation(case, &zone),

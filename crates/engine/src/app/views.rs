@@ -278,10 +278,10 @@ pub struct ViolationView {
     pub last_event: Option<String>,
     /// Attack categories.
     pub categories: Vec<Category>,
-    /// ML Detect's confidence level (LOW, MEDIUM, HIGH).
-    pub confidence: Option<String>,
+    /// ML Detect's confidence level.
+    pub confidence: Option<crate::model::Confidence>,
     /// The analyst's verification state (newest sighting).
-    pub verification_state: Option<String>,
+    pub verification_state: Option<crate::model::VerificationState>,
     /// The analyst's note on it.
     pub verification_description: Option<String>,
 }
@@ -526,8 +526,8 @@ pub enum ActionRequest {
     VerifyViolation {
         /// Violation id.
         violation: String,
-        /// `FALSE_POSITIVE`, `BENIGN_POSITIVE`, `TRUE_POSITIVE` or `UNKNOWN`.
-        state: String,
+        /// The verdict.
+        state: crate::model::VerificationState,
         /// A note for AWS (at most 1,000 characters).
         description: Option<String>,
     },

@@ -7,6 +7,7 @@
 //! finds nothing due costs a clock read. Never two syncs at once: a tick while the analyst's
 //! *Sync* runs (or the other way round) waits for the next one.
 
+use crate::model::Severity;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -81,8 +82,8 @@ pub struct WatchTick {
 pub struct NotifyFilter {
     /// The triage score whose crossing (upwards) notifies, 0–100.
     pub min_score: f64,
-    /// Finding severities that notify (`CRITICAL`, `HIGH`, `MEDIUM`, `LOW`).
-    pub severities: Vec<String>,
+    /// Finding severities that notify.
+    pub severities: Vec<Severity>,
     /// A violation going into alarm notifies.
     pub alarms: bool,
     /// A colleague's action notifies.
@@ -93,7 +94,7 @@ impl Default for NotifyFilter {
     fn default() -> Self {
         Self {
             min_score: crate::watch::DEFAULT_THRESHOLD,
-            severities: vec!["CRITICAL".into(), "HIGH".into()],
+            severities: vec![Severity::Critical, Severity::High],
             alarms: true,
             colleagues: true,
         }
@@ -109,13 +110,6 @@ impl NotifyFilter {
                 "the notification score is a triage score, 0 to 100".into(),
             ));
         }
-        for s in &self.severities {
-            if !matches!(s.as_str(), "CRITICAL" | "HIGH" | "MEDIUM" | "LOW") {
-                return Err(Error::InvalidInput(format!(
-                    "unknown severity {s:?}: CRITICAL, HIGH, MEDIUM or LOW"
-                )));
-            }
-        }
         Ok(())
     }
 
@@ -125,10 +119,7 @@ impl NotifyFilter {
             ChangeKind::AlarmStarted => self.alarms,
             ChangeKind::ScoreUp => true,
             ChangeKind::ColleagueAction => self.colleagues,
-            ChangeKind::Finding => c
-                .severity
-                .as_deref()
-                .is_some_and(|s| self.severities.iter().any(|x| x == s)),
+            ChangeKind::Finding => c.severity.is_some_and(|s| self.severities.contains(&s)),
             ChangeKind::AlarmCleared | ChangeKind::ScoreDown => false,
         }
     }
@@ -361,14 +352,14 @@ mod tests {
 
     use super::*;
 
-    fn change(kind: ChangeKind, what: &str, severity: Option<&str>) -> Change {
+    fn change(kind: ChangeKind, what: &str, severity: Option<Severity>) -> Change {
         Change {
             at: 0,
             kind,
             thing: None,
             what: what.into(),
             id: None,
-            severity: severity.map(String::from),
+            severity,
             score: None,
         }
     }
@@ -382,14 +373,18 @@ mod tests {
                 &f,
                 &[
                     change(ChangeKind::AlarmCleared, "a left alarm", None),
-                    change(ChangeKind::Finding, "low finding", Some("LOW")),
+                    change(ChangeKind::Finding, "low finding", Some(Severity::Low)),
                 ]
             ),
             None
         );
         let many = [
             change(ChangeKind::AlarmStarted, "cam-1 in alarm", None),
-            change(ChangeKind::Finding, "critical finding", Some("CRITICAL")),
+            change(
+                ChangeKind::Finding,
+                "critical finding",
+                Some(Severity::Critical),
+            ),
             change(ChangeKind::ScoreUp, "gw-1 score 80", None),
             change(ChangeKind::ScoreUp, "gw-2 score 90", None),
         ];
@@ -400,7 +395,7 @@ mod tests {
         // The analyst's own filter: no alarms, LOW findings too.
         let mine = NotifyFilter {
             alarms: false,
-            severities: vec!["LOW".into()],
+            severities: vec![Severity::Low],
             ..NotifyFilter::default()
         };
         assert_eq!(
@@ -413,7 +408,11 @@ mod tests {
         assert_eq!(
             coalesce(
                 &mine,
-                &[change(ChangeKind::Finding, "low finding", Some("LOW"))]
+                &[change(
+                    ChangeKind::Finding,
+                    "low finding",
+                    Some(Severity::Low)
+                )]
             )
             .unwrap(),
             "low finding"
@@ -424,11 +423,11 @@ mod tests {
         }
         .check()
         .is_err());
-        assert!(NotifyFilter {
-            severities: vec!["URGENT".into()],
-            ..NotifyFilter::default()
-        }
-        .check()
-        .is_err());
+        // A severity outside AWS's set does not get past the filter's type.
+        let e = serde_json::from_str::<NotifyFilter>(
+            r#"{"min_score": 50, "severities": ["URGENT"], "alarms": true, "colleagues": true}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown variant `URGENT`"), "{e}");
     }
 }

@@ -130,9 +130,9 @@ pub fn check_violation_event(v: &ViolationEvent) -> Result<(), String> {
         profile: &v.security_profile,
         behavior: &v.behavior,
         value: v.value.as_ref(),
-        state: v.verification_state.as_deref(),
+        state: v.verification_state.map(|s| s.as_str()),
         description: v.verification_description.as_deref(),
-        confidence: v.confidence.as_deref(),
+        confidence: v.confidence.map(|c| c.as_str()),
     }
     .check()?;
     check_text("event type", Some(&v.event_type), MAX_NAME_BYTES)
@@ -146,9 +146,9 @@ pub fn check_active_violation(v: &ActiveViolation) -> Result<(), String> {
         profile: &v.security_profile,
         behavior: &v.behavior,
         value: v.last_value.as_ref(),
-        state: v.verification_state.as_deref(),
+        state: v.verification_state.map(|s| s.as_str()),
         description: v.verification_description.as_deref(),
-        confidence: v.confidence.as_deref(),
+        confidence: v.confidence.map(|c| c.as_str()),
     }
     .check()
 }
@@ -160,7 +160,6 @@ pub fn check_finding(f: &AuditFinding) -> Result<(), String> {
         check_id("task id", t)?;
     }
     check_text("check name", Some(&f.check), MAX_NAME_BYTES)?;
-    check_text("severity", f.severity.as_deref(), MAX_NAME_BYTES)?;
     check_text("resource type", f.resource_type.as_deref(), MAX_NAME_BYTES)?;
     check_text("resource", Some(&f.resource), MAX_TEXT_BYTES)?;
     check_text(

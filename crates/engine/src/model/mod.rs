@@ -11,7 +11,10 @@ pub mod framing;
 pub mod lifecycle;
 pub mod limits;
 pub mod parse;
+pub mod sets;
 pub mod wrappers;
+
+pub use sets::{Confidence, Severity, VerificationState};
 
 use std::collections::BTreeMap;
 
@@ -220,11 +223,11 @@ pub struct ViolationEvent {
     /// Metric value at the event.
     pub value: Option<MetricValue>,
     /// Analyst verification state, if set.
-    pub verification_state: Option<String>,
+    pub verification_state: Option<VerificationState>,
     /// The analyst's note on the verification state (`verificationStateDescription`).
     pub verification_description: Option<String>,
     /// ML Detect's confidence (`violationEventAdditionalInfo.confidenceLevel`: LOW, MEDIUM, HIGH).
-    pub confidence: Option<String>,
+    pub confidence: Option<Confidence>,
 }
 
 /// One element of ListActiveViolations.
@@ -245,11 +248,11 @@ pub struct ActiveViolation {
     /// Last time the value was in violation.
     pub last_violation: Option<Millis>,
     /// Analyst verification state, if set.
-    pub verification_state: Option<String>,
+    pub verification_state: Option<VerificationState>,
     /// The analyst's note on the verification state.
     pub verification_description: Option<String>,
     /// ML Detect's confidence level.
-    pub confidence: Option<String>,
+    pub confidence: Option<Confidence>,
 }
 
 /// An audit task (from a notification, ListAuditTasks or DescribeAuditTask).
@@ -299,8 +302,8 @@ pub struct AuditFinding {
     pub task_id: Option<String>,
     /// Check name.
     pub check: String,
-    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`.
-    pub severity: Option<String>,
+    /// How grave.
+    pub severity: Option<Severity>,
     /// `DEVICE_CERTIFICATE`, …
     pub resource_type: Option<String>,
     /// The non-compliant resource, rendered to one string (certificate id, policy:version, …).
@@ -378,6 +381,13 @@ impl MitigationKind {
             Self::Audit => "audit",
             Self::Detect => "detect",
         }
+    }
+
+    /// Read back from its stored word.
+    pub fn from_stored(word: &str) -> Option<Self> {
+        [Self::Audit, Self::Detect]
+            .into_iter()
+            .find(|k| k.as_str() == word)
     }
 
     /// The document kind of a task list of this feature.

@@ -73,7 +73,7 @@ pub enum SyncEvent {
         /// Source name.
         source: String,
         /// Kind.
-        kind: String,
+        kind: crate::sources::SourceKind,
     },
     /// Counters of a source so far.
     Progress {
@@ -125,12 +125,12 @@ pub struct SyncFailure {
 }
 
 /// One source's part of a sync.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct SourceSummary {
     /// Source name.
     pub source: String,
     /// Kind.
-    pub kind: String,
+    pub kind: crate::sources::SourceKind,
     /// Finished without errors.
     pub ok: bool,
     /// Objects (S3) fetched and read.
@@ -170,6 +170,29 @@ pub struct SourceSummary {
     pub recovered: std::collections::BTreeMap<String, u64>,
     /// Warnings (Detect unavailable, Splunk WARN messages).
     pub warnings: Vec<String>,
+}
+
+impl SourceSummary {
+    /// Nothing done yet, of `source`.
+    pub fn new(source: &str, kind: crate::sources::SourceKind) -> Self {
+        Self {
+            source: source.to_string(),
+            kind,
+            ok: false,
+            objects_fetched: 0,
+            bytes: 0,
+            events: 0,
+            list_calls: 0,
+            datapoints: 0,
+            violation_events: 0,
+            audit_checks: 0,
+            audit_findings: 0,
+            skipped: 0,
+            unchanged: 0,
+            recovered: Default::default(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// Receives progress events.

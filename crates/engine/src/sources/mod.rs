@@ -100,6 +100,12 @@ macro_rules! kinds {
             }
         }
 
+        impl std::fmt::Display for SourceKind {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
         /// A source's settings, by kind.
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
         #[serde(tag = "kind")]

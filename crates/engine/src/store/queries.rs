@@ -3,6 +3,7 @@
 //! Just over 600 lines: each read is a short query with its row type, independent of the others;
 //! the families that grew large have their own modules (`sync`, `actions`, `cases`, `chunk`).
 
+use crate::model::sets::stored;
 use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension};
@@ -63,11 +64,11 @@ pub struct ViolationRow {
     /// Latest value, as JSON.
     pub last_value: Option<serde_json::Value>,
     /// Verification state (the newest sighting's).
-    pub verification_state: Option<String>,
+    pub verification_state: Option<crate::model::VerificationState>,
     /// The analyst's note on it (`verificationStateDescription`).
     pub verification_description: Option<String>,
     /// ML Detect's confidence level.
-    pub confidence: Option<String>,
+    pub confidence: Option<crate::model::Confidence>,
     /// The behavior (criteria) as JSON.
     pub behavior_json: serde_json::Value,
 }
@@ -105,7 +106,7 @@ pub struct FindingRow {
     /// Check name.
     pub check: String,
     /// Severity.
-    pub severity: Option<String>,
+    pub severity: Option<crate::model::Severity>,
     /// Resource type.
     pub resource_type: Option<String>,
     /// Resource, as one string.
@@ -307,10 +308,10 @@ impl Store {
                 last_event: r.get(7)?,
                 last_event_time: r.get(8)?,
                 last_value: json_col(r.get(9)?),
-                verification_state: r.get(10)?,
+                verification_state: stored(r.get(10)?),
                 behavior_json: json_col(r.get(11)?).unwrap_or(serde_json::Value::Null),
                 verification_description: r.get(12)?,
-                confidence: r.get(13)?,
+                confidence: stored(r.get(13)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -362,7 +363,7 @@ impl Store {
                 finding_id: r.get(0)?,
                 task_id: r.get(1)?,
                 check: r.get(2)?,
-                severity: r.get(3)?,
+                severity: stored(r.get(3)?),
                 resource_type: r.get(4)?,
                 resource: r.get(5)?,
                 reason: r.get(6)?,
@@ -532,7 +533,7 @@ pub struct ViolationEventRow {
     /// Value at the event, as JSON.
     pub value: Option<serde_json::Value>,
     /// ML Detect's confidence at the event.
-    pub confidence: Option<String>,
+    pub confidence: Option<crate::model::Confidence>,
 }
 
 impl Store {
@@ -553,7 +554,7 @@ impl Store {
                 metric: r.get(4)?,
                 security_profile: r.get(5)?,
                 value: json_col(r.get(6)?),
-                confidence: r.get(7)?,
+                confidence: stored(r.get(7)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -565,8 +566,8 @@ impl Store {
 pub struct MitigationRow {
     /// Task id.
     pub task_id: String,
-    /// `audit` or `detect`.
-    pub kind: String,
+    /// Audit or Detect.
+    pub kind: crate::model::MitigationKind,
     /// Action name.
     pub action: String,
     /// The finding acted on (audit).
@@ -604,7 +605,16 @@ impl Store {
         let rows = stmt.query_map([], |r| {
             Ok(MitigationRow {
                 task_id: r.get(0)?,
-                kind: r.get(1)?,
+                kind: {
+                    let word: String = r.get(1)?;
+                    crate::model::MitigationKind::from_stored(&word).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            1,
+                            rusqlite::types::Type::Text,
+                            format!("mitigation kind {word:?} is neither audit nor detect").into(),
+                        )
+                    })?
+                },
                 action: r.get(2)?,
                 finding_id: r.get(3)?,
                 violation_id: r.get(4)?,

@@ -4,6 +4,7 @@
 //! mitigations, security profiles), all inside the same transaction and sharing one interner,
 //! so a batch is written whole or not at all.
 
+use crate::model::{Confidence, VerificationState};
 use std::collections::BTreeSet;
 
 use fnv::FnvHashMap;
@@ -337,15 +338,15 @@ struct Sighting<'a> {
 impl<'a> Sighting<'a> {
     fn see(
         &mut self,
-        state: Option<&'a String>,
+        state: Option<VerificationState>,
         note: Option<&'a String>,
-        confidence: Option<&'a String>,
+        confidence: Option<Confidence>,
     ) {
         if let Some(s) = state {
-            self.verification = Some((s, note.map(String::as_str)));
+            self.verification = Some((s.as_str(), note.map(String::as_str)));
         }
         if let Some(c) = confidence {
-            self.confidence = Some(c);
+            self.confidence = Some(c.as_str());
         }
     }
 }
@@ -377,14 +378,14 @@ fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Resu
             e.time,
             e.event_type,
             value_json(&e.value),
-            e.verification_state,
-            e.confidence
+            e.verification_state.map(|s| s.as_str()),
+            e.confidence.map(|c| c.as_str())
         ])?;
         touched.insert(violation_id.as_str());
         sightings.entry(violation_id).or_default().see(
-            e.verification_state.as_ref(),
+            e.verification_state,
             e.verification_description.as_ref(),
-            e.confidence.as_ref(),
+            e.confidence,
         );
     }
     for a in &batch.active_violations {
@@ -410,13 +411,13 @@ fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Resu
             a.started,
             a.last_violation,
             value_json(&a.last_value),
-            a.verification_state
+            a.verification_state.map(|s| s.as_str())
         ])?;
         touched.insert(a.violation_id.as_str());
         sightings.entry(&a.violation_id).or_default().see(
-            a.verification_state.as_ref(),
+            a.verification_state,
             a.verification_description.as_ref(),
-            a.confidence.as_ref(),
+            a.confidence,
         );
     }
     for id in touched {
@@ -591,7 +592,7 @@ fn write_audits(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
             f.finding_id,
             f.task_id,
             f.check,
-            f.severity,
+            f.severity.map(|s| s.as_str()),
             f.resource_type,
             f.resource,
             f.resource_json,

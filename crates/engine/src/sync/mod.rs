@@ -185,7 +185,7 @@ pub async fn sync(
             other => crate::sources::SourceError::service(other.to_string()),
         });
         jobs.push(PullJob {
-            kind: source.settings.kind().to_string(),
+            kind: source.settings.source_kind(),
             name: source.name,
             resume,
             pull,
@@ -240,8 +240,8 @@ fn puller(source: &Source, secrets: &dyn SecretStore) -> Result<Box<dyn Pull>> {
 pub(crate) struct PullJob {
     /// Source name.
     pub name: String,
-    /// Its kind, as the summary says it.
-    pub kind: String,
+    /// Its kind.
+    pub kind: crate::sources::SourceKind,
     /// Where its last sync left off.
     pub resume: Resume,
     /// Its puller, or why none could be made (a missing token).
@@ -264,7 +264,7 @@ pub(crate) async fn run_pulls(
         async move {
             progress(SyncEvent::SourceStarted {
                 source: job.name.clone(),
-                kind: job.kind.clone(),
+                kind: job.kind,
             });
             let meter = Meter::new(&job.name, progress.clone());
             let mut ctx = SyncCtx {
@@ -276,11 +276,7 @@ pub(crate) async fn run_pulls(
                 sink,
                 meter: &meter,
                 cancel,
-                summary: SourceSummary {
-                    source: job.name.clone(),
-                    kind: job.kind.clone(),
-                    ..SourceSummary::default()
-                },
+                summary: SourceSummary::new(&job.name, job.kind),
                 failures: Vec::new(),
             };
             let result = match (&job.pull, options.deadline) {
@@ -345,11 +341,7 @@ pub async fn drill_down(
     secrets: &dyn SecretStore,
 ) -> Result<SourceSummary> {
     sources::splunk::validate_thing(thing)?;
-    let mut summary = SourceSummary {
-        source: source.name.clone(),
-        kind: source.settings.kind().into(),
-        ..SourceSummary::default()
-    };
+    let mut summary = SourceSummary::new(&source.name, source.settings.source_kind());
     let pull = puller(source, secrets)?;
     pull.drill_down(&mut Store::open(db)?, thing, &mut summary)
         .await

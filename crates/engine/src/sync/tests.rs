@@ -115,7 +115,7 @@ impl Pull for Fake {
 fn job(name: &str, pull: std::result::Result<Fake, &str>) -> PullJob {
     PullJob {
         name: name.into(),
-        kind: "fake".into(),
+        kind: crate::sources::SourceKind::S3,
         resume: Resume::default(),
         pull: pull
             .map(|p| Box::new(p) as Box<dyn Pull>)

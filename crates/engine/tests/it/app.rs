@@ -759,7 +759,7 @@ fn the_screens_carry_the_evidence_the_aws_cli_documents_hold() {
         .iter()
         .find(|v| v.confidence.is_some())
         .expect("the ML violation");
-    assert_eq!(ml.confidence.as_deref(), Some("HIGH"));
+    assert_eq!(ml.confidence.map(|v| v.as_str()), Some("HIGH"));
     assert_eq!(
         ml.verification_description.as_deref(),
         Some("nightly backup")
@@ -933,7 +933,7 @@ fn the_watcher_syncs_due_sources_backs_off_and_tells_what_changed() {
     // The analyst's notification filter is kept in the cache; a bad one is refused.
     let mine = NotifyFilter {
         min_score: 75.0,
-        severities: vec!["LOW".into()],
+        severities: vec![desk_engine::model::Severity::Low],
         alarms: false,
         colleagues: true,
     };

@@ -102,15 +102,18 @@ fn verification_notes_and_ml_confidence_are_kept() {
         &now_ctx(),
     );
     let ml = &s.violations(Some("cam-002"), false).unwrap()[0];
-    assert_eq!(ml.confidence.as_deref(), Some("HIGH"));
-    assert_eq!(ml.verification_state.as_deref(), Some("BENIGN_POSITIVE"));
+    assert_eq!(ml.confidence.map(|v| v.as_str()), Some("HIGH"));
+    assert_eq!(
+        ml.verification_state.map(|v| v.as_str()),
+        Some("BENIGN_POSITIVE")
+    );
     assert_eq!(
         ml.verification_description.as_deref(),
         Some("nightly backup")
     );
     assert_eq!(ml.started, Some(T0 - 900_250));
     let events = s.violation_events("cam-002").unwrap();
-    assert_eq!(events[0].confidence.as_deref(), Some("HIGH"));
+    assert_eq!(events[0].confidence.map(|v| v.as_str()), Some("HIGH"));
     let bytes = &s.violations(Some("cam-001"), false).unwrap()[0];
     assert_eq!(
         bytes.verification_description.as_deref(),
@@ -141,7 +144,10 @@ fn the_newest_verification_state_wins() {
     );
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     let v = &s.violations(Some("cam-001"), false).unwrap()[0];
-    assert_eq!(v.verification_state.as_deref(), Some("BENIGN_POSITIVE"));
+    assert_eq!(
+        v.verification_state.map(|v| v.as_str()),
+        Some("BENIGN_POSITIVE")
+    );
     assert_eq!(
         v.verification_description.as_deref(),
         Some("a firmware update")
@@ -347,7 +353,11 @@ fn mitigation_lists_are_history_not_audits() {
         .map(|m| {
             format!(
                 "{} {} {} task {:?} thing {:?}",
-                m.row.task_id, m.row.kind, m.row.status, m.row.task_status, m.row.thing
+                m.row.task_id,
+                m.row.kind.as_str(),
+                m.row.status,
+                m.row.task_status,
+                m.row.thing
             )
         })
         .collect();

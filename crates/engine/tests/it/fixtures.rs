@@ -231,7 +231,7 @@ fn detect_alerts_bare_enveloped_and_lambda_fold_into_violations() {
     let inv = s.violations(Some("tracker-9"), false).unwrap();
     assert_eq!(inv[0].ended, Some(1_542_682_416_515));
     assert_eq!(
-        inv[0].verification_state.as_deref(),
+        inv[0].verification_state.map(|v| v.as_str()),
         Some("BENIGN_POSITIVE")
     );
 }
@@ -252,7 +252,7 @@ fn rest_violation_responses_use_epoch_seconds() {
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].started, Some(1_717_430_700_000));
     assert_eq!(v[0].last_value, Some(serde_json::json!({"count": 14})));
-    assert_eq!(v[0].verification_state.as_deref(), Some("UNKNOWN"));
+    assert_eq!(v[0].verification_state.map(|v| v.as_str()), Some("UNKNOWN"));
     assert_eq!(v[0].last_event.as_deref(), Some("in-alarm"));
 }
 
@@ -317,7 +317,7 @@ fn findings_carry_severity_resource_reason_and_suppression() {
         cert[0].resource,
         "b4490bbe1d4c1c7bd0b1d1cfc8a8d59f6f8fd2a04d4d0a6e5b8d1ff3b4e7a9c1"
     );
-    assert_eq!(cert[0].severity.as_deref(), Some("MEDIUM"));
+    assert_eq!(cert[0].severity.map(|v| v.as_str()), Some("MEDIUM"));
     assert_eq!(cert[0].found, Some(1_596_168_096_651));
     let policy = s.findings(None, Some("AllowAll:3")).unwrap();
     assert_eq!(policy.len(), 1);

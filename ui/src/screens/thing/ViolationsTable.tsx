@@ -1,4 +1,4 @@
-import type { ViolationView } from "../../bindings";
+import { VERIFICATION_STATES, type VerificationState, type ViolationView } from "../../bindings";
 import { formatTime, type Prefs } from "../../lib";
 
 /** The thing's Detect violations: which one Run mitigation acts on, ML confidence, and the
@@ -14,7 +14,7 @@ export function ViolationsTable({
   target: string | null;
   tz: Prefs["tz"];
   onTarget: (violation: string) => void;
-  onVerify: (v: ViolationView, state: string) => void;
+  onVerify: (v: ViolationView, state: VerificationState) => void;
 }) {
   return (
     <>
@@ -56,13 +56,17 @@ export function ViolationsTable({
                   aria-label="Set the verification state in AWS"
                   data-testid="verify-violation"
                   value=""
-                  onChange={(e) => e.target.value && onVerify(v, e.target.value)}
+                  onChange={(e) => {
+                    const state = VERIFICATION_STATES.find((s) => s === e.target.value);
+                    if (state) onVerify(v, state);
+                  }}
                 >
                   <option value="">set in AWS…</option>
-                  <option value="FALSE_POSITIVE">false positive</option>
-                  <option value="BENIGN_POSITIVE">benign positive</option>
-                  <option value="TRUE_POSITIVE">true positive</option>
-                  <option value="UNKNOWN">unknown</option>
+                  {VERIFICATION_STATES.map((s) => (
+                    <option key={s} value={s}>
+                      {s.toLowerCase().replace("_", " ")}
+                    </option>
+                  ))}
                 </select>
               </td>
             </tr>

@@ -31,11 +31,11 @@ pub struct ViolationRecord {
     /// The value that last violated, as AWS sent it.
     pub last_value: Option<serde_json::Value>,
     /// The analyst's verification state.
-    pub verification_state: Option<String>,
+    pub verification_state: Option<crate::model::VerificationState>,
     /// Its note.
     pub verification_description: Option<String>,
     /// ML Detect confidence.
-    pub confidence: Option<String>,
+    pub confidence: Option<crate::model::Confidence>,
 }
 
 /// Violations, of one thing or all, all or only those in alarm.
@@ -120,7 +120,7 @@ pub struct FindingRecord {
     /// Check.
     pub check: String,
     /// Severity.
-    pub severity: Option<String>,
+    pub severity: Option<crate::model::Severity>,
     /// Resource type.
     pub resource_type: Option<String>,
     /// The non-compliant resource.
@@ -169,7 +169,7 @@ pub struct MitigationRecord {
     /// Task id.
     pub task_id: String,
     /// Audit or Detect.
-    pub kind: String,
+    pub kind: crate::model::MitigationKind,
     /// Mitigation action name.
     pub action: String,
     /// Thing.

@@ -196,7 +196,7 @@ impl FindingDoc {
             finding_id: self.findingId,
             task_id: self.taskId,
             check: self.checkName,
-            severity: self.severity,
+            severity: super::detect::word(self.severity)?,
             resource_type,
             resource,
             resource_json,

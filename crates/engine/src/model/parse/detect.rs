@@ -81,6 +81,18 @@ impl BehaviorDoc {
 }
 
 /// An SNS Detect alert and a ListViolationEvents element share this shape.
+/// One of AWS's closed sets, read strictly: a word outside it refuses the record, naming it.
+pub(super) fn word<T>(w: Option<String>) -> Res<Option<T>>
+where
+    T: std::str::FromStr<Err = crate::model::sets::UnknownWord>,
+{
+    w.map(|w| {
+        w.parse()
+            .map_err(|e: crate::model::sets::UnknownWord| ParseError::new(e.to_string()))
+    })
+    .transpose()
+}
+
 #[derive(Deserialize)]
 #[allow(non_snake_case)]
 pub(super) struct ViolationDoc {
@@ -126,11 +138,12 @@ impl ViolationDoc {
                 .unwrap_or_default(),
             event_type: self.violationEventType,
             value: self.metricValue.map(ValueDoc::into_value).transpose()?,
-            verification_state: self.verificationState,
+            verification_state: word(self.verificationState)?,
             verification_description: self.verificationStateDescription,
-            confidence: self
-                .violationEventAdditionalInfo
-                .and_then(|i| i.confidenceLevel),
+            confidence: word(
+                self.violationEventAdditionalInfo
+                    .and_then(|i| i.confidenceLevel),
+            )?,
         })
     }
 }
@@ -167,11 +180,12 @@ impl ActiveDoc {
                 .transpose()?,
             started: opt_ms(self.violationStartTime, time::from_auto)?,
             last_violation: opt_ms(self.lastViolationTime, time::from_auto)?,
-            verification_state: self.verificationState,
+            verification_state: word(self.verificationState)?,
             verification_description: self.verificationStateDescription,
-            confidence: self
-                .violationEventAdditionalInfo
-                .and_then(|i| i.confidenceLevel),
+            confidence: word(
+                self.violationEventAdditionalInfo
+                    .and_then(|i| i.confidenceLevel),
+            )?,
         })
     }
 }

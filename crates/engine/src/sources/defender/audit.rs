@@ -74,7 +74,7 @@ fn finding(f: &t::AuditFinding) -> AuditFinding {
         finding_id: f.finding_id().unwrap_or_default().to_string(),
         task_id: f.task_id().map(str::to_string),
         check: f.check_name().unwrap_or_default().to_string(),
-        severity: f.severity().map(|s| s.as_str().to_string()),
+        severity: crate::model::sets::stored(f.severity().map(|s| s.as_str().to_string())),
         resource_type,
         resource,
         resource_json,

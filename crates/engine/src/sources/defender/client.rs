@@ -7,6 +7,8 @@
 //! transport errors. An account without Detect (closed to new customers since 31 Aug 2026) is
 //! normal: Detect calls that are refused leave Audit working.
 
+use crate::model::sets::stored;
+use crate::model::{Confidence, VerificationState};
 use aws_sdk_iot::primitives::DateTime;
 use aws_sdk_iot::types as t;
 
@@ -108,9 +110,15 @@ fn behavior(b: Option<&t::Behavior>) -> Behavior {
     }
 }
 
-fn confidence(i: Option<&t::ViolationEventAdditionalInfo>) -> Option<String> {
-    i.and_then(|i| i.confidence_level())
-        .map(|c| c.as_str().to_string())
+fn confidence(i: Option<&t::ViolationEventAdditionalInfo>) -> Option<Confidence> {
+    stored(
+        i.and_then(|i| i.confidence_level())
+            .map(|c| c.as_str().to_string()),
+    )
+}
+
+fn verification(s: Option<&t::VerificationState>) -> Option<VerificationState> {
+    stored(s.map(|s| s.as_str().to_string()))
 }
 
 pub(super) fn note(batch: &mut Batch, kind: DocKind) {
@@ -282,7 +290,7 @@ impl DefenderSource {
                     last_value: value(v.last_violation_value()),
                     started: ms(v.violation_start_time()),
                     last_violation: ms(v.last_violation_time()),
-                    verification_state: v.verification_state().map(|s| s.as_str().to_string()),
+                    verification_state: verification(v.verification_state()),
                     verification_description: v
                         .verification_state_description()
                         .map(str::to_string),
@@ -325,7 +333,7 @@ impl DefenderSource {
                         .unwrap_or_default(),
                     time,
                     value: value(v.metric_value()),
-                    verification_state: v.verification_state().map(|s| s.as_str().to_string()),
+                    verification_state: verification(v.verification_state()),
                     verification_description: v
                         .verification_state_description()
                         .map(str::to_string),
