@@ -289,10 +289,6 @@ open_violations: number,
  */
 last_report: Millis | null, 
 /**
- * Whether the thing is quarantined (by an action logged here).
- */
-quarantined: boolean, 
-/**
  * Where its investigation stands (`new` when never set).
  */
 case_state: CaseState, 
@@ -303,7 +299,12 @@ case_owner: string | null,
 /**
  * Why its score was lowered (resolved benign, no new evidence since), in one line.
  */
-down_ranked: string | null, };
+down_ranked: string | null, 
+/**
+ * Whether the thing is quarantined (by an action logged here). Last: `ddesk triage`'s
+ * columns before it are a contract in their order.
+ */
+quarantined: boolean, };
 
 export type Fleet = { 
 /**
@@ -398,7 +399,7 @@ thresholds: Array<string>,
 bands: number, 
 /**
  * Event charts (lifecycle connects and disconnects): the interval each bar counts events
- * over, ms; `points` is then the number of events.
+ * over, ms (a duration: a number everywhere); `points` is then the number of events.
  */
 per: Millis | null, };
 
@@ -428,15 +429,13 @@ attack_surface: boolean,
  */
 expected: boolean, };
 
+export type Member = number | string;
+
 export type DiffView = { 
-/**
- * Metric.
- */
-metric: string, 
 /**
  * Member.
  */
-value: string, 
+value: Member, 
 /**
  * Added, removed or unchanged.
  */
@@ -444,7 +443,11 @@ change: Change,
 /**
  * An attack-surface port.
  */
-attack_surface: boolean, };
+attack_surface: boolean, 
+/**
+ * Metric.
+ */
+metric: string, };
 
 export type Change = "added" | "removed" | "unchanged";
 
@@ -474,13 +477,17 @@ export type ViolationView = {
  */
 violation_id: string, 
 /**
- * Behavior.
+ * Thing in violation.
  */
-behavior: string, 
+thing: string, 
 /**
  * Security profile.
  */
 security_profile: string, 
+/**
+ * Behavior.
+ */
+behavior: string, 
 /**
  * Metric.
  */
@@ -498,13 +505,9 @@ ended: Millis | null,
  */
 last_event: string | null, 
 /**
- * Attack categories.
+ * The value that last violated, as AWS sent it (`{"count": 5}`, `{"ports": [23]}`, …).
  */
-categories: Array<Category>, 
-/**
- * ML Detect's confidence level.
- */
-confidence: Confidence | null, 
+last_value: unknown, 
 /**
  * The analyst's verification state (newest sighting).
  */
@@ -512,7 +515,15 @@ verification_state: VerificationState | null,
 /**
  * The analyst's note on it.
  */
-verification_description: string | null, };
+verification_description: string | null, 
+/**
+ * ML Detect's confidence level.
+ */
+confidence: Confidence | null, 
+/**
+ * Attack categories.
+ */
+categories: Array<Category>, };
 
 export type ThingRequest = { 
 /**
@@ -686,29 +697,37 @@ found: Millis | null,
  */
 related_resources: Array<Resource>, };
 
-export type CheckRow = { 
+export type AuditRow = { 
 /**
- * Check.
+ * Task id.
+ */
+task_id: string, 
+/**
+ * Task start.
+ */
+task_start: Millis | null, 
+/**
+ * Check name.
  */
 check: string, 
 /**
- * Status.
+ * Check run status.
  */
 status: string, 
 /**
- * Non-compliant.
+ * Non-compliant resources.
  */
-non_compliant: number | null, 
+non_compliant: Count | null, 
 /**
- * Evaluated.
+ * Resources evaluated.
  */
-total: number | null, 
+total: Count | null, 
 /**
- * Suppressed.
+ * Suppressed non-compliant resources.
  */
-suppressed: number | null, 
+suppressed: Count | null, 
 /**
- * Why the check failed (`INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`).
+ * Why a check failed (`INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`).
  */
 error_code: string | null, 
 /**
@@ -732,7 +751,7 @@ latest_start: Millis | null,
 /**
  * Its checks.
  */
-checks: Array<CheckRow>, 
+checks: Array<AuditRow>, 
 /**
  * Findings, newest first.
  */
@@ -764,21 +783,35 @@ why: string | null, };
 
 export type ActionKind = "quarantine" | "release" | "mitigate" | "verify";
 
+export type OutcomeDetail = { 
+/**
+ * Per call: request id or error.
+ */
+steps: unknown, 
+/**
+ * The mitigation task's result, when one ran.
+ */
+task: unknown, 
+/**
+ * What reconciling observed, when it did.
+ */
+observed: unknown, };
+
 export type ActionView = { 
 /**
- * Sequence number of the intent.
+ * Sequence number of the intent (in the colleague's log for a colleague's action).
  */
-seq: number, 
+seq: Count, 
 /**
- * When.
+ * When it was logged.
  */
 at: Millis, 
 /**
- * AWS identity.
+ * The AWS caller.
  */
 who: string, 
 /**
- * OS user.
+ * The OS user.
  */
 os_user: string, 
 /**
@@ -786,48 +819,58 @@ os_user: string,
  */
 action: ActionKind, 
 /**
- * Thing.
+ * The thing acted on.
  */
 thing: string | null, 
 /**
- * Why.
+ * The analyst's reason.
  */
 reason: string, 
 /**
- * Calls.
+ * The calls as shown before confirming (none known for a colleague's).
  */
 calls: Array<string>, 
 /**
- * `succeeded`, `failed`, `pending`.
+ * The state before (what release restores).
+ */
+prior: unknown, 
+/**
+ * What it came to, as logged: `succeeded`, `failed …`, `unknown (…)`, `pending` without an
+ * outcome. Branch on `state`, never on this sentence.
  */
 status: string, 
+/**
+ * The same, typed: `{kind: pending|succeeded|failed|unknown, reconciled, why}`.
+ */
+state: OutcomeState, 
 /**
  * When the outcome was logged.
  */
 outcome_at: Millis | null, 
 /**
- * Demo account.
+ * The outcome's steps, task result and what reconciling observed.
+ */
+outcome: OutcomeDetail | null, 
+/**
+ * Against the simulated demo account.
  */
 demo: boolean, 
 /**
- * Record hash.
+ * The intent's hash in the chain (empty for a colleague's).
  */
 hash: string, 
 /**
- * What it came to, typed (`status` is the stored sentence): the UI branches on this.
- */
-state: OutcomeState, 
-/**
- * Taken by a colleague (read back from the shared anchor), not logged here.
+ * A colleague's action, read back from the anchor.
  */
 colleague: boolean, 
 /**
- * The colleague's cache id, for a colleague's action.
+ * The colleague's cache (its random id).
  */
-cache: string | null, 
+cache?: string, 
 /**
- * A colleague's action: whether its anchored hash chain holds (an unverified one is
- * anyone's claim). Absent for this cache's own.
+ * A colleague's record: whether its anchored hash chain holds (checked when read). An
+ * unverified one is anyone's claim. Absent for this cache's own (`actions verify` checks
+ * the local chain).
  */
 verified?: boolean, };
 

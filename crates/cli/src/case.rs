@@ -6,10 +6,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
-use desk_engine::cases::{self, Case, CaseState, Subject};
+use desk_engine::cases::{self, CaseState, Subject};
 use desk_engine::store::Store;
-use desk_engine::{time, Error};
-use serde_json::{json, Value};
+use desk_engine::Error;
 
 /// What the investigation is about: one thing or one audit finding.
 #[derive(Args, Clone)]
@@ -85,17 +84,6 @@ pub enum CaseCmd {
     },
 }
 
-/// The JSON `ddesk case` prints (times in RFC 3339, UTC).
-pub fn case_json(c: &Case) -> Value {
-    json!({
-        "state": c.state,
-        "owner": c.owner,
-        "updated": c.updated.map(time::to_rfc3339),
-        "notes": c.notes.iter().map(|n| json!({"at": time::to_rfc3339(n.at), "who": n.who, "text": n.text})).collect::<Vec<_>>(),
-        "history": c.history.iter().map(|h| json!({"at": time::to_rfc3339(h.at), "who": h.who, "state": h.state, "owner": h.owner})).collect::<Vec<_>>(),
-    })
-}
-
 /// Runs `ddesk case …`.
 pub fn case_cmd(db: &Path, cmd: &CaseCmd, out: &mut dyn Write) -> anyhow::Result<()> {
     let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
@@ -129,7 +117,8 @@ pub fn case_cmd(db: &Path, cmd: &CaseCmd, out: &mut dyn Write) -> anyhow::Result
         Error::InvalidInput(m) => anyhow::Error::new(crate::Usage(m)),
         other => anyhow::Error::new(other),
     })?;
-    serde_json::to_writer_pretty(&mut *out, &case_json(&case))?;
+    // `{state, owner, updated, notes: [{at, who, text}], history}`, times in RFC 3339 UTC.
+    serde_json::to_writer_pretty(&mut *out, &case)?;
     writeln!(out)?;
     Ok(())
 }

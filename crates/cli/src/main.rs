@@ -448,6 +448,8 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // ddesk's output contract: every instant a response carries prints as RFC 3339 UTC.
+    desk_engine::time::write_instants_as(desk_engine::time::Instants::Text);
     tracing_subscriber::fmt()
         .with_writer(io::stderr)
         .with_env_filter(

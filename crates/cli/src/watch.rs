@@ -135,9 +135,7 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
             )?;
         }
         for c in &look.changes {
-            let mut v = serde_json::to_value(c)?;
-            v["at"] = json!(time::to_rfc3339(c.at));
-            line(out, v)?;
+            line(out, serde_json::to_value(c)?)?;
         }
         before = look.after;
         let next: BTreeMap<&str, String> = rota

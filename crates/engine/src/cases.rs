@@ -113,6 +113,7 @@ impl Subject {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Note {
     /// When it was written, epoch ms.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
     /// Who wrote it (the OS user).
@@ -125,6 +126,7 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct StateChange {
     /// When, epoch ms.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
     /// Who (the OS user).
@@ -143,6 +145,7 @@ pub struct Case {
     /// Who owns it.
     pub owner: Option<String>,
     /// When the state was last set.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub updated: Option<Millis>,
     /// Notes, oldest first.

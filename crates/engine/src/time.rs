@@ -161,16 +161,64 @@ pub fn parse_duration(s: &str, max: Millis) -> Result<Millis, String> {
     Ok(ms)
 }
 
-/// Serde: a time written as [`to_rfc3339`], as every `ddesk` JSON record prints times
-/// (`#[serde(serialize_with = "time::rfc3339")]`).
-pub fn rfc3339<S: serde::Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&to_rfc3339(*ms))
+/// How responses write an instant: epoch ms (a JSON number: the desktop shell's IPC, the UI
+/// formats it in the analyst's zone) or RFC 3339 UTC text (`ddesk`'s output contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instants {
+    /// Epoch milliseconds, a number.
+    Millis,
+    /// [`to_rfc3339`] text.
+    Text,
 }
 
-/// Serde: an optional time written as [`to_rfc3339`], `None` as null.
-pub fn rfc3339_opt<S: serde::Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+static TEXT_BY_DEFAULT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+thread_local! {
+    static OVERRIDE: std::cell::Cell<Option<Instants>> = const { std::cell::Cell::new(None) };
+}
+
+/// Sets how this process writes instants (`ddesk` calls it once, first: [`Instants::Text`]).
+/// The rule is keyed to the field being an instant — every response field that holds one is
+/// marked `serialize_with = "time::instant"` — never to a field's name.
+pub fn write_instants_as(mode: Instants) {
+    TEXT_BY_DEFAULT.store(mode == Instants::Text, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Runs `f` with instants written as `mode` on this thread (tests, and a caller that must print
+/// both ways).
+pub fn with_instants<R>(mode: Instants, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Instants>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OVERRIDE.with(|o| o.set(self.0));
+        }
+    }
+    let _restore = Restore(OVERRIDE.with(|o| o.replace(Some(mode))));
+    f()
+}
+
+fn instants() -> Instants {
+    OVERRIDE.with(|o| o.get()).unwrap_or(
+        if TEXT_BY_DEFAULT.load(std::sync::atomic::Ordering::Relaxed) {
+            Instants::Text
+        } else {
+            Instants::Millis
+        },
+    )
+}
+
+/// Serde: an instant of a response, written as this process writes instants ([`Instants`]).
+pub fn instant<S: serde::Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    match instants() {
+        Instants::Millis => s.serialize_i64(*ms),
+        Instants::Text => s.serialize_str(&to_rfc3339(*ms)),
+    }
+}
+
+/// Serde: an optional instant of a response ([`instant`]), `None` as null.
+pub fn instant_opt<S: serde::Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
     match ms {
-        Some(ms) => s.serialize_str(&to_rfc3339(*ms)),
+        Some(ms) => instant(ms, s),
         None => s.serialize_none(),
     }
 }
@@ -178,6 +226,36 @@ pub fn rfc3339_opt<S: serde::Serializer>(ms: &Option<Millis>, s: S) -> Result<S:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_are_numbers_unless_text_is_asked_for() {
+        #[derive(serde::Serialize)]
+        struct R {
+            #[serde(serialize_with = "instant")]
+            at: Millis,
+            #[serde(serialize_with = "instant_opt")]
+            end: Option<Millis>,
+            #[serde(serialize_with = "instant_opt")]
+            none: Option<Millis>,
+        }
+        let r = R {
+            at: 1_717_430_700_000,
+            end: Some(0),
+            none: None,
+        };
+        let json = |r: &R| serde_json::to_string(r).unwrap();
+        assert_eq!(
+            with_instants(Instants::Millis, || json(&r)),
+            r#"{"at":1717430700000,"end":0,"none":null}"#
+        );
+        assert_eq!(
+            with_instants(Instants::Text, || json(&r)),
+            r#"{"at":"2024-06-03T16:05:00.000Z","end":"1970-01-01T00:00:00.000Z","none":null}"#
+        );
+        // The override ends with its call.
+        with_instants(Instants::Text, || {});
+        assert!(with_instants(Instants::Millis, || json(&r)).contains("1717430700000"));
+    }
 
     proptest::proptest! {
         /// Any `--from`/`--to` string is read or refused, never a panic, and anything read is

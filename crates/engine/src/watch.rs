@@ -68,6 +68,7 @@ pub enum ChangeKind {
 #[ts(rename = "WatchChange")]
 pub struct Change {
     /// When it was noticed, epoch ms.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
     /// What kind.

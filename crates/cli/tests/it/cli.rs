@@ -565,7 +565,7 @@ fn triage_chart_drift_diff_and_export() {
     );
     assert_eq!(
         diff[0],
-        serde_json::json!({"value": 21, "change": "added", "attack_surface": true})
+        serde_json::json!({"value": 21, "change": "added", "attack_surface": true, "metric": "aws:listening-tcp-ports"})
     );
 
     let tl = json_out(&db, &["timeline", "--thing", "cam-lobby-017"]);

@@ -21,11 +21,8 @@ impl Desk {
             Ok(Err(e)) => tracing::warn!(error = %e, "colleagues' actions not read"),
             Err(_) => tracing::warn!("colleagues' actions not read: the anchor took over 15 s"),
         }
-        let mut v: Vec<ActionView> = query::action_records(&store, None)?
-            .into_iter()
-            .map(ActionView::from)
-            .collect();
-        v.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.total_cmp(&a.seq)));
+        let mut v = query::action_records(&store, None)?;
+        v.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.cmp(&a.seq)));
         Ok(v)
     }
 
@@ -179,29 +176,6 @@ pub(super) async fn plan_steps(
                 description.as_deref(),
             )
             .await
-        }
-    }
-}
-
-impl From<query::ActionRecord> for ActionView {
-    fn from(r: query::ActionRecord) -> Self {
-        Self {
-            seq: r.seq as f64,
-            at: r.at,
-            who: r.who,
-            os_user: r.os_user,
-            action: r.action,
-            thing: r.thing,
-            reason: r.reason,
-            calls: r.calls,
-            status: r.status,
-            state: r.state,
-            outcome_at: r.outcome_at,
-            demo: r.demo,
-            hash: r.hash,
-            colleague: r.colleague,
-            cache: r.cache,
-            verified: r.verified,
         }
     }
 }

@@ -22,15 +22,7 @@ impl Desk {
                     audits
                         .iter()
                         .filter(|a| &a.task_id == id)
-                        .map(|a| CheckRow {
-                            check: a.check.clone(),
-                            status: a.status.clone(),
-                            non_compliant: a.non_compliant.map(|n| n as f64),
-                            total: a.total.map(|n| n as f64),
-                            suppressed: a.suppressed.map(|n| n as f64),
-                            error_code: a.error_code.clone(),
-                            message: a.message.clone(),
-                        })
+                        .cloned()
                         .collect()
                 })
                 .unwrap_or_default();

@@ -54,7 +54,6 @@ impl Desk {
             let actions: Vec<ActionView> = query::action_records(store, Some(&req.thing))?
                 .into_iter()
                 .filter(|a| !a.colleague)
-                .map(ActionView::from)
                 .collect();
             Ok((findings, actions))
         })?;

@@ -1,6 +1,7 @@
 //! The fleet triage screen: every thing ranked by evidence, with its reasons.
 
 use super::*;
+use query::fleet_row;
 
 impl Desk {
     /// The fleet ranked by risk over `window` (ms) ending at the newest datapoint.
@@ -27,22 +28,17 @@ impl Desk {
     }
 
     pub(super) fn fleet_in(&self, store: &Store, window: Millis) -> Result<Fleet> {
-        let ranked = query::ranked(
+        let rows = query::triage(
             store,
-            triage::TriageOptions {
-                window: window.max(3_600_000),
-                to: None,
+            &query::TriageQuery {
+                options: triage::TriageOptions {
+                    window: window.max(3_600_000),
+                    to: None,
+                },
+                ..Default::default()
             },
         )?;
-        let quarantined = ActionLog::read(&store.action_log()?).quarantined();
-        let window_to = ranked.iter().filter_map(|r| r.ranked.last_report).max();
-        let rows: Vec<FleetRow> = ranked
-            .into_iter()
-            .map(|r| {
-                let q = quarantined.contains(&r.ranked.thing);
-                fleet_row(r, q)
-            })
-            .collect();
+        let window_to = rows.iter().filter_map(|r| r.last_report).max();
         *lock(&self.last_fleet) = Some(rows.clone());
         Ok(Fleet {
             status: self.status_of(store)?,
@@ -60,31 +56,5 @@ impl Desk {
             .into_iter()
             .find(|r| r.ranked.thing == thing)
             .map(|r| fleet_row(r, false)))
-    }
-}
-
-pub(super) fn fleet_row(c: crate::cases::CaseRanked, quarantined: bool) -> FleetRow {
-    let r = c.ranked;
-    FleetRow {
-        thing: r.thing,
-        score: r.score,
-        reasons: r.reasons.into_iter().map(reason_view).collect(),
-        categories: r.categories,
-        open_violations: r.open_violations as u32,
-        last_report: r.last_report,
-        quarantined,
-        case_state: c.state,
-        case_owner: c.owner,
-        down_ranked: c.down_ranked,
-    }
-}
-
-pub(super) fn reason_view(r: triage::Reason) -> ReasonView {
-    ReasonView {
-        text: r.text,
-        metric: r.metric,
-        categories: r.categories,
-        since: r.since,
-        source: r.source,
     }
 }

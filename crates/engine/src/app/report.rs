@@ -185,7 +185,7 @@ pub fn incident_html(
             .map(|d| {
                 vec![
                     d.metric.clone(),
-                    d.value.clone(),
+                    d.value.text(),
                     d.change.as_str().into(),
                     if d.attack_surface { "yes" } else { "" }.into(),
                 ]

@@ -117,7 +117,9 @@ impl Desk {
     }
 }
 
-/// A configured source as `ddesk sources list` prints it.
+/// A configured source as `ddesk sources list` prints it: its settings and its raw sync
+/// failures, for scripts. Not [`SourceView`], which is the Sources screen's summary (the target
+/// as one line, whether a secret is kept, failures as sentences) and holds no settings.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceRecord {
     /// Name.
@@ -127,7 +129,7 @@ pub struct SourceRecord {
     /// Its settings (no secret: tokens live in the OS keychain).
     pub settings: serde_json::Value,
     /// When its last sync ended.
-    #[serde(serialize_with = "time::rfc3339_opt")]
+    #[serde(serialize_with = "time::instant_opt")]
     pub last_sync: Option<Millis>,
     /// Whether that sync succeeded.
     pub last_sync_ok: Option<bool>,

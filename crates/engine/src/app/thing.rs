@@ -58,12 +58,7 @@ impl Desk {
                     let points = store.series(&req.thing, metric, None, from, to)?;
                     let first = points.first().map_or(from, |p| p.ts);
                     for d in drift::diff(&points, first, to) {
-                        diff_rows.push(DiffView {
-                            metric: metric.clone(),
-                            value: member_text(&d.value),
-                            change: d.change,
-                            attack_surface: d.attack_surface,
-                        });
+                        diff_rows.push(query::diff_view(metric, d));
                     }
                 }
                 views.push(v);
@@ -77,35 +72,11 @@ impl Desk {
                 charts: Vec::new(),
                 drift: drift_rows,
                 diff: diff_rows,
-                timeline: timeline::thing_timeline(store, &req.thing)?
-                    .into_iter()
-                    .map(|e| TimelineRow {
-                        t: e.t,
-                        kind: e.kind,
-                        what: e.what,
-                        id: e.id,
-                    })
-                    .collect(),
+                timeline: query::timeline(store, &req.thing)?,
                 violations: store
                     .violations(Some(&req.thing), false)?
                     .into_iter()
-                    .map(|v| ViolationView {
-                        categories: v
-                            .metric
-                            .as_deref()
-                            .map(categories::for_metric)
-                            .unwrap_or_default(),
-                        violation_id: v.violation_id,
-                        behavior: v.behavior,
-                        security_profile: v.security_profile,
-                        metric: v.metric,
-                        started: v.started,
-                        ended: v.ended,
-                        last_event: v.last_event,
-                        confidence: v.confidence,
-                        verification_state: v.verification_state,
-                        verification_description: v.verification_description,
-                    })
+                    .map(query::violation_view)
                     .collect(),
                 groups: store
                     .thing_groups(&req.thing)?

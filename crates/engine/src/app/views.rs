@@ -40,9 +40,11 @@ pub struct Status {
     /// Datapoints in the cache.
     pub points: f64,
     /// Newest datapoint.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub newest: Option<Millis>,
     /// The last sync's end, per source.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub last_sync: Option<Millis>,
 }
@@ -59,6 +61,7 @@ pub struct SourceView {
     /// Whether a secret is kept for it in the OS keychain (Splunk).
     pub has_secret: bool,
     /// Last sync end.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub last_sync: Option<Millis>,
     /// Whether that sync succeeded.
@@ -99,13 +102,14 @@ pub struct ReasonView {
     /// Attack categories.
     pub categories: Vec<Category>,
     /// Since when.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub since: Millis,
     /// What it was compared with.
     pub source: crate::analysis::triage::ReasonSource,
 }
 
-/// One row of the fleet triage.
+/// One row of the fleet triage (the screen and `ddesk triage`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FleetRow {
     /// Thing name (untrusted: render as text).
@@ -119,16 +123,18 @@ pub struct FleetRow {
     /// Violations in alarm.
     pub open_violations: u32,
     /// Newest report.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub last_report: Option<Millis>,
-    /// Whether the thing is quarantined (by an action logged here).
-    pub quarantined: bool,
     /// Where its investigation stands (`new` when never set).
     pub case_state: CaseState,
     /// Who owns the investigation.
     pub case_owner: Option<String>,
     /// Why its score was lowered (resolved benign, no new evidence since), in one line.
     pub down_ranked: Option<String>,
+    /// Whether the thing is quarantined (by an action logged here). Last: `ddesk triage`'s
+    /// columns before it are a contract in their order.
+    pub quarantined: bool,
 }
 
 /// The fleet triage.
@@ -139,6 +145,7 @@ pub struct Fleet {
     /// Things, riskiest first.
     pub rows: Vec<FleetRow>,
     /// End of the baseline window.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub window_to: Option<Millis>,
 }
@@ -196,9 +203,11 @@ pub struct ChartView {
     /// `[hover_from, hover_to]` (4 significant digits; `null` where nothing was reported).
     pub hover: Vec<Option<(f32, f32)>>,
     /// Start of the first hover column.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub hover_from: Millis,
     /// End of the last hover column.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub hover_to: Millis,
     /// Threshold lines.
@@ -206,7 +215,7 @@ pub struct ChartView {
     /// Violation bands in the window.
     pub bands: u32,
     /// Event charts (lifecycle connects and disconnects): the interval each bar counts events
-    /// over, ms; `points` is then the number of events.
+    /// over, ms (a duration: a number everywhere); `points` is then the number of events.
     #[ts(as = "Option<crate::ts::Millis>")]
     pub per: Option<Millis>,
 }
@@ -219,9 +228,11 @@ pub struct DriftRow {
     /// Member (port, CIDR, string), as text.
     pub value: String,
     /// Appeared.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub opened: Millis,
     /// Went away.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub closed: Option<Millis>,
     /// An attack-surface port.
@@ -230,23 +241,50 @@ pub struct DriftRow {
     pub expected: bool,
 }
 
-/// The port diff between the start and the end of the window.
+/// A member of a set metric as the device sent it: a port or number as a JSON number, a CIDR
+/// or string as a JSON string (the only two shapes [`Member::new`] keeps).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(transparent)]
+#[ts(type = "number | string")]
+pub struct Member(serde_json::Value);
+
+impl Member {
+    /// A member from a set's JSON element; anything but a number or string becomes its text.
+    pub fn new(v: serde_json::Value) -> Self {
+        match v {
+            serde_json::Value::Number(_) | serde_json::Value::String(_) => Self(v),
+            other => Self(serde_json::Value::String(other.to_string())),
+        }
+    }
+
+    /// As text (`23`, `10.0.0.0/8`).
+    pub fn text(&self) -> String {
+        match &self.0 {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A member compared between two instants: the page's start-vs-end diff and
+/// `ddesk drift --at A --vs B` (whose columns are the first three, in order).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DiffView {
-    /// Metric.
-    pub metric: String,
     /// Member.
-    pub value: String,
+    pub value: Member,
     /// Added, removed or unchanged.
     pub change: Change,
     /// An attack-surface port.
     pub attack_surface: bool,
+    /// Metric.
+    pub metric: String,
 }
 
-/// One timeline entry.
+/// One entry of a thing's timeline: its page and `ddesk timeline`.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct TimelineRow {
     /// When.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub t: Millis,
     /// What it is.
@@ -257,33 +295,41 @@ pub struct TimelineRow {
     pub id: String,
 }
 
-/// A violation as a thing's page lists it.
+/// A Detect violation: a thing's page lists them, `ddesk violations` prints them (its columns
+/// are the fields before `categories`, in order).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ViolationView {
     /// Violation id.
     pub violation_id: String,
-    /// Behavior.
-    pub behavior: String,
+    /// Thing in violation.
+    pub thing: String,
     /// Security profile.
     pub security_profile: String,
+    /// Behavior.
+    pub behavior: String,
     /// Metric.
     pub metric: Option<String>,
     /// Start.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub started: Option<Millis>,
     /// End.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub ended: Option<Millis>,
     /// Latest event type.
     pub last_event: Option<String>,
-    /// Attack categories.
-    pub categories: Vec<Category>,
-    /// ML Detect's confidence level.
-    pub confidence: Option<crate::model::Confidence>,
+    /// The value that last violated, as AWS sent it (`{"count": 5}`, `{"ports": [23]}`, …).
+    #[ts(type = "unknown")]
+    pub last_value: Option<serde_json::Value>,
     /// The analyst's verification state (newest sighting).
     pub verification_state: Option<crate::model::VerificationState>,
     /// The analyst's note on it.
     pub verification_description: Option<String>,
+    /// ML Detect's confidence level.
+    pub confidence: Option<crate::model::Confidence>,
+    /// Attack categories.
+    pub categories: Vec<Category>,
 }
 
 /// What to show of a thing.
@@ -292,9 +338,11 @@ pub struct ThingRequest {
     /// Thing name.
     pub thing: String,
     /// Window start (default: 7 days before `to`).
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub from: Option<Millis>,
     /// Window end (default: the thing's newest report).
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub to: Option<Millis>,
     /// Chart look.
@@ -307,12 +355,15 @@ pub struct ThingPage {
     /// Thing name.
     pub thing: String,
     /// Window start.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub from: Millis,
     /// Window end.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub to: Millis,
     /// Newest report.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub last_report: Option<Millis>,
     /// Charts, in reading order.
@@ -398,32 +449,15 @@ pub struct ChartRequest {
     /// Metric.
     pub metric: String,
     /// Window start.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub from: Millis,
     /// Window end.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub to: Millis,
     /// Look.
     pub look: Look,
-}
-
-/// The latest audit task, per check.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct CheckRow {
-    /// Check.
-    pub check: String,
-    /// Status.
-    pub status: String,
-    /// Non-compliant.
-    pub non_compliant: Option<f64>,
-    /// Evaluated.
-    pub total: Option<f64>,
-    /// Suppressed.
-    pub suppressed: Option<f64>,
-    /// Why the check failed (`INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`).
-    pub error_code: Option<String>,
-    /// The message that came with it.
-    pub message: Option<String>,
 }
 
 /// The Audit screen.
@@ -434,10 +468,11 @@ pub struct AuditPage {
     /// Latest task id.
     pub latest_task: Option<String>,
     /// Its start.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub latest_start: Option<Millis>,
     /// Its checks.
-    pub checks: Vec<CheckRow>,
+    pub checks: Vec<crate::store::AuditRow>,
     /// Findings, newest first.
     pub findings: Vec<FindingRow>,
     /// The investigation state of every finding that has one.
@@ -446,46 +481,74 @@ pub struct AuditPage {
     pub status: Status,
 }
 
-/// One action in the log.
+/// One action: an intent of this cache's log with its outcome, or a colleague's — the Actions
+/// screen's row and `ddesk actions`' record (its columns in this order).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ActionView {
-    /// Sequence number of the intent.
-    pub seq: f64,
-    /// When.
+    /// Sequence number of the intent (in the colleague's log for a colleague's action).
+    #[ts(as = "crate::ts::Count")]
+    pub seq: i64,
+    /// When it was logged.
+    #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
-    /// AWS identity.
+    /// The AWS caller.
     pub who: String,
-    /// OS user.
+    /// The OS user.
     pub os_user: String,
     /// Which action.
     pub action: crate::actions::ActionKind,
-    /// Thing.
+    /// The thing acted on.
     pub thing: Option<String>,
-    /// Why.
+    /// The analyst's reason.
     pub reason: String,
-    /// Calls.
+    /// The calls as shown before confirming (none known for a colleague's).
     pub calls: Vec<String>,
-    /// `succeeded`, `failed`, `pending`.
+    /// The state before (what release restores).
+    #[ts(type = "unknown")]
+    pub prior: Option<crate::actions::Prior>,
+    /// What it came to, as logged: `succeeded`, `failed …`, `unknown (…)`, `pending` without an
+    /// outcome. Branch on `state`, never on this sentence.
     pub status: String,
+    /// The same, typed: `{kind: pending|succeeded|failed|unknown, reconciled, why}`.
+    pub state: crate::actions::OutcomeState,
     /// When the outcome was logged.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub outcome_at: Option<Millis>,
-    /// Demo account.
+    /// The outcome's steps, task result and what reconciling observed.
+    pub outcome: Option<OutcomeDetail>,
+    /// Against the simulated demo account.
     pub demo: bool,
-    /// Record hash.
+    /// The intent's hash in the chain (empty for a colleague's).
     pub hash: String,
-    /// What it came to, typed (`status` is the stored sentence): the UI branches on this.
-    pub state: crate::actions::OutcomeState,
-    /// Taken by a colleague (read back from the shared anchor), not logged here.
+    /// A colleague's action, read back from the anchor.
     pub colleague: bool,
-    /// The colleague's cache id, for a colleague's action.
+    /// The colleague's cache (its random id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub cache: Option<String>,
-    /// A colleague's action: whether its anchored hash chain holds (an unverified one is
-    /// anyone's claim). Absent for this cache's own.
+    /// A colleague's record: whether its anchored hash chain holds (checked when read). An
+    /// unverified one is anyone's claim. Absent for this cache's own (`actions verify` checks
+    /// the local chain).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub verified: Option<bool>,
+}
+
+/// What an action's outcome record holds besides its status, as logged (the log's JSON, read
+/// back whole: it is evidence, shown as it was written).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OutcomeDetail {
+    /// Per call: request id or error.
+    #[ts(type = "unknown")]
+    pub steps: serde_json::Value,
+    /// The mitigation task's result, when one ran.
+    #[ts(type = "unknown")]
+    pub task: serde_json::Value,
+    /// What reconciling observed, when it did.
+    #[ts(type = "unknown")]
+    pub observed: serde_json::Value,
 }
 
 /// What an analyst asks to do.

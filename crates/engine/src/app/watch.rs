@@ -39,9 +39,11 @@ pub struct SourceWatchView {
     /// Paused by the analyst.
     pub paused: bool,
     /// The last sync the watcher ran.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub last_sync: Option<Millis>,
     /// When it syncs next (none while paused).
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub next_sync: Option<Millis>,
     /// Failed syncs in a row.

@@ -73,22 +73,28 @@ pub struct ViolationRow {
     pub behavior_json: serde_json::Value,
 }
 
-/// One check of one audit task.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One check of one audit task: `ddesk audits` prints it, the Audit screen lists the latest
+/// task's.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct AuditRow {
     /// Task id.
     pub task_id: String,
     /// Task start.
+    #[serde(serialize_with = "crate::time::instant_opt")]
+    #[ts(as = "Option<crate::ts::Millis>")]
     pub task_start: Option<Millis>,
     /// Check name.
     pub check: String,
     /// Check run status.
     pub status: String,
     /// Non-compliant resources.
+    #[ts(as = "Option<crate::ts::Count>")]
     pub non_compliant: Option<i64>,
     /// Resources evaluated.
+    #[ts(as = "Option<crate::ts::Count>")]
     pub total: Option<i64>,
     /// Suppressed non-compliant resources.
+    #[ts(as = "Option<crate::ts::Count>")]
     pub suppressed: Option<i64>,
     /// Why a check failed (`INSUFFICIENT_PERMISSIONS`, `AUDIT_CHECK_DISABLED`).
     pub error_code: Option<String>,
@@ -96,7 +102,7 @@ pub struct AuditRow {
     pub message: Option<String>,
 }
 
-/// One audit finding.
+/// One audit finding: `ddesk findings` prints it, the Audit screen lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct FindingRow {
     /// Finding id.
@@ -118,6 +124,7 @@ pub struct FindingRow {
     /// Suppressed.
     pub suppressed: bool,
     /// Finding time.
+    #[serde(serialize_with = "crate::time::instant_opt")]
     #[ts(as = "Option<crate::ts::Millis>")]
     pub found: Option<Millis>,
     /// `relatedResources`: the evidence beside the resource.

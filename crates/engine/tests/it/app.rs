@@ -203,7 +203,7 @@ fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
     assert!(gw
         .diff
         .iter()
-        .any(|r| r.value == "21" && r.change == Change::Added));
+        .any(|r| r.value.text() == "21" && r.change == Change::Added));
 
     let missing = d.thing(&ThingRequest {
         thing: "no-such-thing".into(),

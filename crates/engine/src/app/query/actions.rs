@@ -4,81 +4,22 @@
 //! configured.
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::actions::{ActionLog, Backend, Prior};
+use crate::actions::{ActionLog, Backend};
+use crate::app::{ActionView, OutcomeDetail};
 use crate::store::Store;
-use crate::time::{self, Millis};
 use crate::Result;
-
-/// One action: an intent of this cache's log with its outcome, or a colleague's.
-#[derive(Debug, Clone, Serialize)]
-pub struct ActionRecord {
-    /// Sequence number of the intent (in the colleague's log for a colleague's action).
-    pub seq: i64,
-    /// When it was logged.
-    #[serde(serialize_with = "time::rfc3339")]
-    pub at: Millis,
-    /// The AWS caller.
-    pub who: String,
-    /// The OS user.
-    pub os_user: String,
-    /// Which action.
-    pub action: crate::actions::ActionKind,
-    /// The thing acted on.
-    pub thing: Option<String>,
-    /// The analyst's reason.
-    pub reason: String,
-    /// The calls as shown before confirming (none known for a colleague's).
-    pub calls: Vec<String>,
-    /// The state before (what release restores).
-    pub prior: Option<Prior>,
-    /// What it came to: `succeeded`, `failed …`, `unknown (…)`, `pending` without an outcome.
-    pub status: String,
-    /// The same, typed: `{kind: pending|succeeded|failed|unknown, reconciled, why}`.
-    pub state: crate::actions::OutcomeState,
-    /// When the outcome was logged.
-    #[serde(serialize_with = "time::rfc3339_opt")]
-    pub outcome_at: Option<Millis>,
-    /// The outcome's steps, task result and what reconciling observed.
-    pub outcome: Option<OutcomeRecord>,
-    /// Against the simulated demo account.
-    pub demo: bool,
-    /// The intent's hash in the chain (empty for a colleague's).
-    pub hash: String,
-    /// A colleague's action, read back from the anchor.
-    pub colleague: bool,
-    /// The colleague's cache (its random id).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache: Option<String>,
-    /// A colleague's record: whether its anchored hash chain holds (checked when read). An
-    /// unverified one is anyone's claim. Absent for this cache's own (`actions verify` checks
-    /// the local chain).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verified: Option<bool>,
-}
-
-/// What an action's outcome record holds besides its status.
-#[derive(Debug, Clone, Serialize)]
-pub struct OutcomeRecord {
-    /// Per call: request id or error.
-    pub steps: Value,
-    /// The mitigation task's result, when one ran.
-    pub task: Value,
-    /// What reconciling observed, when it did.
-    pub observed: Value,
-}
 
 /// This cache's actions (oldest first), then colleagues' as last read from the anchor
 /// ([`crate::actions::anchor::pull_colleagues`] reads them), of one thing or of all.
-pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRecord>> {
+pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionView>> {
     let log = ActionLog::read(&store.action_log()?);
-    let mut rows: Vec<ActionRecord> = log
+    let mut rows: Vec<ActionView> = log
         .intents()
         .filter(|i| thing.is_none() || i.plan.thing.as_deref() == thing)
         .map(|i| {
             let outcome = log.outcome_of(i.seq);
-            ActionRecord {
+            ActionView {
                 seq: i.seq,
                 at: i.at,
                 who: i.who.aws.clone(),
@@ -92,7 +33,7 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
                 state: outcome
                     .map_or_else(crate::actions::OutcomeState::pending, |o| o.outcome.state()),
                 outcome_at: outcome.map(|o| o.at),
-                outcome: outcome.map(|o| OutcomeRecord {
+                outcome: outcome.map(|o| OutcomeDetail {
                     steps: o.steps.clone(),
                     task: o.task.clone(),
                     observed: o.observed.clone(),
@@ -109,7 +50,7 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionRe
         crate::actions::anchor::colleagues(store)?
             .into_iter()
             .filter(|c| thing.is_none() || c.thing.as_deref() == thing)
-            .map(|c| ActionRecord {
+            .map(|c| ActionView {
                 seq: c.seq,
                 at: c.at,
                 who: c.who,

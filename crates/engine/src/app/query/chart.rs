@@ -92,10 +92,10 @@ pub struct ChartRecord {
     /// Metric.
     pub metric: String,
     /// Window start.
-    #[serde(serialize_with = "time::rfc3339")]
+    #[serde(serialize_with = "time::instant")]
     pub from: Millis,
     /// Window end.
-    #[serde(serialize_with = "time::rfc3339")]
+    #[serde(serialize_with = "time::instant")]
     pub to: Millis,
     /// Datapoints read.
     pub points: usize,
@@ -159,10 +159,10 @@ pub struct AuditChartRecord {
     /// The file written.
     pub out: std::path::PathBuf,
     /// Window start.
-    #[serde(serialize_with = "time::rfc3339")]
+    #[serde(serialize_with = "time::instant")]
     pub from: Millis,
     /// Window end.
-    #[serde(serialize_with = "time::rfc3339")]
+    #[serde(serialize_with = "time::instant")]
     pub to: Millis,
     /// Per check: non-compliant and total per audit task.
     pub history: Vec<audit::CheckHistory>,

@@ -1,11 +1,12 @@
 //! A thing's records: the things in the cache, a metric's series and drift, the export, the
 //! timeline.
 
-use crate::analysis::drift::{self, Change};
+use crate::analysis::drift;
+use crate::app::{DiffView, Member, TimelineRow};
 use std::path::Path;
 
 use crate::analysis::export;
-use crate::analysis::timeline::{self, EntryKind};
+use crate::analysis::timeline;
 use crate::model::MetricValue;
 use serde::Serialize;
 
@@ -19,7 +20,7 @@ pub struct ThingRecord {
     /// Thing name.
     pub name: String,
     /// Its newest datapoint.
-    #[serde(serialize_with = "time::rfc3339_opt")]
+    #[serde(serialize_with = "time::instant_opt")]
     pub last_report: Option<Millis>,
     /// Metrics seen.
     pub metrics: Vec<String>,
@@ -67,7 +68,7 @@ pub enum Members {
 #[derive(Debug, Clone, Serialize)]
 pub struct SeriesRecord {
     /// When.
-    #[serde(serialize_with = "time::rfc3339")]
+    #[serde(serialize_with = "time::instant")]
     pub t: Millis,
     /// A number.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,28 +114,20 @@ pub fn series(
         .collect())
 }
 
-/// When a member of a set was listed (`ddesk drift`).
+/// When a member of a set was listed (`ddesk drift`): the interval as the reports give it.
+/// Not [`DriftRow`](crate::app::DriftRow), which is the thing page's judgement of the same
+/// interval (attack surface, expected from behaviours or the baseline) over every set metric;
+/// `ddesk drift` names one metric and prints no judgement.
 #[derive(Debug, Clone, Serialize)]
 pub struct DriftRecord {
     /// The member.
     pub value: serde_json::Value,
     /// First report listing it.
-    #[serde(serialize_with = "time::rfc3339")]
+    #[serde(serialize_with = "time::instant")]
     pub opened: Millis,
     /// First later report without it; null while still listed.
-    #[serde(serialize_with = "time::rfc3339_opt")]
+    #[serde(serialize_with = "time::instant_opt")]
     pub closed: Option<Millis>,
-}
-
-/// A member compared between two instants (`ddesk drift --at A --vs B`).
-#[derive(Debug, Clone, Serialize)]
-pub struct DiffRecord {
-    /// The member.
-    pub value: serde_json::Value,
-    /// Added, removed or unchanged.
-    pub change: Change,
-    /// A port the Device Defender docs call attack surface.
-    pub attack_surface: bool,
 }
 
 fn set_series(
@@ -180,23 +173,29 @@ pub fn drift_diff(
     metric: &str,
     (from, to): (Millis, Millis),
     (a, b): (Millis, Millis),
-) -> Result<Vec<DiffRecord>> {
+) -> Result<Vec<DiffView>> {
     let points = set_series(store, thing, metric, from, to)?;
     Ok(drift::diff(&points, a, b)
         .into_iter()
-        .map(|d| DiffRecord {
-            value: d.value,
-            change: d.change,
-            attack_surface: d.attack_surface,
-        })
+        .map(|d| diff_view(metric, d))
         .collect())
+}
+
+/// A member's change, as the page and `ddesk drift --at --vs` show it.
+pub fn diff_view(metric: &str, d: drift::DiffRow) -> DiffView {
+    DiffView {
+        value: Member::new(d.value),
+        change: d.change,
+        attack_surface: d.attack_surface,
+        metric: metric.to_string(),
+    }
 }
 
 /// One exported value (`ddesk export --format csv`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportRecord {
     /// When.
-    #[serde(serialize_with = "time::rfc3339")]
+    #[serde(serialize_with = "time::instant")]
     pub t: Millis,
     /// Metric.
     pub metric: String,
@@ -254,26 +253,12 @@ pub fn write_parquet(rows: &[export::ExportRow], path: &Path) -> Result<()> {
     })
 }
 
-/// One entry of a thing's timeline (`ddesk timeline`).
-#[derive(Debug, Clone, Serialize)]
-pub struct TimelineRecord {
-    /// When.
-    #[serde(serialize_with = "time::rfc3339")]
-    pub t: Millis,
-    /// What it is.
-    pub kind: EntryKind,
-    /// What happened.
-    pub what: String,
-    /// The record's id.
-    pub id: String,
-}
-
 /// A thing's violations, findings, mitigations, actions and case notes in time order.
-pub fn timeline(store: &Store, thing: &str) -> Result<Vec<TimelineRecord>> {
+pub fn timeline(store: &Store, thing: &str) -> Result<Vec<TimelineRow>> {
     crate::app::require_thing(store, thing)?;
     Ok(timeline::thing_timeline(store, thing)?
         .into_iter()
-        .map(|e| TimelineRecord {
+        .map(|e| TimelineRow {
             t: e.t,
             kind: e.kind,
             what: e.what,
