@@ -277,36 +277,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             limit,
             case_state,
             q,
-        } => {
-            let store = open(cli)?;
-            let window = parse_duration(window, triage::MAX_WINDOW)?;
-            let to = to
-                .as_deref()
-                .map(|s| time::parse_user_time(s, time::now()))
-                .transpose()?;
-            let rows = query::triage(
-                &store,
-                &query::TriageQuery {
-                    options: triage::TriageOptions { window, to },
-                    case_state: case_state.map(cases::CaseState::from),
-                    limit: *limit,
-                },
-            )?;
-            if q.format == Format::Table {
-                // One line per thing, its reasons joined: what a person scans.
-                let flat: Vec<Value> = rows
-                    .iter()
-                    .map(|r| {
-                        let reasons: Vec<&str> = r.reasons.iter().map(|x| x.text.as_str()).collect();
-                        json!({"thing": r.thing, "score": r.score, "open_violations": r.open_violations,
-                               "case_state": r.case_state, "reasons": reasons.join("; ")})
-                    })
-                    .collect();
-                write_rows(out, q.format, &flat)?;
-            } else {
-                write_rows(out, q.format, &rows)?;
-            }
-        }
+        } => triage_cmd(cli, (window, to.as_deref()), *limit, *case_state, q, out)?,
         Command::Things { q } => write_rows(out, q.format, &query::things(&open(cli)?)?)?,
         Command::Series {
             thing,
@@ -348,25 +319,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             out: path,
             w,
             look,
-        } => {
-            let format = chart_format(path)?;
-            let store = open(cli)?;
-            let (from, to) = w.ends()?;
-            let (from, to) = query::chart_window(&store, thing, from, to)?;
-            if from >= to {
-                usage!("--from must be before --to");
-            }
-            let job = query::ChartJob {
-                thing,
-                metric,
-                from,
-                to,
-                options: look.options()?,
-                out: path,
-                format,
-            };
-            print_json(out, &query::chart(&store, &job)?)?;
-        }
+        } => chart_cmd(cli, (thing, metric), path, w, look, out)?,
         Command::AuditChart {
             check,
             out: path,
@@ -390,27 +343,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             format,
             out: path,
             w,
-        } => {
-            let (from, to) = w.resolve()?;
-            if *format == ExportFormat::Parquet && path.is_none() {
-                usage!("--format parquet needs --out FILE.parquet");
-            }
-            let rows = query::export_rows(&open(cli)?, thing, from, to)?;
-            match (format, path) {
-                (ExportFormat::Parquet, Some(p)) => query::write_parquet(&rows, p)?,
-                (ExportFormat::Parquet, None) => unreachable!("checked above"),
-                (ExportFormat::Csv, Some(p)) => {
-                    let records = query::export_records(rows);
-                    desk_engine::files::write_replacing(p, |w| {
-                        write_rows(w, Format::Csv, &records).map_err(std::io::Error::other)
-                    })
-                    .with_context(|| format!("writing {}", p.display()))?;
-                }
-                (ExportFormat::Csv, None) => {
-                    write_rows(out, Format::Csv, &query::export_records(rows))?
-                }
-            }
-        }
+        } => export_cmd(cli, thing, *format, path.as_deref(), w, out)?,
         Command::Timeline { thing, q } => {
             write_rows(out, q.format, &query::timeline(&open(cli)?, thing)?)?
         }
@@ -443,6 +376,101 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         | Command::Watch(_)
         | Command::Ingest { .. }
         | Command::Demo { .. } => bail!("not a reading command (run dispatches it)"),
+    }
+    Ok(())
+}
+
+/// `ddesk triage`: the ranked fleet; as a table, one line per thing with its reasons joined
+/// (what a person scans).
+fn triage_cmd(
+    cli: &Cli,
+    (window, to): (&str, Option<&str>),
+    limit: Option<usize>,
+    case_state: Option<case::StateArg>,
+    q: &Query,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let store = open(cli)?;
+    let window = parse_duration(window, triage::MAX_WINDOW)?;
+    let to = to
+        .map(|s| time::parse_user_time(s, time::now()))
+        .transpose()?;
+    let rows = query::triage(
+        &store,
+        &query::TriageQuery {
+            options: triage::TriageOptions { window, to },
+            case_state: case_state.map(cases::CaseState::from),
+            limit,
+        },
+    )?;
+    if q.format == Format::Table {
+        let flat: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let reasons: Vec<&str> = r.reasons.iter().map(|x| x.text.as_str()).collect();
+                json!({"thing": r.thing, "score": r.score, "open_violations": r.open_violations,
+                       "case_state": r.case_state, "reasons": reasons.join("; ")})
+            })
+            .collect();
+        write_rows(out, q.format, &flat)
+    } else {
+        write_rows(out, q.format, &rows)
+    }
+}
+
+/// `ddesk chart`: one metric of one thing drawn to an SVG or PNG file; prints what was drawn.
+fn chart_cmd(
+    cli: &Cli,
+    (thing, metric): (&str, &str),
+    path: &std::path::Path,
+    w: &Window,
+    look: &Look,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let format = chart_format(path)?;
+    let store = open(cli)?;
+    let (from, to) = w.ends()?;
+    let (from, to) = query::chart_window(&store, thing, from, to)?;
+    if from >= to {
+        usage!("--from must be before --to");
+    }
+    let job = query::ChartJob {
+        thing,
+        metric,
+        from,
+        to,
+        options: look.options()?,
+        out: path,
+        format,
+    };
+    print_json(out, &query::chart(&store, &job)?)
+}
+
+/// `ddesk export`: a thing's series as CSV (to stdout or a file) or Parquet (to a file).
+fn export_cmd(
+    cli: &Cli,
+    thing: &str,
+    format: ExportFormat,
+    path: Option<&std::path::Path>,
+    w: &Window,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (from, to) = w.resolve()?;
+    if format == ExportFormat::Parquet && path.is_none() {
+        usage!("--format parquet needs --out FILE.parquet");
+    }
+    let rows = query::export_rows(&open(cli)?, thing, from, to)?;
+    match (format, path) {
+        (ExportFormat::Parquet, Some(p)) => query::write_parquet(&rows, p)?,
+        (ExportFormat::Parquet, None) => unreachable!("checked above"),
+        (ExportFormat::Csv, Some(p)) => {
+            let records = query::export_records(rows);
+            desk_engine::files::write_replacing(p, |w| {
+                write_rows(w, Format::Csv, &records).map_err(std::io::Error::other)
+            })
+            .with_context(|| format!("writing {}", p.display()))?;
+        }
+        (ExportFormat::Csv, None) => write_rows(out, Format::Csv, &query::export_records(rows))?,
     }
     Ok(())
 }

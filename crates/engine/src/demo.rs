@@ -174,23 +174,74 @@ fn key(at: Millis, rng: &mut fastrand::Rng, suffix: &str) -> String {
     format!("{prefix}/dd-export-1-{stamp}-{}{suffix}", hex(rng, 8))
 }
 
-/// The demo's documents, as (Firehose-style key, bytes), in delivery order.
+/// When the demo's scripted incidents happen: each is a story a screen should tell.
+struct Story {
+    start: Millis,
+    end: Millis,
+    yesterday: Millis,
+    /// The camera's botnet hour: bytes out ×100, forty new destinations.
+    botnet: (Millis, Millis),
+    /// The gateway starts listening on FTP.
+    ftp_open: Millis,
+    /// The HVAC controller's child processes.
+    procs: (Millis, Millis),
+    /// The tracker's signal jammed.
+    jam: (Millis, Millis),
+    /// The sensor's agent restarts.
+    restart: Millis,
+}
+
+impl Story {
+    fn new(opts: &DemoOptions) -> Self {
+        let end = opts.end - opts.end.rem_euclid(HOUR);
+        let yesterday = end - end.rem_euclid(DAY) - DAY;
+        Self {
+            start: end - Millis::from(opts.days.max(1)) * DAY,
+            end,
+            yesterday,
+            botnet: (
+                yesterday + 14 * HOUR + 5 * 60_000,
+                yesterday + 15 * HOUR + 5 * 60_000,
+            ),
+            ftp_open: yesterday - DAY + 15 * HOUR + 10 * 60_000,
+            procs: (yesterday + 9 * HOUR, yesterday + 12 * HOUR),
+            jam: (yesterday + 20 * HOUR, yesterday + 22 * HOUR),
+            restart: yesterday + 6 * HOUR,
+        }
+    }
+}
+
+/// The demo's documents, as (Firehose-style key, bytes), in delivery order: an hour's object
+/// of metrics (Detect's export) or device reports per hour, then lifecycle events (without
+/// Detect), the security profile and its alerts (with), and the daily audits.
 pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
     let mut rng = fastrand::Rng::with_seed(opts.seed);
     let things = fleet(opts, &mut rng);
-    let end = opts.end - opts.end.rem_euclid(HOUR);
-    let start = end - Millis::from(opts.days.max(1)) * DAY;
-    let yesterday = end - end.rem_euclid(DAY) - DAY;
-    let botnet = (
-        yesterday + 14 * HOUR + 5 * 60_000,
-        yesterday + 15 * HOUR + 5 * 60_000,
-    );
-    let ftp_open = yesterday - DAY + 15 * HOUR + 10 * 60_000;
-    let procs = (yesterday + 9 * HOUR, yesterday + 12 * HOUR);
-    let jam = (yesterday + 20 * HOUR, yesterday + 22 * HOUR);
-    let restart = yesterday + 6 * HOUR;
-    let mut docs = Vec::new();
+    let story = Story::new(opts);
+    let mut docs = metric_documents(opts, &things, &story, &mut rng);
+    if !opts.detect {
+        docs.push((
+            "lifecycle/events.json".into(),
+            lifecycle_events(&things, story.start, story.yesterday, &mut rng),
+        ));
+    }
+    if opts.detect {
+        detect_documents(&things, &story, &mut rng, &mut docs);
+    }
+    audit_documents(&things, &story, &mut rng, &mut docs);
+    docs
+}
 
+/// One object per hour of the window: each step's metrics of every thing, as one export
+/// batch (with Detect) or one device report per thing (without).
+fn metric_documents(
+    opts: &DemoOptions,
+    things: &[Thing],
+    story: &Story,
+    rng: &mut fastrand::Rng,
+) -> Vec<(String, Vec<u8>)> {
+    let (start, end) = (story.start, story.end);
+    let mut docs = Vec::new();
     let mut hour_buf: Vec<u8> = Vec::new();
     let mut hour_start = start;
     let mut t = start;
@@ -198,109 +249,15 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         let hod = ((t.rem_euclid(DAY)) / HOUR) as f64;
         let diurnal = 1.0 + 0.5 * ((hod - 8.0) / 24.0 * std::f64::consts::TAU).sin();
         let mut metrics = Vec::new();
-        for th in &things {
-            let mut m = |name: &str, value: Value| {
-                metrics.push(json!({"name": name, "thing": th.name, "value": value, "version": 1, "timestamp": t}));
-            };
-            let noise = 0.8 + rng.f64() * 0.4;
-            let base_out = match th.role {
-                Role::Camera => 2_000_000.0,
-                Role::Gateway => 400_000.0,
-                Role::Hvac => 60_000.0,
-                Role::Sensor => 20_000.0,
-                Role::Tracker => 6_000.0,
-            } * th.scale
-                * diurnal
-                * noise;
-            let in_botnet = th.name == BOTNET_CAMERA && t >= botnet.0 && t < botnet.1;
-            let restarting = th.name == RESTART_SENSOR && t == restart;
-            let after_restart = th.name == RESTART_SENSOR && t == restart + STEP;
-            let mut out = if in_botnet {
-                base_out * 100.0
-            } else {
-                base_out
-            };
-            if after_restart {
-                out *= 400.0; // the agent's first delta after a restart counts since boot
-            }
-            if !restarting {
-                m("aws:all-bytes-out", json!({"count": out as i64}));
-                m("aws:all-bytes-in", json!({"count": (out * 0.3) as i64}));
-                m(
-                    "aws:all-packets-out",
-                    json!({"count": (out / 700.0) as i64}),
-                );
-                m(
-                    "aws:all-packets-in",
-                    json!({"count": (out * 0.3 / 500.0) as i64}),
-                );
-                let mut ports: Vec<i64> = match th.role {
-                    Role::Camera => vec![80, 443, 554],
-                    Role::Gateway => vec![22, 443, 8883],
-                    Role::Hvac => vec![502],
-                    Role::Sensor | Role::Tracker => vec![],
-                };
-                if th.name == FTP_GATEWAY && t >= ftp_open {
-                    ports.insert(0, 21);
-                }
-                m("aws:num-listening-tcp-ports", json!({"count": ports.len()}));
-                m("aws:listening-tcp-ports", json!({"ports": ports}));
-                let mut dests = th.dests.clone();
-                if in_botnet {
-                    dests.extend((0..40).map(|i| format!("198.51.100.{}/32", (i * 6 + 1) % 255)));
-                }
-                let conns = if in_botnet {
-                    60
-                } else {
-                    dests.len() as i64 + rng.i64(0..=1)
-                };
-                m(
-                    "aws:num-established-tcp-connections",
-                    json!({"count": conns}),
-                );
-                m("aws:destination-ip-addresses", json!({"cidrs": dests}));
-                if th.role == Role::Hvac {
-                    let n = if th.name == CHILD_PROC_HOST && t >= procs.0 && t < procs.1 {
-                        35 + rng.i64(0..10)
-                    } else {
-                        2 + rng.i64(0..2)
-                    };
-                    m("num_child_procs_myapp", json!({"number": n}));
-                }
-                if th.role == Role::Tracker {
-                    let rssi = if th.name == RSSI_TRACKER && t >= jam.0 && t < jam.1 {
-                        -112.0 - rng.f64() * 6.0
-                    } else {
-                        -78.0 - rng.f64() * 8.0
-                    };
-                    m(
-                        "mobilerssi",
-                        json!({"number": (rssi * 10.0).round() / 10.0}),
-                    );
-                }
-            }
-            // Cloud-side metrics come from AWS IoT, agent or not.
-            let auth = if rng.u32(0..200) == 0 { 1 } else { 0 };
-            m("aws:num-authorization-failures", json!({"count": auth}));
-            m(
-                "aws:message-byte-size",
-                json!({"count": 180 + rng.i64(0..400)}),
-            );
-            m(
-                "aws:num-messages-received",
-                json!({"count": 4 + rng.i64(0..6)}),
-            );
-            m(
-                "aws:num-messages-sent",
-                json!({"count": 10 + rng.i64(0..20)}),
-            );
+        for th in things {
+            step_metrics(th, t, diurnal, story, rng, &mut metrics);
         }
         if opts.detect {
             let batch = json!({"version": "1.0", "metrics": metrics});
             // Firehose runs records together; this pipeline's rule sets no separator.
             serde_json::to_writer(&mut hour_buf, &batch).unwrap_or_default();
         } else {
-            for th in &things {
+            for th in things {
                 if let Some(r) = device_report(&th.name, t, &metrics) {
                     serde_json::to_writer(&mut hour_buf, &r).unwrap_or_default();
                 }
@@ -308,19 +265,146 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         }
         t += STEP;
         if t % HOUR == 0 || t >= end {
-            docs.push((key(hour_start, &mut rng, ".gz"), gzip(&hour_buf)));
+            docs.push((key(hour_start, rng, ".gz"), gzip(&hour_buf)));
             hour_buf.clear();
             hour_start = t;
         }
     }
+    docs
+}
 
-    if !opts.detect {
-        docs.push((
-            "lifecycle/events.json".into(),
-            lifecycle_events(&things, start, yesterday, &mut rng),
-        ));
+/// One thing's metrics at one step (export records), its role's rhythm and the story's
+/// incidents applied.
+fn step_metrics(
+    th: &Thing,
+    t: Millis,
+    diurnal: f64,
+    story: &Story,
+    rng: &mut fastrand::Rng,
+    metrics: &mut Vec<Value>,
+) {
+    let Story {
+        botnet,
+        ftp_open,
+        procs,
+        jam,
+        restart,
+        ..
+    } = *story;
+    let mut m = |name: &str, value: Value| {
+        metrics.push(
+            json!({"name": name, "thing": th.name, "value": value, "version": 1, "timestamp": t}),
+        );
+    };
+    let noise = 0.8 + rng.f64() * 0.4;
+    let base_out = match th.role {
+        Role::Camera => 2_000_000.0,
+        Role::Gateway => 400_000.0,
+        Role::Hvac => 60_000.0,
+        Role::Sensor => 20_000.0,
+        Role::Tracker => 6_000.0,
+    } * th.scale
+        * diurnal
+        * noise;
+    let in_botnet = th.name == BOTNET_CAMERA && t >= botnet.0 && t < botnet.1;
+    let restarting = th.name == RESTART_SENSOR && t == restart;
+    let after_restart = th.name == RESTART_SENSOR && t == restart + STEP;
+    let mut out = if in_botnet {
+        base_out * 100.0
+    } else {
+        base_out
+    };
+    if after_restart {
+        out *= 400.0; // the agent's first delta after a restart counts since boot
     }
-    // Detect: the security profile (its behaviors are the charts' thresholds) and its alerts.
+    if !restarting {
+        m("aws:all-bytes-out", json!({"count": out as i64}));
+        m("aws:all-bytes-in", json!({"count": (out * 0.3) as i64}));
+        m(
+            "aws:all-packets-out",
+            json!({"count": (out / 700.0) as i64}),
+        );
+        m(
+            "aws:all-packets-in",
+            json!({"count": (out * 0.3 / 500.0) as i64}),
+        );
+        let mut ports: Vec<i64> = match th.role {
+            Role::Camera => vec![80, 443, 554],
+            Role::Gateway => vec![22, 443, 8883],
+            Role::Hvac => vec![502],
+            Role::Sensor | Role::Tracker => vec![],
+        };
+        if th.name == FTP_GATEWAY && t >= ftp_open {
+            ports.insert(0, 21);
+        }
+        m("aws:num-listening-tcp-ports", json!({"count": ports.len()}));
+        m("aws:listening-tcp-ports", json!({"ports": ports}));
+        let mut dests = th.dests.clone();
+        if in_botnet {
+            dests.extend((0..40).map(|i| format!("198.51.100.{}/32", (i * 6 + 1) % 255)));
+        }
+        let conns = if in_botnet {
+            60
+        } else {
+            dests.len() as i64 + rng.i64(0..=1)
+        };
+        m(
+            "aws:num-established-tcp-connections",
+            json!({"count": conns}),
+        );
+        m("aws:destination-ip-addresses", json!({"cidrs": dests}));
+        if th.role == Role::Hvac {
+            let n = if th.name == CHILD_PROC_HOST && t >= procs.0 && t < procs.1 {
+                35 + rng.i64(0..10)
+            } else {
+                2 + rng.i64(0..2)
+            };
+            m("num_child_procs_myapp", json!({"number": n}));
+        }
+        if th.role == Role::Tracker {
+            let rssi = if th.name == RSSI_TRACKER && t >= jam.0 && t < jam.1 {
+                -112.0 - rng.f64() * 6.0
+            } else {
+                -78.0 - rng.f64() * 8.0
+            };
+            m(
+                "mobilerssi",
+                json!({"number": (rssi * 10.0).round() / 10.0}),
+            );
+        }
+    }
+    // Cloud-side metrics come from AWS IoT, agent or not.
+    let auth = if rng.u32(0..200) == 0 { 1 } else { 0 };
+    m("aws:num-authorization-failures", json!({"count": auth}));
+    m(
+        "aws:message-byte-size",
+        json!({"count": 180 + rng.i64(0..400)}),
+    );
+    m(
+        "aws:num-messages-received",
+        json!({"count": 4 + rng.i64(0..6)}),
+    );
+    m(
+        "aws:num-messages-sent",
+        json!({"count": 10 + rng.i64(0..20)}),
+    );
+}
+
+/// Detect: the security profile (its behaviors are the charts' thresholds) and its alerts.
+fn detect_documents(
+    things: &[Thing],
+    story: &Story,
+    rng: &mut fastrand::Rng,
+    docs: &mut Vec<(String, Vec<u8>)>,
+) {
+    let Story {
+        start,
+        end,
+        botnet,
+        ftp_open,
+        procs,
+        ..
+    } = *story;
     let profile = json!({
         "securityProfileName": "DemoFleetBaseline",
         "securityProfileArn": "arn:aws:iot:us-east-1:123456789012:securityprofile/DemoFleetBaseline",
@@ -344,12 +428,10 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
              "criteria": {"comparisonOperator": "less-than", "value": {"number": -105}}},
         ],
     });
-    if opts.detect {
-        docs.push((
-            "api/describe-security-profile-DemoFleetBaseline.json".into(),
-            profile.to_string().into_bytes(),
-        ));
-    }
+    docs.push((
+        "api/describe-security-profile-DemoFleetBaseline.json".into(),
+        profile.to_string().into_bytes(),
+    ));
     let behavior = |name: &str, metric: &str, op: &str, value: Value| json!({"name": name, "metric": metric, "criteria": {"comparisonOperator": op, "value": value, "durationSeconds": 300}});
     let alerts = [
         (
@@ -386,10 +468,10 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         ),
     ];
     for (thing, behavior, at, cleared, value) in alerts {
-        if !opts.detect || !things.iter().any(|t| t.name == thing) || at >= end {
+        if !things.iter().any(|t| t.name == thing) || at >= end {
             continue;
         }
-        let id = hex(&mut rng, 32);
+        let id = hex(rng, 32);
         let mut events = vec![("in-alarm", at + 1_234, value.clone())];
         if let Some(c) = cleared.filter(|c| *c < end) {
             events.push(("alarm-cleared", c + 2_345, value));
@@ -401,19 +483,25 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
             });
             docs.push((
                 format!("sns/detect-{id}-{kind}.json"),
-                sns(&alert, &mut rng, "dd-alerts", when)
-                    .to_string()
-                    .into_bytes(),
+                sns(&alert, rng, "dd-alerts", when).to_string().into_bytes(),
             ));
         }
     }
+}
 
-    // Audit: a daily scheduled audit; one certificate drifts towards expiry.
-    let cert = hex(&mut rng, 64);
+/// Audit: a daily scheduled audit; one certificate drifts towards expiry.
+fn audit_documents(
+    things: &[Thing],
+    story: &Story,
+    rng: &mut fastrand::Rng,
+    docs: &mut Vec<(String, Vec<u8>)>,
+) {
+    let (start, end) = (story.start, story.end);
+    let cert = hex(rng, 64);
     let total = things.len() as i64;
     let mut day = start - start.rem_euclid(DAY) + DAY + 3 * HOUR;
     while day < end {
-        let task = hex(&mut rng, 32);
+        let task = hex(rng, 32);
         let expiring = day >= end - 3 * DAY;
         let checks = json!([
             {"checkName": "DEVICE_CERTIFICATE_EXPIRING_CHECK",
@@ -434,13 +522,13 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         });
         docs.push((
             format!("sns/audit-{task}.json"),
-            sns(&note, &mut rng, "dd-audit", day + 600_000)
+            sns(&note, rng, "dd-audit", day + 600_000)
                 .to_string()
                 .into_bytes(),
         ));
         if expiring {
             let findings = json!({"findings": [{
-                "findingId": hex(&mut rng, 32), "taskId": task, "checkName": "DEVICE_CERTIFICATE_EXPIRING_CHECK",
+                "findingId": hex(rng, 32), "taskId": task, "checkName": "DEVICE_CERTIFICATE_EXPIRING_CHECK",
                 "taskStartTime": day as f64 / 1000.0, "findingTime": (day + 420_000) as f64 / 1000.0, "severity": "MEDIUM",
                 "nonCompliantResource": {"resourceType": "DEVICE_CERTIFICATE",
                     "resourceIdentifier": {"deviceCertificateId": cert},
@@ -454,7 +542,6 @@ pub fn documents(opts: &DemoOptions) -> Vec<(String, Vec<u8>)> {
         }
         day += DAY;
     }
-    docs
 }
 
 /// One thing's metrics of one step as its agent reports them (Agent SDK JSON, long names), with

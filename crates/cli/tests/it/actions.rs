@@ -343,6 +343,8 @@ fn mitigation_tasks_are_followed_to_the_end_and_failures_logged_as_failed() {
     assert_eq!(ok(&e, &["actions", "verify"])["ok"], true);
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (each step is a call of the helper `ddesk` and an assertion).
 #[test]
 fn faults_leave_the_log_true_and_the_thing_in_a_known_state() {
     let (e, moto, emu, _) = setup();
@@ -570,6 +572,8 @@ s3 = boto3.client("s3", endpoint_url="{url}", region_name="us-east-1",
         .unwrap()
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (each step is a call of the helper `ddesk` and an assertion).
 /// Regression (the "tamper-evident" log could be rewritten undetected): with the log anchored in
 /// an S3 bucket with Object Lock (moto), `actions verify` detects both rewrites that pass a
 /// local-only check — fabricated records appended with recomputed hashes, and a cut tail with
@@ -850,6 +854,8 @@ fn anchor_in_splunk(e: &Env, splunk: &Server, hec_token: &str) -> (Output, Value
     )
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (each step is a call of the helper `ddesk` and an assertion).
 /// The action log anchored in the team's Splunk through HTTP Event Collector (the emulator,
 /// proven with `splunk_handler` and `splunk-sdk`): every record is sent as it is logged (an HEC
 /// outage never fails the action and `anchor push` catches up), `actions verify` reads the

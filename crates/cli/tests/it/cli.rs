@@ -135,6 +135,8 @@ fn ingest_never_panics_on_garbage() {
         .is_none());
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (the steps are the helpers `ddesk`, `json_out` and the fixtures' writers).
 #[test]
 fn queries_in_json_csv_and_table() {
     let dir = tempfile::tempdir().unwrap();
@@ -440,6 +442,8 @@ fn demo_fleet_is_deterministic_and_tells_its_story() {
     assert_eq!(active[0]["thing"], "gw-plant-03");
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (the steps are the helpers `ddesk`, `json_out` and the fixtures' writers).
 #[test]
 fn triage_chart_drift_diff_and_export() {
     let dir = tempfile::tempdir().unwrap();
@@ -666,6 +670,8 @@ fn audit_chart_draws_check_history_with_geometry_and_names_unknown_checks() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("NO_SUCH_CHECK"));
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (the steps are the helpers `ddesk`, `json_out` and the fixtures' writers).
 /// The AWS CLI's documents through `ddesk`: `ingest --dimension` keeps a dimensioned
 /// ListMetricValues response apart, `findings --resource` matches related resources and prints
 /// them, `audits` a failed check's error, `mitigations` the history joined to the thing.
@@ -850,6 +856,8 @@ fn demo_without_detect() {
     assert_eq!(bytes["per_ms"], serde_json::Value::Null, "{bytes}");
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (the steps are the helpers `ddesk`, `json_out` and the fixtures' writers).
 /// Investigation state from the command line (issue: on shift): set, note and show a thing's
 /// case; triage rows carry it, filter by it, and a thing resolved benign goes down until new
 /// evidence; every change is in the thing's timeline; bad input is refused by name.

@@ -82,6 +82,7 @@ fn a_chart_of_extreme_values_finishes_and_says_so() {
     assert!(svg.contains("values out of range"));
 }
 
+// Long because: one table of hostile arguments, one line each, over one small cache.
 #[test]
 fn user_times_sizes_and_windows_out_of_range_exit_2_never_101() {
     let dir = tempfile::tempdir().unwrap();

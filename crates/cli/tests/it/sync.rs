@@ -755,6 +755,8 @@ fn ctrl_c_cancels_cleanly() {
     assert_eq!(check, "ok");
 }
 
+// Long because: one scenario over one cache, each step reading what the one before
+// left (each step is a call of the helper `ddesk` and an assertion).
 /// The AWS CLI corpus's dataset (`scripts/cli_corpus.py`), served by the emulator and read by
 /// `ddesk sync` through aws-sdk-iot: the cache holds what the ingest of the CLI's files holds
 /// (crates/engine/tests/it/cli_corpus.rs) — exact times, confidence, verification notes, behavior

@@ -279,7 +279,9 @@ impl Backend {
         out
     }
 
-    /// Performs one call; returns the AWS request id.
+    /// Performs one call; returns the AWS request id. Over 120 lines because it is one match
+    /// with an arm per AWS call a [`Step`] makes, each arm that call's SDK builder and nothing
+    /// else: the closed set of what an action can do to AWS, read in one place.
     pub(super) async fn call(
         &self,
         store: &mut Store,

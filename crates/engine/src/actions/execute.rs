@@ -35,7 +35,9 @@ fn failed() -> Outcome {
 }
 
 /// Executes a plan: intent logged, calls made in order (stopping at the first failure), outcome
-/// logged. A call whose response was lost is checked against AWS before it is logged.
+/// logged. A call whose response was lost is checked against AWS before it is logged. About
+/// 130 lines because it is the security path, kept in one piece so that it reads in the order
+/// the log is written (intent, each call, reconciliation, outcome); its parts are named below.
 pub async fn execute(
     store: &mut Store,
     backend: &Backend,

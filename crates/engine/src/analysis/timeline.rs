@@ -150,7 +150,17 @@ fn mitigations_of(
 /// sync or snapshotted by an action); actions come from the action log, with their outcome.
 pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreError> {
     let mut out = Vec::new();
-    // The investigation: every state set and every note, with who and when.
+    case_entries(store, thing, &mut out)?;
+    violation_entries(store, thing, &mut out)?;
+    let log = ActionLog::read(&store.action_log()?);
+    action_entries(store, thing, &log, &mut out);
+    audit_entries(store, thing, &log, &mut out)?;
+    out.sort_by(|a, b| a.t.cmp(&b.t).then_with(|| a.kind.cmp(&b.kind)));
+    Ok(out)
+}
+
+/// The investigation: every state set and every note, with who and when.
+fn case_entries(store: &Store, thing: &str, out: &mut Vec<Entry>) -> Result<(), StoreError> {
     for e in store.case_events(&crate::store::cases::Subject::Thing(thing.to_string()).key())? {
         let what = match (&e.state, &e.note) {
             (Some(state), _) => format!(
@@ -171,6 +181,11 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: format!("case-{}", e.id),
         });
     }
+    Ok(())
+}
+
+/// Detect's violation events of the thing.
+fn violation_entries(store: &Store, thing: &str, out: &mut Vec<Entry>) -> Result<(), StoreError> {
     for e in store.violation_events(thing)? {
         let value = e.value.map(|v| format!(" (value {v})")).unwrap_or_default();
         out.push(Entry {
@@ -186,7 +201,12 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: e.violation_id,
         });
     }
-    let log = ActionLog::read(&store.action_log()?);
+    Ok(())
+}
+
+/// The action log's actions on the thing with their outcome, and colleagues' actions as last
+/// read back from the shared anchor.
+fn action_entries(store: &Store, thing: &str, log: &ActionLog, out: &mut Vec<Entry>) {
     for i in log.intents_on(thing) {
         let outcome = log
             .outcome_of(i.seq)
@@ -238,8 +258,17 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: format!("{}:{}", c.cache, c.seq),
         });
     }
-    let findings = findings_of(store, thing, &log)?;
-    for m in mitigations_of(store, thing, &findings, &log)? {
+}
+
+/// Mitigation executions on the thing's findings, and the findings themselves.
+fn audit_entries(
+    store: &Store,
+    thing: &str,
+    log: &ActionLog,
+    out: &mut Vec<Entry>,
+) -> Result<(), StoreError> {
+    let findings = findings_of(store, thing, log)?;
+    for m in mitigations_of(store, thing, &findings, log)? {
         out.push(Entry {
             t: m.row.start.unwrap_or(0),
             kind: EntryKind::Mitigation,
@@ -283,6 +312,5 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
             id: f.finding_id,
         });
     }
-    out.sort_by(|a, b| a.t.cmp(&b.t).then_with(|| a.kind.cmp(&b.kind)));
-    Ok(out)
+    Ok(())
 }

@@ -77,6 +77,17 @@ pub fn incident_html(
 ) -> String {
     let zone = Zone::parse(tz).unwrap_or_default();
     let mut o = String::new();
+    head(&mut o, page, &zone);
+    story(&mut o, page, &zone);
+    evidence(&mut o, page, &zone);
+    records(&mut o, findings, actions, &zone);
+    o.push_str("</body></html>\n");
+    o
+}
+
+/// The document's head (a CSP that allows only inline style and data: images) and the title
+/// block: window, zone, data mode, score, quarantine.
+fn head(o: &mut String, page: &ThingPage, zone: &Zone) {
     let _ = write!(
         o,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
@@ -93,8 +104,8 @@ pub fn incident_html(
         "<h1>Incident report: {thing}</h1>\n<p class=\"meta\">Window {from} – {to} ({zone}). \
          Data: {mode} cache. Risk score {score:.1}. {q}</p>\n",
         thing = escape(&page.thing),
-        from = escape(&when(&zone, Some(page.from))),
-        to = escape(&when(&zone, Some(page.to))),
+        from = escape(&when(zone, Some(page.from))),
+        to = escape(&when(zone, Some(page.to))),
         zone = escape(&format!("all times {}", zone.name())),
         mode = page.status.mode.as_str(),
         score = page.score,
@@ -104,15 +115,19 @@ pub fn incident_html(
             "Not quarantined."
         }
     );
+}
+
+/// Why the thing is here and what was done about it: reasons, investigation, timeline, charts.
+fn story(o: &mut String, page: &ThingPage, zone: &Zone) {
     o.push_str("<h2>Summary</h2>\n");
     table(
-        &mut o,
+        o,
         &["Since", "Reason", "Categories"],
         page.reasons
             .iter()
             .map(|r| {
                 vec![
-                    when(&zone, Some(r.since)),
+                    when(zone, Some(r.since)),
                     r.text.clone(),
                     r.categories
                         .iter()
@@ -136,27 +151,27 @@ pub fn incident_html(
         since = page
             .case
             .updated
-            .map(|t| format!(", since {}", escape(&when(&zone, Some(t)))))
+            .map(|t| format!(", since {}", escape(&when(zone, Some(t)))))
             .unwrap_or_default(),
     );
     table(
-        &mut o,
+        o,
         &["When", "Who", "Note"],
         page.case
             .notes
             .iter()
-            .map(|n| vec![when(&zone, Some(n.at)), n.who.clone(), n.text.clone()])
+            .map(|n| vec![when(zone, Some(n.at)), n.who.clone(), n.text.clone()])
             .collect(),
     );
     o.push_str("<h2>Timeline</h2>\n");
     table(
-        &mut o,
+        o,
         &["When", "Kind", "What"],
         page.timeline
             .iter()
             .map(|e| {
                 vec![
-                    when(&zone, Some(e.t)),
+                    when(zone, Some(e.t)),
                     e.kind.as_str().into(),
                     e.what.clone(),
                 ]
@@ -175,9 +190,13 @@ pub fn incident_html(
             c.image
         );
     }
+}
+
+/// What the device's data shows: the listening-port diff and the Detect violations.
+fn evidence(o: &mut String, page: &ThingPage, zone: &Zone) {
     o.push_str("<h2>Listening-port diff (window start → end)</h2>\n");
     table(
-        &mut o,
+        o,
         &["Metric", "Member", "Change", "Attack surface"],
         page.diff
             .iter()
@@ -194,7 +213,7 @@ pub fn incident_html(
     );
     o.push_str("<h2>Violations</h2>\n");
     table(
-        &mut o,
+        o,
         &[
             "Violation",
             "Behavior",
@@ -210,16 +229,20 @@ pub fn incident_html(
                     v.violation_id.clone(),
                     v.behavior.clone(),
                     v.security_profile.clone(),
-                    when(&zone, v.started),
-                    when(&zone, v.ended),
+                    when(zone, v.started),
+                    when(zone, v.ended),
                     v.last_event.clone().unwrap_or_default(),
                 ]
             })
             .collect(),
     );
+}
+
+/// The audit findings naming the thing (with their investigation) and the action log.
+fn records(o: &mut String, findings: &[(Case, FindingRow)], actions: &[ActionView], zone: &Zone) {
     o.push_str("<h2>Audit findings</h2>\n");
     table(
-        &mut o,
+        o,
         &[
             "Found",
             "Check",
@@ -232,25 +255,25 @@ pub fn incident_html(
             .iter()
             .map(|(case, f)| {
                 vec![
-                    when(&zone, f.found),
+                    when(zone, f.found),
                     f.check.clone(),
                     f.severity.map(|s| s.to_string()).unwrap_or_default(),
                     f.resource.clone(),
                     f.reason.clone().unwrap_or_default(),
-                    investigation(case, &zone),
+                    investigation(case, zone),
                 ]
             })
             .collect(),
     );
     o.push_str("<h2>Actions</h2>\n");
     table(
-        &mut o,
+        o,
         &["When", "Action", "Who", "Why", "Outcome"],
         actions
             .iter()
             .map(|a| {
                 vec![
-                    when(&zone, Some(a.at)),
+                    when(zone, Some(a.at)),
                     a.action.to_string(),
                     format!("{} ({})", a.who, a.os_user),
                     a.reason.clone(),
@@ -259,8 +282,6 @@ pub fn incident_html(
             })
             .collect(),
     );
-    o.push_str("</body></html>\n");
-    o
 }
 
 #[cfg(test)]

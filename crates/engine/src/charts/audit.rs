@@ -101,6 +101,33 @@ fn draw<DB: DrawingBackend>(
         root.present().map_err(err)?;
         return Ok(geometry);
     }
+    draw_lines(&root, &mut chart, history, opts, &p)?;
+    chart
+        .configure_series_labels()
+        .background_style(p.bg.mix(0.8))
+        .border_style(p.grid)
+        .label_font((FAMILY, super::sz(opts, 11)).into_font().color(&p.fg))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(geometry)
+}
+
+/// Each check's non-compliant count as a line with dots and a legend entry; with one check,
+/// its resources evaluated beside it, muted.
+fn draw_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordi64, plotters::coord::types::RangedCoordf64>,
+    >,
+    history: &[CheckHistory],
+    opts: &ChartOptions,
+    p: &super::Palette,
+) -> Result<(), ChartError> {
+    let single = history.len() == 1;
     let legend = super::px(opts, 14);
     let (width1, width2) = (super::stroke(opts, 1), super::stroke(opts, 2));
     for (i, h) in history.iter().enumerate() {
@@ -111,7 +138,7 @@ fn draw<DB: DrawingBackend>(
         };
         let pts: Vec<(Millis, f64)> = h.points.iter().map(|&(t, n, _)| (t, n as f64)).collect();
         let at: Vec<(i32, i32)> = pts.iter().map(|pt| chart.backend_coord(pt)).collect();
-        super::polyline(&root, &at, color, super::stroke(opts, 2))?;
+        super::polyline(root, &at, color, super::stroke(opts, 2))?;
         chart
             .draw_series(std::iter::empty::<Circle<(Millis, f64), i32>>())
             .map_err(err)?
@@ -130,7 +157,7 @@ fn draw<DB: DrawingBackend>(
                 h.points.iter().map(|&(t, _, n)| (t, n as f64)).collect();
             let muted = p.muted;
             let at: Vec<(i32, i32)> = totals.iter().map(|pt| chart.backend_coord(pt)).collect();
-            super::polyline(&root, &at, muted, super::stroke(opts, 1))?;
+            super::polyline(root, &at, muted, super::stroke(opts, 1))?;
             chart
                 .draw_series(std::iter::empty::<Circle<(Millis, f64), i32>>())
                 .map_err(err)?
@@ -140,16 +167,7 @@ fn draw<DB: DrawingBackend>(
                 });
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(p.bg.mix(0.8))
-        .border_style(p.grid)
-        .label_font((FAMILY, super::sz(opts, 11)).into_font().color(&p.fg))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(geometry)
+    Ok(())
 }
 
 /// Renders the audit history as SVG with its geometry.

@@ -3,7 +3,7 @@
 //! brush-zoom without guessing. Text uses the embedded DejaVu Sans (`assets/fonts`), so PNGs
 //! are identical on every OS; SVG names the same family, which the UI bundles.
 //!
-//! Over 600 lines because `draw` lays out every kind of metric chart (numbers, set drift rows,
+//! Over 600 lines because the chart lays out every kind of metric chart (numbers, set drift rows,
 //! event bars, threshold lines, violation bands, gap and restart markers) against one drawing
 //! budget that bounds the work an attacker's values can cause; the audit chart is in [`audit`].
 
@@ -430,6 +430,8 @@ pub fn interval_label(per: Millis) -> String {
     }
 }
 
+/// Draws a metric chart: the frame every kind shares, then the kind's own drawing (no data,
+/// set drift rows, or numbers).
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     view: &MetricView,
@@ -457,7 +459,7 @@ fn draw<DB: DrawingBackend>(
     .map_err(err)?;
     let caption = (FAMILY, sz(opts, 16)).into_font().color(&p.fg);
     let label_style = (FAMILY, sz(opts, 11)).into_font().color(&p.fg);
-    let mut geometry = Geometry {
+    let geometry = Geometry {
         kind: GeometryKind::Empty,
         left: 0,
         top: 0,
@@ -471,147 +473,221 @@ fn draw<DB: DrawingBackend>(
         zone: opts.zone.name(),
     };
 
+    let frame = Frame {
+        opts,
+        p,
+        tick_fmt,
+        caption,
+        label_style,
+        budget,
+    };
     if view.buckets.is_empty() && view.drift.is_empty() {
-        let body = framed(&root, &title(view), &caption, opts)?;
-        let mut chart = ChartBuilder::on(&body)
-            .x_label_area_size(px(opts, 28))
-            .y_label_area_size(px(opts, 56))
-            .build_cartesian_2d(view.from..view.to.max(view.from + 1), 0f64..1f64)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_labels(6)
-            .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
-            .y_labels(0)
-            .label_style(label_style)
-            .axis_style(p.grid)
-            .light_line_style(TRANSPARENT)
-            .draw()
-            .map_err(err)?;
-        let (xr, yr) = chart.plotting_area().get_pixel_range();
-        let msg = format!(
-            "No data for {} between {} and {} ({})",
-            metric_label(&view.metric),
-            opts.zone.format(view.from, "%Y-%m-%d %H:%M"),
-            opts.zone.format(view.to, "%Y-%m-%d %H:%M"),
-            opts.zone.name()
-        );
-        root.draw(&Text::new(
-            msg,
-            (xr.start + px(opts, 16), (yr.start + yr.end) / 2),
-            (FAMILY, sz(opts, 14)).into_font().color(&p.muted),
-        ))
+        draw_empty(&root, view, &frame, geometry)
+    } else if !view.drift.is_empty() {
+        draw_drift(&root, view, &frame, geometry)
+    } else {
+        draw_numeric(&root, view, &frame, geometry)
+    }
+}
+
+/// What every kind of metric chart draws with.
+struct Frame<'o> {
+    opts: &'o ChartOptions,
+    p: Palette,
+    tick_fmt: &'static str,
+    caption: TextStyle<'static>,
+    label_style: TextStyle<'static>,
+    budget: Budget,
+}
+
+/// No data in the window: the axes and a sentence saying so.
+fn draw_empty<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    view: &MetricView,
+    frame: &Frame<'_>,
+    mut geometry: Geometry,
+) -> Result<Geometry, ChartError> {
+    let Frame {
+        opts,
+        p,
+        tick_fmt,
+        caption,
+        label_style,
+        ..
+    } = frame;
+    let (opts, tick_fmt) = (*opts, *tick_fmt);
+    let body = framed(root, &title(view), caption, opts)?;
+    let mut chart = ChartBuilder::on(&body)
+        .x_label_area_size(px(opts, 28))
+        .y_label_area_size(px(opts, 56))
+        .build_cartesian_2d(view.from..view.to.max(view.from + 1), 0f64..1f64)
         .map_err(err)?;
-        geometry.set_area(&xr, &yr);
-        root.present().map_err(err)?;
-        return Ok(geometry);
-    }
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_labels(6)
+        .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
+        .y_labels(0)
+        .label_style(label_style.clone())
+        .axis_style(p.grid)
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(err)?;
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let msg = format!(
+        "No data for {} between {} and {} ({})",
+        metric_label(&view.metric),
+        opts.zone.format(view.from, "%Y-%m-%d %H:%M"),
+        opts.zone.format(view.to, "%Y-%m-%d %H:%M"),
+        opts.zone.name()
+    );
+    root.draw(&Text::new(
+        msg,
+        (xr.start + px(opts, 16), (yr.start + yr.end) / 2),
+        (FAMILY, sz(opts, 14)).into_font().color(&p.muted),
+    ))
+    .map_err(err)?;
+    geometry.set_area(&xr, &yr);
+    root.present().map_err(err)?;
+    Ok(geometry)
+}
 
-    if !view.drift.is_empty() {
-        // One row per member, bottom to top: expected members first, then the newcomers.
-        let mut rows: Vec<String> = Vec::new();
-        for d in &view.drift {
-            let m = d
-                .value
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| d.value.to_string());
-            if !rows.contains(&m) {
-                rows.push(m);
-            }
+/// A set metric: one row per member, bottom to top — expected members first, then the
+/// newcomers — with each interval it was listed as a bar.
+fn draw_drift<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    view: &MetricView,
+    frame: &Frame<'_>,
+    mut geometry: Geometry,
+) -> Result<Geometry, ChartError> {
+    let Frame {
+        opts,
+        p,
+        tick_fmt,
+        caption,
+        label_style,
+        budget,
+    } = frame;
+    let (opts, tick_fmt) = (*opts, *tick_fmt);
+    // One row per member, bottom to top: expected members first, then the newcomers.
+    let mut rows: Vec<String> = Vec::new();
+    for d in &view.drift {
+        let m = d
+            .value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| d.value.to_string());
+        if !rows.contains(&m) {
+            rows.push(m);
         }
-        rows.sort_by_key(|m| {
-            (
-                !view.expected.contains(m),
-                m.parse::<f64>().unwrap_or(f64::MAX) as i64,
-                m.clone(),
-            )
-        });
-        let n = rows.len() as f64;
-        let body = framed(&root, &title(view), &caption, opts)?;
-        let mut chart = ChartBuilder::on(&body)
-            .x_label_area_size(px(opts, 28))
-            .y_label_area_size(px(opts, 120))
-            .build_cartesian_2d(view.from..view.to, 0f64..n)
+    }
+    rows.sort_by_key(|m| {
+        (
+            !view.expected.contains(m),
+            m.parse::<f64>().unwrap_or(f64::MAX) as i64,
+            m.clone(),
+        )
+    });
+    let n = rows.len() as f64;
+    let body = framed(root, &title(view), caption, opts)?;
+    let mut chart = ChartBuilder::on(&body)
+        .x_label_area_size(px(opts, 28))
+        .y_label_area_size(px(opts, 120))
+        .build_cartesian_2d(view.from..view.to, 0f64..n)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
+        .y_labels(0)
+        .disable_y_mesh()
+        .label_style(label_style.clone())
+        .axis_style(p.grid)
+        .bold_line_style(p.grid)
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(err)?;
+    // Member names at the row centres, right-aligned against the axis.
+    let right = label_style.pos(Pos::new(HPos::Right, VPos::Center));
+    for (i, m) in rows.iter().enumerate().take(60) {
+        let (x, y) = chart.backend_coord(&(view.from, i as f64 + 0.5));
+        let shown: String = m.chars().take(18).collect();
+        root.draw(&Text::new(shown, (x - px(opts, 6), y), right.clone()))
             .map_err(err)?;
+    }
+    for b in &view.bands {
         chart
-            .configure_mesh()
-            .x_labels(6)
-            .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
-            .y_labels(0)
-            .disable_y_mesh()
-            .label_style(label_style.clone())
-            .axis_style(p.grid)
-            .bold_line_style(p.grid)
-            .light_line_style(TRANSPARENT)
-            .draw()
+            .draw_series(std::iter::once(Rectangle::new(
+                [(b.from, 0.0), (b.to, n)],
+                p.band.mix(0.18).filled(),
+            )))
             .map_err(err)?;
-        // Member names at the row centres, right-aligned against the axis.
-        let right = label_style.pos(Pos::new(HPos::Right, VPos::Center));
-        for (i, m) in rows.iter().enumerate().take(60) {
-            let (x, y) = chart.backend_coord(&(view.from, i as f64 + 0.5));
-            let shown: String = m.chars().take(18).collect();
-            root.draw(&Text::new(shown, (x - px(opts, 6), y), right.clone()))
-                .map_err(err)?;
-        }
-        for b in &view.bands {
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(b.from, 0.0), (b.to, n)],
-                    p.band.mix(0.18).filled(),
-                )))
-                .map_err(err)?;
-        }
-        for d in &view.drift {
-            budget.check()?;
-            let m = d
-                .value
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| d.value.to_string());
-            let row = rows.iter().position(|r| *r == m).unwrap_or(0) as f64;
-            let port = d.value.as_i64();
-            let unexpected = !view.expected.is_empty() && !view.expected.contains(&m);
-            let color = if unexpected && port.is_some_and(is_attack_surface) {
-                p.alert
-            } else if unexpected {
-                p.warn
-            } else {
-                p.line
-            };
-            let end = d.closed.unwrap_or(view.to);
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [
-                        (d.opened.max(view.from), row + 0.2),
-                        (end.min(view.to).max(d.opened), row + 0.8),
-                    ],
-                    color.filled(),
-                )))
-                .map_err(err)?;
-        }
-        let (xr, yr) = chart.plotting_area().get_pixel_range();
-        geometry = Geometry {
-            kind: GeometryKind::Drift,
-            y_min: 0.0,
-            y_max: n,
-            rows,
-            ..geometry
-        };
-        geometry.set_area(&xr, &yr);
-        root.present().map_err(err)?;
-        return Ok(geometry);
     }
+    for d in &view.drift {
+        budget.check()?;
+        let m = d
+            .value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| d.value.to_string());
+        let row = rows.iter().position(|r| *r == m).unwrap_or(0) as f64;
+        let port = d.value.as_i64();
+        let unexpected = !view.expected.is_empty() && !view.expected.contains(&m);
+        let color = if unexpected && port.is_some_and(is_attack_surface) {
+            p.alert
+        } else if unexpected {
+            p.warn
+        } else {
+            p.line
+        };
+        let end = d.closed.unwrap_or(view.to);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [
+                    (d.opened.max(view.from), row + 0.2),
+                    (end.min(view.to).max(d.opened), row + 0.8),
+                ],
+                color.filled(),
+            )))
+            .map_err(err)?;
+    }
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    geometry = Geometry {
+        kind: GeometryKind::Drift,
+        y_min: 0.0,
+        y_max: n,
+        rows,
+        ..geometry
+    };
+    geometry.set_area(&xr, &yr);
+    root.present().map_err(err)?;
+    Ok(geometry)
+}
 
-    // Numeric: M4 columns as one polyline per run without gaps, thresholds, violation bands.
+/// A numeric metric: M4 columns as one polyline per run without gaps (bars for event counts),
+/// thresholds, violation bands, agent restarts and off-scale values at the edge.
+fn draw_numeric<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    view: &MetricView,
+    frame: &Frame<'_>,
+    mut geometry: Geometry,
+) -> Result<Geometry, ChartError> {
+    let Frame {
+        opts,
+        p,
+        tick_fmt,
+        caption,
+        label_style,
+        budget,
+    } = frame;
+    let (opts, tick_fmt) = (*opts, *tick_fmt);
     let YScale {
         lo: y0,
         hi: y1,
         out_of_range,
     } = y_scale(view);
     let y = to_scale;
-    let body = framed(&root, &title(view), &caption, opts)?;
+    let body = framed(root, &title(view), caption, opts)?;
     let mut chart = ChartBuilder::on(&body)
         .x_label_area_size(px(opts, 28))
         .y_label_area_size(px(opts, 56))
@@ -623,7 +699,7 @@ fn draw<DB: DrawingBackend>(
         .y_labels(5)
         .x_label_formatter(&|x| opts.zone.format(*x, tick_fmt))
         .y_label_formatter(&|y| si(*y))
-        .label_style(label_style)
+        .label_style(label_style.clone())
         .axis_style(p.grid)
         .bold_line_style(p.grid)
         .light_line_style(TRANSPARENT)
@@ -659,6 +735,42 @@ fn draw<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
+    let runs = runs(view, &gaps, y);
+    for r in runs.into_iter().filter(|r| !r.is_empty()) {
+        budget.check()?;
+        if r.len() == 1 {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    r[0],
+                    px(opts, 2),
+                    p.line.filled(),
+                )))
+                .map_err(err)?;
+        } else {
+            let at: Vec<(i32, i32)> = r.iter().map(|pt| chart.backend_coord(pt)).collect();
+            polyline(root, &at, p.line, stroke(opts, 1))?;
+        }
+    }
+    draw_marks(root, &mut chart, view, frame, out_of_range)?;
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    geometry = Geometry {
+        kind: GeometryKind::Numeric,
+        y_min: y0,
+        y_max: y1,
+        ..geometry
+    };
+    geometry.set_area(&xr, &yr);
+    root.present().map_err(err)?;
+    Ok(geometry)
+}
+
+/// The numeric chart's line: each M4 column's points in time order (plotted on the chart's
+/// scale `y`), cut into runs at every gap so a gap is never drawn across.
+fn runs(
+    view: &MetricView,
+    gaps: &[(Millis, Millis)],
+    y: impl Fn(f64) -> f64,
+) -> Vec<Vec<(Millis, f64)>> {
     let mut run: Vec<(Millis, f64)> = Vec::new();
     let mut runs = Vec::new();
     for b in view.buckets.iter().filter(|_| view.per.is_none()) {
@@ -676,21 +788,23 @@ fn draw<DB: DrawingBackend>(
         }
     }
     runs.push(run);
-    for r in runs.into_iter().filter(|r| !r.is_empty()) {
-        budget.check()?;
-        if r.len() == 1 {
-            chart
-                .draw_series(std::iter::once(Circle::new(
-                    r[0],
-                    px(opts, 2),
-                    p.line.filled(),
-                )))
-                .map_err(err)?;
-        } else {
-            let at: Vec<(i32, i32)> = r.iter().map(|pt| chart.backend_coord(pt)).collect();
-            polyline(&root, &at, p.line, stroke(opts, 1))?;
-        }
-    }
+    runs
+}
+
+/// The numeric chart's marks over the line: thresholds, agent restarts, and values beyond the
+/// plot limit shown at the edge and said to be off scale.
+fn draw_marks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordi64, plotters::coord::types::RangedCoordf64>,
+    >,
+    view: &MetricView,
+    frame: &Frame<'_>,
+    out_of_range: usize,
+) -> Result<(), ChartError> {
+    let (opts, p, y) = (frame.opts, &frame.p, to_scale);
     for t in &view.thresholds {
         chart
             .draw_series(LineSeries::new(
@@ -742,16 +856,7 @@ fn draw<DB: DrawingBackend>(
         ))
         .map_err(err)?;
     }
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    geometry = Geometry {
-        kind: GeometryKind::Numeric,
-        y_min: y0,
-        y_max: y1,
-        ..geometry
-    };
-    geometry.set_area(&xr, &yr);
-    root.present().map_err(err)?;
-    Ok(geometry)
+    Ok(())
 }
 
 /// Renders a view as SVG.

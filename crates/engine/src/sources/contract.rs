@@ -257,6 +257,19 @@ pub(crate) struct SyncCtx<'a> {
     pub failures: Vec<SyncFailure>,
 }
 
+impl SyncCtx<'_> {
+    /// Records that one unit (an object, a window, a task) failed; the pull carries on.
+    pub(crate) fn fail(&mut self, object: &str, error: impl Into<super::SourceError>) {
+        let error = error.into();
+        self.failures.push(SyncFailure {
+            source: self.name.to_string(),
+            kind: error.kind,
+            object: Some(object.to_string()),
+            error: error.message,
+        });
+    }
+}
+
 /// Shared counters of one source, reported as progress.
 pub(crate) struct Meter {
     source: String,

@@ -10,9 +10,9 @@
 //! report they appear in. AWS violations add to the score but never decide alone. Every reason
 //! says what it was compared with; each is tagged with attack categories ([`Category`]).
 //!
-//! Over 600 lines because [`rank`] is one pass over the cache's hourly summaries that gathers
-//! every kind of signal of a thing in the same loop (so the fleet is read once); the peer
-//! comparison already lives in [`super::peers`], the categories in [`super::categories`].
+//! [`rank`] reads the cache's hourly summaries once ([`summary_pass`]) and then runs one stage
+//! per kind of signal (numeric, sets, Detect) before scoring; the peer comparison lives in
+//! [`super::peers`], the categories in [`super::categories`].
 
 use std::collections::BTreeSet;
 use std::sync::mpsc::Receiver;
@@ -310,15 +310,15 @@ struct Shard<'a> {
 }
 
 /// The read-only context of the summary pass.
-struct Gather<'a> {
-    positions: &'a Positions<'a>,
-    stride: &'a HashMap<&'a str, i64>,
+struct Gather<'g, 'a> {
+    positions: &'g Positions<'a>,
+    stride: &'g HashMap<&'g str, i64>,
     from: Millis,
     to: Millis,
     window_hours: usize,
 }
 
-impl<'a> Gather<'a> {
+impl<'a> Gather<'_, 'a> {
     /// Hours a series can have in the window: the part of the window it reported in, so a
     /// fleet of young series does not reserve a week each (capped at 8 days: longer windows
     /// grow the vector).
@@ -411,33 +411,79 @@ impl<'a> Gather<'a> {
 pub const MAX_WINDOW: Millis = 366 * DAY;
 
 /// Ranks every thing in the cache, most suspicious first (a window is taken within an hour and
-/// [`MAX_WINDOW`]).
+/// [`MAX_WINDOW`]): one pass over the hourly summaries, then one stage per kind of signal.
 pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreError> {
     let catalog = store.series_catalog()?;
-    let newest = catalog.iter().filter_map(|s| s.last_ts).max();
-    // Never past now: one future-dated point must not move the window (and zero the fleet).
-    let Some(to) = opts.to.or(newest.map(|n| n.min(crate::time::now()))) else {
+    let Some((from, to)) = window_of(&catalog, &opts) else {
         return Ok(Vec::new());
     };
-    let window = opts.window.clamp(HOUR, MAX_WINDOW);
-    let from = to.saturating_sub(window);
     let positions = Positions::new(&catalog);
+    let Pass {
+        mut numeric,
+        fleet_median,
+        by_series,
+    } = summary_pass(store, &catalog, &positions, from, to)?;
+    let names = thing_names(&catalog);
+    let peer_groups = PeerGroups::assign(
+        &names,
+        &store.all_thing_groups()?,
+        &store.all_thing_types()?,
+    );
+    let mut reasons: HashMap<&str, Vec<Reason>> = HashMap::default();
+    numeric_reasons(
+        store,
+        &mut numeric,
+        &fleet_median,
+        &peer_groups,
+        (from, to),
+        &mut reasons,
+    )?;
+    let set_series = set_members(store, &catalog, &positions, by_series)?;
+    set_series_reasons(store, &set_series, &peer_groups, to, &mut reasons)?;
+    let open = detect_reasons(store, &names, from, to, &mut reasons)?;
+    Ok(ranked(&catalog, &names, reasons, &open))
+}
 
-    // One pass over the chunk summaries. The cache reads them on this thread while the
-    // workers decode them, each worker owning the series whose catalog position is its number
-    // modulo the worker count: numeric hours per series, fleet values per metric, set sightings.
+/// The window triage judges: ending at `opts.to` or the newest point (never past now: one
+/// future-dated point must not move the window and zero the fleet); `None` for an empty cache.
+fn window_of(catalog: &[SeriesInfo], opts: &TriageOptions) -> Option<(Millis, Millis)> {
+    let newest = catalog.iter().filter_map(|s| s.last_ts).max();
+    let to = opts.to.or(newest.map(|n| n.min(crate::time::now())))?;
+    let window = opts.window.clamp(HOUR, MAX_WINDOW);
+    Some((to.saturating_sub(window), to))
+}
+
+/// What the summary pass gathered, merged over its workers.
+struct Pass<'a> {
+    numeric: Vec<Numeric<'a>>,
+    /// Per metric, the fleet's median hourly mean (over a sample of at most ~256k hours).
+    fleet_median: HashMap<&'a str, f64>,
+    /// Set sightings per series id, in series order whatever the worker count.
+    by_series: Vec<(i64, Sightings)>,
+}
+
+/// One pass over the chunk summaries. The cache reads them on this thread while the workers
+/// decode them, each worker owning the series whose catalog position is its number modulo the
+/// worker count: numeric hours per series, fleet values per metric, set sightings.
+fn summary_pass<'a>(
+    store: &Store,
+    catalog: &'a [SeriesInfo],
+    positions: &Positions<'a>,
+    from: Millis,
+    to: Millis,
+) -> Result<Pass<'a>, StoreError> {
     let mut per_metric: HashMap<&str, usize> = HashMap::default();
-    for s in &catalog {
+    for s in catalog {
         *per_metric.entry(s.metric.as_str()).or_default() += 1;
     }
-    let window_hours = (window / HOUR).max(1) as usize + 24;
+    let window_hours = ((to - from) / HOUR).max(1) as usize + 24;
     // The fleet median of a metric is taken over at most ~256k hourly values: every k-th hour.
     let stride: HashMap<&str, i64> = per_metric
         .into_iter()
         .map(|(m, n)| (m, (n * window_hours / (1 << 18)).max(1) as i64))
         .collect();
     let gather = Gather {
-        positions: &positions,
+        positions,
         stride: &stride,
         from,
         to,
@@ -480,17 +526,21 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         }
         by_series.extend(shard.sets);
     }
-    // Set sightings in series order, whatever the worker count.
     by_series.sort_unstable_by_key(|(series, _)| *series);
-    let fleet_median: HashMap<&str, f64> = fleet_values
+    let fleet_median = fleet_values
         .into_iter()
         .map(|(m, mut v)| (m, median(&mut v)))
         .collect();
+    Ok(Pass {
+        numeric,
+        fleet_median,
+        by_series,
+    })
+}
 
-    // Peers: each thing's group, and per (metric, dimension) the peers' hourly statistics over
-    // the last PEER_HOURS hours.
-    // Each thing once (a thing has several series), then sorted: a set first, so the sort
-    // is over things, not series.
+/// Each thing once (a thing has several series), sorted: a set first, so the sort is over
+/// things, not series.
+fn thing_names(catalog: &[SeriesInfo]) -> Vec<&str> {
     let mut names: Vec<&str> = catalog
         .iter()
         .map(|s| s.thing.as_str())
@@ -498,14 +548,22 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         .into_iter()
         .collect();
     names.sort_unstable();
-    let peer_groups = PeerGroups::assign(
-        &names,
-        &store.all_thing_groups()?,
-        &store.all_thing_types()?,
-    );
+    names
+}
+
+/// Numeric series: each against its peers' hourly statistics over the last [`PEER_HOURS`] hours
+/// and, with enough history, its own baseline and the fleet's median; then lifecycle bursts.
+fn numeric_reasons<'a>(
+    store: &Store,
+    numeric: &mut [Numeric<'a>],
+    fleet_median: &HashMap<&'a str, f64>,
+    peer_groups: &PeerGroups,
+    (from, to): (Millis, Millis),
+    reasons: &mut HashMap<&'a str, Vec<Reason>>,
+) -> Result<(), StoreError> {
     let recent = to / HOUR - PEER_HOURS;
     let mut hourly: HashMap<(&str, &str), (HourlyPeers, bool)> = HashMap::default();
-    for n in &numeric {
+    for n in numeric.iter() {
         let Some(g) = peer_groups.of(&n.info.thing) else {
             continue;
         };
@@ -522,11 +580,8 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     for (peers, counts) in hourly.values_mut() {
         peers.finish(*counts);
     }
-    let (hourly, peer_groups) = (&hourly, &peer_groups);
-
-    let mut reasons: HashMap<&str, Vec<Reason>> = HashMap::default();
+    let hourly = &hourly;
     // Baselines are independent per series: spread them over the cores.
-    let fleet_median = &fleet_median;
     let found: Vec<(&str, Anomaly)> = {
         use rayon::prelude::*;
         numeric
@@ -571,16 +626,23 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         reasons.entry(thing).or_default().push(a.reason);
     }
     // Lifecycle events: a burst of disconnects of one telling reason in a clock hour.
-    for n in &numeric {
+    for n in numeric.iter() {
         if let Some(r) = lifecycle_reason(n, to) {
             reasons.entry(n.info.thing.as_str()).or_default().push(r);
         }
     }
+    Ok(())
+}
 
-    // Set-valued series: what each reported, then what its peers report.
-    let thresholds = store.thresholds(None)?;
+/// Each set series' sightings with their members, read once per distinct set.
+fn set_members<'a>(
+    store: &Store,
+    catalog: &'a [SeriesInfo],
+    positions: &Positions<'_>,
+    by_series: Vec<(i64, Sightings)>,
+) -> Result<Vec<(&'a SeriesInfo, SetsSeen)>, StoreError> {
     let mut members_cache: HashMap<(u8, i64), MetricValue> = HashMap::default();
-    let mut set_series: Vec<(&SeriesInfo, SetsSeen)> = Vec::new();
+    let mut set_series = Vec::new();
     for (series, (kind, mut sightings)) in by_series {
         let Some(info) = positions.get(series).map(|p| &catalog[p]) else {
             continue;
@@ -600,11 +662,24 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         }
         set_series.push((info, members));
     }
+    Ok(set_series)
+}
+
+/// Set-valued series: what each reported against its expected set (the profiles' `in-*-set`
+/// behaviors) or its own first sightings, then against what its peers report.
+fn set_series_reasons<'a>(
+    store: &Store,
+    set_series: &[(&'a SeriesInfo, SetsSeen)],
+    peer_groups: &PeerGroups,
+    to: Millis,
+    reasons: &mut HashMap<&'a str, Vec<Reason>>,
+) -> Result<(), StoreError> {
+    let thresholds = store.thresholds(None)?;
     let union = |members: &[(Millis, Millis, MetricValue)]| -> BTreeSet<String> {
         members.iter().flat_map(|(_, _, v)| members_of(v)).collect()
     };
     let mut set_peers: HashMap<&str, SetPeers> = HashMap::default();
-    for (info, members) in &set_series {
+    for (info, members) in set_series {
         if let Some(g) = peer_groups.of(&info.thing) {
             set_peers
                 .entry(info.metric.as_str())
@@ -614,7 +689,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     }
     // How many members a thing of each group usually has that none of its peers has.
     let mut unique_counts: HashMap<(&str, usize), Vec<f64>> = HashMap::default();
-    for (info, members) in &set_series {
+    for (info, members) in set_series {
         if let (Some(g), Some(sp)) = (
             peer_groups.of(&info.thing),
             set_peers.get(info.metric.as_str()),
@@ -633,28 +708,8 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
         .into_iter()
         .map(|(k, mut v)| (k, median(&mut v)))
         .collect();
-    for (info, members) in &set_series {
-        let expected: Option<BTreeSet<String>> = {
-            let sets: Vec<&serde_json::Value> = thresholds
-                .iter()
-                .filter(|t| t.metric.as_deref() == Some(info.metric.as_str()))
-                .filter(|t| {
-                    matches!(
-                        t.operator.as_deref(),
-                        Some("in-port-set" | "in-cidr-set" | "in-set")
-                    )
-                })
-                .filter_map(|t| t.value.as_ref())
-                .collect();
-            (!sets.is_empty()).then(|| {
-                sets.iter()
-                    .filter_map(|v| v.as_object().and_then(|o| o.values().next()))
-                    .filter_map(|v| v.as_array())
-                    .flatten()
-                    .map(member_key)
-                    .collect()
-            })
-        };
+    for (info, members) in set_series {
+        let expected = expected_set(&thresholds, &info.metric);
         let peers = peer_groups.of(&info.thing).and_then(|g| {
             let set = set_peers.get(info.metric.as_str())?;
             (set.peers(g) >= MIN_PEERS).then(|| SetView {
@@ -672,8 +727,42 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
             .or_default()
             .extend(set_reasons(info, members, expected.as_ref(), to, peers));
     }
+    Ok(())
+}
 
-    // AWS Detect violations.
+/// The members the security profiles' `in-port-set`/`in-cidr-set`/`in-set` behaviors of a
+/// metric expect; `None` when no behavior states one.
+fn expected_set(thresholds: &[crate::store::Threshold], metric: &str) -> Option<BTreeSet<String>> {
+    let sets: Vec<&serde_json::Value> = thresholds
+        .iter()
+        .filter(|t| t.metric.as_deref() == Some(metric))
+        .filter(|t| {
+            matches!(
+                t.operator.as_deref(),
+                Some("in-port-set" | "in-cidr-set" | "in-set")
+            )
+        })
+        .filter_map(|t| t.value.as_ref())
+        .collect();
+    (!sets.is_empty()).then(|| {
+        sets.iter()
+            .filter_map(|v| v.as_object().and_then(|o| o.values().next()))
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .map(member_key)
+            .collect()
+    })
+}
+
+/// AWS Detect violations that overlap the window, as reasons; returns each thing's count of
+/// violations still in alarm.
+fn detect_reasons<'a>(
+    store: &Store,
+    names: &[&'a str],
+    from: Millis,
+    to: Millis,
+    reasons: &mut HashMap<&'a str, Vec<Reason>>,
+) -> Result<HashMap<String, usize>, StoreError> {
     let mut open: HashMap<String, usize> = HashMap::default();
     for v in store.violations(None, false)? {
         let end = v.ended.unwrap_or(to);
@@ -717,9 +806,19 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
             });
         }
     }
+    Ok(open)
+}
 
+/// Every thing that has reported, with its reasons heaviest first and a score that saturates
+/// at 100; most suspicious first, ties by name.
+fn ranked(
+    catalog: &[SeriesInfo],
+    names: &[&str],
+    mut reasons: HashMap<&str, Vec<Reason>>,
+    open: &HashMap<String, usize>,
+) -> Vec<Ranked> {
     let mut last_report: HashMap<&str, Millis> = HashMap::default();
-    for s in &catalog {
+    for s in catalog {
         if let Some(t) = s.last_ts {
             let e = last_report.entry(s.thing.as_str()).or_insert(t);
             *e = (*e).max(t);
@@ -756,7 +855,7 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
             .total_cmp(&a.score)
             .then_with(|| a.thing.cmp(&b.thing))
     });
-    Ok(ranked)
+    ranked
 }
 
 fn member_key(v: &serde_json::Value) -> String {

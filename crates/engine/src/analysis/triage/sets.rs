@@ -68,79 +68,139 @@ pub(super) fn set_reasons(
     } else {
         "not in its first sightings"
     };
-    let metric = info.metric.as_str();
-    let cats = categories::for_metric(metric);
-    let mut out = Vec::new();
-    if metric.contains("ports") {
-        let proto = if metric.contains("udp") { "UDP" } else { "TCP" };
-        for (m, (opened, last_seen)) in &seen {
-            let port: i64 = m.parse().unwrap_or(-1);
-            let surface = categories::surface_port(port);
-            let risky = surface.is_some_and(|s| s.risky);
-            let new = !baseline.contains(m);
-            let others = peers.map(|p| p.others_with(m));
-            let no_peer = others == Some(0);
-            if !new && !no_peer && !risky {
-                continue;
-            }
-            let mut text = if new {
-                format!("{proto} {m} opened {}", hhmm(*opened))
-            } else {
-                format!("{proto} {m} listening since {}", hhmm(*opened))
-            };
-            if *last_seen < last_t {
-                text.push_str(&format!(", gone after {}", hhmm(*last_seen)));
-            }
-            if new {
-                text.push_str(&format!(", {against}"));
-            }
-            if let (Some(p), Some(k)) = (peers, others) {
-                if k == 0 {
-                    text.push_str(&format!(
-                        "; none of its {} peers ({}) has it",
-                        p.peers(),
-                        p.basis.describe()
-                    ));
-                } else {
-                    text.push_str(&format!("; {k} of its {} peers have it too", p.peers()));
-                }
-            }
-            if let Some(s) = surface {
-                text.push_str(&format!(" (attack-surface port: {})", s.what));
-            }
-            let mut weight: f64 = 0.0;
-            if new {
-                weight += if surface.is_some() { 40.0 } else { 20.0 };
-            }
-            if no_peer {
-                weight += 20.0;
-            }
-            if risky && !new {
-                // Listening from the first report: what its peers do decides how odd it is.
-                weight += match others {
-                    Some(0) | None => 20.0,
-                    Some(_) => 8.0,
-                };
-            }
-            out.push(Reason {
-                text,
-                metric: metric.to_string(),
-                categories: cats.clone(),
-                since: *opened,
-                weight: weight.min(60.0) * decay(to, *opened).max(0.5),
-                source: if new && expected.is_some() {
-                    ReasonSource::ExpectedSet
-                } else if new {
-                    ReasonSource::Baseline
-                } else if no_peer {
-                    ReasonSource::Peers
-                } else {
-                    ReasonSource::AttackSurface
-                },
-            });
-        }
-        return out;
+    let judged = Judged {
+        metric: info.metric.as_str(),
+        cats: categories::for_metric(&info.metric),
+        seen,
+        baseline,
+        against,
+        expected: expected.is_some(),
+        last_t,
+        to,
+        peers,
+    };
+    if judged.metric.contains("ports") {
+        port_reasons(&judged)
+    } else {
+        member_reasons(judged)
     }
+}
+
+/// A set series prepared for judging: each member's first and last sighting, and what it is
+/// compared with.
+struct Judged<'a> {
+    metric: &'a str,
+    cats: Vec<categories::Category>,
+    seen: std::collections::BTreeMap<String, (Millis, Millis)>,
+    baseline: BTreeSet<String>,
+    /// What a new member is not in ("not in its expected set", "… first sightings").
+    against: &'static str,
+    /// The baseline is the profiles' expected set.
+    expected: bool,
+    last_t: Millis,
+    to: Millis,
+    peers: Option<SetView<'a>>,
+}
+
+/// Listening ports: one reason per port that is new, that no peer has, or that is a risky
+/// attack-surface port whatever its history.
+fn port_reasons(j: &Judged<'_>) -> Vec<Reason> {
+    let Judged {
+        metric,
+        against,
+        last_t,
+        to,
+        peers,
+        ..
+    } = *j;
+    let (seen, baseline, cats) = (&j.seen, &j.baseline, &j.cats);
+    let expected = j.expected.then_some(());
+    let mut out = Vec::new();
+    let proto = if metric.contains("udp") { "UDP" } else { "TCP" };
+    for (m, (opened, last_seen)) in seen {
+        let port: i64 = m.parse().unwrap_or(-1);
+        let surface = categories::surface_port(port);
+        let risky = surface.is_some_and(|s| s.risky);
+        let new = !baseline.contains(m);
+        let others = peers.map(|p| p.others_with(m));
+        let no_peer = others == Some(0);
+        if !new && !no_peer && !risky {
+            continue;
+        }
+        let mut text = if new {
+            format!("{proto} {m} opened {}", hhmm(*opened))
+        } else {
+            format!("{proto} {m} listening since {}", hhmm(*opened))
+        };
+        if *last_seen < last_t {
+            text.push_str(&format!(", gone after {}", hhmm(*last_seen)));
+        }
+        if new {
+            text.push_str(&format!(", {against}"));
+        }
+        if let (Some(p), Some(k)) = (peers, others) {
+            if k == 0 {
+                text.push_str(&format!(
+                    "; none of its {} peers ({}) has it",
+                    p.peers(),
+                    p.basis.describe()
+                ));
+            } else {
+                text.push_str(&format!("; {k} of its {} peers have it too", p.peers()));
+            }
+        }
+        if let Some(s) = surface {
+            text.push_str(&format!(" (attack-surface port: {})", s.what));
+        }
+        let mut weight: f64 = 0.0;
+        if new {
+            weight += if surface.is_some() { 40.0 } else { 20.0 };
+        }
+        if no_peer {
+            weight += 20.0;
+        }
+        if risky && !new {
+            // Listening from the first report: what its peers do decides how odd it is.
+            weight += match others {
+                Some(0) | None => 20.0,
+                Some(_) => 8.0,
+            };
+        }
+        out.push(Reason {
+            text,
+            metric: metric.to_string(),
+            categories: cats.clone(),
+            since: *opened,
+            weight: weight.min(60.0) * decay(to, *opened).max(0.5),
+            source: if new && expected.is_some() {
+                ReasonSource::ExpectedSet
+            } else if new {
+                ReasonSource::Baseline
+            } else if no_peer {
+                ReasonSource::Peers
+            } else {
+                ReasonSource::AttackSurface
+            },
+        });
+    }
+    out
+}
+
+/// Other sets (destination IPs, principals, string lists): one reason for the new members
+/// together, one for members no peer reports when there are many more than peers usually have.
+fn member_reasons(j: Judged<'_>) -> Vec<Reason> {
+    let Judged {
+        metric,
+        cats,
+        seen,
+        baseline,
+        against,
+        to,
+        peers,
+        ..
+    } = j;
+    let expected = j.expected.then_some(());
+    let mut out = Vec::new();
     let what = match metric {
         crate::model::lifecycle::PRINCIPAL => "principals connecting as it".to_string(),
         "aws:destination-ip-addresses" => "destination IPs".to_string(),

@@ -231,45 +231,54 @@ impl DefenderSource {
                 actions,
             });
             for finding_id in finding_ids {
-                let mut execs = Vec::new();
-                self.paginate("ListAuditMitigationActionsExecutions", 10, async |token| {
-                    let page = self
-                        .client
-                        .list_audit_mitigation_actions_executions()
-                        .task_id(&id)
-                        .finding_id(&finding_id)
-                        .set_next_token(token)
-                        .max_results(PAGE.min(100))
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            Error::Source(failure("ListAuditMitigationActionsExecutions", &e))
-                        })?;
-                    for x in page.actions_executions() {
-                        execs.push(MitigationExecution {
-                            task_id: x.task_id().unwrap_or(&id).to_string(),
-                            kind: MitigationKind::Audit,
-                            action: x.action_name().unwrap_or_default().to_string(),
-                            finding_id: Some(x.finding_id().unwrap_or(&finding_id).to_string()),
-                            violation_id: None,
-                            thing: None,
-                            status: x
-                                .status()
-                                .map(|s| s.as_str().to_string())
-                                .unwrap_or_default(),
-                            start: ms(x.start_time()),
-                            end: ms(x.end_time()),
-                            error_code: x.error_code().map(str::to_string),
-                            message: x.message().map(str::to_string),
-                        });
-                    }
-                    Ok(page.next_token().map(str::to_string))
-                })
-                .await?;
+                let execs = self.audit_executions(&id, &finding_id).await?;
                 batch.mitigation_executions.extend(execs);
                 note(&mut batch, DocKind::ListAuditMitigationExecutions);
             }
         }
         Ok(batch)
+    }
+
+    /// One audit mitigation task's executions on one finding
+    /// (ListAuditMitigationActionsExecutions).
+    async fn audit_executions(
+        &self,
+        id: &str,
+        finding_id: &str,
+    ) -> Result<Vec<MitigationExecution>> {
+        let mut execs = Vec::new();
+        self.paginate("ListAuditMitigationActionsExecutions", 10, async |token| {
+            let page = self
+                .client
+                .list_audit_mitigation_actions_executions()
+                .task_id(id)
+                .finding_id(finding_id)
+                .set_next_token(token)
+                .max_results(PAGE.min(100))
+                .send()
+                .await
+                .map_err(|e| Error::Source(failure("ListAuditMitigationActionsExecutions", &e)))?;
+            for x in page.actions_executions() {
+                execs.push(MitigationExecution {
+                    task_id: x.task_id().unwrap_or(id).to_string(),
+                    kind: MitigationKind::Audit,
+                    action: x.action_name().unwrap_or_default().to_string(),
+                    finding_id: Some(x.finding_id().unwrap_or(finding_id).to_string()),
+                    violation_id: None,
+                    thing: None,
+                    status: x
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    start: ms(x.start_time()),
+                    end: ms(x.end_time()),
+                    error_code: x.error_code().map(str::to_string),
+                    message: x.message().map(str::to_string),
+                });
+            }
+            Ok(page.next_token().map(str::to_string))
+        })
+        .await?;
+        Ok(execs)
     }
 }

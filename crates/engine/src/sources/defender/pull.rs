@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use futures_util::future::LocalBoxFuture;
 
-use crate::sources::contract::{add_stats, Pull, SourceSummary, SyncCtx, SyncFailure};
+use crate::sources::contract::{add_stats, Pull, SourceSummary, SyncCtx};
 use crate::sources::{self, SourceError};
 use crate::store::{ObjectMark, Store, SyncMarks, Watermark};
 use crate::time::Millis;
@@ -69,227 +69,259 @@ async fn drill_down(
     Ok(())
 }
 
+/// One sync: Detect (when the account has it), then Audit, its mitigations and the inventory;
+/// a failed unit is recorded and the rest carry on.
 async fn pull(
     settings: &sources::DefenderSettings,
     ctx: &mut SyncCtx<'_>,
 ) -> Result<(), SourceError> {
-    let (name, writer, meter, cancel) = (ctx.name, ctx.sink, ctx.meter, ctx.cancel);
-    let (from, to) = (ctx.from, ctx.to);
-    let watermark = ctx.resume.violation_events;
-    let ledger = &ctx.resume.ledger;
-    let summary = &mut ctx.summary;
-    let failures = &mut ctx.failures;
     let api = DefenderSource::connect(settings).await;
-    let fail = |failures: &mut Vec<SyncFailure>, object: &str, error: crate::Error| {
-        let error = SourceError::from(error);
-        failures.push(SyncFailure {
-            source: name.to_string(),
-            kind: error.kind,
-            object: Some(object.to_string()),
-            error: error.message,
-        })
-    };
-    // Detect: profiles, active violations, violation events by day (30 days kept by AWS).
-    let mut detect = true;
-    match api.security_profiles().await {
-        Ok(batch) => {
-            meter
-                .events
-                .fetch_add(batch.profiles.len() as u64, Ordering::Relaxed);
-            let stats = writer.write(vec![batch], SyncMarks::default()).await?;
-            add_stats(summary, &stats);
-        }
-        Err(e) if defender::detect_unavailable(&e) => {
-            detect = false;
-            summary.warnings.push(format!(
-                "Detect is not available to this account or identity: {e}"
-            ));
-        }
-        Err(e) => fail(failures, "security-profiles", e),
+    if pull_profiles(&api, ctx).await? && !ctx.cancel.is_cancelled() {
+        pull_violations(&api, ctx).await?;
     }
-    if detect && !cancel.is_cancelled() {
-        match api.active_violations().await {
-            Ok(batch) => {
-                meter
-                    .events
-                    .fetch_add(batch.active_violations.len() as u64, Ordering::Relaxed);
-                let stats = writer.write(vec![batch], SyncMarks::default()).await?;
-                add_stats(summary, &stats);
-            }
-            Err(e) => fail(failures, "active-violations", e),
-        }
-        let start = from
-            .or(watermark.map(|w| w - HOUR))
-            .unwrap_or(to - 30 * DAY)
-            .max(to - 30 * DAY);
-        let mut slice = start;
-        let slices = ((to - start) + DAY - 1) / DAY;
-        meter
-            .total
-            .fetch_add(slices.max(0) as u64, Ordering::Relaxed);
-        while slice < to && !cancel.is_cancelled() {
-            let end = (slice + DAY).min(to);
-            match api.violation_events(slice, end).await {
-                Ok(batch) => {
-                    meter
-                        .events
-                        .fetch_add(batch.violation_events.len() as u64, Ordering::Relaxed);
-                    let marks = SyncMarks {
-                        watermarks: vec![Watermark {
-                            source: name.to_string(),
-                            stream: "violation-events".into(),
-                            from: slice,
-                            to: end,
-                        }],
-                        ..SyncMarks::default()
-                    };
-                    let stats = writer.write(vec![batch], marks).await?;
-                    add_stats(summary, &stats);
-                }
-                Err(e) => {
-                    fail(
-                        failures,
-                        &format!(
-                            "violation-events {}..{}",
-                            crate::time::to_rfc3339(slice),
-                            crate::time::to_rfc3339(end)
-                        ),
-                        e,
-                    );
-                    // Later windows would leave a hole behind the watermark: stop here.
-                    break;
-                }
-            }
-            meter.done.fetch_add(1, Ordering::Relaxed);
-            meter.report();
-            slice = end;
-        }
-        // Detect mitigation history of the same window: what AWS ran on which violation.
-        if !cancel.is_cancelled() {
-            match api.detect_mitigations(start, to).await {
-                Ok(batch) => {
-                    let stats = writer.write(vec![batch], SyncMarks::default()).await?;
-                    add_stats(summary, &stats);
-                }
-                Err(e) => fail(failures, "detect-mitigation-tasks", e),
-            }
-        }
-    }
-    // Audit: tasks of the window (90 days kept), each read whole once it has finished.
-    if cancel.is_cancelled() {
+    if ctx.cancel.is_cancelled() {
         return Ok(());
     }
-    let audit_from = from.unwrap_or(to - 90 * DAY).max(to - 90 * DAY + HOUR);
+    let audit_from = ctx
+        .from
+        .unwrap_or(ctx.to - 90 * DAY)
+        .max(ctx.to - 90 * DAY + HOUR);
+    pull_audit_tasks(&api, ctx, audit_from).await?;
+    if !ctx.cancel.is_cancelled() {
+        pull_audit_mitigations(&api, ctx, audit_from).await?;
+    }
+    pull_inventory(&api, ctx).await
+}
+
+/// Detect's security profiles; `false` when the account or identity has no Detect (a warning,
+/// not a failure: since 31 Aug 2026 new accounts get none).
+async fn pull_profiles(api: &DefenderSource, ctx: &mut SyncCtx<'_>) -> Result<bool, SourceError> {
+    match api.security_profiles().await {
+        Ok(batch) => {
+            ctx.meter
+                .events
+                .fetch_add(batch.profiles.len() as u64, Ordering::Relaxed);
+            let stats = ctx.sink.write(vec![batch], SyncMarks::default()).await?;
+            add_stats(&mut ctx.summary, &stats);
+        }
+        Err(e) if defender::detect_unavailable(&e) => {
+            ctx.summary.warnings.push(format!(
+                "Detect is not available to this account or identity: {e}"
+            ));
+            return Ok(false);
+        }
+        Err(e) => ctx.fail("security-profiles", e),
+    }
+    Ok(true)
+}
+
+/// Active violations, violation events by day (30 days kept by AWS) from the watermark, each
+/// day's watermark written with its data, and the Detect mitigations of the same window.
+async fn pull_violations(api: &DefenderSource, ctx: &mut SyncCtx<'_>) -> Result<(), SourceError> {
+    let (name, to) = (ctx.name, ctx.to);
+    match api.active_violations().await {
+        Ok(batch) => {
+            ctx.meter
+                .events
+                .fetch_add(batch.active_violations.len() as u64, Ordering::Relaxed);
+            let stats = ctx.sink.write(vec![batch], SyncMarks::default()).await?;
+            add_stats(&mut ctx.summary, &stats);
+        }
+        Err(e) => ctx.fail("active-violations", e),
+    }
+    let start = ctx
+        .from
+        .or(ctx.resume.violation_events.map(|w| w - HOUR))
+        .unwrap_or(to - 30 * DAY)
+        .max(to - 30 * DAY);
+    let mut slice = start;
+    let slices = ((to - start) + DAY - 1) / DAY;
+    ctx.meter
+        .total
+        .fetch_add(slices.max(0) as u64, Ordering::Relaxed);
+    while slice < to && !ctx.cancel.is_cancelled() {
+        let end = (slice + DAY).min(to);
+        match api.violation_events(slice, end).await {
+            Ok(batch) => {
+                ctx.meter
+                    .events
+                    .fetch_add(batch.violation_events.len() as u64, Ordering::Relaxed);
+                let marks = SyncMarks {
+                    watermarks: vec![Watermark {
+                        source: name.to_string(),
+                        stream: "violation-events".into(),
+                        from: slice,
+                        to: end,
+                    }],
+                    ..SyncMarks::default()
+                };
+                let stats = ctx.sink.write(vec![batch], marks).await?;
+                add_stats(&mut ctx.summary, &stats);
+            }
+            Err(e) => {
+                let window = format!(
+                    "violation-events {}..{}",
+                    crate::time::to_rfc3339(slice),
+                    crate::time::to_rfc3339(end)
+                );
+                ctx.fail(&window, e);
+                // Later windows would leave a hole behind the watermark: stop here.
+                break;
+            }
+        }
+        ctx.meter.done.fetch_add(1, Ordering::Relaxed);
+        ctx.meter.report();
+        slice = end;
+    }
+    // Detect mitigation history of the same window: what AWS ran on which violation.
+    if !ctx.cancel.is_cancelled() {
+        match api.detect_mitigations(start, to).await {
+            Ok(batch) => {
+                let stats = ctx.sink.write(vec![batch], SyncMarks::default()).await?;
+                add_stats(&mut ctx.summary, &stats);
+            }
+            Err(e) => ctx.fail("detect-mitigation-tasks", e),
+        }
+    }
+    Ok(())
+}
+
+/// A finished task (its ledger entry is written and it is not read again).
+fn finished(status: &str) -> bool {
+    matches!(status, "COMPLETED" | "FAILED" | "CANCELED")
+}
+
+/// A ledger entry of a Device Defender task read whole.
+fn task_mark(name: &str, key: String, status: String) -> ObjectMark {
+    ObjectMark {
+        source: name.to_string(),
+        key,
+        etag: status,
+        size: 0,
+        outcome: "ingested",
+        detail: None,
+    }
+}
+
+/// Audit tasks of the window (90 days kept), each read whole once it has finished and not
+/// again while its status is the ledger's.
+async fn pull_audit_tasks(
+    api: &DefenderSource,
+    ctx: &mut SyncCtx<'_>,
+    audit_from: Millis,
+) -> Result<(), SourceError> {
     let tasks = api
-        .audit_tasks(audit_from, to)
+        .audit_tasks(audit_from, ctx.to)
         .await
         .map_err(SourceError::from)?;
-    meter.total.fetch_add(tasks.len() as u64, Ordering::Relaxed);
+    ctx.meter
+        .total
+        .fetch_add(tasks.len() as u64, Ordering::Relaxed);
     for (task, status) in tasks {
-        if cancel.is_cancelled() {
+        if ctx.cancel.is_cancelled() {
             break;
         }
         let key = format!("audit-task/{task}");
-        if ledger.get(&key) == Some(&status) {
-            summary.unchanged += 1;
-            meter.done.fetch_add(1, Ordering::Relaxed);
+        if ctx.resume.ledger.get(&key) == Some(&status) {
+            ctx.summary.unchanged += 1;
+            ctx.meter.done.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         match api.audit_task(&task).await {
             Ok(batch) => {
-                meter.events.fetch_add(
+                ctx.meter.events.fetch_add(
                     (batch.audit_checks.len() + batch.findings.len()) as u64,
                     Ordering::Relaxed,
                 );
-                let finished = matches!(status.as_str(), "COMPLETED" | "FAILED" | "CANCELED");
                 let marks = SyncMarks {
-                    objects: if finished {
-                        vec![ObjectMark {
-                            source: name.to_string(),
-                            key,
-                            etag: status,
-                            size: 0,
-                            outcome: "ingested",
-                            detail: None,
-                        }]
+                    objects: if finished(&status) {
+                        vec![task_mark(ctx.name, key, status)]
                     } else {
                         Vec::new()
                     },
                     ..SyncMarks::default()
                 };
-                let stats = writer.write(vec![batch], marks).await?;
-                add_stats(summary, &stats);
+                let stats = ctx.sink.write(vec![batch], marks).await?;
+                add_stats(&mut ctx.summary, &stats);
             }
-            Err(e) => fail(failures, &key, e),
+            Err(e) => ctx.fail(&key, e),
         }
-        meter.done.fetch_add(1, Ordering::Relaxed);
-        meter.report();
+        ctx.meter.done.fetch_add(1, Ordering::Relaxed);
+        ctx.meter.report();
     }
-    // Audit mitigation history of the same window; a finished task is read once.
-    if !cancel.is_cancelled() {
-        let unchanged = |id: &str, status: &str| {
-            ledger
-                .get(&format!("audit-mitigation/{id}"))
-                .is_some_and(|s| s == status)
-        };
-        match api.audit_mitigations(audit_from, to, unchanged).await {
-            Ok(batch) => {
-                let objects = batch
-                    .mitigation_tasks
-                    .iter()
-                    .filter_map(|t| {
-                        let status = t.status.clone()?;
-                        matches!(status.as_str(), "COMPLETED" | "FAILED" | "CANCELED").then(|| {
-                            ObjectMark {
-                                source: name.to_string(),
-                                key: format!("audit-mitigation/{}", t.task_id),
-                                etag: status,
-                                size: 0,
-                                outcome: "ingested",
-                                detail: None,
-                            }
-                        })
+    Ok(())
+}
+
+/// Audit mitigation history of the same window; a finished task is read once.
+async fn pull_audit_mitigations(
+    api: &DefenderSource,
+    ctx: &mut SyncCtx<'_>,
+    audit_from: Millis,
+) -> Result<(), SourceError> {
+    let ledger = &ctx.resume.ledger;
+    let unchanged = |id: &str, status: &str| {
+        ledger
+            .get(&format!("audit-mitigation/{id}"))
+            .is_some_and(|s| s == status)
+    };
+    match api.audit_mitigations(audit_from, ctx.to, unchanged).await {
+        Ok(batch) => {
+            let objects = batch
+                .mitigation_tasks
+                .iter()
+                .filter_map(|t| {
+                    let status = t.status.clone()?;
+                    finished(&status).then(|| {
+                        task_mark(ctx.name, format!("audit-mitigation/{}", t.task_id), status)
                     })
-                    .collect();
-                let marks = SyncMarks {
-                    objects,
-                    ..SyncMarks::default()
-                };
-                let stats = writer.write(vec![batch], marks).await?;
-                add_stats(summary, &stats);
-            }
-            Err(e) => fail(failures, "audit-mitigation-tasks", e),
+                })
+                .collect();
+            let marks = SyncMarks {
+                objects,
+                ..SyncMarks::default()
+            };
+            let stats = ctx.sink.write(vec![batch], marks).await?;
+            add_stats(&mut ctx.summary, &stats);
         }
+        Err(e) => ctx.fail("audit-mitigation-tasks", e),
     }
-    // The registry's thing types and groups (triage's peer groups), re-read every
-    // INVENTORY_EVERY: a fleet of 100,000 things is 400 ListThings pages.
-    let last = ledger
+    Ok(())
+}
+
+/// The registry's thing types and groups (triage's peer groups), re-read every
+/// [`INVENTORY_EVERY`]: a fleet of 100,000 things is 400 ListThings pages.
+async fn pull_inventory(api: &DefenderSource, ctx: &mut SyncCtx<'_>) -> Result<(), SourceError> {
+    let to = ctx.to;
+    let last = ctx
+        .resume
+        .ledger
         .get(INVENTORY_KEY)
         .and_then(|t| t.parse::<Millis>().ok());
-    if !cancel.is_cancelled() && last.is_none_or(|t| to - t >= INVENTORY_EVERY || t > to) {
-        match api.inventory().await {
-            Ok(inv) => {
-                summary.warnings.extend(inv.warnings);
-                let marks = SyncMarks {
-                    objects: vec![ObjectMark {
-                        source: name.to_string(),
-                        key: INVENTORY_KEY.into(),
-                        etag: to.to_string(),
-                        size: inv.types.len() as i64,
-                        outcome: "ingested",
-                        detail: None,
-                    }],
-                    thing_groups: inv.groups.into_iter().collect(),
-                    thing_types: inv.types,
-                    ..SyncMarks::default()
-                };
-                writer.write(Vec::new(), marks).await?;
-            }
-            // Nothing is lost without it: peers fall back to name families and the fleet.
-            Err(e) => summary.warnings.push(format!(
-                "thing types and groups not read ({e}): triage compares things with their name family or the fleet"
-            )),
+    if ctx.cancel.is_cancelled() || last.is_some_and(|t| to - t < INVENTORY_EVERY && t <= to) {
+        return Ok(());
+    }
+    match api.inventory().await {
+        Ok(inv) => {
+            ctx.summary.warnings.extend(inv.warnings);
+            let marks = SyncMarks {
+                objects: vec![ObjectMark {
+                    source: ctx.name.to_string(),
+                    key: INVENTORY_KEY.into(),
+                    etag: to.to_string(),
+                    size: inv.types.len() as i64,
+                    outcome: "ingested",
+                    detail: None,
+                }],
+                thing_groups: inv.groups.into_iter().collect(),
+                thing_types: inv.types,
+                ..SyncMarks::default()
+            };
+            ctx.sink.write(Vec::new(), marks).await?;
         }
+        // Nothing is lost without it: peers fall back to name families and the fleet.
+        Err(e) => ctx.summary.warnings.push(format!(
+            "thing types and groups not read ({e}): triage compares things with their name family or the fleet"
+        )),
     }
     Ok(())
 }

@@ -11,7 +11,9 @@ use std::sync::atomic::Ordering;
 use futures_util::future::LocalBoxFuture;
 
 use crate::model::Batch;
-use crate::sources::contract::{add_stats, Pull, SyncCtx, SyncFailure, S3_LISTING};
+use crate::sources::contract::{
+    add_stats, Meter, Pull, Sink, SourceSummary, SyncCtx, SyncFailure, S3_LISTING,
+};
 use crate::sources::{self, SourceError, SourceErrorKind};
 use crate::store::{SyncMarks, Watermark};
 use crate::time::{DAY, HOUR};
@@ -123,102 +125,7 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
         };
         let Some((obj, out)) = next else { break };
         meter.done.fetch_add(1, Ordering::Relaxed);
-        let mark = |outcome, etag: String, size, detail| ObjectMark {
-            source: name.to_string(),
-            key: obj.key.clone(),
-            etag,
-            size,
-            outcome,
-            detail,
-        };
-        match out {
-            Err(error) => failures.push(SyncFailure {
-                source: name.to_string(),
-                kind: error.kind,
-                object: Some(obj.key.clone()),
-                error: error.message,
-            }),
-            Ok(Fetched::Corrupt { error, etag, size }) => {
-                // The whole object arrived and does not parse: record it, so it is reported once
-                // and not fetched again until it changes.
-                meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
-                let marks = SyncMarks {
-                    objects: vec![mark("rejected", etag, size, Some(error.clone()))],
-                    ..SyncMarks::default()
-                };
-                writer.write(Vec::new(), marks).await?;
-                failures.push(SyncFailure {
-                    source: name.to_string(),
-                    kind: SourceErrorKind::Data,
-                    object: Some(obj.key.clone()),
-                    error,
-                });
-            }
-            Ok(Fetched::Parsed { batch, etag, size }) => {
-                meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
-                let outcome = "ingested";
-                summary.objects_fetched += 1;
-                for (kind, n) in &batch.recovered {
-                    *summary.recovered.entry(kind.clone()).or_default() += n;
-                }
-                summary.bytes += size as u64;
-                meter
-                    .events
-                    .fetch_add(batch.documents.values().sum::<u64>(), Ordering::Relaxed);
-                // Records refused in an object whose others are kept: named once as a failure
-                // (the object is not fetched again until it changes).
-                let refused = batch.bad_records.first().map(|first| {
-                    format!(
-                        "{} record(s) refused, the rest kept (first: {first})",
-                        batch.bad_records_total
-                    )
-                });
-                if let Some(error) = &refused {
-                    failures.push(SyncFailure {
-                        source: name.to_string(),
-                        kind: SourceErrorKind::Data,
-                        object: Some(obj.key.clone()),
-                        error: error.clone(),
-                    });
-                }
-                let marks = SyncMarks {
-                    objects: vec![mark(outcome, etag, size, refused)],
-                    ..SyncMarks::default()
-                };
-                // How its device reports were dated (a report id that disagreed with the
-                // object's arrival), named by the object.
-                let notes: Vec<String> = batch
-                    .notes
-                    .iter()
-                    .map(|n| format!("{}: {n}", obj.key))
-                    .collect();
-                crate::sources::contract::keep_notes(&mut summary.warnings, &notes);
-                if !batch.future.is_empty() {
-                    summary.warnings.push(format!(
-                        "{}: {} datapoints dated after now + 1 h set aside (first: {} {} at {})",
-                        obj.key,
-                        batch.future.len(),
-                        batch.future[0].thing,
-                        batch.future[0].metric,
-                        crate::time::to_rfc3339(batch.future[0].ts)
-                    ));
-                }
-                match writer.write(vec![*batch], marks).await {
-                    Ok(stats) => {
-                        add_stats(summary, &stats);
-                        meter
-                            .datapoints
-                            .store(summary.datapoints, Ordering::Relaxed);
-                    }
-                    Err(error) => failures.push(SyncFailure {
-                        source: name.to_string(),
-                        kind: SourceErrorKind::Service,
-                        object: Some(obj.key.clone()),
-                        error,
-                    }),
-                }
-            }
-        }
+        keep_object(name, writer, meter, (summary, failures), &obj.key, out).await?;
         meter.report();
     }
     // The window was listed and every object in it read: the next sync without `--from` starts
@@ -235,6 +142,115 @@ async fn pull(settings: &sources::S3Settings, ctx: &mut SyncCtx<'_>) -> Result<(
             ..SyncMarks::default()
         };
         writer.write(Vec::new(), marks).await?;
+    }
+    Ok(())
+}
+
+/// Keeps what one object gave — its batch and ledger mark in one write, its refused records,
+/// notes and future-dated points named — or records why it failed.
+async fn keep_object(
+    name: &str,
+    writer: &dyn Sink,
+    meter: &Meter,
+    (summary, failures): (&mut SourceSummary, &mut Vec<SyncFailure>),
+    key: &str,
+    out: Result<Fetched, SourceError>,
+) -> Result<(), SourceError> {
+    let mark = |outcome, etag: String, size, detail| ObjectMark {
+        source: name.to_string(),
+        key: key.to_string(),
+        etag,
+        size,
+        outcome,
+        detail,
+    };
+    match out {
+        Err(error) => failures.push(SyncFailure {
+            source: name.to_string(),
+            kind: error.kind,
+            object: Some(key.to_string()),
+            error: error.message,
+        }),
+        Ok(Fetched::Corrupt { error, etag, size }) => {
+            // The whole object arrived and does not parse: record it, so it is reported once
+            // and not fetched again until it changes.
+            meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
+            let marks = SyncMarks {
+                objects: vec![mark("rejected", etag, size, Some(error.clone()))],
+                ..SyncMarks::default()
+            };
+            writer.write(Vec::new(), marks).await?;
+            failures.push(SyncFailure {
+                source: name.to_string(),
+                kind: SourceErrorKind::Data,
+                object: Some(key.to_string()),
+                error,
+            });
+        }
+        Ok(Fetched::Parsed { batch, etag, size }) => {
+            meter.bytes.fetch_add(size as u64, Ordering::Relaxed);
+            let outcome = "ingested";
+            summary.objects_fetched += 1;
+            for (kind, n) in &batch.recovered {
+                *summary.recovered.entry(kind.clone()).or_default() += n;
+            }
+            summary.bytes += size as u64;
+            meter
+                .events
+                .fetch_add(batch.documents.values().sum::<u64>(), Ordering::Relaxed);
+            // Records refused in an object whose others are kept: named once as a failure
+            // (the object is not fetched again until it changes).
+            let refused = batch.bad_records.first().map(|first| {
+                format!(
+                    "{} record(s) refused, the rest kept (first: {first})",
+                    batch.bad_records_total
+                )
+            });
+            if let Some(error) = &refused {
+                failures.push(SyncFailure {
+                    source: name.to_string(),
+                    kind: SourceErrorKind::Data,
+                    object: Some(key.to_string()),
+                    error: error.clone(),
+                });
+            }
+            let marks = SyncMarks {
+                objects: vec![mark(outcome, etag, size, refused)],
+                ..SyncMarks::default()
+            };
+            // How its device reports were dated (a report id that disagreed with the
+            // object's arrival), named by the object.
+            let notes: Vec<String> = batch
+                .notes
+                .iter()
+                .map(|n| format!("{}: {n}", key))
+                .collect();
+            crate::sources::contract::keep_notes(&mut summary.warnings, &notes);
+            if !batch.future.is_empty() {
+                summary.warnings.push(format!(
+                    "{}: {} datapoints dated after now + 1 h set aside (first: {} {} at {})",
+                    key,
+                    batch.future.len(),
+                    batch.future[0].thing,
+                    batch.future[0].metric,
+                    crate::time::to_rfc3339(batch.future[0].ts)
+                ));
+            }
+            match writer.write(vec![*batch], marks).await {
+                Ok(stats) => {
+                    add_stats(summary, &stats);
+                    meter
+                        .datapoints
+                        .store(summary.datapoints, Ordering::Relaxed);
+                }
+                Err(error) => failures.push(SyncFailure {
+                    source: name.to_string(),
+                    kind: SourceErrorKind::Service,
+                    object: Some(key.to_string()),
+                    error,
+                }),
+            }
+        }
     }
     Ok(())
 }
