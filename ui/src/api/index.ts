@@ -3,4 +3,4 @@
 export { AppError } from "./client";
 export { api } from "./commands";
 export { onActionResult, onNavigate, onNotified, onSyncProgress, onWatch } from "./events";
-export { queries, queryClient } from "./queries";
+export { queries, queryClient, useWrite } from "./queries";

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (cmd: string, args?: unknown) => invoke(cmd, args) }));
 
-const { queries, queryClient } = await import("./queries");
+const { queries, queryClient, writeOptions } = await import("./queries");
+const { MutationObserver } = await import("@tanstack/react-query");
 
 const req = { thing: "cam-1", from: null, to: null, look: { width: 620, height: 230, tz: "UTC", theme: "dark" as const, scale: 1 } };
 
@@ -51,5 +52,18 @@ describe("query cache", () => {
     // Findings' actions are their own question.
     await queryClient.fetchQuery(queries.mitigationActions("finding"));
     expect(invoke).toHaveBeenLastCalledWith("mitigation_actions", { target: "finding" });
+  });
+
+  it("makes every answer stale after a write that succeeded, and none after one that failed", async () => {
+    invoke.mockResolvedValue({ thing: "cam-1" });
+    await queryClient.fetchQuery(queries.thing(req));
+    const stale = () => queryClient.getQueryState(queries.thing(req).queryKey)?.isInvalidated;
+    const write = new MutationObserver(queryClient, writeOptions<string>());
+    await expect(write.mutate(() => Promise.reject(new Error("denied")))).rejects.toThrow("denied");
+    expect(write.getCurrentResult().error?.message).toBe("denied");
+    expect(stale()).toBe(false);
+    await write.mutate(() => Promise.resolve("ok"));
+    expect(write.getCurrentResult().data).toBe("ok");
+    expect(stale()).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 // fresh, and the one client the app shares. An answer that failed is never kept; a change made
 // through the app (an action, a case, a source, a sync) marks every answer stale
 // (`queryClient.invalidateQueries()`), and the screens on show ask again.
-import { QueryClient, queryOptions } from "@tanstack/react-query";
+import { QueryClient, queryOptions, useMutation } from "@tanstack/react-query";
 import type { Look, MitigationFor, ThingRequest } from "../bindings";
 import { api } from "./commands";
 
@@ -31,3 +31,19 @@ export const queries = {
   mitigationActions: (target: MitigationFor) =>
     queryOptions({ queryKey: ["mitigation-actions", target], queryFn: () => api.mitigationActions(target), staleTime: 60_000 }),
 };
+
+/** A write to the engine (a case, an action, a source, a filter): one mutation, whose pending
+ *  state and error the screen shows; once it has succeeded every answer is marked stale, so the
+ *  screens on show ask again. The write itself is passed to `mutate` as a thunk, so one hook
+ *  serves the writes of a panel. */
+export function useWrite<T>() {
+  return useMutation(writeOptions<T>());
+}
+
+/** What every write's mutation does (the hook's options, shared with the tests). */
+export function writeOptions<T>() {
+  return {
+    mutationFn: (write: () => Promise<T>) => write(),
+    onSuccess: () => void queryClient.invalidateQueries(),
+  };
+}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { api } from "../api";
+import { api, useWrite } from "../api";
 import type { ActionRequest, OutcomeKind, OutcomeState, OutcomeView, PlanView } from "../bindings";
 
 const LABELS: Record<OutcomeKind, string> = {
@@ -20,9 +20,11 @@ export function ActionDialog(props: { request: ActionRequest; title: string; onC
   const [request, setRequest] = useState(props.request);
   const [plan, setPlan] = useState<PlanView | null>(null);
   const [reason, setReason] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<OutcomeView | null>(null);
+  const [planError, setError] = useState<string | null>(null);
+  const execute = useWrite<OutcomeView>();
+  const busy = execute.isPending;
+  const outcome = execute.data ?? null;
+  const error = planError ?? execute.error?.message ?? null;
 
   useEffect(() => {
     let live = true;
@@ -41,19 +43,12 @@ export function ActionDialog(props: { request: ActionRequest; title: string; onC
   const min = plan?.min_reason ?? 10;
   const ok = !!plan && plan.calls.length > 0 && !needsGroup && reason.trim().length >= min && !busy && !outcome;
 
-  const run = async () => {
+  const run = () => {
     if (!plan) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setOutcome(await api.executeAction(plan.id, reason));
-    } catch (e) {
-      setError((e as Error).message);
+    execute.mutate(() => api.executeAction(plan.id, reason), {
       // A plan is used once: plan again so the analyst can retry.
-      setRequest({ ...request });
-    } finally {
-      setBusy(false);
-    }
+      onError: () => setRequest({ ...request }),
+    });
   };
 
   return (

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api } from "../api";
+import { api, useWrite } from "../api";
 import type { Case, CaseState } from "../bindings";
 import { formatTime, type Prefs } from "../lib";
 
@@ -36,21 +36,18 @@ export function CasePanel({
   const [c, setCase] = useState<Case>(initial);
   const [owner, setOwner] = useState(initial.owner ?? "");
   const [text, setText] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const write = useWrite<Case>();
+  const busy = write.isPending;
+  const error = write.error?.message ?? null;
 
-  const run = (p: Promise<Case>, after?: () => void) => {
-    setBusy(true);
-    setError(null);
-    p.then(
-      (next) => {
+  const run = (op: () => Promise<Case>, after?: () => void) =>
+    write.mutate(op, {
+      onSuccess: (next) => {
         setCase(next);
         after?.();
         onChanged();
       },
-      (e: Error) => setError(e.message),
-    ).finally(() => setBusy(false));
-  };
+    });
 
   return (
     <div className="panel case" data-testid="case-panel">
@@ -62,7 +59,7 @@ export function CasePanel({
             data-testid="case-state"
             value={c.state}
             disabled={busy}
-            onChange={(e) => run(setState(subject, e.target.value as CaseState, owner.trim() || null))}
+            onChange={(e) => run(() => setState(subject, e.target.value as CaseState, owner.trim() || null))}
           >
             {STATES.map((s) => (
               <option key={s.value} value={s.value}>
@@ -79,7 +76,7 @@ export function CasePanel({
             maxLength={128}
             onChange={(e) => setOwner(e.target.value)}
             onBlur={() => {
-              if (owner.trim() && owner.trim() !== (c.owner ?? "")) run(setState(subject, c.state, owner.trim()));
+              if (owner.trim() && owner.trim() !== (c.owner ?? "")) run(() => setState(subject, c.state, owner.trim()));
             }}
           />
         </label>
@@ -110,7 +107,12 @@ export function CasePanel({
         type="button"
         data-testid="case-add-note"
         disabled={busy || !text.trim()}
-        onClick={() => run(addNote(subject, text), () => setText(""))}
+        onClick={() =>
+          run(
+            () => addNote(subject, text),
+            () => setText(""),
+          )
+        }
       >
         Add note
       </button>

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
-import { api, onSyncProgress, queries, queryClient } from "../api";
+import { api, onSyncProgress, queries, queryClient, useWrite } from "../api";
 import type { DemoAccount, Health, SourceInput, SourceKind, SyncEvent, SyncSummary } from "../bindings";
 import { useDialog, useWatch } from "../hooks";
 import { ago, formatTime } from "../lib";
@@ -16,6 +16,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
   const [name, setName] = useState("");
   const [fields, setFields] = useState<Fields>({});
   const [error, setError] = useState<string | null>(null);
+  const write = useWrite<unknown>();
   const [tests, setTests] = useState<Record<string, Health>>({});
   const watch = useWatch();
   const [progress, setProgress] = useState<Progress>({});
@@ -37,7 +38,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
     onChange: (e: React.ChangeEvent<HTMLInputElement>) => setFields({ ...fields, [field]: e.target.value }),
   });
 
-  const add = async (e: React.FormEvent) => {
+  const add = (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
     const input: SourceInput = {
@@ -45,14 +46,14 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
       settings: form.settings(fields),
       token: form.secret ? (given(fields, form.secret) ?? null) : null,
     };
-    try {
-      await api.addSource(input);
-      setName("");
-      setFields({});
-      refreshStatus(); // the list, the status and every screen's answers are asked again
-    } catch (err) {
-      setError((err as Error).message);
-    }
+    // On success every screen's answers (the list, the status) are asked again.
+    write.mutate(() => api.addSource(input), {
+      onSuccess: () => {
+        setName("");
+        setFields({});
+      },
+      onError: (err) => setError(err.message),
+    });
   };
 
   const sync = async () => {
@@ -246,7 +247,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
                 onClick={() => {
                   const name = removing;
                   setRemoving(null);
-                  api.removeSource(name).then(refreshStatus, (e: Error) => setError(e.message));
+                  write.mutate(() => api.removeSource(name), { onError: (e) => setError(e.message) });
                 }}
               >
                 Remove {removing}

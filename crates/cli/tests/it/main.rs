@@ -5,6 +5,7 @@ mod support;
 
 mod actions;
 mod cli;
+mod compliance;
 mod hostile;
 mod reference;
 mod splunk;

@@ -67,7 +67,7 @@ fn partition(ms: i64) -> String {
 /// A bucket in the Firehose layout over `hours` hours ending at `end`: per hour two objects of
 /// several run-together batches (gzip; one of them two gzip members), plus error outputs, a
 /// corrupt object and an object outside the window. Returns (datapoints in window, objects).
-fn fill_bucket(moto: &Server, bucket: &str, end: i64, hours: i64) -> (usize, usize) {
+pub(crate) fn fill_bucket(moto: &Server, bucket: &str, end: i64, hours: i64) -> (usize, usize) {
     curl_put(&format!("{}/{bucket}", moto.url), None);
     let mut points = 0;
     let mut objects = 0;
@@ -151,7 +151,7 @@ fn fill_bucket(moto: &Server, bucket: &str, end: i64, hours: i64) -> (usize, usi
     (points, objects)
 }
 
-fn hour_floor(ms: i64) -> i64 {
+pub(crate) fn hour_floor(ms: i64) -> i64 {
     ms - ms.rem_euclid(HOUR_MS)
 }
 
