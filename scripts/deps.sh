@@ -55,9 +55,10 @@ if ! command -v tauri-driver >/dev/null; then
 fi
 
 # Protocol peers for the sync and action tests: moto_server (S3, IoT, STS), boto3 and
-# splunk-sdk (the official clients that prove the emulators faithful). Pinned, in a venv.
+# splunk-sdk (the official clients that prove the emulators faithful), and the Athena
+# emulator's engine: sqlglot (Trino SQL to DuckDB's) and DuckDB. Pinned, in a venv.
 VENV="${DDESK_TEST_VENV:-.ci-venv}"
-if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import splunklib, splunk_handler, boto3, selenium' 2>/dev/null; then
+if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import splunklib, splunk_handler, boto3, selenium, duckdb, sqlglot' 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' 'splunk-sdk==2.1.1' 'splunk_handler==3.0.0' 'selenium==4.51.0'
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' 'splunk-sdk==2.1.1' 'splunk_handler==3.0.0' 'selenium==4.51.0' 'duckdb==2.0.1' 'sqlglot==30.31.0'
 fi

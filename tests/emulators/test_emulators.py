@@ -6,6 +6,8 @@
   member, required members present, types, enums, lengths and ranges), and boto3 must parse it.
   Errors must be parsed by botocore into the model's error codes (throttling recognised as
   retryable). Everything else is forwarded to moto_server (thing groups).
+- Athena: boto3 (REST-JSON) and a raw JSON 1.1 request run DDL and SELECTs that DuckDB
+  executes after sqlglot transpiles them; responses validated against botocore's model.
 - Splunk: splunk-sdk connects (token), reads `server/info`, runs `jobs.export` and reads the
   stream with `JSONResultsReader`; v1 fallback, auth failures and a 503 refusal surface as the
   SDK expects.
@@ -435,6 +437,172 @@ class SplunkEmulator(unittest.TestCase):
         status, answer = hec(b'{"event": "x", "index": "audit"}',
                              headers={"X-Splunk-Request-Channel": "11111111-2222-3333-4444-555555555555"})
         self.assertEqual((status, answer["code"], "ackId" in answer), (200, 0, True))
+
+
+ATHENA_DDL = """CREATE EXTERNAL TABLE IF NOT EXISTS defender.metrics_export (
+  version string,
+  metrics array<struct<name:string, thing:string, value:struct<count:bigint, number:double,
+    numbers:array<double>, ports:array<int>, cidrs:array<string>, strings:array<string>>,
+    version:bigint, timestamp:bigint, dimension:struct<name:string, operator:string>>>
+)
+PARTITIONED BY (datehour string)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION 's3://dd-athena/exports/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.datehour.type' = 'date',
+  'projection.datehour.format' = 'yyyy/MM/dd/HH',
+  'projection.datehour.range' = '2026/01/01/00,NOW',
+  'projection.datehour.interval' = '1',
+  'projection.datehour.interval.unit' = 'HOURS',
+  'storage.location.template' = 's3://dd-athena/exports/${datehour}/'
+)"""
+
+
+class AthenaEmulator(unittest.TestCase):
+    """boto3's Athena client (REST-JSON) and a raw JSON 1.1 request (what aws-sdk-athena sends)
+    against the emulator over moto's S3: DDL, SELECTs executed by DuckDB with partition pruning,
+    the header row and paging, NULLs, FAILED and CANCELLED queries, idempotent starts, result
+    reuse; every raw response validated against botocore's Athena model."""
+
+    @classmethod
+    def setUpClass(cls):
+        import gzip
+        venv_bin = os.path.dirname(sys.executable)
+        port = free_port()
+        cls.moto = subprocess.Popen([os.path.join(venv_bin, "moto_server"), "-p", str(port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        moto_url = f"http://127.0.0.1:{port}"
+        wait_http(moto_url + "/moto-api/")
+        s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="dd-athena")
+        cls.sizes = {}
+        for hour, things in (("2026/12/01/10", ["cam-1", "cam-2"]), ("2026/12/01/11", ["cam-1"]),
+                             ("2026/12/01/12", ["cam-3"])):
+            lines = []
+            for i, t in enumerate(things):
+                lines.append(json.dumps({"version": "1.0", "metrics": [
+                    {"name": "aws:all-bytes-out", "thing": t, "value": {"count": 100 * (i + 1)},
+                     "version": 1, "timestamp": 1764583200000 + i},
+                    {"name": "aws:listening-tcp-ports", "thing": t, "value": {"ports": [22, 80]},
+                     "version": 1, "timestamp": 1764583200000 + i},
+                    {"name": "mobilerssi", "thing": t, "value": {"number": -77.5}, "version": 2,
+                     "timestamp": 1764583200000 + i}]}))
+            body = gzip.compress(("\n".join(lines) + "\n").encode())
+            s3.put_object(Bucket="dd-athena", Key=f"exports/{hour}/dd-1-{hour.replace('/', '-')}.gz", Body=body)
+            cls.sizes[hour] = len(body)
+        cls.emu, eport = start([os.path.join(HERE, "athena_emulator.py"), "--s3", moto_url])
+        cls.url = f"http://127.0.0.1:{eport}"
+        cls.athena = boto3.client("athena", endpoint_url=cls.url, region_name="us-east-1",
+                                  aws_access_key_id="testing", aws_secret_access_key="testing",
+                                  config=botocore.config.Config(retries={"total_max_attempts": 1}))
+        cls.model = cls.athena.meta.service_model
+        cls.raw = []
+        cls.athena.meta.events.register(
+            "before-parse.athena",
+            lambda operation_model, response_dict, **_: cls.raw.append((operation_model, response_dict)))
+        for sql in ("CREATE DATABASE IF NOT EXISTS defender", ATHENA_DDL):
+            cls.wait(cls.athena.start_query_execution(QueryString=sql)["QueryExecutionId"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.kill()
+        cls.moto.kill()
+
+    @classmethod
+    def wait(cls, qid, states=("SUCCEEDED", "FAILED", "CANCELLED")):
+        for _ in range(600):
+            q = cls.athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+            if q["Status"]["State"] in states:
+                return q
+            time.sleep(0.05)
+        raise AssertionError(f"{qid} never finished")
+
+    def tearDown(self):
+        post(self.url + "/_emu/faults", [])
+        for op, resp in self.raw:
+            if resp["status_code"] == 200 and op.output_shape is not None:
+                validate(op.output_shape, json.loads(resp["body"] or b"{}"), op.name)
+        self.raw.clear()
+
+    def select(self, sql, **kw):
+        qid = self.athena.start_query_execution(QueryString=sql, QueryExecutionContext={"Database": "defender"},
+                                                ResultConfiguration={"OutputLocation": "s3://dd-athena/results/"},
+                                                **kw)["QueryExecutionId"]
+        q = self.wait(qid)
+        self.assertEqual(q["Status"]["State"], "SUCCEEDED", q["Status"])
+        rows = []
+        for page in self.athena.get_paginator("get_query_results").paginate(
+                QueryExecutionId=qid, PaginationConfig={"PageSize": 2}):
+            rows += [[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]]
+        return q, rows
+
+    def test_select_reads_only_the_partitions_asked_for(self):
+        q, rows = self.select(
+            "SELECT m.thing, sum(m.value.count) AS bytes, max(m.value.number) AS rssi "
+            "FROM metrics_export CROSS JOIN UNNEST(metrics) AS t(m) "
+            "WHERE datehour BETWEEN '2026/12/01/10' AND '2026/12/01/11' AND m.name <> 'x' "
+            "GROUP BY m.thing ORDER BY m.thing")
+        self.assertEqual(rows[0], ["thing", "bytes", "rssi"])
+        self.assertEqual(rows[1:], [["cam-1", "200", "-77.5"], ["cam-2", "200", "-77.5"]])
+        self.assertEqual(q["Statistics"]["DataScannedInBytes"],
+                         self.sizes["2026/12/01/10"] + self.sizes["2026/12/01/11"])
+
+    def test_nulls_arrays_doubles_and_paging(self):
+        _, rows = self.select(
+            "SELECT m.thing, m.value.ports AS ports, m.value.count AS c, "
+            "CAST(m.timestamp AS double) * 1000 AS big "
+            "FROM metrics_export CROSS JOIN UNNEST(metrics) AS t(m) "
+            "WHERE datehour = '2026/12/01/12' AND m.name = 'aws:listening-tcp-ports'")
+        self.assertEqual(rows, [["thing", "ports", "c", "big"], ["cam-3", "[22, 80]", None, "1.7645832E15"]])
+
+    def test_a_bad_query_fails_with_its_reason(self):
+        qid = self.athena.start_query_execution(QueryString="SELECT nope FROM metrics_export",
+                                                QueryExecutionContext={"Database": "defender"})["QueryExecutionId"]
+        q = self.wait(qid)
+        self.assertEqual(q["Status"]["State"], "FAILED")
+        self.assertIn("nope", q["Status"]["StateChangeReason"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.athena.get_query_results(QueryExecutionId=qid)
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequestException")
+
+    def test_stop_cancels_a_running_query(self):
+        post(self.url + "/_emu/faults", [{"kind": "slow", "delay": 5}])
+        qid = self.athena.start_query_execution(QueryString="SELECT 1",
+                                                QueryExecutionContext={"Database": "defender"})["QueryExecutionId"]
+        self.wait(qid, states=("RUNNING",))
+        self.athena.stop_query_execution(QueryExecutionId=qid)
+        self.assertEqual(self.wait(qid)["Status"]["State"], "CANCELLED")
+
+    def test_a_retried_start_runs_once_and_reuse_scans_nothing(self):
+        sql = "SELECT count(*) AS n FROM metrics_export WHERE datehour = '2026/12/01/10'"
+        ctx = {"Database": "defender"}
+        a = self.athena.start_query_execution(QueryString=sql, ClientRequestToken="t" * 32,
+                                              QueryExecutionContext=ctx)["QueryExecutionId"]
+        b = self.athena.start_query_execution(QueryString=sql, ClientRequestToken="t" * 32,
+                                              QueryExecutionContext=ctx)["QueryExecutionId"]
+        self.assertEqual(a, b)
+        self.assertGreater(self.wait(a)["Statistics"]["DataScannedInBytes"], 0)
+        q, rows = self.select(sql, ResultReuseConfiguration={
+            "ResultReuseByAgeConfiguration": {"Enabled": True, "MaxAgeInMinutes": 60}})
+        self.assertEqual(rows, [["n"], ["2"]])
+        self.assertTrue(q["Statistics"]["ResultReuseInformation"]["ReusedPreviousResult"])
+        self.assertEqual(q["Statistics"]["DataScannedInBytes"], 0)
+
+    def test_json_1_1_is_served_as_the_rust_sdk_sends_it(self):
+        def call(op, body):
+            req = urllib.request.Request(self.url + "/", data=json.dumps(body).encode(), method="POST",
+                                         headers={"X-Amz-Target": f"AmazonAthena.{op}",
+                                                  "Content-Type": "application/x-amz-json-1.1"})
+            return json.loads(urllib.request.urlopen(req).read())
+        qid = call("StartQueryExecution", {"QueryString": "SELECT 41 + 1 AS x"})["QueryExecutionId"]
+        self.wait(qid)
+        out = call("GetQueryResults", {"QueryExecutionId": qid, "MaxResults": 1})
+        validate(self.model.operation_model("GetQueryResults").output_shape, out)
+        self.assertEqual(out["ResultSet"]["Rows"], [{"Data": [{"VarCharValue": "x"}]}])
+        more = call("GetQueryResults", {"QueryExecutionId": qid, "NextToken": out["NextToken"]})
+        self.assertEqual(more["ResultSet"]["Rows"], [{"Data": [{"VarCharValue": "42"}]}])
 
 
 class ClosedSetsMatchBotocore(unittest.TestCase):
