@@ -40,14 +40,17 @@ export function CasePanel({
   const busy = write.isPending;
   const error = write.error?.message ?? null;
 
+  // The answer is taken from the write's own promise; what the write sends is read when it is
+  // asked for (the controlled inputs show the old values again until the answer).
   const run = (op: () => Promise<Case>, after?: () => void) =>
-    write.mutate(op, {
-      onSuccess: (next) => {
+    write.mutateAsync(op).then(
+      (next) => {
         setCase(next);
         after?.();
         onChanged();
       },
-    });
+      () => {}, // shown from write.error
+    );
 
   return (
     <div className="panel case" data-testid="case-panel">
@@ -59,7 +62,12 @@ export function CasePanel({
             data-testid="case-state"
             value={c.state}
             disabled={busy}
-            onChange={(e) => run(() => setState(subject, e.target.value as CaseState, owner.trim() || null))}
+            onChange={(e) => {
+              // Read now: the write runs later, when the controlled select shows the old state again.
+              const state = e.target.value as CaseState;
+              const who = owner.trim() || null;
+              run(() => setState(subject, state, who));
+            }}
           >
             {STATES.map((s) => (
               <option key={s.value} value={s.value}>
@@ -76,7 +84,9 @@ export function CasePanel({
             maxLength={128}
             onChange={(e) => setOwner(e.target.value)}
             onBlur={() => {
-              if (owner.trim() && owner.trim() !== (c.owner ?? "")) run(() => setState(subject, c.state, owner.trim()));
+              const who = owner.trim();
+              const state = c.state;
+              if (who && who !== (c.owner ?? "")) run(() => setState(subject, state, who));
             }}
           />
         </label>
@@ -107,12 +117,13 @@ export function CasePanel({
         type="button"
         data-testid="case-add-note"
         disabled={busy || !text.trim()}
-        onClick={() =>
+        onClick={() => {
+          const note = text;
           run(
-            () => addNote(subject, text),
+            () => addNote(subject, note),
             () => setText(""),
-          )
-        }
+          );
+        }}
       >
         Add note
       </button>
