@@ -17,7 +17,8 @@ What it does not reproduce, and the tests work around: Trino's approximate perce
 `array_agg` results, and Trino's stricter typing (DuckDB accepts select aliases in WHERE and
 comparisons of varchar with numbers; the engine's SQL is parsed as Trino in a test instead).
 
-Operations: StartQueryExecution (ClientRequestToken idempotent, ResultReuseConfiguration by
+Operations: GetTableMetadata (the table's LOCATION and properties), StartQueryExecution
+(ClientRequestToken idempotent, ResultReuseConfiguration by
 age), GetQueryExecution (QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED, with
 Statistics and AthenaError), GetQueryResults (values as Trino's text, NULL as an absent
 VarCharValue, the first row of a SELECT's first page the column names, MaxResults ≤ 1000,
@@ -502,10 +503,24 @@ def stop(params):
     return {}
 
 
-OPS = {"StartQueryExecution": start, "GetQueryExecution": lambda p: describe(query(p)),
+def table_metadata(params):
+    key = f"{params.get('DatabaseName', '').lower()}.{params.get('TableName', '').lower()}"
+    t = STATE["tables"].get(key)
+    if t is None:
+        raise AthenaError("MetadataException", f"Table {params.get('TableName')} not found")
+    return {"TableMetadata": {
+        "Name": key.split(".")[1], "TableType": "EXTERNAL_TABLE",
+        "Columns": [{"Name": c, "Type": ty.lower()} for c, ty in t["columns"]],
+        "PartitionKeys": [{"Name": t["partition"], "Type": "string"}] if t["partition"] else [],
+        "Parameters": {"EXTERNAL": "TRUE", "location": t["location"], **t["props"]}}}
+
+
+OPS = {"StartQueryExecution": start, "GetTableMetadata": table_metadata, "GetQueryExecution": lambda p: describe(query(p)),
        "GetQueryResults": results, "StopQueryExecution": stop}
 
 REST = [("POST", re.compile(r"^/query-executions/?$"), "StartQueryExecution"),
+        ("GET", re.compile(r"^/data-catalogs/([^/]+)/databases/([^/]+)/tables/([^/]+)/?$"),
+         "GetTableMetadata"),
         ("GET", re.compile(r"^/query-executions/([^/]+)/results/?$"), "GetQueryResults"),
         ("POST", re.compile(r"^/query-executions/([^/]+)/stop/?$"), "StopQueryExecution"),
         ("GET", re.compile(r"^/query-executions/([^/]+)/?$"), "GetQueryExecution")]
@@ -546,7 +561,10 @@ class Handler(BaseHTTPRequestHandler):
                     hit = rx.match(path)
                     if m == method and hit:
                         op = name
-                        if hit.groups():
+                        if name == "GetTableMetadata":
+                            params.update(CatalogName=hit.group(1), DatabaseName=hit.group(2),
+                                          TableName=hit.group(3))
+                        elif hit.groups():
                             params["QueryExecutionId"] = hit.group(1)
                         break
                 for k, v in (kv.split("=", 1) for kv in qs.split("&") if "=" in kv):

@@ -590,6 +590,12 @@ class AthenaEmulator(unittest.TestCase):
         self.assertTrue(q["Statistics"]["ResultReuseInformation"]["ReusedPreviousResult"])
         self.assertEqual(q["Statistics"]["DataScannedInBytes"], 0)
 
+    def test_table_metadata_names_the_location(self):
+        t = self.athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="defender",
+                                           TableName="metrics_export")["TableMetadata"]
+        self.assertEqual(t["Parameters"]["location"], "s3://dd-athena/exports/")
+        self.assertEqual(t["PartitionKeys"], [{"Name": "datehour", "Type": "string"}])
+
     def test_json_1_1_is_served_as_the_rust_sdk_sends_it(self):
         def call(op, body):
             req = urllib.request.Request(self.url + "/", data=json.dumps(body).encode(), method="POST",

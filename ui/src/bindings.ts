@@ -107,7 +107,7 @@ export type Mode = "demo" | "live";
 
 export type DemoAccount = "detect" | "no-detect";
 
-export type SourceKind = "s3" | "splunk" | "defender";
+export type SourceKind = "s3" | "splunk" | "defender" | "athena";
 
 export type SourceView = { 
 /**
@@ -209,6 +209,50 @@ ca_bundle?: string,
  */
 carries?: Array<Carried>, };
 
+export type Layout = "export" | "device-reports";
+
+export type AthenaSettings = { 
+/**
+ * Database (`defender`).
+ */
+database: string, 
+/**
+ * Table (`metrics_export`).
+ */
+table: string, 
+/**
+ * Where Athena writes query results (`s3://bucket/prefix/`).
+ */
+output: string, 
+/**
+ * Workgroup (Athena's `primary` when absent).
+ */
+workgroup?: string, 
+/**
+ * The table's layout.
+ */
+layout: Layout, 
+/**
+ * The most bytes one query may scan, as estimated before it runs.
+ */
+max_scan_bytes: Count, 
+/**
+ * Candidates a screen keeps.
+ */
+candidates: number, 
+/**
+ * Region (`us-east-1`).
+ */
+region?: string, 
+/**
+ * Named profile from `~/.aws/config`.
+ */
+profile?: string, 
+/**
+ * Endpoint override (S3-compatible stores, test servers).
+ */
+endpoint_url?: string, };
+
 export type DefenderSettings = { 
 /**
  * Region (`us-east-1`).
@@ -223,7 +267,7 @@ profile?: string,
  */
 endpoint_url?: string, };
 
-export type SourceSettings = { "kind": "s3" } & S3Settings | { "kind": "splunk" } & SplunkSettings | { "kind": "defender" } & DefenderSettings;
+export type SourceSettings = { "kind": "s3" } & S3Settings | { "kind": "splunk" } & SplunkSettings | { "kind": "defender" } & DefenderSettings | { "kind": "athena" } & AthenaSettings;
 
 export type SourceInput = { 
 /**
@@ -239,7 +283,7 @@ settings: SourceSettings,
  */
 token: string | null, };
 
-export type ReasonSource = "baseline" | "baseline+fleet" | "baseline+peers" | "peers" | "expected-set" | "attack-surface" | "counter-restart" | "aws-detect" | "lifecycle";
+export type ReasonSource = "baseline" | "baseline+fleet" | "baseline+peers" | "peers" | "expected-set" | "attack-surface" | "counter-restart" | "aws-detect" | "lifecycle" | "fleet-screen";
 
 export type ReasonView = { 
 /**
@@ -1485,7 +1529,27 @@ recovered: { [key in string]?: Count },
 /**
  * Warnings (Detect unavailable, Splunk WARN messages).
  */
-warnings: Array<string>, };
+warnings: Array<string>, 
+/**
+ * Things a fleet screen where the data lies covered (Athena; 0 for other kinds).
+ */
+things_screened: Count, 
+/**
+ * Things the screen kept as candidates.
+ */
+candidates: Count, 
+/**
+ * Queries run where the data lies.
+ */
+queries: Count, 
+/**
+ * Bytes those queries scanned.
+ */
+bytes_scanned: Count, 
+/**
+ * What they cost (Athena: $5 per TB scanned, 10 MB at least per query).
+ */
+cost_usd: number, };
 
 export type SyncSummary = { 
 /**

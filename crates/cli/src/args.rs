@@ -403,6 +403,9 @@ pub(crate) enum Command {
         #[command(flatten)]
         q: Query,
     },
+    /// Amazon Athena over the S3 export: the table to create once.
+    #[command(subcommand)]
+    Athena(AthenaCmd),
     /// Load the deterministic demo fleet (real-format documents through the parsers).
     Demo {
         /// Number of things.
@@ -440,4 +443,28 @@ pub(crate) enum ThemeArg {
     Dark,
     /// Light background.
     Light,
+}
+
+/// `ddesk athena ...`.
+#[derive(Subcommand, Clone)]
+pub enum AthenaCmd {
+    /// Print the CREATE EXTERNAL TABLE to run once in Athena (OpenX JSON SerDe, partition
+    /// projection on the Firehose export's yyyy/MM/dd/HH folders).
+    Ddl {
+        /// The export's bucket.
+        #[arg(long)]
+        bucket: String,
+        /// Key prefix before the YYYY/MM/DD/HH/ partitions.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Glue database.
+        #[arg(long, default_value = desk_engine::sources::athena::sql::DEFAULT_DATABASE)]
+        database: String,
+        /// Table (default: metrics_export, or device_reports for that layout).
+        #[arg(long)]
+        table: Option<String>,
+        /// What the objects hold.
+        #[arg(long, value_enum, default_value = "export")]
+        layout: remote::LayoutArg,
+    },
 }

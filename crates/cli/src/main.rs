@@ -179,6 +179,21 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Athena(AthenaCmd::Ddl {
+            bucket,
+            prefix,
+            database,
+            table,
+            layout,
+        }) => {
+            let layout = layout.layout();
+            let table = table.as_deref().unwrap_or(layout.default_table());
+            let ddl =
+                desk_engine::sources::athena::sql::ddl(bucket, prefix, database, table, layout)
+                    .map_err(Usage)?;
+            writeln!(out, "{ddl};")?;
+            Ok(ExitCode::SUCCESS)
+        }
         _ => {
             query_cmd(&cli, out)?;
             Ok(ExitCode::SUCCESS)
@@ -375,6 +390,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         | Command::Case { .. }
         | Command::Watch(_)
         | Command::Ingest { .. }
+        | Command::Athena(_)
         | Command::Demo { .. } => bail!("not a reading command (run dispatches it)"),
     }
     Ok(())

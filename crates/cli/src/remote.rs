@@ -108,6 +108,64 @@ pub enum AddKind {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// A table over the S3 export, screened where it lies with Amazon Athena (create it once
+    /// with the statement `ddesk athena ddl` prints). --endpoint-url is Athena's; its S3 calls
+    /// honour AWS_ENDPOINT_URL_S3.
+    Athena {
+        /// Source name.
+        #[arg(long)]
+        name: String,
+        /// Glue database.
+        #[arg(long, default_value = desk_engine::sources::athena::sql::DEFAULT_DATABASE)]
+        database: String,
+        /// Table (default: metrics_export, or device_reports for that layout).
+        #[arg(long)]
+        table: Option<String>,
+        /// Where Athena writes query results: s3://BUCKET/PREFIX/.
+        #[arg(long)]
+        output: String,
+        /// Workgroup (default: Athena's primary).
+        #[arg(long)]
+        workgroup: Option<String>,
+        /// The table's layout.
+        #[arg(long, value_enum, default_value = "export")]
+        layout: LayoutArg,
+        /// The most one query may scan, in GB, as estimated before it runs (a query above it is
+        /// refused, naming the estimate).
+        #[arg(long, default_value_t = 10.0)]
+        max_scan_gb: f64,
+        /// Candidates a screen keeps.
+        #[arg(long, default_value_t = desk_engine::sources::athena::DEFAULT_CANDIDATES)]
+        candidates: u32,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+/// A table layout (`ddesk athena ddl`, `sources add athena`).
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutArg {
+    /// Device Defender's metrics export.
+    Export,
+    /// Long-name JSON device reports with the rule's topic (the Detect-free pipeline).
+    DeviceReports,
+}
+
+impl LayoutArg {
+    pub(crate) fn layout(self) -> desk_engine::sources::athena::Layout {
+        match self {
+            Self::Export => desk_engine::sources::athena::Layout::Export,
+            Self::DeviceReports => desk_engine::sources::athena::Layout::DeviceReports,
+        }
+    }
+}
+
+/// GB as bytes, refusing what is not a positive number.
+fn gb(v: f64) -> anyhow::Result<u64> {
+    if !(v.is_finite() && v > 0.0 && v <= 1e6) {
+        bail!("--max-scan-gb must be above 0 and at most 1000000");
+    }
+    Ok((v * 1e9) as u64)
 }
 
 #[derive(Subcommand, Clone)]
@@ -246,6 +304,32 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                 AddKind::Defender { name, aws } => (
                     name,
                     SourceSettings::Defender(DefenderSettings {
+                        aws: aws.settings(),
+                    }),
+                    None,
+                ),
+                AddKind::Athena {
+                    name,
+                    database,
+                    table,
+                    output,
+                    workgroup,
+                    layout,
+                    max_scan_gb,
+                    candidates,
+                    aws,
+                } => (
+                    name,
+                    SourceSettings::Athena(desk_engine::sources::AthenaSettings {
+                        database: database.clone(),
+                        table: table
+                            .clone()
+                            .unwrap_or_else(|| layout.layout().default_table().to_string()),
+                        output: output.clone(),
+                        workgroup: workgroup.clone(),
+                        layout: layout.layout(),
+                        max_scan_bytes: gb(*max_scan_gb)?,
+                        candidates: *candidates,
                         aws: aws.settings(),
                     }),
                     None,
@@ -400,7 +484,7 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
             .collect();
         if chosen.is_empty() {
             bail!(
-                "--thing needs a Device Defender API or Splunk source (S3 has no per-thing index)"
+                "--thing needs a Device Defender API, Splunk or Athena source (S3 has no per-thing index)"
             );
         }
         let mut results = Vec::new();

@@ -4,6 +4,7 @@
 mod support;
 
 mod actions;
+mod athena;
 mod cli;
 mod compliance;
 mod hostile;

@@ -24,6 +24,8 @@ pub fn typescript() -> String {
         crate::model::Carried::decl(),
         crate::sources::S3Settings::decl(),
         crate::sources::SplunkSettings::decl(),
+        crate::sources::athena::Layout::decl(),
+        crate::sources::AthenaSettings::decl(),
         crate::sources::DefenderSettings::decl(),
         crate::sources::SourceSettings::decl(),
         SourceInput::decl(),

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod parse;
 pub mod sets;
+pub mod surface;
 pub mod wrappers;
 
 pub use sets::{Confidence, Severity, VerificationState};

@@ -170,6 +170,20 @@ pub struct SourceSummary {
     pub recovered: std::collections::BTreeMap<String, u64>,
     /// Warnings (Detect unavailable, Splunk WARN messages).
     pub warnings: Vec<String>,
+    /// Things a fleet screen where the data lies covered (Athena; 0 for other kinds).
+    #[ts(as = "crate::ts::Count")]
+    pub things_screened: u64,
+    /// Things the screen kept as candidates.
+    #[ts(as = "crate::ts::Count")]
+    pub candidates: u64,
+    /// Queries run where the data lies.
+    #[ts(as = "crate::ts::Count")]
+    pub queries: u64,
+    /// Bytes those queries scanned.
+    #[ts(as = "crate::ts::Count")]
+    pub bytes_scanned: u64,
+    /// What they cost (Athena: $5 per TB scanned, 10 MB at least per query).
+    pub cost_usd: f64,
 }
 
 impl SourceSummary {
@@ -191,6 +205,11 @@ impl SourceSummary {
             unchanged: 0,
             recovered: Default::default(),
             warnings: Vec::new(),
+            things_screened: 0,
+            candidates: 0,
+            queries: 0,
+            bytes_scanned: 0,
+            cost_usd: 0.0,
         }
     }
 }

@@ -1,13 +1,15 @@
-//! The three places Device Defender data lives, and their settings.
+//! The places Device Defender data lives, and their settings.
 //!
 //! - [`s3`]: metrics-export objects that Kinesis Data Firehose delivered to a bucket.
 //! - [`splunk`]: the same metrics and audit events in a Splunk index (REST export API).
 //! - [`defender`]: the Device Defender API (violations, security profiles, audits).
+//! - [`athena`]: the S3 export queried where it lies (fleets too large for a desktop).
 //!
 //! Settings are stored in the cache ([`crate::store::SourceRow`]); the only secret, a Splunk
 //! token, is in the OS keychain ([`crate::secrets`]). Every source turns what it reads into
 //! [`crate::model::Batch`]es through the same parsers and types the file ingest uses.
 
+pub mod athena;
 pub mod aws;
 pub mod contract;
 pub mod defender;
@@ -17,6 +19,7 @@ pub mod splunk;
 
 use serde::{Deserialize, Serialize};
 
+pub use athena::AthenaSettings;
 pub use defender::DefenderSettings;
 pub use error::{SourceError, SourceErrorKind};
 pub use s3::S3Settings;
@@ -166,6 +169,8 @@ kinds! {
     Splunk(SplunkSettings) = "splunk",
     /// The Device Defender (and IoT registry) API.
     Defender(DefenderSettings) = "defender",
+    /// A table over the S3 export, screened where it lies with Amazon Athena.
+    Athena(AthenaSettings) = "athena",
 }
 
 impl SourceSettings {
@@ -354,7 +359,7 @@ mod tests {
     /// a secret — the dispatch `kinds!` generates.
     #[test]
     fn every_kind_dispatches_to_its_own_module() {
-        assert_eq!(SourceKind::names(), ["s3", "splunk", "defender"]);
+        assert_eq!(SourceKind::names(), ["s3", "splunk", "defender", "athena"]);
         let s3 = SourceSettings::S3(S3Settings {
             bucket: "b".into(),
             prefix: String::new(),
@@ -370,10 +375,21 @@ mod tests {
             carries: None,
         });
         let defender = SourceSettings::Defender(DefenderSettings::default());
+        let athena = SourceSettings::Athena(AthenaSettings {
+            database: "defender".into(),
+            table: "metrics_export".into(),
+            output: "s3://r/".into(),
+            workgroup: None,
+            layout: athena::Layout::Export,
+            max_scan_bytes: athena::DEFAULT_MAX_SCAN_BYTES,
+            candidates: athena::DEFAULT_CANDIDATES,
+            aws: AwsSettings::default(),
+        });
         for (settings, kind, secret) in [
             (&s3, SourceKind::S3, None),
             (&splunk, SourceKind::Splunk, Some("Splunk token")),
             (&defender, SourceKind::Defender, None),
+            (&athena, SourceKind::Athena, None),
         ] {
             assert_eq!(settings.source_kind(), kind);
             assert_eq!(settings.secret(), secret);
@@ -386,5 +402,13 @@ mod tests {
         // Without its token a Splunk source has no puller; the others need none.
         assert!(matches!(splunk.puller(None), Err(Error::Secrets(_))));
         assert!(s3.puller(None).is_ok() && defender.puller(None).is_ok());
+        assert!(athena.puller(None).is_ok());
+        assert!(athena.target().starts_with("athena defender.metrics_export (export"));
+        assert!(athena.validate().is_ok());
+        let SourceSettings::Athena(mut bad) = athena else {
+            unreachable!()
+        };
+        bad.table = "t; DROP TABLE x".into();
+        assert!(SourceSettings::Athena(bad).validate().is_err());
     }
 }

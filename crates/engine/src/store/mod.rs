@@ -24,7 +24,10 @@ pub use queries::{
     AuditRow, FindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch, ThingSummary,
     Threshold, ViolationEventRow, ViolationRow,
 };
-pub use sync::{GroupRef, ObjectMark, SourceRow, SyncMarks, SyncRunRow, Watermark};
+pub use sync::{
+    GroupRef, ObjectMark, Screen, ScreenEvidence, ScreenedEvidence, SourceRow, SyncMarks,
+    SyncRunRow, Watermark,
+};
 pub use write::WriteStats;
 
 /// Why the cache failed.

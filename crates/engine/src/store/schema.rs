@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_evidence.sql"),
     include_str!("migrations/0007_thing_type.sql"),
     include_str!("migrations/0008_cases.sql"),
+    include_str!("migrations/0009_screen.sql"),
 ];
 
 /// The schema version this code writes.

@@ -73,6 +73,68 @@ pub struct SyncMarks {
     pub thing_groups: Vec<(String, Vec<GroupRef>)>,
     /// Thing types read from the registry: `(thing, type)`, replacing the old.
     pub thing_types: Vec<(String, Option<String>)>,
+    /// A fleet screen, replacing the source's last one.
+    pub screen: Option<Screen>,
+}
+
+/// What a screen of the whole fleet where the data lies found (an Athena source): the window,
+/// what it covered and cost, and the candidates' evidence.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Screen {
+    /// Source name.
+    pub source: String,
+    /// Window start.
+    pub from: Millis,
+    /// Window end.
+    pub to: Millis,
+    /// Things that reported in the window.
+    pub things: u64,
+    /// Queries run.
+    pub queries: u64,
+    /// Bytes the queries scanned.
+    pub bytes_scanned: u64,
+    /// What they cost.
+    pub cost_usd: f64,
+    /// The candidates' evidence.
+    pub reasons: Vec<ScreenEvidence>,
+}
+
+/// What a screen kept of one candidate: the evidence; triage words it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScreenEvidence {
+    /// Thing.
+    pub thing: String,
+    /// Metric.
+    pub metric: String,
+    /// `numeric`, `new-member` or `surface`.
+    pub kind: String,
+    /// The set member (port, CIDR), for set evidence.
+    pub member: Option<String>,
+    /// Since when (the first anomalous hour, or when the member appeared).
+    pub since: Millis,
+    /// Its largest hourly mean (numeric).
+    pub peak: Option<f64>,
+    /// The basis' median at that hour (numeric).
+    pub median: Option<f64>,
+    /// Peak over median (numeric).
+    pub ratio: Option<f64>,
+    /// Anomalous hours (numeric).
+    pub hours: Option<i64>,
+    /// `family` or `fleet` (numeric).
+    pub basis: Option<String>,
+    /// Things in the basis (numeric).
+    pub peers: Option<i64>,
+}
+
+/// A screen's evidence of one thing with what the screen covered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreenedEvidence {
+    /// The evidence.
+    pub evidence: ScreenEvidence,
+    /// The source that screened.
+    pub source: String,
+    /// Things the screen covered.
+    pub things: u64,
 }
 
 impl SyncMarks {
@@ -82,6 +144,7 @@ impl SyncMarks {
             && self.watermarks.is_empty()
             && self.thing_groups.is_empty()
             && self.thing_types.is_empty()
+            && self.screen.is_none()
     }
 }
 
@@ -409,6 +472,70 @@ impl Store {
     }
 }
 
+fn write_screen(tx: &rusqlite::Transaction, sc: &Screen) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM screen WHERE source = ?1")?
+        .execute([&sc.source])?;
+    tx.prepare_cached(
+        "INSERT INTO screen(source, window_from, window_to, screened_at, things, queries,
+                            bytes_scanned, cost_usd)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        sc.source,
+        sc.from,
+        sc.to,
+        crate::time::now(),
+        sc.things as i64,
+        sc.queries as i64,
+        sc.bytes_scanned as i64,
+        sc.cost_usd
+    ])?;
+    for r in &sc.reasons {
+        tx.prepare_cached(
+            "INSERT INTO screen_reason(source, thing, metric, kind, member, since, peak, median,
+                                       ratio, hours, basis, peers)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            sc.source, r.thing, r.metric, r.kind, r.member, r.since, r.peak, r.median, r.ratio,
+            r.hours, r.basis, r.peers
+        ])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Every kept screen's evidence, with what each screen covered.
+    pub fn screen_evidence(&self) -> Result<Vec<ScreenedEvidence>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.thing, r.metric, r.kind, r.member, r.since, r.peak, r.median, r.ratio,
+                    r.hours, r.basis, r.peers, s.source, s.things
+             FROM screen_reason r JOIN screen s ON s.source = r.source
+             ORDER BY r.thing, r.rowid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ScreenedEvidence {
+                evidence: ScreenEvidence {
+                    thing: r.get(0)?,
+                    metric: r.get(1)?,
+                    kind: r.get(2)?,
+                    member: r.get(3)?,
+                    since: r.get(4)?,
+                    peak: r.get(5)?,
+                    median: r.get(6)?,
+                    ratio: r.get(7)?,
+                    hours: r.get(8)?,
+                    basis: r.get(9)?,
+                    peers: r.get(10)?,
+                },
+                source: r.get(11)?,
+                things: r.get::<_, i64>(12)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), StoreError> {
     for m in &marks.objects {
         tx.prepare_cached(
@@ -441,6 +568,9 @@ fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), Stor
             )?
             .execute(params![thing, group, arn, now])?;
         }
+    }
+    if let Some(sc) = &marks.screen {
+        write_screen(tx, sc)?;
     }
     for (thing, type_name) in &marks.thing_types {
         tx.prepare_cached(

@@ -146,4 +146,43 @@ export const FORMS: Record<SourceKind, KindForm> = {
     Inputs: ({ bind }) => <AwsInputs bind={bind} />,
     settings: (f) => ({ kind: "defender", ...aws(f) }),
   },
+  athena: {
+    label: "Athena (screen a large fleet where it lies)",
+    expects:
+      "A Glue table over the S3 metrics export, created once with the statement `ddesk athena ddl` prints. A sync screens " +
+      "the whole fleet in Athena and keeps only the candidates and their evidence; each query's scan is estimated first " +
+      "and refused above the limit. The endpoint is Athena's.",
+    Inputs: ({ bind }) => (
+      <>
+        <label>
+          Database <input placeholder="defender" {...bind("database")} />
+        </label>
+        <label>
+          Table <input placeholder="metrics_export" {...bind("table")} />
+        </label>
+        <label>
+          Query results to <input placeholder="s3://bucket/athena-results/" {...bind("output")} />
+        </label>
+        <label>
+          Workgroup <input placeholder="primary" {...bind("workgroup")} />
+        </label>
+        <label>
+          Most GB one query may scan <input placeholder="10" inputMode="decimal" {...bind("max_scan_gb")} />
+        </label>
+        <AwsInputs bind={bind} />
+      </>
+    ),
+    settings: (f) => ({
+      kind: "athena",
+      database: given(f, "database") ?? "defender",
+      table: given(f, "table") ?? "metrics_export",
+      output: given(f, "output") ?? "",
+      workgroup: given(f, "workgroup"),
+      layout: "export",
+      // A blank or unreadable limit is the engine's default of 10 GB.
+      max_scan_bytes: Math.round((Number(given(f, "max_scan_gb") ?? "10") || 10) * 1e9),
+      candidates: 1000,
+      ...aws(f),
+    }),
+  },
 };

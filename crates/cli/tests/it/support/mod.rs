@@ -87,3 +87,15 @@ pub fn ok(cmd: &mut Command) -> Value {
 pub fn json_out(db: &Path, args: &[&str]) -> Value {
     ok(command(db, None).args(args))
 }
+
+/// Runs it, asserts success, returns its stdout as text.
+pub fn ok_text(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

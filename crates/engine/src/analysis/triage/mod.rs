@@ -79,11 +79,15 @@ pub enum ReasonSource {
     /// Lifecycle events (connects, disconnects, principals).
     #[serde(rename = "lifecycle")]
     Lifecycle,
+    /// A screen of the whole fleet where the data lies (an Athena source): the evidence is
+    /// the screen's, the cache may hold none of the thing's series.
+    #[serde(rename = "fleet-screen")]
+    FleetScreen,
 }
 
 impl ReasonSource {
     /// Every source.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Baseline,
         Self::BaselineFleet,
         Self::BaselinePeers,
@@ -93,6 +97,7 @@ impl ReasonSource {
         Self::CounterRestart,
         Self::AwsDetect,
         Self::Lifecycle,
+        Self::FleetScreen,
     ];
 
     /// Its word (as serialized, and in stored evidence keys).
@@ -107,6 +112,7 @@ impl ReasonSource {
             Self::CounterRestart => "counter-restart",
             Self::AwsDetect => "aws-detect",
             Self::Lifecycle => "lifecycle",
+            Self::FleetScreen => "fleet-screen",
         }
     }
 }
@@ -414,16 +420,20 @@ pub const MAX_WINDOW: Millis = 366 * DAY;
 /// [`MAX_WINDOW`]): one pass over the hourly summaries, then one stage per kind of signal.
 pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreError> {
     let catalog = store.series_catalog()?;
-    let Some((from, to)) = window_of(&catalog, &opts) else {
-        return Ok(Vec::new());
-    };
+    let (from, to) = window_of(&catalog, &opts);
     let positions = Positions::new(&catalog);
     let Pass {
         mut numeric,
         fleet_median,
         by_series,
     } = summary_pass(store, &catalog, &positions, from, to)?;
-    let names = thing_names(&catalog);
+    let screened = store.screen_evidence()?;
+    let mut names = thing_names(&catalog);
+    let screened_things: fnv::FnvHashSet<&str> =
+        screened.iter().map(|e| e.evidence.thing.as_str()).collect();
+    names.extend(screened_things.iter().copied());
+    names.sort_unstable();
+    names.dedup();
     let peer_groups = PeerGroups::assign(
         &names,
         &store.all_thing_groups()?,
@@ -441,16 +451,101 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     let set_series = set_members(store, &catalog, &positions, by_series)?;
     set_series_reasons(store, &set_series, &peer_groups, to, &mut reasons)?;
     let open = detect_reasons(store, &names, from, to, &mut reasons)?;
-    Ok(ranked(&catalog, &names, reasons, &open))
+    screen_reasons(&screened, to, &mut reasons);
+    Ok(ranked(&catalog, &names, &screened_things, reasons, &open))
+}
+
+/// What a fleet screen where the data lies found (an Athena source), as reasons that say so:
+/// a value many times its name family's or the fleet's median, a set member that was not in
+/// the thing's first sightings, an attack-surface port listened on.
+fn screen_reasons<'a>(
+    screened: &'a [crate::store::ScreenedEvidence],
+    to: Millis,
+    reasons: &mut HashMap<&'a str, Vec<Reason>>,
+) {
+    for s in screened {
+        let e = &s.evidence;
+        let of = format!(
+            "an Athena screen of {} things (source {})",
+            s.things, s.source
+        );
+        let base_metric = e.metric.split(" (").next().unwrap_or(&e.metric);
+        let (text, weight) = match (e.kind.as_str(), e.member.as_deref()) {
+            ("numeric", _) => {
+                let r = e.ratio.unwrap_or(1.0);
+                let basis = match e.basis.as_deref() {
+                    Some("family") => "name family",
+                    _ => "fleet",
+                };
+                (
+                    format!(
+                        "{} {} the median of its {basis} ({} things) since {}, for {} h, in {of}",
+                        categories::metric_label(base_metric),
+                        fmt_ratio(r),
+                        e.peers.unwrap_or(0),
+                        hhmm(e.since),
+                        e.hours.unwrap_or(1)
+                    ),
+                    (8.0 * r.max(1.0).log2()).min(40.0) * decay(to, e.since).max(0.5),
+                )
+            }
+            (kind, Some(member)) => {
+                let port = member.parse::<i64>().ok();
+                let surface = port.and_then(categories::surface_port);
+                let what = if base_metric.contains("ports") {
+                    let proto = if base_metric.contains("udp") {
+                        "UDP"
+                    } else {
+                        "TCP"
+                    };
+                    format!("{proto} {member}")
+                } else {
+                    format!("destination {member}")
+                };
+                let mut text = if kind == "new-member" {
+                    format!(
+                        "{what} appeared {}, not in its first sightings",
+                        hhmm(e.since)
+                    )
+                } else {
+                    format!("{what} listening since {}", hhmm(e.since))
+                };
+                if let Some(sp) = surface {
+                    text.push_str(&format!(" (attack-surface port: {})", sp.what));
+                }
+                text.push_str(&format!(", in {of}"));
+                let weight = match (kind, surface) {
+                    ("new-member", Some(_)) => 40.0,
+                    ("new-member", None) => 12.0,
+                    (_, Some(sp)) if sp.risky => 20.0,
+                    _ => 8.0,
+                };
+                (text, weight * decay(to, e.since).max(0.5))
+            }
+            _ => continue,
+        };
+        reasons.entry(e.thing.as_str()).or_default().push(Reason {
+            text,
+            categories: categories::for_metric(base_metric),
+            metric: base_metric.to_string(),
+            since: e.since,
+            weight,
+            source: ReasonSource::FleetScreen,
+        });
+    }
 }
 
 /// The window triage judges: ending at `opts.to` or the newest point (never past now: one
-/// future-dated point must not move the window and zero the fleet); `None` for an empty cache.
-fn window_of(catalog: &[SeriesInfo], opts: &TriageOptions) -> Option<(Millis, Millis)> {
+/// future-dated point must not move the window and zero the fleet).
+fn window_of(catalog: &[SeriesInfo], opts: &TriageOptions) -> (Millis, Millis) {
     let newest = catalog.iter().filter_map(|s| s.last_ts).max();
-    let to = opts.to.or(newest.map(|n| n.min(crate::time::now())))?;
+    // A cache holding only a fleet screen's candidates has no points: its window ends now.
+    let to = opts
+        .to
+        .or(newest.map(|n| n.min(crate::time::now())))
+        .unwrap_or_else(crate::time::now);
     let window = opts.window.clamp(HOUR, MAX_WINDOW);
-    Some((to.saturating_sub(window), to))
+    (to.saturating_sub(window), to)
 }
 
 /// What the summary pass gathered, merged over its workers.
@@ -809,11 +904,12 @@ fn detect_reasons<'a>(
     Ok(open)
 }
 
-/// Every thing that has reported, with its reasons heaviest first and a score that saturates
+/// Every thing that has reported (or a fleet screen named), with its reasons heaviest first and a score that saturates
 /// at 100; most suspicious first, ties by name.
 fn ranked(
     catalog: &[SeriesInfo],
     names: &[&str],
+    screened: &fnv::FnvHashSet<&str>,
     mut reasons: HashMap<&str, Vec<Reason>>,
     open: &HashMap<String, usize>,
 ) -> Vec<Ranked> {
@@ -827,7 +923,7 @@ fn ranked(
     let mut ranked: Vec<Ranked> = names
         .iter()
         .copied()
-        .filter(|thing| last_report.contains_key(thing))
+        .filter(|thing| last_report.contains_key(thing) || screened.contains(thing))
         .map(|thing| {
             let mut rs = reasons.remove(thing).unwrap_or_default();
             rs.sort_by(|a, b| {
