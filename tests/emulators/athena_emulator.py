@@ -26,7 +26,8 @@ opaque NextToken), StopQueryExecution.
 
 Control (not AWS): `POST /_emu/faults` — `[{"kind": "slow", "delay": s}]` (each query runs
 `delay` seconds longer), `{"kind": "fail", "count": n}` (the next n queries FAIL with
-HIVE_CURSOR_ERROR); `GET /_emu/queries` (every query as submitted, for tests); `POST /_emu/reset`.
+HIVE_CURSOR_ERROR); `GET /_emu/queries` (every query as submitted, for tests), `GET /_emu/executions` (each
+execution's query and state); `POST /_emu/reset`.
 """
 
 import argparse
@@ -582,6 +583,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {}, False)
         if path == "/_emu/queries":
             return self.reply(200, STATE["log"], False)
+        if path == "/_emu/executions":
+            return self.reply(200, [{"query": q["Query"], "state": q["Status"]["State"]}
+                                    for q in STATE["queries"].values()], False)
         if path == "/_emu/reset":
             with LOCK:
                 STATE.update(databases={"default"}, tables={}, queries={}, tokens={}, faults=[],

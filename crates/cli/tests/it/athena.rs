@@ -375,3 +375,60 @@ fn the_scan_limit_refuses_and_a_failed_query_says_why() {
         "a failed screen keeps nothing"
     );
 }
+
+#[test]
+fn ctrl_c_stops_the_running_query_and_keeps_nothing() {
+    let (e, lake) = setup();
+    add(&e, &lake, "lake", &[]);
+    control(
+        &lake.emu,
+        "/_emu/faults",
+        &json!([{"kind": "slow", "delay": 30}]),
+    );
+    let child = cmd(&e, &lake)
+        .arg("sync")
+        .args(window(&lake))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["cancelled"], true, "{summary}");
+    let runs: Value = serde_json::from_slice(
+        &Command::new("curl")
+            .args(["-sf", &format!("{}/_emu/executions", lake.emu.url)])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let screens: Vec<&Value> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["query"].as_str().unwrap().contains("UNNEST"))
+        .collect();
+    assert_eq!(screens.len(), 1, "{runs}");
+    assert_eq!(
+        screens[0]["state"], "CANCELLED",
+        "StopQueryExecution was sent: {runs}"
+    );
+    assert_eq!(
+        support::json_out(&e.db, &["triage"]),
+        json!([]),
+        "a cancelled screen keeps nothing"
+    );
+}

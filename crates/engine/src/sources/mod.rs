@@ -403,7 +403,9 @@ mod tests {
         assert!(matches!(splunk.puller(None), Err(Error::Secrets(_))));
         assert!(s3.puller(None).is_ok() && defender.puller(None).is_ok());
         assert!(athena.puller(None).is_ok());
-        assert!(athena.target().starts_with("athena defender.metrics_export (export"));
+        assert!(athena
+            .target()
+            .starts_with("athena defender.metrics_export (export"));
         assert!(athena.validate().is_ok());
         let SourceSettings::Athena(mut bad) = athena else {
             unreachable!()
