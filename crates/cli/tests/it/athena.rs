@@ -224,6 +224,15 @@ fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost()
         s["datapoints"], 0,
         "the cache keeps candidates, not the fleet"
     );
+    // A second screen of the same window replaces the first with the same evidence.
+    let once = servers::fingerprint(&e.db);
+    let (out, again) = support::run(cmd(&e, &lake).arg("sync").args(window(&lake)));
+    assert_eq!(out.status.code(), Some(0), "{again}");
+    assert_eq!(
+        servers::fingerprint(&e.db),
+        once,
+        "a second screen changed the evidence"
+    );
 
     let ranked = support::json_out(&e.db, &["triage"]);
     let top: Vec<&str> = ranked.as_array().unwrap()[..3]

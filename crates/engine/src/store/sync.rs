@@ -454,6 +454,9 @@ impl Store {
             ("thing_group", "SELECT thing, group_name, group_arn FROM thing_group ORDER BY 1, 2"),
             ("thing_type", "SELECT thing, type_name FROM thing_type ORDER BY 1"),
             ("sync_object", "SELECT source, key, etag, size, outcome FROM sync_object ORDER BY 1, 2"),
+            // A screen's evidence, not when it ran.
+            ("screen", "SELECT source, window_from, window_to, things, queries, bytes_scanned FROM screen ORDER BY 1"),
+            ("screen_reason", "SELECT * FROM screen_reason ORDER BY 1, 2, 3, 4, 5, 6"),
         ];
         for (name, sql) in TABLES {
             h.update(format!("T\0{name}\n"));
