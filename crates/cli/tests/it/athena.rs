@@ -130,6 +130,15 @@ fn lake() -> Lake {
     }
 }
 
+/// What the emulator's control endpoint `path` says (its queries, its executions).
+fn emulator(lake: &Lake, path: &str) -> Value {
+    let out = Command::new("curl")
+        .args(["-sf", &format!("{}{path}", lake.emu.url)])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs a statement in the emulator as an analyst would in the console (boto3).
 fn athena(lake: &Lake, sql: &str) {
     let mut child = Command::new(venv_bin("python"))
@@ -271,14 +280,7 @@ fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost()
     assert!(text("cam-0042").contains("in an Athena screen of 300 things (source lake)"));
 
     // Every query the engine sent parses as Trino.
-    let queries: Value = serde_json::from_slice(
-        &Command::new("curl")
-            .args(["-sf", &format!("{}/_emu/queries", lake.emu.url)])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let queries: Value = emulator(&lake, "/_emu/queries");
     let mut check = Command::new(venv_bin("python"))
         .args(["-c", "import json,sys,sqlglot\nfor q in json.load(sys.stdin):\n  if q.lstrip().upper().startswith(('SELECT','WITH')): sqlglot.parse_one(q, read='trino')"])
         .stdin(Stdio::piped())
@@ -351,14 +353,7 @@ fn the_scan_limit_refuses_and_a_failed_query_says_why() {
     assert_eq!(out.status.code(), Some(3), "{v}");
     let err = v["errors"].to_string();
     assert!(err.contains("refused") && err.contains("GB"), "{v}");
-    let queries: Value = serde_json::from_slice(
-        &Command::new("curl")
-            .args(["-sf", &format!("{}/_emu/queries", lake.emu.url)])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let queries: Value = emulator(&lake, "/_emu/queries");
     assert!(
         !queries
             .as_array()
@@ -416,14 +411,7 @@ fn ctrl_c_stops_the_running_query_and_keeps_nothing() {
     );
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["cancelled"], true, "{summary}");
-    let runs: Value = serde_json::from_slice(
-        &Command::new("curl")
-            .args(["-sf", &format!("{}/_emu/executions", lake.emu.url)])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let runs: Value = emulator(&lake, "/_emu/executions");
     let screens: Vec<&Value> = runs
         .as_array()
         .unwrap()

@@ -3,7 +3,7 @@
 //! brush-zoom without guessing. Text uses the embedded DejaVu Sans (`assets/fonts`), so PNGs
 //! are identical on every OS; SVG names the same family, which the UI bundles.
 //!
-//! Over 600 lines because the chart lays out every kind of metric chart (numbers, set drift rows,
+//! Over 900 lines because the chart lays out every kind of metric chart (numbers, set drift rows,
 //! event bars, threshold lines, violation bands, gap and restart markers) against one drawing
 //! budget that bounds the work an attacker's values can cause; the audit chart is in [`audit`].
 

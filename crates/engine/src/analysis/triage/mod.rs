@@ -20,18 +20,22 @@ use std::sync::Arc;
 
 use fnv::FnvHashMap as HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::categories::{self, Category};
 use super::peers::{self, HourlyPeers, PeerGroups, SetPeers, MIN_PEERS};
 
 mod numeric;
+mod reason_source;
+mod screen;
 mod sets;
 use crate::model::{MetricValue, ValueKind};
 use crate::store::chunk::{self, CHUNK_MS};
 use crate::store::{SeriesInfo, Store, StoreError, SummaryBatch};
 use crate::time::{self, Millis};
 use numeric::{numeric_reason, peer_hit, peer_reason, refine, Anomaly};
+pub use reason_source::ReasonSource;
+use screen::screen_reasons;
 use sets::{set_reasons, SetView};
 
 use crate::time::{DAY, HOUR};
@@ -45,83 +49,6 @@ const HALF_LIFE_H: f64 = 72.0;
 const PEER_HOURS: i64 = 6;
 /// How many times its peers' median a value must be to count.
 const PEER_RATIO: f64 = 5.0;
-
-/// What a reason compared the thing with. Its word is part of a case's stored evidence keys
-/// (`metric|word`, [`crate::cases::evidence_key`]): never rename one.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
-)]
-pub enum ReasonSource {
-    /// The thing's own history (a new set member, a numeric anomaly against its baseline).
-    #[serde(rename = "baseline")]
-    Baseline,
-    /// Its own history and the fleet's median at once.
-    #[serde(rename = "baseline+fleet")]
-    BaselineFleet,
-    /// Its own history and its peers (things of its type or groups).
-    #[serde(rename = "baseline+peers")]
-    BaselinePeers,
-    /// Its peers only (a member none of them has, a value many times theirs).
-    #[serde(rename = "peers")]
-    Peers,
-    /// The set an analyst declared expected for it.
-    #[serde(rename = "expected-set")]
-    ExpectedSet,
-    /// A risky port or service, whatever its history.
-    #[serde(rename = "attack-surface")]
-    AttackSurface,
-    /// A counter that went back to zero (a reboot), weighed down.
-    #[serde(rename = "counter-restart")]
-    CounterRestart,
-    /// A Device Defender Detect violation.
-    #[serde(rename = "aws-detect")]
-    AwsDetect,
-    /// Lifecycle events (connects, disconnects, principals).
-    #[serde(rename = "lifecycle")]
-    Lifecycle,
-    /// A screen of the whole fleet where the data lies (an Athena source): the evidence is
-    /// the screen's, the cache may hold none of the thing's series.
-    #[serde(rename = "fleet-screen")]
-    FleetScreen,
-}
-
-impl ReasonSource {
-    /// Every source.
-    pub const ALL: [Self; 10] = [
-        Self::Baseline,
-        Self::BaselineFleet,
-        Self::BaselinePeers,
-        Self::Peers,
-        Self::ExpectedSet,
-        Self::AttackSurface,
-        Self::CounterRestart,
-        Self::AwsDetect,
-        Self::Lifecycle,
-        Self::FleetScreen,
-    ];
-
-    /// Its word (as serialized, and in stored evidence keys).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Baseline => "baseline",
-            Self::BaselineFleet => "baseline+fleet",
-            Self::BaselinePeers => "baseline+peers",
-            Self::Peers => "peers",
-            Self::ExpectedSet => "expected-set",
-            Self::AttackSurface => "attack-surface",
-            Self::CounterRestart => "counter-restart",
-            Self::AwsDetect => "aws-detect",
-            Self::Lifecycle => "lifecycle",
-            Self::FleetScreen => "fleet-screen",
-        }
-    }
-}
-
-impl std::fmt::Display for ReasonSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One reason a thing is suspicious.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -453,86 +380,6 @@ pub fn rank(store: &Store, opts: TriageOptions) -> Result<Vec<Ranked>, StoreErro
     let open = detect_reasons(store, &names, from, to, &mut reasons)?;
     screen_reasons(&screened, to, &mut reasons);
     Ok(ranked(&catalog, &names, &screened_things, reasons, &open))
-}
-
-/// What a fleet screen where the data lies found (an Athena source), as reasons that say so:
-/// a value many times its name family's or the fleet's median, a set member that was not in
-/// the thing's first sightings, an attack-surface port listened on.
-fn screen_reasons<'a>(
-    screened: &'a [crate::store::ScreenedEvidence],
-    to: Millis,
-    reasons: &mut HashMap<&'a str, Vec<Reason>>,
-) {
-    for s in screened {
-        let e = &s.evidence;
-        let of = format!(
-            "an Athena screen of {} things (source {})",
-            s.things, s.source
-        );
-        let base_metric = e.metric.split(" (").next().unwrap_or(&e.metric);
-        let (text, weight) = match (e.kind.as_str(), e.member.as_deref()) {
-            ("numeric", _) => {
-                let r = e.ratio.unwrap_or(1.0);
-                let basis = match e.basis.as_deref() {
-                    Some("family") => "name family",
-                    _ => "fleet",
-                };
-                (
-                    format!(
-                        "{} {} the median of its {basis} ({} things) since {}, for {} h, in {of}",
-                        categories::metric_label(base_metric),
-                        fmt_ratio(r),
-                        e.peers.unwrap_or(0),
-                        hhmm(e.since),
-                        e.hours.unwrap_or(1)
-                    ),
-                    (8.0 * r.max(1.0).log2()).min(40.0) * decay(to, e.since).max(0.5),
-                )
-            }
-            (kind, Some(member)) => {
-                let port = member.parse::<i64>().ok();
-                let surface = port.and_then(categories::surface_port);
-                let what = if base_metric.contains("ports") {
-                    let proto = if base_metric.contains("udp") {
-                        "UDP"
-                    } else {
-                        "TCP"
-                    };
-                    format!("{proto} {member}")
-                } else {
-                    format!("destination {member}")
-                };
-                let mut text = if kind == "new-member" {
-                    format!(
-                        "{what} appeared {}, not in its first sightings",
-                        hhmm(e.since)
-                    )
-                } else {
-                    format!("{what} listening since {}", hhmm(e.since))
-                };
-                if let Some(sp) = surface {
-                    text.push_str(&format!(" (attack-surface port: {})", sp.what));
-                }
-                text.push_str(&format!(", in {of}"));
-                let weight = match (kind, surface) {
-                    ("new-member", Some(_)) => 40.0,
-                    ("new-member", None) => 12.0,
-                    (_, Some(sp)) if sp.risky => 20.0,
-                    _ => 8.0,
-                };
-                (text, weight * decay(to, e.since).max(0.5))
-            }
-            _ => continue,
-        };
-        reasons.entry(e.thing.as_str()).or_default().push(Reason {
-            text,
-            categories: categories::for_metric(base_metric),
-            metric: base_metric.to_string(),
-            since: e.since,
-            weight,
-            source: ReasonSource::FleetScreen,
-        });
-    }
 }
 
 /// The window triage judges: ending at `opts.to` or the newest point (never past now: one
