@@ -141,20 +141,10 @@ fn emulator(lake: &Lake, path: &str) -> Value {
 
 /// Runs a statement in the emulator as an analyst would in the console (boto3).
 fn athena(lake: &Lake, sql: &str) {
-    let mut child = Command::new(venv_bin("python"))
-        .args(["-c", "import boto3,sys,time; c=boto3.client('athena',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='t',aws_secret_access_key='t'); q=c.start_query_execution(QueryString=sys.stdin.read())['QueryExecutionId']\nwhile True:\n  s=c.get_query_execution(QueryExecutionId=q)['QueryExecution']['Status']\n  if s['State'] in ('SUCCEEDED','FAILED','CANCELLED'): break\n  time.sleep(0.05)\nassert s['State']=='SUCCEEDED', s"])
-        .arg(&lake.emu.url)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(sql.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut child = Command::new(venv_bin("python"));
+    child.args(["-c", "import boto3,sys,time; c=boto3.client('athena',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='t',aws_secret_access_key='t'); q=c.start_query_execution(QueryString=sys.stdin.read())['QueryExecutionId']\nwhile True:\n  s=c.get_query_execution(QueryExecutionId=q)['QueryExecution']['Status']\n  if s['State'] in ('SUCCEEDED','FAILED','CANCELLED'): break\n  time.sleep(0.05)\nassert s['State']=='SUCCEEDED', s"])
+        .arg(&lake.emu.url);
+    let (out, _) = support::run_with_stdin(&mut child, sql);
     assert!(
         out.status.success(),
         "{sql}: {}",
@@ -281,19 +271,9 @@ fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost()
 
     // Every query the engine sent parses as Trino.
     let queries: Value = emulator(&lake, "/_emu/queries");
-    let mut check = Command::new(venv_bin("python"))
-        .args(["-c", "import json,sys,sqlglot\nfor q in json.load(sys.stdin):\n  if q.lstrip().upper().startswith(('SELECT','WITH')): sqlglot.parse_one(q, read='trino')"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(queries.to_string().as_bytes())
-        .unwrap();
-    let out = check.wait_with_output().unwrap();
+    let mut check = Command::new(venv_bin("python"));
+    check.args(["-c", "import json,sys,sqlglot\nfor q in json.load(sys.stdin):\n  if q.lstrip().upper().startswith(('SELECT','WITH')): sqlglot.parse_one(q, read='trino')"]);
+    let (out, _) = support::run_with_stdin(&mut check, &queries.to_string());
     assert!(
         out.status.success(),
         "{}",
