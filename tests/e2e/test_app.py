@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import statistics
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,16 +55,28 @@ class Driver:
         self.wd = None
 
     def start_driver(self, log):
-        self.td = subprocess.Popen(
-            ["tauri-driver"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        for _ in range(150):
-            try:
-                urllib.request.urlopen("http://127.0.0.1:4444/status", timeout=1)
-                return
-            except Exception:
-                time.sleep(0.1)
-        raise RuntimeError("tauri-driver did not come up on 127.0.0.1:4444")
+        """Starts tauri-driver and waits for it to answer. A driver that exits at once (the port still
+        held by the last run's WebKitWebDriver on a loaded machine) is started again, up to a minute."""
+        deadline = time.monotonic() + 60
+        while True:
+            self.td = subprocess.Popen(
+                ["tauri-driver"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            while self.td.poll() is None and time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen("http://127.0.0.1:4444/status", timeout=1)
+                    return
+                except Exception:
+                    time.sleep(0.1)
+            if self.td.poll() is None:
+                os.killpg(self.td.pid, signal.SIGKILL)
+                self.td.wait(timeout=10)
+            if time.monotonic() >= deadline:
+                self.td = None
+                log.flush()
+                tail = Path(log.name).read_bytes()[-2000:].decode(errors="replace")
+                raise RuntimeError(f"tauri-driver did not come up on 127.0.0.1:4444; its log ends:\n{tail}")
+            time.sleep(0.5)
 
     def open_app(self):
         opts = ArgOptions()
@@ -85,6 +98,22 @@ class Driver:
             os.killpg(self.td.pid, signal.SIGTERM)
             self.td.wait(timeout=10)
             self.td = None
+        wait_ports_free((4444, 4445))
+
+
+def wait_ports_free(ports, timeout=30):
+    """Waits until nothing listens on `ports` (tauri-driver's and WebKitWebDriver's) any more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = []
+        for port in ports:
+            with socket.socket() as s:
+                s.settimeout(0.5)
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    busy.append(port)
+        if not busy:
+            return
+        time.sleep(0.1)
 
 
 FAILURE_SHOT = None
