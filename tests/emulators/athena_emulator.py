@@ -12,7 +12,9 @@ predicate selects, read as the OpenX JSON SerDe reads them (keys case-insensitiv
 per line, a malformed line fails the query unless `ignore.malformed.json` is set);
 `DataScannedInBytes` is those objects' stored bytes.
 
-What it does not reproduce, and the tests work around: Trino's approximate percentiles
+An UNNEST of an array of rows yields the row as one column (`CROSS JOIN UNNEST(metrics) AS
+t(m)`, `m.value.count`), as Athena documents and DuckDB does (upstream Trino would expand it into
+one column per field). What it does not reproduce, and the tests work around: Trino's approximate percentiles
 (`approx_percentile` runs exactly here), the order of elements in `array_distinct` /
 `array_agg` results, and Trino's stricter typing (DuckDB accepts select aliases in WHERE and
 comparisons of varchar with numbers; the engine's SQL is parsed as Trino in a test instead).
@@ -27,7 +29,7 @@ opaque NextToken), StopQueryExecution.
 Control (not AWS): `POST /_emu/faults` — `[{"kind": "slow", "delay": s}]` (each query runs
 `delay` seconds longer), `{"kind": "fail", "count": n}` (the next n queries FAIL with
 HIVE_CURSOR_ERROR); `GET /_emu/queries` (every query as submitted, for tests), `GET /_emu/executions` (each
-execution's query and state); `POST /_emu/reset`.
+execution's query, state and engine milliseconds); `POST /_emu/reset`.
 """
 
 import argparse
@@ -81,22 +83,74 @@ def split_top(text, sep=","):
     return [x.strip() for x in out]
 
 
-def hive_type(t):
-    """A Hive column type as DuckDB's."""
+def parse_hive(t):
+    """A Hive column type as a tree: ("array", elem) | ("struct", [(name, type)]) |
+    ("map", key, value) | ("scalar", name)."""
     t = t.strip()
     low = t.lower()
-    if low.startswith("array<"):
-        return hive_type(t[6:-1]) + "[]"
-    if low.startswith("struct<"):
+    if low.startswith("array<") and low.endswith(">"):
+        return ("array", parse_hive(t[6:-1]))
+    if low.startswith("map<") and low.endswith(">"):
+        parts = split_top(t[4:-1])
+        if len(parts) != 2:
+            fail("InvalidRequestException", f"map type {t} needs a key and a value type")
+        return ("map", parse_hive(parts[0]), parse_hive(parts[1]))
+    if low.startswith("struct<") and low.endswith(">"):
         fields = []
         for f in split_top(t[7:-1]):
             name, _, ty = f.partition(":")
-            fields.append(f'"{name.strip().lower()}" {hive_type(ty)}')
-        return "STRUCT(" + ", ".join(fields) + ")"
-    return {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "integer": "INTEGER",
-            "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
-            "timestamp": "TIMESTAMP"}.get(low) or fail("InvalidRequestException",
-                                                         f"unsupported type {t}")
+            fields.append((name.strip().lower(), parse_hive(ty)))
+        return ("struct", fields)
+    if low in SCALARS:
+        return ("scalar", low)
+    fail("InvalidRequestException", f"unsupported type {t}")
+
+
+SCALARS = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "integer": "INTEGER",
+           "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}
+
+
+def duck_type(h):
+    """A parsed Hive type as DuckDB's."""
+    if h[0] == "array":
+        return duck_type(h[1]) + "[]"
+    if h[0] == "map":
+        return f"MAP({duck_type(h[1])}, {duck_type(h[2])})"
+    if h[0] == "struct":
+        return "STRUCT(" + ", ".join(f'"{n}" {duck_type(ty)}' for n, ty in h[1]) + ")"
+    return SCALARS[h[1]]
+
+
+def hive_type(t):
+    """A Hive column type as DuckDB's."""
+    return duck_type(parse_hive(t))
+
+
+def shape(v, h):
+    """A JSON value as the OpenX SerDe reads it into a column of type `h`: struct fields matched
+    case-insensitively (unknown keys dropped), map keys kept as written."""
+    if v is None:
+        return None
+    if h[0] == "struct":
+        if not isinstance(v, dict):
+            return None
+        low = {str(k).lower(): x for k, x in v.items()}
+        return {n: shape(low.get(n), ty) for n, ty in h[1]}
+    if h[0] == "array":
+        return [shape(x, h[1]) for x in v] if isinstance(v, list) else None
+    if h[0] == "map":
+        return {str(k): shape(x, h[2]) for k, x in v.items()} if isinstance(v, dict) else None
+    if h[1] == "string":
+        # A number or an object read into a string column is its JSON text.
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+    if isinstance(v, bool) and h[1] != "boolean" \
+            or h[1] in ("bigint", "int", "integer") and not (isinstance(v, int) and -2**63 <= v < 2**63) \
+            or h[1] in ("double", "float") and not isinstance(v, (int, float)):
+        raise AthenaError("HIVE_BAD_DATA",
+                          f"HIVE_BAD_DATA: Error parsing field value '{v}' as {h[1]}")
+    return v
 
 
 def fail(code, message):
@@ -129,10 +183,11 @@ def create_table(sql, database):
     if db not in STATE["databases"]:
         fail("InvalidRequestException", f"Database {db} does not exist")
     close = matching_paren(sql, m.end() - 1)
-    columns = []
+    columns, hive = [], {}
     for col in split_top(sql[m.end():close]):
         cname, ty = col.split(None, 1)
         columns.append((cname.strip("`").lower(), hive_type(ty)))
+        hive[cname.strip("`").lower()] = parse_hive(ty)
     rest = sql[close + 1:]
     part = re.search(r"PARTITIONED\s+BY\s*\(\s*`?(\w+)`?\s+string\s*\)", rest, re.I)
     serde = re.search(r"ROW\s+FORMAT\s+SERDE\s+'([^']+)'", rest, re.I)
@@ -157,7 +212,7 @@ def create_table(sql, database):
             fail("InvalidRequestException", f"Table {key} already exists")
         STATE["tables"][key] = {
             "columns": columns, "partition": part.group(1).lower() if part else None,
-            "location": loc.group(1), "props": props, "serde": serde_props,
+            "location": loc.group(1), "props": props, "serde": serde_props, "hive": hive,
         }
 
 
@@ -193,14 +248,6 @@ def partition_range(tree, column):
                 if side in ("hi", "eq"):
                     hi = v
     return lo, hi
-
-
-def lower_keys(v):
-    if isinstance(v, dict):
-        return {str(k).lower(): lower_keys(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [lower_keys(x) for x in v]
-    return v
 
 
 def objects_under(url):
@@ -254,8 +301,8 @@ def load_table(con, key, table, tree, workdir):
                                 "HIVE_BAD_DATA",
                                 f"HIVE_BAD_DATA: Error parsing field value for field 0: {e} "
                                 f"(file s3://{bucket}/{k}, line {n + 1})")
-                    row = lower_keys(row)
-                    rec = {c: row.get(c) for c in names}
+                    low = {str(k).lower(): x for k, x in row.items()}
+                    rec = {c: shape(low.get(c), table["hive"][c]) for c in names}
                     if partition:
                         rec[partition] = value
                     out.write(json.dumps(rec) + "\n")
@@ -584,7 +631,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_emu/queries":
             return self.reply(200, STATE["log"], False)
         if path == "/_emu/executions":
-            return self.reply(200, [{"query": q["Query"], "state": q["Status"]["State"]}
+            return self.reply(200, [{"query": q["Query"], "state": q["Status"]["State"],
+                                     "ms": q.get("Statistics", {}).get("EngineExecutionTimeInMillis")}
                                     for q in STATE["queries"].values()], False)
         if path == "/_emu/reset":
             with LOCK:

@@ -472,7 +472,7 @@ class AthenaEmulator(unittest.TestCase):
         port = free_port()
         cls.moto = subprocess.Popen([os.path.join(venv_bin, "moto_server"), "-p", str(port)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        moto_url = f"http://127.0.0.1:{port}"
+        moto_url = cls.moto_url = f"http://127.0.0.1:{port}"
         wait_http(moto_url + "/moto-api/")
         s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -556,6 +556,40 @@ class AthenaEmulator(unittest.TestCase):
             "FROM metrics_export CROSS JOIN UNNEST(metrics) AS t(m) "
             "WHERE datehour = '2026/12/01/12' AND m.name = 'aws:listening-tcp-ports'")
         self.assertEqual(rows, [["thing", "ports", "c", "big"], ["cam-3", "[22, 80]", None, "1.7645832E15"]])
+
+    def test_device_reports_read_as_the_serde_reads_them(self):
+        # Scalars a device writes into string columns come back as their JSON text; map keys keep
+        # their case; a value that does not fit a numeric column fails the query (HIVE_BAD_DATA).
+        s3 = boto3.client("s3", endpoint_url=self.moto_url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        lines = [{"header": {"report_id": 1764583200}, "metrics": {"network_stats": {"bytes_out": 1e30}},
+                  "custom_metrics": {"CPU": [{"number": 12.5}]}, "topic": "$aws/things/a/defender/metrics/json"},
+                 {"HEADER": {"report_id": "x"}, "topic": "$aws/things/b/defender/metrics/json"}]
+        s3.put_object(Bucket="dd-athena", Key="reports/2026/12/01/10/r.json",
+                      Body="\n".join(json.dumps(x) for x in lines).encode())
+        for sql in ("CREATE EXTERNAL TABLE defender.reports (header struct<report_id:string>, "
+                    "metrics struct<network_stats:struct<bytes_out:string>>, "
+                    "custom_metrics map<string, array<struct<number:string>>>, topic string) "
+                    "PARTITIONED BY (datehour string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' "
+                    "LOCATION 's3://dd-athena/reports/' TBLPROPERTIES ('storage.location.template' = "
+                    "'s3://dd-athena/reports/${datehour}/')",
+                    "CREATE EXTERNAL TABLE defender.strict (header struct<report_id:bigint>, topic string) "
+                    "PARTITIONED BY (datehour string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' "
+                    "LOCATION 's3://dd-athena/reports/' TBLPROPERTIES ('storage.location.template' = "
+                    "'s3://dd-athena/reports/${datehour}/')"):
+            self.assertEqual(self.wait(self.athena.start_query_execution(QueryString=sql)["QueryExecutionId"])
+                             ["Status"]["State"], "SUCCEEDED")
+        _, rows = self.select(
+            "SELECT header.report_id AS rid, try_cast(metrics.network_stats.bytes_out AS double) AS b, "
+            "k, element_at(element_at(custom_metrics, k), 1).number AS n FROM reports "
+            "CROSS JOIN UNNEST(map_keys(custom_metrics)) AS c(k) WHERE datehour = '2026/12/01/10'")
+        self.assertEqual(rows, [["rid", "b", "k", "n"], ["1764583200", "1.0E30", "CPU", "12.5"]])
+        qid = self.athena.start_query_execution(
+            QueryString="SELECT count(*) FROM strict WHERE datehour = '2026/12/01/10'",
+            QueryExecutionContext={"Database": "defender"})["QueryExecutionId"]
+        q = self.wait(qid)
+        self.assertEqual(q["Status"]["State"], "FAILED")
+        self.assertIn("HIVE_BAD_DATA", q["Status"]["StateChangeReason"])
 
     def test_a_bad_query_fails_with_its_reason(self):
         qid = self.athena.start_query_execution(QueryString="SELECT nope FROM metrics_export",

@@ -1551,6 +1551,36 @@ bytes_scanned: Count,
  */
 cost_usd: number, };
 
+export type Estimate = { 
+/**
+ * The Athena source.
+ */
+source: string, 
+/**
+ * The table's location.
+ */
+location: string, 
+/**
+ * Bytes each query scans.
+ */
+bytes_per_query: Count, 
+/**
+ * Queries it runs (a screen 3, a drill-down 1).
+ */
+queries: number, 
+/**
+ * What they cost at $5 per TB, 10 MB at least each.
+ */
+cost_usd: number, 
+/**
+ * The source's limit per query.
+ */
+max_scan_bytes: Count, 
+/**
+ * Above the limit: the engine refuses to run it.
+ */
+refused: boolean, };
+
 export type SyncSummary = { 
 /**
  * S3 objects fetched.

@@ -1,7 +1,7 @@
 // Generated from desk_engine::app::commands (with_commands!); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p desk-engine --test it bindings
 // What is cached, and for how long, is the query cache's business (api/queries.ts).
-import type { ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView, DemoAccount, FindingCaseRequest, FindingNoteRequest, Fleet, Health, LinkTarget, Look, Millis, MitigationFor, NoteRequest, NotifyFilter, OutcomeView, PlanView, Saved, SourceInput, SourceView, Status, SyncSummary, ThingPage, ThingRequest, Verification, WatchChange, WatchView } from "../bindings";
+import type { ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView, DemoAccount, Estimate, FindingCaseRequest, FindingNoteRequest, Fleet, Health, LinkTarget, Look, Millis, MitigationFor, NoteRequest, NotifyFilter, OutcomeView, PlanView, Saved, SourceInput, SourceSummary, SourceView, Status, SyncSummary, ThingPage, ThingRequest, Verification, WatchChange, WatchView } from "../bindings";
 import { call } from "./client";
 
 export const api = {
@@ -55,6 +55,15 @@ export const api = {
    * what to do.
    */
   testSource: (name: string) => call<Health>("test_source", { name }),
+  /** What a screen of each Athena source would scan and cost, before a sync. */
+  screenEstimates: () => call<Array<Estimate>>("screen_estimates"),
+  /**
+   * The Athena sources whose screen named a thing, with what reading its full
+   * history would cost.
+   */
+  drillOffers: (thing: string) => call<Array<Estimate>>("drill_offers", { thing }),
+  /** Reads one thing's full history from a source into the cache. */
+  drillDown: (thing: string, source: string) => call<SourceSummary>("drill_down", { thing, source }),
   /** Stops the running sync; false when none runs. */
   cancelSync: () => call<boolean>("cancel_sync"),
   /**

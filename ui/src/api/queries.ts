@@ -26,6 +26,10 @@ export const queries = {
     queryOptions({ queryKey: ["audit", from, to, look], queryFn: () => api.audit(from, to, look) }),
   actions: () => queryOptions({ queryKey: ["actions"], queryFn: api.actions }),
   sources: () => queryOptions({ queryKey: ["sources"], queryFn: api.sources }),
+  /** The Athena screens that named a thing, with what reading its history would cost (one S3
+   *  listing each: kept a minute). */
+  drillOffers: (thing: string) =>
+    queryOptions({ queryKey: ["drill-offers", thing], queryFn: () => api.drillOffers(thing), staleTime: 60_000 }),
   /** The account's mitigation actions, asked of AWS at most once a minute (every thing's screen
    *  offers them; they change when someone edits the account, not per thing). */
   mitigationActions: (target: MitigationFor) =>

@@ -7,7 +7,9 @@ import {
   defaultViolation,
   DEFAULT_PREFS,
   filterFleet,
+  formatBytes,
   formatTime,
+  formatUsd,
   keyAction,
   loadPrefs,
   hoverAt,
@@ -67,6 +69,17 @@ describe("time", () => {
     expect(ago(1000, 31_000)).toBe("30 s ago");
     expect(ago(0, 3_600_000 * 3)).toBe("3 h ago");
     expect(ago(null, 0)).toBe("never");
+  });
+});
+
+describe("sizes and costs", () => {
+  it("prints bytes in decimal units and dollars to a hundredth of a cent", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(1_250_000_000)).toBe("1.25 GB");
+    expect(formatBytes(10_000_000)).toBe("10.0 MB");
+    expect(formatUsd(0.00012)).toBe("$0.0001");
+    expect(formatUsd(0.05)).toBe("$0.0500");
+    expect(formatUsd(12.345)).toBe("$12.35");
   });
 });
 

@@ -2,9 +2,9 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Common } from "../App";
 import { api, onSyncProgress, queries, queryClient, useWrite } from "../api";
-import type { DemoAccount, Health, SourceInput, SourceKind, SyncEvent, SyncSummary } from "../bindings";
+import type { DemoAccount, Estimate, Health, SourceInput, SourceKind, SyncEvent, SyncSummary } from "../bindings";
 import { useDialog, useWatch } from "../hooks";
-import { ago, formatTime } from "../lib";
+import { ago, formatBytes, formatTime, formatUsd } from "../lib";
 import { type Fields, FORMS, given } from "./sources/forms";
 
 type Progress = Record<string, Extract<SyncEvent, { event: "progress" }> | { event: "source_finished"; ok: boolean; error: string | null }>;
@@ -23,6 +23,8 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
   const [syncing, setSyncing] = useState(false);
   const [summary, setSummary] = useState<SyncSummary | null>(null);
   const [removing, setRemoving] = useDialog<string>(keys);
+  // What the Athena sources' screens would scan and cost, shown before they run.
+  const [estimates, setEstimates] = useDialog<Estimate[]>(keys);
 
   useEffect(() => {
     const un = onSyncProgress((e) => {
@@ -56,7 +58,18 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
     });
   };
 
+  const askSync = async () => {
+    setError(null);
+    if (!sources.some((s) => s.kind === "athena")) return sync();
+    try {
+      setEstimates(await api.screenEstimates());
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
   const sync = async () => {
+    setEstimates(null);
     setSyncing(true);
     setSummary(null);
     setProgress({});
@@ -74,7 +87,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
     <section className="screen sources" data-testid="sources">
       <div className="toolbar">
         <h1>Sources & sync</h1>
-        <button type="button" className="primary" data-testid="sync" disabled={syncing || sources.length === 0} onClick={sync}>
+        <button type="button" className="primary" data-testid="sync" disabled={syncing || sources.length === 0} onClick={askSync}>
           {syncing ? "Syncing…" : "Sync now"}
         </button>
         {syncing && (
@@ -207,6 +220,12 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
           {summary.cancelled ? "Cancelled. " : ""}
           {summary.datapoints} datapoints, {summary.violation_events} violation events, {summary.audit_findings} findings from{" "}
           {summary.objects_fetched} objects.
+          {summary.sources
+            .filter((s) => s.kind === "athena")
+            .map(
+              (s) =>
+                ` ${s.source}: ${s.things_screened} things screened by Athena, ${s.candidates} candidates, ${s.queries} queries scanned ${formatBytes(s.bytes_scanned)} for ${formatUsd(s.cost_usd)}.`,
+            )}
           {summary.errors.length > 0 &&
             ` ${summary.errors.length} error(s): ${summary.errors.map((e) => `${e.source}${e.object ? ` ${e.object}` : ""}: ${e.error}`).join("; ")}`}
         </p>
@@ -234,6 +253,34 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
           Add source
         </button>
       </form>
+      {estimates !== null && (
+        <div className="modal-backdrop">
+          <div className="modal" role="dialog" aria-label="Athena screening cost" data-testid="estimate-dialog">
+            <h2>Screen with Athena?</h2>
+            <ul data-testid="estimates">
+              {estimates.map((e) => (
+                <li key={e.source} className={e.refused ? "error" : undefined}>
+                  {e.source}: {e.queries} queries, each scanning about {formatBytes(e.bytes_per_query)} of {e.location} — about{" "}
+                  {formatUsd(e.cost_usd)}
+                  {e.refused && ` — above its limit of ${formatBytes(e.max_scan_bytes)} a query: it will be refused`}
+                </li>
+              ))}
+            </ul>
+            <p className="muted">
+              Athena bills every byte of the partitions a query reads ($5 per TB, 10 MB at least); a screen repeated within the hour reuses
+              its results for nothing.
+            </p>
+            <div className="buttons">
+              <button type="button" className="primary" data-testid="confirm-sync" onClick={sync}>
+                Sync now
+              </button>
+              <button type="button" onClick={() => setEstimates(null)}>
+                Cancel
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
       {removing !== null && (
         <div className="modal-backdrop">
           <div className="modal" role="dialog" aria-label={`Remove source ${removing}`} data-testid="remove-dialog">

@@ -10,6 +10,7 @@ import { Chart } from "../components/Chart";
 import { Provenance } from "../components/Provenance";
 import { perf } from "../perf";
 import { DriftPanel } from "./thing/DriftPanel";
+import { DrillDown } from "./thing/DrillDown";
 import { TimelineList } from "./thing/TimelineList";
 import { ViolationsTable } from "./thing/ViolationsTable";
 import {
@@ -255,6 +256,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         </button>
       </div>
       <Provenance status={page.status} tz={prefs.tz} />
+      <DrillDown thing={page.thing} onRead={load} />
       <p className="window">
         {formatTime(page.from, prefs.tz)} → {formatTime(page.to, prefs.tz)} · groups:{" "}
         {page.groups.length ? page.groups.join(", ") : "none known"}

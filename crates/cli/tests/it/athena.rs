@@ -23,6 +23,7 @@ struct Lake {
     /// (hour start, object bytes)
     objects: Vec<(i64, usize)>,
     end: i64,
+    hours: i64,
 }
 
 fn bytes_out(thing: &str, ts: i64, end: i64) -> i64 {
@@ -54,52 +55,51 @@ fn things() -> Vec<String> {
     t
 }
 
-/// The export of `HOURS` hours ending at `end`: every thing every 5 minutes, bytes out, its
-/// listening ports and destinations.
-fn lake() -> Lake {
+/// The scripted compromises: gw-0007 opens telnet for the last 3 hours, sensor-0100 talks to 40
+/// new destinations for the last 2 (cam-0042's bytes out are in [`bytes_out`]).
+fn ports(thing: &str, ts: i64, end: i64) -> Vec<i64> {
+    let mut ports = if thing.starts_with("gw") {
+        vec![443, 8883]
+    } else {
+        vec![8080]
+    };
+    if thing == "gw-0007" && ts >= end - 3 * HOUR {
+        ports.push(23);
+    }
+    ports
+}
+
+fn destinations(thing: &str, ts: i64, end: i64) -> Vec<String> {
+    let mut dests = vec!["10.0.0.1".to_string()];
+    if thing == "sensor-0100" && ts >= end - 2 * HOUR {
+        dests.extend((0..40).map(|i| format!("198.51.100.{i}")));
+    }
+    dests
+}
+
+/// `hours` hours ending at `end` in moto S3 under `prefix`, one gzip object per hour holding
+/// the lines `line(hour)` gives (one record per line, as a delivery stream with
+/// AppendDelimiterToRecord writes them); the Athena emulator over it.
+fn lake_of(prefix: &str, hours: i64, mut lines: impl FnMut(i64, i64) -> Vec<Value>) -> Lake {
     let moto = servers::moto();
     let end = crate::sync::hour_floor(desk_engine::time::now()) - HOUR;
-    let s3 = |args: &[&str]| {
-        let out = Command::new(venv_bin("python"))
-            .args(["-c", "import boto3,sys; c=boto3.client('s3',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='t',aws_secret_access_key='t'); getattr(c,sys.argv[2])(**dict(a.split('=',1) for a in sys.argv[3:]))"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    s3(&[&moto.url, "create_bucket", "Bucket=dd-lake"]);
-    let things = things();
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", "import boto3,sys; boto3.client('s3',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='t',aws_secret_access_key='t').create_bucket(Bucket='dd-lake')"])
+        .arg(&moto.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut objects = Vec::new();
     let dir = tempfile::tempdir().unwrap();
-    for h in 0..HOURS {
-        let hour = end - (HOURS - h) * HOUR;
+    for h in 0..hours {
+        let hour = end - (hours - h) * HOUR;
         let mut body = Vec::new();
-        for step in 0..12 {
-            let ts = hour + step * STEP;
-            let mut metrics = Vec::new();
-            for t in &things {
-                metrics.push(json!({"name": "aws:all-bytes-out", "thing": t, "value": {"count": bytes_out(t, ts, end)}, "version": 1, "timestamp": ts}));
-                let mut ports = if t.starts_with("gw") {
-                    vec![443, 8883]
-                } else {
-                    vec![8080]
-                };
-                if t == "gw-0007" && ts >= end - 3 * HOUR {
-                    ports.push(23);
-                }
-                metrics.push(json!({"name": "aws:listening-tcp-ports", "thing": t, "value": {"ports": ports}, "version": 1, "timestamp": ts}));
-                let mut dests = vec!["10.0.0.1/32".to_string()];
-                if t == "sensor-0100" && ts >= end - 2 * HOUR {
-                    dests.extend((0..40).map(|i| format!("198.51.100.{i}/32")));
-                }
-                metrics.push(json!({"name": "aws:destination-ip-addresses", "thing": t, "value": {"cidrs": dests}, "version": 1, "timestamp": ts}));
-            }
-            serde_json::to_writer(&mut body, &json!({"version": "1.0", "metrics": metrics}))
-                .unwrap();
+        for line in lines(hour, end) {
+            serde_json::to_writer(&mut body, &line).unwrap();
             body.push(b'\n');
         }
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -108,7 +108,7 @@ fn lake() -> Lake {
         let path = dir.path().join(format!("{h}.gz"));
         std::fs::write(&path, &gz).unwrap();
         let key = format!(
-            "exports/{}/dd-1-{h}.gz",
+            "{prefix}{}/dd-1-{h}.gz",
             desk_engine::sources::athena::sql::datehour(hour)
         );
         let out = Command::new(venv_bin("python"))
@@ -127,7 +127,84 @@ fn lake() -> Lake {
         emu,
         objects,
         end,
+        hours,
     }
+}
+
+/// The export of `HOURS` hours: every thing every 5 minutes, bytes out, its listening ports
+/// and destinations, one metrics-export batch per 5 minutes.
+fn lake() -> Lake {
+    let things = things();
+    lake_of("exports/", HOURS, |hour, end| {
+        (0..12)
+            .map(|step| {
+                let ts = hour + step * STEP;
+                let mut metrics = Vec::new();
+                for t in &things {
+                    metrics.push(json!({"name": "aws:all-bytes-out", "thing": t, "value": {"count": bytes_out(t, ts, end)}, "version": 1, "timestamp": ts}));
+                    metrics.push(json!({"name": "aws:listening-tcp-ports", "thing": t, "value": {"ports": ports(t, ts, end)}, "version": 1, "timestamp": ts}));
+                    let cidrs: Vec<String> = destinations(t, ts, end).iter().map(|d| format!("{d}/32")).collect();
+                    metrics.push(json!({"name": "aws:destination-ip-addresses", "thing": t, "value": {"cidrs": cidrs}, "version": 1, "timestamp": ts}));
+                }
+                json!({"version": "1.0", "metrics": metrics})
+            })
+            .collect()
+    })
+}
+
+/// Hours of device reports for a Detect-free account: every thing every 5 minutes publishes a
+/// report shaped as the Agent SDK builds it (its real output, tests/fixtures/real/, is the
+/// template), its `report_id` epoch seconds as that SDK sends them, with the topic the rule
+/// adds. Two things do what real fleets do: cam-0020 runs an aws-c-iot agent whose `report_id`
+/// counts milliseconds since boot, and sensor-0003 once an hour sends values no column can hold.
+const REPORT_HOURS: i64 = 4;
+const MONOTONIC: &str = "cam-0020";
+
+fn report_lake() -> Lake {
+    let template: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/real/agent-sdk-report-long.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let things = things();
+    let mut boot_ms = 0i64;
+    lake_of("reports/", REPORT_HOURS, move |hour, end| {
+        let mut lines = Vec::new();
+        for step in 0..12 {
+            let ts = hour + step * STEP;
+            for t in &things {
+                let mut r = template.clone();
+                r["header"]["report_id"] = json!(ts / 1000);
+                if t == MONOTONIC {
+                    boot_ms += STEP;
+                    r["header"]["report_id"] = json!(boot_ms);
+                }
+                let m = &mut r["metrics"];
+                let p = ports(t, ts, end);
+                m["listening_tcp_ports"] = json!({
+                    "ports": p.iter().map(|p| json!({"port": p, "interface": "eth0"})).collect::<Vec<_>>(),
+                    "total": p.len(),
+                });
+                m["network_stats"]["bytes_out"] = json!(bytes_out(t, ts, end));
+                let d = destinations(t, ts, end);
+                m["tcp_connections"]["established_connections"] = json!({
+                    "connections": d.iter().map(|a| json!({"local_interface": "eth0", "local_port": 50000, "remote_addr": format!("{a}:443")})).collect::<Vec<_>>(),
+                    "total": d.len(),
+                });
+                // Once an hour.
+                if t == "sensor-0003" && step == 5 {
+                    r["header"]["report_id"] = json!(1e30);
+                    r["metrics"]["network_stats"]["bytes_out"] = json!("lots");
+                }
+                r["topic"] = json!(format!("$aws/things/{t}/defender/metrics/json"));
+                lines.push(r);
+            }
+        }
+        lines
+    })
 }
 
 /// What the emulator's control endpoint `path` says (its queries, its executions).
@@ -179,60 +256,51 @@ fn add(e: &Env, lake: &Lake, name: &str, extra: &[&str]) {
 fn window(lake: &Lake) -> [String; 4] {
     [
         "--from".into(),
-        ((lake.end - HOURS * HOUR) / 1000).to_string(),
+        ((lake.end - lake.hours * HOUR) / 1000).to_string(),
         "--to".into(),
         (lake.end / 1000).to_string(),
     ]
 }
 
 fn setup() -> (Env, Lake) {
-    let lake = lake();
+    setup_with(lake(), &["--prefix", "exports/"])
+}
+
+/// The analyst's first steps: the DDL `ddesk athena ddl` prints, run in the console.
+fn setup_with(lake: Lake, ddl_args: &[&str]) -> (Env, Lake) {
     let e = env();
-    let ddl = support::ok_text(cmd(&e, &lake).args([
-        "athena", "ddl", "--bucket", "dd-lake", "--prefix", "exports/",
-    ]));
+    let ddl = support::ok_text(
+        cmd(&e, &lake)
+            .args(["athena", "ddl", "--bucket", "dd-lake"])
+            .args(ddl_args),
+    );
     athena(&lake, "CREATE DATABASE IF NOT EXISTS defender");
     athena(&lake, &ddl);
     (e, lake)
 }
 
-#[test]
-fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost() {
-    let (e, lake) = setup();
-    add(&e, &lake, "lake", &[]);
-    let health = support::ok(cmd(&e, &lake).args(["sources", "test", "lake"]));
-    assert_eq!(health["status"], "ok", "{health}");
-
-    let (out, summary) = support::run(cmd(&e, &lake).arg("sync").args(window(&lake)));
+/// A screen of the lake's window: succeeds, covers the 300 things, keeps no datapoint.
+fn screen(e: &Env, lake: &Lake) -> Value {
+    let (out, summary) = support::run(cmd(e, lake).arg("sync").args(window(lake)));
     assert_eq!(
         out.status.code(),
         Some(0),
         "{summary} {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s = &summary["sources"][0];
+    let s = summary["sources"][0].clone();
     assert_eq!(s["things_screened"], 300, "{s}");
     assert_eq!(s["queries"], 3);
-    // Every query reads the window's partitions, an hour either side: all eight objects.
-    let all: usize = lake.objects.iter().map(|(_, n)| n).sum();
-    assert_eq!(s["bytes_scanned"], 3 * all as u64, "{s}");
-    // Three queries, each billed at least 10 MB at $5 per TB.
-    let cost = s["cost_usd"].as_f64().unwrap();
-    assert!((cost - 3.0 * 1e7 / 1e12 * 5.0).abs() < 1e-9, "{s}");
     assert_eq!(
         s["datapoints"], 0,
         "the cache keeps candidates, not the fleet"
     );
-    // A second screen of the same window replaces the first with the same evidence.
-    let once = servers::fingerprint(&e.db);
-    let (out, again) = support::run(cmd(&e, &lake).arg("sync").args(window(&lake)));
-    assert_eq!(out.status.code(), Some(0), "{again}");
-    assert_eq!(
-        servers::fingerprint(&e.db),
-        once,
-        "a second screen changed the evidence"
-    );
+    s
+}
 
+/// Triage puts the three scripted compromises first, each with the reason it was scripted for,
+/// saying where it came from.
+fn assert_the_compromises_lead(e: &Env, source: &str) -> Value {
     let ranked = support::json_out(&e.db, &["triage"]);
     let top: Vec<&str> = ranked.as_array().unwrap()[..3]
         .iter()
@@ -267,10 +335,15 @@ fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost()
         text("gw-0007")
     );
     assert!(text("sensor-0100").contains("destination 198.51.100."));
-    assert!(text("cam-0042").contains("in an Athena screen of 300 things (source lake)"));
+    assert!(text("cam-0042").contains(&format!(
+        "in an Athena screen of 300 things (source {source})"
+    )));
+    ranked
+}
 
-    // Every query the engine sent parses as Trino.
-    let queries: Value = emulator(&lake, "/_emu/queries");
+/// Every query the engine sent parses as Trino.
+fn assert_trino(lake: &Lake) {
+    let queries: Value = emulator(lake, "/_emu/queries");
     let mut check = Command::new(venv_bin("python"));
     check.args(["-c", "import json,sys,sqlglot\nfor q in json.load(sys.stdin):\n  if q.lstrip().upper().startswith(('SELECT','WITH')): sqlglot.parse_one(q, read='trino')"]);
     let (out, _) = support::run_with_stdin(&mut check, &queries.to_string());
@@ -279,10 +352,11 @@ fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
-    // The drill-down: one thing's full-resolution series, exactly as generated.
-    let (out, v) =
-        support::run(cmd(&e, &lake).args(["sync", "--thing", "cam-0042", "--source", "lake"]));
+/// `ddesk sync --thing`, then the thing's bytes-out series over the lake's window.
+fn drill_down(e: &Env, lake: &Lake, source: &str, thing: &str) -> (Value, Vec<(i64, i64)>) {
+    let (out, v) = support::run(cmd(e, lake).args(["sync", "--thing", thing, "--source", source]));
     assert!(
         out.status.success(),
         "{v} {}",
@@ -293,36 +367,104 @@ fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost()
         &[
             "series",
             "--thing",
-            "cam-0042",
+            thing,
             "--metric",
             "aws:all-bytes-out",
             "--from",
-            &((lake.end - HOURS * HOUR) / 1000).to_string(),
+            &((lake.end - lake.hours * HOUR) / 1000).to_string(),
             "--to",
             &(lake.end / 1000).to_string(),
         ],
     );
-    let got: Vec<(String, i64)> = series
+    let points = series
         .as_array()
         .unwrap()
         .iter()
         .map(|p| {
             (
-                p["t"].as_str().unwrap().to_string(),
+                desk_engine::time::parse_user_time(p["t"].as_str().unwrap(), 0).unwrap(),
                 p["value"].as_f64().unwrap() as i64,
             )
         })
         .collect();
-    let want: Vec<(String, i64)> = (0..HOURS * 12)
-        .map(|i| lake.end - HOURS * HOUR + i * STEP)
-        .map(|ts| {
-            (
-                desk_engine::time::to_rfc3339(ts),
-                bytes_out("cam-0042", ts, lake.end),
-            )
-        })
+    (v, points)
+}
+
+/// The series a thing's generator wrote, every 5 minutes of the lake's window.
+fn generated(lake: &Lake, thing: &str) -> Vec<(i64, i64)> {
+    (0..lake.hours * 12)
+        .map(|i| lake.end - lake.hours * HOUR + i * STEP)
+        .map(|ts| (ts, bytes_out(thing, ts, lake.end)))
+        .collect()
+}
+
+#[test]
+fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost() {
+    let (e, lake) = setup_with(lake(), &["--prefix", "exports/"]);
+    add(&e, &lake, "lake", &[]);
+    let health = support::ok(cmd(&e, &lake).args(["sources", "test", "lake"]));
+    assert_eq!(health["status"], "ok", "{health}");
+
+    let s = screen(&e, &lake);
+    // Every query reads the window's partitions, an hour either side: all eight objects.
+    let all: usize = lake.objects.iter().map(|(_, n)| n).sum();
+    assert_eq!(s["bytes_scanned"], 3 * all as u64, "{s}");
+    // Three queries, each billed at least 10 MB at $5 per TB.
+    let cost = s["cost_usd"].as_f64().unwrap();
+    assert!((cost - 3.0 * 1e7 / 1e12 * 5.0).abs() < 1e-9, "{s}");
+    let ranked = assert_the_compromises_lead(&e, "lake");
+
+    // A second screen of the same window reuses Athena's results: nothing scanned, nothing
+    // billed, the same ranking.
+    let again = screen(&e, &lake);
+    assert_eq!(again["bytes_scanned"], 0, "{again}");
+    assert_eq!(again["cost_usd"], 0.0, "{again}");
+    assert_eq!(support::json_out(&e.db, &["triage"]), ranked);
+    assert_trino(&lake);
+
+    // The drill-down: one thing's full-resolution series, exactly as generated.
+    let (_, got) = drill_down(&e, &lake, "lake", "cam-0042");
+    assert_eq!(got, generated(&lake, "cam-0042"));
+}
+
+#[test]
+fn a_detect_free_fleet_is_screened_from_its_device_reports() {
+    let (e, lake) = setup_with(
+        report_lake(),
+        &["--prefix", "reports/", "--layout", "device-reports"],
+    );
+    add(
+        &e,
+        &lake,
+        "reports",
+        &["--table", "device_reports", "--layout", "device-reports"],
+    );
+    let s = screen(&e, &lake);
+    let all: usize = lake.objects.iter().map(|(_, n)| n).sum();
+    assert_eq!(s["bytes_scanned"], 3 * all as u64, "{s}");
+    assert_the_compromises_lead(&e, "reports");
+    assert_trino(&lake);
+
+    // Drilled into, a report is dated by its report_id (epoch seconds from the Agent SDK) and
+    // read exactly; the values a column could not hold cost only their own report.
+    let (_, got) = drill_down(&e, &lake, "reports", "cam-0042");
+    assert_eq!(got, generated(&lake, "cam-0042"));
+    let (v, got) = drill_down(&e, &lake, "reports", "sensor-0003");
+    assert_eq!(
+        got.len(),
+        generated(&lake, "sensor-0003").len() - REPORT_HOURS as usize,
+        "{v}"
+    );
+    assert_eq!(v["sources"][0]["skipped"], REPORT_HOURS, "{v}");
+    // aws-c-iot's report_id counts milliseconds since boot: each report is dated by the
+    // partition hour it arrived in, as a report read from S3 is.
+    let (_, got) = drill_down(&e, &lake, "reports", MONOTONIC);
+    let middles: Vec<i64> = (0..lake.hours)
+        .map(|h| lake.end - (lake.hours - h) * HOUR + (HOUR - 1) / 2)
         .collect();
-    assert_eq!(got, want);
+    let mut times: Vec<i64> = got.iter().map(|(t, _)| *t).collect();
+    times.dedup();
+    assert_eq!(times, middles);
 }
 
 #[test]
@@ -408,4 +550,100 @@ fn ctrl_c_stops_the_running_query_and_keeps_nothing() {
         json!([]),
         "a cancelled screen keeps nothing"
     );
+}
+
+const APP_CHILD: &str = "DDESK_ATHENA_APP_CHILD";
+
+/// The app's side, through the commands its Sources and thing screens call: the cost shown
+/// before a screen, a screen-only candidate's page with its offer, the drill-down and what it
+/// cost. It runs in a child process of this test binary, whose environment points S3 at moto
+/// as an analyst's `AWS_ENDPOINT_URL_S3` would (the engine reads it from the process).
+#[test]
+fn the_app_shows_the_cost_before_a_screen_and_drills_into_a_candidate() {
+    if let Some(db) = std::env::var_os(APP_CHILD) {
+        return app_side(std::path::Path::new(&db));
+    }
+    let (e, lake) = setup();
+    add(&e, &lake, "lake", &[]);
+    screen(&e, &lake);
+    let all: usize = lake.objects.iter().map(|(_, n)| n).sum();
+    let mut child = Command::new(std::env::current_exe().unwrap());
+    child.args([
+        "--exact",
+        "athena::the_app_shows_the_cost_before_a_screen_and_drills_into_a_candidate",
+        "--nocapture",
+    ]);
+    servers::aws_env(&mut child, &e.home);
+    child
+        .env("AWS_ENDPOINT_URL_S3", &lake.moto_url)
+        .env(APP_CHILD, &e.db)
+        .env("DDESK_ATHENA_BYTES", all.to_string());
+    let out = child.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "the child ran no test: {text}");
+}
+
+fn app_side(db: &std::path::Path) {
+    use desk_engine::app::{Desk, ThingRequest};
+    let exports = tempfile::tempdir().unwrap();
+    let desk = Desk::new(
+        db.to_path_buf(),
+        exports.path().to_path_buf(),
+        std::sync::Arc::new(desk_engine::secrets::MemorySecrets::default()),
+    )
+    .unwrap();
+    let bytes: u64 = std::env::var("DDESK_ATHENA_BYTES")
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Before a screen: each query reads the default window's partitions, all eight objects.
+    let est = desk.screen_estimates().unwrap();
+    assert_eq!(est.len(), 1, "{est:?}");
+    let est = &est[0];
+    assert_eq!(
+        (est.source.as_str(), est.queries, est.bytes_per_query),
+        ("lake", 3, bytes)
+    );
+    assert!(
+        (est.cost_usd - 3.0 * 1e7 / 1e12 * 5.0).abs() < 1e-12,
+        "{est:?}"
+    );
+    assert!(!est.refused);
+    assert_eq!(est.location, "s3://dd-lake/exports/");
+
+    // A candidate the screen named opens (only its evidence is cached) and offers its history.
+    let req = |thing: &str| -> ThingRequest {
+        serde_json::from_value(json!({"thing": thing, "from": null, "to": null,
+            "look": {"width": 620, "height": 230, "tz": "UTC", "theme": "dark"}}))
+        .unwrap()
+    };
+    let page = desk.thing(&req("cam-0042")).unwrap();
+    assert!(page.charts.is_empty());
+    assert!(
+        page.reasons
+            .iter()
+            .any(|r| r.text.contains("Athena screen")),
+        "{:?}",
+        page.reasons
+    );
+    let offers = desk.drill_offers("cam-0042").unwrap();
+    assert_eq!(offers.len(), 1);
+    assert_eq!((offers[0].queries, offers[0].bytes_per_query), (1, bytes));
+    assert!(desk.drill_offers("not-in-the-fleet").unwrap().is_empty());
+    assert!(
+        desk.thing(&req("not-in-the-fleet")).is_err(),
+        "a thing no screen named is unknown"
+    );
+
+    // Read, it brings the thing's three metrics every 5 minutes, with what the query cost.
+    let read = desk.drill_down("cam-0042", "lake").unwrap();
+    assert_eq!(read.datapoints, 3 * HOURS as u64 * 12, "{read:?}");
+    assert_eq!((read.queries, read.bytes_scanned), (1, bytes));
+    assert!(read.cost_usd > 0.0);
+    assert_eq!(desk.thing(&req("cam-0042")).unwrap().charts.len(), 3);
 }

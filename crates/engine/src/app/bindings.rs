@@ -87,6 +87,7 @@ pub fn typescript() -> String {
         crate::sources::SourceErrorKind::decl(),
         SyncFailure::decl(),
         SourceSummary::decl(),
+        crate::sources::athena::Estimate::decl(),
         SyncSummary::decl(),
     ];
     let mut out = String::from(

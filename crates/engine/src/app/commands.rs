@@ -86,6 +86,16 @@ macro_rules! with_commands {
                 /// Checks a source's connection: its health (ok, warn or error), a message and
                 /// what to do.
                 test_source(name: String) -> $crate::sync::Health = |d| d.test_source(&name);
+                /// What a screen of each Athena source would scan and cost, before a sync.
+                screen_estimates() -> Vec<$crate::sources::athena::Estimate>
+                    = |d| d.screen_estimates();
+                /// The Athena sources whose screen named a thing, with what reading its full
+                /// history would cost.
+                drill_offers(thing: String) -> Vec<$crate::sources::athena::Estimate>
+                    = |d| d.drill_offers(&thing);
+                /// Reads one thing's full history from a source into the cache.
+                drill_down(thing: String, source: String) -> $crate::sync::SourceSummary
+                    = |d| d.drill_down(&thing, &source);
                 /// Stops the running sync; false when none runs.
                 cancel_sync() -> bool = |d| Ok(d.cancel_sync());
                 /// The account's mitigation actions usable on a violation or a finding (a call

@@ -354,8 +354,10 @@ pub(super) fn check_window(from: Millis, to: Millis) -> Result<(Millis, Millis)>
     Ok((from, to))
 }
 
+/// The thing is in the cache, or a kept Athena screen named it (its page then offers to read
+/// its history).
 pub(super) fn require_thing(store: &Store, thing: &str) -> Result<()> {
-    if !store.has_thing(thing)? {
+    if !store.has_thing(thing)? && !store.screened(thing)? {
         return Err(Error::NotFound(format!(
             "unknown thing {thing:?}: it is not in the cache (see the fleet list, `ddesk things`)"
         )));

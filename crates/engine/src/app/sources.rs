@@ -82,6 +82,75 @@ impl Desk {
             .block_on(sync::test_source(&source, self.secrets.as_ref())))
     }
 
+    /// What a screen of each Athena source would scan and cost (one listing of its partitions
+    /// each; no query runs): shown before the analyst syncs.
+    pub fn screen_estimates(&self) -> Result<Vec<crate::sources::athena::Estimate>> {
+        let sources = crate::sources::list(&Store::open(&self.cache)?)?;
+        sources
+            .iter()
+            .filter_map(|s| match &s.settings {
+                SourceSettings::Athena(a) => Some((s.name.as_str(), a)),
+                _ => None,
+            })
+            .map(|(name, a)| {
+                self.rt
+                    .block_on(crate::sources::athena::estimate_for(
+                        name,
+                        a,
+                        crate::sources::athena::SCREEN_QUERIES,
+                    ))
+                    .map_err(Error::Source)
+            })
+            .collect()
+    }
+
+    /// The Athena sources whose screen named this thing, each with what reading its full
+    /// history (one query) would scan and cost: the thing page offers the drill-down.
+    pub fn drill_offers(&self, thing: &str) -> Result<Vec<crate::sources::athena::Estimate>> {
+        let store = Store::open(&self.cache)?;
+        let mut screened: Vec<String> = store
+            .screen_evidence()?
+            .into_iter()
+            .filter(|e| e.evidence.thing == thing)
+            .map(|e| e.source)
+            .collect();
+        screened.sort();
+        screened.dedup();
+        let sources = crate::sources::list(&store)?;
+        drop(store);
+        sources
+            .iter()
+            .filter(|s| screened.contains(&s.name))
+            .filter_map(|s| match &s.settings {
+                SourceSettings::Athena(a) => Some((s.name.as_str(), a)),
+                _ => None,
+            })
+            .map(|(name, a)| {
+                self.rt
+                    .block_on(crate::sources::athena::estimate_for(name, a, 1))
+                    .map_err(Error::Source)
+            })
+            .collect()
+    }
+
+    /// Reads one thing's full history from a source (Athena, the Device Defender API, Splunk)
+    /// into the cache; what it read, scanned and cost.
+    pub fn drill_down(&self, thing: &str, source: &str) -> Result<sync::SourceSummary> {
+        let source = crate::sources::get(&Store::open(&self.cache)?, source)?;
+        if matches!(source.settings, SourceSettings::S3(_)) {
+            return Err(Error::InvalidInput(format!(
+                "source {:?} is an S3 bucket, which has no per-thing index: sync its window instead",
+                source.name
+            )));
+        }
+        self.rt.block_on(sync::drill_down(
+            &self.cache,
+            &source,
+            thing,
+            self.secrets.as_ref(),
+        ))
+    }
+
     /// Syncs every source into the analyst's cache; `cancel_sync` stops it.
     pub fn sync(&self, progress: Progress) -> Result<SyncSummary> {
         let token = CancellationToken::new();

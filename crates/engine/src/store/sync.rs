@@ -508,6 +508,16 @@ fn write_screen(tx: &rusqlite::Transaction, sc: &Screen) -> Result<(), StoreErro
 }
 
 impl Store {
+    /// Whether a kept screen named this thing (a candidate whose series are not cached yet).
+    pub fn screened(&self, thing: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM screen_reason WHERE thing = ?1 LIMIT 1")?
+            .query_row([thing], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// Every kept screen's evidence, with what each screen covered.
     pub fn screen_evidence(&self) -> Result<Vec<ScreenedEvidence>, StoreError> {
         let mut stmt = self.conn.prepare_cached(

@@ -4,7 +4,11 @@
 
 use std::time::Duration;
 
-use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
+use aws_sdk_athena::error::ProvideErrorMetadata;
+use aws_sdk_athena::types::{
+    QueryExecutionContext, QueryExecutionState, ResultConfiguration, ResultReuseByAgeConfiguration,
+    ResultReuseConfiguration,
+};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +20,8 @@ use crate::sources::{AwsSettings, SourceError, SourceErrorKind};
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Rows a result may hold (a screen asks for its `LIMIT`; more is refused, not read).
 pub const MAX_ROWS: usize = 1_000_000;
+/// How old an earlier result of the same query Athena may reuse instead of scanning again.
+pub const REUSE_MINUTES: i32 = 60;
 
 /// One query's answer.
 #[derive(Debug, Default)]
@@ -124,32 +130,35 @@ impl AthenaClient {
         cancel: &CancellationToken,
     ) -> Result<Option<Answer>, SourceError> {
         let s = &self.settings;
-        // One token per query text, source and minute: a start the SDK retries, or a sync
-        // restarted at once, is the same query; the next screen is a new one.
+        // One token per start: a start the SDK retries carries the same token (and is the same
+        // query); the next screen is a new execution, which Athena may answer from its reuse.
+        static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let mut h = Sha256::new();
         h.update(sql.as_bytes());
         h.update(s.output.as_bytes());
-        h.update((crate::time::now() / 60_000).to_le_bytes());
+        h.update(std::process::id().to_le_bytes());
+        h.update(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+                .to_le_bytes(),
+        );
+        h.update(
+            STARTS
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_le_bytes(),
+        );
         let token = format!("{:x}", h.finalize());
-        let started = self
-            .client
-            .start_query_execution()
-            .query_string(sql)
-            .client_request_token(&token[..64])
-            .query_execution_context(
-                QueryExecutionContext::builder()
-                    .database(&s.database)
-                    .build(),
-            )
-            .result_configuration(
-                ResultConfiguration::builder()
-                    .output_location(&s.output)
-                    .build(),
-            )
-            .set_work_group(s.workgroup.clone())
-            .send()
-            .await
-            .map_err(|e| athena_failure("StartQueryExecution", &e))?;
+        // Athena reuses a result of the same text up to an hour old where the workgroup allows
+        // it; a workgroup that refuses the setting (engine 2) runs the query without it.
+        let started = match self.start(sql, &token[..64], true).await {
+            Err(e) if e.code() == Some("InvalidRequestException") => {
+                self.start(sql, &token[..64], false).await
+            }
+            other => other,
+        }
+        .map_err(|e| athena_failure("StartQueryExecution", &e))?;
         let id = started.query_execution_id().unwrap_or_default().to_string();
         let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
         let mut wait = Duration::from_millis(100);
@@ -216,6 +225,48 @@ impl AthenaClient {
         answer.scanned = scanned;
         answer.reused = reused;
         Ok(Some(answer))
+    }
+
+    async fn start(
+        &self,
+        sql: &str,
+        token: &str,
+        reuse: bool,
+    ) -> Result<
+        aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput,
+        aws_sdk_athena::error::SdkError<
+            aws_sdk_athena::operation::start_query_execution::StartQueryExecutionError,
+            aws_sdk_athena::config::http::HttpResponse,
+        >,
+    > {
+        let s = &self.settings;
+        self.client
+            .start_query_execution()
+            .query_string(sql)
+            .client_request_token(token)
+            .query_execution_context(
+                QueryExecutionContext::builder()
+                    .database(&s.database)
+                    .build(),
+            )
+            .result_configuration(
+                ResultConfiguration::builder()
+                    .output_location(&s.output)
+                    .build(),
+            )
+            .set_result_reuse_configuration(reuse.then(|| {
+                ResultReuseConfiguration::builder()
+                    .result_reuse_by_age_configuration(
+                        ResultReuseByAgeConfiguration::builder()
+                            .enabled(true)
+                            .max_age_in_minutes(REUSE_MINUTES)
+                            .build(),
+                    )
+                    .build()
+            }))
+            .set_work_group(s.workgroup.clone())
+            .send()
+            .await
     }
 
     async fn stop(&self, id: &str) {

@@ -10,6 +10,7 @@ mod client;
 mod pull;
 pub mod sql;
 
+pub use pull::{estimate_for, window, DEFAULT_WINDOW};
 pub use sql::Layout;
 
 use serde::{Deserialize, Serialize};
@@ -107,6 +108,32 @@ impl Kind for AthenaSettings {
         Ok(Box::new(pull::AthenaPull(self.clone())))
     }
 }
+
+/// What the queries of a screen or a drill-down would scan and cost, estimated from the sizes of
+/// the objects under the window's partitions before any runs (Athena bills every byte of them:
+/// JSON has no columns to skip).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Estimate {
+    /// The Athena source.
+    pub source: String,
+    /// The table's location.
+    pub location: String,
+    /// Bytes each query scans.
+    #[ts(as = "crate::ts::Count")]
+    pub bytes_per_query: u64,
+    /// Queries it runs (a screen 3, a drill-down 1).
+    pub queries: u32,
+    /// What they cost at $5 per TB, 10 MB at least each.
+    pub cost_usd: f64,
+    /// The source's limit per query.
+    #[ts(as = "crate::ts::Count")]
+    pub max_scan_bytes: u64,
+    /// Above the limit: the engine refuses to run it.
+    pub refused: bool,
+}
+
+/// The queries a screen runs.
+pub const SCREEN_QUERIES: u32 = 3;
 
 /// What a query costs at Athena's price: $5 per TB scanned, 10 MB at least.
 pub fn cost_usd(scanned_bytes: u64) -> f64 {

@@ -3,8 +3,8 @@
 use futures_util::future::LocalBoxFuture;
 
 use super::client::{Answer, AthenaClient};
-use super::sql::{self, Window};
-use super::{cost_usd, AthenaSettings, Layout};
+use super::sql::{self, Table, Window};
+use super::{cost_usd, AthenaSettings, Estimate, Layout};
 use crate::model::parse::Context;
 use crate::sources::contract::{add_stats, Health, HealthStatus, Pull, SourceSummary, SyncCtx};
 use crate::sources::{SourceError, SourceErrorKind};
@@ -57,15 +57,24 @@ impl Pull for AthenaPull {
     }
 }
 
-fn refuse_layout(settings: &AthenaSettings) -> Result<(), SourceError> {
-    if settings.layout == Layout::DeviceReports {
-        return Err(SourceError::new(
-            SourceErrorKind::Data,
-            "this source's table has the device-reports layout, which only `ddesk athena ddl` \
-             serves so far: screening and drill-down read the export layout",
-        ));
+fn table(settings: &AthenaSettings) -> Table<'_> {
+    Table {
+        database: &settings.database,
+        table: &settings.table,
+        layout: settings.layout,
     }
-    Ok(())
+}
+
+/// The window a screen or drill-down reads: the one asked for, else the 14 days up to the end
+/// of the current hour — the same text for an hour, so a repeated screen can reuse Athena's
+/// result (a window that ends in the future reads no more).
+pub fn window(from: Option<Millis>, to: Option<Millis>) -> Window {
+    let now = crate::time::now();
+    let to = to.unwrap_or(now - now.rem_euclid(HOUR) + HOUR);
+    Window {
+        from: from.unwrap_or(to - DEFAULT_WINDOW),
+        to,
+    }
 }
 
 /// The bytes a query over the window's partitions scans: the stored size of every object
@@ -104,6 +113,41 @@ async fn estimate(
         hour += HOUR;
     }
     Ok((bytes, listings))
+}
+
+/// What each query over the default window (or `w`) would scan and cost, from one listing of
+/// its partitions; nothing runs in Athena.
+pub async fn estimate_for(
+    name: &str,
+    settings: &AthenaSettings,
+    queries: u32,
+) -> Result<Estimate, SourceError> {
+    let client = AthenaClient::connect(settings).await;
+    let location = client.table_location().await?;
+    let (bytes, _) = estimate(&client, &location, window(None, None)).await?;
+    Ok(Estimate {
+        source: name.to_string(),
+        location,
+        bytes_per_query: bytes,
+        queries,
+        cost_usd: f64::from(queries) * cost_usd(bytes),
+        max_scan_bytes: settings.max_scan_bytes,
+        refused: bytes > settings.max_scan_bytes,
+    })
+}
+
+/// The refusal of a query estimated above the source's limit.
+fn over_limit(settings: &AthenaSettings, location: &str, estimate: u64, what: &str) -> SourceError {
+    SourceError::new(
+        SourceErrorKind::Data,
+        format!(
+            "refused: {what} would scan about {:.2} GB of {location} (about ${:.2}), above this \
+             source's limit of {:.2} GB; narrow --from/--to or raise --max-scan-gb",
+            estimate as f64 / 1e9,
+            cost_usd(estimate),
+            settings.max_scan_bytes as f64 / 1e9
+        ),
+    )
 }
 
 fn num(a: &Answer, row: &[Option<String>], col: &str) -> Result<Option<f64>, SourceError> {
@@ -201,34 +245,24 @@ fn set_evidence(a: &Answer) -> Result<Vec<ScreenEvidence>, SourceError> {
 /// One screen: the scan estimated and bounded, three queries (the things covered, numeric
 /// outliers, set members), the evidence kept in one write that replaces the last screen.
 async fn screen(settings: &AthenaSettings, ctx: &mut SyncCtx<'_>) -> Result<(), SourceError> {
-    refuse_layout(settings)?;
     let client = AthenaClient::connect(settings).await;
-    let to = ctx.to;
-    let w = Window {
-        from: ctx.from.unwrap_or(to - DEFAULT_WINDOW),
-        to,
-    };
+    let w = window(ctx.from, ctx.options.to);
     let location = client.table_location().await?;
     let (estimate, listings) = estimate(&client, &location, w).await?;
     ctx.summary.list_calls += listings;
     if estimate > settings.max_scan_bytes {
-        return Err(SourceError::new(
-            SourceErrorKind::Data,
-            format!(
-                "refused: each screening query would scan about {:.2} GB of {location} \
-                 (about ${:.2}), above this source's limit of {:.2} GB; narrow --from/--to or \
-                 raise --max-scan-gb",
-                estimate as f64 / 1e9,
-                cost_usd(estimate),
-                settings.max_scan_bytes as f64 / 1e9
-            ),
+        return Err(over_limit(
+            settings,
+            &location,
+            estimate,
+            "each screening query",
         ));
     }
-    let (db, table, k) = (&settings.database, &settings.table, settings.candidates);
+    let (t, k) = (table(settings), settings.candidates);
     let queries = [
-        sql::things_screened(db, table, w),
-        sql::numeric_screen(db, table, w, k),
-        sql::set_screen(db, table, w, k.saturating_mul(5)),
+        sql::things_screened(t, w),
+        sql::numeric_screen(t, w, k),
+        sql::set_screen(t, w, k.saturating_mul(5)),
     ];
     let mut answers = Vec::new();
     let mut screen = Screen {
@@ -289,43 +323,192 @@ async fn screen(settings: &AthenaSettings, ctx: &mut SyncCtx<'_>) -> Result<(), 
 }
 
 /// A thing's every record of the last 14 days at full resolution, read through the same
-/// parser as an export object (so the same checks bound it).
+/// parser as an export object or a device report from S3 (so the same checks bound it and the
+/// same rules date it). A row the parser refuses is counted and named in the warnings; the
+/// others are kept.
 async fn drill_down(
     settings: &AthenaSettings,
     store: &mut Store,
     thing: &str,
     summary: &mut SourceSummary,
 ) -> crate::Result<()> {
-    refuse_layout(settings).map_err(crate::Error::Source)?;
     let client = AthenaClient::connect(settings).await;
-    let to = crate::time::now();
-    let w = Window {
-        from: to - DEFAULT_WINDOW,
-        to,
-    };
-    let q = sql::drill_down(&settings.database, &settings.table, w, thing);
+    let w = window(None, None);
+    let location = client
+        .table_location()
+        .await
+        .map_err(crate::Error::Source)?;
+    let (estimate, listings) = estimate(&client, &location, w)
+        .await
+        .map_err(crate::Error::Source)?;
+    summary.list_calls += listings;
+    if estimate > settings.max_scan_bytes {
+        return Err(crate::Error::Source(over_limit(
+            settings,
+            &location,
+            estimate,
+            "the drill-down",
+        )));
+    }
+    let q = sql::drill_down(table(settings), w, thing);
     let never = tokio_util::sync::CancellationToken::new();
     let Some(a) = client.run(&q, &never).await.map_err(crate::Error::Source)? else {
         return Ok(());
     };
     summary.queries += 1;
     summary.bytes_scanned += a.scanned;
-    summary.cost_usd += cost_usd(a.scanned);
-    let doc = export_document(&a).map_err(crate::Error::Source)?;
-    let ctx = Context {
-        limits: Default::default(),
-        carries: Some(vec![crate::model::Carried::Export]),
-        ..Context::now()
+    summary.cost_usd += if a.reused { 0.0 } else { cost_usd(a.scanned) };
+    let mut batch = crate::model::Batch::default();
+    let refused = |summary: &mut SourceSummary, e: String| {
+        summary.skipped += 1;
+        if summary.warnings.len() < 20 {
+            summary
+                .warnings
+                .push(format!("Athena's rows for {thing}: {e}"));
+        }
     };
-    let batch = crate::model::parse::parse_bytes(&doc, &ctx).map_err(|e| {
-        crate::Error::Source(SourceError::new(
-            SourceErrorKind::Data,
-            format!("Athena's rows for {thing}: {e}"),
-        ))
-    })?;
+    match settings.layout {
+        Layout::Export => {
+            let doc = export_document(&a).map_err(crate::Error::Source)?;
+            let ctx = Context {
+                limits: Default::default(),
+                carries: Some(vec![crate::model::Carried::Export]),
+                ..Context::now()
+            };
+            match crate::model::parse::parse_bytes(&doc, &ctx) {
+                Ok(b) => batch.extend(b),
+                Err(e) => refused(summary, e.to_string()),
+            }
+        }
+        Layout::DeviceReports => {
+            for row in &a.rows {
+                let (hour, doc) = report_document(&a, row, thing).map_err(crate::Error::Source)?;
+                let ctx = Context {
+                    limits: Default::default(),
+                    carries: Some(vec![crate::model::Carried::DeviceReports]),
+                    // The partition hour the report arrived in, as for a report read from S3.
+                    arrival: crate::model::parse::Arrival::from_name(&format!("{hour}/report")),
+                    ..Context::now()
+                };
+                match crate::model::parse::parse_bytes(&doc, &ctx) {
+                    Ok(b) => batch.extend(b),
+                    Err(e) => refused(summary, e.to_string()),
+                }
+            }
+        }
+    }
     let stats = store.write_batch(&batch)?;
     add_stats(summary, &[stats]);
     Ok(())
+}
+
+/// A JSON number from Athena's text of a string column a device wrote, or the text itself
+/// (which the parser then refuses with its own message).
+fn device_number(v: &str) -> serde_json::Value {
+    match serde_json::from_str::<serde_json::Number>(v.trim()) {
+        Ok(n) => serde_json::Value::Number(n),
+        Err(_) => serde_json::Value::String(v.to_string()),
+    }
+}
+
+/// One drill-down row of the device-reports layout as the report it came from, with the
+/// topic the rule added; and the partition hour it arrived in.
+fn report_document(
+    a: &Answer,
+    row: &[Option<String>],
+    thing: &str,
+) -> Result<(String, Vec<u8>), SourceError> {
+    use serde_json::{json, Map, Value};
+    let hour = required(text(a, row, "datehour")?, "datehour")?;
+    let number = |col: &str| -> Result<Option<Value>, SourceError> {
+        Ok(text(a, row, col)?.map(|v| device_number(&v)))
+    };
+    let mut metrics = Map::new();
+    for field in ["listening_tcp_ports", "listening_udp_ports"] {
+        if let Some(ports) = text(a, row, field)? {
+            let ports: Vec<Value> = ports
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| json!({ "port": device_number(p) }))
+                .collect();
+            let mut list = json!({ "ports": ports });
+            if let Some(total) = number(&format!("{field}_total"))? {
+                list["total"] = total;
+            }
+            metrics.insert(field.into(), list);
+        }
+    }
+    let mut stats = Map::new();
+    for col in ["bytes_in", "bytes_out", "packets_in", "packets_out"] {
+        if let Some(v) = number(col)? {
+            stats.insert(col.into(), v);
+        }
+    }
+    if !stats.is_empty() {
+        metrics.insert("network_stats".into(), Value::Object(stats));
+    }
+    if let Some(conns) = text(a, row, "connections")? {
+        let conns: Vec<Value> = conns
+            .split(sql::MEMBER_SEPARATOR)
+            .filter(|c| !c.is_empty())
+            .map(|c| json!({ "remote_addr": c }))
+            .collect();
+        let mut established = json!({ "connections": conns });
+        if let Some(total) = number("connections_total")? {
+            established["total"] = total;
+        }
+        metrics.insert(
+            "tcp_connections".into(),
+            json!({ "established_connections": established }),
+        );
+    }
+    let mut report = json!({
+        "header": { "report_id": number("report_id")?.unwrap_or(Value::Null) },
+        "topic": format!("$aws/things/{thing}/defender/metrics/json"),
+    });
+    if text(a, row, "has_metrics")?.as_deref() == Some("true") {
+        report["metrics"] = Value::Object(metrics);
+    }
+    if let Some(custom) = text(a, row, "custom_metrics")? {
+        let mut custom: Value = serde_json::from_str(&custom).map_err(|e| {
+            SourceError::new(
+                SourceErrorKind::Data,
+                format!("Athena's custom_metrics of {thing} is not JSON: {e}"),
+            )
+        })?;
+        retype_custom(&mut custom);
+        report["custom_metrics"] = custom;
+    }
+    Ok((hour, serde_json::to_vec(&report).unwrap_or_default()))
+}
+
+/// Custom metric values come back from the string columns as text: numbers and number lists
+/// become JSON numbers again; NULL members are dropped.
+fn retype_custom(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(metrics) = v else { return };
+    for values in metrics.values_mut() {
+        let Value::Array(values) = values else {
+            continue;
+        };
+        for value in values {
+            let Value::Object(fields) = value else {
+                continue;
+            };
+            fields.retain(|_, f| !f.is_null());
+            if let Some(Value::String(n)) = fields.get("number") {
+                let n = device_number(n);
+                fields.insert("number".into(), n);
+            }
+            if let Some(Value::Array(list)) = fields.get_mut("number_list") {
+                for n in list.iter_mut() {
+                    if let Value::String(s) = n {
+                        *n = device_number(s);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The drill-down's rows as the metrics-export document they came from.
@@ -377,7 +560,7 @@ fn export_document(a: &Answer) -> Result<Vec<u8>, SourceError> {
             "thing": text(a, row, "thing")?,
             "value": value,
             "version": num(a, row, "version")?.map(|v| v as i64),
-            "timestamp": num(a, row, "timestamp")?.map(|v| v as i64),
+            "timestamp": num(a, row, "ts")?.map(|v| v as i64),
         });
         if let Some(dim) = text(a, row, "dim")? {
             entry["dimension"] = serde_json::json!({"name": dim, "operator": text(a, row, "op")?});

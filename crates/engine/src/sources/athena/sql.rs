@@ -63,14 +63,17 @@ const EXPORT_COLUMNS: &str = "  version string,
     numbers:array<double>, ports:array<int>, cidrs:array<string>, strings:array<string>>,
     version:bigint, timestamp:bigint, dimension:struct<name:string, operator:string>>>";
 
-const REPORT_COLUMNS: &str = "  header struct<report_id:bigint, version:string>,
+/// A device report's columns. Every scalar a device writes is a `string`: the SerDe fails the
+/// whole query on a value that does not fit a numeric column (`"bytes_out": 1e30`, `"x"`), so
+/// one hostile device could stop every screen; the queries `try_cast` them instead.
+const REPORT_COLUMNS: &str = "  header struct<report_id:string, version:string>,
   metrics struct<
-    listening_tcp_ports:struct<ports:array<struct<port:int, interface:string>>, total:int>,
-    listening_udp_ports:struct<ports:array<struct<port:int, interface:string>>, total:int>,
-    network_stats:struct<bytes_in:bigint, bytes_out:bigint, packets_in:bigint, packets_out:bigint>,
+    listening_tcp_ports:struct<ports:array<struct<port:string, interface:string>>, total:string>,
+    listening_udp_ports:struct<ports:array<struct<port:string, interface:string>>, total:string>,
+    network_stats:struct<bytes_in:string, bytes_out:string, packets_in:string, packets_out:string>,
     tcp_connections:struct<established_connections:struct<connections:array<struct<
-      remote_addr:string, local_port:int, local_interface:string>>, total:int>>>,
-  custom_metrics map<string, array<struct<number:double, number_list:array<double>,
+      remote_addr:string, local_port:string, local_interface:string>>, total:string>>>,
+  custom_metrics map<string, array<struct<number:string, number_list:array<string>,
     string_list:array<string>, ip_list:array<string>>>>,
   topic string";
 
@@ -157,27 +160,239 @@ impl Window {
     pub fn partitions(self) -> (String, String) {
         (datehour(self.from - HOUR), datehour(self.to + HOUR))
     }
+}
 
-    fn filter(self) -> String {
-        let (lo, hi) = self.partitions();
+/// The table a query reads, and how its rows are shaped.
+#[derive(Debug, Clone, Copy)]
+pub struct Table<'a> {
+    /// Database.
+    pub database: &'a str,
+    /// Table.
+    pub table: &'a str,
+    /// Its layout.
+    pub layout: Layout,
+}
+
+impl Table<'_> {
+    fn name(self) -> String {
+        format!("\"{}\".\"{}\"", self.database, self.table)
+    }
+
+    /// The export's metric records in the window, each a row `m` (Athena keeps an UNNEST of
+    /// an array of rows as one row column, as its documentation's examples do).
+    fn export_records(self, w: Window) -> String {
+        let (lo, hi) = w.partitions();
         format!(
-            "datehour BETWEEN '{lo}' AND '{hi}' AND m.timestamp >= {} AND m.timestamp < {}",
-            self.from, self.to
+            "SELECT m.thing AS m_thing, m.name AS m_name, m.value AS m_value,
+         m.version AS m_version, m.timestamp AS m_ts, m.dimension AS m_dim
+  FROM {} CROSS JOIN UNNEST(metrics) AS u(m)
+  WHERE datehour BETWEEN '{lo}' AND '{hi}' AND m.timestamp >= {} AND m.timestamp < {}",
+            self.name(),
+            w.from,
+            w.to
         )
+    }
+
+    /// The window's device reports as `rep(thing, ts, met, cm)`: the thing from the topic, the
+    /// time by the device-report rule — the `report_id` (epoch seconds or milliseconds) when it
+    /// agrees within an hour with the partition hour the report arrived in, else the middle of
+    /// that hour (`report_id` is a monotonic clock on aws-c-iot agents).
+    fn reports(self, w: Window) -> String {
+        let (lo, hi) = w.partitions();
+        format!(
+            "arrived AS (
+  SELECT regexp_extract(topic, '{TOPIC}', 1) AS thing, metrics AS met, custom_metrics AS cm,
+         CAST(to_unixtime(date_parse(datehour, '%Y/%m/%d/%H')) AS bigint) * 1000 AS hour_ms,
+         try_cast(header.report_id AS double) AS rid
+  FROM {name}
+  WHERE datehour BETWEEN '{lo}' AND '{hi}' AND regexp_like(topic, '{TOPIC}')
+),
+dated AS (
+  SELECT thing, met, cm, hour_ms,
+         CASE WHEN rid >= 1E11 AND rid < 1E14 THEN CAST(rid AS bigint)
+              WHEN rid > 0 AND rid < 1E11 THEN CAST(rid * 1000 AS bigint) END AS rid_ms
+  FROM arrived
+),
+timed AS (
+  SELECT thing, met, cm,
+         CASE WHEN rid_ms BETWEEN hour_ms - {skew} AND hour_ms + {hour} - 1 + {skew} THEN rid_ms
+              ELSE hour_ms + {half} END AS ts
+  FROM dated
+),
+rep AS (
+  SELECT thing, met, cm, ts FROM timed WHERE ts >= {from} AND ts < {to}
+)",
+            name = self.name(),
+            skew = crate::model::parse::REPORT_ID_SKEW,
+            hour = HOUR,
+            half = (HOUR - 1) / 2,
+            from = w.from,
+            to = w.to,
+        )
+    }
+
+    /// `raw(thing, metric, dim, ts, version, v)`: every numeric value of the window.
+    fn numeric_records(self, w: Window) -> String {
+        match self.layout {
+            Layout::Export => format!(
+                "raw AS (
+  SELECT m_thing AS thing, m_name AS metric, coalesce(m_dim.name, '') AS dim, m_ts AS ts,
+         m_version AS version, coalesce(CAST(m_value.count AS double), m_value.number) AS v
+  FROM ({})
+  WHERE m_value.count IS NOT NULL OR m_value.number IS NOT NULL
+)",
+                self.export_records(w)
+            ),
+            Layout::DeviceReports => {
+                let mut parts: Vec<String> = [
+                    ("aws:all-bytes-in", "met.network_stats.bytes_in"),
+                    ("aws:all-bytes-out", "met.network_stats.bytes_out"),
+                    ("aws:all-packets-in", "met.network_stats.packets_in"),
+                    ("aws:all-packets-out", "met.network_stats.packets_out"),
+                    (
+                        "aws:num-listening-tcp-ports",
+                        "coalesce(met.listening_tcp_ports.total, \
+                         CAST(cardinality(met.listening_tcp_ports.ports) AS varchar))",
+                    ),
+                    (
+                        "aws:num-listening-udp-ports",
+                        "coalesce(met.listening_udp_ports.total, \
+                         CAST(cardinality(met.listening_udp_ports.ports) AS varchar))",
+                    ),
+                    (
+                        "aws:num-established-tcp-connections",
+                        "coalesce(met.tcp_connections.established_connections.total, \
+                         CAST(cardinality(met.tcp_connections.established_connections.connections) \
+                         AS varchar))",
+                    ),
+                ]
+                .iter()
+                .map(|(metric, value)| {
+                    format!(
+                        "SELECT thing, '{metric}' AS metric, '' AS dim, ts, {DEVICE} AS version,
+         try_cast({value} AS double) AS v
+  FROM rep WHERE try_cast({value} AS double) IS NOT NULL"
+                    )
+                })
+                .collect();
+                parts.push(format!(
+                    "SELECT r.thing, k AS metric, '' AS dim, r.ts, {DEVICE} AS version,
+         try_cast(element_at(element_at(r.cm, k), 1).number AS double) AS v
+  FROM rep r CROSS JOIN UNNEST(map_keys(r.cm)) AS c(k)
+  WHERE try_cast(element_at(element_at(r.cm, k), 1).number AS double) IS NOT NULL"
+                ));
+                format!(
+                    "{},\nraw AS (\n  {}\n)",
+                    self.reports(w),
+                    parts.join("\n  UNION ALL\n  ")
+                )
+            }
+        }
+    }
+
+    /// `sets(thing, metric, ts)` (every set report, empty ones too) and `members(thing,
+    /// metric, ts, member)` of the listening ports and destination IPs, version duplicates
+    /// resolved by the highest `version`.
+    fn set_records(self, w: Window) -> String {
+        match self.layout {
+            Layout::Export => format!(
+                "raw AS (
+  SELECT m_thing AS thing, m_name AS metric, m_ts AS ts, m_version AS version, m_value AS value
+  FROM ({})
+  WHERE m_name IN ('aws:listening-tcp-ports', 'aws:listening-udp-ports',
+                   'aws:destination-ip-addresses')
+),
+best AS (
+  SELECT thing, metric, ts, max(version) AS version FROM raw GROUP BY thing, metric, ts
+),
+sets AS (
+  SELECT r.thing, r.metric, r.ts, r.value
+  FROM raw r JOIN best b
+    ON r.thing = b.thing AND r.metric = b.metric AND r.ts = b.ts AND r.version = b.version
+),
+members AS (
+  SELECT s.thing, s.metric, s.ts, CAST(p AS varchar) AS member
+  FROM sets s CROSS JOIN UNNEST(s.value.ports) AS x(p)
+  UNION ALL
+  SELECT s.thing, s.metric, s.ts, c AS member
+  FROM sets s CROSS JOIN UNNEST(s.value.cidrs) AS y(c)
+)",
+                self.export_records(w)
+            ),
+            // A report is the only version of itself: duplicates are re-deliveries.
+            Layout::DeviceReports => format!(
+                "{},
+sets AS (
+  SELECT thing, 'aws:listening-tcp-ports' AS metric, ts FROM rep
+  WHERE met.listening_tcp_ports IS NOT NULL
+  UNION ALL
+  SELECT thing, 'aws:listening-udp-ports' AS metric, ts FROM rep
+  WHERE met.listening_udp_ports IS NOT NULL
+  UNION ALL
+  SELECT thing, 'aws:destination-ip-addresses' AS metric, ts FROM rep
+  WHERE met.tcp_connections.established_connections IS NOT NULL
+),
+members AS (
+  SELECT r.thing, 'aws:listening-tcp-ports' AS metric, r.ts,
+         CAST(try_cast(x.p.port AS bigint) AS varchar) AS member
+  FROM rep r CROSS JOIN UNNEST(r.met.listening_tcp_ports.ports) AS x(p)
+  WHERE try_cast(x.p.port AS bigint) IS NOT NULL
+  UNION ALL
+  SELECT r.thing, 'aws:listening-udp-ports' AS metric, r.ts,
+         CAST(try_cast(x.p.port AS bigint) AS varchar) AS member
+  FROM rep r CROSS JOIN UNNEST(r.met.listening_udp_ports.ports) AS x(p)
+  WHERE try_cast(x.p.port AS bigint) IS NOT NULL
+  UNION ALL
+  SELECT r.thing, 'aws:destination-ip-addresses' AS metric, r.ts, {cidr} AS member
+  FROM rep r
+    CROSS JOIN UNNEST(r.met.tcp_connections.established_connections.connections) AS y(c)
+  WHERE y.c.remote_addr IS NOT NULL
+)",
+                self.reports(w),
+                cidr = CIDR.replace("'IPV6'", &format!("'{IPV6}'")),
+            ),
+        }
     }
 }
 
-fn from_metrics(database: &str, table: &str) -> String {
-    format!("\"{database}\".\"{table}\" CROSS JOIN UNNEST(metrics) AS u(m)")
-}
+/// A device's own metrics topic (JSON; Athena's SerDe cannot read CBOR), its thing captured.
+const TOPIC: &str = "^\\$aws/things/([^/]+)/defender/metrics/json$";
+
+/// The version a device report's values carry (`model::DEVICE_VERSION`).
+const DEVICE: i64 = crate::model::DEVICE_VERSION;
+
+/// A connection's remote address as the destination the cache keeps, by the device-report
+/// parser's rule: an IPv4 address with or without its port as `/32`; an IPv6 address bracketed
+/// with a port, written bare, or with a port appended unbracketed as the Agent SDK writes it
+/// (`2001:db8::10:443`: the port is stripped when what precedes it is an address) as `/128`;
+/// anything else as written. The parser also normalises IPv6 text (`::0001` → `::1`), which SQL
+/// does not: such a member of a screen may read differently from the thing's drill-down.
+const CIDR: &str = r"CASE
+    WHEN regexp_like(y.c.remote_addr, '^[0-9]{1,3}(\.[0-9]{1,3}){3}(:[0-9]{1,5})?$')
+      THEN regexp_extract(y.c.remote_addr, '^([0-9.]+)', 1) || '/32'
+    WHEN regexp_like(y.c.remote_addr, '^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$')
+      THEN lower(regexp_extract(y.c.remote_addr, '^\[([0-9A-Fa-f:]+)\]', 1)) || '/128'
+    WHEN regexp_like(y.c.remote_addr, '^[0-9A-Fa-f:]+:[0-9]{1,5}$')
+      AND regexp_like(regexp_extract(y.c.remote_addr, '^(.*):[0-9]+$', 1), 'IPV6')
+      THEN lower(regexp_extract(y.c.remote_addr, '^(.*):[0-9]+$', 1)) || '/128'
+    WHEN regexp_like(y.c.remote_addr, 'IPV6') THEN lower(y.c.remote_addr) || '/128'
+    ELSE y.c.remote_addr END";
+
+/// An IPv6 address without an embedded IPv4 part: eight groups, or groups around one `::`.
+const IPV6: &str = "^(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?::(([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?)$";
 
 /// How many things reported in the window (what the screen covered).
-pub fn things_screened(database: &str, table: &str, w: Window) -> String {
-    format!(
-        "SELECT count(DISTINCT m.thing) AS things FROM {} WHERE {}",
-        from_metrics(database, table),
-        w.filter()
-    )
+pub fn things_screened(t: Table<'_>, w: Window) -> String {
+    match t.layout {
+        Layout::Export => format!(
+            "SELECT count(DISTINCT m_thing) AS things FROM ({})",
+            t.export_records(w)
+        ),
+        Layout::DeviceReports => format!(
+            "WITH {}\nSELECT count(DISTINCT thing) AS things FROM rep",
+            t.reports(w)
+        ),
+    }
 }
 
 /// Numeric series far above their peers: per metric, dimension and hour the robust
@@ -185,15 +400,9 @@ pub fn things_screened(database: &str, table: &str, w: Window) -> String {
 /// trailing digits) over every thing's hourly mean, version duplicates resolved by the highest
 /// `version`; per thing the hours far above its family's (or, with fewer than five members,
 /// the fleet's) median, since when. Returns the `limit` strongest.
-pub fn numeric_screen(database: &str, table: &str, w: Window, limit: u32) -> String {
+pub fn numeric_screen(t: Table<'_>, w: Window, limit: u32) -> String {
     format!(
-        "WITH raw AS (
-  SELECT m.thing AS thing, m.name AS metric, coalesce(m.dimension.name, '') AS dim,
-         m.timestamp AS ts, m.version AS version,
-         coalesce(CAST(m.value.count AS double), m.value.number) AS v
-  FROM {from}
-  WHERE {filter} AND (m.value.count IS NOT NULL OR m.value.number IS NOT NULL)
-),
+        "WITH {raw},
 pts AS (
   SELECT thing, metric, dim, ts, max_by(v, version) AS v
   FROM raw GROUP BY thing, metric, dim, ts
@@ -251,44 +460,21 @@ SELECT thing, metric, dim, basis, first_hour * 3600000 AS since, peak, med, rati
 FROM hits
 ORDER BY ratio DESC, thing, metric
 LIMIT {limit}",
-        from = from_metrics(database, table),
-        filter = w.filter(),
+        raw = t.numeric_records(w),
     )
 }
 
 /// Set members (listening ports, destination IPs) a thing did not have in its first sightings
 /// (its first report, and the first tenth of its time in the window, at most a day), and
-/// attack-surface ports it listens on whatever their history; version duplicates resolved by
-/// the highest `version`. Returns at most `limit` members, newest first.
-pub fn set_screen(database: &str, table: &str, w: Window, limit: u32) -> String {
+/// attack-surface ports it listens on whatever their history. Returns at most `limit`
+/// members, newest first.
+pub fn set_screen(t: Table<'_>, w: Window, limit: u32) -> String {
     let surface: Vec<String> = ATTACK_SURFACE
         .iter()
         .map(|p| format!("'{}'", p.port))
         .collect();
     format!(
-        "WITH raw AS (
-  SELECT m.thing AS thing, m.name AS metric, m.timestamp AS ts, m.version AS version,
-         m.value AS value
-  FROM {from}
-  WHERE {filter}
-    AND m.name IN ('aws:listening-tcp-ports', 'aws:listening-udp-ports',
-                   'aws:destination-ip-addresses')
-),
-best AS (
-  SELECT thing, metric, ts, max(version) AS version FROM raw GROUP BY thing, metric, ts
-),
-sets AS (
-  SELECT r.thing, r.metric, r.ts, r.value
-  FROM raw r JOIN best b
-    ON r.thing = b.thing AND r.metric = b.metric AND r.ts = b.ts AND r.version = b.version
-),
-members AS (
-  SELECT s.thing, s.metric, s.ts, CAST(p AS varchar) AS member
-  FROM sets s CROSS JOIN UNNEST(s.value.ports) AS x(p)
-  UNION ALL
-  SELECT s.thing, s.metric, s.ts, c AS member
-  FROM sets s CROSS JOIN UNNEST(s.value.cidrs) AS y(c)
-),
+        "WITH {records},
 span AS (
   SELECT thing, metric, min(ts) AS first_ts, max(ts) AS last_ts FROM sets GROUP BY thing, metric
 ),
@@ -304,8 +490,7 @@ WHERE s.opened > p.first_ts + least((p.last_ts - p.first_ts) / 10, 86400000)
    OR (s.metric LIKE 'aws:listening-%' AND s.member IN ({surface}))
 ORDER BY s.opened DESC, s.thing, s.member
 LIMIT {limit}",
-        from = from_metrics(database, table),
-        filter = w.filter(),
+        records = t.set_records(w),
         surface = surface.join(", "),
     )
 }
@@ -314,23 +499,59 @@ LIMIT {limit}",
 /// the parser refuses control characters).
 pub const MEMBER_SEPARATOR: char = '\u{1f}';
 
-/// One thing's every metric record of the window, at full resolution (the drill-down).
-pub fn drill_down(database: &str, table: &str, w: Window, thing: &str) -> String {
+/// One thing's every record of the window, at full resolution (the drill-down): the export's
+/// metric records, or the thing's device reports (each with the partition hour it arrived in,
+/// so the desktop dates it by the same rule as a report read from S3).
+pub fn drill_down(t: Table<'_>, w: Window, thing: &str) -> String {
     // The thing name is the analyst's: quoted as a SQL string literal.
-    let thing = thing.replace('\'', "''");
-    format!(
-        "SELECT m.name, m.thing, m.timestamp, m.version, m.dimension.name AS dim,
-       m.dimension.operator AS op, m.value.count AS count, m.value.number AS number,
-       array_join(m.value.ports, ',') AS ports,
-       array_join(m.value.numbers, ',') AS numbers,
-       array_join(m.value.cidrs, chr(31)) AS cidrs,
-       array_join(m.value.strings, chr(31)) AS strings
-FROM {from}
-WHERE {filter} AND m.thing = '{thing}'
-ORDER BY m.timestamp, m.name",
-        from = from_metrics(database, table),
-        filter = w.filter(),
-    )
+    let quoted = thing.replace('\'', "''");
+    match t.layout {
+        Layout::Export => format!(
+            "SELECT m_name AS name, m_thing AS thing, m_ts AS ts, m_version AS version,
+       m_dim.name AS dim, m_dim.operator AS op, m_value.count AS count,
+       m_value.number AS number, array_join(m_value.ports, ',') AS ports,
+       array_join(m_value.numbers, ',') AS numbers,
+       array_join(m_value.cidrs, chr(31)) AS cidrs,
+       array_join(m_value.strings, chr(31)) AS strings
+FROM ({})
+WHERE m_thing = '{quoted}'
+ORDER BY m_ts, m_name",
+            t.export_records(w)
+        ),
+        Layout::DeviceReports => {
+            let (lo, hi) = w.partitions();
+            let ports = |field: &str| {
+                format!(
+                    "CASE WHEN metrics.{field} IS NULL THEN NULL
+            ELSE coalesce(array_join(transform(metrics.{field}.ports, p -> p.port), ','), '')
+       END AS {field}, metrics.{field}.total AS {field}_total"
+                )
+            };
+            format!(
+                "SELECT datehour, header.report_id AS report_id,
+       {tcp},
+       {udp},
+       metrics.network_stats.bytes_in AS bytes_in, metrics.network_stats.bytes_out AS bytes_out,
+       metrics.network_stats.packets_in AS packets_in,
+       metrics.network_stats.packets_out AS packets_out,
+       CASE WHEN metrics.tcp_connections.established_connections IS NULL THEN NULL
+            ELSE coalesce(array_join(transform(
+              metrics.tcp_connections.established_connections.connections,
+              c -> c.remote_addr), chr(31)), '')
+       END AS connections,
+       metrics.tcp_connections.established_connections.total AS connections_total,
+       (metrics IS NOT NULL) AS has_metrics,
+       json_format(CAST(custom_metrics AS JSON)) AS custom_metrics
+FROM {name}
+WHERE datehour BETWEEN '{lo}' AND '{hi}'
+  AND topic = '$aws/things/{quoted}/defender/metrics/json'
+ORDER BY datehour, header.report_id",
+                tcp = ports("listening_tcp_ports"),
+                udp = ports("listening_udp_ports"),
+                name = t.name(),
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -352,10 +573,16 @@ mod tests {
         .unwrap();
         assert!(d.contains("LOCATION 's3://dd-bucket/exports/'"), "{d}");
         assert!(d.contains("'storage.location.template' = 's3://dd-bucket/exports/${datehour}/'"));
-        assert!(
-            drill_down("d", "t", Window { from: 0, to: 1 }, "x' OR '1'='1")
-                .contains("m.thing = 'x'' OR ''1''=''1'")
-        );
+        for layout in [Layout::Export, Layout::DeviceReports] {
+            let t = Table {
+                database: "d",
+                table: "t",
+                layout,
+            };
+            let q = drill_down(t, Window { from: 0, to: 1 }, "x' OR '1'='1");
+            assert!(q.contains("x'' OR ''1''=''1"), "{q}");
+            assert!(!q.contains("x' OR"), "{q}");
+        }
     }
 
     #[test]
