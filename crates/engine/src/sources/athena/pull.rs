@@ -136,6 +136,24 @@ pub async fn estimate_for(
     })
 }
 
+/// Estimates what one query over `w` scans (its listing calls counted in `list_calls`) and
+/// refuses it above the source's limit, naming the estimate.
+async fn bounded(
+    client: &AthenaClient,
+    settings: &AthenaSettings,
+    w: Window,
+    what: &str,
+    list_calls: &mut u64,
+) -> Result<(), SourceError> {
+    let location = client.table_location().await?;
+    let (estimate, listings) = estimate(client, &location, w).await?;
+    *list_calls += listings;
+    if estimate > settings.max_scan_bytes {
+        return Err(over_limit(settings, &location, estimate, what));
+    }
+    Ok(())
+}
+
 /// The refusal of a query estimated above the source's limit.
 fn over_limit(settings: &AthenaSettings, location: &str, estimate: u64, what: &str) -> SourceError {
     SourceError::new(
@@ -247,17 +265,14 @@ fn set_evidence(a: &Answer) -> Result<Vec<ScreenEvidence>, SourceError> {
 async fn screen(settings: &AthenaSettings, ctx: &mut SyncCtx<'_>) -> Result<(), SourceError> {
     let client = AthenaClient::connect(settings).await;
     let w = window(ctx.from, ctx.options.to);
-    let location = client.table_location().await?;
-    let (estimate, listings) = estimate(&client, &location, w).await?;
-    ctx.summary.list_calls += listings;
-    if estimate > settings.max_scan_bytes {
-        return Err(over_limit(
-            settings,
-            &location,
-            estimate,
-            "each screening query",
-        ));
-    }
+    bounded(
+        &client,
+        settings,
+        w,
+        "each screening query",
+        &mut ctx.summary.list_calls,
+    )
+    .await?;
     let (t, k) = (table(settings), settings.candidates);
     let queries = [
         sql::things_screened(t, w),
@@ -334,22 +349,15 @@ async fn drill_down(
 ) -> crate::Result<()> {
     let client = AthenaClient::connect(settings).await;
     let w = window(None, None);
-    let location = client
-        .table_location()
-        .await
-        .map_err(crate::Error::Source)?;
-    let (estimate, listings) = estimate(&client, &location, w)
-        .await
-        .map_err(crate::Error::Source)?;
-    summary.list_calls += listings;
-    if estimate > settings.max_scan_bytes {
-        return Err(crate::Error::Source(over_limit(
-            settings,
-            &location,
-            estimate,
-            "the drill-down",
-        )));
-    }
+    bounded(
+        &client,
+        settings,
+        w,
+        "the drill-down",
+        &mut summary.list_calls,
+    )
+    .await
+    .map_err(crate::Error::Source)?;
     let q = sql::drill_down(table(settings), w, thing);
     let never = tokio_util::sync::CancellationToken::new();
     let Some(a) = client.run(&q, &never).await.map_err(crate::Error::Source)? else {
