@@ -6,9 +6,10 @@ between Athena (the emulator's engine time) and the desktop, bytes scanned — a
 the first size, `ddesk sync` of the same export through an S3 source (what the desktop does
 without Athena: download and keep every point).
 
-The export: every thing every 5 minutes, bytes out and listening TCP ports, one metrics-export
-batch per 5 minutes and one gzip object per hour; one thing's bytes jump a hundredfold in the
-last hour and one opens telnet, so the screen has something to find.
+The export: every thing every 5 minutes, bytes out and listening TCP ports, metrics-export
+batches of 2,000 things every 5 minutes (a Firehose record holds at most 1,000 KiB) and one
+gzip object per hour; one thing's bytes jump a hundredfold in the last hour and one opens telnet,
+so the screen has something to find.
 
     .ci-venv/bin/python bench/athena_screen.py [DDESK] [THINGS ...] [--hours H]
 """
@@ -29,6 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.environ.get("DDESK_TEST_VENV", os.path.join(ROOT, ".ci-venv"))
 HOUR = 3_600_000
 STEP = 300_000
+# Things per Firehose record: a record is at most 1,000 KiB, ~190 bytes per thing here.
+RECORD_THINGS = 2_000
 
 
 def free_port():
@@ -68,7 +71,11 @@ def export(s3, bucket, things, hours, end):
                 ports = "[443,8883,23]" if i == 7 and last else "[443,8883]"
                 parts.append(f'{{"name":"aws:all-bytes-out","thing":"{t}","value":{{"count":{b}}},"version":1,"timestamp":{ts}}}')
                 parts.append(f'{{"name":"aws:listening-tcp-ports","thing":"{t}","value":{{"ports":{ports}}},"version":1,"timestamp":{ts}}}')
-            lines.append('{"version":"1.0","metrics":[' + ",".join(parts) + "]}")
+                if len(parts) == 2 * RECORD_THINGS:
+                    lines.append('{"version":"1.0","metrics":[' + ",".join(parts) + "]}")
+                    parts = []
+            if parts:
+                lines.append('{"version":"1.0","metrics":[' + ",".join(parts) + "]}")
         body = gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=1)
         stamp = time.strftime("%Y/%m/%d/%H", time.gmtime(hour / 1000))
         s3.put_object(Bucket=bucket, Key=f"exports/{stamp}/bench-1-{h}.gz", Body=body)

@@ -14,8 +14,10 @@ per line, a malformed line fails the query unless `ignore.malformed.json` is set
 
 An UNNEST of an array of rows yields the row as one column (`CROSS JOIN UNNEST(metrics) AS
 t(m)`, `m.value.count`), as Athena documents and DuckDB does (upstream Trino would expand it into
-one column per field). What it does not reproduce, and the tests work around: Trino's approximate percentiles
-(`approx_percentile` runs exactly here), the order of elements in `array_distinct` /
+one column per field). What it does not reproduce, and the tests work around: Trino's approximate
+percentiles (`approx_percentile`, a q-digest in Trino, runs as DuckDB's `approx_quantile`, a
+t-digest: both approximate, differently — tests compare medians with a tolerance, and the screen
+judges by ratios far from any such error), the order of elements in `array_distinct` /
 `array_agg` results, and Trino's stricter typing (DuckDB accepts select aliases in WHERE and
 comparisons of varchar with numbers; the engine's SQL is parsed as Trino in a test instead).
 
@@ -33,13 +35,18 @@ execution's query, state and engine milliseconds); `POST /_emu/reset`.
 """
 
 import argparse
+import atexit
 import base64
 import datetime as dt
 import gzip
 import json
 import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -61,6 +68,9 @@ class AthenaError(Exception):
     def __init__(self, code, message, status=400):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+
+    def __reduce__(self):  # raised in a worker process, re-raised here
+        return AthenaError, (self.code, self.message, self.status)
 
 
 # --- DDL --------------------------------------------------------------------------------------
@@ -254,8 +264,61 @@ def objects_under(url):
     bucket, _, prefix = url[len("s3://"):].partition("/")
     keys = []
     for page in S3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys += [(bucket, o["Key"], o["Size"]) for o in page.get("Contents", [])]
+        keys += [(bucket, o["Key"], o["Size"], o.get("ETag", "")) for o in page.get("Contents", [])]
     return keys
+
+
+# An object's rows as the SerDe reads them, shaped once per (table, object version): a screen
+# runs several queries over the same partitions, and shaping in Python is the emulator's cost.
+# Keyed by the object's ETag, so a rewritten object is read again; a failing object is never kept.
+SHAPED = {}
+SHAPE_DIR = []
+# A Firehose record is at most 1,000 KiB; the shaped line of one is a few times that.
+MAX_LINE = 64 << 20
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in SHAPE_DIR])
+
+
+def remove_stale_shapes():
+    """Tests stop the emulator with SIGKILL, which skips atexit: a later start removes the shaped
+    rows of emulators that are gone."""
+    base = tempfile.gettempdir()
+    for d in os.listdir(base):
+        m = re.fullmatch(r"athena-emu-(\d+)-\w+", d)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, d), ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+def shape_object(body, where, hive, names, partition, value, malformed_ok, path):
+    """Writes one object's rows, shaped, as JSON lines to `path` (runs in a worker process)."""
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    with open(path, "w") as out:
+        for n, line in enumerate(body.decode("utf-8", "replace").splitlines()):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not an object")
+            except ValueError as e:
+                if not malformed_ok:
+                    raise AthenaError(
+                        "HIVE_BAD_DATA",
+                        f"HIVE_BAD_DATA: Error parsing field value for field 0: {e} "
+                        f"(file {where}, line {n + 1})")
+                row = {}
+            low = {str(k).lower(): x for k, x in row.items()}
+            rec = {c: shape(low.get(c), hive[c]) for c in names}
+            if partition:
+                rec[partition] = value
+            out.write(json.dumps(rec) + "\n")
+    return path
 
 
 def load_table(con, key, table, tree, workdir):
@@ -272,48 +335,54 @@ def load_table(con, key, table, tree, workdir):
     else:
         listings.append((None, table["location"]))
     malformed_ok = table["serde"].get("ignore.malformed.json", "false").lower() == "true"
-    path = f"{workdir}/{key.replace('.', '_')}.json"
-    scanned = 0
     names = [c for c, _ in table["columns"]]
-    with open(path, "w") as out:
-        for h, url in listings:
-            for bucket, k, size in objects_under(url):
-                body = S3.get_object(Bucket=bucket, Key=k)["Body"].read()
-                scanned += size
-                if body[:2] == b"\x1f\x8b":
-                    body = gzip.decompress(body)
-                value = h
-                if h is None and partition:
-                    rel = k[len(url[len("s3://"):].partition("/")[2]):]
-                    value = "/".join(rel.split("/")[:4])
-                for n, line in enumerate(body.decode("utf-8", "replace").splitlines()):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                        if not isinstance(row, dict):
-                            raise ValueError("not an object")
-                    except ValueError as e:
-                        if malformed_ok:
-                            row = {}
-                        else:
-                            raise AthenaError(
-                                "HIVE_BAD_DATA",
-                                f"HIVE_BAD_DATA: Error parsing field value for field 0: {e} "
-                                f"(file s3://{bucket}/{k}, line {n + 1})")
-                    low = {str(k).lower(): x for k, x in row.items()}
-                    rec = {c: shape(low.get(c), table["hive"][c]) for c in names}
-                    if partition:
-                        rec[partition] = value
-                    out.write(json.dumps(rec) + "\n")
+    schema = json.dumps([key, table["columns"], partition, malformed_ok])
+    scanned = 0
+    files, todo = [], []
+    for h, url in listings:
+        for bucket, k, size, etag in objects_under(url):
+            scanned += size
+            value = h
+            if h is None and partition:
+                rel = k[len(url[len("s3://"):].partition("/")[2]):]
+                value = "/".join(rel.split("/")[:4])
+            ident = (schema, bucket, k, etag, value)
+            with LOCK:
+                done = SHAPED.get(ident)
+            if done is None:
+                with LOCK:
+                    if not SHAPE_DIR:
+                        SHAPE_DIR.append(tempfile.mkdtemp(prefix=f"athena-emu-{os.getpid()}-"))
+                done = f"{SHAPE_DIR[0]}/{uuid.uuid4().hex}.json"
+                todo.append((ident, bucket, k, value, done))
+            files.append(done)
+    if todo:
+        args = [(S3.get_object(Bucket=b, Key=k)["Body"].read(), f"s3://{b}/{k}", table["hive"],
+                 names, partition, v, malformed_ok, path) for _, b, k, v, path in todo]
+        if len(args) > 1:
+            # spawn, not fork: this server is threaded, a forked child could inherit a held lock
+            with ProcessPoolExecutor(max_workers=min(len(args), os.cpu_count() or 1),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                list(pool.map(shape_object, *zip(*args)))
+        else:
+            shape_object(*args[0])
+        with LOCK:
+            for ident, *_, path in todo:
+                SHAPED[ident] = path
     cols = dict(table["columns"])
     if partition:
         cols[partition] = "VARCHAR"
     spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols.items()) + "}"
     db, _, name = key.partition(".")
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
-    con.execute(f'CREATE TABLE "{db}"."{name}" AS SELECT * FROM read_json(\'{path}\', '
-                f"format='newline_delimited', columns={spec}, ignore_errors=false)")
+    if not files:
+        empty = f"{workdir}/{key.replace('.', '_')}.json"
+        open(empty, "w").close()
+        files = [empty]
+    listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+    con.execute(f'CREATE TABLE "{db}"."{name}" AS SELECT * FROM read_json({listed}, '
+                f"format='newline_delimited', columns={spec}, ignore_errors=false, "
+                f"maximum_object_size={MAX_LINE})")
     return scanned
 
 
@@ -410,6 +479,13 @@ def run(qid):
                        "StateChangeReason": e.message,
                        "AthenaError": {"ErrorCategory": 2, "ErrorType": 1006,
                                        "Retryable": False, "ErrorMessage": e.message}}
+        q["Statistics"] = {"DataScannedInBytes": 0}
+    except Exception as e:  # the engine's own failure: FAILED as Athena's system errors are
+        message = f"INTERNAL_ERROR_QUERY_ENGINE: {type(e).__name__}: {e}"[:1024]
+        q["Status"] = {**q["Status"], "State": "FAILED", "CompletionDateTime": now(),
+                       "StateChangeReason": message,
+                       "AthenaError": {"ErrorCategory": 1, "ErrorType": 401,
+                                       "Retryable": True, "ErrorMessage": message}}
         q["Statistics"] = {"DataScannedInBytes": 0}
 
 
@@ -654,6 +730,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--s3", required=True, help="moto_server base URL holding the export")
     a = ap.parse_args()
+    remove_stale_shapes()
     S3 = boto3.client("s3", endpoint_url=a.s3, region_name="us-east-1",
                       aws_access_key_id="testing", aws_secret_access_key="testing")
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)

@@ -549,6 +549,29 @@ class AthenaEmulator(unittest.TestCase):
         self.assertEqual(q["Statistics"]["DataScannedInBytes"],
                          self.sizes["2026/12/01/10"] + self.sizes["2026/12/01/11"])
 
+    def test_a_rewritten_object_is_read_again(self):
+        import gzip
+        s3 = boto3.client("s3", endpoint_url=self.moto_url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        sql = ("SELECT m.thing, sum(m.value.count) AS bytes FROM metrics_export "
+               "CROSS JOIN UNNEST(metrics) AS t(m) WHERE datehour = '2026/12/01/13' "
+               "GROUP BY m.thing ORDER BY m.thing")
+        key = "exports/2026/12/01/13/dd-1-rewritten.gz"
+
+        def put(count):
+            s3.put_object(Bucket="dd-athena", Key=key, Body=gzip.compress(json.dumps(
+                {"version": "1.0", "metrics": [{"name": "aws:all-bytes-out", "thing": "cam-9",
+                                                "value": {"count": count}, "version": 1,
+                                                "timestamp": 1764597600000}]}).encode()))
+        try:
+            put(5)
+            self.assertEqual(self.select(sql)[1][1:], [["cam-9", "5"]])
+            self.assertEqual(self.select(sql)[1][1:], [["cam-9", "5"]])  # from the shaped rows
+            put(7)
+            self.assertEqual(self.select(sql)[1][1:], [["cam-9", "7"]])
+        finally:
+            s3.delete_object(Bucket="dd-athena", Key=key)
+
     def test_nulls_arrays_doubles_and_paging(self):
         _, rows = self.select(
             "SELECT m.thing, m.value.ports AS ports, m.value.count AS c, "
