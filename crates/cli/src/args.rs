@@ -403,7 +403,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         q: Query,
     },
-    /// Amazon Athena over the S3 export: the table to create once.
+    /// Amazon Athena over the S3 export: the table to create once, the kept screens and their
+    /// statistics.
     #[command(subcommand)]
     Athena(AthenaCmd),
     /// Load the deterministic demo fleet (real-format documents through the parsers).
@@ -466,5 +467,23 @@ pub enum AthenaCmd {
         /// What the objects hold.
         #[arg(long, value_enum, default_value = "export")]
         layout: remote::LayoutArg,
+    },
+    /// The kept screens: per Athena source its window, the things it covered, its candidates,
+    /// what its queries scanned and cost.
+    Screens {
+        #[command(flatten)]
+        q: Query,
+    },
+    /// The statistics a source's last screen judged its candidates against: per metric and
+    /// hour the fleet's and each name family's median, 95th percentile, MAD and count.
+    Stats {
+        /// The Athena source.
+        #[arg(long)]
+        source: String,
+        /// Only this metric (`metric (dimension)` for a dimensioned one).
+        #[arg(long)]
+        metric: Option<String>,
+        #[command(flatten)]
+        q: Query,
     },
 }

@@ -194,6 +194,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             writeln!(out, "{ddl};")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Athena(AthenaCmd::Screens { q }) => {
+            write_rows(out, q.format, &query::screens(&open(&cli)?)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Athena(AthenaCmd::Stats { source, metric, q }) => {
+            let rows = query::screen_stats(&open(&cli)?, source, metric.as_deref())?;
+            write_rows(out, q.format, &rows)?;
+            Ok(ExitCode::SUCCESS)
+        }
         _ => {
             query_cmd(&cli, out)?;
             Ok(ExitCode::SUCCESS)

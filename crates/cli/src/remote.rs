@@ -490,8 +490,22 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         let mut results = Vec::new();
         let mut failed = false;
         let keychain = Keychain::for_cache(db);
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        rt.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("ddesk: cancelling the drill-down (Ctrl-C again to abort at once)");
+                c.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(EXIT_CANCELLED));
+                }
+            }
+        });
         for s in chosen {
-            match rt.block_on(sync::drill_down(db, s, thing, &keychain)) {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match rt.block_on(sync::drill_down(db, s, thing, &keychain, &cancel)) {
                 Ok(summary) => results.push(json!(summary)),
                 Err(e) => {
                     failed = true;
@@ -501,7 +515,9 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         }
         serde_json::to_writer_pretty(&mut *out, &json!({ "thing": thing, "sources": results }))?;
         writeln!(out)?;
-        return Ok(if failed {
+        return Ok(if cancel.is_cancelled() {
+            ExitCode::from(EXIT_CANCELLED)
+        } else if failed {
             ExitCode::from(EXIT_PARTIAL)
         } else {
             ExitCode::SUCCESS

@@ -209,8 +209,12 @@ fn report_lake() -> Lake {
 
 /// What the emulator's control endpoint `path` says (its queries, its executions).
 fn emulator(lake: &Lake, path: &str) -> Value {
+    emulator_at(&lake.emu.url, path)
+}
+
+fn emulator_at(url: &str, path: &str) -> Value {
     let out = Command::new("curl")
-        .args(["-sf", &format!("{}{path}", lake.emu.url)])
+        .args(["-sf", &format!("{url}{path}")])
         .output()
         .unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
@@ -290,7 +294,7 @@ fn screen(e: &Env, lake: &Lake) -> Value {
     );
     let s = summary["sources"][0].clone();
     assert_eq!(s["things_screened"], 300, "{s}");
-    assert_eq!(s["queries"], 3);
+    assert_eq!(s["queries"], 4);
     assert_eq!(
         s["datapoints"], 0,
         "the cache keeps candidates, not the fleet"
@@ -339,6 +343,76 @@ fn assert_the_compromises_lead(e: &Env, source: &str) -> Value {
         "in an Athena screen of 300 things (source {source})"
     )));
     ranked
+}
+
+/// What the candidates were judged against is kept: for every hour of the window the fleet's
+/// and each name family's statistics of bytes out, their medians near the exact median of the
+/// generated hourly means (Athena's percentiles are approximate, the emulator's are DuckDB's
+/// t-digest: within 5 %, where the devices' own noise is ±20 %).
+fn assert_the_statistics_are_kept(e: &Env, lake: &Lake, source: &str) {
+    let stats = support::json_out(
+        &e.db,
+        &[
+            "athena",
+            "stats",
+            "--source",
+            source,
+            "--metric",
+            "aws:all-bytes-out",
+        ],
+    );
+    let rows = stats.as_array().unwrap();
+    let find = |scope: &str, family: Option<&str>, hour: i64| {
+        rows.iter()
+            .find(|r| r["scope"] == scope && r["family"].as_str() == family && r["hour"] == hour)
+            .unwrap_or_else(|| panic!("no {scope} {family:?} row at {hour}: {stats:#}"))
+    };
+    let hours: Vec<i64> = (0..lake.hours)
+        .map(|h| lake.end - (lake.hours - h) * HOUR)
+        .collect();
+    for &hour in &hours {
+        assert_eq!(find("fleet", None, hour)["things"], 300);
+        for family in ["cam-", "gw-", "sensor-"] {
+            let row = find("family", Some(family), hour);
+            assert_eq!(row["things"], 100, "{row}");
+            let mut means: Vec<f64> = things()
+                .iter()
+                .filter(|t| t.starts_with(family))
+                .map(|t| {
+                    (0..12)
+                        .map(|s| bytes_out(t, hour + s * STEP, lake.end) as f64)
+                        .sum::<f64>()
+                        / 12.0
+                })
+                .collect();
+            means.sort_by(f64::total_cmp);
+            let exact = (means[49] + means[50]) / 2.0;
+            let got = row["median"].as_f64().unwrap();
+            assert!(
+                (got - exact).abs() <= 0.05 * exact,
+                "{family} {hour}: {got} vs {exact}"
+            );
+            assert!(row["p95"].as_f64().unwrap() >= got, "{row}");
+        }
+    }
+    assert!(
+        rows.iter()
+            .all(|r| hours.contains(&r["hour"].as_i64().unwrap())),
+        "statistics outside the window: {stats:#}"
+    );
+    let screens = support::json_out(&e.db, &["athena", "screens"]);
+    assert_eq!(screens[0]["source"], source, "{screens}");
+    assert_eq!(screens[0]["things_screened"], 300, "{screens}");
+    assert!(
+        screens[0]["statistics"].as_u64().unwrap() >= rows.len() as u64,
+        "{screens}"
+    );
+    // A source that never screened says so.
+    let (out, _) = support::run(
+        support::command(&e.db, Some(&e.home)).args(["athena", "stats", "--source", "nowhere"]),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no kept screen of source"));
 }
 
 /// Every query the engine sent parses as Trino.
@@ -408,11 +482,12 @@ fn a_fleet_is_screened_where_it_lies_and_its_worst_things_ranked_with_the_cost()
     let s = screen(&e, &lake);
     // Every query reads the window's partitions, an hour either side: all eight objects.
     let all: usize = lake.objects.iter().map(|(_, n)| n).sum();
-    assert_eq!(s["bytes_scanned"], 3 * all as u64, "{s}");
-    // Three queries, each billed at least 10 MB at $5 per TB.
+    assert_eq!(s["bytes_scanned"], 4 * all as u64, "{s}");
+    // Four queries, each billed at least 10 MB at $5 per TB.
     let cost = s["cost_usd"].as_f64().unwrap();
-    assert!((cost - 3.0 * 1e7 / 1e12 * 5.0).abs() < 1e-9, "{s}");
+    assert!((cost - 4.0 * 1e7 / 1e12 * 5.0).abs() < 1e-9, "{s}");
     let ranked = assert_the_compromises_lead(&e, "lake");
+    assert_the_statistics_are_kept(&e, &lake, "lake");
 
     // A second screen of the same window reuses Athena's results: nothing scanned, nothing
     // billed, the same ranking.
@@ -441,7 +516,7 @@ fn a_detect_free_fleet_is_screened_from_its_device_reports() {
     );
     let s = screen(&e, &lake);
     let all: usize = lake.objects.iter().map(|(_, n)| n).sum();
-    assert_eq!(s["bytes_scanned"], 3 * all as u64, "{s}");
+    assert_eq!(s["bytes_scanned"], 4 * all as u64, "{s}");
     assert_the_compromises_lead(&e, "reports");
     assert_trino(&lake);
 
@@ -577,7 +652,8 @@ fn the_app_shows_the_cost_before_a_screen_and_drills_into_a_candidate() {
     child
         .env("AWS_ENDPOINT_URL_S3", &lake.moto_url)
         .env(APP_CHILD, &e.db)
-        .env("DDESK_ATHENA_BYTES", all.to_string());
+        .env("DDESK_ATHENA_BYTES", all.to_string())
+        .env("DDESK_ATHENA_EMULATOR", &lake.emu.url);
     let out = child.output().unwrap();
     let text = format!(
         "{}{}",
@@ -607,10 +683,10 @@ fn app_side(db: &std::path::Path) {
     let est = &est[0];
     assert_eq!(
         (est.source.as_str(), est.queries, est.bytes_per_query),
-        ("lake", 3, bytes)
+        ("lake", 4, bytes)
     );
     assert!(
-        (est.cost_usd - 3.0 * 1e7 / 1e12 * 5.0).abs() < 1e-12,
+        (est.cost_usd - 4.0 * 1e7 / 1e12 * 5.0).abs() < 1e-12,
         "{est:?}"
     );
     assert!(!est.refused);
@@ -646,4 +722,39 @@ fn app_side(db: &std::path::Path) {
     assert_eq!((read.queries, read.bytes_scanned), (1, bytes));
     assert!(read.cost_usd > 0.0);
     assert_eq!(desk.thing(&req("cam-0042")).unwrap().charts.len(), 3);
+
+    // *Cancel* on a drill-down that is still running stops its query in Athena.
+    let emu = std::env::var("DDESK_ATHENA_EMULATOR").unwrap();
+    servers::control_at(
+        &emu,
+        "/_emu/faults",
+        &json!([{"kind": "slow", "delay": 30}]),
+    );
+    let started = std::time::Instant::now();
+    let cancelled = std::thread::scope(|s| {
+        let read = s.spawn(|| desk.drill_down("gw-0007", "lake"));
+        let mut stopped = false;
+        while !stopped && started.elapsed() < std::time::Duration::from_secs(20) {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stopped = desk.cancel_sync();
+        }
+        assert!(stopped, "the drill-down never claimed the sync slot");
+        read.join().unwrap()
+    });
+    assert!(
+        matches!(cancelled, Err(desk_engine::Error::Cancelled)),
+        "{cancelled:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(25));
+    let runs = emulator_at(&emu, "/_emu/executions");
+    let last = runs.as_array().unwrap().last().unwrap();
+    assert!(
+        last["query"].as_str().unwrap().contains("gw-0007"),
+        "{runs}"
+    );
+    assert_eq!(
+        last["state"], "CANCELLED",
+        "StopQueryExecution was sent: {runs}"
+    );
+    servers::control_at(&emu, "/_emu/faults", &json!([]));
 }

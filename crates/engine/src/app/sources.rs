@@ -134,7 +134,8 @@ impl Desk {
     }
 
     /// Reads one thing's full history from a source (Athena, the Device Defender API, Splunk)
-    /// into the cache; what it read, scanned and cost.
+    /// into the cache; what it read, scanned and cost. A running sync refuses it (one remote
+    /// read at a time); `cancel_sync` stops it (an Athena query is stopped, not abandoned).
     pub fn drill_down(&self, thing: &str, source: &str) -> Result<sync::SourceSummary> {
         let source = crate::sources::get(&Store::open(&self.cache)?, source)?;
         if matches!(source.settings, SourceSettings::S3(_)) {
@@ -143,28 +144,37 @@ impl Desk {
                 source.name
             )));
         }
-        self.rt.block_on(sync::drill_down(
+        let token = self.claim_sync()?;
+        let result = self.rt.block_on(sync::drill_down(
             &self.cache,
             &source,
             thing,
             self.secrets.as_ref(),
-        ))
+            &token,
+        ));
+        *lock(&self.sync_cancel) = None;
+        self.reset();
+        result
+    }
+
+    /// The one slot for a remote read: a sync or a drill-down.
+    fn claim_sync(&self) -> Result<CancellationToken> {
+        let token = CancellationToken::new();
+        let mut slot = lock(&self.sync_cancel);
+        if slot.is_some() {
+            return Err(Error::InvalidInput(
+                "a sync is already running (yours, or a scheduled one): try again when it \
+                 ends, or cancel it"
+                    .into(),
+            ));
+        }
+        *slot = Some(token.clone());
+        Ok(token)
     }
 
     /// Syncs every source into the analyst's cache; `cancel_sync` stops it.
     pub fn sync(&self, progress: Progress) -> Result<SyncSummary> {
-        let token = CancellationToken::new();
-        {
-            let mut slot = lock(&self.sync_cancel);
-            if slot.is_some() {
-                return Err(Error::InvalidInput(
-                    "a sync is already running (yours, or a scheduled one): try again when it \
-                     ends, or cancel it"
-                        .into(),
-                ));
-            }
-            *slot = Some(token.clone());
-        }
+        let token = self.claim_sync()?;
         let result = self.rt.block_on(sync::sync(
             &self.cache,
             &SyncOptions::default(),
@@ -177,7 +187,7 @@ impl Desk {
         result
     }
 
-    /// Cancels a running sync (what was written stays consistent).
+    /// Cancels a running sync or drill-down (what was written stays consistent).
     pub fn cancel_sync(&self) -> bool {
         lock(&self.sync_cancel)
             .as_ref()

@@ -243,13 +243,28 @@ pub(crate) trait Pull: Send + Sync {
     /// [`Health::of`]).
     fn test(&self) -> LocalBoxFuture<'_, Result<Health>>;
 
-    /// Reads one thing's recent data into `store` (a source without a per-thing index says so).
+    /// Reads one thing's recent data into `store` (a source without a per-thing index says so);
+    /// `cancel` stops it with [`crate::Error::Cancelled`] (what was written stays consistent).
     fn drill_down<'a>(
         &'a self,
         store: &'a mut Store,
         thing: &'a str,
         summary: &'a mut SourceSummary,
+        cancel: &'a CancellationToken,
     ) -> LocalBoxFuture<'a, Result<()>>;
+}
+
+/// `work`, or [`crate::Error::Cancelled`] as soon as `cancel` fires (`work` is dropped between
+/// two of its awaits; each of its writes is one transaction).
+pub(crate) async fn unless_cancelled<T>(
+    cancel: &CancellationToken,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => Err(crate::Error::Cancelled),
+        r = work => r,
+    }
 }
 
 /// What one source's pull reads from and writes to.

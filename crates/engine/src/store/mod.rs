@@ -25,8 +25,8 @@ pub use queries::{
     Threshold, ViolationEventRow, ViolationRow,
 };
 pub use sync::{
-    GroupRef, ObjectMark, Screen, ScreenEvidence, ScreenedEvidence, SourceRow, SyncMarks,
-    SyncRunRow, Watermark,
+    GroupRef, ObjectMark, Screen, ScreenEvidence, ScreenStat, ScreenedEvidence, SourceRow,
+    SyncMarks, SyncRunRow, Watermark,
 };
 pub use write::WriteStats;
 

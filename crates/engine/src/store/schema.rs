@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_thing_type.sql"),
     include_str!("migrations/0008_cases.sql"),
     include_str!("migrations/0009_screen.sql"),
+    include_str!("migrations/0010_screen_stat.sql"),
 ];
 
 /// The schema version this code writes.

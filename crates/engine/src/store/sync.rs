@@ -97,6 +97,30 @@ pub struct Screen {
     pub cost_usd: f64,
     /// The candidates' evidence.
     pub reasons: Vec<ScreenEvidence>,
+    /// What they were judged against: the fleet's and the name families' hourly statistics.
+    pub stats: Vec<ScreenStat>,
+}
+
+/// One hour's robust statistics of one metric over the fleet or one name family, as a screen
+/// computed them from every thing's hourly mean.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScreenStat {
+    /// `fleet` or `family`.
+    pub scope: String,
+    /// The name family (the thing name without its trailing digits), for `family`.
+    pub family: Option<String>,
+    /// Metric, with its dimension as `metric (dimension)`.
+    pub metric: String,
+    /// The hour's start.
+    pub hour: Millis,
+    /// Things that reported a value that hour.
+    pub things: i64,
+    /// Median of their hourly means (approximate in Athena: `approx_percentile`).
+    pub median: Option<f64>,
+    /// 95th percentile of their hourly means (approximate in Athena).
+    pub p95: Option<f64>,
+    /// Median absolute deviation from the median.
+    pub mad: Option<f64>,
 }
 
 /// What a screen kept of one candidate: the evidence; triage words it.
@@ -457,6 +481,7 @@ impl Store {
             // A screen's evidence, not when it ran.
             ("screen", "SELECT source, window_from, window_to, things, queries, bytes_scanned FROM screen ORDER BY 1"),
             ("screen_reason", "SELECT * FROM screen_reason ORDER BY 1, 2, 3, 4, 5, 6"),
+            ("screen_stat", "SELECT * FROM screen_stat ORDER BY 1, 2, 3, 4, 5"),
         ];
         for (name, sql) in TABLES {
             h.update(format!("T\0{name}\n"));
@@ -504,6 +529,16 @@ fn write_screen(tx: &rusqlite::Transaction, sc: &Screen) -> Result<(), StoreErro
             r.hours, r.basis, r.peers
         ])?;
     }
+    for st in &sc.stats {
+        tx.prepare_cached(
+            "INSERT INTO screen_stat(source, scope, family, metric, hour, things, median, p95, mad)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            sc.source, st.scope, st.family, st.metric, st.hour, st.things, st.median, st.p95,
+            st.mad
+        ])?;
+    }
     Ok(())
 }
 
@@ -516,6 +551,54 @@ impl Store {
             .query_row([thing], |_| Ok(()))
             .optional()?
             .is_some())
+    }
+
+    /// Every kept screen (its evidence and statistics left out).
+    pub fn screens(&self) -> Result<Vec<Screen>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT source, window_from, window_to, things, queries, bytes_scanned, cost_usd
+             FROM screen ORDER BY source",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Screen {
+                source: r.get(0)?,
+                from: r.get(1)?,
+                to: r.get(2)?,
+                things: r.get::<_, i64>(3)?.max(0) as u64,
+                queries: r.get::<_, i64>(4)?.max(0) as u64,
+                bytes_scanned: r.get::<_, i64>(5)?.max(0) as u64,
+                cost_usd: r.get(6)?,
+                ..Screen::default()
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The statistics a source's kept screen judged against, optionally of one metric (as
+    /// the screen names it, `metric (dimension)` for a dimension), the fleet's first.
+    pub fn screen_stats(
+        &self,
+        source: &str,
+        metric: Option<&str>,
+    ) -> Result<Vec<ScreenStat>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT scope, family, metric, hour, things, median, p95, mad FROM screen_stat
+             WHERE source = ?1 AND (?2 IS NULL OR metric = ?2)
+             ORDER BY scope = 'family', family, metric, hour",
+        )?;
+        let rows = stmt.query_map(params![source, metric], |r| {
+            Ok(ScreenStat {
+                scope: r.get(0)?,
+                family: r.get(1)?,
+                metric: r.get(2)?,
+                hour: r.get(3)?,
+                things: r.get(4)?,
+                median: r.get(5)?,
+                p95: r.get(6)?,
+                mad: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every kept screen's evidence, with what each screen covered.

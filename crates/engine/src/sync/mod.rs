@@ -339,11 +339,12 @@ pub async fn drill_down(
     source: &Source,
     thing: &str,
     secrets: &dyn SecretStore,
+    cancel: &CancellationToken,
 ) -> Result<SourceSummary> {
     sources::splunk::validate_thing(thing)?;
     let mut summary = SourceSummary::new(&source.name, source.settings.source_kind());
     let pull = puller(source, secrets)?;
-    pull.drill_down(&mut Store::open(db)?, thing, &mut summary)
+    pull.drill_down(&mut Store::open(db)?, thing, &mut summary, cancel)
         .await
         .map_err(|e| match e {
             Error::InvalidInput(m) => Error::InvalidInput(format!("source {:?}: {m}", source.name)),

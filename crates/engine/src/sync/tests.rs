@@ -107,6 +107,7 @@ impl Pull for Fake {
         _: &'a mut Store,
         _: &'a str,
         _: &'a mut SourceSummary,
+        _: &'a CancellationToken,
     ) -> LocalBoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
     }

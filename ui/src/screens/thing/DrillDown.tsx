@@ -1,6 +1,6 @@
 // A thing an Athena screen named has only its screen's evidence in the cache: the page offers to
 // read its full history where the export lies, with what that query would scan and cost first,
-// and what it read and cost after.
+// and what it read and cost after. *Cancel* stops the query in Athena (StopQueryExecution).
 import { useQuery } from "@tanstack/react-query";
 import { api, queries, useWrite } from "../../api";
 import type { SourceSummary } from "../../bindings";
@@ -29,6 +29,11 @@ export function DrillDown({ thing, onRead }: { thing: string; onRead: () => void
           >
             {read.isPending ? "Reading…" : `Read its full history from ${o.source}`}
           </button>{" "}
+          {read.isPending && (
+            <button type="button" data-testid="drill-cancel" onClick={() => void api.cancelSync()}>
+              Cancel
+            </button>
+          )}{" "}
           <span className="muted small" data-testid="drill-estimate">
             one Athena query scanning about {formatBytes(o.bytes_per_query)} — about {formatUsd(o.cost_usd)}
             {o.refused && `, above the source's limit of ${formatBytes(o.max_scan_bytes)}: refused`}

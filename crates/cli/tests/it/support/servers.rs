@@ -178,12 +178,17 @@ pub fn splunk_tls(data: &Path, token: &str, cert: &Path, key: &Path) -> Server {
 
 /// POSTs a JSON control message to an emulator.
 pub fn control(server: &Server, path: &str, body: &serde_json::Value) {
+    control_at(&server.url, path, body)
+}
+
+/// [`control`] of a server another process started.
+pub fn control_at(url: &str, path: &str, body: &serde_json::Value) {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), body.to_string()).unwrap();
     let out = Command::new("curl")
         .args(["-sf", "-X", "POST", "--data-binary"])
         .arg(format!("@{}", file.path().display()))
-        .arg(format!("{}{path}", server.url))
+        .arg(format!("{url}{path}"))
         .output()
         .unwrap();
     assert!(out.status.success(), "control {path} failed");

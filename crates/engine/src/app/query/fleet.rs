@@ -72,3 +72,70 @@ pub fn reason_view(r: triage::Reason) -> ReasonView {
         source: r.source,
     }
 }
+
+/// A kept screen of the whole fleet where the data lies, as `ddesk athena screens` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScreenRecord {
+    /// The Athena source.
+    pub source: String,
+    /// Window start (epoch ms).
+    pub from: crate::time::Millis,
+    /// Window end (epoch ms).
+    pub to: crate::time::Millis,
+    /// Things that reported in the window.
+    pub things_screened: u64,
+    /// Things kept as candidates.
+    pub candidates: u64,
+    /// Queries the screen ran.
+    pub queries: u64,
+    /// Bytes they scanned.
+    pub bytes_scanned: u64,
+    /// What they cost.
+    pub cost_usd: f64,
+    /// Statistics rows kept (the fleet's and the name families' per metric and hour).
+    pub statistics: u64,
+}
+
+/// Every kept screen, with how many candidates and statistics it keeps.
+pub fn screens(store: &Store) -> Result<Vec<ScreenRecord>> {
+    let evidence = store.screen_evidence()?;
+    store
+        .screens()?
+        .into_iter()
+        .map(|s| {
+            let mut things: Vec<&str> = evidence
+                .iter()
+                .filter(|e| e.source == s.source)
+                .map(|e| e.evidence.thing.as_str())
+                .collect();
+            things.sort_unstable();
+            things.dedup();
+            Ok(ScreenRecord {
+                statistics: store.screen_stats(&s.source, None)?.len() as u64,
+                candidates: things.len() as u64,
+                source: s.source,
+                from: s.from,
+                to: s.to,
+                things_screened: s.things,
+                queries: s.queries,
+                bytes_scanned: s.bytes_scanned,
+                cost_usd: s.cost_usd,
+            })
+        })
+        .collect()
+}
+
+/// The statistics a source's kept screen judged its candidates against, optionally of one
+/// metric; a source without a kept screen is an error that says so.
+pub fn screen_stats(
+    store: &Store,
+    source: &str,
+    metric: Option<&str>,
+) -> Result<Vec<crate::store::ScreenStat>> {
+    if !store.screens()?.iter().any(|s| s.source == source) {
+        return Err(crate::Error::NotFound(format!(
+            "no kept screen of source {source:?}: `ddesk sync --source {source}` screens it"
+        )));
+    }
+    Ok(store.screen_stats(source, metric)?)
+}

@@ -133,7 +133,7 @@ pub struct Estimate {
 }
 
 /// The queries a screen runs.
-pub const SCREEN_QUERIES: u32 = 3;
+pub const SCREEN_QUERIES: u32 = 4;
 
 /// What a query costs at Athena's price: $5 per TB scanned, 10 MB at least.
 pub fn cost_usd(scanned_bytes: u64) -> f64 {

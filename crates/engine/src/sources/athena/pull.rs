@@ -8,7 +8,7 @@ use super::{cost_usd, AthenaSettings, Estimate, Layout};
 use crate::model::parse::Context;
 use crate::sources::contract::{add_stats, Health, HealthStatus, Pull, SourceSummary, SyncCtx};
 use crate::sources::{SourceError, SourceErrorKind};
-use crate::store::{Screen, ScreenEvidence, Store, SyncMarks};
+use crate::store::{Screen, ScreenEvidence, ScreenStat, Store, SyncMarks};
 use crate::time::{Millis, DAY, HOUR};
 
 /// The window a screen reads when none is asked for: the export's 14 days of retention.
@@ -52,8 +52,9 @@ impl Pull for AthenaPull {
         store: &'a mut Store,
         thing: &'a str,
         summary: &'a mut SourceSummary,
+        cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
-        Box::pin(drill_down(&self.0, store, thing, summary))
+        Box::pin(drill_down(&self.0, store, thing, summary, cancel))
     }
 }
 
@@ -260,8 +261,62 @@ fn set_evidence(a: &Answer) -> Result<Vec<ScreenEvidence>, SourceError> {
         .collect()
 }
 
-/// One screen: the scan estimated and bounded, three queries (the things covered, numeric
-/// outliers, set members), the evidence kept in one write that replaces the last screen.
+/// At most this many statistics rows a screen keeps: 14 days × 24 hours × 12 metrics of the
+/// fleet (4,032) and the largest name families' after them.
+const STATS_LIMIT: u32 = 20_000;
+
+/// The statistics rows; one whose family is not a name (the names come from devices' topics in
+/// the device-reports layout) is left out, as it judged no candidate.
+fn fleet_stats(a: &Answer) -> Result<Vec<ScreenStat>, SourceError> {
+    a.rows
+        .iter()
+        .filter_map(|row| {
+            let family = match text(a, row, "family") {
+                Ok(Some(f)) => Some(required(Some(f), "family").ok()?),
+                Ok(None) => None,
+                Err(e) => return Some(Err(e)),
+            };
+            Some(stat(a, row, family))
+        })
+        .collect()
+}
+
+fn stat(
+    a: &Answer,
+    row: &[Option<String>],
+    family: Option<String>,
+) -> Result<ScreenStat, SourceError> {
+    let metric = required(text(a, row, "metric")?, "metric")?;
+    let dim = text(a, row, "dim")?.unwrap_or_default();
+    let scope = required(text(a, row, "scope")?, "scope")?;
+    if !matches!(
+        (scope.as_str(), &family),
+        ("fleet", None) | ("family", Some(_))
+    ) {
+        return Err(SourceError::new(
+            SourceErrorKind::Data,
+            format!("Athena's statistics row has scope {scope:?} and family {family:?}"),
+        ));
+    }
+    Ok(ScreenStat {
+        scope,
+        family,
+        metric: if dim.is_empty() {
+            metric
+        } else {
+            format!("{metric} ({dim})")
+        },
+        hour: num(a, row, "hour")?.unwrap_or(0.0) as Millis,
+        things: num(a, row, "n")?.unwrap_or(0.0) as i64,
+        median: num(a, row, "med")?,
+        p95: num(a, row, "p95")?,
+        mad: num(a, row, "mad")?,
+    })
+}
+
+/// One screen: the scan estimated and bounded, four queries (the things covered, numeric
+/// outliers, set members, the statistics they were judged against), kept in one write that
+/// replaces the last screen.
 async fn screen(settings: &AthenaSettings, ctx: &mut SyncCtx<'_>) -> Result<(), SourceError> {
     let client = AthenaClient::connect(settings).await;
     let w = window(ctx.from, ctx.options.to);
@@ -274,10 +329,11 @@ async fn screen(settings: &AthenaSettings, ctx: &mut SyncCtx<'_>) -> Result<(), 
     )
     .await?;
     let (t, k) = (table(settings), settings.candidates);
-    let queries = [
+    let queries: [String; super::SCREEN_QUERIES as usize] = [
         sql::things_screened(t, w),
         sql::numeric_screen(t, w, k),
         sql::set_screen(t, w, k.saturating_mul(5)),
+        sql::fleet_stats(t, w, STATS_LIMIT),
     ];
     let mut answers = Vec::new();
     let mut screen = Screen {
@@ -313,6 +369,7 @@ async fn screen(settings: &AthenaSettings, ctx: &mut SyncCtx<'_>) -> Result<(), 
         .unwrap_or(0.0) as u64;
     screen.reasons = numeric_evidence(&answers[1])?;
     screen.reasons.extend(set_evidence(&answers[2])?);
+    screen.stats = fleet_stats(&answers[3])?;
     let s = &mut ctx.summary;
     s.things_screened = screen.things;
     s.candidates = {
@@ -346,6 +403,7 @@ async fn drill_down(
     store: &mut Store,
     thing: &str,
     summary: &mut SourceSummary,
+    cancel: &tokio_util::sync::CancellationToken,
 ) -> crate::Result<()> {
     let client = AthenaClient::connect(settings).await;
     let w = window(None, None);
@@ -359,9 +417,9 @@ async fn drill_down(
     .await
     .map_err(crate::Error::Source)?;
     let q = sql::drill_down(table(settings), w, thing);
-    let never = tokio_util::sync::CancellationToken::new();
-    let Some(a) = client.run(&q, &never).await.map_err(crate::Error::Source)? else {
-        return Ok(());
+    // Cancelled: the client has stopped the query (StopQueryExecution).
+    let Some(a) = client.run(&q, cancel).await.map_err(crate::Error::Source)? else {
+        return Err(crate::Error::Cancelled);
     };
     summary.queries += 1;
     summary.bytes_scanned += a.scanned;

@@ -395,12 +395,12 @@ pub fn things_screened(t: Table<'_>, w: Window) -> String {
     }
 }
 
-/// Numeric series far above their peers: per metric, dimension and hour the robust
-/// statistics (median, MAD) of the fleet and of each name family (the name without its
-/// trailing digits) over every thing's hourly mean, version duplicates resolved by the highest
-/// `version`; per thing the hours far above its family's (or, with fewer than five members,
-/// the fleet's) median, since when. Returns the `limit` strongest.
-pub fn numeric_screen(t: Table<'_>, w: Window, limit: u32) -> String {
+/// The hourly robust statistics both the numeric screen and the kept statistics read: every
+/// thing's hourly mean per metric and dimension (version duplicates resolved by the highest
+/// `version`), and per metric, dimension and hour the median, the 95th percentile, the MAD and
+/// the count of the fleet (`fleet`, `fleet_mad`) and of each name family — the thing name
+/// without its trailing digits (`fam`, `fam_mad`).
+fn hourly_statistics(t: Table<'_>, w: Window) -> String {
     format!(
         "WITH {raw},
 pts AS (
@@ -416,7 +416,8 @@ hourly AS (
   ) GROUP BY thing, family, metric, dim, hour
 ),
 fleet AS (
-  SELECT metric, dim, hour, approx_percentile(mean, 0.5) AS med, count(*) AS n
+  SELECT metric, dim, hour, approx_percentile(mean, 0.5) AS med,
+         approx_percentile(mean, 0.95) AS p95, count(*) AS n
   FROM hourly GROUP BY metric, dim, hour
 ),
 fleet_mad AS (
@@ -425,7 +426,8 @@ fleet_mad AS (
   GROUP BY h.metric, h.dim, h.hour
 ),
 fam AS (
-  SELECT family, metric, dim, hour, approx_percentile(mean, 0.5) AS med, count(*) AS n
+  SELECT family, metric, dim, hour, approx_percentile(mean, 0.5) AS med,
+         approx_percentile(mean, 0.95) AS p95, count(*) AS n
   FROM hourly GROUP BY family, metric, dim, hour
 ),
 fam_mad AS (
@@ -433,7 +435,17 @@ fam_mad AS (
   FROM hourly h JOIN fam f
     ON h.family = f.family AND h.metric = f.metric AND h.dim = f.dim AND h.hour = f.hour
   GROUP BY h.family, h.metric, h.dim, h.hour
-),
+)",
+        raw = t.numeric_records(w),
+    )
+}
+
+/// Numeric series far above their peers: per thing the hours far above its name family's
+/// (or, with fewer than five members, the fleet's) median ([`hourly_statistics`]), since when.
+/// Returns the `limit` strongest.
+pub fn numeric_screen(t: Table<'_>, w: Window, limit: u32) -> String {
+    format!(
+        "{stats},
 judged AS (
   SELECT h.thing, h.metric, h.dim, h.hour, h.mean, f.n AS fleet_n,
          CASE WHEN g.n >= 5 THEN 'family' ELSE 'fleet' END AS basis,
@@ -460,17 +472,44 @@ SELECT thing, metric, dim, basis, first_hour * 3600000 AS since, peak, med, rati
 FROM hits
 ORDER BY ratio DESC, thing, metric
 LIMIT {limit}",
-        raw = t.numeric_records(w),
+        stats = hourly_statistics(t, w),
+    )
+}
+
+/// The statistics a screen keeps (what the candidates were judged against): per metric,
+/// dimension and hour the fleet's, and each name family's of at least five things (a family
+/// of fewer is judged by the fleet's). Families first by size; at most `limit` rows, the
+/// fleet's always first, so the cache's share depends on the window and the limit, not on the
+/// number of things.
+pub fn fleet_stats(t: Table<'_>, w: Window, limit: u32) -> String {
+    format!(
+        "{stats}
+SELECT scope, family, metric, dim, hour, n, med, p95, mad FROM (
+  SELECT 'fleet' AS scope, CAST(NULL AS varchar) AS family, f.metric, f.dim,
+         f.hour * 3600000 AS hour, f.n, f.med, f.p95, m.mad, 0 AS rank
+  FROM fleet f JOIN fleet_mad m ON f.metric = m.metric AND f.dim = m.dim AND f.hour = m.hour
+  UNION ALL
+  SELECT 'family', g.family, g.metric, g.dim, g.hour * 3600000, g.n, g.med, g.p95, m.mad, 1
+  FROM fam g JOIN fam_mad m
+    ON g.family = m.family AND g.metric = m.metric AND g.dim = m.dim AND g.hour = m.hour
+  WHERE g.n >= 5 AND g.family <> ''
+)
+ORDER BY rank, n DESC, family, metric, dim, hour
+LIMIT {limit}",
+        stats = hourly_statistics(t, w),
     )
 }
 
 /// Set members (listening ports, destination IPs) a thing did not have in its first sightings
 /// (its first report, and the first tenth of its time in the window, at most a day), and
-/// attack-surface ports it listens on whatever their history. Returns at most `limit`
+/// risky attack-surface ports (telnet, ADB, a shell port, …) it listens on whatever their
+/// history. Not the ordinary ones (SSH, HTTP, HTTPS): a fleet whose every device serves HTTPS
+/// would fill the candidates with it; they count when they are new. Returns at most `limit`
 /// members, newest first.
 pub fn set_screen(t: Table<'_>, w: Window, limit: u32) -> String {
     let surface: Vec<String> = ATTACK_SURFACE
         .iter()
+        .filter(|p| p.risky)
         .map(|p| format!("'{}'", p.port))
         .collect();
     format!(

@@ -29,8 +29,12 @@ impl Pull for DefenderPull {
         store: &'a mut Store,
         thing: &'a str,
         summary: &'a mut SourceSummary,
+        cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
-        Box::pin(drill_down(&self.0, store, thing, summary))
+        Box::pin(crate::sources::contract::unless_cancelled(
+            cancel,
+            drill_down(&self.0, store, thing, summary),
+        ))
     }
 }
 

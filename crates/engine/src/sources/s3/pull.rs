@@ -50,6 +50,7 @@ impl Pull for S3Pull {
         _store: &'a mut crate::store::Store,
         _thing: &'a str,
         _summary: &'a mut crate::sources::contract::SourceSummary,
+        _cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
         Box::pin(async {
             Err(crate::Error::InvalidInput(

@@ -43,34 +43,38 @@ impl Pull for SplunkPull {
         store: &'a mut Store,
         thing: &'a str,
         summary: &'a mut SourceSummary,
+        cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
-        Box::pin(async move {
-            let to = crate::time::now();
-            let client = self.client()?;
-            let spl = sources::splunk::events_query(&self.settings, Some(thing))?;
-            let mut written = Vec::new();
-            let stats = client
-                .export(
-                    &spl,
-                    to - 14 * DAY,
-                    to,
-                    5000,
-                    async |batch: Batch, _rows| {
-                        store
-                            .write_batch(&batch)
-                            .map(|s| written.push(s))
-                            .map_err(|e| e.to_string())
-                    },
-                )
-                .await
-                .map_err(|e| {
-                    crate::Error::Source(crate::sources::SourceError::new(e.kind, e.message))
-                })?;
-            summary.events = stats.rows;
-            summary.warnings = stats.warnings;
-            add_stats(summary, &written);
-            Ok(())
-        })
+        Box::pin(crate::sources::contract::unless_cancelled(
+            cancel,
+            async move {
+                let to = crate::time::now();
+                let client = self.client()?;
+                let spl = sources::splunk::events_query(&self.settings, Some(thing))?;
+                let mut written = Vec::new();
+                let stats = client
+                    .export(
+                        &spl,
+                        to - 14 * DAY,
+                        to,
+                        5000,
+                        async |batch: Batch, _rows| {
+                            store
+                                .write_batch(&batch)
+                                .map(|s| written.push(s))
+                                .map_err(|e| e.to_string())
+                        },
+                    )
+                    .await
+                    .map_err(|e| {
+                        crate::Error::Source(crate::sources::SourceError::new(e.kind, e.message))
+                    })?;
+                summary.events = stats.rows;
+                summary.warnings = stats.warnings;
+                add_stats(summary, &written);
+                Ok(())
+            },
+        ))
     }
 }
 
