@@ -668,6 +668,99 @@ class AthenaEmulator(unittest.TestCase):
         self.assertEqual(more["ResultSet"]["Rows"], [{"Data": [{"VarCharValue": "42"}]}])
 
 
+class SecurityHubEmulator(unittest.TestCase):
+    """boto3's Security Hub client against the emulator: the corpus's findings imported, read
+    back with Device Defender's filters, sorted and paged, updated by BatchUpdateFindings (which
+    leaves UpdatedAt alone), throttled past 3 requests a second; every response validated
+    against botocore's model."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+        import cli_corpus
+        import securityhub_corpus
+        cls.corpus = securityhub_corpus
+        data = cli_corpus.dataset()
+        cls.findings = (securityhub_corpus.detect_findings(data)
+                        + securityhub_corpus.audit_findings(data) + [securityhub_corpus.guardduty()])
+        cls.emu, port = start([os.path.join(HERE, "securityhub_emulator.py")])
+        cls.url = f"http://127.0.0.1:{port}"
+        cls.hub = boto3.client("securityhub", endpoint_url=cls.url, region_name="us-east-1",
+                               aws_access_key_id="t", aws_secret_access_key="t",
+                               config=botocore.config.Config(retries={"total_max_attempts": 1}))
+        cls.raw = []
+        cls.hub.meta.events.register(
+            "before-parse.securityhub",
+            lambda operation_model, response_dict, **_: cls.raw.append((operation_model, response_dict)))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.kill()
+
+    def setUp(self):
+        post(self.url + "/_emu/reset", {})
+        r = self.hub.batch_import_findings(Findings=self.findings)
+        self.assertEqual((r["FailedCount"], r["SuccessCount"]), (0, len(self.findings)))
+
+    def tearDown(self):
+        for op, resp in self.raw:
+            if resp["status_code"] == 200 and op.output_shape is not None:
+                validate(op.output_shape, json.loads(resp["body"] or b"{}"), op.name)
+        self.raw.clear()
+        time.sleep(2.1)  # the next test starts with a full burst
+
+    def dd_filters(self, **extra):
+        return {"ProductArn": [{"Value": self.corpus.DETECT, "Comparison": "EQUALS"},
+                               {"Value": self.corpus.AUDIT, "Comparison": "EQUALS"}], **extra}
+
+    def test_filters_sort_and_paging(self):
+        pages = self.hub.get_paginator("get_findings").paginate(
+            Filters=self.dd_filters(), SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
+            PaginationConfig={"PageSize": 3})
+        got = [f for p in pages for f in p["Findings"]]
+        self.assertEqual(len(got), len(self.findings) - 1, "GuardDuty's is filtered out")
+        self.assertEqual([f["UpdatedAt"] for f in got], sorted(f["UpdatedAt"] for f in got))
+        late = got[len(got) // 2]["UpdatedAt"]
+        newer = self.hub.get_findings(Filters=self.dd_filters(
+            UpdatedAt=[{"Start": late, "End": "2100-01-01T00:00:00Z"}]))["Findings"]
+        self.assertTrue(newer and all(f["UpdatedAt"] >= late for f in newer))
+        by_field = self.hub.get_findings(Filters={"ProductFields": [
+            {"Key": "ThingName", "Value": "cam-002", "Comparison": "EQUALS"}]})["Findings"]
+        self.assertEqual([f["Id"] for f in by_field], ["v-ml-cam-002"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.hub.get_findings(Filters={"NoteText": [{"Value": "x", "Comparison": "EQUALS"}]})
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidInputException")
+
+    def test_batch_update_sets_workflow_and_note_not_updated_at(self):
+        f = self.findings[0]
+        before = self.hub.get_findings(Filters={"Id": [{"Value": f["Id"], "Comparison": "EQUALS"}]})["Findings"][0]
+        r = self.hub.batch_update_findings(
+            FindingIdentifiers=[{"Id": f["Id"], "ProductArn": f["ProductArn"]},
+                                {"Id": "nope", "ProductArn": f["ProductArn"]}],
+            Workflow={"Status": "NOTIFIED"}, Note={"Text": "investigating: bytes out", "UpdatedBy": "ana"})
+        self.assertEqual(len(r["ProcessedFindings"]), 1)
+        self.assertEqual(r["UnprocessedFindings"][0]["ErrorCode"], "FindingNotFound")
+        after = self.hub.get_findings(Filters={"Id": [{"Value": f["Id"], "Comparison": "EQUALS"}]})["Findings"][0]
+        self.assertEqual(after["Workflow"], {"Status": "NOTIFIED"})
+        self.assertEqual(after["Note"]["UpdatedBy"], "ana")
+        self.assertEqual(after["UpdatedAt"], before["UpdatedAt"])
+        # The provider's next import keeps what the analyst set.
+        self.hub.batch_import_findings(Findings=[f])
+        again = self.hub.get_findings(Filters={"Id": [{"Value": f["Id"], "Comparison": "EQUALS"}]})["Findings"][0]
+        self.assertEqual(again["Workflow"], {"Status": "NOTIFIED"})
+
+    def test_throttled_past_the_rate(self):
+        codes = []
+        for _ in range(12):
+            try:
+                self.hub.get_findings(MaxResults=1)
+                codes.append(200)
+            except botocore.exceptions.ClientError as e:
+                codes.append(e.response["ResponseMetadata"]["HTTPStatusCode"])
+        self.assertIn(429, codes)
+        self.assertEqual(codes[:6], [200] * 6, "a burst of six passes")
+
+
 class ClosedSetsMatchBotocore(unittest.TestCase):
     """The engine's closed sets (model/sets.rs) hold exactly the words of botocore's IoT enums."""
 

@@ -524,6 +524,11 @@ pub enum DocKind {
     ListDetectMitigationExecutions,
     /// An AWS IoT lifecycle event (connected, disconnected, subscribed, unsubscribed).
     LifecycleEvent,
+    /// A Device Defender finding in AWS Security Hub (ASFF): a Detect violation, an audit
+    /// finding or an audit check summary.
+    SecurityHubFinding,
+    /// Another product's finding in Security Hub output (GuardDuty, Inspector, …): skipped.
+    OtherProductFinding,
 }
 
 impl DocKind {
@@ -535,7 +540,9 @@ impl DocKind {
         match self {
             MetricsExport | MetricEntry => Some(Carried::Export),
             DeviceReport | LifecycleEvent => Some(Carried::DeviceReports),
-            DetectAlert | AuditNotification | AuditCheckItem => Some(Carried::Alerts),
+            DetectAlert | AuditNotification | AuditCheckItem | SecurityHubFinding => {
+                Some(Carried::Alerts)
+            }
             ListActiveViolations
             | ListViolationEvents
             | ListMetricValues
@@ -549,7 +556,8 @@ impl DocKind {
             | ListDetectMitigationTasks
             | ListAuditMitigationExecutions
             | ListDetectMitigationExecutions => Some(Carried::Api),
-            FirehoseFailure | FirehoseSplunkBackup | Array | SplunkExport | HecEvent => None,
+            FirehoseFailure | FirehoseSplunkBackup | Array | SplunkExport | HecEvent
+            | OtherProductFinding => None,
         }
     }
 }
@@ -576,7 +584,8 @@ pub enum Carried {
     Export,
     /// Devices' own metrics reports and AWS IoT lifecycle events (the Detect-free rules).
     DeviceReports,
-    /// Detect alerts, audit notifications and audit check items (SNS, the Splunk sample).
+    /// Detect alerts, audit notifications and audit check items (SNS, the Splunk sample), and
+    /// Device Defender's findings in AWS Security Hub.
     Alerts,
     /// Device Defender API responses saved by the AWS CLI or an SDK.
     Api,

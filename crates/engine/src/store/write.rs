@@ -579,7 +579,12 @@ fn write_audits(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
                task_id = coalesce(excluded.task_id, finding.task_id),
                severity = coalesce(excluded.severity, finding.severity),
                resource_type = coalesce(excluded.resource_type, finding.resource_type),
-               resource = excluded.resource, resource_json = excluded.resource_json,
+               -- Security Hub's copy of a finding does not name every kind of resource: the
+               -- Device Defender API's, when kept, stays.
+               resource = CASE WHEN excluded.resource = '' THEN finding.resource
+                               ELSE excluded.resource END,
+               resource_json = CASE WHEN excluded.resource = '' AND finding.resource <> ''
+                                    THEN finding.resource_json ELSE excluded.resource_json END,
                reason = coalesce(excluded.reason, finding.reason),
                reason_code = coalesce(excluded.reason_code, finding.reason_code),
                suppressed = excluded.suppressed,

@@ -13,6 +13,7 @@ mod fixtures;
 mod framing_props;
 mod fuzz_regressions;
 mod layering;
+mod securityhub_corpus;
 mod store;
 mod store_locks;
 mod trust;

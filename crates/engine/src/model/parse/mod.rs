@@ -28,6 +28,7 @@ use super::{
 };
 use crate::time::{self, Millis};
 
+mod asff;
 mod audit;
 mod cbor;
 mod detect;
@@ -213,7 +214,8 @@ of one of these, or a Device Defender API response (ListActiveViolations, ListVi
 ListMetricValues, ListAuditTasks, DescribeAuditTask, ListAuditFindings, DescribeAuditFinding, \
 ListSecurityProfiles, DescribeSecurityProfile, List{Audit,Detect}MitigationActions{Tasks,Executions}), \
 a top-level array of their elements, a Splunk export row or HEC payload, a Firehose backup record, \
-or an AWS IoT lifecycle event {clientId, eventType, timestamp}";
+an AWS IoT lifecycle event {clientId, eventType, timestamp}, or Device Defender's findings in AWS \
+Security Hub (ASFF: get-findings output, a finding, the EventBridge event \"Security Hub Findings - Imported\")";
 
 /// Parses a whole stream (plain or gzip; records framed as Firehose writes them). A bad record
 /// is named in [`Batch::bad_records`] and the others are read; a stream none of whose records
@@ -476,6 +478,16 @@ struct Probe<'a> {
     source: Option<&'a RawValue>,
     #[serde(borrow)]
     index: Option<&'a RawValue>,
+    #[serde(borrow)]
+    Findings: Option<&'a RawValue>,
+    #[serde(borrow)]
+    SchemaVersion: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ProductArn: Option<&'a RawValue>,
+    #[serde(borrow, rename = "detail-type")]
+    detail_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    detail: Option<&'a RawValue>,
 }
 
 impl Probe<'_> {
@@ -638,7 +650,16 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
 /// between shapes that share keys (over 150 lines because that order is kept in one place: each
 /// branch is a line or two handing off to its converter).
 fn document(p: Probe, text: &str, ctx: &Context, batch: &mut Batch) -> Res<()> {
-    if p.header.is_some()
+    if let Some(list) = p.Findings {
+        // `aws securityhub get-findings`, boto3's get_findings (ResponseMetadata beside it).
+        asff::findings(list, "GetFindings Findings", batch)?;
+    } else if let (Some(detail), Some(asff::IMPORTED)) =
+        (p.detail, raw_str(p.detail_type).as_deref())
+    {
+        asff::event(detail, batch)?;
+    } else if p.SchemaVersion.is_some() && p.ProductArn.is_some() {
+        asff::finding(text, batch)?;
+    } else if p.header.is_some()
         || p.hed.is_some()
         || p.met.is_some()
         || p.cmet.is_some()
