@@ -509,9 +509,10 @@ def execute(sql, context):
     except sqlglot.errors.ParseError as e:
         raise AthenaError("SYNTAX_ERROR", f"line 1:1: {e}")
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    con = duckdb.connect()
     scanned = 0
     with tempfile.TemporaryDirectory() as workdir:
+        # DuckDB spills to `.tmp` in the working directory unless told: the query's own one.
+        con = duckdb.connect(config={"temp_directory": workdir})
         for t in tree.find_all(exp.Table):
             name = t.name.lower()
             if name in ctes and not t.db:
