@@ -107,7 +107,7 @@ export type Mode = "demo" | "live";
 
 export type DemoAccount = "detect" | "no-detect";
 
-export type SourceKind = "s3" | "splunk" | "defender" | "athena";
+export type SourceKind = "s3" | "splunk" | "defender" | "athena" | "security-hub";
 
 export type SourceView = { 
 /**
@@ -253,6 +253,20 @@ profile?: string,
  */
 endpoint_url?: string, };
 
+export type SecurityHubSettings = { 
+/**
+ * Region (`us-east-1`).
+ */
+region?: string, 
+/**
+ * Named profile from `~/.aws/config`.
+ */
+profile?: string, 
+/**
+ * Endpoint override (S3-compatible stores, test servers).
+ */
+endpoint_url?: string, };
+
 export type DefenderSettings = { 
 /**
  * Region (`us-east-1`).
@@ -267,7 +281,7 @@ profile?: string,
  */
 endpoint_url?: string, };
 
-export type SourceSettings = { "kind": "s3" } & S3Settings | { "kind": "splunk" } & SplunkSettings | { "kind": "defender" } & DefenderSettings | { "kind": "athena" } & AthenaSettings;
+export type SourceSettings = { "kind": "s3" } & S3Settings | { "kind": "splunk" } & SplunkSettings | { "kind": "defender" } & DefenderSettings | { "kind": "athena" } & AthenaSettings | { "kind": "security-hub" } & SecurityHubSettings;
 
 export type SourceInput = { 
 /**

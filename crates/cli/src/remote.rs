@@ -140,6 +140,15 @@ pub enum AddKind {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Device Defender's findings in AWS Security Hub: every account and region a delegated
+    /// administrator's finding aggregator sees (--region is the aggregation region).
+    SecurityHub {
+        /// Source name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
 }
 
 /// A table layout (`ddesk athena ddl`, `sources add athena`).
@@ -330,6 +339,13 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         layout: layout.layout(),
                         max_scan_bytes: gb(*max_scan_gb)?,
                         candidates: *candidates,
+                        aws: aws.settings(),
+                    }),
+                    None,
+                ),
+                AddKind::SecurityHub { name, aws } => (
+                    name,
+                    SourceSettings::SecurityHub(desk_engine::sources::SecurityHubSettings {
                         aws: aws.settings(),
                     }),
                     None,

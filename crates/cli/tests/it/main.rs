@@ -9,5 +9,6 @@ mod cli;
 mod compliance;
 mod hostile;
 mod reference;
+mod securityhub;
 mod splunk;
 mod sync;

@@ -26,6 +26,7 @@ pub fn typescript() -> String {
         crate::sources::SplunkSettings::decl(),
         crate::sources::athena::Layout::decl(),
         crate::sources::AthenaSettings::decl(),
+        crate::sources::SecurityHubSettings::decl(),
         crate::sources::DefenderSettings::decl(),
         crate::sources::SourceSettings::decl(),
         SourceInput::decl(),

@@ -383,6 +383,8 @@ pub(crate) struct Resume {
     pub(crate) violation_events: Option<Millis>,
     /// End of the covered Splunk windows.
     pub(crate) splunk_events: Option<Millis>,
+    /// The newest `UpdatedAt` of the Security Hub findings read.
+    pub(crate) hub_findings: Option<Millis>,
     /// End of the S3 windows listed and read without a failure.
     pub(crate) s3_listing: Option<Millis>,
     /// S3 objects (and finished audit tasks) already read: key → ETag or status.

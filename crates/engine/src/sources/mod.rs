@@ -4,6 +4,7 @@
 //! - [`splunk`]: the same metrics and audit events in a Splunk index (REST export API).
 //! - [`defender`]: the Device Defender API (violations, security profiles, audits).
 //! - [`athena`]: the S3 export queried where it lies (fleets too large for a desktop).
+//! - [`securityhub`]: Device Defender's findings in AWS Security Hub.
 //!
 //! Settings are stored in the cache ([`crate::store::SourceRow`]); the only secret, a Splunk
 //! token, is in the OS keychain ([`crate::secrets`]). Every source turns what it reads into
@@ -15,6 +16,7 @@ pub mod contract;
 pub mod defender;
 pub mod error;
 pub mod s3;
+pub mod securityhub;
 pub mod splunk;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,7 @@ pub use athena::AthenaSettings;
 pub use defender::DefenderSettings;
 pub use error::{SourceError, SourceErrorKind};
 pub use s3::S3Settings;
+pub use securityhub::SecurityHubSettings;
 pub use splunk::{default_sourcetype, SplunkSettings};
 
 use crate::secrets::Secret;
@@ -171,6 +174,8 @@ kinds! {
     Defender(DefenderSettings) = "defender",
     /// A table over the S3 export, screened where it lies with Amazon Athena.
     Athena(AthenaSettings) = "athena",
+    /// Device Defender's findings in AWS Security Hub (every account an aggregator sees).
+    SecurityHub(SecurityHubSettings) = "security-hub",
 }
 
 impl SourceSettings {

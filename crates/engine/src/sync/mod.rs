@@ -174,6 +174,7 @@ pub async fn sync(
         let resume = Resume {
             violation_events: store.watermark(&source.name, "violation-events")?,
             splunk_events: store.watermark(&source.name, "splunk-events")?,
+            hub_findings: store.watermark(&source.name, sources::securityhub::STREAM)?,
             s3_listing: store.watermark(&source.name, S3_LISTING)?,
             ledger: store.ledger(&source.name)?,
         };

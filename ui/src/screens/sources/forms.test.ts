@@ -50,4 +50,14 @@ describe("source forms", () => {
     });
     expect(FORMS.defender.secret).toBeUndefined();
   });
+
+  it("Security Hub: only the AWS fields, and no secret", () => {
+    expect(FORMS["security-hub"].settings({ region: "eu-west-1" })).toEqual({
+      kind: "security-hub",
+      region: "eu-west-1",
+      profile: undefined,
+      endpoint_url: undefined,
+    });
+    expect(FORMS["security-hub"].secret).toBeUndefined();
+  });
 });

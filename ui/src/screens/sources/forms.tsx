@@ -185,4 +185,13 @@ export const FORMS: Record<SourceKind, KindForm> = {
       ...aws(f),
     }),
   },
+  "security-hub": {
+    label: "AWS Security Hub (Device Defender's findings)",
+    expects:
+      "Device Defender's findings where the SOC collects them: Detect violations, audit findings and check summaries of " +
+      "every account and region the hub's finding aggregator sees (give the aggregation region). Only Device Defender's " +
+      "two products are read, incrementally, and kept past Security Hub's 90 days.",
+    Inputs: ({ bind }) => <AwsInputs bind={bind} />,
+    settings: (f) => ({ kind: "security-hub", ...aws(f) }),
+  },
 };
