@@ -25,7 +25,8 @@ botocore's model (`securityhub/2018-10-26`) defines it and keeps findings in mem
 - Rate: 3 requests a second with a burst of 6 (GetFindings' quota), past it 429
   `LimitExceededException`, the model's error for a throttling limit.
 
-Control (not AWS): `POST /_emu/faults` (`[{"kind": "throttle"|"error500", "count": n}]`),
+Control (not AWS): `POST /_emu/faults` (`[{"kind": "throttle"|"error500", "count": n}]`, or
+`{"kind": "slow", "delay": s, "count": n}`: the next n calls answer s seconds late),
 `GET /_emu/calls` (every call with its body), `GET /_emu/findings`, `POST /_emu/reset`.
 """
 
@@ -273,6 +274,13 @@ class Handler(BaseHTTPRequestHandler):
                                     "Message": f"{method} {path} is not emulated"},
                               "InvalidInputException")
         op, fn = route
+        with LOCK:
+            slow = next((f for f in STATE["faults"]
+                         if f.get("kind") == "slow" and f.get("count", 1) > 0), None)
+            if slow:
+                slow["count"] = slow.get("count", 1) - 1
+        if slow:
+            time.sleep(slow.get("delay", 1))
         with LOCK:
             STATE["calls"].append({"op": op, "body": body})
             try:

@@ -1,6 +1,6 @@
 //! The compliance suite every source kind runs: the same three properties, proven against each
 //! kind's real or emulated server (S3 on moto, the Device Defender API emulator, the Splunk
-//! emulator), so a new kind is added to [`KINDS`] and proven by the same tests.
+//! emulator, the Security Hub emulator), so a new kind is added to [`KINDS`] and proven by the same tests.
 //!
 //! - **idempotent:** a second sync of the same window leaves the cache as it was;
 //! - **resumes:** syncs killed (SIGKILL) at random points, then one more, give the cache an
@@ -64,6 +64,17 @@ const KINDS: &[Kind] = &[
         },
     },
     Kind {
+        name: "security-hub",
+        setup: hub_setup,
+        slow: |servers| {
+            control(
+                &servers[0],
+                "/_emu/faults",
+                &json!([{"kind": "slow", "delay": 1, "count": 1000}]),
+            )
+        },
+    },
+    Kind {
         name: "splunk",
         setup: splunk_setup,
         slow: |servers| {
@@ -118,6 +129,22 @@ fn defender_setup(e: &Env, f: &Fixture) -> Vec<Server> {
         &emu.url,
     ]));
     vec![emu]
+}
+
+/// The corpus's findings and 250 more, updated over the window's last hours: three pages.
+fn hub_setup(e: &Env, f: &Fixture) -> Vec<Server> {
+    let hub = servers::python_server("securityhub_emulator.py", &[]);
+    crate::securityhub::import(&hub, f.end_ms / 1000 - 3600, 250, "corpus");
+    support::ok(cmd(e).args([
+        "sources",
+        "add",
+        "security-hub",
+        "--name",
+        "src",
+        "--endpoint-url",
+        &hub.url,
+    ]));
+    vec![hub]
 }
 
 fn splunk_setup(e: &Env, f: &Fixture) -> Vec<Server> {

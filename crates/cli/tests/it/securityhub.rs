@@ -13,7 +13,7 @@ use support::servers::{self, control, env, venv_bin, Env, Server};
 /// Imports findings into the emulator with boto3, as Device Defender would send them: the CLI
 /// corpus's dataset at `t0` (epoch s) mapped by `scripts/securityhub_corpus.py`, and `extra`
 /// more Detect findings (things `sensor-0000`…) updated one a minute before `t0`.
-fn import(hub: &Server, t0: i64, extra: usize, prefix: &str) {
+pub(crate) fn import(hub: &Server, t0: i64, extra: usize, prefix: &str) {
     let script = r#"
 import sys, copy, datetime as dt
 sys.path.insert(0, sys.argv[2] + "/scripts"); sys.path.insert(0, sys.argv[2] + "/tests/emulators")
