@@ -364,7 +364,10 @@ mod tests {
     /// a secret — the dispatch `kinds!` generates.
     #[test]
     fn every_kind_dispatches_to_its_own_module() {
-        assert_eq!(SourceKind::names(), ["s3", "splunk", "defender", "athena"]);
+        assert_eq!(
+            SourceKind::names(),
+            ["s3", "splunk", "defender", "athena", "security-hub"]
+        );
         let s3 = SourceSettings::S3(S3Settings {
             bucket: "b".into(),
             prefix: String::new(),
@@ -380,6 +383,7 @@ mod tests {
             carries: None,
         });
         let defender = SourceSettings::Defender(DefenderSettings::default());
+        let hub = SourceSettings::SecurityHub(SecurityHubSettings::default());
         let athena = SourceSettings::Athena(AthenaSettings {
             database: "defender".into(),
             table: "metrics_export".into(),
@@ -395,6 +399,7 @@ mod tests {
             (&splunk, SourceKind::Splunk, Some("Splunk token")),
             (&defender, SourceKind::Defender, None),
             (&athena, SourceKind::Athena, None),
+            (&hub, SourceKind::SecurityHub, None),
         ] {
             assert_eq!(settings.source_kind(), kind);
             assert_eq!(settings.secret(), secret);
@@ -407,7 +412,11 @@ mod tests {
         // Without its token a Splunk source has no puller; the others need none.
         assert!(matches!(splunk.puller(None), Err(Error::Secrets(_))));
         assert!(s3.puller(None).is_ok() && defender.puller(None).is_ok());
-        assert!(athena.puller(None).is_ok());
+        assert!(athena.puller(None).is_ok() && hub.puller(None).is_ok());
+        assert_eq!(
+            hub.target(),
+            "AWS Security Hub, Device Defender's findings (default AWS credentials)"
+        );
         assert!(athena
             .target()
             .starts_with("athena defender.metrics_export (export"));
