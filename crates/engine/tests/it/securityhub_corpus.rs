@@ -175,16 +175,37 @@ fn a_finding_that_names_no_thing_is_refused_alone() {
         .unwrap()
         .remove("ThingName");
     detect["Resources"] = serde_json::json!([]);
+    // One finding per line, and the CLI's whole answer: either way it alone is refused.
     let lines: String = list.iter().map(|f| format!("{f}\n")).collect();
+    let whole = serde_json::json!({ "Findings": list }).to_string();
+    for (name, body) in [("hub.ndjson", lines), ("hub.json", whole)] {
+        let mut s = Store::open_in_memory().unwrap();
+        let r = desk_engine::ingest::ingest_bytes(&mut s, name, body.as_bytes(), &Context::now());
+        assert_eq!(r.rejected_records.len(), 1, "{name}: {r:?}");
+        assert!(
+            r.rejected_records[0].error.contains("names no thing"),
+            "{r:?}"
+        );
+        assert_eq!(
+            r.documents.get(&DocKind::SecurityHubFinding),
+            Some(&6),
+            "{name}"
+        );
+        assert!(s.violations(Some("cam-002"), false).unwrap().is_empty());
+        assert_eq!(s.violations(Some("cam-001"), false).unwrap().len(), 1);
+    }
+    // Findings inside findings are no ASFF anyone writes: refused, never recursed into.
+    let nested =
+        serde_json::json!({"Findings": [{"Findings": [{"Findings": [{"Findings": []}]}]}]});
     let mut s = Store::open_in_memory().unwrap();
-    let r =
-        desk_engine::ingest::ingest_bytes(&mut s, "hub.ndjson", lines.as_bytes(), &Context::now());
-    assert_eq!(r.rejected_records.len(), 1, "{r:?}");
+    let r = desk_engine::ingest::ingest_bytes(
+        &mut s,
+        "n.json",
+        nested.to_string().as_bytes(),
+        &Context::now(),
+    );
     assert!(
-        r.rejected_records[0].error.contains("names no thing"),
+        !r.rejected_records.is_empty() || !r.rejected.is_empty(),
         "{r:?}"
     );
-    assert_eq!(r.documents.get(&DocKind::SecurityHubFinding), Some(&6));
-    assert!(s.violations(Some("cam-002"), false).unwrap().is_empty());
-    assert_eq!(s.violations(Some("cam-001"), false).unwrap().len(), 1);
 }

@@ -62,8 +62,20 @@ struct DetailsDoc {
     other: BTreeMap<String, String>,
 }
 
-/// Reads a list of findings (`Findings` of GetFindings, `detail.findings` of an event).
-pub(super) fn findings(raw: &RawValue, what: &str, batch: &mut Batch) -> Res<()> {
+/// Reads a list of findings (`Findings` of GetFindings, `detail.findings` of an event), each
+/// as its own record: one a limit or the mapping refuses is named and costs only itself.
+pub(super) fn findings(
+    raw: &RawValue,
+    what: &str,
+    ctx: &Context,
+    batch: &mut Batch,
+    depth: u8,
+) -> Res<()> {
+    if depth >= 3 {
+        return Err(ParseError::new(format!(
+            "{what}: findings nested more than 3 deep"
+        )));
+    }
     let list: Vec<&RawValue> = json(raw.get(), what)?;
     if list.len() > MAX_FINDINGS {
         return Err(ParseError::new(format!(
@@ -72,20 +84,31 @@ pub(super) fn findings(raw: &RawValue, what: &str, batch: &mut Batch) -> Res<()>
         )));
     }
     for f in list {
-        finding(f.get(), batch)?;
+        if let Err(e) = parse_record(f.get().as_bytes(), ctx, batch, depth + 1) {
+            if e.whole {
+                return Err(e);
+            }
+            batch.refuse(e);
+        }
     }
     Ok(())
 }
 
 /// Reads an EventBridge event of Security Hub.
-pub(super) fn event(detail: &RawValue, batch: &mut Batch) -> Res<()> {
+pub(super) fn event(detail: &RawValue, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
     #[derive(Deserialize)]
     struct Detail<'a> {
         #[serde(borrow)]
         findings: &'a RawValue,
     }
     let d: Detail = json(detail.get(), "Security Hub event detail")?;
-    findings(d.findings, "Security Hub event detail.findings", batch)
+    findings(
+        d.findings,
+        "Security Hub event detail.findings",
+        ctx,
+        batch,
+        depth,
+    )
 }
 
 /// Reads one finding; another product's is counted and skipped.

@@ -643,20 +643,20 @@ pub(super) fn record(bytes: &[u8], ctx: &Context, batch: &mut Batch, depth: u8) 
         count(batch, DocKind::FirehoseFailure);
         return Ok(());
     }
-    admitted(ctx, batch, |batch| document(p, text, ctx, batch))
+    admitted(ctx, batch, |batch| document(p, text, ctx, batch, depth))
 }
 
 /// One document that is no container: recognised by its keys, in the one order that decides
 /// between shapes that share keys (over 150 lines because that order is kept in one place: each
 /// branch is a line or two handing off to its converter).
-fn document(p: Probe, text: &str, ctx: &Context, batch: &mut Batch) -> Res<()> {
+fn document(p: Probe, text: &str, ctx: &Context, batch: &mut Batch, depth: u8) -> Res<()> {
     if let Some(list) = p.Findings {
         // `aws securityhub get-findings`, boto3's get_findings (ResponseMetadata beside it).
-        asff::findings(list, "GetFindings Findings", batch)?;
+        asff::findings(list, "GetFindings Findings", ctx, batch, depth)?;
     } else if let (Some(detail), Some(asff::IMPORTED)) =
         (p.detail, raw_str(p.detail_type).as_deref())
     {
-        asff::event(detail, batch)?;
+        asff::event(detail, ctx, batch, depth)?;
     } else if p.SchemaVersion.is_some() && p.ProductArn.is_some() {
         asff::finding(text, batch)?;
     } else if p.header.is_some()
