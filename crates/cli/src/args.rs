@@ -403,6 +403,9 @@ pub(crate) enum Command {
         #[command(flatten)]
         q: Query,
     },
+    /// AWS Security Hub: which of its findings the cache's records came from.
+    #[command(subcommand)]
+    Hub(HubCmd),
     /// Amazon Athena over the S3 export: the table to create once, the kept screens and their
     /// statistics.
     #[command(subcommand)]
@@ -444,6 +447,21 @@ pub(crate) enum ThemeArg {
     Dark,
     /// Light background.
     Light,
+}
+
+/// `ddesk hub ...`.
+#[derive(Subcommand, Clone)]
+pub enum HubCmd {
+    /// The Security Hub findings the cache holds records of: ProductArn and Id (what
+    /// BatchUpdateFindings names), the account and region each belongs to, the violation,
+    /// finding or check it is, its workflow state as last read.
+    Findings {
+        /// Only this AWS account's (12 digits).
+        #[arg(long)]
+        account: Option<String>,
+        #[command(flatten)]
+        q: Query,
+    },
 }
 
 /// `ddesk athena ...`.

@@ -194,6 +194,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             writeln!(out, "{ddl};")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Hub(HubCmd::Findings { account, q }) => {
+            let rows = query::hub_findings(&open(&cli)?, account.as_deref())?;
+            write_rows(out, q.format, &rows)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Athena(AthenaCmd::Screens { q }) => {
             write_rows(out, q.format, &query::screens(&open(&cli)?)?)?;
             Ok(ExitCode::SUCCESS)
@@ -400,6 +405,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         | Command::Watch(_)
         | Command::Ingest { .. }
         | Command::Athena(_)
+        | Command::Hub(_)
         | Command::Demo { .. } => bail!("not a reading command (run dispatches it)"),
     }
     Ok(())

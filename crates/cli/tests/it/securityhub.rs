@@ -121,6 +121,21 @@ fn device_defender_findings_are_pulled_incrementally_from_the_hub() {
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
     let f = support::json_out(&e.db, &["findings"]);
     assert_eq!(f.as_array().unwrap().len(), 2, "{f}");
+    // Each record knows the Security Hub finding it came from, and that finding's account.
+    let refs = support::json_out(&e.db, &["hub", "findings", "--account", "123456789012"]);
+    assert_eq!(refs.as_array().unwrap().len(), 257, "{refs}");
+    let r = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["record"] == "corpus-0001" || r["record"] == "v-corpus-1")
+        .unwrap();
+    assert_eq!(
+        (r["kind"].as_str(), r["workflow"].as_str()),
+        (Some("violation"), Some("NEW")),
+        "{r}"
+    );
+    assert_eq!(r["region"], "us-east-1");
 
     // New findings later: the next sync starts where the data ended, not at "now".
     let first_newest = desk_engine::time::to_rfc3339((t0 - 60) * 1000);

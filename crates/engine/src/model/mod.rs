@@ -669,6 +669,8 @@ pub struct Batch {
     pub mitigation_tasks: Vec<MitigationTask>,
     /// Mitigation action executions.
     pub mitigation_executions: Vec<MitigationExecution>,
+    /// Security Hub's identity of the records a Security Hub finding gave.
+    pub hub_refs: Vec<HubRef>,
     /// How many documents of each kind.
     pub documents: std::collections::BTreeMap<DocKind, u64>,
     /// Datapoints dated after the context's `not_after`: never stored.
@@ -688,6 +690,29 @@ pub struct Batch {
     pub(crate) runs: wrappers::AuditRuns,
 }
 
+/// Which Security Hub finding a violation, an audit finding or a check result came from: its
+/// identity there (`ProductArn`, `Id` — what BatchUpdateFindings names), the account and region
+/// it belongs to, and its workflow state when read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HubRef {
+    /// `ProductArn`.
+    pub product_arn: String,
+    /// The finding's `Id`.
+    pub id: String,
+    /// `AwsAccountId` (12 digits).
+    pub account: String,
+    /// `Region`, when the finding says.
+    pub region: Option<String>,
+    /// `violation`, `finding` or `check`.
+    pub kind: &'static str,
+    /// The violation id, the audit finding id, or `task/check`.
+    pub record: String,
+    /// `Workflow.Status` (NEW, NOTIFIED, RESOLVED, SUPPRESSED).
+    pub workflow: Option<String>,
+    /// `UpdatedAt`.
+    pub updated: Option<Millis>,
+}
+
 /// A datapoint set aside for being dated in the future.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FutureDated {
@@ -701,7 +726,7 @@ pub struct FutureDated {
 
 /// How far a [`Batch`] was filled, to undo what a refused record added.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchMark([usize; 9]);
+pub struct BatchMark([usize; 10]);
 
 impl Batch {
     /// Where the batch stands now.
@@ -716,6 +741,7 @@ impl Batch {
             self.profiles.len(),
             self.mitigation_tasks.len(),
             self.mitigation_executions.len(),
+            self.hub_refs.len(),
         ])
     }
 
@@ -731,7 +757,7 @@ impl Batch {
 
     /// Drops everything added since `mark` (document counts excepted).
     pub fn rewind(&mut self, mark: BatchMark) {
-        let [p, v, a, t, c, f, s, mt, me] = mark.0;
+        let [p, v, a, t, c, f, s, mt, me, h] = mark.0;
         self.points.truncate(p);
         self.violation_events.truncate(v);
         self.active_violations.truncate(a);
@@ -741,6 +767,7 @@ impl Batch {
         self.profiles.truncate(s);
         self.mitigation_tasks.truncate(mt);
         self.mitigation_executions.truncate(me);
+        self.hub_refs.truncate(h);
     }
 
     /// Adds another batch's content to this one.
@@ -758,6 +785,7 @@ impl Batch {
         self.mitigation_tasks.extend(other.mitigation_tasks);
         self.mitigation_executions
             .extend(other.mitigation_executions);
+        self.hub_refs.extend(other.hub_refs);
         self.future.extend(other.future);
         self.notes.extend(other.notes);
         self.bad_records_total += other.bad_records_total;

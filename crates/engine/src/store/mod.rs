@@ -21,8 +21,8 @@ use rusqlite::Connection;
 pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
 pub use cases::CaseEventRow;
 pub use queries::{
-    AuditRow, FindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch, ThingSummary,
-    Threshold, ViolationEventRow, ViolationRow,
+    AuditRow, FindingRow, HubFindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch,
+    ThingSummary, Threshold, ViolationEventRow, ViolationRow,
 };
 pub use sync::{
     GroupRef, ObjectMark, Screen, ScreenEvidence, ScreenStat, ScreenedEvidence, SourceRow,

@@ -637,3 +637,47 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// A record's identity in Security Hub, as `ddesk hub findings` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HubFindingRow {
+    /// `ProductArn`.
+    pub product_arn: String,
+    /// The finding's `Id`.
+    pub id: String,
+    /// The AWS account it belongs to.
+    pub account: String,
+    /// Its region, when the finding said.
+    pub region: Option<String>,
+    /// `violation`, `finding` or `check`.
+    pub kind: String,
+    /// The violation id, audit finding id, or `task/check`.
+    pub record: String,
+    /// `Workflow.Status` as last read.
+    pub workflow: Option<String>,
+    /// `UpdatedAt` (epoch ms).
+    pub updated: Option<Millis>,
+}
+
+impl Store {
+    /// The Security Hub findings the cache holds records of, optionally of one account.
+    pub fn hub_findings(&self, account: Option<&str>) -> Result<Vec<HubFindingRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT product_arn, id, account, region, kind, record, workflow, updated
+             FROM hub_finding WHERE ?1 IS NULL OR account = ?1 ORDER BY account, kind, record",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok(HubFindingRow {
+                product_arn: r.get(0)?,
+                id: r.get(1)?,
+                account: r.get(2)?,
+                region: r.get(3)?,
+                kind: r.get(4)?,
+                record: r.get(5)?,
+                workflow: r.get(6)?,
+                updated: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

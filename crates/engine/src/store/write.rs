@@ -181,6 +181,7 @@ pub(super) fn write_all(
         write_audits(tx, batch)?;
         write_profiles(tx, batch)?;
         write_mitigations(tx, batch)?;
+        write_hub_refs(tx, batch)?;
         stats.push(WriteStats {
             datapoints: batch.points.len() as u64,
             violation_events: batch.violation_events.len() as u64,
@@ -192,6 +193,32 @@ pub(super) fn write_all(
         });
     }
     Ok(stats)
+}
+
+/// Security Hub's identity of the records: the newest reading of a finding wins (its
+/// `UpdatedAt`; an older copy read later changes nothing).
+fn write_hub_refs(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
+    for h in &batch.hub_refs {
+        tx.prepare_cached(
+            "INSERT INTO hub_finding(product_arn, id, account, region, kind, record, workflow, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(product_arn, id) DO UPDATE SET
+               account = excluded.account, region = excluded.region, kind = excluded.kind,
+               record = excluded.record, workflow = excluded.workflow, updated = excluded.updated
+             WHERE coalesce(excluded.updated, 0) >= coalesce(hub_finding.updated, 0)",
+        )?
+        .execute(rusqlite::params![
+            h.product_arn,
+            h.id,
+            h.account,
+            h.region,
+            h.kind,
+            h.record,
+            h.workflow,
+            h.updated
+        ])?;
+    }
+    Ok(())
 }
 
 fn write_points(

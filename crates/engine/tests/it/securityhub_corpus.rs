@@ -209,3 +209,37 @@ fn a_finding_that_names_no_thing_is_refused_alone() {
         "{r:?}"
     );
 }
+
+/// Each record keeps which Security Hub finding it came from, with its account and region.
+#[test]
+fn each_record_keeps_its_hub_identity_and_account() {
+    let (s, _) = load(&[&hub("cli-get-findings.json")]);
+    let refs = s.hub_findings(None).unwrap();
+    assert_eq!(refs.len(), 7, "{refs:?}");
+    assert!(refs
+        .iter()
+        .all(|r| r.account == "123456789012" && r.region.as_deref() == Some("us-east-1")));
+    let v = refs.iter().find(|r| r.record == "v-bytes-cam-001").unwrap();
+    assert_eq!(
+        (v.kind.as_str(), v.id.as_str(), v.workflow.as_deref()),
+        ("violation", "v-bytes-cam-001", Some("NEW"))
+    );
+    assert!(v
+        .product_arn
+        .ends_with("::product/aws/iot-device-defender-detect"));
+    assert!(refs
+        .iter()
+        .any(|r| r.kind == "finding" && r.record == "f-shared-cert"));
+    assert!(s.hub_findings(Some("210987654321")).unwrap().is_empty());
+    // An account that is not an account refuses its finding, and only it.
+    let text =
+        std::fs::read_to_string(common::fixture(&hub("cli-get-findings-query.json"))).unwrap();
+    let mut list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    list[0]["AwsAccountId"] = serde_json::json!("12345678901\n");
+    let body = serde_json::json!({ "Findings": list }).to_string();
+    let mut s = Store::open_in_memory().unwrap();
+    let r = desk_engine::ingest::ingest_bytes(&mut s, "h.json", body.as_bytes(), &Context::now());
+    assert_eq!(r.rejected_records.len(), 1, "{r:?}");
+    assert!(r.rejected_records[0].error.contains("12-digit"), "{r:?}");
+    assert_eq!(s.hub_findings(None).unwrap().len(), 6);
+}

@@ -139,3 +139,18 @@ pub fn screen_stats(
     }
     Ok(store.screen_stats(source, metric)?)
 }
+
+/// The Security Hub findings the cache holds records of, optionally of one account (12 digits).
+pub fn hub_findings(
+    store: &Store,
+    account: Option<&str>,
+) -> Result<Vec<crate::store::HubFindingRow>> {
+    if let Some(a) = account {
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(crate::Error::InvalidInput(format!(
+                "--account {a:?} is not a 12-digit AWS account"
+            )));
+        }
+    }
+    Ok(store.hub_findings(account)?)
+}

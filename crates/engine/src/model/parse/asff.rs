@@ -9,6 +9,7 @@
 //! products are skipped and counted ([`DocKind::OtherProductFinding`]), never read.
 
 use super::*;
+use crate::model::HubRef;
 
 /// Device Defender's two products, by the tail of their `ProductArn`
 /// (`arn:aws:securityhub:<region>::product/aws/iot-device-defender-detect`).
@@ -27,6 +28,9 @@ const MAX_FINDINGS: usize = 100_000;
 struct Finding {
     id: String,
     product_arn: String,
+    aws_account_id: Option<String>,
+    region: Option<String>,
+    workflow: Option<WorkflowDoc>,
     generator_id: Option<String>,
     created_at: Option<TimeDoc>,
     updated_at: Option<TimeDoc>,
@@ -38,6 +42,12 @@ struct Finding {
     #[serde(default)]
     resources: Vec<ResourceDoc>,
     record_state: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WorkflowDoc {
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +124,15 @@ pub(super) fn event(detail: &RawValue, ctx: &Context, batch: &mut Batch, depth: 
 /// Reads one finding; another product's is counted and skipped.
 pub(super) fn finding(text: &str, batch: &mut Batch) -> Res<()> {
     let f: Finding = json(text, "Security Hub finding (ASFF)")?;
+    let mark = batch.hub_refs.len();
+    let result = read(f, batch);
+    if result.is_err() {
+        batch.hub_refs.truncate(mark);
+    }
+    result
+}
+
+fn read(f: Finding, batch: &mut Batch) -> Res<()> {
     if f.product_arn.ends_with(DETECT) {
         detect(f, batch)?;
         count(batch, DocKind::SecurityHubFinding);
@@ -127,6 +146,53 @@ pub(super) fn finding(text: &str, batch: &mut Batch) -> Res<()> {
 }
 
 impl Finding {
+    /// Its identity in Security Hub, checked: an account is 12 digits, a region a name, the
+    /// ProductArn and Id at most 512 characters of no control character (ASFF's own bound).
+    fn hub_ref(&self, kind: &'static str, record: String) -> Res<HubRef> {
+        let account = self.aws_account_id.clone().unwrap_or_default();
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::new(format!(
+                "finding {:?}: AwsAccountId {account:?} is not a 12-digit account",
+                self.id
+            )));
+        }
+        if let Some(r) = &self.region {
+            if r.is_empty()
+                || r.len() > 32
+                || !r
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(ParseError::new(format!(
+                    "finding {:?}: Region {r:?} is not a region name",
+                    self.id
+                )));
+            }
+        }
+        for (what, v) in [("ProductArn", &self.product_arn), ("Id", &self.id)] {
+            if v.is_empty() || v.len() > 512 || v.chars().any(char::is_control) {
+                return Err(ParseError::new(format!(
+                    "finding {what} must be 1-512 characters without control characters"
+                )));
+            }
+        }
+        let workflow = self
+            .workflow
+            .as_ref()
+            .and_then(|w| w.status.clone())
+            .filter(|s| matches!(s.as_str(), "NEW" | "NOTIFIED" | "RESOLVED" | "SUPPRESSED"));
+        Ok(HubRef {
+            product_arn: self.product_arn.clone(),
+            id: self.id.clone(),
+            account,
+            region: self.region.clone(),
+            kind,
+            record,
+            workflow,
+            updated: self.updated()?,
+        })
+    }
+
     fn field(&self, key: &str) -> Option<&str> {
         self.product_fields
             .get(key)
@@ -234,6 +300,9 @@ fn detect(f: Finding, batch: &mut Batch) -> Res<()> {
         verification_description: None,
         confidence: None,
     };
+    batch
+        .hub_refs
+        .push(f.hub_ref("violation", violation_id.clone())?);
     batch.violation_events.push(event("in-alarm", started));
     if f.archived() {
         // Security Hub archives a Detect finding when its alarm clears.
@@ -284,6 +353,9 @@ fn audit(f: Finding, batch: &mut Batch) -> Res<()> {
                     }
                     .to_string()
                 });
+            batch
+                .hub_refs
+                .push(f.hub_ref("check", format!("{task_id}/{check}"))?);
             batch.audit_checks.push(AuditCheck {
                 task_id: task_id.clone(),
                 task_start,
@@ -325,6 +397,9 @@ fn audit(f: Finding, batch: &mut Batch) -> Res<()> {
                     })
                 })
                 .collect();
+            batch
+                .hub_refs
+                .push(f.hub_ref("finding", finding_id.clone())?);
             batch.findings.push(AuditFinding {
                 finding_id,
                 task_id,

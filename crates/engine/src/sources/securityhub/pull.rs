@@ -152,6 +152,7 @@ fn asff(f: &AwsSecurityFinding) -> Value {
         "ProductFields": f.product_fields().cloned().unwrap_or_default(),
         "Resources": resources,
         "RecordState": f.record_state().map(|s| s.as_str()),
+        "Workflow": {"Status": f.workflow().and_then(|w| w.status()).map(|s| s.as_str())},
     })
 }
 
