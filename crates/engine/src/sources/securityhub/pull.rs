@@ -204,6 +204,20 @@ async fn pull(settings: &SecurityHubSettings, ctx: &mut SyncCtx<'_>) -> Result<(
             .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp_millis())
             .max();
+        // The page's watermark, written with what it read (or, when nothing of it could be
+        // read, alone: reading it again would not help).
+        let marks = SyncMarks {
+            watermarks: newest
+                .map(|n| Watermark {
+                    source: ctx.name.to_string(),
+                    stream: STREAM.into(),
+                    from: start,
+                    to: n.min(to),
+                })
+                .into_iter()
+                .collect(),
+            ..SyncMarks::default()
+        };
         let bytes = serde_json::to_vec(&json!({ "Findings": page })).expect("json");
         match crate::model::parse::parse_bytes(&bytes, &parse_ctx) {
             Ok(batch) => {
@@ -219,21 +233,10 @@ async fn pull(settings: &SecurityHubSettings, ctx: &mut SyncCtx<'_>) -> Result<(
                     .unwrap_or(0);
                 ctx.summary.events += found;
                 ctx.meter.events.fetch_add(found, Ordering::Relaxed);
+                ctx.summary.skipped += batch.bad_records_total;
                 for e in batch.bad_records.iter().take(20) {
                     ctx.summary.warnings.push(format!("a finding refused: {e}"));
                 }
-                let marks = SyncMarks {
-                    watermarks: newest
-                        .map(|n| Watermark {
-                            source: ctx.name.to_string(),
-                            stream: STREAM.into(),
-                            from: start,
-                            to: n.min(to),
-                        })
-                        .into_iter()
-                        .collect(),
-                    ..SyncMarks::default()
-                };
                 let stats = ctx.sink.write(vec![batch], marks).await?;
                 add_stats(&mut ctx.summary, &stats);
             }
@@ -244,18 +247,6 @@ async fn pull(settings: &SecurityHubSettings, ctx: &mut SyncCtx<'_>) -> Result<(
                 ctx.summary
                     .warnings
                     .push(format!("a page of {} findings refused: {e}", page.len()));
-                let marks = SyncMarks {
-                    watermarks: newest
-                        .map(|n| Watermark {
-                            source: ctx.name.to_string(),
-                            stream: STREAM.into(),
-                            from: start,
-                            to: n.min(to),
-                        })
-                        .into_iter()
-                        .collect(),
-                    ..SyncMarks::default()
-                };
                 ctx.sink.write(Vec::new(), marks).await?;
             }
         }
