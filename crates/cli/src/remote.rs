@@ -50,6 +50,30 @@ impl AwsArgs {
     }
 }
 
+/// The account of the things a source brings, when it cannot be learned (an S3 bucket, a
+/// Splunk index, an Athena table of another account's export).
+#[derive(clap::Args, Clone, Default)]
+pub struct ScopeArgs {
+    /// The AWS account (12 digits) whose things this source's data is about. Without it they
+    /// are of unknown account (until `ddesk things assign`).
+    #[arg(long)]
+    account: Option<String>,
+    /// The region of those things (default: --region, where there is one).
+    #[arg(long, requires = "account")]
+    things_region: Option<String>,
+}
+
+impl ScopeArgs {
+    fn scope(&self, region: Option<&str>) -> anyhow::Result<desk_engine::model::scope::Scope> {
+        let region = self.things_region.as_deref().or(region);
+        desk_engine::model::scope::Scope::new(
+            self.account.as_deref(),
+            self.account.as_ref().and(region),
+        )
+        .map_err(|e| anyhow::anyhow!(e))
+    }
+}
+
 #[derive(Subcommand, Clone)]
 pub enum AddKind {
     /// S3 bucket that Firehose delivers metrics-export batches to.
@@ -73,6 +97,8 @@ pub enum AddKind {
         carries: Option<String>,
         #[command(flatten)]
         aws: AwsArgs,
+        #[command(flatten)]
+        scope: ScopeArgs,
     },
     /// Splunk search head (management port) with the Firehose-fed index.
     Splunk {
@@ -99,8 +125,11 @@ pub enum AddKind {
         /// record of another family is refused and reported. Without it, every family is read.
         #[arg(long, value_name = "FAMILIES")]
         carries: Option<String>,
+        #[command(flatten)]
+        scope: ScopeArgs,
     },
-    /// The Device Defender API of one account and region.
+    /// The Device Defender API of one account and region (learned from STS at its first
+    /// sync: the account its things belong to).
     Defender {
         /// Source name.
         #[arg(long)]
@@ -139,6 +168,8 @@ pub enum AddKind {
         candidates: u32,
         #[command(flatten)]
         aws: AwsArgs,
+        #[command(flatten)]
+        scope: ScopeArgs,
     },
     /// Device Defender's findings in AWS Security Hub: every account and region a delegated
     /// administrator's finding aggregator sees (--region is the aggregation region).
@@ -182,7 +213,7 @@ pub enum SourcesCmd {
     /// Add a source (settings in the cache; a Splunk token only in the OS keychain).
     Add {
         #[command(subcommand)]
-        kind: AddKind,
+        kind: Box<AddKind>,
     },
     /// List sources with their last sync.
     List {
@@ -272,7 +303,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
     let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
     match cmd {
         SourcesCmd::Add { kind } => {
-            let (name, settings, token) = match kind {
+            let (name, settings, token, scope) = match kind.as_ref() {
                 AddKind::S3 {
                     name,
                     bucket,
@@ -280,6 +311,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     path_style,
                     carries,
                     aws,
+                    scope,
                 } => (
                     name,
                     SourceSettings::S3(S3Settings {
@@ -290,6 +322,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
+                    scope.scope(aws.region.as_deref())?,
                 ),
                 AddKind::Splunk {
                     name,
@@ -299,6 +332,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     ca_bundle,
                     token_stdin,
                     carries,
+                    scope,
                 } => (
                     name,
                     SourceSettings::Splunk(SplunkSettings {
@@ -309,6 +343,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         carries: carries_arg(carries.as_deref())?,
                     }),
                     Some(*token_stdin),
+                    scope.scope(None)?,
                 ),
                 AddKind::Defender { name, aws } => (
                     name,
@@ -316,6 +351,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
+                    Default::default(),
                 ),
                 AddKind::Athena {
                     name,
@@ -327,6 +363,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     max_scan_gb,
                     candidates,
                     aws,
+                    scope,
                 } => (
                     name,
                     SourceSettings::Athena(desk_engine::sources::AthenaSettings {
@@ -342,6 +379,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
+                    scope.scope(aws.region.as_deref())?,
                 ),
                 AddKind::SecurityHub { name, aws } => (
                     name,
@@ -349,11 +387,14 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
+                    Default::default(),
                 ),
             };
             let source = Source {
                 name: name.clone(),
                 settings,
+                scope,
+                account_from: None,
             };
             app::sources::check_new(&store, &source)?;
             // Asked for only once the name and settings are known to be good.

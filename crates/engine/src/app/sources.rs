@@ -34,6 +34,9 @@ impl Desk {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    account: s.scope.account,
+                    region: s.scope.region,
+                    account_from: s.account_from,
                     name: s.name,
                 })
             })
@@ -48,9 +51,16 @@ impl Desk {
 
     /// Adds a source; its secret (a Splunk token) goes to the OS keychain only.
     pub fn add_source(&self, input: &SourceInput) -> Result<SourceView> {
+        fn blank(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        let scope = crate::model::scope::Scope::new(blank(&input.account), blank(&input.region))
+            .map_err(Error::InvalidInput)?;
         let source = Source {
             name: input.name.trim().to_string(),
             settings: input.settings.clone(),
+            scope,
+            account_from: None,
         };
         let store = Store::open(&self.cache)?;
         let token = input

@@ -68,6 +68,12 @@ pub struct SourceView {
     pub last_ok: Option<bool>,
     /// Its errors, said plainly.
     pub last_errors: Vec<String>,
+    /// The account of the things it brings, `null` when unknown.
+    pub account: Option<String>,
+    /// Their region, `null` when unknown.
+    pub region: Option<String>,
+    /// `stated` (by the analyst) or `learned` (STS), when the account is known.
+    pub account_from: Option<String>,
 }
 
 /// A source as the Add form sends it (its `Debug` leaves the token out): the name, the
@@ -80,6 +86,15 @@ pub struct SourceInput {
     pub settings: SourceSettings,
     /// Its secret (a Splunk token): straight to the OS keychain.
     pub token: Option<String>,
+    /// The account of the things it brings (12 digits), when the analyst states it: an S3
+    /// bucket's or Splunk index's devices; a Device Defender API source learns its own.
+    #[serde(default)]
+    #[ts(optional)]
+    pub account: Option<String>,
+    /// Their region, with the account.
+    #[serde(default)]
+    #[ts(optional)]
+    pub region: Option<String>,
 }
 
 impl std::fmt::Debug for SourceInput {
@@ -88,6 +103,8 @@ impl std::fmt::Debug for SourceInput {
             .field("name", &self.name)
             .field("settings", &self.settings)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("account", &self.account)
+            .field("region", &self.region)
             .finish()
     }
 }

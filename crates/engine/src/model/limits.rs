@@ -35,10 +35,17 @@ pub const MAX_MEMBER_BYTES: usize = 1024;
 
 /// Checks a thing, client id or metric name: 1 to [`MAX_NAME_BYTES`] bytes. Any characters are
 /// kept exactly as sent (an unregistered device's client id is any UTF-8): every output
-/// escapes them (HTML, terminal, CSV).
+/// escapes them (HTML, terminal, CSV) — except U+001F, which separates account, region and
+/// name in the cache's thing keys ([`super::scope`]): a name holding it could pass for another
+/// account's thing.
 pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err(format!("empty {what} name"));
+    }
+    if name.contains(super::scope::SEP) {
+        return Err(format!(
+            "{what} name {name:?} contains U+001F, which no AWS IoT name may hold"
+        ));
     }
     if name.len() > MAX_NAME_BYTES {
         return Err(format!(

@@ -11,6 +11,7 @@ pub mod framing;
 pub mod lifecycle;
 pub mod limits;
 pub mod parse;
+pub mod scope;
 pub mod sets;
 pub mod surface;
 pub mod wrappers;
@@ -671,6 +672,10 @@ pub struct Batch {
     pub mitigation_executions: Vec<MitigationExecution>,
     /// Security Hub's identity of the records a Security Hub finding gave.
     pub hub_refs: Vec<HubRef>,
+    /// The account and region of the batch's things (the source's, or the analyst's word for
+    /// a file); a Security Hub finding's own `AwsAccountId`/`Region` (its [`HubRef`]) wins for
+    /// the records it gave.
+    pub scope: scope::Scope,
     /// How many documents of each kind.
     pub documents: std::collections::BTreeMap<DocKind, u64>,
     /// Datapoints dated after the context's `not_after`: never stored.
@@ -751,6 +756,7 @@ impl Batch {
         let runs = self.runs.clone();
         let mut out = std::mem::take(self);
         self.runs = runs;
+        self.scope = out.scope.clone();
         out.runs = wrappers::AuditRuns::default();
         out
     }

@@ -155,3 +155,19 @@ impl Pacer {
         tokio::time::sleep_until(at).await;
     }
 }
+
+/// The account and region these settings' credentials act in: STS GetCallerIdentity (bounded
+/// to 15 s) and the resolved region. What a Device Defender API source's things belong to.
+pub async fn caller_scope(
+    settings: &AwsSettings,
+) -> std::result::Result<crate::model::scope::Scope, String> {
+    let sdk = sdk_config(settings).await;
+    let sts = aws_sdk_sts::Client::new(&sdk);
+    let me = tokio::time::timeout(Duration::from_secs(15), sts.get_caller_identity().send())
+        .await
+        .map_err(|_| "STS GetCallerIdentity did not answer within 15 s".to_string())?
+        .map_err(|e| describe("STS GetCallerIdentity", &e))?;
+    let region = sdk.region().map(|r| r.to_string());
+    crate::model::scope::Scope::new(me.account(), region.as_deref())
+        .map_err(|e| format!("STS GetCallerIdentity: {e}"))
+}

@@ -243,12 +243,13 @@ pub(crate) trait Pull: Send + Sync {
     /// [`Health::of`]).
     fn test(&self) -> LocalBoxFuture<'_, Result<Health>>;
 
-    /// Reads one thing's recent data into `store` (a source without a per-thing index says so);
-    /// `cancel` stops it with [`crate::Error::Cancelled`] (what was written stays consistent).
+    /// Reads one thing's recent data into `store` (a source without a per-thing index says so),
+    /// `thing` its bare name (as the source knows it), written under `scope`; `cancel` stops it with [`crate::Error::Cancelled`] (what was written stays consistent).
     fn drill_down<'a>(
         &'a self,
         store: &'a mut Store,
         thing: &'a str,
+        scope: &'a crate::model::scope::Scope,
         summary: &'a mut SourceSummary,
         cancel: &'a CancellationToken,
     ) -> LocalBoxFuture<'a, Result<()>>;

@@ -271,6 +271,13 @@ pub struct Source {
     pub name: String,
     /// Settings.
     pub settings: SourceSettings,
+    /// The account and region of the things it brings: stated by the analyst when added, or
+    /// learned from STS by a Device Defender API source's first sync; unknown otherwise (a
+    /// Security Hub source's findings carry their own).
+    pub scope: crate::model::scope::Scope,
+    /// `stated` or `learned`, when the account is known.
+    #[serde(skip)]
+    pub account_from: Option<String>,
 }
 
 /// Checks a source name: 1-64 of letters, digits, `_`, `-`, `.`.
@@ -293,7 +300,18 @@ pub fn add(store: &Store, source: &Source) -> Result<()> {
     validate_name(&source.name)?;
     source.settings.validate()?;
     let json = serde_json::to_string(&source.settings).expect("settings serialize");
-    if !store.add_source(&source.name, source.settings.kind(), &json)? {
+    if source.scope.region.is_some() && source.scope.account.is_none() {
+        return Err(Error::InvalidInput(
+            "a region scopes nothing without its account: state --account too".into(),
+        ));
+    }
+    if source.scope.is_known() && source.settings.source_kind() == SourceKind::SecurityHub {
+        return Err(Error::InvalidInput(
+            "a Security Hub source's findings name their own account and region: do not state one"
+                .into(),
+        ));
+    }
+    if !store.add_source(&source.name, source.settings.kind(), &json, &source.scope)? {
         return Err(Error::InvalidInput(format!(
             "a source named {:?} already exists; remove it first or pick another name",
             source.name
@@ -329,6 +347,8 @@ fn from_row(row: SourceRow) -> Result<Source> {
     Ok(Source {
         name: row.name,
         settings,
+        scope: row.scope,
+        account_from: row.account_from,
     })
 }
 

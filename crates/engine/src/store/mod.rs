@@ -9,6 +9,7 @@ mod actions;
 pub mod cases;
 pub mod chunk;
 mod queries;
+mod scope;
 pub mod schema;
 mod sync;
 mod write;

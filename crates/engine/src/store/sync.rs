@@ -27,6 +27,10 @@ pub struct SourceRow {
     pub settings: String,
     /// When it was added, epoch ms.
     pub created: Millis,
+    /// The account and region of the things it brings, when stated or learned.
+    pub scope: crate::model::scope::Scope,
+    /// `stated` (by the analyst) or `learned` (STS), when the account is known.
+    pub account_from: Option<String>,
 }
 
 /// One ledger entry: an S3 object (key + ETag) or another unit read whole (an audit task).
@@ -75,6 +79,8 @@ pub struct SyncMarks {
     pub thing_types: Vec<(String, Option<String>)>,
     /// A fleet screen, replacing the source's last one.
     pub screen: Option<Screen>,
+    /// The scope of the things named above (set by sync: the source's).
+    pub scope: crate::model::scope::Scope,
 }
 
 /// What a screen of the whole fleet where the data lies found (an Athena source): the window,
@@ -187,26 +193,63 @@ pub struct SyncRunRow {
 
 impl Store {
     /// Adds a source; a source with that name must not exist.
-    pub fn add_source(&self, name: &str, kind: &str, settings: &str) -> Result<bool, StoreError> {
+    pub fn add_source(
+        &self,
+        name: &str,
+        kind: &str,
+        settings: &str,
+        stated: &crate::model::scope::Scope,
+    ) -> Result<bool, StoreError> {
         let n = self.conn.execute(
-            "INSERT INTO source(name, kind, settings, created) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO source(name, kind, settings, created, account, region, account_from)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?5 IS NULL THEN NULL ELSE 'stated' END)
              ON CONFLICT(name) DO NOTHING",
-            params![name, kind, settings, crate::time::now()],
+            params![
+                name,
+                kind,
+                settings,
+                crate::time::now(),
+                stated.account,
+                stated.region
+            ],
         )?;
         Ok(n == 1)
+    }
+
+    /// Records the account and region a source's credentials belong to (STS), unless the
+    /// analyst stated them.
+    pub fn learn_source_scope(
+        &self,
+        name: &str,
+        learned: &crate::model::scope::Scope,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE source SET account = ?2, region = ?3, account_from = 'learned'
+             WHERE name = ?1 AND coalesce(account_from, '') <> 'stated'",
+            params![name, learned.account, learned.region],
+        )?;
+        Ok(())
     }
 
     /// All sources, by name.
     pub fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT name, kind, settings, created FROM source ORDER BY name")?;
+            .prepare(
+                "SELECT name, kind, settings, created, account, region, account_from
+                 FROM source ORDER BY name",
+            )?;
         let rows = stmt.query_map([], |r| {
             Ok(SourceRow {
                 name: r.get(0)?,
                 kind: r.get(1)?,
                 settings: r.get(2)?,
                 created: r.get(3)?,
+                scope: crate::model::scope::Scope {
+                    account: r.get(4)?,
+                    region: r.get(5)?,
+                },
+                account_from: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -500,7 +543,11 @@ impl Store {
     }
 }
 
-fn write_screen(tx: &rusqlite::Transaction, sc: &Screen) -> Result<(), StoreError> {
+fn write_screen(
+    tx: &rusqlite::Transaction,
+    sc: &Screen,
+    scope: &crate::model::scope::Scope,
+) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM screen WHERE source = ?1")?
         .execute([&sc.source])?;
     tx.prepare_cached(
@@ -525,7 +572,7 @@ fn write_screen(tx: &rusqlite::Transaction, sc: &Screen) -> Result<(), StoreErro
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
-            sc.source, r.thing, r.metric, r.kind, r.member, r.since, r.peak, r.median, r.ratio,
+            sc.source, scope.key(&r.thing), r.metric, r.kind, r.member, r.since, r.peak, r.median, r.ratio,
             r.hours, r.basis, r.peers
         ])?;
     }
@@ -654,9 +701,10 @@ fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), Stor
         .execute(params![w.source, w.stream, w.from, w.to])?;
     }
     let now = crate::time::now();
-    for (thing, groups) in &marks.thing_groups {
+    for (name, groups) in &marks.thing_groups {
+        let thing = marks.scope.key(name);
         tx.prepare_cached("DELETE FROM thing_group WHERE thing = ?1")?
-            .execute([thing])?;
+            .execute([&thing])?;
         for (group, arn) in groups {
             tx.prepare_cached(
                 "INSERT INTO thing_group(thing, group_name, group_arn, observed) VALUES (?1, ?2, ?3, ?4)
@@ -666,9 +714,10 @@ fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), Stor
         }
     }
     if let Some(sc) = &marks.screen {
-        write_screen(tx, sc)?;
+        write_screen(tx, sc, &marks.scope)?;
     }
-    for (thing, type_name) in &marks.thing_types {
+    for (name, type_name) in &marks.thing_types {
+        let thing = marks.scope.key(name);
         tx.prepare_cached(
             "INSERT INTO thing_type(thing, type_name, observed) VALUES (?1, ?2, ?3)
              ON CONFLICT(thing) DO UPDATE SET type_name = excluded.type_name, observed = excluded.observed",

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::chunk::{self, day_of, Point};
 use super::{Interner, Store, StoreError};
+use crate::model::scope::Scope;
 use crate::model::{Batch, Behavior, Dimension, MetricValue, ViolationEvent};
 use crate::time::Millis;
 
@@ -230,16 +231,20 @@ fn write_points(
     let mut members = Vec::new();
     // This call's series by the point's own names, borrowed: one hash of the three per point,
     // nothing formatted; the interner (its names and series kept across calls) only on a miss.
-    let mut seen: FnvHashMap<(&str, &str, Option<&Dimension>), i64> = FnvHashMap::default();
-    for p in batches.iter().flat_map(|b| &b.points) {
+    // Keyed by the batch's scope too: two batches of one call may be two accounts'.
+    let mut seen: FnvHashMap<(&Scope, &str, &str, Option<&Dimension>), i64> = FnvHashMap::default();
+    for (scope, p) in batches
+        .iter()
+        .flat_map(|b| b.points.iter().map(move |p| (&b.scope, p)))
+    {
         let dim = p.dimension.as_ref();
-        let series = match seen.get(&(p.thing.as_str(), p.metric.as_str(), dim)) {
+        let series = match seen.get(&(scope, p.thing.as_str(), p.metric.as_str(), dim)) {
             Some(id) => *id,
             None => {
-                let thing = ids.thing(tx, &p.thing)?;
+                let thing = ids.thing(tx, &scope.key(&p.thing))?;
                 let metric = ids.metric(tx, &p.metric)?;
                 let id = ids.series(tx, thing, metric, &dim_key(dim))?;
-                seen.insert((p.thing.as_str(), p.metric.as_str(), dim), id);
+                seen.insert((scope, p.thing.as_str(), p.metric.as_str(), dim), id);
                 id
             }
         };
@@ -378,7 +383,26 @@ impl<'a> Sighting<'a> {
     }
 }
 
+/// The scope of each record a Security Hub finding gave (`kind`, record id): the finding's own
+/// account and region, which win over the batch's.
+fn hub_scopes<'a>(batch: &'a Batch, kind: &str) -> FnvHashMap<&'a str, Scope> {
+    batch
+        .hub_refs
+        .iter()
+        .filter(|h| h.kind == kind)
+        .map(|h| {
+            let scope = Scope {
+                account: Some(h.account.clone()),
+                region: h.region.clone(),
+            };
+            (h.record.as_str(), scope)
+        })
+        .collect()
+}
+
 fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Result<(), StoreError> {
+    let hub = hub_scopes(batch, "violation");
+    let key = |id: &str, thing: &str| hub.get(id).unwrap_or(&batch.scope).key(thing);
     let mut touched = BTreeSet::new();
     // The verification state is the analyst's, set (and changed) after the events: the one
     // read last is the current one, whatever the events' times (a violation re-classified
@@ -392,7 +416,8 @@ fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Resu
             behavior,
             ..
         } = e;
-        ensure_violation(tx, ids, violation_id, thing, security_profile, behavior)?;
+        let thing = key(violation_id, thing);
+        ensure_violation(tx, ids, violation_id, &thing, security_profile, behavior)?;
         tx.prepare_cached(
             "INSERT INTO violation_event(violation_id, time, event_type, value, verification_state, confidence)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET
@@ -420,7 +445,7 @@ fn write_violations(tx: &Transaction, ids: &mut Interner, batch: &Batch) -> Resu
             tx,
             ids,
             &a.violation_id,
-            &a.thing,
+            &key(&a.violation_id, &a.thing),
             &a.security_profile,
             &a.behavior,
         )?;
@@ -597,12 +622,17 @@ fn write_audits(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
             c.message
         ])?;
     }
+    let hub = hub_scopes(batch, "finding");
     for f in &batch.findings {
+        let scope = hub.get(f.finding_id.as_str()).unwrap_or(&batch.scope);
         tx.prepare_cached(
             "INSERT INTO finding(finding_id, task_id, check_name, severity, resource_type, resource, resource_json,
-                                 reason, reason_code, suppressed, found, task_start, related_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                 reason, reason_code, suppressed, found, task_start, related_json,
+                                 account, region)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT(finding_id) DO UPDATE SET
+               account = coalesce(excluded.account, finding.account),
+               region = coalesce(excluded.region, finding.region),
                task_id = coalesce(excluded.task_id, finding.task_id),
                severity = coalesce(excluded.severity, finding.severity),
                resource_type = coalesce(excluded.resource_type, finding.resource_type),
@@ -633,7 +663,9 @@ fn write_audits(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> {
             f.suppressed,
             f.found,
             f.task_start,
-            serde_json::to_string(&f.related).unwrap_or_else(|_| "[]".into())
+            serde_json::to_string(&f.related).unwrap_or_else(|_| "[]".into()),
+            scope.account,
+            scope.region
         ])?;
         let mut names = vec![f.resource.clone()];
         if let Ok(id) = serde_json::from_str::<serde_json::Value>(&f.resource_json) {
@@ -713,7 +745,7 @@ fn write_mitigations(tx: &Transaction, batch: &Batch) -> Result<(), StoreError> 
             target,
             x.finding_id,
             x.violation_id,
-            x.thing,
+            x.thing.as_deref().map(|t| batch.scope.key(t)),
             x.status,
             x.start,
             x.end,

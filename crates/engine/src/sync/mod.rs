@@ -20,9 +20,10 @@ use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::model::scope::Scope;
 use crate::model::Batch;
 use crate::secrets::SecretStore;
-use crate::sources::{self, Source};
+use crate::sources::{self, Source, SourceSettings};
 use crate::store::{Store, SyncMarks, WriteStats};
 use crate::time::Millis;
 use crate::{Error, Result};
@@ -144,7 +145,7 @@ pub async fn sync(
 ) -> Result<SyncSummary> {
     // One read connection for what the sync starts from and the runs it records at the end;
     // the writer thread has its own.
-    let store = Store::open(db)?;
+    let mut store = Store::open(db)?;
     let all = sources::list(&store)?;
     let chosen: Vec<Source> = if options.sources.is_empty() {
         all
@@ -185,11 +186,13 @@ pub async fn sync(
             }
             other => crate::sources::SourceError::service(other.to_string()),
         });
+        let scope = source_scope(&mut store, &source).await?;
         jobs.push(PullJob {
             kind: source.settings.source_kind(),
             name: source.name,
             resume,
             pull,
+            scope,
         });
     }
     let (writer, handle) = Writer::start(db.to_path_buf())?;
@@ -247,6 +250,60 @@ pub(crate) struct PullJob {
     pub resume: Resume,
     /// Its puller, or why none could be made (a missing token).
     pub pull: std::result::Result<Box<dyn Pull>, crate::sources::SourceError>,
+    /// The account and region of the things it brings (see [`source_scope`]).
+    pub scope: Scope,
+}
+
+/// The scope a source's data is written under: the analyst's statement, else — for a Device
+/// Defender API source — the account and region its credentials act in (STS, recorded as
+/// learned; when STS cannot be asked, what was learned before), else unknown. The first time a
+/// cache's only source learns or states its account, the cache's things of unknown account
+/// take it ([`Store::assign_unknown`]): they can only have come from that source or from files.
+pub(crate) async fn source_scope(store: &mut Store, source: &Source) -> Result<Scope> {
+    let mut scope = source.scope.clone();
+    if source.account_from.as_deref() != Some("stated") {
+        if let SourceSettings::Defender(d) = &source.settings {
+            match crate::sources::aws::caller_scope(&d.aws).await {
+                Ok(learned) => {
+                    store.learn_source_scope(&source.name, &learned)?;
+                    scope = learned;
+                }
+                Err(e) => tracing::warn!(source = %source.name, "account not learned: {e}"),
+            }
+        }
+    }
+    if scope.is_known() && store.sources()?.len() == 1 && !store.has_scoped_things()? {
+        let n = store.assign_unknown(&scope)?;
+        if n > 0 {
+            tracing::info!(source = %source.name, things = n, %scope, "things of unknown account assigned to the cache's only source's");
+        }
+    }
+    Ok(scope)
+}
+
+/// A sink that writes a source's batches and marks under its scope (a Security Hub finding's
+/// own account, kept in its batch's hub references, still wins record by record).
+struct Scoped<'a> {
+    inner: &'a dyn Sink,
+    scope: &'a Scope,
+}
+
+impl Sink for Scoped<'_> {
+    fn write(
+        &self,
+        mut batches: Vec<Batch>,
+        mut marks: SyncMarks,
+    ) -> BoxFuture<'_, std::result::Result<Vec<WriteStats>, String>> {
+        for b in &mut batches {
+            if !b.scope.is_known() {
+                b.scope = self.scope.clone();
+            }
+        }
+        if !marks.scope.is_known() {
+            marks.scope = self.scope.clone();
+        }
+        self.inner.write(batches, marks)
+    }
 }
 
 /// Pulls every job concurrently into `sink`: a source's failure is its own (the others carry
@@ -268,6 +325,11 @@ pub(crate) async fn run_pulls(
                 kind: job.kind,
             });
             let meter = Meter::new(&job.name, progress.clone());
+            let sink = Scoped {
+                inner: sink,
+                scope: &job.scope,
+            };
+            let sink: &dyn Sink = &sink;
             let mut ctx = SyncCtx {
                 name: &job.name,
                 from: options.from,
@@ -335,6 +397,9 @@ pub async fn test_source(source: &Source, secrets: &dyn SecretStore) -> Health {
 /// behavior watches, its values of the last 14 days (ListMetricValues). From Splunk: its events
 /// of the last 14 days (`where thing="..."`, the name validated and quoted). S3 has no per-thing
 /// index: sync the window instead.
+///
+/// `thing` is the stored key: a thing of a known account is read only through a source of that
+/// account (and region); what is read is written under the thing's scope, or the source's.
 pub async fn drill_down(
     db: &Path,
     source: &Source,
@@ -342,10 +407,33 @@ pub async fn drill_down(
     secrets: &dyn SecretStore,
     cancel: &CancellationToken,
 ) -> Result<SourceSummary> {
-    sources::splunk::validate_thing(thing)?;
+    let key = crate::model::scope::ThingKey::parse(thing);
+    sources::splunk::validate_thing(key.name)?;
+    let mut store = Store::open(db)?;
+    let source_scope = match source_scope(&mut store, source).await {
+        Ok(s) => s,
+        Err(_) => source.scope.clone(),
+    };
+    let scope = if key.account.is_some() {
+        key.scope()
+    } else {
+        source_scope.clone()
+    };
+    if let (Some(a), Some(b)) = (key.account, source_scope.account.as_deref()) {
+        let regions_differ = matches!((key.region, source_scope.region.as_deref()), (Some(x), Some(y)) if x != y);
+        if a != b || regions_differ {
+            return Err(Error::InvalidInput(format!(
+                "{} belongs to {}; source {:?} reads {}: drill down through a source of its account",
+                key.name,
+                key.scope(),
+                source.name,
+                source_scope
+            )));
+        }
+    }
     let mut summary = SourceSummary::new(&source.name, source.settings.source_kind());
     let pull = puller(source, secrets)?;
-    pull.drill_down(&mut Store::open(db)?, thing, &mut summary, cancel)
+    pull.drill_down(&mut store, key.name, &scope, &mut summary, cancel)
         .await
         .map_err(|e| match e {
             Error::InvalidInput(m) => Error::InvalidInput(format!("source {:?}: {m}", source.name)),

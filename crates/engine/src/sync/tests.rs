@@ -106,6 +106,7 @@ impl Pull for Fake {
         &'a self,
         _: &'a mut Store,
         _: &'a str,
+        _: &'a crate::model::scope::Scope,
         _: &'a mut SourceSummary,
         _: &'a CancellationToken,
     ) -> LocalBoxFuture<'a, Result<()>> {
@@ -121,6 +122,7 @@ fn job(name: &str, pull: std::result::Result<Fake, &str>) -> PullJob {
         pull: pull
             .map(|p| Box::new(p) as Box<dyn Pull>)
             .map_err(crate::sources::SourceError::service),
+        scope: Default::default(),
     }
 }
 
@@ -304,6 +306,8 @@ fn pullers_read_the_secret_only_for_kinds_that_keep_one() {
             ca_bundle: None,
             carries: None,
         }),
+        scope: Default::default(),
+        account_from: None,
     };
     let secrets = MemorySecrets::default();
     let Err(Error::Secrets(m)) = puller(&splunk, &secrets) else {
@@ -342,6 +346,8 @@ fn pullers_read_the_secret_only_for_kinds_that_keep_one() {
             carries: None,
             aws: Default::default(),
         }),
+        scope: Default::default(),
+        account_from: None,
     };
     assert!(puller(&s3, &NoKeychain).is_ok());
 }

@@ -53,6 +53,8 @@ fn splunk_input(name: &str, token: Option<&str>) -> SourceInput {
             carries: None,
         }),
         token: token.map(String::from),
+        account: None,
+        region: None,
     }
 }
 

@@ -150,24 +150,13 @@ impl Finding {
     /// ProductArn and Id at most 512 characters of no control character (ASFF's own bound).
     fn hub_ref(&self, kind: &'static str, record: String) -> Res<HubRef> {
         let account = self.aws_account_id.clone().unwrap_or_default();
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ParseError::new(format!(
-                "finding {:?}: AwsAccountId {account:?} is not a 12-digit account",
-                self.id
-            )));
-        }
-        if let Some(r) = &self.region {
-            if r.is_empty()
-                || r.len() > 32
-                || !r
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            {
-                return Err(ParseError::new(format!(
-                    "finding {:?}: Region {r:?} is not a region name",
-                    self.id
-                )));
-            }
+        let checked = super::super::scope::check_account(&account)
+            .and_then(|()| match &self.region {
+                Some(r) => super::super::scope::check_region(r),
+                None => Ok(()),
+            });
+        if let Err(e) = checked {
+            return Err(ParseError::new(format!("finding {:?}: {e}", self.id)));
         }
         for (what, v) in [("ProductArn", &self.product_arn), ("Id", &self.id)] {
             if v.is_empty() || v.len() > 512 || v.chars().any(char::is_control) {

@@ -51,10 +51,11 @@ impl Pull for AthenaPull {
         &'a self,
         store: &'a mut Store,
         thing: &'a str,
+        scope: &'a crate::model::scope::Scope,
         summary: &'a mut SourceSummary,
         cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
-        Box::pin(drill_down(&self.0, store, thing, summary, cancel))
+        Box::pin(drill_down(&self.0, store, thing, scope, summary, cancel))
     }
 }
 
@@ -402,6 +403,7 @@ async fn drill_down(
     settings: &AthenaSettings,
     store: &mut Store,
     thing: &str,
+    scope: &crate::model::scope::Scope,
     summary: &mut SourceSummary,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> crate::Result<()> {
@@ -463,6 +465,7 @@ async fn drill_down(
             }
         }
     }
+    batch.scope = scope.clone();
     let stats = store.write_batch(&batch)?;
     add_stats(summary, &[stats]);
     Ok(())

@@ -28,12 +28,13 @@ impl Pull for DefenderPull {
         &'a self,
         store: &'a mut Store,
         thing: &'a str,
+        scope: &'a crate::model::scope::Scope,
         summary: &'a mut SourceSummary,
         cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
         Box::pin(crate::sources::contract::unless_cancelled(
             cancel,
-            drill_down(&self.0, store, thing, summary),
+            drill_down(&self.0, store, thing, scope, summary),
         ))
     }
 }
@@ -44,14 +45,16 @@ async fn drill_down(
     settings: &sources::DefenderSettings,
     store: &mut Store,
     thing: &str,
+    scope: &crate::model::scope::Scope,
     summary: &mut SourceSummary,
 ) -> crate::Result<()> {
     let to = crate::time::now();
     let api = DefenderSource::connect(settings).await;
+    let key = scope.key(thing);
     let groups = api.thing_groups(thing).await?;
-    store.set_thing_groups(thing, &groups)?;
+    store.set_thing_groups(&key, &groups)?;
     let certs = api.thing_certificates(thing).await?;
-    store.set_thing_certificates(thing, &certs)?;
+    store.set_thing_certificates(&key, &certs)?;
     // Each (metric, dimension) a behavior watches: the dimensioned values are their own
     // series, never the plain one.
     let metrics: std::collections::BTreeSet<(String, Option<String>)> = store
@@ -64,9 +67,10 @@ async fn drill_down(
             .map(|k| crate::model::Dimension::parse(&k))
             .transpose()
             .map_err(crate::Error::InvalidInput)?;
-        let batch = api
+        let mut batch = api
             .metric_values(thing, &metric, dim.as_ref(), to - 14 * DAY, to)
             .await?;
+        batch.scope = scope.clone();
         let stats = store.write_batch(&batch)?;
         add_stats(summary, &[stats]);
     }

@@ -49,6 +49,7 @@ impl Pull for S3Pull {
         &'a self,
         _store: &'a mut crate::store::Store,
         _thing: &'a str,
+        _scope: &'a crate::model::scope::Scope,
         _summary: &'a mut crate::sources::contract::SourceSummary,
         _cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {

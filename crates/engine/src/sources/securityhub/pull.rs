@@ -86,6 +86,7 @@ impl Pull for HubPull {
         &'a self,
         _store: &'a mut Store,
         _thing: &'a str,
+        _scope: &'a crate::model::scope::Scope,
         _summary: &'a mut SourceSummary,
         _cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {

@@ -42,6 +42,7 @@ impl Pull for SplunkPull {
         &'a self,
         store: &'a mut Store,
         thing: &'a str,
+        scope: &'a crate::model::scope::Scope,
         summary: &'a mut SourceSummary,
         cancel: &'a tokio_util::sync::CancellationToken,
     ) -> LocalBoxFuture<'a, crate::Result<()>> {
@@ -58,7 +59,8 @@ impl Pull for SplunkPull {
                         to - 14 * DAY,
                         to,
                         5000,
-                        async |batch: Batch, _rows| {
+                        async |mut batch: Batch, _rows| {
+                            batch.scope = scope.clone();
                             store
                                 .write_batch(&batch)
                                 .map(|s| written.push(s))
