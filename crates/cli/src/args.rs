@@ -19,6 +19,15 @@ pub(crate) struct Cli {
     /// Cache database (default: cache.sqlite in the OS data dir).
     #[arg(long, global = true, env = "DDESK_DB")]
     pub(crate) db: Option<PathBuf>,
+    /// The AWS account (12 digits) of the things a command is about: filters triage, things,
+    /// violations and findings (`unknown`: things whose account is not known); picks the
+    /// thing when one name is a thing of several accounts; for `sources add`, the account an
+    /// S3 bucket's, Splunk index's or Athena table's things belong to.
+    #[arg(long, global = true)]
+    pub(crate) account: Option<String>,
+    /// The region of those things (with --account; for `sources add` the default is --region).
+    #[arg(long, global = true)]
+    pub(crate) thing_region: Option<String>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -455,10 +464,8 @@ pub enum HubCmd {
     /// The Security Hub findings the cache holds records of: ProductArn and Id (what
     /// BatchUpdateFindings names), the account and region each belongs to, the violation,
     /// finding or check it is, its workflow state as last read.
+    /// Only one account's: the global --account.
     Findings {
-        /// Only this AWS account's (12 digits).
-        #[arg(long)]
-        account: Option<String>,
         #[command(flatten)]
         q: Query,
     },

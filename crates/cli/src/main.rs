@@ -75,6 +75,39 @@ fn db_path(cli: &Cli) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// `--account` as a filter: 12 digits, or `unknown`.
+fn account_filter(cli: &Cli) -> anyhow::Result<Option<String>> {
+    match cli.account.as_deref() {
+        None => Ok(None),
+        Some("unknown") => Ok(Some("unknown".into())),
+        Some(a) => {
+            desk_engine::model::scope::check_account(a).map_err(Usage)?;
+            Ok(Some(a.to_string()))
+        }
+    }
+}
+
+/// The scope `--account` and `--thing-region` state (`default_region` when only the account is
+/// given and there is one).
+fn stated_scope(
+    cli: &Cli,
+    default_region: Option<&str>,
+) -> anyhow::Result<desk_engine::model::scope::Scope> {
+    if cli.account.is_none() && cli.thing_region.is_some() {
+        usage!("--thing-region needs --account");
+    }
+    let region = cli.thing_region.as_deref().or(default_region);
+    desk_engine::model::scope::Scope::new(cli.account.as_deref(), cli.account.as_ref().and(region))
+        .map_err(|e| Usage(e).into())
+}
+
+/// The thing a command names: its name, within --account (and --thing-region) when given, as
+/// the engine resolves it ([`query::thing_arg`]).
+fn thing_arg(cli: &Cli, name: &str) -> anyhow::Result<String> {
+    let scope = stated_scope(cli, None)?;
+    Ok(scope.key(name))
+}
+
 fn open(cli: &Cli) -> anyhow::Result<Store> {
     let path = db_path(cli)?;
     let store = Store::open(&path).with_context(|| format!("opening cache {}", path.display()))?;
@@ -106,7 +139,15 @@ fn print_json(out: &mut dyn Write, record: &impl serde::Serialize) -> anyhow::Re
 /// functions below, the reading commands by [`query_cmd`].
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Sources { cmd } => remote::sources_cmd(&db_path(&cli)?, cmd, out),
+        Command::Sources { cmd } => remote::sources_cmd(
+            &db_path(&cli)?,
+            cmd,
+            &remote::Stated {
+                account: cli.account.as_deref(),
+                thing_region: cli.thing_region.as_deref(),
+            },
+            out,
+        ),
         Command::Sync(args) => remote::sync_cmd(&db_path(&cli)?, args, out),
         Command::Quarantine { c, .. }
         | Command::Release { c, .. }
@@ -194,8 +235,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             writeln!(out, "{ddl};")?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Hub(HubCmd::Findings { account, q }) => {
-            let rows = query::hub_findings(&open(&cli)?, account.as_deref())?;
+        Command::Hub(HubCmd::Findings { q }) => {
+            let rows = query::hub_findings(&open(&cli)?, cli.account.as_deref())?;
             write_rows(out, q.format, &rows)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -307,7 +348,13 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             case_state,
             q,
         } => triage_cmd(cli, (window, to.as_deref()), *limit, *case_state, q, out)?,
-        Command::Things { q } => write_rows(out, q.format, &query::things(&open(cli)?)?)?,
+        Command::Things { q } => {
+            let mut rows = query::things(&open(cli)?)?;
+            if let Some(a) = account_filter(cli)? {
+                rows.retain(|t| query::of_account(&t.id.key, &a));
+            }
+            write_rows(out, q.format, &rows)?
+        }
         Command::Series {
             thing,
             metric,
@@ -316,6 +363,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             q,
         } => {
             let (from, to) = w.resolve()?;
+            let thing = &thing_arg(cli, thing)?;
             let rows = query::series(&open(cli)?, thing, metric, dimension.as_deref(), from, to)?;
             write_rows(out, q.format, &rows)?;
         }
@@ -329,6 +377,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         } => {
             let store = open(cli)?;
             let window = w.resolve()?;
+            let thing = &thing_arg(cli, thing)?;
             if let (Some(a), Some(b)) = (at, vs) {
                 let now = time::now();
                 let at = (
@@ -374,10 +423,15 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             w,
         } => export_cmd(cli, thing, *format, path.as_deref(), w, out)?,
         Command::Timeline { thing, q } => {
+            let thing = &thing_arg(cli, thing)?;
             write_rows(out, q.format, &query::timeline(&open(cli)?, thing)?)?
         }
         Command::Violations { thing, active, q } => {
-            let rows = query::violations(&open(cli)?, thing.as_deref(), *active)?;
+            let thing = thing.as_deref().map(|t| thing_arg(cli, t)).transpose()?;
+            let mut rows = query::violations(&open(cli)?, thing.as_deref(), *active)?;
+            if let Some(a) = account_filter(cli)? {
+                rows.retain(|v| query::of_account(&v.id.key, &a));
+            }
             write_rows(out, q.format, &rows)?;
         }
         Command::Audits { check, q } => write_rows(
@@ -389,11 +443,14 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let rows = query::findings(&open(cli)?, check.as_deref(), resource.as_deref())?;
             write_rows(out, q.format, &rows)?;
         }
-        Command::Mitigations { thing, q } => write_rows(
-            out,
-            q.format,
-            &query::mitigations(&open(cli)?, thing.as_deref())?,
-        )?,
+        Command::Mitigations { thing, q } => {
+            let thing = thing.as_deref().map(|t| thing_arg(cli, t)).transpose()?;
+            write_rows(
+                out,
+                q.format,
+                &query::mitigations(&open(cli)?, thing.as_deref())?,
+            )?
+        }
         Command::Sources { .. }
         | Command::Sync(_)
         | Command::Quarantine { .. }
@@ -432,6 +489,7 @@ fn triage_cmd(
             options: triage::TriageOptions { window, to },
             case_state: case_state.map(cases::CaseState::from),
             limit,
+            account: account_filter(cli)?,
         },
     )?;
     if q.format == Format::Table {
@@ -439,7 +497,8 @@ fn triage_cmd(
             .iter()
             .map(|r| {
                 let reasons: Vec<&str> = r.reasons.iter().map(|x| x.text.as_str()).collect();
-                json!({"thing": r.thing, "score": r.score, "open_violations": r.open_violations,
+                json!({"thing": r.id.thing, "account": r.id.account, "region": r.id.region,
+                       "score": r.score, "open_violations": r.open_violations,
                        "case_state": r.case_state, "reasons": reasons.join("; ")})
             })
             .collect();
@@ -461,6 +520,7 @@ fn chart_cmd(
     let format = chart_format(path)?;
     let store = open(cli)?;
     let (from, to) = w.ends()?;
+    let thing = &desk_engine::app::resolve_thing(&store, &thing_arg(cli, thing)?)?;
     let (from, to) = query::chart_window(&store, thing, from, to)?;
     if from >= to {
         usage!("--from must be before --to");
@@ -490,7 +550,7 @@ fn export_cmd(
     if format == ExportFormat::Parquet && path.is_none() {
         usage!("--format parquet needs --out FILE.parquet");
     }
-    let rows = query::export_rows(&open(cli)?, thing, from, to)?;
+    let rows = query::export_rows(&open(cli)?, &thing_arg(cli, thing)?, from, to)?;
     match (format, path) {
         (ExportFormat::Parquet, Some(p)) => query::write_parquet(&rows, p)?,
         (ExportFormat::Parquet, None) => unreachable!("checked above"),

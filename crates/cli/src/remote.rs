@@ -50,27 +50,23 @@ impl AwsArgs {
     }
 }
 
-/// The account of the things a source brings, when it cannot be learned (an S3 bucket, a
-/// Splunk index, an Athena table of another account's export).
-#[derive(clap::Args, Clone, Default)]
-pub struct ScopeArgs {
-    /// The AWS account (12 digits) whose things this source's data is about. Without it they
-    /// are of unknown account (until `ddesk things assign`).
-    #[arg(long)]
-    account: Option<String>,
-    /// The region of those things (default: --region, where there is one).
-    #[arg(long, requires = "account")]
-    things_region: Option<String>,
+/// The account and region `sources add` was told its things belong to (the global
+/// `--account` and `--thing-region`).
+pub struct Stated<'a> {
+    /// `--account`.
+    pub account: Option<&'a str>,
+    /// `--thing-region`.
+    pub thing_region: Option<&'a str>,
 }
 
-impl ScopeArgs {
+impl Stated<'_> {
     fn scope(&self, region: Option<&str>) -> anyhow::Result<desk_engine::model::scope::Scope> {
-        let region = self.things_region.as_deref().or(region);
-        desk_engine::model::scope::Scope::new(
-            self.account.as_deref(),
-            self.account.as_ref().and(region),
-        )
-        .map_err(|e| anyhow::anyhow!(e))
+        if self.account.is_none() && self.thing_region.is_some() {
+            return Err(crate::Usage("--thing-region needs --account".into()).into());
+        }
+        let region = self.thing_region.or(region);
+        desk_engine::model::scope::Scope::new(self.account, self.account.and(region))
+            .map_err(|e| crate::Usage(e).into())
     }
 }
 
@@ -97,8 +93,6 @@ pub enum AddKind {
         carries: Option<String>,
         #[command(flatten)]
         aws: AwsArgs,
-        #[command(flatten)]
-        scope: ScopeArgs,
     },
     /// Splunk search head (management port) with the Firehose-fed index.
     Splunk {
@@ -125,8 +119,6 @@ pub enum AddKind {
         /// record of another family is refused and reported. Without it, every family is read.
         #[arg(long, value_name = "FAMILIES")]
         carries: Option<String>,
-        #[command(flatten)]
-        scope: ScopeArgs,
     },
     /// The Device Defender API of one account and region (learned from STS at its first
     /// sync: the account its things belong to).
@@ -168,8 +160,6 @@ pub enum AddKind {
         candidates: u32,
         #[command(flatten)]
         aws: AwsArgs,
-        #[command(flatten)]
-        scope: ScopeArgs,
     },
     /// Device Defender's findings in AWS Security Hub: every account and region a delegated
     /// administrator's finding aggregator sees (--region is the aggregation region).
@@ -299,7 +289,12 @@ pub fn carries_arg(flag: Option<&str>) -> anyhow::Result<Option<Vec<desk_engine:
 }
 
 /// Runs `ddesk sources ...`.
-pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn sources_cmd(
+    db: &Path,
+    cmd: &SourcesCmd,
+    stated: &Stated<'_>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
     match cmd {
         SourcesCmd::Add { kind } => {
@@ -311,7 +306,6 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     path_style,
                     carries,
                     aws,
-                    scope,
                 } => (
                     name,
                     SourceSettings::S3(S3Settings {
@@ -322,7 +316,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
-                    scope.scope(aws.region.as_deref())?,
+                    stated.scope(aws.region.as_deref())?,
                 ),
                 AddKind::Splunk {
                     name,
@@ -332,7 +326,6 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     ca_bundle,
                     token_stdin,
                     carries,
-                    scope,
                 } => (
                     name,
                     SourceSettings::Splunk(SplunkSettings {
@@ -343,7 +336,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         carries: carries_arg(carries.as_deref())?,
                     }),
                     Some(*token_stdin),
-                    scope.scope(None)?,
+                    stated.scope(None)?,
                 ),
                 AddKind::Defender { name, aws } => (
                     name,
@@ -351,7 +344,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
-                    Default::default(),
+                    stated.scope(aws.region.as_deref())?,
                 ),
                 AddKind::Athena {
                     name,
@@ -363,7 +356,6 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                     max_scan_gb,
                     candidates,
                     aws,
-                    scope,
                 } => (
                     name,
                     SourceSettings::Athena(desk_engine::sources::AthenaSettings {
@@ -379,7 +371,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
-                    scope.scope(aws.region.as_deref())?,
+                    stated.scope(aws.region.as_deref())?,
                 ),
                 AddKind::SecurityHub { name, aws } => (
                     name,
@@ -387,7 +379,7 @@ pub fn sources_cmd(db: &Path, cmd: &SourcesCmd, out: &mut dyn Write) -> anyhow::
                         aws: aws.settings(),
                     }),
                     None,
-                    Default::default(),
+                    stated.scope(aws.region.as_deref())?,
                 ),
             };
             let source = Source {

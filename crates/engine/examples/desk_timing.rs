@@ -16,7 +16,7 @@ fn main() {
     let fleet = desk.fleet(7 * 86_400_000).expect("fleet");
     println!("fleet: {} things in {:?}", fleet.rows.len(), t.elapsed());
     for i in 0..n {
-        let thing = fleet.rows[i % fleet.rows.len()].thing.clone();
+        let thing = fleet.rows[i % fleet.rows.len()].id.key.clone();
         let t = Instant::now();
         let page = desk
             .thing(&ThingRequest {

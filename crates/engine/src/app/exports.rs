@@ -9,14 +9,15 @@ impl Desk {
         let (v, opts) = self.chart_request_view(req)?;
         let bytes =
             charts::render_png(&v, &opts).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        self.save(&format!("{}-{}.png", req.thing, req.metric), &bytes)
+        let name = crate::model::scope::name_of(&req.thing);
+        self.save(&format!("{name}-{}.png", req.metric), &bytes)
     }
 
     /// Saves a thing's datapoints in the window as CSV in the exports folder.
     pub fn export_csv(&self, thing: &str, from: Millis, to: Millis) -> Result<Saved> {
         let (from, to) = check_window(from, to)?;
         let csv = self.with_store(|store| {
-            require_thing(store, thing)?;
+            let thing = &require_thing(store, thing)?;
             let rows = export::thing_rows(store, thing, from, to)?;
             Ok(crate::csv_out::to_bytes(
                 &["t", "metric", "dimension", "value", "values", "version"],
@@ -32,7 +33,10 @@ impl Desk {
                 }),
             ))
         })?;
-        self.save(&format!("{thing}.csv"), &csv)
+        self.save(
+            &format!("{}.csv", crate::model::scope::name_of(thing)),
+            &csv,
+        )
     }
 
     /// Writes an incident report for a thing (standalone HTML: summary, timeline, charts,
@@ -42,8 +46,9 @@ impl Desk {
         let mut sharp = req.clone();
         sharp.look.scale = Some(req.look.scale.unwrap_or(1.0).max(2.0));
         let page = self.thing(&sharp)?;
+        let key = &page.id.key;
         let (findings, actions) = self.with_store(|store| {
-            let findings = timeline::thing_findings(store, &req.thing)?
+            let findings = timeline::thing_findings(store, key)?
                 .into_iter()
                 .map(|f| {
                     let subject = crate::cases::Subject::Finding(f.finding_id.clone());
@@ -51,14 +56,14 @@ impl Desk {
                 })
                 .collect::<Result<Vec<_>>>()?;
             // This cache's own actions on the thing (what this analyst's report answers for).
-            let actions: Vec<ActionView> = query::action_records(store, Some(&req.thing))?
+            let actions: Vec<ActionView> = query::action_records(store, Some(key))?
                 .into_iter()
                 .filter(|a| !a.colleague)
                 .collect();
             Ok((findings, actions))
         })?;
         let html = crate::app::report::incident_html(&page, &findings, &actions, &req.look.tz);
-        self.save(&format!("incident-{}.html", req.thing), html.as_bytes())
+        self.save(&format!("incident-{}.html", page.id.thing), html.as_bytes())
     }
 
     /// Writes a new file in the exports folder: never over another file, never through a link.

@@ -50,7 +50,7 @@ impl Desk {
     /// A thing's triage row: from the last triage of this cache, else a fresh ranking.
     pub(super) fn scored(&self, store: &Store, thing: &str) -> Result<Option<FleetRow>> {
         if let Some(rows) = lock(&self.last_fleet).as_ref() {
-            return Ok(rows.iter().find(|r| r.thing == thing).cloned());
+            return Ok(rows.iter().find(|r| r.id.key == thing).cloned());
         }
         Ok(query::ranked(store, triage::TriageOptions::default())?
             .into_iter()

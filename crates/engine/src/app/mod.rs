@@ -356,11 +356,61 @@ pub(super) fn check_window(from: Millis, to: Millis) -> Result<(Millis, Millis)>
 
 /// The thing is in the cache, or a kept Athena screen named it (its page then offers to read
 /// its history).
-pub(super) fn require_thing(store: &Store, thing: &str) -> Result<()> {
-    if !store.has_thing(thing)? && !store.screened(thing)? {
+pub(super) fn require_thing(store: &Store, thing: &str) -> Result<String> {
+    let key = resolve_thing(store, thing)?;
+    if !store.has_thing(&key)? && !store.screened(&key)? {
         return Err(Error::NotFound(format!(
-            "unknown thing {thing:?}: it is not in the cache (see the fleet list, `ddesk things`)"
+            "unknown thing {:?}{}: it is not in the cache (see the fleet list, `ddesk things`)",
+            crate::model::scope::name_of(thing),
+            scope_words(thing)
         )));
     }
-    Ok(())
+    Ok(key)
+}
+
+/// " of account A in R" for a key naming its account, else nothing.
+fn scope_words(key: &str) -> String {
+    let k = crate::model::scope::ThingKey::parse(key);
+    match (k.account, k.region) {
+        (None, _) => String::new(),
+        (Some(a), None) => format!(" of account {a}"),
+        (Some(a), Some(r)) => format!(" of account {a} in {r}"),
+    }
+}
+
+/// The stored key of the thing an analyst names: a full key (what the app hands back) as it
+/// is; a name — within an account (and region) when the input says so, a key whose region is
+/// empty meaning any — to the one thing of that name. A name that is a thing of several
+/// accounts is refused, naming them; a name the cache does not know is returned as given
+/// (the caller says it is unknown).
+pub fn resolve_thing(store: &Store, thing: &str) -> Result<String> {
+    use crate::model::scope::ThingKey;
+    let asked = ThingKey::parse(thing);
+    let keys = store.thing_keys(asked.name)?;
+    let matching: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            let k = ThingKey::parse(k);
+            asked.account.is_none()
+                || (k.account == asked.account
+                    && (asked.region.is_none() || k.region == asked.region))
+        })
+        .collect();
+    match matching.as_slice() {
+        [] => Ok(thing.to_string()),
+        [one] => Ok((*one).clone()),
+        several if several.iter().any(|k| k.as_str() == thing) => Ok(thing.to_string()),
+        several => {
+            let scopes: Vec<String> = several
+                .iter()
+                .map(|k| ThingKey::parse(k).scope().to_string())
+                .collect();
+            Err(Error::InvalidInput(format!(
+                "{:?} is a thing of {} scopes ({}): say which with --account (and --thing-region), or open it from the fleet list",
+                asked.name,
+                several.len(),
+                scopes.join("; ")
+            )))
+        }
+    }
 }

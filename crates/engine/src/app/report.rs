@@ -97,13 +97,18 @@ fn head(o: &mut String, page: &ThingPage, zone: &Zone) {
          table{{border-collapse:collapse;margin:.5em 0 1.5em}} td,th{{border:1px solid #bbb;padding:3px 6px;font-size:.85em;text-align:left}}\n\
          .meta{{color:#444}} .none{{color:#666;font-style:italic}} img{{display:block;margin:.5em 0;max-width:100%}}\n\
          </style></head><body>\n",
-        thing = escape(&page.thing)
+        thing = escape(&page.id.thing)
     );
     let _ = write!(
         o,
-        "<h1>Incident report: {thing}</h1>\n<p class=\"meta\">Window {from} – {to} ({zone}). \
+        "<h1>Incident report: {thing}</h1>\n<p class=\"meta\">{scope}. Window {from} – {to} ({zone}). \
          Data: {mode} cache. Risk score {score:.1}. {q}</p>\n",
-        thing = escape(&page.thing),
+        thing = escape(&page.id.thing),
+        scope = escape(&match (&page.id.account, &page.id.region) {
+            (Some(a), Some(r)) => format!("Account {a}, region {r}"),
+            (Some(a), None) => format!("Account {a}, region unknown"),
+            (None, _) => "Account unknown".to_string(),
+        }),
         from = escape(&when(zone, Some(page.from))),
         to = escape(&when(zone, Some(page.to))),
         zone = escape(&format!("all times {}", zone.name())),

@@ -12,21 +12,21 @@ impl Desk {
         // slow or hostile chart never holds up another screen.
         let (mut page, views) = self.with_store(|store| {
             locked = std::time::Instant::now();
-            require_thing(store, &req.thing)?;
-            let scored = self.scored(store, &req.thing)?;
+            let thing = require_thing(store, &req.thing)?;
+            let scored = self.scored(store, &thing)?;
             let last_report = match &scored {
                 Some(r) => r.last_report,
                 None => store
                     .things()?
                     .into_iter()
-                    .find(|t| t.name == req.thing)
+                    .find(|t| t.name == thing)
                     .and_then(|t| t.last_report),
             };
             let now = time::now();
             let to = req.to.or(last_report.map(|t| t.min(now))).unwrap_or(now);
             let from = req.from.unwrap_or(to.saturating_sub(7 * DAY).max(0));
             let (from, to) = check_window(from, to)?;
-            let mut metrics = store.thing_metrics(&req.thing)?;
+            let mut metrics = store.thing_metrics(&thing)?;
             metrics.sort_by_key(|m| {
                 (
                     METRIC_ORDER
@@ -41,7 +41,7 @@ impl Desk {
             let mut diff_rows = Vec::new();
             for metric in &metrics {
                 let v =
-                    view::metric_view(store, &req.thing, metric, from, to, opts.width as usize)?;
+                    view::metric_view(store, &thing, metric, from, to, opts.width as usize)?;
                 let expected: BTreeSet<&str> = v.expected.iter().map(String::as_str).collect();
                 for d in &v.drift {
                     let value = member_text(&d.value);
@@ -55,7 +55,7 @@ impl Desk {
                     });
                 }
                 if !v.drift.is_empty() {
-                    let points = store.series(&req.thing, metric, None, from, to)?;
+                    let points = store.series(&thing, metric, None, from, to)?;
                     let first = points.first().map_or(from, |p| p.ts);
                     for d in drift::diff(&points, first, to) {
                         diff_rows.push(query::diff_view(metric, d));
@@ -65,29 +65,29 @@ impl Desk {
             }
             let log = ActionLog::read(&store.action_log()?);
             let page = ThingPage {
-                thing: req.thing.clone(),
+                id: crate::model::scope::Thing::from_key(&thing),
                 from,
                 to,
                 last_report,
                 charts: Vec::new(),
                 drift: drift_rows,
                 diff: diff_rows,
-                timeline: query::timeline(store, &req.thing)?,
+                timeline: query::timeline(store, &thing)?,
                 violations: store
-                    .violations(Some(&req.thing), false)?
+                    .violations(Some(&thing), false)?
                     .into_iter()
                     .map(query::violation_view)
                     .collect(),
                 groups: store
-                    .thing_groups(&req.thing)?
+                    .thing_groups(&thing)?
                     .into_iter()
                     .map(|(g, _, _)| g)
                     .collect(),
-                quarantined: log.quarantined().contains(&req.thing),
+                quarantined: log.quarantined().contains(&thing),
                 score: scored.as_ref().map_or(0.0, |r| r.score),
                 reasons: scored.map(|r| r.reasons).unwrap_or_default(),
                 status: self.status_of(store)?,
-                case: crate::cases::show(store, &crate::cases::Subject::Thing(req.thing.clone()))?,
+                case: crate::cases::show(store, &crate::cases::Subject::Thing(thing.clone()))?,
             };
             Ok((page, views))
         })?;
@@ -116,10 +116,10 @@ impl Desk {
         let opts = req.look.options()?;
         let (from, to) = check_window(req.from, req.to)?;
         let v = self.with_store(|store| {
-            require_metric(store, &req.thing, &req.metric)?;
+            let thing = require_metric(store, &req.thing, &req.metric)?;
             view::metric_view(
                 store,
-                &req.thing,
+                &thing,
                 &req.metric,
                 from,
                 to,
@@ -131,16 +131,17 @@ impl Desk {
     }
 }
 
-pub(super) fn require_metric(store: &Store, thing: &str, metric: &str) -> Result<()> {
-    require_thing(store, thing)?;
-    let metrics = store.thing_metrics(thing)?;
+pub(super) fn require_metric(store: &Store, thing: &str, metric: &str) -> Result<String> {
+    let thing = require_thing(store, thing)?;
+    let metrics = store.thing_metrics(&thing)?;
     if !metrics.iter().any(|m| m == metric) {
         return Err(Error::NotFound(format!(
-            "thing {thing:?} has no metric {metric:?}; it has: {}",
+            "thing {:?} has no metric {metric:?}; it has: {}",
+            crate::model::scope::name_of(&thing),
             metrics.join(", ")
         )));
     }
-    Ok(())
+    Ok(thing)
 }
 
 /// Renders a page's charts on every core, in order. Each chart is a pure function of its view,

@@ -129,8 +129,10 @@ pub struct ReasonView {
 /// One row of the fleet triage (the screen and `ddesk triage`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FleetRow {
-    /// Thing name (untrusted: render as text).
-    pub thing: String,
+    /// The thing: `thing` (the name: untrusted, render as text), `account`, `region`, `key`.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub id: crate::model::scope::Thing,
     /// Risk score.
     pub score: f64,
     /// Reasons.
@@ -318,8 +320,10 @@ pub struct TimelineRow {
 pub struct ViolationView {
     /// Violation id.
     pub violation_id: String,
-    /// Thing in violation.
-    pub thing: String,
+    /// Thing in violation: `thing`, `account`, `region`, `key`.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub id: crate::model::scope::Thing,
     /// Security profile.
     pub security_profile: String,
     /// Behavior.
@@ -369,8 +373,11 @@ pub struct ThingRequest {
 /// A thing's page.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ThingPage {
-    /// Thing name.
-    pub thing: String,
+    /// The thing: `thing` (its name), `account`, `region`, and `key` (what the page's further
+    /// calls name it by).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub id: crate::model::scope::Thing,
     /// Window start.
     #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]

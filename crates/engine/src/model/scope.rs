@@ -146,10 +146,10 @@ pub fn name_of(key: &str) -> &str {
 }
 
 /// A thing as every output names it: `thing` (the name, as before accounts existed) with its
-/// `account` and `region` beside it, `null` when unknown. Flattened into the structs that
-/// carry a thing, built from the stored key by [`Thing::from_key`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(ts_rs::TS)]
+/// `account` and `region` beside it, `null` when unknown, and `key`, the one string that names
+/// it across accounts (what the app hands back to open it; the bare name when the account is
+/// unknown). Flattened into the structs that carry a stored key ([`flat`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ts_rs::TS)]
 pub struct Thing {
     /// The thing name.
     pub thing: String,
@@ -157,6 +157,8 @@ pub struct Thing {
     pub account: Option<String>,
     /// Its region, `null` when unknown.
     pub region: Option<String>,
+    /// The key that names it in the cache and the app's calls.
+    pub key: String,
 }
 
 impl Thing {
@@ -167,17 +169,16 @@ impl Thing {
             thing: k.name.to_string(),
             account: k.account.map(str::to_string),
             region: k.region.map(str::to_string),
+            key: key.to_string(),
         }
     }
+}
 
-    /// Its stored key.
-    pub fn key(&self) -> String {
-        Scope {
-            account: self.account.clone(),
-            region: self.region.clone(),
-        }
-        .key(&self.thing)
-    }
+/// Serializes a stored key as the fields of [`Thing`]: use with
+/// `#[serde(flatten, serialize_with = "crate::model::scope::flat")]` and
+/// `#[ts(flatten, as = "crate::model::scope::Thing")]`.
+pub fn flat<S: serde::Serializer>(key: &str, s: S) -> Result<S::Ok, S::Error> {
+    Thing::from_key(key).serialize(s)
 }
 
 #[cfg(test)]
@@ -193,7 +194,8 @@ mod tests {
         assert_eq!(p.name, "sensor-001");
         assert_eq!(p.account, Some("111122223333"));
         assert_eq!(p.region, Some("eu-west-1"));
-        assert_eq!(Thing::from_key(&k).key(), k);
+        assert_eq!(Thing::from_key(&k).key, k);
+        assert_eq!(Thing::from_key(&k).thing, "sensor-001");
         assert_eq!(Scope::UNKNOWN.key("sensor-001"), "sensor-001");
         assert_eq!(ThingKey::parse("sensor-001").account, None);
         let other = Scope::new(Some("444455556666"), Some("eu-west-1")).unwrap();

@@ -107,12 +107,12 @@ fn the_demo_account_without_detect_tells_the_same_stories() {
             .to_string()
     );
     let fleet = d.fleet(7 * 86_400_000).unwrap();
-    assert_eq!(fleet.rows[0].thing, BOTNET_CAMERA, "{:?}", fleet.rows[0]);
+    assert_eq!(fleet.rows[0].id.thing, BOTNET_CAMERA, "{:?}", fleet.rows[0]);
     assert!(fleet.rows.iter().all(|r| r.open_violations == 0));
     let clone = fleet
         .rows
         .iter()
-        .find(|r| r.thing == CLONED_DEVICE)
+        .find(|r| r.id.thing == CLONED_DEVICE)
         .unwrap();
     assert!(
         clone
@@ -162,7 +162,7 @@ fn opens_on_the_demo_fleet_in_its_own_file_and_explains_the_camera() {
     assert_eq!(fleet.status.mode, Mode::Demo);
     assert!(demo_path(&dir.path().join("data/cache.sqlite")).exists());
     assert_eq!(
-        fleet.rows[0].thing, BOTNET_CAMERA,
+        fleet.rows[0].id.thing, BOTNET_CAMERA,
         "the botnet camera ranks first"
     );
     // The analyst's own cache stays empty: no simulated data mixed into it.
@@ -249,7 +249,7 @@ fn quarantine_and_release_on_the_demo_account_are_logged_and_undone() {
     assert!(fleet
         .rows
         .iter()
-        .any(|r| r.thing == BOTNET_CAMERA && r.quarantined));
+        .any(|r| r.id.thing == BOTNET_CAMERA && r.quarantined));
 
     plan_and_run(
         &d,
@@ -380,7 +380,7 @@ fn the_ranking_computed_at_launch_is_handed_out_once_and_never_after_a_change() 
     let ranks = |f: &desk_engine::app::Fleet| {
         f.rows
             .iter()
-            .map(|r| (r.thing.clone(), r.score.to_bits(), r.quarantined))
+            .map(|r| (r.id.thing.clone(), r.score.to_bits(), r.quarantined))
             .collect::<Vec<_>>()
     };
     d.prefetch_fleet(HOME_WINDOW).unwrap();
@@ -391,7 +391,7 @@ fn the_ranking_computed_at_launch_is_handed_out_once_and_never_after_a_change() 
         ranks(&fresh),
         "the same ranking, computed earlier"
     );
-    assert_eq!(ahead.rows[0].thing, BOTNET_CAMERA);
+    assert_eq!(ahead.rows[0].id.thing, BOTNET_CAMERA);
 
     // An action between the launch and the first ask drops what was computed before it.
     d.prefetch_fleet(HOME_WINDOW).unwrap();
@@ -403,7 +403,7 @@ fn the_ranking_computed_at_launch_is_handed_out_once_and_never_after_a_change() 
         after
             .rows
             .iter()
-            .any(|r| r.thing == BOTNET_CAMERA && r.quarantined),
+            .any(|r| r.id.thing == BOTNET_CAMERA && r.quarantined),
         "the quarantine shows at once"
     );
 }
@@ -673,7 +673,7 @@ fn release_after_a_repeated_quarantine_leaves_the_group() {
         .unwrap()
         .rows
         .iter()
-        .any(|r| r.thing == BOTNET_CAMERA && r.quarantined));
+        .any(|r| r.id.thing == BOTNET_CAMERA && r.quarantined));
 }
 
 /// What the app's screens carry for the documents the AWS CLI wrote (`tests/fixtures/real/cli/`):
@@ -784,7 +784,7 @@ fn investigation_state_reaches_triage_the_timeline_and_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let (d, _) = desk(dir.path());
     let fleet = d.fleet(HOME_WINDOW).unwrap();
-    assert_eq!(fleet.rows[0].thing, BOTNET_CAMERA);
+    assert_eq!(fleet.rows[0].id.thing, BOTNET_CAMERA);
     assert!(fleet.rows.iter().all(|r| r.case_state == CaseState::New));
     let set = |state, owner: Option<&str>| {
         d.set_case(&CaseRequest {
@@ -818,9 +818,9 @@ fn investigation_state_reaches_triage_the_timeline_and_the_report() {
     let cam = fleet
         .rows
         .iter()
-        .find(|r| r.thing == BOTNET_CAMERA)
+        .find(|r| r.id.thing == BOTNET_CAMERA)
         .unwrap();
-    assert_ne!(fleet.rows[0].thing, BOTNET_CAMERA);
+    assert_ne!(fleet.rows[0].id.thing, BOTNET_CAMERA);
     assert_eq!(
         (cam.case_state, cam.case_owner.as_deref()),
         (CaseState::Benign, Some("ana"))
@@ -865,7 +865,7 @@ fn investigation_state_reaches_triage_the_timeline_and_the_report() {
     drop(d);
     let (d, _) = desk(dir.path());
     let fleet = d.fleet(HOME_WINDOW).unwrap();
-    assert_ne!(fleet.rows[0].thing, BOTNET_CAMERA);
+    assert_ne!(fleet.rows[0].id.thing, BOTNET_CAMERA);
     assert_eq!(d.case(BOTNET_CAMERA).unwrap().notes.len(), 1);
 }
 

@@ -14,9 +14,10 @@ pub fn violations(
     thing: Option<&str>,
     active_only: bool,
 ) -> Result<Vec<ViolationView>> {
-    if let Some(t) = thing {
-        crate::app::require_thing(store, t)?;
-    }
+    let thing = thing
+        .map(|t| crate::app::require_thing(store, t))
+        .transpose()?;
+    let thing = thing.as_deref();
     Ok(store
         .violations(thing, active_only)?
         .into_iter()
@@ -33,7 +34,7 @@ pub fn violation_view(v: crate::store::ViolationRow) -> ViolationView {
             .map(crate::analysis::categories::for_metric)
             .unwrap_or_default(),
         violation_id: v.violation_id,
-        thing: v.thing,
+        id: crate::model::scope::Thing::from_key(&v.thing),
         security_profile: v.security_profile,
         behavior: v.behavior,
         metric: v.metric,
@@ -96,9 +97,10 @@ pub struct MitigationRecord {
 
 /// Mitigation executions, of one thing or all.
 pub fn mitigations(store: &Store, thing: Option<&str>) -> Result<Vec<MitigationRecord>> {
-    if let Some(t) = thing {
-        crate::app::require_thing(store, t)?;
-    }
+    let thing = thing
+        .map(|t| crate::app::require_thing(store, t))
+        .transpose()?;
+    let thing = thing.as_deref();
     Ok(timeline::mitigations(store, thing)?
         .into_iter()
         .map(|m| {

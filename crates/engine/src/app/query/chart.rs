@@ -126,7 +126,7 @@ pub struct ChartJob<'a> {
 
 /// Charts a metric of a thing (thresholds, violation bands, drift) into a file.
 pub fn chart(store: &Store, job: &ChartJob<'_>) -> Result<ChartRecord> {
-    crate::app::thing::require_metric(store, job.thing, job.metric)?;
+    let thing = &crate::app::thing::require_metric(store, job.thing, job.metric)?;
     let (from, to) = (job.from, job.to);
     if from >= to {
         return Err(Error::InvalidInput(
@@ -134,7 +134,7 @@ pub fn chart(store: &Store, job: &ChartJob<'_>) -> Result<ChartRecord> {
         ));
     }
     let opts = &job.options;
-    let view = view::metric_view(store, job.thing, job.metric, from, to, opts.width as usize)?;
+    let view = view::metric_view(store, thing, job.metric, from, to, opts.width as usize)?;
     let geometry = write_chart(
         job.out,
         job.format,

@@ -24,6 +24,16 @@ pub struct TriageQuery {
     pub case_state: Option<CaseState>,
     /// At most this many.
     pub limit: Option<usize>,
+    /// Only things of this account (`unknown` for things whose account is not known).
+    pub account: Option<String>,
+}
+
+/// Whether a stored key is of `account` (`unknown`: of no known account).
+pub fn of_account(key: &str, account: &str) -> bool {
+    match crate::model::scope::ThingKey::parse(key).account {
+        Some(a) => a == account,
+        None => account == "unknown",
+    }
 }
 
 /// The fleet ranked, filtered by investigation state and cut to a limit.
@@ -31,6 +41,9 @@ pub fn triage(store: &Store, query: &TriageQuery) -> Result<Vec<FleetRow>> {
     let mut ranked = ranked(store, query.options)?;
     if let Some(s) = query.case_state {
         ranked.retain(|r| r.state == s);
+    }
+    if let Some(a) = &query.account {
+        ranked.retain(|r| of_account(&r.ranked.thing, a));
     }
     if let Some(n) = query.limit {
         ranked.truncate(n);
@@ -49,7 +62,7 @@ pub fn triage(store: &Store, query: &TriageQuery) -> Result<Vec<FleetRow>> {
 pub fn fleet_row(c: CaseRanked, quarantined: bool) -> FleetRow {
     let r = c.ranked;
     FleetRow {
-        thing: r.thing,
+        id: crate::model::scope::Thing::from_key(&r.thing),
         score: r.score,
         reasons: r.reasons.into_iter().map(reason_view).collect(),
         categories: r.categories,

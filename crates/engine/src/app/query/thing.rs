@@ -19,6 +19,9 @@ use crate::{Error, Result};
 pub struct ThingRecord {
     /// Thing name.
     pub name: String,
+    /// The thing again, with its `account`, `region` and `key`.
+    #[serde(flatten)]
+    pub id: crate::model::scope::Thing,
     /// Its newest datapoint.
     #[serde(serialize_with = "time::instant_opt")]
     pub last_report: Option<Millis>,
@@ -34,7 +37,8 @@ pub fn things(store: &Store) -> Result<Vec<ThingRecord>> {
         .things()?
         .into_iter()
         .map(|s| ThingRecord {
-            name: s.name,
+            id: crate::model::scope::Thing::from_key(&s.name),
+            name: crate::model::scope::name_of(&s.name).to_string(),
             last_report: s.last_report,
             metrics: s.metrics,
             open_violations: s.open_violations,
@@ -90,7 +94,7 @@ pub fn series(
     from: Millis,
     to: Millis,
 ) -> Result<Vec<SeriesRecord>> {
-    crate::app::thing::require_metric(store, thing, metric)?;
+    let thing = &crate::app::thing::require_metric(store, thing, metric)?;
     Ok(store
         .series(thing, metric, dimension, from, to)?
         .into_iter()
@@ -137,7 +141,7 @@ fn set_series(
     from: Millis,
     to: Millis,
 ) -> Result<Vec<crate::store::SeriesPoint>> {
-    crate::app::thing::require_metric(store, thing, metric)?;
+    let thing = &crate::app::thing::require_metric(store, thing, metric)?;
     let points = store.series(thing, metric, None, from, to)?;
     if points.first().is_some_and(|p| !p.value.kind().is_set()) {
         return Err(Error::InvalidInput(format!(
@@ -216,7 +220,7 @@ pub fn export_rows(
     from: Millis,
     to: Millis,
 ) -> Result<Vec<export::ExportRow>> {
-    crate::app::require_thing(store, thing)?;
+    let thing = &crate::app::require_thing(store, thing)?;
     Ok(export::thing_rows(store, thing, from, to)?)
 }
 
@@ -255,7 +259,7 @@ pub fn write_parquet(rows: &[export::ExportRow], path: &Path) -> Result<()> {
 
 /// A thing's violations, findings, mitigations, actions and case notes in time order.
 pub fn timeline(store: &Store, thing: &str) -> Result<Vec<TimelineRow>> {
-    crate::app::require_thing(store, thing)?;
+    let thing = &crate::app::require_thing(store, thing)?;
     Ok(timeline::thing_timeline(store, thing)?
         .into_iter()
         .map(|e| TimelineRow {
