@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use desk_engine::actions::{self, Backend, Plan};
+use desk_engine::actions::{self, Plan};
 use desk_engine::app::{self, ActionRequest};
 use desk_engine::store::Store;
 use serde_json::{json, Value};
@@ -132,7 +132,9 @@ pub(crate) fn confirm(
         "{}{} {}:",
         if plan.demo { "[DEMO] " } else { "" },
         plan.action,
-        safe(plan.thing.as_deref().unwrap_or(""))
+        safe(desk_engine::model::scope::name_of(
+            plan.thing.as_deref().unwrap_or("")
+        ))
     )?;
     if let Some(t) = &plan.target {
         writeln!(
@@ -183,7 +185,7 @@ pub fn act(
     let rt = runtime()?;
     rt.block_on(async {
         let mut store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
-        let backend = Backend::for_cache(&store, c.source.as_deref()).await?;
+        let (backend, what) = app::backend_for(&store, c.source.as_deref(), &what).await?;
         let reconciled = actions::reconcile(&mut store, &backend).await?;
         for r in &reconciled {
             eprintln!(

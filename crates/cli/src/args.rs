@@ -260,10 +260,13 @@ pub(crate) enum Command {
         #[command(flatten)]
         limits: Limits,
     },
-    /// Every thing with its last report, metrics seen and open violations.
+    /// Every thing with its last report, metrics seen and open violations (and its account
+    /// and region); `things assign` gives things of unknown account theirs.
     Things {
         #[command(flatten)]
         q: Query,
+        #[command(subcommand)]
+        cmd: Option<ThingsCmd>,
     },
     /// A thing's datapoints for one metric: {t, value} or {t, values} for sets.
     Series {
@@ -468,6 +471,19 @@ pub enum HubCmd {
     Findings {
         #[command(flatten)]
         q: Query,
+    },
+}
+
+/// `ddesk things ...`.
+#[derive(Subcommand, Clone)]
+pub(crate) enum ThingsCmd {
+    /// Gives the things of unknown account the account --account names (and the region
+    /// --thing-region names): every one, or those --thing names. Refused, changing nothing,
+    /// when a thing of that name is already known in that account.
+    Assign {
+        /// Only these things (repeatable).
+        #[arg(long)]
+        thing: Vec<String>,
     },
 }
 

@@ -148,12 +148,20 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             },
             out,
         ),
-        Command::Sync(args) => remote::sync_cmd(&db_path(&cli)?, args, out),
+        Command::Sync(args) => remote::sync_cmd(
+            &db_path(&cli)?,
+            args,
+            &remote::Stated {
+                account: cli.account.as_deref(),
+                thing_region: cli.thing_region.as_deref(),
+            },
+            out,
+        ),
         Command::Quarantine { c, .. }
         | Command::Release { c, .. }
         | Command::Mitigate { c, .. }
         | Command::VerifyViolation { c, .. } => {
-            let what = action_request(&cli.command)?
+            let what = action_request(&cli)?
                 .context("a response action's command without its request")?;
             act::act(&db_path(&cli)?, what, c, out)
         }
@@ -176,7 +184,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             carries,
             limits,
         } => {
-            let ctx = ingest_context(
+            let mut ctx = ingest_context(
                 thing,
                 metric,
                 task_id,
@@ -185,6 +193,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 carries.as_deref(),
                 limits,
             )?;
+            ctx.scope = stated_scope(&cli, None)?;
             let report = ingest::ingest_paths(&mut open(&cli)?, paths, &ctx);
             print_json(out, &report)?;
             Ok(
@@ -257,8 +266,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 }
 
 /// The request a response-action command asks for (`None` for any other command).
-fn action_request(command: &Command) -> anyhow::Result<Option<ActionRequest>> {
-    Ok(Some(match command {
+fn action_request(cli: &Cli) -> anyhow::Result<Option<ActionRequest>> {
+    Ok(Some(match &cli.command {
         Command::Quarantine {
             thing,
             group,
@@ -266,13 +275,13 @@ fn action_request(command: &Command) -> anyhow::Result<Option<ActionRequest>> {
             deactivate_certificate,
             ..
         } => ActionRequest::Quarantine {
-            thing: thing.clone(),
+            thing: thing_arg(cli, thing)?,
             group: group.clone(),
             create_group: *create_group,
             deactivate_certificate: *deactivate_certificate,
         },
         Command::Release { thing, .. } => ActionRequest::Release {
-            thing: thing.clone(),
+            thing: thing_arg(cli, thing)?,
         },
         Command::Mitigate {
             violation,
@@ -335,6 +344,7 @@ fn ingest_context(
         carries: remote::carries_arg(carries)?,
         limits: limits.object_limits(),
         not_after: Some(now + desk_engine::model::parse::FUTURE_SKEW),
+        scope: Default::default(),
     })
 }
 
@@ -348,7 +358,26 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             case_state,
             q,
         } => triage_cmd(cli, (window, to.as_deref()), *limit, *case_state, q, out)?,
-        Command::Things { q } => {
+        Command::Things {
+            cmd: Some(args::ThingsCmd::Assign { thing }),
+            ..
+        } => {
+            let scope = stated_scope(cli, None)?;
+            if !scope.is_known() {
+                usage!("things assign needs --account (the 12-digit account the things belong to)");
+            }
+            let mut store = open(cli)?;
+            let n = if thing.is_empty() {
+                store.assign_unknown(&scope)?
+            } else {
+                store.assign_things(&scope, thing)?
+            };
+            print_json(
+                out,
+                &json!({"assigned": n, "account": scope.account, "region": scope.region}),
+            )?;
+        }
+        Command::Things { q, cmd: None } => {
             let mut rows = query::things(&open(cli)?)?;
             if let Some(a) = account_filter(cli)? {
                 rows.retain(|t| query::of_account(&t.id.key, &a));

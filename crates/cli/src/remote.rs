@@ -507,7 +507,12 @@ fn progress_printer(json_lines: bool) -> sync::Progress {
 }
 
 /// Runs `ddesk sync`.
-pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn sync_cmd(
+    db: &Path,
+    args: &SyncArgs,
+    stated: &Stated<'_>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let now = time::now();
     let parse = |s: &Option<String>| {
         s.as_deref()
@@ -521,9 +526,12 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
         }
     }
     let rt = runtime()?;
-    if let Some(thing) = &args.thing {
-        desk_engine::sources::splunk::validate_thing(thing)?;
+    if let Some(name) = &args.thing {
+        desk_engine::sources::splunk::validate_thing(name)?;
         let store = Store::open(db)?;
+        // The thing's key: within --account when given, the one thing of that name otherwise.
+        let key = desk_engine::store::resolve_thing(&store, &stated.scope(None)?.key(name))?;
+        let thing = &key;
         let all = sources::list(&store)?;
         drop(store);
         let chosen: Vec<&Source> = all
@@ -562,7 +570,11 @@ pub fn sync_cmd(db: &Path, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Resu
                 }
             }
         }
-        serde_json::to_writer_pretty(&mut *out, &json!({ "thing": thing, "sources": results }))?;
+        let id = desk_engine::model::scope::Thing::from_key(thing);
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &json!({ "thing": id.thing, "account": id.account, "region": id.region, "sources": results }),
+        )?;
         writeln!(out)?;
         return Ok(if cancel.is_cancelled() {
             ExitCode::from(EXIT_CANCELLED)

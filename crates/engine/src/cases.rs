@@ -86,8 +86,9 @@ pub use crate::store::cases::Subject;
 
 impl Subject {
     /// Checks that it exists in the cache.
-    pub fn require(&self, store: &Store) -> Result<()> {
-        match self {
+    pub fn require(&self, store: &Store) -> Result<Subject> {
+        let resolved = self.resolved(store)?;
+        match &resolved {
             Self::Thing(t) => {
                 if !store.things()?.iter().any(|s| &s.name == t) {
                     return Err(Error::NotFound(format!("no thing {t:?} in the cache")));
@@ -105,7 +106,16 @@ impl Subject {
                 }
             }
         }
-        Ok(())
+        Ok(resolved)
+    }
+
+    /// The subject with a thing's name resolved to its stored key
+    /// ([`crate::store::resolve_thing`]).
+    pub fn resolved(&self, store: &Store) -> Result<Subject> {
+        Ok(match self {
+            Self::Thing(t) => Self::Thing(crate::store::resolve_thing(store, t)?),
+            Self::Finding(f) => Self::Finding(f.clone()),
+        })
     }
 }
 
@@ -252,7 +262,7 @@ pub fn set_state(
     who: &str,
     evidence: BTreeSet<String>,
 ) -> Result<Case> {
-    subject.require(store)?;
+    let subject = &subject.require(store)?;
     let owner = match owner {
         Some(o) => Some(check_text("owner", o, MAX_OWNER_CHARS, false)?),
         None => show(store, subject)?.owner,
@@ -272,7 +282,7 @@ pub fn set_state(
 
 /// Adds a note to `subject`, attributed to `who`.
 pub fn add_note(store: &Store, subject: &Subject, text: &str, who: &str) -> Result<Case> {
-    subject.require(store)?;
+    let subject = &subject.require(store)?;
     let text = check_text("note", text, MAX_NOTE_CHARS, true)?;
     store.append_case_event(&CaseEventRow {
         id: 0,
@@ -289,6 +299,7 @@ pub fn add_note(store: &Store, subject: &Subject, text: &str, who: &str) -> Resu
 
 /// The investigation of `subject` (`new`, no notes, when there is none).
 pub fn show(store: &Store, subject: &Subject) -> Result<Case> {
+    let subject = &subject.resolved(store)?;
     let mut case = Case::default();
     for e in store.case_events(&subject.key())? {
         match (e.state, e.note) {

@@ -237,6 +237,10 @@ fn parse_file(path: &Path, ctx: &Context) -> Result<Batch, String> {
             parse::parse_reader(file, &ctx)
         }
     }
+    .map(|mut b| {
+        b.scope = ctx.scope.clone();
+        b
+    })
     .map_err(|e| e.to_string())
 }
 
@@ -342,7 +346,8 @@ pub fn ingest_bytes(store: &mut Store, name: &str, bytes: &[u8], ctx: &Context) 
     let mut report = IngestReport::default();
     let result = parse::parse_bytes(bytes, ctx)
         .map_err(|e| e.to_string())
-        .and_then(|b| {
+        .and_then(|mut b| {
+            b.scope = ctx.scope.clone();
             store
                 .write_batch(&b)
                 .map(|s| (b, s))

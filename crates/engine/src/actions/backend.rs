@@ -90,6 +90,61 @@ impl Backend {
         }
     }
 
+    /// Where actions on `thing` (a stored key) go. A thing of a known account is acted on only
+    /// through a Device Defender source of that account (and region, where both are known):
+    /// the named one must be, and with none such the action is refused, saying what to add.
+    /// A thing of unknown account goes where [`Backend::for_cache`] says.
+    pub async fn for_thing(store: &Store, source: Option<&str>, thing: Option<&str>) -> Result<Self> {
+        use crate::model::scope::ThingKey;
+        let Some(key) = thing.map(ThingKey::parse).filter(|k| k.account.is_some()) else {
+            return Self::for_cache(store, source).await;
+        };
+        let defenders: Vec<sources::Source> = sources::list(store)?
+            .into_iter()
+            .filter(|s| matches!(s.settings, SourceSettings::Defender(_)))
+            .collect();
+        let serves = |s: &sources::Source| {
+            s.scope.account.as_deref() == key.account
+                && match (key.region, s.scope.region.as_deref()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        };
+        let settings = |s: &sources::Source| match &s.settings {
+            SourceSettings::Defender(d) => d.aws.clone(),
+            _ => AwsSettings::default(),
+        };
+        if let Some(name) = source {
+            let s = defenders.iter().find(|s| s.name == name).ok_or_else(|| {
+                Error::NotFound(format!("no Device Defender source named {name:?}"))
+            })?;
+            if !serves(s) {
+                return Err(Error::InvalidInput(format!(
+                    "{} belongs to {}, but source {name:?} acts in {}: nothing was planned",
+                    key.name,
+                    key.scope(),
+                    s.scope
+                )));
+            }
+            return Ok(Self::aws(name, &settings(s)).await);
+        }
+        let serving: Vec<&sources::Source> = defenders.iter().filter(|s| serves(s)).collect();
+        match serving.as_slice() {
+            [one] => Ok(Self::aws(&one.name, &settings(one)).await),
+            [] => Err(Error::InvalidInput(format!(
+                "{} belongs to {}, and no Device Defender source of that account is configured: add one (`ddesk sources add defender --name N --region {} --profile P`) and sync it once, so its account is learned",
+                key.name,
+                key.scope(),
+                key.region.unwrap_or("R")
+            ))),
+            several => Err(Error::InvalidInput(format!(
+                "several Device Defender sources act in {} ({}): name the one to act through (ddesk: --source)",
+                key.scope(),
+                several.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
     /// The AWS backend from a source's settings (`source` names it, or [`DEFAULT_CHAIN`]).
     pub async fn aws(source: &str, settings: &AwsSettings) -> Self {
         let sdk = aws::sdk_config(settings).await;
@@ -172,7 +227,7 @@ impl Backend {
                 .map(|(g, _, _)| g)
                 .collect()),
             Self::Aws { api, .. } => Ok(api
-                .thing_groups(thing)
+                .thing_groups(crate::model::scope::name_of(thing))
                 .await?
                 .into_iter()
                 .map(|(g, _)| g)
@@ -203,7 +258,10 @@ impl Backend {
     pub async fn principals(&self, thing: &str) -> Result<Vec<String>> {
         match self {
             Self::Demo => Ok(Vec::new()),
-            Self::Aws { api, .. } => api.thing_principals(thing).await,
+            Self::Aws { api, .. } => {
+                api.thing_principals(crate::model::scope::name_of(thing))
+                    .await
+            }
         }
     }
 

@@ -342,7 +342,8 @@ pub async fn plan_quarantine(
     create_group: bool,
     deactivate_certificate: bool,
 ) -> Result<Plan> {
-    crate::sources::splunk::validate_thing(thing)?;
+    let name = crate::model::scope::name_of(thing);
+    crate::sources::splunk::validate_thing(name)?;
     crate::sources::splunk::validate_thing(group)
         .map_err(|_| Error::InvalidInput(format!("{group:?} is not a valid thing group name")))?;
     let groups = backend.groups(store, thing).await?;
@@ -352,7 +353,7 @@ pub async fn plan_quarantine(
     let mut steps = Vec::new();
     if groups.iter().any(|g| g == group) {
         warnings.push(format!(
-            "{thing} is already in {group} (already quarantined)"
+            "{name} is already in {group} (already quarantined)"
         ));
     }
     let mut needs_group = false;
@@ -379,7 +380,7 @@ pub async fn plan_quarantine(
     }
     if !groups.iter().any(|g| g == group) {
         steps.push(Step::AddThingToThingGroup {
-            thing: thing.to_string(),
+            thing: name.to_string(),
             group: group.to_string(),
             override_dynamic_groups: true,
         });
@@ -410,11 +411,12 @@ pub async fn plan_quarantine(
 
 /// Plans a release: back to the snapshot of the thing's open quarantine.
 pub async fn plan_release(backend: &Backend, store: &Store, thing: &str) -> Result<Plan> {
-    crate::sources::splunk::validate_thing(thing)?;
+    let name = crate::model::scope::name_of(thing);
+    crate::sources::splunk::validate_thing(name)?;
     let log = ActionLog::read(&store.action_log()?);
     let quarantine = log.open_quarantine(thing).cloned().ok_or_else(|| {
         Error::InvalidInput(format!(
-            "{thing} has no quarantine in the action log to release"
+            "{name} has no quarantine in the action log to release"
         ))
     })?;
     let group = quarantine.group.clone().unwrap_or_default();
@@ -426,16 +428,16 @@ pub async fn plan_release(backend: &Backend, store: &Store, thing: &str) -> Resu
     // A release always leaves the quarantine group, whatever the snapshot says.
     if now_groups.contains(&group) {
         steps.push(Step::RemoveThingFromThingGroup {
-            thing: thing.to_string(),
+            thing: name.to_string(),
             group: group.clone(),
         });
     } else {
-        warnings.push(format!("{thing} is no longer in {group}"));
+        warnings.push(format!("{name} is no longer in {group}"));
     }
     for g in &quarantine.prior.groups {
         if g != &group && !now_groups.contains(g) {
             steps.push(Step::AddThingToThingGroup {
-                thing: thing.to_string(),
+                thing: name.to_string(),
                 group: g.clone(),
                 override_dynamic_groups: false,
             });

@@ -34,12 +34,16 @@ impl Desk {
     }
 
     pub(super) async fn backend(&self) -> Result<(Backend, PathBuf)> {
-        let path = match lock(&self.store).as_ref() {
-            Some((p, _)) => p.clone(),
-            None => self.active()?,
-        };
+        let path = self.action_cache()?;
         let backend = Backend::for_cache(&Store::open(&path)?, None).await?;
         Ok((backend, path))
+    }
+
+    fn action_cache(&self) -> Result<PathBuf> {
+        Ok(match lock(&self.store).as_ref() {
+            Some((p, _)) => p.clone(),
+            None => self.active()?,
+        })
     }
 
     /// Plans an action: the exact calls and the pre-flight warnings, nothing called yet.
@@ -48,15 +52,19 @@ impl Desk {
     }
 
     pub(super) async fn plan_async(&self, req: &ActionRequest) -> Result<PlanView> {
-        let (backend, path) = self.backend().await?;
+        let path = self.action_cache()?;
         let mut store = Store::open(&path)?;
+        let (backend, req) = backend_for(&store, None, req).await?;
         crate::actions::reconcile(&mut store, &backend).await?;
-        let plan = plan_request(&backend, &store, req).await?;
+        let plan = plan_request(&backend, &store, &req).await?;
         let id = format!("plan-{:016x}", fastrand::u64(..));
         let view = PlanView {
             id: id.clone(),
             action: plan.action,
-            thing: plan.thing.clone(),
+            thing: plan
+                .thing
+                .as_deref()
+                .map(|t| crate::model::scope::name_of(t).to_string()),
             calls: plan.preview(),
             warnings: plan.warnings.clone(),
             needs_group: plan.needs_group,
@@ -95,8 +103,9 @@ impl Desk {
                     .into(),
             ));
         }
-        let (backend, path) = self.backend().await?;
+        let path = self.action_cache()?;
         let mut store = Store::open(&path)?;
+        let backend = Backend::for_thing(&store, None, plan.thing.as_deref()).await?;
         let actor: Actor = backend.actor().await?;
         let outcome =
             crate::actions::execute(&mut store, &backend, &plan, reason.trim(), &actor).await?;
@@ -105,7 +114,10 @@ impl Desk {
             status: outcome.status.to_string(),
             state: outcome.status.state(),
             action: plan.action,
-            thing: plan.thing.clone(),
+            thing: plan
+                .thing
+                .as_deref()
+                .map(|t| crate::model::scope::name_of(t).to_string()),
             steps: outcome.steps.iter().map(|s| s.to_string()).collect(),
             intent: outcome.intent as f64,
         })
@@ -126,8 +138,50 @@ impl Desk {
 /// plan runs only there.
 pub async fn plan_request(backend: &Backend, store: &Store, req: &ActionRequest) -> Result<Plan> {
     let mut plan = plan_steps(backend, store, req).await?;
-    plan.target = Some(backend.target().await?);
+    let target = backend.target().await?;
+    // The credentials must really be the thing's account's (a source's learned account can be
+    // stale; its profile may have been pointed elsewhere since).
+    if let Some(key) = plan.thing.as_deref().map(crate::model::scope::ThingKey::parse) {
+        if let Some(account) = key.account {
+            if target.account != account {
+                return Err(Error::InvalidInput(format!(
+                    "{} belongs to {}, but source {:?} now acts in account {}: nothing was planned",
+                    key.name,
+                    key.scope(),
+                    target.source,
+                    target.account
+                )));
+            }
+        }
+    }
+    plan.target = Some(target);
     Ok(plan)
+}
+
+/// Where an action goes, with the request's thing resolved to its stored key: the backend of
+/// the thing's account ([`Backend::for_thing`]; a violation's thing for the actions on one),
+/// through `source` when named.
+pub async fn backend_for(
+    store: &Store,
+    source: Option<&str>,
+    req: &ActionRequest,
+) -> Result<(Backend, ActionRequest)> {
+    let mut req = req.clone();
+    let thing = match &mut req {
+        ActionRequest::Quarantine { thing, .. } | ActionRequest::Release { thing } => {
+            *thing = crate::store::resolve_thing(store, thing)?;
+            Some(thing.clone())
+        }
+        ActionRequest::MitigateViolation { violation, .. }
+        | ActionRequest::VerifyViolation { violation, .. } => store
+            .violations(None, false)?
+            .into_iter()
+            .find(|v| &v.violation_id == violation)
+            .map(|v| v.thing),
+        ActionRequest::MitigateFinding { .. } => None,
+    };
+    let backend = Backend::for_thing(store, source, thing.as_deref()).await?;
+    Ok((backend, req))
 }
 
 pub(super) async fn plan_steps(

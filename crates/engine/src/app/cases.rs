@@ -18,8 +18,9 @@ impl Desk {
     /// resolved benign goes down until new evidence).
     pub fn set_case(&self, req: &CaseRequest) -> Result<Case> {
         let case = self.with_store(|store| {
+            let thing = resolve_thing(store, &req.thing)?;
             let evidence = self
-                .scored(store, &req.thing)?
+                .scored(store, &thing)?
                 .map(|r| {
                     r.reasons
                         .iter()
@@ -29,7 +30,7 @@ impl Desk {
                 .unwrap_or_default();
             cases::set_state(
                 store,
-                &Subject::Thing(req.thing.clone()),
+                &Subject::Thing(thing),
                 req.state,
                 req.owner.as_deref(),
                 &cases::os_user(),

@@ -26,7 +26,7 @@ mod thing;
 pub mod views;
 mod watch;
 
-pub use self::actions::plan_request;
+pub use self::actions::{backend_for, plan_request};
 use self::thing::png_data_url;
 pub use error::{DeskError, ErrorKind};
 pub use views::*;
@@ -47,6 +47,7 @@ use crate::analysis::drift::Change;
 use crate::analysis::timeline::EntryKind;
 use crate::analysis::{drift, export, timeline, triage, view};
 pub use crate::cases::{Case, CaseState};
+pub use crate::store::resolve_thing;
 use crate::charts::{self, ChartOptions, Geometry, Theme, Zone};
 use crate::demo::{self, DemoOptions};
 use crate::secrets::{Secret, SecretStore};
@@ -378,39 +379,3 @@ fn scope_words(key: &str) -> String {
     }
 }
 
-/// The stored key of the thing an analyst names: a full key (what the app hands back) as it
-/// is; a name — within an account (and region) when the input says so, a key whose region is
-/// empty meaning any — to the one thing of that name. A name that is a thing of several
-/// accounts is refused, naming them; a name the cache does not know is returned as given
-/// (the caller says it is unknown).
-pub fn resolve_thing(store: &Store, thing: &str) -> Result<String> {
-    use crate::model::scope::ThingKey;
-    let asked = ThingKey::parse(thing);
-    let keys = store.thing_keys(asked.name)?;
-    let matching: Vec<&String> = keys
-        .iter()
-        .filter(|k| {
-            let k = ThingKey::parse(k);
-            asked.account.is_none()
-                || (k.account == asked.account
-                    && (asked.region.is_none() || k.region == asked.region))
-        })
-        .collect();
-    match matching.as_slice() {
-        [] => Ok(thing.to_string()),
-        [one] => Ok((*one).clone()),
-        several if several.iter().any(|k| k.as_str() == thing) => Ok(thing.to_string()),
-        several => {
-            let scopes: Vec<String> = several
-                .iter()
-                .map(|k| ThingKey::parse(k).scope().to_string())
-                .collect();
-            Err(Error::InvalidInput(format!(
-                "{:?} is a thing of {} scopes ({}): say which with --account (and --thing-region), or open it from the fleet list",
-                asked.name,
-                several.len(),
-                scopes.join("; ")
-            )))
-        }
-    }
-}

@@ -118,10 +118,11 @@ impl Desk {
     /// history (one query) would scan and cost: the thing page offers the drill-down.
     pub fn drill_offers(&self, thing: &str) -> Result<Vec<crate::sources::athena::Estimate>> {
         let store = Store::open(&self.cache)?;
+        let thing = &resolve_thing(&store, thing)?;
         let mut screened: Vec<String> = store
             .screen_evidence()?
             .into_iter()
-            .filter(|e| e.evidence.thing == thing)
+            .filter(|e| &e.evidence.thing == thing)
             .map(|e| e.source)
             .collect();
         screened.sort();
@@ -147,7 +148,10 @@ impl Desk {
     /// into the cache; what it read, scanned and cost. A running sync refuses it (one remote
     /// read at a time); `cancel_sync` stops it (an Athena query is stopped, not abandoned).
     pub fn drill_down(&self, thing: &str, source: &str) -> Result<sync::SourceSummary> {
-        let source = crate::sources::get(&Store::open(&self.cache)?, source)?;
+        let store = Store::open(&self.cache)?;
+        let source = crate::sources::get(&store, source)?;
+        let thing = &resolve_thing(&store, thing)?;
+        drop(store);
         if matches!(source.settings, SourceSettings::S3(_)) {
             return Err(Error::InvalidInput(format!(
                 "source {:?} is an S3 bucket, which has no per-thing index: sync its window instead",

@@ -29,6 +29,7 @@ pub use sync::{
     GroupRef, ObjectMark, Screen, ScreenEvidence, ScreenStat, ScreenedEvidence, SourceRow,
     SyncMarks, SyncRunRow, Watermark,
 };
+pub use scope::resolve_thing;
 pub use write::WriteStats;
 
 /// Why the cache failed.
@@ -56,6 +57,10 @@ pub enum StoreError {
     /// Stored data this code cannot read (a corrupt or hand-edited cache).
     #[error("corrupt cache: {0}")]
     Corrupt(String),
+    /// A change that would merge what must stay apart (a thing of unknown account given an
+    /// account in which its name is already a thing).
+    #[error("{0}")]
+    Conflict(String),
     /// An intent already has its outcome: one outcome per intent, the first one written.
     #[error("action {0} already has an outcome in the log")]
     OutcomeExists(i64),

@@ -70,7 +70,7 @@ impl Store {
 
     fn assign(&mut self, scope: &Scope, only: Option<&[String]>) -> Result<u64, StoreError> {
         let Some(account) = &scope.account else {
-            return Err(StoreError::Corrupt(
+            return Err(StoreError::Conflict(
                 "an account is needed to assign things to".into(),
             ));
         };
@@ -118,7 +118,7 @@ impl Store {
             )
             .ok();
         if let Some(name) = clash {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::Conflict(format!(
                 "{name:?} is already a thing of {scope}: its history cannot be merged with the unknown account's"
             )));
         }
@@ -158,5 +158,42 @@ impl Store {
         tx.commit()?;
         self.ids = Default::default();
         Ok(n as u64)
+    }
+}
+
+/// The stored key of the thing an analyst names: a full key (what the app hands back) as it
+/// is; a name — within an account (and region) when the input says so, a key whose region is
+/// empty meaning any — to the one thing of that name. A name that is a thing of several
+/// accounts is refused, naming them; a name the cache does not know is returned as given
+/// (the caller says it is unknown).
+pub fn resolve_thing(store: &Store, thing: &str) -> crate::Result<String> {
+    use crate::model::scope::ThingKey;
+    let asked = ThingKey::parse(thing);
+    let keys = store.thing_keys(asked.name)?;
+    let matching: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            let k = ThingKey::parse(k);
+            asked.account.is_none()
+                || (k.account == asked.account
+                    && (asked.region.is_none() || k.region == asked.region))
+        })
+        .collect();
+    match matching.as_slice() {
+        [] => Ok(thing.to_string()),
+        [one] => Ok((*one).clone()),
+        several if several.iter().any(|k| k.as_str() == thing) => Ok(thing.to_string()),
+        several => {
+            let scopes: Vec<String> = several
+                .iter()
+                .map(|k| ThingKey::parse(k).scope().to_string())
+                .collect();
+            Err(crate::Error::InvalidInput(format!(
+                "{:?} is a thing of {} scopes ({}): say which with --account (and --thing-region), or open it from the fleet list",
+                asked.name,
+                several.len(),
+                scopes.join("; ")
+            )))
+        }
     }
 }

@@ -10,13 +10,44 @@ use crate::app::{ActionView, OutcomeDetail};
 use crate::store::Store;
 use crate::Result;
 
+/// The name of a recorded thing (a stored key since accounts exist, a name before).
+fn name_of(key: &str) -> String {
+    crate::model::scope::name_of(key).to_string()
+}
+
+/// Whether an action recorded on `recorded` (in `account`, the plan's target) was on the
+/// thing `key`: the same key, or — recorded before things had accounts — its name, acted on in
+/// its account.
+fn acted_on(recorded: Option<&str>, account: Option<&str>, key: &str) -> bool {
+    let Some(recorded) = recorded else {
+        return false;
+    };
+    if recorded == key {
+        return true;
+    }
+    let k = crate::model::scope::ThingKey::parse(key);
+    recorded == k.name && k.account.is_some() && account == k.account
+}
+
 /// This cache's actions (oldest first), then colleagues' as last read from the anchor
 /// ([`crate::actions::anchor::pull_colleagues`] reads them), of one thing or of all.
 pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionView>> {
+    let key = thing
+        .map(|t| crate::store::resolve_thing(store, t))
+        .transpose()?;
+    let thing = key.as_deref();
     let log = ActionLog::read(&store.action_log()?);
     let mut rows: Vec<ActionView> = log
         .intents()
-        .filter(|i| thing.is_none() || i.plan.thing.as_deref() == thing)
+        .filter(|i| {
+            thing.is_none_or(|k| {
+                acted_on(
+                    i.plan.thing.as_deref(),
+                    i.plan.target.as_ref().map(|t| t.account.as_str()),
+                    k,
+                )
+            })
+        })
         .map(|i| {
             let outcome = log.outcome_of(i.seq);
             ActionView {
@@ -25,7 +56,7 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionVi
                 who: i.who.aws.clone(),
                 os_user: i.who.os_user.clone(),
                 action: i.plan.action,
-                thing: i.plan.thing.clone(),
+                thing: i.plan.thing.as_deref().map(name_of),
                 reason: i.reason.clone(),
                 calls: i.calls.clone(),
                 prior: Some(i.plan.prior.clone()),
@@ -49,14 +80,14 @@ pub fn action_records(store: &Store, thing: Option<&str>) -> Result<Vec<ActionVi
     rows.extend(
         crate::actions::anchor::colleagues(store)?
             .into_iter()
-            .filter(|c| thing.is_none() || c.thing.as_deref() == thing)
+            .filter(|c| thing.is_none_or(|k| acted_on(c.thing.as_deref(), None, k)))
             .map(|c| ActionView {
                 seq: c.seq,
                 at: c.at,
                 who: c.who,
                 os_user: c.os_user,
                 action: c.action,
-                thing: c.thing,
+                thing: c.thing.as_deref().map(name_of),
                 reason: c.reason,
                 calls: Vec::new(),
                 prior: None,

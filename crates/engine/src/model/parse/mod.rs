@@ -78,6 +78,10 @@ pub struct Context {
     /// `report_id` is no epoch time before it is refused (or takes `observed`). `None` checks
     /// nothing (pure parsing, tests).
     pub not_after: Option<Millis>,
+    /// The account and region the records' things belong to, as the analyst says of a file
+    /// (`ddesk ingest --account`): set on the batch read ([`Batch::scope`]); a Security Hub
+    /// finding's own account wins for its records.
+    pub scope: crate::model::scope::Scope,
 }
 
 /// When records reached where they are read from: a window (a partition hour) or an instant
