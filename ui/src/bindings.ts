@@ -137,7 +137,19 @@ last_ok: boolean | null,
 /**
  * Its errors, said plainly.
  */
-last_errors: Array<string>, };
+last_errors: Array<string>, 
+/**
+ * The account of the things it brings, `null` when unknown.
+ */
+account: string | null, 
+/**
+ * Their region, `null` when unknown.
+ */
+region: string | null, 
+/**
+ * `stated` (by the analyst) or `learned` (STS), when the account is known.
+ */
+account_from: string | null, };
 
 export type AwsSettings = { 
 /**
@@ -295,7 +307,16 @@ settings: SourceSettings,
 /**
  * Its secret (a Splunk token): straight to the OS keychain.
  */
-token: string | null, };
+token: string | null, 
+/**
+ * The account of the things it brings (12 digits), when the analyst states it: an S3
+ * bucket's or Splunk index's devices; a Device Defender API source learns its own.
+ */
+account?: string, 
+/**
+ * Their region, with the account.
+ */
+region?: string, };
 
 export type ReasonSource = "baseline" | "baseline+fleet" | "baseline+peers" | "peers" | "expected-set" | "attack-surface" | "counter-restart" | "aws-detect" | "lifecycle" | "fleet-screen";
 
@@ -322,10 +343,6 @@ since: Millis,
 source: ReasonSource, };
 
 export type FleetRow = { 
-/**
- * Thing name (untrusted: render as text).
- */
-thing: string, 
 /**
  * Risk score.
  */
@@ -362,7 +379,23 @@ down_ranked: string | null,
  * Whether the thing is quarantined (by an action logged here). Last: `ddesk triage`'s
  * columns before it are a contract in their order.
  */
-quarantined: boolean, };
+quarantined: boolean, 
+/**
+ * The thing name.
+ */
+thing: string, 
+/**
+ * Its AWS account, `null` when unknown.
+ */
+account: string | null, 
+/**
+ * Its region, `null` when unknown.
+ */
+region: string | null, 
+/**
+ * The key that names it in the cache and the app's calls.
+ */
+key: string, };
 
 export type Fleet = { 
 /**
@@ -535,10 +568,6 @@ export type ViolationView = {
  */
 violation_id: string, 
 /**
- * Thing in violation.
- */
-thing: string, 
-/**
  * Security profile.
  */
 security_profile: string, 
@@ -581,7 +610,23 @@ confidence: Confidence | null,
 /**
  * Attack categories.
  */
-categories: Array<Category>, };
+categories: Array<Category>, 
+/**
+ * The thing name.
+ */
+thing: string, 
+/**
+ * Its AWS account, `null` when unknown.
+ */
+account: string | null, 
+/**
+ * Its region, `null` when unknown.
+ */
+region: string | null, 
+/**
+ * The key that names it in the cache and the app's calls.
+ */
+key: string, };
 
 export type ThingRequest = { 
 /**
@@ -602,10 +647,6 @@ to: Millis | null,
 look: Look, };
 
 export type ThingPage = { 
-/**
- * Thing name.
- */
-thing: string, 
 /**
  * Window start.
  */
@@ -661,7 +702,23 @@ status: Status,
 /**
  * Its investigation: state, owner, notes.
  */
-case: Case, };
+case: Case, 
+/**
+ * The thing name.
+ */
+thing: string, 
+/**
+ * Its AWS account, `null` when unknown.
+ */
+account: string | null, 
+/**
+ * Its region, `null` when unknown.
+ */
+region: string | null, 
+/**
+ * The key that names it in the cache and the app's calls.
+ */
+key: string, };
 
 export type ChartRequest = { 
 /**
@@ -753,7 +810,15 @@ found: Millis | null,
 /**
  * `relatedResources`: the evidence beside the resource.
  */
-related_resources: Array<Resource>, };
+related_resources: Array<Resource>, 
+/**
+ * The account it belongs to, when known (Security Hub's, or its source's).
+ */
+account: string | null, 
+/**
+ * Its region, when known.
+ */
+region: string | null, };
 
 export type AuditRow = { 
 /**
@@ -1089,9 +1154,21 @@ at: Millis,
  */
 kind: ChangeKind, 
 /**
- * The thing, when it is about one.
+ * The thing (its name), when it is about one.
  */
 thing: string | null, 
+/**
+ * The thing's account, when known.
+ */
+account: string | null, 
+/**
+ * Its region, when known.
+ */
+region: string | null, 
+/**
+ * The key that opens it (the app's calls).
+ */
+key: string | null, 
 /**
  * For people, one line.
  */

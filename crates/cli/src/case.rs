@@ -23,9 +23,10 @@ pub struct Target {
 }
 
 impl Target {
-    fn subject(&self) -> Subject {
+    /// The subject, a thing named within `scope` (the global --account; unknown: any).
+    fn subject(&self, scope: &desk_engine::model::scope::Scope) -> Subject {
         match (&self.thing, &self.finding) {
-            (Some(t), _) => Subject::Thing(t.clone()),
+            (Some(t), _) => Subject::Thing(scope.key(t)),
             (None, Some(f)) => Subject::Finding(f.clone()),
             (None, None) => unreachable!("clap requires one of --thing and --finding"),
         }
@@ -85,7 +86,12 @@ pub enum CaseCmd {
 }
 
 /// Runs `ddesk case …`.
-pub fn case_cmd(db: &Path, cmd: &CaseCmd, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn case_cmd(
+    db: &Path,
+    cmd: &CaseCmd,
+    scope: &desk_engine::model::scope::Scope,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
     let who = cases::os_user();
     let case = match cmd {
@@ -94,7 +100,7 @@ pub fn case_cmd(db: &Path, cmd: &CaseCmd, out: &mut dyn Write) -> anyhow::Result
             state,
             owner,
         } => {
-            let subject = target.subject();
+            let subject = target.subject(scope);
             // The reasons triage gives now: a benign thing comes back up only on other ones.
             let evidence = cases::current_evidence(&store, &subject)?;
             cases::set_state(
@@ -106,9 +112,11 @@ pub fn case_cmd(db: &Path, cmd: &CaseCmd, out: &mut dyn Write) -> anyhow::Result
                 evidence,
             )
         }
-        CaseCmd::Note { target, text } => cases::add_note(&store, &target.subject(), text, &who),
+        CaseCmd::Note { target, text } => {
+            cases::add_note(&store, &target.subject(scope), text, &who)
+        }
         CaseCmd::Show { target } => {
-            let subject = target.subject();
+            let subject = target.subject(scope);
             subject.require(&store)?;
             cases::show(&store, &subject)
         }

@@ -161,13 +161,13 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         | Command::Release { c, .. }
         | Command::Mitigate { c, .. }
         | Command::VerifyViolation { c, .. } => {
-            let what = action_request(&cli)?
-                .context("a response action's command without its request")?;
+            let what =
+                action_request(&cli)?.context("a response action's command without its request")?;
             act::act(&db_path(&cli)?, what, c, out)
         }
         Command::Actions(a) => act::actions_cmd(&db_path(&cli)?, a, out),
         Command::Case { cmd } => {
-            case::case_cmd(&db_path(&cli)?, cmd, out)?;
+            case::case_cmd(&db_path(&cli)?, cmd, &stated_scope(&cli, None)?, out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Watch(w) => {
@@ -193,8 +193,14 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 carries.as_deref(),
                 limits,
             )?;
-            ctx.scope = stated_scope(&cli, None)?;
-            let report = ingest::ingest_paths(&mut open(&cli)?, paths, &ctx);
+            let mut store = open(&cli)?;
+            ctx.scope = match stated_scope(&cli, None)? {
+                s if s.is_known() => s,
+                _ => ingest::file_scope(&store)?,
+            };
+            let mut report = ingest::ingest_paths(&mut store, paths, &ctx);
+            report.account = ctx.scope.account.clone();
+            report.region = ctx.scope.region.clone();
             print_json(out, &report)?;
             Ok(
                 if report.rejected.is_empty() && report.rejected_records_total == 0 {
@@ -469,7 +475,10 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             &query::audits(&open(cli)?, check.as_deref())?,
         )?,
         Command::Findings { check, resource, q } => {
-            let rows = query::findings(&open(cli)?, check.as_deref(), resource.as_deref())?;
+            let mut rows = query::findings(&open(cli)?, check.as_deref(), resource.as_deref())?;
+            if let Some(a) = account_filter(cli)? {
+                rows.retain(|f| f.account.as_deref().unwrap_or("unknown") == a);
+            }
             write_rows(out, q.format, &rows)?;
         }
         Command::Mitigations { thing, q } => {

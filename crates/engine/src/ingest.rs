@@ -26,6 +26,11 @@ pub struct Rejected {
 /// What an ingest did: counts per document kind and per record type, and rejections.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IngestReport {
+    /// The account the files' things were read as (`--account`, else the cache's one
+    /// account, see [`file_scope`]); `null`: unknown. A Security Hub finding's own wins.
+    pub account: Option<String>,
+    /// Their region.
+    pub region: Option<String>,
     /// Files read and stored.
     pub files: u64,
     /// Documents per kind (in stored files).
@@ -221,6 +226,24 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Rejected>) {
         walk(p, &mut files, &mut bad, true);
     }
     (files, bad)
+}
+
+/// The scope files are read in when the analyst does not say: the one account and region
+/// every source of the cache whose account is known acts in (a cache of one account's
+/// sources; its files are that account's), else unknown. Stated with `--account` otherwise.
+pub fn file_scope(store: &Store) -> Result<crate::model::scope::Scope, crate::store::StoreError> {
+    let mut scopes: Vec<crate::model::scope::Scope> = store
+        .sources()?
+        .into_iter()
+        .map(|s| s.scope)
+        .filter(|s| s.is_known())
+        .collect();
+    scopes.sort();
+    scopes.dedup();
+    Ok(match scopes.as_slice() {
+        [one] => one.clone(),
+        _ => crate::model::scope::Scope::UNKNOWN,
+    })
 }
 
 /// Parses one file. Its name dates its device reports' arrival when the context does not (a

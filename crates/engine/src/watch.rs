@@ -73,8 +73,14 @@ pub struct Change {
     pub at: Millis,
     /// What kind.
     pub kind: ChangeKind,
-    /// The thing, when it is about one.
+    /// The thing (its name), when it is about one.
     pub thing: Option<String>,
+    /// The thing's account, when known.
+    pub account: Option<String>,
+    /// Its region, when known.
+    pub region: Option<String>,
+    /// The key that opens it (the app's calls).
+    pub key: Option<String>,
     /// For people, one line.
     pub what: String,
     /// The violation, finding or action it is about (id or `cache#seq`).
@@ -123,10 +129,18 @@ pub fn changes(
     now: Millis,
 ) -> Result<Vec<Change>> {
     let mut out = Vec::new();
+    use crate::model::scope::{name_of, ThingKey};
     let change = |kind, thing: Option<&str>, what: String, id: Option<&str>| Change {
         at: now,
         kind,
-        thing: thing.map(String::from),
+        thing: thing.map(|t| name_of(t).to_string()),
+        account: thing
+            .and_then(|t| ThingKey::parse(t).account)
+            .map(String::from),
+        region: thing
+            .and_then(|t| ThingKey::parse(t).region)
+            .map(String::from),
+        key: thing.map(String::from),
         what,
         id: id.map(String::from),
         severity: None,
@@ -137,7 +151,7 @@ pub fn changes(
             out.push(change(
                 ChangeKind::AlarmStarted,
                 Some(thing),
-                format!("{thing} went into alarm: {behavior}"),
+                format!("{} went into alarm: {behavior}", name_of(thing)),
                 Some(id),
             ));
         }
@@ -147,7 +161,7 @@ pub fn changes(
             out.push(change(
                 ChangeKind::AlarmCleared,
                 Some(thing),
-                format!("{thing} left alarm: {behavior}"),
+                format!("{} left alarm: {behavior}", name_of(thing)),
                 Some(id),
             ));
         }
@@ -186,7 +200,10 @@ pub fn changes(
         let mut c = change(
             kind,
             Some(thing),
-            format!("{thing}: triage score {was:.0} → {now_score:.0} (threshold {threshold:.0})"),
+            format!(
+                "{}: triage score {was:.0} → {now_score:.0} (threshold {threshold:.0})",
+                name_of(thing)
+            ),
             None,
         );
         c.score = Some(now_score);
@@ -204,7 +221,7 @@ pub fn changes(
                         a.who,
                         a.os_user,
                         a.action,
-                        a.thing.as_deref().unwrap_or(""),
+                        name_of(a.thing.as_deref().unwrap_or("")),
                         a.reason,
                         a.status
                     ),

@@ -23,6 +23,9 @@ import {
 
 const row = (thing: string, extra: Partial<FleetRow> = {}): FleetRow => ({
   thing,
+  account: null,
+  region: null,
+  key: thing,
   score: 1,
   reasons: [],
   categories: [],

@@ -92,11 +92,11 @@ export function Changes({ prefs, go }: Common) {
             {c.severity && <span className="severity">{c.severity}</span>}{" "}
             {c.thing ? (
               <a
-                href={toHash({ screen: "thing", thing: c.thing })}
+                href={toHash({ screen: "thing", thing: c.key ?? c.thing })}
                 data-testid="change-thing"
                 onClick={(e) => {
                   e.preventDefault();
-                  go({ screen: "thing", thing: c.thing! });
+                  go({ screen: "thing", thing: c.key ?? c.thing! });
                 }}
               >
                 {c.what}

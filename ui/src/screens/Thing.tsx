@@ -156,6 +156,9 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           ← Triage
         </button>
         <h1 data-testid="thing-title">{page.thing}</h1>
+        <span className="muted" data-testid="thing-scope">
+          {page.account ? `account ${page.account}${page.region ? ` · ${page.region}` : ""}` : "account unknown"}
+        </span>
         {page.quarantined && (
           <span className="badge q" data-testid="quarantined-badge">
             QUARANTINED
@@ -171,7 +174,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             onClick={() =>
               setDialog({
                 title: `Quarantine ${page.thing}`,
-                req: { action: "quarantine", thing: page.thing, group: "Quarantine", create_group: false, deactivate_certificate: false },
+                req: { action: "quarantine", thing: page.key, group: "Quarantine", create_group: false, deactivate_certificate: false },
               })
             }
           >
@@ -181,7 +184,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           <button
             type="button"
             data-testid="release"
-            onClick={() => setDialog({ title: `Release ${page.thing}`, req: { action: "release", thing: page.thing } })}
+            onClick={() => setDialog({ title: `Release ${page.thing}`, req: { action: "release", thing: page.key } })}
           >
             Release
           </button>
@@ -219,7 +222,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           data-testid="copy-link"
           title="A defender-desk:// link to this thing and window, for a ticket, an alert or a chat"
           onClick={() =>
-            api.thingLink(page.thing, route.from !== undefined ? page.from : null, route.to !== undefined ? page.to : null).then(
+            api.thingLink(page.key, route.from !== undefined ? page.from : null, route.to !== undefined ? page.to : null).then(
               (link) =>
                 navigator.clipboard?.writeText(link).then(
                   () => setNote(`Link copied: ${link}`),
@@ -234,7 +237,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         <button
           type="button"
           onClick={() =>
-            api.exportCsv(page.thing, page.from, page.to).then(
+            api.exportCsv(page.key, page.from, page.to).then(
               (s) => setNote(`Saved ${s.path}`),
               (e: Error) => setNote(e.message),
             )
@@ -246,7 +249,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           type="button"
           data-testid="report"
           onClick={() =>
-            api.report({ thing: page.thing, from: page.from, to: page.to, look }).then(
+            api.report({ thing: page.key, from: page.from, to: page.to, look }).then(
               (s) => setNote(`Report saved to ${s.path}`),
               (e: Error) => setNote(e.message),
             )
@@ -256,12 +259,12 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
         </button>
       </div>
       <Provenance status={page.status} tz={prefs.tz} />
-      <DrillDown thing={page.thing} onRead={load} />
+      <DrillDown thing={page.key} onRead={load} />
       <p className="window">
         {formatTime(page.from, prefs.tz)} → {formatTime(page.to, prefs.tz)} · groups:{" "}
         {page.groups.length ? page.groups.join(", ") : "none known"}
         {(route.from !== undefined || prefs.range.kind === "custom") && (
-          <button type="button" className="small" onClick={() => go({ screen: "thing", thing: page.thing })}>
+          <button type="button" className="small" onClick={() => go({ screen: "thing", thing: page.key })}>
             reset zoom
           </button>
         )}
@@ -285,7 +288,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
           ))}
         </ul>
       )}
-      <CasePanel key={page.thing} subject={{ thing: page.thing }} initial={page.case} tz={prefs.tz} onChanged={refreshStatus} />
+      <CasePanel key={page.key} subject={{ thing: page.key }} initial={page.case} tz={prefs.tz} onChanged={refreshStatus} />
       <div className="charts" data-testid="charts">
         {page.charts.map((c) => (
           <Chart
@@ -294,7 +297,7 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             tz={prefs.tz}
             onLoaded={() => chartLoaded(page.charts.length)}
             onPainted={() => chartPainted(page.charts.length)}
-            onZoom={(w) => go({ screen: "thing", thing: page.thing, from: w.from, to: w.to })}
+            onZoom={(w) => go({ screen: "thing", thing: page.key, from: w.from, to: w.to })}
             onExport={() =>
               api.exportChartPng(chartReq(c.metric)).then(
                 (s) => setNote(`Saved ${s.path}`),

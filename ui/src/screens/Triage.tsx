@@ -55,7 +55,7 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
       setSelected(n);
       virt.scrollToIndex(n);
     },
-    open: () => rows[selected] && open(rows[selected].thing),
+    open: () => rows[selected] && open(rows[selected].key),
   });
 
   // Marked before the browser paints the rows, so whoever sees a row can read the mark.
@@ -77,7 +77,7 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
           value={filter.query}
           onChange={(e) => setFilter({ ...filter, query: e.target.value })}
           onKeyDown={(e) => {
-            if (e.key === "Enter" && rows[0]) open(rows[selected]?.thing ?? rows[0].thing);
+            if (e.key === "Enter" && rows[0]) open(rows[selected]?.key ?? rows[0].key);
           }}
         />
         <select
@@ -148,26 +148,37 @@ export function Triage({ prefs, zone, go, keys, status }: Common) {
               // biome-ignore lint/a11y/noStaticElementInteractions: the row selects on click; j/k and Enter select and open from the keyboard, and the thing's name is a link
               // biome-ignore lint/a11y/useKeyWithClickEvents: j/k and Enter are the keyboard equivalents
               <div
-                key={r.thing}
+                key={r.key}
                 className={`fleet-row${v.index === selected ? " selected" : ""}`}
                 data-testid="fleet-row"
                 data-thing={r.thing}
                 style={{ transform: `translateY(${v.start}px)`, height: ROW }}
                 onClick={() => setSelected(v.index)}
-                onDoubleClick={() => open(r.thing)}
+                onDoubleClick={() => open(r.key)}
               >
                 <span className="rank">{v.index + 1}</span>
                 <span className="thing-name">
                   <a
-                    href={toHash({ screen: "thing", thing: r.thing })}
+                    href={toHash({ screen: "thing", thing: r.key })}
                     data-testid="thing-link"
                     onClick={(e) => {
                       e.preventDefault();
                       perf.clicked();
-                      open(r.thing);
+                      open(r.key);
                     }}
                   >
                     {r.thing}
+                    {r.account && (
+                      <span
+                        className="muted account"
+                        data-testid="thing-account"
+                        title={`AWS account ${r.account}${r.region ? ` in ${r.region}` : ""}`}
+                      >
+                        {" "}
+                        {r.account}
+                        {r.region ? `/${r.region}` : ""}
+                      </span>
+                    )}
                   </a>
                 </span>
                 <span className={`score${r.score >= 50 ? " high" : r.score >= 10 ? " mid" : ""}`}>{r.score.toFixed(1)}</span>

@@ -163,3 +163,232 @@ fn device_defender_findings_are_pulled_incrementally_from_the_hub() {
     let v = support::json_out(&e.db, &["violations", "--thing", "late-0002"]);
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
 }
+
+/// Imports one Detect finding per `(account, region, thing, violation id)` into the emulator
+/// with boto3, as an aggregator's members' Device Defender would send them (and saves what
+/// `get-findings` then returns to `saved`, as an analyst would keep it).
+fn import_accounts(
+    hub: &Server,
+    t0: i64,
+    findings: &[(&str, &str, &str, &str)],
+    saved: &std::path::Path,
+) {
+    let script = r#"
+import sys, copy, json
+sys.path.insert(0, sys.argv[2] + "/scripts"); sys.path.insert(0, sys.argv[2] + "/tests/emulators")
+import boto3, cli_corpus, securityhub_corpus as hc
+t0 = int(sys.argv[3]); wanted = json.loads(sys.argv[4])
+model = hc.detect_findings(cli_corpus.dataset(t0))[0]
+found = []
+for i, (account, region, thing, vid) in enumerate(wanted):
+    f = copy.deepcopy(model)
+    f["AwsAccountId"], f["Region"] = account, region
+    f["ProductArn"] = f"arn:aws:securityhub:{region}::product/aws/iot-device-defender-detect"
+    f["Id"] = f["ProductFields"]["ViolationId"] = vid
+    f["ProductFields"]["ThingName"] = thing
+    f["Resources"] = [dict(hc.thing_resource(thing), Region=region)]
+    f["Resources"][0]["Id"] = f"arn:aws:iot:{region}:{account}:thing/{thing}"
+    f["CreatedAt"] = f["UpdatedAt"] = hc.iso(t0 - 60 * (len(wanted) - i))
+    f["ProductFields"]["ViolationStartTime"] = str((t0 - 60 * (len(wanted) - i)) * 1000)
+    f.pop("RecordState", None)
+    found.append(f)
+c = boto3.client("securityhub", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id="t", aws_secret_access_key="t")
+r = c.batch_import_findings(Findings=found)
+assert r["FailedCount"] == 0, r
+got = c.get_findings(MaxResults=100)
+got.pop("ResponseMetadata", None)
+open(sys.argv[5], "w").write(json.dumps(got, default=str))
+"#;
+    let wanted: Vec<[&str; 4]> = findings.iter().map(|&(a, r, t, v)| [a, r, t, v]).collect();
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", script, &hub.url])
+        .arg(servers::repo())
+        .arg(t0.to_string())
+        .arg(serde_json::to_string(&wanted).unwrap())
+        .arg(saved)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn things_of(db: &std::path::Path, args: &[&str]) -> Vec<(String, String, String)> {
+    let v = support::json_out(db, args);
+    let mut rows: Vec<(String, String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap_or("null").to_string();
+            (s("account"), s("region"), s("thing"))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// An aggregator brings `sensor-001` of two accounts: two things, each under its own account
+/// and region, in the cache, the CLI's records and the incident report, never merged; a bare
+/// name that two accounts share is refused naming both, `--account` picks one; an action on
+/// a thing of an account no Device Defender source acts in is refused before anything is
+/// planned. The same findings saved by `get-findings` and ingested give the same things.
+#[test]
+fn two_accounts_things_with_one_name_stay_two() {
+    const A: &str = "111111111111";
+    const B: &str = "222222222222";
+    let hub = servers::python_server("securityhub_emulator.py", &[]);
+    let t0 = desk_engine::time::now() / 1000 - 3600;
+    let e = env();
+    let saved = e.home.join("get-findings.json");
+    import_accounts(
+        &hub,
+        t0,
+        &[
+            (A, "eu-west-1", "sensor-001", "v-a-1"),
+            (B, "us-east-1", "sensor-001", "v-b-1"),
+            (A, "eu-west-1", "gw-9", "v-a-2"),
+        ],
+        &saved,
+    );
+    support::ok(cmd(&e).args([
+        "sources",
+        "add",
+        "security-hub",
+        "--name",
+        "hub",
+        "--endpoint-url",
+        &hub.url,
+    ]));
+    assert_eq!(sync(&e)["events"], 3);
+    let a = |s: &str| s.to_string();
+    let both = vec![
+        (a(A), a("eu-west-1"), a("gw-9")),
+        (a(A), a("eu-west-1"), a("sensor-001")),
+        (a(B), a("us-east-1"), a("sensor-001")),
+    ];
+    assert_eq!(things_of(&e.db, &["things"]), both);
+    assert_eq!(things_of(&e.db, &["--account", B, "things"]), both[2..]);
+    // Metrics of both accounts' sensor-001, ingested as the analyst says whose they are:
+    // each lands on its own account's thing; triage names each row's account and filters.
+    for (account, region, bytes) in [(A, "eu-west-1", 1_000), (B, "us-east-1", 900_000_000)] {
+        let file = e.home.join(format!("export-{account}.json"));
+        let mut metrics = Vec::new();
+        for i in 0..24 {
+            metrics.push(json!({"name": "aws:all-bytes-out", "thing": "sensor-001",
+                "value": {"count": if i == 23 { bytes } else { 1_000 }}, "version": 1,
+                "timestamp": (t0 - 3600 * 24 + 3600 * i) * 1000}));
+        }
+        std::fs::write(
+            &file,
+            json!({"version": "1.0", "metrics": metrics}).to_string(),
+        )
+        .unwrap();
+        let r = support::ok(
+            cmd(&e)
+                .args(["--account", account, "--thing-region", region, "ingest"])
+                .arg(&file),
+        );
+        assert_eq!(
+            (r["account"].as_str(), r["datapoints"].as_u64()),
+            (Some(account), Some(24))
+        );
+    }
+    assert_eq!(
+        things_of(&e.db, &["things"]),
+        both,
+        "no new thing: each account's own"
+    );
+    let t = support::json_out(&e.db, &["--account", B, "triage", "--window", "2d"]);
+    let rows = t.as_array().unwrap();
+    assert!(
+        !rows.is_empty()
+            && rows
+                .iter()
+                .all(|r| r["account"] == B && r["region"] == "us-east-1"),
+        "{t}"
+    );
+    let series = |account: &str| {
+        support::json_out(
+            &e.db,
+            &[
+                "--account",
+                account,
+                "series",
+                "--thing",
+                "sensor-001",
+                "--metric",
+                "aws:all-bytes-out",
+            ],
+        )
+    };
+    assert_eq!(series(A)[23]["value"], 1_000);
+    assert_eq!(series(B)[23]["value"], 900_000_000);
+    // The shared name alone is ambiguous; --account says which.
+    let (out, _) = support::run(cmd(&e).args(["violations", "--thing", "sensor-001"]));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(A) && err.contains(B), "{err}");
+    let v = support::json_out(
+        &e.db,
+        &["--account", B, "violations", "--thing", "sensor-001"],
+    );
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(
+        (
+            v[0]["violation_id"].as_str(),
+            v[0]["account"].as_str(),
+            v[0]["region"].as_str()
+        ),
+        (Some("v-b-1"), Some(B), Some("us-east-1"))
+    );
+    let v = support::json_out(&e.db, &["--account", A, "violations"]);
+    assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
+    // A case on one account's sensor-001 is not the other's.
+    support::ok(cmd(&e).args([
+        "--account",
+        A,
+        "case",
+        "set",
+        "--thing",
+        "sensor-001",
+        "--state",
+        "investigating",
+    ]));
+    let c = support::json_out(
+        &e.db,
+        &["--account", B, "case", "show", "--thing", "sensor-001"],
+    );
+    assert_eq!(c["state"], "new", "{c}");
+    // No Device Defender source acts in account A: nothing is planned.
+    let (out, _) = support::run(cmd(&e).args([
+        "--account",
+        A,
+        "quarantine",
+        "--thing",
+        "sensor-001",
+        "--reason",
+        "beaconing to a known C2 host",
+        "--dry-run",
+    ]));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("account {A} in eu-west-1"))
+            && err.contains("no Device Defender source of that account"),
+        "{err}"
+    );
+
+    // The same findings, saved and ingested into another cache: the same things.
+    let other = e.home.join("other.sqlite");
+    support::ok(
+        support::command(&other, Some(&e.home))
+            .arg("ingest")
+            .arg(&saved),
+    );
+    assert_eq!(things_of(&other, &["things"]), both);
+}

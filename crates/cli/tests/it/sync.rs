@@ -893,7 +893,8 @@ fn defender_sync_keeps_the_evidence_the_cli_corpus_shows() {
     assert_eq!(cam2[0]["verification_state"], "BENIGN_POSITIVE");
     assert_eq!(cam2[0]["verification_description"], "nightly backup");
     let store = Store::open(&e.db).unwrap();
-    let v = &store.violations(Some("cam-001"), false).unwrap()[0];
+    let key = desk_engine::store::resolve_thing(&store, "cam-001").unwrap();
+    let v = &store.violations(Some(&key), false).unwrap()[0];
     assert_eq!(
         v.behavior_json["consecutive_to_alarm"], 2,
         "{:?}",

@@ -94,7 +94,11 @@ impl Backend {
     /// through a Device Defender source of that account (and region, where both are known):
     /// the named one must be, and with none such the action is refused, saying what to add.
     /// A thing of unknown account goes where [`Backend::for_cache`] says.
-    pub async fn for_thing(store: &Store, source: Option<&str>, thing: Option<&str>) -> Result<Self> {
+    pub async fn for_thing(
+        store: &Store,
+        source: Option<&str>,
+        thing: Option<&str>,
+    ) -> Result<Self> {
         use crate::model::scope::ThingKey;
         let Some(key) = thing.map(ThingKey::parse).filter(|k| k.account.is_some()) else {
             return Self::for_cache(store, source).await;

@@ -64,10 +64,16 @@ fn findings_of(store: &Store, thing: &str, log: &ActionLog) -> Result<Vec<Findin
     }
     certs.sort();
     certs.dedup();
-    let mut findings = store.findings(None, Some(thing))?;
+    // Findings name resources as AWS knows them (the bare thing name); of another account
+    // they are another thing's.
+    let key = crate::model::scope::ThingKey::parse(thing);
+    let mut findings = store.findings(None, Some(key.name))?;
     for c in &certs {
         findings.extend(store.findings(None, Some(c))?);
     }
+    findings.retain(|f| {
+        key.account.is_none() || f.account.is_none() || f.account.as_deref() == key.account
+    });
     findings.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
     findings.dedup_by(|a, b| a.finding_id == b.finding_id);
     Ok(findings)

@@ -141,7 +141,11 @@ pub async fn plan_request(backend: &Backend, store: &Store, req: &ActionRequest)
     let target = backend.target().await?;
     // The credentials must really be the thing's account's (a source's learned account can be
     // stale; its profile may have been pointed elsewhere since).
-    if let Some(key) = plan.thing.as_deref().map(crate::model::scope::ThingKey::parse) {
+    if let Some(key) = plan
+        .thing
+        .as_deref()
+        .map(crate::model::scope::ThingKey::parse)
+    {
         if let Some(account) = key.account {
             if target.account != account {
                 return Err(Error::InvalidInput(format!(

@@ -47,11 +47,11 @@ use crate::analysis::drift::Change;
 use crate::analysis::timeline::EntryKind;
 use crate::analysis::{drift, export, timeline, triage, view};
 pub use crate::cases::{Case, CaseState};
-pub use crate::store::resolve_thing;
 use crate::charts::{self, ChartOptions, Geometry, Theme, Zone};
 use crate::demo::{self, DemoOptions};
 use crate::secrets::{Secret, SecretStore};
 use crate::sources::{Source, SourceKind, SourceSettings};
+pub use crate::store::resolve_thing;
 use crate::store::{FindingRow, Store};
 use crate::sync::{self, Progress, SyncOptions, SyncSummary};
 use crate::time::{self, Millis};
@@ -378,4 +378,3 @@ fn scope_words(key: &str) -> String {
         (Some(a), Some(r)) => format!(" of account {a} in {r}"),
     }
 }
-

@@ -40,8 +40,7 @@ impl Desk {
             let mut drift_rows = Vec::new();
             let mut diff_rows = Vec::new();
             for metric in &metrics {
-                let v =
-                    view::metric_view(store, &thing, metric, from, to, opts.width as usize)?;
+                let v = view::metric_view(store, &thing, metric, from, to, opts.width as usize)?;
                 let expected: BTreeSet<&str> = v.expected.iter().map(String::as_str).collect();
                 for d in &v.drift {
                     let value = member_text(&d.value);
@@ -117,15 +116,8 @@ impl Desk {
         let (from, to) = check_window(req.from, req.to)?;
         let v = self.with_store(|store| {
             let thing = require_metric(store, &req.thing, &req.metric)?;
-            view::metric_view(
-                store,
-                &thing,
-                &req.metric,
-                from,
-                to,
-                opts.width as usize,
-            )
-            .map_err(Error::from)
+            view::metric_view(store, &thing, &req.metric, from, to, opts.width as usize)
+                .map_err(Error::from)
         })?;
         Ok((v, opts))
     }

@@ -42,7 +42,7 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err(format!("empty {what} name"));
     }
-    if name.contains(super::scope::SEP) {
+    if what == "thing" && name.contains(super::scope::SEP) {
         return Err(format!(
             "{what} name {name:?} contains U+001F, which no AWS IoT name may hold"
         ));

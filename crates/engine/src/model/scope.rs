@@ -30,7 +30,9 @@ pub fn check_account(account: &str) -> Result<(), String> {
     if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("account {account:?} is not a 12-digit AWS account id"))
+        Err(format!(
+            "account {account:?} is not a 12-digit AWS account id"
+        ))
     }
 }
 
@@ -199,7 +201,11 @@ mod tests {
         assert_eq!(Scope::UNKNOWN.key("sensor-001"), "sensor-001");
         assert_eq!(ThingKey::parse("sensor-001").account, None);
         let other = Scope::new(Some("444455556666"), Some("eu-west-1")).unwrap();
-        assert_ne!(other.key("sensor-001"), k, "two accounts' things never share a key");
+        assert_ne!(
+            other.key("sensor-001"),
+            k,
+            "two accounts' things never share a key"
+        );
         let no_region = Scope::new(Some("111122223333"), None).unwrap();
         assert_eq!(ThingKey::parse(&no_region.key("a:b")).region, None);
         assert_eq!(ThingKey::parse(&no_region.key("a:b")).name, "a:b");

@@ -9,8 +9,8 @@ mod actions;
 pub mod cases;
 pub mod chunk;
 mod queries;
-mod scope;
 pub mod schema;
+mod scope;
 mod sync;
 mod write;
 
@@ -25,11 +25,11 @@ pub use queries::{
     AuditRow, FindingRow, HubFindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch,
     ThingSummary, Threshold, ViolationEventRow, ViolationRow,
 };
+pub use scope::resolve_thing;
 pub use sync::{
     GroupRef, ObjectMark, Screen, ScreenEvidence, ScreenStat, ScreenedEvidence, SourceRow,
     SyncMarks, SyncRunRow, Watermark,
 };
-pub use scope::resolve_thing;
 pub use write::WriteStats;
 
 /// Why the cache failed.

@@ -129,6 +129,10 @@ pub struct FindingRow {
     pub found: Option<Millis>,
     /// `relatedResources`: the evidence beside the resource.
     pub related_resources: Vec<crate::model::Resource>,
+    /// The account it belongs to, when known (Security Hub's, or its source's).
+    pub account: Option<String>,
+    /// Its region, when known.
+    pub region: Option<String>,
 }
 
 /// A behavior from a security profile: a threshold line or an expected set on a chart.
@@ -359,7 +363,7 @@ impl Store {
     ) -> Result<Vec<FindingRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT finding_id, task_id, check_name, severity, resource_type, resource, reason, suppressed, found,
-                    reason_code, related_json
+                    reason_code, related_json, account, region
              FROM finding WHERE (?1 IS NULL OR check_name = ?1)
                AND (?2 IS NULL OR resource = ?2
                     OR finding_id IN (SELECT finding_id FROM finding_name WHERE name = ?2))
@@ -382,6 +386,8 @@ impl Store {
                     .ok()
                     .and_then(|s| serde_json::from_str(&s).ok())
                     .unwrap_or_default(),
+                account: r.get(11)?,
+                region: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -132,4 +132,103 @@ mod tests {
             Store::open(&path).unwrap();
         }
     }
+
+    /// A cache of the schema before accounts (version 12) upgrades without a row rewritten: its
+    /// things are of unknown account; `assign_unknown` then gives every table's thing rows (the
+    /// thing, its groups, type, certificates, case events) and the findings the account, at
+    /// once, and is refused — changing nothing — where the name is already a thing of it.
+    #[test]
+    fn a_cache_from_before_accounts_keeps_its_things_unknown_until_assigned() {
+        use crate::model::scope::{Scope, ThingKey};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v12.sqlite");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            prepare(&conn).unwrap();
+            let tx = conn.transaction().unwrap();
+            for sql in &MIGRATIONS[..12] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 12).unwrap();
+            tx.execute_batch(
+                "INSERT INTO thing(name) VALUES ('cam-old-1'), ('cam-old-2');
+                 INSERT INTO thing_group(thing, group_name, observed) VALUES ('cam-old-1', 'lobby', 1);
+                 INSERT INTO thing_type(thing, type_name, observed) VALUES ('cam-old-1', 'camera', 1);
+                 INSERT INTO thing_principal(thing, cert_id, observed) VALUES ('cam-old-1', 'c1', 1);
+                 INSERT INTO case_event(subject, at, who, state) VALUES ('thing:cam-old-1', 1, 'ana', 'investigating');
+                 INSERT INTO finding(finding_id, check_name, resource, resource_json, suppressed)
+                   VALUES ('f-1', 'LOGGING_DISABLED_CHECK', '', '{}', 0);",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let keys = store.thing_keys("cam-old-1").unwrap();
+        assert_eq!(keys, ["cam-old-1"]);
+        assert_eq!(
+            ThingKey::parse(&keys[0]).account,
+            None,
+            "unknown until the analyst says"
+        );
+        assert!(!store.has_scoped_things().unwrap());
+
+        let a = Scope::new(Some("111122223333"), Some("eu-west-1")).unwrap();
+        assert_eq!(store.assign_unknown(&a).unwrap(), 2);
+        let key = a.key("cam-old-1");
+        assert_eq!(
+            crate::store::resolve_thing(&store, "cam-old-1").unwrap(),
+            key
+        );
+        assert_eq!(store.thing_groups(&key).unwrap().len(), 1);
+        assert_eq!(store.thing_certificates(&key).unwrap(), ["c1"]);
+        assert_eq!(
+            store
+                .all_thing_types()
+                .unwrap()
+                .get(&key)
+                .map(String::as_str),
+            Some("camera")
+        );
+        assert_eq!(store.case_events(&format!("thing:{key}")).unwrap().len(), 1);
+        let account: Option<String> = store
+            .connection()
+            .query_row(
+                "SELECT account FROM finding WHERE finding_id = 'f-1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(account.as_deref(), Some("111122223333"));
+        assert!(store.thing_keys("cam-old-1").unwrap() == [key.clone()]);
+
+        // Another unknown cam-old-2 arrives; the account already has one: refused, unchanged.
+        store
+            .connection()
+            .execute("INSERT INTO thing(name) VALUES ('cam-old-2')", [])
+            .unwrap();
+        let before = store.thing_keys("cam-old-2").unwrap();
+        assert!(matches!(
+            store.assign_unknown(&a),
+            Err(crate::store::StoreError::Conflict(m)) if m.contains("cam-old-2")
+        ));
+        assert_eq!(store.thing_keys("cam-old-2").unwrap(), before);
+        // Two accounts' cam-old-2 now: a bare name is refused, the account picks one.
+        assert!(
+            crate::store::resolve_thing(&store, "cam-old-2").is_ok(),
+            "the bare name is a key"
+        );
+        let b = Scope::new(Some("444455556666"), None).unwrap();
+        assert_eq!(store.assign_things(&b, &["cam-old-2".into()]).unwrap(), 1);
+        assert!(crate::store::resolve_thing(&store, "cam-old-2").is_err());
+        assert_eq!(
+            crate::store::resolve_thing(
+                &store,
+                &Scope::new(Some("444455556666"), None)
+                    .unwrap()
+                    .key("cam-old-2")
+            )
+            .unwrap(),
+            b.key("cam-old-2")
+        );
+    }
 }

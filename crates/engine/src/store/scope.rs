@@ -39,7 +39,10 @@ impl Store {
             "SELECT substr(subject, 7) FROM case_event WHERE subject LIKE 'thing:%' AND {}",
             keys_of("substr(subject, 7)")
         ));
-        let sql = format!("SELECT DISTINCT * FROM ({}) ORDER BY 1", parts.join(" UNION "));
+        let sql = format!(
+            "SELECT DISTINCT * FROM ({}) ORDER BY 1",
+            parts.join(" UNION ")
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([name], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -195,5 +198,46 @@ pub fn resolve_thing(store: &Store, thing: &str) -> crate::Result<String> {
                 scopes.join("; ")
             )))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::scope::Scope;
+    use crate::store::Store;
+
+    /// A device cannot name itself into another account's key: a name holding the key's
+    /// separator is refused, its file's other records kept, and no thing of that account
+    /// appears; a file the analyst says is of an account lands there.
+    #[test]
+    fn a_device_cannot_speak_for_another_accounts_thing() {
+        let mut store = Store::open_in_memory().unwrap();
+        // Two records (Firehose delivers them run together): the hostile one costs only itself.
+        let doc = "{\"version\":\"1.0\",\"metrics\":[\
+            {\"name\":\"aws:all-bytes-out\",\"thing\":\"111111111111\\u001fus-east-1\\u001fvictim\",\
+             \"value\":{\"count\":1},\"version\":1,\"timestamp\":1717430700000}]}\n\
+            {\"version\":\"1.0\",\"metrics\":[\
+            {\"name\":\"aws:all-bytes-out\",\"thing\":\"cam-1\",\
+             \"value\":{\"count\":2},\"version\":1,\"timestamp\":1717430700000}]}";
+        let report =
+            crate::ingest::ingest_bytes(&mut store, "m.json", doc.as_bytes(), &Default::default());
+        assert_eq!(report.rejected_records_total, 1, "{report:?}");
+        assert!(!store.has_scoped_things().unwrap());
+        assert!(store.thing_keys("victim").unwrap().is_empty());
+        assert_eq!(store.thing_keys("cam-1").unwrap(), ["cam-1"]);
+
+        let scope = Scope::new(Some("222222222222"), Some("eu-west-1")).unwrap();
+        let ctx = crate::model::parse::Context {
+            scope: scope.clone(),
+            ..Default::default()
+        };
+        crate::ingest::ingest_bytes(&mut store, "m.json", doc.as_bytes(), &ctx);
+        let mut want = vec!["cam-1".to_string(), scope.key("cam-1")];
+        want.sort();
+        assert_eq!(
+            store.thing_keys("cam-1").unwrap(),
+            want,
+            "two things: one per account"
+        );
     }
 }

@@ -233,12 +233,10 @@ impl Store {
 
     /// All sources, by name.
     pub fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT name, kind, settings, created, account, region, account_from
+        let mut stmt = self.conn.prepare(
+            "SELECT name, kind, settings, created, account, region, account_from
                  FROM source ORDER BY name",
-            )?;
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(SourceRow {
                 name: r.get(0)?,
@@ -572,8 +570,18 @@ fn write_screen(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
-            sc.source, scope.key(&r.thing), r.metric, r.kind, r.member, r.since, r.peak, r.median, r.ratio,
-            r.hours, r.basis, r.peers
+            sc.source,
+            scope.key(&r.thing),
+            r.metric,
+            r.kind,
+            r.member,
+            r.since,
+            r.peak,
+            r.median,
+            r.ratio,
+            r.hours,
+            r.basis,
+            r.peers
         ])?;
     }
     for st in &sc.stats {

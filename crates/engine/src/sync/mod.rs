@@ -420,7 +420,8 @@ pub async fn drill_down(
         source_scope.clone()
     };
     if let (Some(a), Some(b)) = (key.account, source_scope.account.as_deref()) {
-        let regions_differ = matches!((key.region, source_scope.region.as_deref()), (Some(x), Some(y)) if x != y);
+        let regions_differ =
+            matches!((key.region, source_scope.region.as_deref()), (Some(x), Some(y)) if x != y);
         if a != b || regions_differ {
             return Err(Error::InvalidInput(format!(
                 "{} belongs to {}; source {:?} reads {}: drill down through a source of its account",

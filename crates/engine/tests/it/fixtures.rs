@@ -443,7 +443,8 @@ fn hostile_strings_round_trip_exactly_and_never_alias() {
         );
     }
     assert_eq!(all_points(&s, "a", "b\u{1f}c")[0].1, MetricValue::Count(1));
-    assert_eq!(all_points(&s, "a\u{1f}b", "c")[0].1, MetricValue::Count(2));
+    // A thing named with U+001F (the cache's key separator) is refused where it is read:
+    // `store::scope`'s tests.
 }
 
 #[test]

@@ -71,8 +71,10 @@ pub struct MitigationRecord {
     pub kind: crate::model::MitigationKind,
     /// Mitigation action name.
     pub action: String,
-    /// Thing.
+    /// Thing (its name).
     pub thing: Option<String>,
+    /// The thing's account, when known.
+    pub account: Option<String>,
     /// Finding.
     pub finding_id: Option<String>,
     /// Violation.
@@ -109,7 +111,15 @@ pub fn mitigations(store: &Store, thing: Option<&str>) -> Result<Vec<MitigationR
                 task_id: r.task_id,
                 kind: r.kind,
                 action: r.action,
-                thing: r.thing,
+                account: r
+                    .thing
+                    .as_deref()
+                    .and_then(|t| crate::model::scope::ThingKey::parse(t).account)
+                    .map(str::to_string),
+                thing: r
+                    .thing
+                    .as_deref()
+                    .map(|t| crate::model::scope::name_of(t).to_string()),
                 finding_id: r.finding_id,
                 violation_id: r.violation_id,
                 status: r.status,

@@ -150,8 +150,8 @@ impl Finding {
     /// ProductArn and Id at most 512 characters of no control character (ASFF's own bound).
     fn hub_ref(&self, kind: &'static str, record: String) -> Res<HubRef> {
         let account = self.aws_account_id.clone().unwrap_or_default();
-        let checked = super::super::scope::check_account(&account)
-            .and_then(|()| match &self.region {
+        let checked =
+            super::super::scope::check_account(&account).and_then(|()| match &self.region {
                 Some(r) => super::super::scope::check_region(r),
                 None => Ok(()),
             });
