@@ -41,8 +41,12 @@ function mockIpc() {
     newest: now,
     last_sync: null,
   };
+  const named = (i) => (i === 0 ? "cam-lobby-017" : i === 1 ? HOSTILE : `sensor-${String(i).padStart(6, "0")}`);
   const rows = Array.from({ length: 100000 }, (_, i) => ({
-    thing: i === 0 ? "cam-lobby-017" : i === 1 ? HOSTILE : `sensor-${String(i).padStart(6, "0")}`,
+    thing: named(i),
+    account: null,
+    region: null,
+    key: named(i),
     score: 100000 - i,
     reasons:
       i === 0
@@ -186,6 +190,9 @@ function mockIpc() {
         case "thing":
           return {
             thing: args.req.thing,
+            account: null,
+            region: null,
+            key: args.req.thing,
             from: now - 7 * 864e5,
             to: now,
             last_report: now,
