@@ -102,7 +102,7 @@ fn stated_scope(
 }
 
 /// The thing a command names: its name, within --account (and --thing-region) when given, as
-/// the engine resolves it ([`query::thing_arg`]).
+/// the engine resolves it (`desk_engine::store::resolve_thing`).
 fn thing_arg(cli: &Cli, name: &str) -> anyhow::Result<String> {
     let scope = stated_scope(cli, None)?;
     Ok(scope.key(name))
