@@ -25,6 +25,10 @@ botocore's model (`securityhub/2018-10-26`) defines it and keeps findings in mem
 - Rate: 3 requests a second with a burst of 6 (GetFindings' quota), past it 429
   `LimitExceededException`, the model's error for a throttling limit.
 
+- STS `GetCallerIdentity` on the same endpoint (an SDK given one `--endpoint-url` sends STS
+  there too, as it would moto): the account `--account` names (default 123456789012), in
+  the query protocol's XML or the JSON protocol, whichever the client speaks.
+
 Control (not AWS): `POST /_emu/faults` (`[{"kind": "throttle"|"error500", "count": n}]`, or
 `{"kind": "slow", "delay": s, "count": n}`: the next n calls answer s seconds late),
 `GET /_emu/calls` (every call with its body), `GET /_emu/findings`, `POST /_emu/reset`.
@@ -258,9 +262,31 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    account = "123456789012"
+
+    def caller_identity(self, raw):
+        """STS GetCallerIdentity, answered as botocore's `sts` model shapes it."""
+        arn = f"arn:aws:iam::{self.account}:user/securityhub-emulator"
+        if "json" in (self.headers.get("Content-Type") or ""):
+            return self.reply(200, {"Account": self.account, "Arn": arn, "UserId": "AIDAEMULATOR"})
+        xml = ('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+               f"<GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AIDAEMULATOR</UserId>"
+               f"<Account>{self.account}</Account></GetCallerIdentityResult>"
+               "<ResponseMetadata><RequestId>emu-sts</RequestId></ResponseMetadata>"
+               "</GetCallerIdentityResponse>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(xml)))
+        self.end_headers()
+        self.wfile.write(xml)
+
     def handle_any(self, method):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = self.path.split("?")[0]
+        target = self.headers.get("X-Amz-Target") or ""
+        if method == "POST" and path == "/" and (b"Action=GetCallerIdentity" in raw
+                                                 or target.endswith(".GetCallerIdentity")):
+            return self.caller_identity(raw)
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
@@ -320,7 +346,9 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--account", default="123456789012", help="the account STS answers with")
     a = ap.parse_args()
+    Handler.account = a.account
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     print(f"listening on {srv.server_address[1]}", flush=True)

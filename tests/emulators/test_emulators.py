@@ -713,6 +713,13 @@ class SecurityHubEmulator(unittest.TestCase):
         return {"ProductArn": [{"Value": self.corpus.DETECT, "Comparison": "EQUALS"},
                                {"Value": self.corpus.AUDIT, "Comparison": "EQUALS"}], **extra}
 
+    def test_sts_on_the_same_endpoint(self):
+        sts = boto3.client("sts", endpoint_url=self.url, region_name="us-east-1",
+                           aws_access_key_id="t", aws_secret_access_key="t")
+        me = sts.get_caller_identity()
+        self.assertEqual(me["Account"], "123456789012")
+        self.assertTrue(me["Arn"].startswith("arn:aws:iam::123456789012:"))
+
     def test_filters_sort_and_paging(self):
         pages = self.hub.get_paginator("get_findings").paginate(
             Filters=self.dd_filters(), SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],

@@ -904,7 +904,7 @@ reconciled: boolean,
  */
 why: string | null, };
 
-export type ActionKind = "quarantine" | "release" | "mitigate" | "verify";
+export type ActionKind = "quarantine" | "release" | "mitigate" | "verify" | "hub";
 
 export type OutcomeDetail = { 
 /**
@@ -1045,7 +1045,15 @@ state: VerificationState,
 /**
  * A note for AWS (at most 1,000 characters).
  */
-description: string | null, };
+description: string | null, } | { "action": "hub_case", 
+/**
+ * Thing (its key or name), or
+ */
+thing: string | null, 
+/**
+ * an audit finding id.
+ */
+finding: string | null, };
 
 export type MitigationFor = "violation" | "finding";
 

@@ -472,6 +472,20 @@ pub enum HubCmd {
         #[command(flatten)]
         q: Query,
     },
+    /// Push an investigation — its state (new → NEW, investigating and compromised → NOTIFIED,
+    /// benign → RESOLVED) and latest note, with who set them — to the Security Hub findings it
+    /// came through (BatchUpdateFindings), planned, confirmed and logged as every action is
+    /// (action `hub`). --source names the Security Hub source.
+    Push {
+        /// The thing whose violations' findings to update.
+        #[arg(long, required_unless_present = "finding", conflicts_with = "finding")]
+        thing: Option<String>,
+        /// The audit finding whose finding to update.
+        #[arg(long)]
+        finding: Option<String>,
+        #[command(flatten)]
+        c: act::Common,
+    },
 }
 
 /// `ddesk things ...`.

@@ -160,7 +160,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Quarantine { c, .. }
         | Command::Release { c, .. }
         | Command::Mitigate { c, .. }
-        | Command::VerifyViolation { c, .. } => {
+        | Command::VerifyViolation { c, .. }
+        | Command::Hub(HubCmd::Push { c, .. }) => {
             let what =
                 action_request(&cli)?.context("a response action's command without its request")?;
             act::act(&db_path(&cli)?, what, c, out)
@@ -317,6 +318,10 @@ fn action_request(cli: &Cli) -> anyhow::Result<Option<ActionRequest>> {
             violation: violation.clone(),
             state: state.as_aws(),
             description: description.clone(),
+        },
+        Command::Hub(HubCmd::Push { thing, finding, .. }) => ActionRequest::HubCase {
+            thing: thing.as_deref().map(|t| thing_arg(cli, t)).transpose()?,
+            finding: finding.clone(),
         },
         _ => return Ok(None),
     }))

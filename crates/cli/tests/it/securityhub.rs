@@ -392,3 +392,131 @@ fn two_accounts_things_with_one_name_stay_two() {
     );
     assert_eq!(things_of(&other, &["things"]), both);
 }
+
+/// The analyst's investigation goes back to the SOC's hub: `hub push` plans one
+/// BatchUpdateFindings per Security Hub finding of the thing (Workflow.Status from the state,
+/// the note with who set it and when), shows it (`--dry-run`), and — confirmed with a reason —
+/// runs it through the hub source and logs it as every action is (action `hub`). The finding in
+/// Security Hub then holds the state and the note; one with no Security Hub finding is refused.
+#[test]
+fn an_investigation_is_pushed_to_the_hub_and_logged() {
+    let hub = servers::python_server("securityhub_emulator.py", &[]);
+    let t0 = desk_engine::time::now() / 1000 - 3600;
+    import(&hub, t0, 0, "corpus");
+    let e = env();
+    support::ok(cmd(&e).args([
+        "sources",
+        "add",
+        "security-hub",
+        "--name",
+        "hub",
+        "--endpoint-url",
+        &hub.url,
+    ]));
+    sync(&e);
+    support::ok(cmd(&e).args([
+        "case",
+        "set",
+        "--thing",
+        "cam-001",
+        "--state",
+        "investigating",
+    ]));
+    support::ok(cmd(&e).args([
+        "case",
+        "note",
+        "--thing",
+        "cam-001",
+        "--text",
+        "beaconing to 203.0.113.9",
+    ]));
+    const REASON: &str = "escalated to the IR on-call";
+    let dry = support::ok(cmd(&e).args([
+        "hub",
+        "push",
+        "--thing",
+        "cam-001",
+        "--reason",
+        REASON,
+        "--dry-run",
+    ]));
+    let calls = dry["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{dry}");
+    let call = calls[0].as_str().unwrap();
+    assert!(
+        call.starts_with("BatchUpdateFindings ") && call.contains("Workflow.Status=NOTIFIED"),
+        "{call}"
+    );
+    assert_eq!(dry["plan"]["target"]["account"], "123456789012", "{dry}");
+    let done = support::ok(cmd(&e).args([
+        "hub", "push", "--thing", "cam-001", "--reason", REASON, "--yes",
+    ]));
+    assert_eq!(done["outcome"]["status"], "succeeded", "{done}");
+
+    let refs = support::json_out(&e.db, &["hub", "findings"]);
+    let r = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["record"] == "v-bytes-cam-001")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        r["workflow"], "NOTIFIED",
+        "the cache knows what it set: {r}"
+    );
+    let out = Command::new("curl")
+        .args(["-sf", &format!("{}/_emu/findings", hub.url)])
+        .output()
+        .unwrap();
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let f = all.iter().find(|f| f["Id"] == r["id"]).unwrap();
+    assert_eq!(f["Workflow"]["Status"], "NOTIFIED", "{f}");
+    let text = f["Note"]["Text"].as_str().unwrap();
+    assert!(
+        text.contains("investigating") && text.contains("beaconing to 203.0.113.9"),
+        "{text}"
+    );
+    assert!(f["Note"]["UpdatedBy"]
+        .as_str()
+        .unwrap()
+        .ends_with("(Defender Desk)"));
+    let others: Vec<&Value> = all
+        .iter()
+        .filter(|x| x["Id"] != r["id"] && x["Workflow"]["Status"] == "NOTIFIED")
+        .collect();
+    assert!(
+        others.is_empty(),
+        "only cam-001's finding changed: {others:?}"
+    );
+    let log = support::json_out(&e.db, &["actions"]);
+    let last = log.as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (
+            last["action"].as_str(),
+            last["status"].as_str(),
+            last["reason"].as_str()
+        ),
+        (Some("hub"), Some("succeeded"), Some(REASON)),
+        "{last}"
+    );
+    // A thing that came through no Security Hub finding: nothing to push.
+    let other = e.home.join("export.json");
+    std::fs::write(
+        &other,
+        json!({"version": "1.0", "metrics": [{"name": "aws:all-bytes-out", "thing": "lab-7",
+            "value": {"count": 1}, "version": 1, "timestamp": t0 * 1000}]})
+        .to_string(),
+    )
+    .unwrap();
+    support::ok(cmd(&e).arg("ingest").arg(&other));
+    let (out, _) = support::run(cmd(&e).args([
+        "hub", "push", "--thing", "lab-7", "--reason", REASON, "--yes",
+    ]));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("came through no Security Hub finding"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -22,6 +22,8 @@ pub enum Backend {
         source: String,
         /// The region the SDK resolved.
         region: String,
+        /// Security Hub, when acting through a Security Hub source (BatchUpdateFindings).
+        hub: Option<aws_sdk_securityhub::Client>,
     },
     /// The demo fleet's simulated account (thing groups and certificates in the cache).
     Demo,
@@ -52,6 +54,34 @@ where
         other => CallError {
             code: "ClientError".into(),
             message: aws::describe("call", other),
+            lost: false,
+        },
+    }
+}
+
+/// A Security Hub call's failure, as [`call_error`] tells an IoT one's.
+fn hub_call_error<E, R>(e: &aws_sdk_securityhub::error::SdkError<E, R>) -> CallError
+where
+    E: aws_sdk_securityhub::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_securityhub::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => CallError {
+            code: s.err().code().unwrap_or("Unknown").to_string(),
+            message: s.err().message().unwrap_or_default().to_string(),
+            lost: false,
+        },
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            CallError {
+                code: "ConnectionLost".into(),
+                message: format!("{e}"),
+                lost: true,
+            }
+        }
+        other => CallError {
+            code: "ClientError".into(),
+            message: format!("{other}"),
             lost: false,
         },
     }
@@ -159,7 +189,54 @@ impl Backend {
             region: sdk
                 .region()
                 .map_or_else(|| "(no region)".to_string(), |r| r.to_string()),
+            hub: None,
         }
+    }
+
+    /// Where a push to Security Hub goes: the named Security Hub source, else the only one
+    /// configured (its account — the hub's, a delegated administrator's — is the target).
+    pub async fn for_hub(store: &Store, source: Option<&str>) -> Result<Self> {
+        let hubs: Vec<(String, AwsSettings)> = sources::list(store)?
+            .into_iter()
+            .filter_map(|s| match s.settings {
+                SourceSettings::SecurityHub(h) => Some((s.name, h.aws)),
+                _ => None,
+            })
+            .filter(|(n, _)| source.is_none_or(|want| want == n))
+            .collect();
+        let (name, settings) = match hubs.as_slice() {
+            [one] => one,
+            [] => {
+                return Err(Error::InvalidInput(match source {
+                    Some(n) => format!("no Security Hub source named {n:?}"),
+                    None => "no Security Hub source is configured: add one (`ddesk sources add security-hub`) to push to it".into(),
+                }))
+            }
+            several => {
+                return Err(Error::InvalidInput(format!(
+                    "several Security Hub sources ({}): name the one to push through (ddesk: --source)",
+                    several.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                )))
+            }
+        };
+        let sdk = aws::sdk_config(settings).await;
+        let Self::Aws {
+            api,
+            sts,
+            source,
+            region,
+            ..
+        } = Self::aws(name, settings).await
+        else {
+            unreachable!("Backend::aws is an AWS backend")
+        };
+        Ok(Self::Aws {
+            api,
+            sts,
+            source,
+            region,
+            hub: Some(aws_sdk_securityhub::Client::new(&sdk)),
+        })
     }
 
     /// Where actions go: account and caller (one STS GetCallerIdentity), region and source.
@@ -351,7 +428,54 @@ impl Backend {
     ) -> std::result::Result<String, CallError> {
         match self {
             Self::Demo => demo_call(store, step).map(|()| "demo".into()),
-            Self::Aws { api, .. } => match step {
+            Self::Aws { api, hub, .. } => match step {
+                Step::BatchUpdateFindings {
+                    product_arn,
+                    id,
+                    workflow_status,
+                    note,
+                    updated_by,
+                } => {
+                    use aws_sdk_securityhub::operation::RequestId as _;
+                    use aws_sdk_securityhub::types::{
+                        AwsSecurityFindingIdentifier, NoteUpdate, WorkflowStatus, WorkflowUpdate,
+                    };
+                    let Some(hub) = hub else {
+                        return Err(CallError {
+                            code: "NoSecurityHubSource".into(),
+                            message: "this action goes through a Security Hub source".into(),
+                            lost: false,
+                        });
+                    };
+                    let ident = AwsSecurityFindingIdentifier::builder()
+                        .id(id)
+                        .product_arn(product_arn)
+                        .build();
+                    let note = NoteUpdate::builder()
+                        .text(note)
+                        .updated_by(updated_by)
+                        .build();
+                    let out = hub
+                        .batch_update_findings()
+                        .finding_identifiers(ident)
+                        .workflow(
+                            WorkflowUpdate::builder()
+                                .status(WorkflowStatus::from(workflow_status.as_str()))
+                                .build(),
+                        )
+                        .note(note)
+                        .send()
+                        .await
+                        .map_err(|e| hub_call_error(&e))?;
+                    if let Some(u) = out.unprocessed_findings().first() {
+                        return Err(CallError {
+                            code: u.error_code().unwrap_or("Unprocessed").to_string(),
+                            message: u.error_message().unwrap_or_default().to_string(),
+                            lost: false,
+                        });
+                    }
+                    Ok(out.request_id().unwrap_or_default().to_string())
+                }
                 Step::PutVerificationStateOnViolation {
                     violation_id,
                     state,
@@ -548,5 +672,10 @@ pub(super) fn demo_call(store: &mut Store, step: &Step) -> std::result::Result<(
             .map_err(fail),
         Step::StartDetectMitigationActionsTask { .. }
         | Step::StartAuditMitigationActionsTask { .. } => Ok(()),
+        Step::BatchUpdateFindings { .. } => Err(CallError {
+            code: "NoSecurityHubSource".into(),
+            message: "the demo account has no Security Hub".into(),
+            lost: false,
+        }),
     }
 }

@@ -93,6 +93,17 @@ pub async fn execute(
         match result {
             Ok(request_id) => {
                 steps.push(json!({"step": i, "ok": true, "request_id": request_id}));
+                if let Step::BatchUpdateFindings {
+                    product_arn,
+                    id,
+                    workflow_status,
+                    ..
+                } = step
+                {
+                    // What the hub now holds (BatchUpdateFindings leaves UpdatedAt alone, so
+                    // an incremental sync would not read it back).
+                    let _ = store.set_hub_workflow(product_arn, id, workflow_status);
+                }
                 if matches!(
                     step,
                     Step::StartDetectMitigationActionsTask { .. }
@@ -154,7 +165,8 @@ pub async fn execute(
     }))?;
     store.release_intent(intent.seq)?;
     anchor_now(store).await;
-    if let (Some(thing), Backend::Aws { .. }) = (plan.thing.as_deref(), backend) {
+    let on_iot = plan.action != super::ActionKind::Hub;
+    if let (Some(thing), Backend::Aws { .. }, true) = (plan.thing.as_deref(), backend, on_iot) {
         if let Ok(groups) = backend.groups(store, thing).await {
             let g: Vec<_> = groups.into_iter().map(|g| (g, None)).collect();
             let _ = store.set_thing_groups(thing, &g);
@@ -354,6 +366,9 @@ fn judge(plan: &Plan, seen: &Observed) -> (Seen, Vec<Value>) {
                 }),
             Step::PutVerificationStateOnViolation { .. } => {
                 Seen::Unknown("the violation's verification state is not read back".into())
+            }
+            Step::BatchUpdateFindings { .. } => {
+                Seen::Unknown("the Security Hub finding's workflow is not read back".into())
             }
             // Not read back. The executor runs the steps in order and stops at the first
             // failure, so a later membership the thing did not have before shows these ran.

@@ -106,6 +106,20 @@ pub enum Step {
         /// The analyst's note for AWS (at most 1,000 characters).
         description: Option<String>,
     },
+    /// Set a Security Hub finding's workflow status and note (BatchUpdateFindings): the
+    /// analyst's investigation state pushed to the SOC's hub.
+    BatchUpdateFindings {
+        /// The finding's `ProductArn`.
+        product_arn: String,
+        /// The finding's `Id`.
+        id: String,
+        /// `Workflow.Status`: NEW, NOTIFIED or RESOLVED.
+        workflow_status: String,
+        /// `Note.Text` (at most 512 characters).
+        note: String,
+        /// `Note.UpdatedBy`.
+        updated_by: String,
+    },
     /// Run a mitigation action on an audit finding.
     StartAuditMitigationActionsTask {
         /// Task id.
@@ -151,6 +165,8 @@ pub enum ActionKind {
     Mitigate,
     /// Set a Detect violation's verification state.
     Verify,
+    /// Push an investigation's state and note to its Security Hub findings.
+    Hub,
 }
 
 impl ActionKind {
@@ -161,6 +177,7 @@ impl ActionKind {
             Self::Release => "release",
             Self::Mitigate => "mitigate",
             Self::Verify => "verify",
+            Self::Hub => "hub",
         }
     }
 }
@@ -255,6 +272,15 @@ impl Plan {
                 } => format!(
                     "StartAuditMitigationActionsTask {task_id}: action {action} on finding {finding_id} ({check})"
                 ),
+                Step::BatchUpdateFindings {
+                    product_arn,
+                    id,
+                    workflow_status,
+                    note,
+                    updated_by,
+                } => format!(
+                    "BatchUpdateFindings {product_arn} {id}: Workflow.Status={workflow_status} Note={note:?} UpdatedBy={updated_by:?}"
+                ),
                 Step::PutVerificationStateOnViolation {
                     violation_id,
                     state,
@@ -319,6 +345,107 @@ pub fn allows_any_client_id(document: &str) -> bool {
             && as_list(&s["Resource"])
                 .iter()
                 .any(|r| r == "*" || r.ends_with(":client/*") || r.contains("${iot:ClientId}"))
+    })
+}
+
+/// Security Hub's `Workflow.Status` for an investigation state: `new` is NEW, `investigating`
+/// and `compromised` (confirmed, still being worked) NOTIFIED, `benign` RESOLVED.
+pub fn hub_workflow(state: crate::cases::CaseState) -> &'static str {
+    use crate::cases::CaseState;
+    match state {
+        CaseState::New => "NEW",
+        CaseState::Investigating | CaseState::Compromised => "NOTIFIED",
+        CaseState::Benign => "RESOLVED",
+    }
+}
+
+/// Plans pushing an investigation — its state and latest note, who set them and when — to the
+/// Security Hub findings it came through: a thing's violations' findings, or an audit finding's.
+/// One BatchUpdateFindings per finding; `Note.Text` at most 512 characters (Security Hub's
+/// bound), `UpdatedBy` the OS user. A subject with no Security Hub finding is refused.
+pub fn plan_hub_case(
+    store: &Store,
+    subject: &crate::cases::Subject,
+    os_user: &str,
+) -> Result<Plan> {
+    use crate::cases::Subject;
+    let subject = subject.require(store)?;
+    let case = crate::cases::show(store, &subject)?;
+    let (kind, records, thing) = match &subject {
+        Subject::Thing(key) => {
+            let ids: Vec<String> = store
+                .violations(Some(key), false)?
+                .into_iter()
+                .map(|v| v.violation_id)
+                .collect();
+            ("violation", ids, Some(key.clone()))
+        }
+        Subject::Finding(id) => ("finding", vec![id.clone()], None),
+    };
+    let refs = store.hub_findings_of(kind, &records)?;
+    let named = match &thing {
+        Some(k) => crate::model::scope::name_of(k).to_string(),
+        None => match &subject {
+            Subject::Finding(f) => format!("finding {f}"),
+            Subject::Thing(_) => String::new(),
+        },
+    };
+    if refs.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "{named} came through no Security Hub finding: nothing to push (see `ddesk hub findings`)"
+        )));
+    }
+    let when = case
+        .updated
+        .map(crate::time::to_rfc3339)
+        .unwrap_or_else(|| "never set".into());
+    let set_by = case
+        .history
+        .last()
+        .map(|h| h.who.clone())
+        .unwrap_or_default();
+    let latest = case.notes.last();
+    let mut note = format!(
+        "Defender Desk: {} (set by {} at {when}){}",
+        case.state.as_str(),
+        if set_by.is_empty() { "nobody" } else { &set_by },
+        latest
+            .map(|n| format!(" — note by {}: {}", n.who, n.text))
+            .unwrap_or_default()
+    );
+    if note.chars().count() > 512 {
+        note = note.chars().take(511).collect::<String>() + "…";
+    }
+    let workflow = hub_workflow(case.state);
+    let mut warnings = Vec::new();
+    let steps = refs
+        .iter()
+        .map(|r| {
+            if r.workflow.as_deref() == Some(workflow) {
+                warnings.push(format!(
+                    "{} is already {workflow} in Security Hub (as last read): the note is still added",
+                    r.id
+                ));
+            }
+            Step::BatchUpdateFindings {
+                product_arn: r.product_arn.clone(),
+                id: r.id.clone(),
+                workflow_status: workflow.to_string(),
+                note: note.clone(),
+                updated_by: format!("{os_user} (Defender Desk)"),
+            }
+        })
+        .collect();
+    Ok(Plan {
+        action: ActionKind::Hub,
+        thing,
+        group: None,
+        steps,
+        warnings,
+        needs_group: false,
+        prior: Prior::default(),
+        demo: false,
+        target: None,
     })
 }
 

@@ -105,7 +105,11 @@ impl Desk {
         }
         let path = self.action_cache()?;
         let mut store = Store::open(&path)?;
-        let backend = Backend::for_thing(&store, None, plan.thing.as_deref()).await?;
+        let backend = if plan.action == crate::actions::ActionKind::Hub {
+            Backend::for_hub(&store, None).await?
+        } else {
+            Backend::for_thing(&store, None, plan.thing.as_deref()).await?
+        };
         let actor: Actor = backend.actor().await?;
         let outcome =
             crate::actions::execute(&mut store, &backend, &plan, reason.trim(), &actor).await?;
@@ -183,6 +187,12 @@ pub async fn backend_for(
             .find(|v| &v.violation_id == violation)
             .map(|v| v.thing),
         ActionRequest::MitigateFinding { .. } => None,
+        ActionRequest::HubCase { thing, .. } => {
+            if let Some(t) = thing {
+                *t = crate::store::resolve_thing(store, t)?;
+            }
+            return Ok((Backend::for_hub(store, source).await?, req));
+        }
     };
     let backend = Backend::for_thing(store, source, thing.as_deref()).await?;
     Ok((backend, req))
@@ -220,6 +230,18 @@ pub(super) async fn plan_steps(
         ActionRequest::MitigateFinding { finding, name } => {
             let target = MitigationTarget::Finding(finding.clone());
             crate::actions::plan_mitigation(backend, store, &target, name).await
+        }
+        ActionRequest::HubCase { thing, finding } => {
+            let subject = match (thing, finding) {
+                (Some(t), _) => crate::cases::Subject::Thing(t.clone()),
+                (None, Some(f)) => crate::cases::Subject::Finding(f.clone()),
+                (None, None) => {
+                    return Err(Error::InvalidInput(
+                        "a thing or an audit finding is needed".into(),
+                    ))
+                }
+            };
+            crate::actions::plan_hub_case(store, &subject, &crate::cases::os_user())
         }
         ActionRequest::VerifyViolation {
             violation,

@@ -618,6 +618,14 @@ pub enum ActionRequest {
         /// A note for AWS (at most 1,000 characters).
         description: Option<String>,
     },
+    /// Push a thing's or an audit finding's investigation (state and latest note) to the
+    /// Security Hub findings it came through (BatchUpdateFindings).
+    HubCase {
+        /// Thing (its key or name), or
+        thing: Option<String>,
+        /// an audit finding id.
+        finding: Option<String>,
+    },
 }
 
 /// A plan to confirm.

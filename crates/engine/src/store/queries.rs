@@ -686,4 +686,34 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// The Security Hub findings that gave these records of `kind` (`violation`, `finding`,
+    /// `check`), by ProductArn and Id.
+    pub fn hub_findings_of(
+        &self,
+        kind: &str,
+        records: &[String],
+    ) -> Result<Vec<HubFindingRow>, StoreError> {
+        let mut out: Vec<HubFindingRow> = self
+            .hub_findings(None)?
+            .into_iter()
+            .filter(|h| h.kind == kind && records.contains(&h.record))
+            .collect();
+        out.sort_by(|a, b| (&a.product_arn, &a.id).cmp(&(&b.product_arn, &b.id)));
+        Ok(out)
+    }
+
+    /// Records the workflow status this cache set on a Security Hub finding.
+    pub fn set_hub_workflow(
+        &self,
+        product_arn: &str,
+        id: &str,
+        workflow: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE hub_finding SET workflow = ?3 WHERE product_arn = ?1 AND id = ?2",
+            params![product_arn, id, workflow],
+        )?;
+        Ok(())
+    }
 }
