@@ -348,97 +348,63 @@ pub fn allows_any_client_id(document: &str) -> bool {
     })
 }
 
-/// Security Hub's `Workflow.Status` for an investigation state: `new` is NEW, `investigating`
-/// and `compromised` (confirmed, still being worked) NOTIFIED, `benign` RESOLVED.
-pub fn hub_workflow(state: crate::cases::CaseState) -> &'static str {
-    use crate::cases::CaseState;
-    match state {
-        CaseState::New => "NEW",
-        CaseState::Investigating | CaseState::Compromised => "NOTIFIED",
-        CaseState::Benign => "RESOLVED",
-    }
+/// An investigation to push to Security Hub, as the application layer read it from the case:
+/// the records it came through and what to set on their findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubPush {
+    /// The thing's key, when the subject is a thing.
+    pub thing: Option<String>,
+    /// What the subject is called in messages (the thing's name, `finding ID`).
+    pub named: String,
+    /// The kind of the records (`violation`, `finding`).
+    pub kind: &'static str,
+    /// The records (violation ids, or the audit finding id).
+    pub records: Vec<String>,
+    /// `Workflow.Status` (NEW, NOTIFIED, RESOLVED).
+    pub workflow: &'static str,
+    /// `Note.Text`, cut to Security Hub's 512 characters here.
+    pub note: String,
+    /// `Note.UpdatedBy`.
+    pub updated_by: String,
 }
 
-/// Plans pushing an investigation — its state and latest note, who set them and when — to the
-/// Security Hub findings it came through: a thing's violations' findings, or an audit finding's.
-/// One BatchUpdateFindings per finding; `Note.Text` at most 512 characters (Security Hub's
-/// bound), `UpdatedBy` the OS user. A subject with no Security Hub finding is refused.
-pub fn plan_hub_case(
-    store: &Store,
-    subject: &crate::cases::Subject,
-    os_user: &str,
-) -> Result<Plan> {
-    use crate::cases::Subject;
-    let subject = subject.require(store)?;
-    let case = crate::cases::show(store, &subject)?;
-    let (kind, records, thing) = match &subject {
-        Subject::Thing(key) => {
-            let ids: Vec<String> = store
-                .violations(Some(key), false)?
-                .into_iter()
-                .map(|v| v.violation_id)
-                .collect();
-            ("violation", ids, Some(key.clone()))
-        }
-        Subject::Finding(id) => ("finding", vec![id.clone()], None),
-    };
-    let refs = store.hub_findings_of(kind, &records)?;
-    let named = match &thing {
-        Some(k) => crate::model::scope::name_of(k).to_string(),
-        None => match &subject {
-            Subject::Finding(f) => format!("finding {f}"),
-            Subject::Thing(_) => String::new(),
-        },
-    };
+/// Plans pushing an investigation to the Security Hub findings its records came through: one
+/// BatchUpdateFindings per finding. A subject with no Security Hub finding is refused.
+pub fn plan_hub_push(store: &Store, push: &HubPush) -> Result<Plan> {
+    let refs = store.hub_findings_of(push.kind, &push.records)?;
     if refs.is_empty() {
         return Err(Error::InvalidInput(format!(
-            "{named} came through no Security Hub finding: nothing to push (see `ddesk hub findings`)"
+            "{} came through no Security Hub finding: nothing to push (see `ddesk hub findings`)",
+            push.named
         )));
     }
-    let when = case
-        .updated
-        .map(crate::time::to_rfc3339)
-        .unwrap_or_else(|| "never set".into());
-    let set_by = case
-        .history
-        .last()
-        .map(|h| h.who.clone())
-        .unwrap_or_default();
-    let latest = case.notes.last();
-    let mut note = format!(
-        "Defender Desk: {} (set by {} at {when}){}",
-        case.state.as_str(),
-        if set_by.is_empty() { "nobody" } else { &set_by },
-        latest
-            .map(|n| format!(" — note by {}: {}", n.who, n.text))
-            .unwrap_or_default()
-    );
-    if note.chars().count() > 512 {
-        note = note.chars().take(511).collect::<String>() + "…";
-    }
-    let workflow = hub_workflow(case.state);
+    let note: String = if push.note.chars().count() > 512 {
+        push.note.chars().take(511).collect::<String>() + "…"
+    } else {
+        push.note.clone()
+    };
     let mut warnings = Vec::new();
     let steps = refs
         .iter()
         .map(|r| {
-            if r.workflow.as_deref() == Some(workflow) {
+            if r.workflow.as_deref() == Some(push.workflow) {
                 warnings.push(format!(
-                    "{} is already {workflow} in Security Hub (as last read): the note is still added",
-                    r.id
+                    "{} is already {} in Security Hub (as last read): the note is still added",
+                    r.id, push.workflow
                 ));
             }
             Step::BatchUpdateFindings {
                 product_arn: r.product_arn.clone(),
                 id: r.id.clone(),
-                workflow_status: workflow.to_string(),
+                workflow_status: push.workflow.to_string(),
                 note: note.clone(),
-                updated_by: format!("{os_user} (Defender Desk)"),
+                updated_by: push.updated_by.clone(),
             }
         })
         .collect();
     Ok(Plan {
         action: ActionKind::Hub,
-        thing,
+        thing: push.thing.clone(),
         group: None,
         steps,
         warnings,

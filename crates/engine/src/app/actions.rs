@@ -166,6 +166,64 @@ pub async fn plan_request(backend: &Backend, store: &Store, req: &ActionRequest)
     Ok(plan)
 }
 
+/// Security Hub's `Workflow.Status` for an investigation state: `new` is NEW, `investigating`
+/// and `compromised` (confirmed, still being worked) NOTIFIED, `benign` RESOLVED.
+pub fn hub_workflow(state: crate::cases::CaseState) -> &'static str {
+    use crate::cases::CaseState;
+    match state {
+        CaseState::New => "NEW",
+        CaseState::Investigating | CaseState::Compromised => "NOTIFIED",
+        CaseState::Benign => "RESOLVED",
+    }
+}
+
+/// What pushing a subject's investigation to Security Hub sets: its state (who set it, when)
+/// and latest note (with its author) as the note, by the OS user, on the findings of a thing's
+/// violations or of an audit finding.
+fn hub_push(store: &Store, subject: &crate::cases::Subject) -> Result<crate::actions::HubPush> {
+    use crate::cases::Subject;
+    let subject = subject.require(store)?;
+    let case = crate::cases::show(store, &subject)?;
+    let (thing, named, kind, records) = match &subject {
+        Subject::Thing(key) => (
+            Some(key.clone()),
+            crate::model::scope::name_of(key).to_string(),
+            "violation",
+            store
+                .violations(Some(key), false)?
+                .into_iter()
+                .map(|v| v.violation_id)
+                .collect(),
+        ),
+        Subject::Finding(id) => (None, format!("finding {id}"), "finding", vec![id.clone()]),
+    };
+    let when = case
+        .updated
+        .map(time::to_rfc3339)
+        .unwrap_or_else(|| "never set".into());
+    let set_by = case
+        .history
+        .last()
+        .map_or_else(|| "nobody".to_string(), |h| h.who.clone());
+    let note = format!(
+        "Defender Desk: {} (set by {set_by} at {when}){}",
+        case.state.as_str(),
+        case.notes
+            .last()
+            .map(|n| format!(" — note by {}: {}", n.who, n.text))
+            .unwrap_or_default()
+    );
+    Ok(crate::actions::HubPush {
+        thing,
+        named,
+        kind,
+        records,
+        workflow: hub_workflow(case.state),
+        note,
+        updated_by: format!("{} (Defender Desk)", crate::cases::os_user()),
+    })
+}
+
 /// Where an action goes, with the request's thing resolved to its stored key: the backend of
 /// the thing's account ([`Backend::for_thing`]; a violation's thing for the actions on one),
 /// through `source` when named.
@@ -241,7 +299,7 @@ pub(super) async fn plan_steps(
                     ))
                 }
             };
-            crate::actions::plan_hub_case(store, &subject, &crate::cases::os_user())
+            crate::actions::plan_hub_push(store, &hub_push(store, &subject)?)
         }
         ActionRequest::VerifyViolation {
             violation,
