@@ -59,34 +59,6 @@ where
     }
 }
 
-/// A Security Hub call's failure, as [`call_error`] tells an IoT one's.
-fn hub_call_error<E, R>(e: &aws_sdk_securityhub::error::SdkError<E, R>) -> CallError
-where
-    E: aws_sdk_securityhub::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_securityhub::error::SdkError;
-    match e {
-        SdkError::ServiceError(s) => CallError {
-            code: s.err().code().unwrap_or("Unknown").to_string(),
-            message: s.err().message().unwrap_or_default().to_string(),
-            lost: false,
-        },
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            CallError {
-                code: "ConnectionLost".into(),
-                message: format!("{e}"),
-                lost: true,
-            }
-        }
-        other => CallError {
-            code: "ClientError".into(),
-            message: format!("{other}"),
-            lost: false,
-        },
-    }
-}
-
 pub(super) fn request_id<T: aws_sdk_iot::operation::RequestId>(o: &T) -> String {
     o.request_id().unwrap_or_default().to_string()
 }
@@ -466,7 +438,7 @@ impl Backend {
                         .note(note)
                         .send()
                         .await
-                        .map_err(|e| hub_call_error(&e))?;
+                        .map_err(|e| call_error(&e))?;
                     if let Some(u) = out.unprocessed_findings().first() {
                         return Err(CallError {
                             code: u.error_code().unwrap_or("Unprocessed").to_string(),
