@@ -59,6 +59,63 @@ where
     }
 }
 
+/// BatchUpdateFindings of one finding (the arm of [`Backend::call`] for Security Hub): its
+/// workflow status and note; an unprocessed finding is the call's failure.
+async fn batch_update_findings(
+    hub: Option<&aws_sdk_securityhub::Client>,
+    step: &Step,
+) -> std::result::Result<String, CallError> {
+    use aws_sdk_securityhub::operation::RequestId as _;
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFindingIdentifier, NoteUpdate, WorkflowStatus, WorkflowUpdate,
+    };
+    let (
+        Some(hub),
+        Step::BatchUpdateFindings {
+            product_arn,
+            id,
+            workflow_status,
+            note,
+            updated_by,
+        },
+    ) = (hub, step)
+    else {
+        return Err(CallError {
+            code: "NoSecurityHubSource".into(),
+            message: "this action goes through a Security Hub source".into(),
+            lost: false,
+        });
+    };
+    let ident = AwsSecurityFindingIdentifier::builder()
+        .id(id)
+        .product_arn(product_arn)
+        .build();
+    let note = NoteUpdate::builder()
+        .text(note)
+        .updated_by(updated_by)
+        .build();
+    let out = hub
+        .batch_update_findings()
+        .finding_identifiers(ident)
+        .workflow(
+            WorkflowUpdate::builder()
+                .status(WorkflowStatus::from(workflow_status.as_str()))
+                .build(),
+        )
+        .note(note)
+        .send()
+        .await
+        .map_err(|e| call_error(&e))?;
+    if let Some(u) = out.unprocessed_findings().first() {
+        return Err(CallError {
+            code: u.error_code().unwrap_or("Unprocessed").to_string(),
+            message: u.error_message().unwrap_or_default().to_string(),
+            lost: false,
+        });
+    }
+    Ok(out.request_id().unwrap_or_default().to_string())
+}
+
 pub(super) fn request_id<T: aws_sdk_iot::operation::RequestId>(o: &T) -> String {
     o.request_id().unwrap_or_default().to_string()
 }
@@ -401,53 +458,7 @@ impl Backend {
         match self {
             Self::Demo => demo_call(store, step).map(|()| "demo".into()),
             Self::Aws { api, hub, .. } => match step {
-                Step::BatchUpdateFindings {
-                    product_arn,
-                    id,
-                    workflow_status,
-                    note,
-                    updated_by,
-                } => {
-                    use aws_sdk_securityhub::operation::RequestId as _;
-                    use aws_sdk_securityhub::types::{
-                        AwsSecurityFindingIdentifier, NoteUpdate, WorkflowStatus, WorkflowUpdate,
-                    };
-                    let Some(hub) = hub else {
-                        return Err(CallError {
-                            code: "NoSecurityHubSource".into(),
-                            message: "this action goes through a Security Hub source".into(),
-                            lost: false,
-                        });
-                    };
-                    let ident = AwsSecurityFindingIdentifier::builder()
-                        .id(id)
-                        .product_arn(product_arn)
-                        .build();
-                    let note = NoteUpdate::builder()
-                        .text(note)
-                        .updated_by(updated_by)
-                        .build();
-                    let out = hub
-                        .batch_update_findings()
-                        .finding_identifiers(ident)
-                        .workflow(
-                            WorkflowUpdate::builder()
-                                .status(WorkflowStatus::from(workflow_status.as_str()))
-                                .build(),
-                        )
-                        .note(note)
-                        .send()
-                        .await
-                        .map_err(|e| call_error(&e))?;
-                    if let Some(u) = out.unprocessed_findings().first() {
-                        return Err(CallError {
-                            code: u.error_code().unwrap_or("Unprocessed").to_string(),
-                            message: u.error_message().unwrap_or_default().to_string(),
-                            lost: false,
-                        });
-                    }
-                    Ok(out.request_id().unwrap_or_default().to_string())
-                }
+                Step::BatchUpdateFindings { .. } => batch_update_findings(hub.as_ref(), step).await,
                 Step::PutVerificationStateOnViolation {
                     violation_id,
                     state,
