@@ -13,7 +13,8 @@ botocore's model (`securityhub/2018-10-26`) defines it and keeps findings in mem
 - `GetFindings` (`POST /findings`): `Filters` on the string fields `ProductArn`,
   `AwsAccountId`, `Id`, `GeneratorId`, `Region`, `RecordState`, `WorkflowStatus`,
   `ResourceType`, `ResourceId`, `ComplianceStatus`, `Type`; the date fields `CreatedAt`,
-  `UpdatedAt`, `FirstObservedAt`, `LastObservedAt` (`Start`/`End` or `DateRange`); the map
+  `UpdatedAt`, `FirstObservedAt`, `LastObservedAt`, `NoteUpdatedAt` (`Start`/`End` or
+  `DateRange`); the map
   `ProductFields` — EQUALS / PREFIX / CONTAINS OR-ed, NOT_EQUALS / PREFIX_NOT_EQUALS /
   NOT_CONTAINS AND-ed, as the API documents. A filter it does not implement is refused with
   InvalidInputException, never ignored. `SortCriteria` on any top-level field; `MaxResults` 1-100
@@ -22,6 +23,15 @@ botocore's model (`securityhub/2018-10-26`) defines it and keeps findings in mem
   UpdatedBy, at most 512 characters, stamped with `UpdatedAt`), `VerificationState`; it does
   not change a finding's `UpdatedAt`, as Security Hub documents; unknown identifiers come back
   in `UnprocessedFindings`.
+- `GetFindingHistory` (`POST /findingHistory/get`): the finding's change records, newest first
+  (as the CLI's documented example lists them), `StartTime`/`EndTime` on `UpdateTime`,
+  `MaxResults` 1-100, `NextToken`. An import records `BATCH_IMPORT_FINDINGS` by the product's
+  ARN (`FindingCreated` on the first); a `BatchUpdateFindings` records `BATCH_UPDATE_FINDINGS`
+  by the caller's identity with one update per changed field, named by its ASFF path as the
+  documented example names fields (`Workflow.Status`, `Note.Text`, `Note.UpdatedBy`,
+  `VerificationState`). The caller is `arn:aws:iam::<account>:user/<access key id>`, the key
+  read from the request's SigV4 `Authorization` header: a test plays a colleague by signing
+  with another key.
 - Rate: 3 requests a second with a burst of 6 (GetFindings' quota), past it 429
   `LimitExceededException`, the model's error for a throttling limit.
 
@@ -47,7 +57,7 @@ import botocore.session
 MODEL = botocore.session.get_session().get_service_model("securityhub")
 REQUIRED = MODEL.shape_for("AwsSecurityFinding").required_members
 LOCK = threading.Lock()
-STATE = {"findings": {}, "calls": [], "faults": [], "buckets": {}}
+STATE = {"findings": {}, "history": {}, "calls": [], "faults": [], "buckets": {}}
 ANALYST_OWNED = ("Workflow", "WorkflowState", "Note", "VerificationState", "UserDefinedFields")
 STRING_FIELDS = {
     "ProductArn": lambda f: [f.get("ProductArn")],
@@ -62,7 +72,13 @@ STRING_FIELDS = {
     "ComplianceStatus": lambda f: [(f.get("Compliance") or {}).get("Status")],
     "Type": lambda f: f.get("Types", []),
 }
-DATE_FIELDS = ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt")
+DATE_FIELDS = {
+    "CreatedAt": lambda f: f.get("CreatedAt"),
+    "UpdatedAt": lambda f: f.get("UpdatedAt"),
+    "FirstObservedAt": lambda f: f.get("FirstObservedAt"),
+    "LastObservedAt": lambda f: f.get("LastObservedAt"),
+    "NoteUpdatedAt": lambda f: (f.get("Note") or {}).get("UpdatedAt"),
+}
 RATE, BURST = 3.0, 6.0
 
 
@@ -132,7 +148,7 @@ def matches(finding, filters):
             if not string_match(STRING_FIELDS[name](finding), flist):
                 return False
         elif name in DATE_FIELDS:
-            if not date_match(finding.get(name), flist):
+            if not date_match(DATE_FIELDS[name](finding), flist):
                 return False
         elif name == "ProductFields":
             fields = finding.get("ProductFields") or {}
@@ -163,7 +179,19 @@ def throttle(op):
     STATE["buckets"][op] = (tokens - 1, t)
 
 
-def import_findings(body):
+def record(key, source_type, identity, updates, created=False):
+    """One change record of a finding's history (GetFindingHistory's FindingHistoryRecord)."""
+    STATE["history"].setdefault(key, []).append({
+        "FindingIdentifier": {"ProductArn": key[0], "Id": key[1]},
+        "UpdateTime": now(), "FindingCreated": created,
+        "UpdateSource": {"Type": source_type, "Identity": identity},
+        "Updates": [{"UpdatedField": field, **({"OldValue": old} if old else {}),
+                     **({"NewValue": new} if new else {})}
+                    for field, old, new in updates if old != new],
+    })
+
+
+def import_findings(body, caller=None):
     findings = body.get("Findings") or []
     if not 1 <= len(findings) <= 100:
         raise ApiError(400, "InvalidInputException", "Findings must hold 1 to 100 findings")
@@ -185,11 +213,15 @@ def import_findings(body):
         new.setdefault("WorkflowState", "NEW")
         new["ProcessedAt"] = now()
         STATE["findings"][key] = new
+        changed = [(k, json.dumps(old.get(k), sort_keys=True), json.dumps(new.get(k), sort_keys=True))
+                   for k in sorted(set(old) | set(new))
+                   if k not in ANALYST_OWNED + ("ProcessedAt", "UpdatedAt", "CreatedAt")] if old else []
+        record(key, "BATCH_IMPORT_FINDINGS", f["ProductArn"], changed, created=not old)
     return {"FailedCount": len(failed), "SuccessCount": len(findings) - len(failed),
             "FailedFindings": failed}
 
 
-def get_findings(body):
+def get_findings(body, caller=None):
     size = body.get("MaxResults", 100)
     if not isinstance(size, int) or not 1 <= size <= 100:
         raise ApiError(400, "InvalidInputException", "MaxResults must be 1 to 100")
@@ -210,7 +242,7 @@ def get_findings(body):
     return out
 
 
-def update_findings(body):
+def update_findings(body, caller=None):
     ids = body.get("FindingIdentifiers") or []
     if not 1 <= len(ids) <= 100:
         raise ApiError(400, "InvalidInputException", "FindingIdentifiers must hold 1 to 100")
@@ -228,6 +260,10 @@ def update_findings(body):
             undone.append({"FindingIdentifier": i, "ErrorCode": "FindingNotFound",
                            "ErrorMessage": "Finding Not Found"})
             continue
+        before = {"Workflow.Status": (f.get("Workflow") or {}).get("Status"),
+                  "Note.Text": (f.get("Note") or {}).get("Text"),
+                  "Note.UpdatedBy": (f.get("Note") or {}).get("UpdatedBy"),
+                  "VerificationState": f.get("VerificationState")}
         if status:
             f["Workflow"] = {"Status": status}
             f["WorkflowState"] = {"NEW": "NEW", "NOTIFIED": "ASSIGNED", "RESOLVED": "RESOLVED",
@@ -236,11 +272,46 @@ def update_findings(body):
             f["Note"] = {"Text": note["Text"], "UpdatedBy": note["UpdatedBy"], "UpdatedAt": now()}
         if body.get("VerificationState"):
             f["VerificationState"] = body["VerificationState"]
+        after = {"Workflow.Status": (f.get("Workflow") or {}).get("Status"),
+                 "Note.Text": (f.get("Note") or {}).get("Text"),
+                 "Note.UpdatedBy": (f.get("Note") or {}).get("UpdatedBy"),
+                 "VerificationState": f.get("VerificationState")}
+        record((i["ProductArn"], i["Id"]), "BATCH_UPDATE_FINDINGS", caller,
+               [(k, before[k], after[k]) for k in before])
         done.append(i)
     return {"ProcessedFindings": done, "UnprocessedFindings": undone}
 
 
+def finding_history(body, caller=None):
+    ident = body.get("FindingIdentifier") or {}
+    key = (ident.get("ProductArn"), ident.get("Id"))
+    if not key[0] or not key[1]:
+        raise ApiError(400, "InvalidInputException", "FindingIdentifier needs Id and ProductArn")
+    if key not in STATE["findings"]:
+        raise ApiError(400, "InvalidInputException", "Finding not found")
+    size = body.get("MaxResults", 100)
+    if not isinstance(size, int) or not 1 <= size <= 100:
+        raise ApiError(400, "InvalidInputException", "MaxResults must be 1 to 100")
+    rows = list(reversed(STATE["history"].get(key, [])))
+    # The model's `Timestamp` is ISO 8601 (`timestampFormat`), in requests and responses.
+    if body.get("StartTime"):
+        rows = [r for r in rows if when(r["UpdateTime"]) >= when(body["StartTime"])]
+    if body.get("EndTime"):
+        rows = [r for r in rows if when(r["UpdateTime"]) <= when(body["EndTime"])]
+    start = 0
+    if body.get("NextToken"):
+        try:
+            start = int(base64.urlsafe_b64decode(body["NextToken"]).decode())
+        except ValueError:
+            raise ApiError(400, "InvalidInputException", "invalid NextToken")
+    out = {"Records": rows[start:start + size]}
+    if start + size < len(rows):
+        out["NextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    return out
+
+
 ROUTES = {("POST", "/findings/import"): ("BatchImportFindings", import_findings),
+          ("POST", "/findingHistory/get"): ("GetFindingHistory", finding_history),
           ("POST", "/findings"): ("GetFindings", get_findings),
           ("PATCH", "/findings/batchupdate"): ("BatchUpdateFindings", update_findings)}
 
@@ -263,6 +334,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     account = "123456789012"
+
+    def caller(self):
+        """The caller's identity: an IAM user named by the access key id it signed with."""
+        auth = self.headers.get("Authorization") or ""
+        key = auth.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in auth else "anonymous"
+        return f"arn:aws:iam::{self.account}:user/{key}"
 
     def caller_identity(self, raw):
         """STS GetCallerIdentity, answered as botocore's `sts` model shapes it."""
@@ -310,11 +387,11 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATE["calls"].append({"op": op, "body": body})
             try:
-                if op == "GetFindings":
+                if op in ("GetFindings", "GetFindingHistory"):
                     throttle(op)
                 if take("error500"):
                     raise ApiError(500, "InternalException", "Internal service error")
-                out = fn(body)
+                out = fn(body, self.caller())
             except ApiError as e:
                 return self.reply(e.status, {"Code": e.code, "Message": e.message}, e.code)
         self.reply(200, out)
@@ -329,7 +406,7 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_emu/findings":
                 return self.reply(200, list(STATE["findings"].values()))
             if path == "/_emu/reset":
-                STATE.update(findings={}, calls=[], faults=[], buckets={})
+                STATE.update(findings={}, history={}, calls=[], faults=[], buckets={})
                 return self.reply(200, {})
         self.reply(404, {"Message": path})
 

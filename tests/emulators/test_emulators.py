@@ -15,6 +15,7 @@
 Run: `python tests/emulators/test_emulators.py` (needs boto3, moto[server], splunk-sdk).
 """
 
+import datetime as dt
 import csv
 import io
 import json
@@ -124,8 +125,13 @@ def validate(shape, value, path="$"):
         if not isinstance(value, bool):
             raise ShapeError(f"{path}: expected boolean")
     elif t == "timestamp":
-        # REST-JSON bodies carry epoch seconds.
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
+        # REST-JSON bodies carry epoch seconds, unless the shape names its format.
+        if shape.serialization.get("timestampFormat") == "iso8601":
+            try:
+                dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                raise ShapeError(f"{path}: expected an ISO 8601 time, got {value!r}")
+        elif not isinstance(value, (int, float)) or isinstance(value, bool):
             raise ShapeError(f"{path}: expected epoch seconds, got {value!r}")
     else:
         raise ShapeError(f"{path}: unhandled shape type {t}")
@@ -755,6 +761,34 @@ class SecurityHubEmulator(unittest.TestCase):
         self.hub.batch_import_findings(Findings=[f])
         again = self.hub.get_findings(Filters={"Id": [{"Value": f["Id"], "Comparison": "EQUALS"}]})["Findings"][0]
         self.assertEqual(again["Workflow"], {"Status": "NOTIFIED"})
+
+    def test_history_names_who_changed_what(self):
+        f = self.findings[0]
+        ident = {"Id": f["Id"], "ProductArn": f["ProductArn"]}
+        alice = boto3.client("securityhub", endpoint_url=self.url, region_name="us-east-1",
+                             aws_access_key_id="alice", aws_secret_access_key="t")
+        alice.meta.events.register(
+            "before-parse.securityhub",
+            lambda operation_model, response_dict, **_: self.raw.append((operation_model, response_dict)))
+        alice.batch_update_findings(FindingIdentifiers=[ident], Workflow={"Status": "RESOLVED"},
+                                    Note={"Text": "lab device, expected", "UpdatedBy": "alice"})
+        noted = self.hub.get_findings(Filters=self.dd_filters(
+            NoteUpdatedAt=[{"Start": "2000-01-01T00:00:00Z", "End": "2100-01-01T00:00:00Z"}]))["Findings"]
+        self.assertEqual([x["Id"] for x in noted], [f["Id"]])
+        records = self.hub.get_finding_history(FindingIdentifier=ident)["Records"]
+        self.assertEqual([r["UpdateSource"]["Type"] for r in records],
+                         ["BATCH_UPDATE_FINDINGS", "BATCH_IMPORT_FINDINGS"], "newest first")
+        self.assertTrue(records[1]["FindingCreated"])
+        update = records[0]
+        self.assertEqual(update["UpdateSource"]["Identity"], "arn:aws:iam::123456789012:user/alice")
+        fields = {u["UpdatedField"]: u for u in update["Updates"]}
+        self.assertEqual(fields["Workflow.Status"], {"UpdatedField": "Workflow.Status",
+                                                     "OldValue": "NEW", "NewValue": "RESOLVED"})
+        self.assertEqual(fields["Note.Text"]["NewValue"], "lab device, expected")
+        self.assertEqual(fields["Note.UpdatedBy"]["NewValue"], "alice")
+        later = self.hub.get_finding_history(
+            FindingIdentifier=ident, StartTime=update["UpdateTime"] + dt.timedelta(seconds=1))
+        self.assertEqual(later["Records"], [])
 
     def test_throttled_past_the_rate(self):
         codes = []
