@@ -1315,13 +1315,20 @@ export type Note = {
  */
 at: Millis, 
 /**
- * Who wrote it (the OS user).
+ * Who wrote it (the OS user; for a note from Security Hub, its `UpdatedBy`).
  */
 who: string, 
 /**
  * The note.
  */
-text: string, };
+text: string, 
+/**
+ * `security-hub` for a colleague's note read back from Security Hub; `null` for this
+ * cache's.
+ */
+origin: CaseOrigin | null, };
+
+export type CaseOrigin = "security-hub";
 
 export type StateChange = { 
 /**
@@ -1329,7 +1336,7 @@ export type StateChange = {
  */
 at: Millis, 
 /**
- * Who (the OS user).
+ * Who (the OS user; for a change from Security Hub, the caller's identity there).
  */
 who: string, 
 /**
@@ -1339,7 +1346,12 @@ state: CaseState,
 /**
  * The owner after the change.
  */
-owner: string | null, };
+owner: string | null, 
+/**
+ * `security-hub` for a colleague's change read back from Security Hub; `null` for this
+ * cache's.
+ */
+origin: CaseOrigin | null, };
 
 export type CaseRequest = { 
 /**
@@ -1648,7 +1660,11 @@ bytes_scanned: Count,
 /**
  * What they cost (Athena: $5 per TB scanned, 10 MB at least per query).
  */
-cost_usd: number, };
+cost_usd: number, 
+/**
+ * Colleagues' changes read back from Security Hub into case history (states and notes).
+ */
+hub_changes: Count, };
 
 export type Estimate = { 
 /**

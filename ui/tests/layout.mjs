@@ -226,7 +226,10 @@ function mockIpc() {
               state: "investigating",
               owner: HOSTILE,
               updated: now - 600e3,
-              notes: [{ at: now - 300e3, who: HOSTILE, text: HOSTILE }],
+              notes: [
+                { at: now - 300e3, who: HOSTILE, text: HOSTILE, origin: null },
+                { at: now - 200e3, who: HOSTILE, text: HOSTILE, origin: "security-hub" },
+              ],
               history: [],
             },
           };

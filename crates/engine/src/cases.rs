@@ -119,6 +119,23 @@ impl Subject {
     }
 }
 
+/// Where a case event came from when not from this cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseOrigin {
+    /// A colleague's change made in AWS Security Hub, read back on sync.
+    SecurityHub,
+}
+
+impl CaseOrigin {
+    fn parse(s: Option<&str>) -> Option<Self> {
+        match s {
+            Some("security-hub") => Some(Self::SecurityHub),
+            _ => None,
+        }
+    }
+}
+
 /// A note on an investigation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Note {
@@ -126,10 +143,13 @@ pub struct Note {
     #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
-    /// Who wrote it (the OS user).
+    /// Who wrote it (the OS user; for a note from Security Hub, its `UpdatedBy`).
     pub who: String,
     /// The note.
     pub text: String,
+    /// `security-hub` for a colleague's note read back from Security Hub; `null` for this
+    /// cache's.
+    pub origin: Option<CaseOrigin>,
 }
 
 /// A change of state, as the history shows it.
@@ -139,12 +159,15 @@ pub struct StateChange {
     #[serde(serialize_with = "crate::time::instant")]
     #[ts(as = "crate::ts::Millis")]
     pub at: Millis,
-    /// Who (the OS user).
+    /// Who (the OS user; for a change from Security Hub, the caller's identity there).
     pub who: String,
     /// The state set.
     pub state: CaseState,
     /// The owner after the change.
     pub owner: Option<String>,
+    /// `security-hub` for a colleague's change read back from Security Hub; `null` for this
+    /// cache's.
+    pub origin: Option<CaseOrigin>,
 }
 
 /// One investigation: state, owner, notes and the history of its states.
@@ -175,8 +198,9 @@ pub struct Current {
     pub at: Millis,
     /// Who set it.
     pub who: String,
-    /// The reasons (metric and comparison) it was decided on.
-    evidence: BTreeSet<String>,
+    /// The reasons (metric and comparison) it was decided on; `None` for a state set in
+    /// Security Hub, decided on what there was then.
+    evidence: Option<BTreeSet<String>>,
 }
 
 /// The key of a reason for "is this new evidence": its metric and what it was compared with.
@@ -276,6 +300,7 @@ pub fn set_state(
         owner,
         note: None,
         evidence: Some(serde_json::to_string(&evidence).expect("strings serialize")),
+        origin: None,
     })?;
     show(store, subject)
 }
@@ -293,6 +318,7 @@ pub fn add_note(store: &Store, subject: &Subject, text: &str, who: &str) -> Resu
         owner: None,
         note: Some(text),
         evidence: None,
+        origin: None,
     })?;
     show(store, subject)
 }
@@ -302,6 +328,7 @@ pub fn show(store: &Store, subject: &Subject) -> Result<Case> {
     let subject = &subject.resolved(store)?;
     let mut case = Case::default();
     for e in store.case_events(&subject.key())? {
+        let origin = CaseOrigin::parse(e.origin.as_deref());
         match (e.state, e.note) {
             (Some(s), _) => {
                 let state = CaseState::parse(&s)?;
@@ -313,12 +340,14 @@ pub fn show(store: &Store, subject: &Subject) -> Result<Case> {
                     who: e.who,
                     state,
                     owner: e.owner,
+                    origin,
                 });
             }
             (None, Some(text)) => case.notes.push(Note {
                 at: e.at,
                 who: e.who,
                 text,
+                origin,
             }),
             (None, None) => {}
         }
@@ -345,11 +374,13 @@ fn states(store: &Store, prefix: &str) -> Result<HashMap<String, Current>> {
         let Some(state) = e.state.as_deref() else {
             continue;
         };
-        let evidence = e
-            .evidence
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or_default();
+        let evidence = match (&e.origin, e.evidence.as_deref()) {
+            (Some(_), _) => None,
+            (None, j) => Some(
+                j.and_then(|j| serde_json::from_str(j).ok())
+                    .unwrap_or_default(),
+            ),
+        };
         out.insert(
             thing.to_string(),
             Current {
@@ -365,14 +396,35 @@ fn states(store: &Store, prefix: &str) -> Result<HashMap<String, Current>> {
 }
 
 /// Whether `reasons` hold evidence that `current` was not decided on: a reason on another
-/// metric or comparison, or one that started after the state was set.
+/// metric or comparison, or one that started after the state was set (only the latter for a
+/// state set in Security Hub, whose evidence this cache does not know).
 pub fn has_new_evidence(current: &Current, reasons: &[Reason]) -> bool {
     reasons.iter().any(|r| {
         r.since > current.at
-            || !current
+            || current
                 .evidence
-                .contains(&evidence_key(&r.metric, r.source))
+                .as_ref()
+                .is_some_and(|ev| !ev.contains(&evidence_key(&r.metric, r.source)))
     })
+}
+
+/// Text from elsewhere (a colleague's Security Hub note, an identity), made safe to show:
+/// control characters other than newline and tab, and bidirectional controls, become U+FFFD;
+/// at most `max` characters; `None` when nothing is left.
+pub fn foreign_text(text: &str, max: usize) -> Option<String> {
+    let t: String = text
+        .trim()
+        .chars()
+        .map(|c| {
+            if (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .take(max)
+        .collect();
+    (!t.trim().is_empty()).then_some(t)
 }
 
 /// A ranked thing with its investigation.
@@ -499,7 +551,7 @@ mod tests {
                 owner: Some("ana".into()),
                 at: 5_000,
                 who: "ana".into(),
-                evidence: evidence_of(std::slice::from_ref(&bytes)),
+                evidence: Some(evidence_of(std::slice::from_ref(&bytes))),
             },
         );
         let fleet = || {
@@ -530,6 +582,42 @@ mod tests {
         let mut again = fleet();
         again[0].reasons[0].since = 6_000;
         assert!(apply(again, &states)[0].down_ranked.is_none());
+    }
+
+    /// A state set in Security Hub has no evidence this cache knows: any reason that was there
+    /// when it was set is what it was decided on; one starting later is new.
+    #[test]
+    fn a_benign_state_from_the_hub_stays_down_until_a_later_reason() {
+        let bytes = reason("aws:all-bytes-out", ReasonSource::Peers, 1_000);
+        let ports = reason(
+            "aws:listening-tcp-ports",
+            ReasonSource::AttackSurface,
+            2_000,
+        );
+        let current = Current {
+            state: CaseState::Benign,
+            owner: None,
+            at: 5_000,
+            who: "arn:aws:iam::123456789012:user/alice".into(),
+            evidence: None,
+        };
+        assert!(!has_new_evidence(&current, &[bytes.clone(), ports.clone()]));
+        let later = reason(
+            "aws:num-established-tcp-connections",
+            ReasonSource::Peers,
+            6_000,
+        );
+        assert!(has_new_evidence(&current, &[bytes, later]));
+    }
+
+    #[test]
+    fn foreign_text_is_shown_not_obeyed() {
+        assert_eq!(
+            foreign_text(" ok\u{202e}evil\u{1b}[2J\nnext ", 100).as_deref(),
+            Some("ok\u{fffd}evil\u{fffd}[2J\nnext")
+        );
+        assert_eq!(foreign_text("abcdef", 3).as_deref(), Some("abc"));
+        assert_eq!(foreign_text(" \n ", 10), None);
     }
 
     #[test]

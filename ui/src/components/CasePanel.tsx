@@ -94,13 +94,15 @@ export function CasePanel({
           <span className="muted">
             since {formatTime(c.updated, tz)}
             {c.history.length > 0 && ` by ${c.history[c.history.length - 1].who}`}
+            {c.history.length > 0 && c.history[c.history.length - 1].origin === "security-hub" && " in Security Hub"}
           </span>
         )}
       </div>
       <ul className="notes" data-testid="case-notes">
         {c.notes.map((n) => (
           <li key={`${n.at}-${n.who}-${n.text.length}`}>
-            <span className="when">{formatTime(n.at, tz)}</span> <strong>{n.who}</strong>: <span className="note-text">{n.text}</span>
+            <span className="when">{formatTime(n.at, tz)}</span> <strong>{n.who}</strong>
+            {n.origin === "security-hub" && <span className="muted"> (in Security Hub)</span>}: <span className="note-text">{n.text}</span>
           </li>
         ))}
         {c.notes.length === 0 && <li className="muted">No notes yet.</li>}

@@ -51,15 +51,20 @@ for i in range(0, len(found), 100):
     );
 }
 
-fn calls(hub: &Server) -> Vec<Value> {
+fn calls_of(hub: &Server, op: &str) -> Vec<Value> {
     let out = Command::new("curl")
         .args(["-sf", &format!("{}/_emu/calls", hub.url)])
         .output()
         .unwrap();
-    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    all.into_iter()
-        .filter(|c| c["op"] == "GetFindings")
+    serde_json::from_slice::<Vec<Value>>(&out.stdout)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c["op"] == op)
         .collect()
+}
+
+fn calls(hub: &Server) -> Vec<Value> {
+    calls_of(hub, "GetFindings")
 }
 
 fn cmd(e: &Env) -> Command {
@@ -519,4 +524,167 @@ fn an_investigation_is_pushed_to_the_hub_and_logged() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A colleague working the same findings in Security Hub, signing as `key` (the emulator names
+/// the caller by its access key): `updates` are (finding Id, workflow status, note or "").
+fn colleague(hub: &Server, key: &str, updates: &[(&str, &str, &str)]) {
+    let script = r#"
+import sys, json, boto3
+c = boto3.client("securityhub", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id=sys.argv[2], aws_secret_access_key="t")
+found = {f["Id"]: f for f in c.get_findings(MaxResults=100)["Findings"]}
+for fid, status, note in json.loads(sys.argv[3]):
+    args = {"FindingIdentifiers": [{"Id": fid, "ProductArn": found[fid]["ProductArn"]}],
+            "Workflow": {"Status": status}}
+    if note:
+        args["Note"] = {"Text": note, "UpdatedBy": sys.argv[2]}
+    r = c.batch_update_findings(**args)
+    assert len(r["ProcessedFindings"]) == 1, r
+"#;
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", script, &hub.url, key])
+        .arg(serde_json::to_string(updates).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_colleagues_change_in_the_hub_comes_back_into_the_case() {
+    let hub = servers::python_server("securityhub_emulator.py", &[]);
+    let t0 = desk_engine::time::now() / 1000 - 3600;
+    import(&hub, t0, 0, "corpus");
+    let e = env();
+    support::ok(cmd(&e).args([
+        "sources",
+        "add",
+        "security-hub",
+        "--name",
+        "hub",
+        "--endpoint-url",
+        &hub.url,
+    ]));
+    let first = sync(&e);
+    assert_eq!(first["hub_changes"], 0, "{first}");
+    // This analyst works cam-001 here and pushes it; a colleague then resolves it in the hub
+    // with a note, and marks an audit finding as being looked at (no note).
+    support::ok(cmd(&e).args([
+        "case",
+        "set",
+        "--thing",
+        "cam-001",
+        "--state",
+        "investigating",
+    ]));
+    support::ok(cmd(&e).args([
+        "hub",
+        "push",
+        "--thing",
+        "cam-001",
+        "--reason",
+        "shared with the hub",
+        "--yes",
+    ]));
+    let refs = support::json_out(&e.db, &["hub", "findings"]);
+    let id_of = |kind: &str, pick: &dyn Fn(&str) -> bool| -> String {
+        refs.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == kind && pick(r["record"].as_str().unwrap()))
+            .unwrap_or_else(|| panic!("no {kind} in {refs}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let cam = id_of("violation", &|r| r == "v-bytes-cam-001");
+    let audit = id_of("finding", &|_| true);
+    let audit_record = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == audit.as_str())
+        .unwrap()["record"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    colleague(
+        &hub,
+        "alice",
+        &[
+            (&cam, "RESOLVED", "lab device, expected \u{202e}txet"),
+            (&audit, "NOTIFIED", ""),
+        ],
+    );
+    let second = sync(&e);
+    assert_eq!(
+        second["hub_changes"], 3,
+        "alice's state and note on cam-001, her state on the audit finding; not this cache's own push: {second}"
+    );
+    let case = support::json_out(&e.db, &["case", "show", "--thing", "cam-001"]);
+    assert_eq!(
+        case["state"], "benign",
+        "the newest state is alice's: {case}"
+    );
+    let history = case["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{case}");
+    assert_eq!(
+        (history[0]["state"].as_str(), history[0]["origin"].as_str()),
+        (Some("investigating"), None),
+        "{case}"
+    );
+    assert_eq!(
+        (
+            history[1]["state"].as_str(),
+            history[1]["who"].as_str(),
+            history[1]["origin"].as_str()
+        ),
+        (
+            Some("benign"),
+            Some("arn:aws:iam::123456789012:user/alice"),
+            Some("security-hub")
+        ),
+        "{case}"
+    );
+    let note = &case["notes"][0];
+    assert_eq!(
+        (note["who"].as_str(), note["origin"].as_str()),
+        (Some("alice"), Some("security-hub")),
+        "{case}"
+    );
+    assert_eq!(
+        note["text"], "lab device, expected \u{fffd}txet",
+        "a bidirectional control from elsewhere is made visible, not obeyed: {case}"
+    );
+    let finding = support::json_out(&e.db, &["case", "show", "--finding", &audit_record]);
+    assert_eq!(finding["state"], "investigating", "{finding}");
+    assert_eq!(finding["history"][0]["origin"], "security-hub", "{finding}");
+    // Read again, nothing is read twice.
+    let third = sync(&e);
+    assert_eq!(third["hub_changes"], 0, "{third}");
+    let again = support::json_out(&e.db, &["case", "show", "--thing", "cam-001"]);
+    assert_eq!(again["history"].as_array().unwrap().len(), 2, "{again}");
+    assert_eq!(again["notes"].as_array().unwrap().len(), 1, "{again}");
+    let timeline = support::json_out(&e.db, &["timeline", "--thing", "cam-001"]);
+    assert!(
+        timeline
+            .to_string()
+            .contains("set by arn:aws:iam::123456789012:user/alice in Security Hub"),
+        "{timeline}"
+    );
+    // Only the findings that moved had their history read (cam-001's, which this cache's push
+    // moved too, and the audit finding's), and the third sync read none.
+    let moved = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["record"].as_str().unwrap().ends_with("cam-001"))
+        .count()
+        + 1;
+    let history_calls = calls_of(&hub, "GetFindingHistory");
+    assert_eq!(history_calls.len(), moved, "{history_calls:?}");
 }

@@ -97,12 +97,13 @@ pub async fn execute(
                     product_arn,
                     id,
                     workflow_status,
+                    note,
                     ..
                 } = step
                 {
-                    // What the hub now holds (BatchUpdateFindings leaves UpdatedAt alone, so
-                    // an incremental sync would not read it back).
-                    let _ = store.set_hub_workflow(product_arn, id, workflow_status);
+                    // What the hub now holds, and that this cache set it (the read-back of
+                    // colleagues' changes passes over its own).
+                    let _ = store.set_hub_pushed(product_arn, id, workflow_status, note);
                 }
                 if matches!(
                     step,

@@ -168,16 +168,21 @@ pub fn thing_timeline(store: &Store, thing: &str) -> Result<Vec<Entry>, StoreErr
 /// The investigation: every state set and every note, with who and when.
 fn case_entries(store: &Store, thing: &str, out: &mut Vec<Entry>) -> Result<(), StoreError> {
     for e in store.case_events(&crate::store::cases::Subject::Thing(thing.to_string()).key())? {
+        let from = if e.origin.is_some() {
+            " in Security Hub"
+        } else {
+            ""
+        };
         let what = match (&e.state, &e.note) {
             (Some(state), _) => format!(
-                "investigation {state}{} — set by {}",
+                "investigation {state}{} — set by {}{from}",
                 e.owner
                     .as_deref()
                     .map(|o| format!(" (owner {o})"))
                     .unwrap_or_default(),
                 e.who
             ),
-            (None, Some(note)) => format!("note by {}: {note}", e.who),
+            (None, Some(note)) => format!("note by {}{from}: {note}", e.who),
             (None, None) => continue,
         };
         out.push(Entry {

@@ -75,6 +75,7 @@ pub fn typescript() -> String {
         CaseState::decl(),
         Case::decl(),
         crate::cases::Note::decl(),
+        crate::cases::CaseOrigin::decl(),
         crate::cases::StateChange::decl(),
         CaseRequest::decl(),
         NoteRequest::decl(),

@@ -184,6 +184,9 @@ pub struct SourceSummary {
     pub bytes_scanned: u64,
     /// What they cost (Athena: $5 per TB scanned, 10 MB at least per query).
     pub cost_usd: f64,
+    /// Colleagues' changes read back from Security Hub into case history (states and notes).
+    #[ts(as = "crate::ts::Count")]
+    pub hub_changes: u64,
 }
 
 impl SourceSummary {
@@ -210,6 +213,7 @@ impl SourceSummary {
             queries: 0,
             bytes_scanned: 0,
             cost_usd: 0.0,
+            hub_changes: 0,
         }
     }
 }
@@ -386,6 +390,8 @@ pub(crate) struct Resume {
     pub(crate) splunk_events: Option<Millis>,
     /// The newest `UpdatedAt` of the Security Hub findings read.
     pub(crate) hub_findings: Option<Millis>,
+    /// The cache's Security Hub findings, for the read-back (a security-hub source's only).
+    pub(crate) hub_seen: Vec<crate::store::HubSeen>,
     /// End of the S3 windows listed and read without a failure.
     pub(crate) s3_listing: Option<Millis>,
     /// S3 objects (and finished audit tasks) already read: key → ETag or status.

@@ -58,9 +58,12 @@ pub struct CaseEventRow {
     pub note: Option<String>,
     /// The triage evidence the state was decided on (JSON), for a state event.
     pub evidence: Option<String>,
+    /// Where it came from when not from this cache: `security-hub` (a colleague's change read
+    /// back from Security Hub).
+    pub origin: Option<String>,
 }
 
-const COLUMNS: &str = "id, subject, at, who, state, owner, note, evidence";
+const COLUMNS: &str = "id, subject, at, who, state, owner, note, evidence, origin";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseEventRow> {
     Ok(CaseEventRow {
@@ -72,6 +75,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseEventRow> {
         owner: r.get(5)?,
         note: r.get(6)?,
         evidence: r.get(7)?,
+        origin: r.get(8)?,
     })
 }
 
@@ -86,21 +90,24 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Every event of one subject, oldest first.
+    /// Every event of one subject, oldest first (by when it happened: an event read back from
+    /// Security Hub is written after it happened; the order of writing breaks ties).
     pub fn case_events(&self, subject: &str) -> Result<Vec<CaseEventRow>, StoreError> {
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM case_event WHERE subject = ?1 ORDER BY id"
+            "SELECT {COLUMNS} FROM case_event WHERE subject = ?1 ORDER BY at, id"
         ))?;
         let rows = st.query_map([subject], row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The newest state event of every subject that has one.
+    /// The newest state event of every subject that has one (newest by when it happened, as
+    /// [`Store::case_events`] orders them).
     pub fn case_states(&self) -> Result<Vec<CaseEventRow>, StoreError> {
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM case_event WHERE id IN
-               (SELECT max(id) FROM case_event WHERE state IS NOT NULL GROUP BY subject)
-             ORDER BY subject"
+            "SELECT {COLUMNS} FROM (
+               SELECT *, row_number() OVER (PARTITION BY subject ORDER BY at DESC, id DESC) AS n
+               FROM case_event WHERE state IS NOT NULL)
+             WHERE n = 1 ORDER BY subject"
         ))?;
         let rows = st.query_map([], row)?;
         Ok(rows.collect::<Result<_, _>>()?)

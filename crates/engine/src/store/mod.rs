@@ -8,6 +8,7 @@
 mod actions;
 pub mod cases;
 pub mod chunk;
+mod hub;
 mod queries;
 pub mod schema;
 mod scope;
@@ -21,6 +22,7 @@ use rusqlite::Connection;
 
 pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
 pub use cases::CaseEventRow;
+pub use hub::{HubCaseEvent, HubReadBack, HubSeen, HubSeenMark};
 pub use queries::{
     AuditRow, FindingRow, HubFindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch,
     ThingSummary, Threshold, ViolationEventRow, ViolationRow,

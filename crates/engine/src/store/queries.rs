@@ -702,18 +702,4 @@ impl Store {
         out.sort_by(|a, b| (&a.product_arn, &a.id).cmp(&(&b.product_arn, &b.id)));
         Ok(out)
     }
-
-    /// Records the workflow status this cache set on a Security Hub finding.
-    pub fn set_hub_workflow(
-        &self,
-        product_arn: &str,
-        id: &str,
-        workflow: &str,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE hub_finding SET workflow = ?3 WHERE product_arn = ?1 AND id = ?2",
-            params![product_arn, id, workflow],
-        )?;
-        Ok(())
-    }
 }

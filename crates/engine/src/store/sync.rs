@@ -81,6 +81,8 @@ pub struct SyncMarks {
     pub screen: Option<Screen>,
     /// The scope of the things named above (set by sync: the source's).
     pub scope: crate::model::scope::Scope,
+    /// Colleagues' changes read back from Security Hub.
+    pub hub: super::HubReadBack,
 }
 
 /// What a screen of the whole fleet where the data lies found (an Athena source): the window,
@@ -732,5 +734,6 @@ fn write_marks(tx: &rusqlite::Transaction, marks: &SyncMarks) -> Result<(), Stor
         )?
         .execute(params![thing, type_name, now])?;
     }
+    super::hub::write_readback(tx, &marks.hub)?;
     Ok(())
 }

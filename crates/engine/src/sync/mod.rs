@@ -176,6 +176,11 @@ pub async fn sync(
             violation_events: store.watermark(&source.name, "violation-events")?,
             splunk_events: store.watermark(&source.name, "splunk-events")?,
             hub_findings: store.watermark(&source.name, sources::securityhub::STREAM)?,
+            hub_seen: if source.settings.source_kind() == sources::SourceKind::SecurityHub {
+                store.hub_seen()?
+            } else {
+                Vec::new()
+            },
             s3_listing: store.watermark(&source.name, S3_LISTING)?,
             ledger: store.ledger(&source.name)?,
         };

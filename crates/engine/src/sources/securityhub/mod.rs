@@ -2,11 +2,14 @@
 //! collects them — one set of credentials for every account and region a delegated
 //! administrator's finding aggregator sees. Its settings ([`SecurityHubSettings`]) and its pull
 //! (`pull`: only Device Defender's two products, incrementally by `UpdatedAt`, paged at 100
-//! within GetFindings' 3 requests a second, read through the same ASFF parser as a saved file).
+//! within GetFindings' 3 requests a second, read through the same ASFF parser as a saved file),
+//! and the read-back of colleagues' changes made there into the case history (`readback`).
 
 mod pull;
+mod readback;
 
 pub use pull::STREAM;
+pub use readback::OWN_PUSH_SKEW;
 
 use serde::{Deserialize, Serialize};
 

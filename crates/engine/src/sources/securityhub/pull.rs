@@ -24,11 +24,11 @@ use crate::time::{Millis, DAY, HOUR};
 pub const STREAM: &str = "securityhub-findings";
 /// What one ProductArn of Device Defender's holds, in every region: `…::product/aws/iot-device-defender-detect`
 /// and `…-audit` (an aggregator's findings carry their own region's ARN).
-const PRODUCTS: &str = "::product/aws/iot-device-defender-";
+pub(super) const PRODUCTS: &str = "::product/aws/iot-device-defender-";
 /// Security Hub keeps findings 90 days: a first sync reads them all.
-const RETENTION: Millis = 90 * DAY;
+pub(super) const RETENTION: Millis = 90 * DAY;
 /// GetFindings' quota: 3 requests a second.
-const TPS: u32 = 3;
+pub(super) const TPS: u32 = 3;
 /// A page (the API's most).
 const PAGE: i32 = 100;
 
@@ -157,11 +157,22 @@ fn asff(f: &AwsSecurityFinding) -> Value {
     })
 }
 
-/// Every finding updated since the watermark (less nothing: the start is inclusive and
-/// rewriting a finding is idempotent), or since `--from`, or the last 90 days.
+/// The findings, then colleagues' changes to the cache's findings ([`super::readback`]: the
+/// findings as the cache held them before this sync; one it brings is read back from the next).
 async fn pull(settings: &SecurityHubSettings, ctx: &mut SyncCtx<'_>) -> Result<(), SourceError> {
     let client = client(&settings.aws).await;
     let pacer = Pacer::default();
+    pull_findings(&client, &pacer, ctx).await?;
+    super::readback::read_back(&client, &pacer, ctx).await
+}
+
+/// Every finding updated since the watermark (less nothing: the start is inclusive and
+/// rewriting a finding is idempotent), or since `--from`, or the last 90 days.
+async fn pull_findings(
+    client: &aws_sdk_securityhub::Client,
+    pacer: &Pacer,
+    ctx: &mut SyncCtx<'_>,
+) -> Result<(), SourceError> {
     let to = ctx.to;
     let start = ctx
         .from
