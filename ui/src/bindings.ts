@@ -704,6 +704,11 @@ status: Status,
  */
 case: Case, 
 /**
+ * The Security Hub findings its violations came through (what *Push to Security Hub*
+ * updates; none: nothing to push).
+ */
+hub_findings: Count, 
+/**
  * The thing name.
  */
 thing: string, 

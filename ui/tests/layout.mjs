@@ -219,6 +219,7 @@ function mockIpc() {
             ],
             groups: [],
             quarantined: false,
+            hub_findings: 2,
             reasons: rows[0].reasons,
             score: 1,
             status,

@@ -189,6 +189,21 @@ export function Thing({ prefs, zone, go, keys, route, refreshStatus }: Common & 
             Release
           </button>
         )}
+        {page.hub_findings > 0 && (
+          <button
+            type="button"
+            data-testid="hub-push"
+            title={`Set the workflow status and note of the ${page.hub_findings} Security Hub finding(s) this thing's violations came through from its case`}
+            onClick={() =>
+              setDialog({
+                title: `Push ${page.thing}'s case to Security Hub`,
+                req: { action: "hub_case", thing: page.key, finding: null },
+              })
+            }
+          >
+            Push to Security Hub
+          </button>
+        )}
         <select
           className="mitigation-pick"
           aria-label="Mitigation action"

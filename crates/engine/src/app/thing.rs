@@ -87,6 +87,14 @@ impl Desk {
                 reasons: scored.map(|r| r.reasons).unwrap_or_default(),
                 status: self.status_of(store)?,
                 case: crate::cases::show(store, &crate::cases::Subject::Thing(thing.clone()))?,
+                hub_findings: {
+                    let records: Vec<String> = store
+                        .violations(Some(&thing), false)?
+                        .into_iter()
+                        .map(|v| v.violation_id)
+                        .collect();
+                    store.hub_findings_of("violation", &records)?.len() as u64
+                },
             };
             Ok((page, views))
         })?;

@@ -412,6 +412,10 @@ pub struct ThingPage {
     pub status: Status,
     /// Its investigation: state, owner, notes.
     pub case: Case,
+    /// The Security Hub findings its violations came through (what *Push to Security Hub*
+    /// updates; none: nothing to push).
+    #[ts(as = "crate::ts::Count")]
+    pub hub_findings: u64,
 }
 
 /// Sets a thing's investigation state (and owner).
