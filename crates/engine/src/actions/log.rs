@@ -363,17 +363,16 @@ impl ActionLog {
     pub fn quarantined(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for i in self.succeeded() {
-            let Some(thing) = i.plan.thing.as_deref() else {
-                continue;
-            };
-            match i.plan.action {
-                ActionKind::Quarantine => {
-                    out.insert(thing.to_string());
+            for thing in keys_of(&i.plan) {
+                match i.plan.action {
+                    ActionKind::Quarantine => {
+                        out.insert(thing);
+                    }
+                    ActionKind::Release => {
+                        out.remove(&thing);
+                    }
+                    _ => {}
                 }
-                ActionKind::Release => {
-                    out.remove(thing);
-                }
-                _ => {}
             }
         }
         out
@@ -385,7 +384,7 @@ impl ActionLog {
         let mut open = None;
         for i in self
             .succeeded()
-            .filter(|i| i.plan.thing.as_deref() == Some(thing))
+            .filter(|i| keys_of(&i.plan).iter().any(|k| k == thing))
         {
             match i.plan.action {
                 ActionKind::Quarantine if open.is_none() => open = Some(&i.plan),
@@ -395,6 +394,27 @@ impl ActionLog {
         }
         open
     }
+}
+
+/// The thing keys a plan was on: its recorded key, and — for a plan recorded before things had
+/// accounts (a bare name) — also the key of that name in the account and region it acted in, so
+/// a thing assigned its account later keeps its quarantine.
+fn keys_of(plan: &Plan) -> Vec<String> {
+    let Some(thing) = plan.thing.as_deref() else {
+        return Vec::new();
+    };
+    let mut out = vec![thing.to_string()];
+    let key = crate::model::scope::ThingKey::parse(thing);
+    if key.account.is_none() {
+        if let Some(t) = &plan.target {
+            if let Ok(scope) = crate::model::scope::Scope::new(Some(&t.account), Some(&t.region)) {
+                if scope.is_known() {
+                    out.push(scope.key(thing));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -437,6 +457,32 @@ mod tests {
             prev_hash: String::new(),
             hash: String::new(),
         }
+    }
+
+    /// A quarantine logged before things had accounts names the bare thing; once the thing is
+    /// assigned the account it was acted in, it is still that thing's open quarantine.
+    #[test]
+    fn a_quarantine_from_before_accounts_stays_the_assigned_things() {
+        let mut q = intent(1, "quarantine");
+        q.record["plan"]["target"] = json!({"account": "111111111111", "region": "eu-west-1",
+            "source": "prod", "caller": "arn:aws:iam::111111111111:user/ana"});
+        let log = ActionLog::read(&[q, outcome(2, 1, "succeeded")]);
+        let scoped = crate::model::scope::Scope::new(Some("111111111111"), Some("eu-west-1"))
+            .unwrap()
+            .key("cam-1");
+        let open = log.quarantined();
+        assert!(open.contains("cam-1") && open.contains(&scoped), "{open:?}");
+        assert!(log.open_quarantine(&scoped).is_some());
+        let other = crate::model::scope::Scope::new(Some("222222222222"), Some("eu-west-1"))
+            .unwrap()
+            .key("cam-1");
+        assert!(
+            log.open_quarantine(&other).is_none(),
+            "another account's cam-1"
+        );
+        // The demo account is no account: nothing but the name.
+        let log = ActionLog::read(&[intent(1, "quarantine"), outcome(2, 1, "succeeded")]);
+        assert_eq!(log.quarantined().len(), 1);
     }
 
     #[test]
