@@ -687,4 +687,24 @@ fn a_colleagues_change_in_the_hub_comes_back_into_the_case() {
         + 1;
     let history_calls = calls_of(&hub, "GetFindingHistory");
     assert_eq!(history_calls.len(), moved, "{history_calls:?}");
+    // The audit finding belongs to the hub's member account: a mitigation on it goes only
+    // through a Device Defender source of that account, and there is none.
+    let (out, _) = support::run(cmd(&e).args([
+        "mitigate",
+        "--finding",
+        &audit_record,
+        "--action",
+        "quarantine-policy",
+        "--reason",
+        "policy is far too permissive",
+        "--dry-run",
+    ]));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "audit finding {audit_record} belongs to account 123456789012"
+        )) && err.contains("no Device Defender source of that account"),
+        "{err}"
+    );
 }

@@ -162,13 +162,44 @@ impl Backend {
         let Some(key) = thing.map(ThingKey::parse).filter(|k| k.account.is_some()) else {
             return Self::for_cache(store, source).await;
         };
+        Self::for_scoped(store, source, key.name, &key.scope()).await
+    }
+
+    /// Where actions on an audit finding go: as for a thing ([`Backend::for_thing`]), by the
+    /// finding's account and region (Security Hub's, or its source's) when known.
+    pub async fn for_finding(store: &Store, source: Option<&str>, finding: &str) -> Result<Self> {
+        let scope = store
+            .findings(None, None)?
+            .into_iter()
+            .find(|f| f.finding_id == finding)
+            .and_then(|f| {
+                crate::model::scope::Scope::new(f.account.as_deref(), f.region.as_deref()).ok()
+            })
+            .filter(crate::model::scope::Scope::is_known);
+        match scope {
+            Some(scope) => {
+                Self::for_scoped(store, source, &format!("audit finding {finding}"), &scope).await
+            }
+            None => Self::for_cache(store, source).await,
+        }
+    }
+
+    /// Where actions on `what` of a known account (`scope`) go: only through a Device Defender
+    /// source of that account (and region, where both are known).
+    async fn for_scoped(
+        store: &Store,
+        source: Option<&str>,
+        what: &str,
+        scope: &crate::model::scope::Scope,
+    ) -> Result<Self> {
+        let (account, region) = (scope.account.as_deref(), scope.region.as_deref());
         let defenders: Vec<sources::Source> = sources::list(store)?
             .into_iter()
             .filter(|s| matches!(s.settings, SourceSettings::Defender(_)))
             .collect();
         let serves = |s: &sources::Source| {
-            s.scope.account.as_deref() == key.account
-                && match (key.region, s.scope.region.as_deref()) {
+            s.scope.account.as_deref() == account
+                && match (region, s.scope.region.as_deref()) {
                     (Some(a), Some(b)) => a == b,
                     _ => true,
                 }
@@ -184,9 +215,7 @@ impl Backend {
             if !serves(s) {
                 return Err(Error::InvalidInput(format!(
                     "{} belongs to {}, but source {name:?} acts in {}: nothing was planned",
-                    key.name,
-                    key.scope(),
-                    s.scope
+                    what, scope, s.scope
                 )));
             }
             return Ok(Self::aws(name, &settings(s)).await);
@@ -196,13 +225,13 @@ impl Backend {
             [one] => Ok(Self::aws(&one.name, &settings(one)).await),
             [] => Err(Error::InvalidInput(format!(
                 "{} belongs to {}, and no Device Defender source of that account is configured: add one (`ddesk sources add defender --name N --region {} --profile P`) and sync it once, so its account is learned",
-                key.name,
-                key.scope(),
-                key.region.unwrap_or("R")
+                what,
+                scope,
+                region.unwrap_or("R")
             ))),
             several => Err(Error::InvalidInput(format!(
                 "several Device Defender sources act in {} ({}): name the one to act through (ddesk: --source)",
-                key.scope(),
+                scope,
                 several.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
             ))),
         }

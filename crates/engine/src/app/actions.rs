@@ -162,6 +162,19 @@ pub async fn plan_request(backend: &Backend, store: &Store, req: &ActionRequest)
             }
         }
     }
+    if let ActionRequest::MitigateFinding { finding, .. } = req {
+        let account = store
+            .findings(None, None)?
+            .into_iter()
+            .find(|f| &f.finding_id == finding)
+            .and_then(|f| f.account);
+        if let Some(account) = account.filter(|a| a != &target.account) {
+            return Err(Error::InvalidInput(format!(
+                "audit finding {finding} belongs to account {account}, but source {:?} now acts in account {}: nothing was planned",
+                target.source, target.account
+            )));
+        }
+    }
     plan.target = Some(target);
     Ok(plan)
 }
@@ -244,7 +257,9 @@ pub async fn backend_for(
             .into_iter()
             .find(|v| &v.violation_id == violation)
             .map(|v| v.thing),
-        ActionRequest::MitigateFinding { .. } => None,
+        ActionRequest::MitigateFinding { finding, .. } => {
+            return Ok((Backend::for_finding(store, source, finding).await?, req));
+        }
         ActionRequest::HubCase { thing, .. } => {
             if let Some(t) = thing {
                 *t = crate::store::resolve_thing(store, t)?;
