@@ -947,9 +947,13 @@ os_user: string,
  */
 action: ActionKind, 
 /**
- * The thing acted on.
+ * The thing acted on (its name).
  */
 thing: string | null, 
+/**
+ * Its stored key (what opens its page: two accounts' things may share the name).
+ */
+thing_key: string | null, 
 /**
  * The analyst's reason.
  */

@@ -108,10 +108,10 @@ export function Actions({ prefs, go }: Common) {
               <td>
                 {a.thing && (
                   <a
-                    href={toHash({ screen: "thing", thing: a.thing })}
+                    href={toHash({ screen: "thing", thing: a.thing_key ?? a.thing })}
                     onClick={(e) => {
                       e.preventDefault();
-                      go({ screen: "thing", thing: a.thing! });
+                      go({ screen: "thing", thing: a.thing_key ?? a.thing! });
                     }}
                   >
                     {a.thing}

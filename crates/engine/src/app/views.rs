@@ -526,8 +526,10 @@ pub struct ActionView {
     pub os_user: String,
     /// Which action.
     pub action: crate::actions::ActionKind,
-    /// The thing acted on.
+    /// The thing acted on (its name).
     pub thing: Option<String>,
+    /// Its stored key (what opens its page: two accounts' things may share the name).
+    pub thing_key: Option<String>,
     /// The analyst's reason.
     pub reason: String,
     /// The calls as shown before confirming (none known for a colleague's).
