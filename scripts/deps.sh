@@ -22,6 +22,8 @@ if [ "${DDESK_DEPS:-test}" = test ]; then
   command -v xvfb-run >/dev/null || need_apt+=(xvfb xauth)
   command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
   command -v chromium >/dev/null || need_apt+=(chromium)
+  # The .rpm's check: Debian's rpm (rpm -qp, rpm2cpio); the bundle itself needs no rpmbuild.
+  command -v rpm2cpio >/dev/null || need_apt+=(rpm)
 fi
 
 if ((${#need_apt[@]})); then

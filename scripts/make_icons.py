@@ -1,6 +1,13 @@
 #!/usr/bin/env python3
-"""Draws the Defender Desk icon (a shield) as RGBA PNGs and a PNG-in-ICO, with no imaging
-library: the bundler needs RGBA PNGs (Linux, macOS) and an .ico (Windows)."""
+"""Draws the Defender Desk icon (a shield) as the one source image, a 1024x1024 RGBA PNG, with no
+imaging library. Every icon the platforms ask for is generated from it by the Tauri CLI:
+
+    python3 scripts/make_icons.py src-tauri/icons/app-icon.png
+    ui/node_modules/.bin/tauri icon src-tauri/icons/app-icon.png -o src-tauri/icons
+
+(PNGs for Linux at 32-512 px, icon.icns for macOS, icon.ico for Windows, the Windows Store's
+Square*Logo tiles; android/ and ios/ are removed: not targets). `scripts/check_icons.py`, run by
+the test command, checks the set is complete and that it is what the source makes."""
 import struct
 import sys
 import zlib
@@ -43,23 +50,14 @@ def png(size):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-def ico(sizes):
-    images = [png(s) for s in sizes]
-    out = struct.pack("<HHH", 0, 1, len(images))
-    offset = 6 + 16 * len(images)
-    for s, data in zip(sizes, images):
-        out += struct.pack("<BBBBHHII", s % 256, s % 256, 0, 0, 1, 32, len(data), offset)
-        offset += len(data)
-    return out + b"".join(images)
+SOURCE_SIZE = 1024
 
 
 def main(dest):
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    for name, size in [("icon.png", 512), ("32x32.png", 32), ("128x128.png", 128), ("128x128@2x.png", 256)]:
-        (dest / name).write_bytes(png(size))
-    (dest / "icon.ico").write_bytes(ico([16, 32, 48, 256]))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(png(SOURCE_SIZE))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "src-tauri/icons")
+    main(sys.argv[1] if len(sys.argv) > 1 else "src-tauri/icons/app-icon.png")

@@ -3,7 +3,8 @@
 # store and CLI tests, the API docs (rustdoc), the emulators' faithfulness against boto3 and splunk-sdk, the sync
 # tests against moto_server and the emulators with a real Secret Service (gnome-keyring in a
 # private D-Bus session), the UI (typecheck, vitest, Playwright layout tests with mocked IPC),
-# the end-to-end tests of the built app through tauri-driver under Xvfb, and the .deb bundle.
+# the end-to-end tests of the built app through tauri-driver under Xvfb, the icon set, and the
+# .deb and .rpm bundles.
 # CI (.ci/run) calls exactly this.
 #
 # One compile of the dependency graph serves every step (a fresh 2-core machine has no time for
@@ -15,7 +16,7 @@
 #   rustix/default, under polars, zbus and keyring) are in the app's build too;
 # - clippy as the workspace crates' rustc wrapper (what `cargo clippy` itself does), so its lints
 #   run while the test build compiles instead of in a second, check-mode build of every crate;
-# - the app binary the E2E drives is the one the .deb packages (`tauri bundle`, no rebuild).
+# - the app binary the E2E drives is the one the .deb and .rpm package (`tauri bundle`, no rebuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -77,7 +78,10 @@ RUSTC_WORKSPACE_WRAPPER= RUSTDOCFLAGS="-D warnings -A rustdoc::private_intra_doc
 step "the real app in its real webview"
 bash scripts/e2e.sh
 
-step "the Debian package"
-# AppImage, MSI, NSIS and DMG are configured but need their own OS/tools.
-bash scripts/bundle.sh deb --debug --no-build
+step "the icon set"
+python3 scripts/check_icons.py
+
+step "the Debian and RPM packages"
+# AppImage, MSI, NSIS and DMG are configured but need their own OS/tools (release.yml).
+bash scripts/bundle.sh deb,rpm --debug --no-build
 step "done"

@@ -5,6 +5,7 @@
 //! log. No SQL, AWS calls or analysis live here.
 
 mod render;
+mod window;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -215,6 +216,11 @@ fn locations() -> Result<(PathBuf, PathBuf), desk_engine::Error> {
 }
 
 fn main() {
+    // `defender-desk --version`: what a package check (or a user) asks, without a display.
+    if std::env::args().nth(1).as_deref() == Some("--version") {
+        println!("defender-desk {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
     // First, while this is the only thread: the webview reads it when it starts.
     let software_rendered = render::configure();
     tracing_subscriber::fmt()
@@ -244,7 +250,21 @@ fn main() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
+        // Size, place and maximised state kept across restarts; put back (and fitted to the
+        // screens there are now) by `window::place` below, not by the plugin.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .skip_initial_state("main")
+                .build(),
+        )
         .setup(move |app| {
+            if let Some(main) = app.get_webview_window("main") {
+                if let Err(e) = window::place(&main, window::FIRST_SIZE, window::MIN_SIZE) {
+                    tracing::warn!(error = %e, "placing the main window failed");
+                    let _ = main.show();
+                }
+                window::keep(&main);
+            }
             let keychain = Keychain::for_cache(&cache);
             let desk = Arc::new(Desk::new(cache, exports, Arc::new(keychain))?);
             // The home screen's ranking, computed while the webview starts.

@@ -6,6 +6,7 @@ keyring (scripts/e2e.sh does all of that).
     python tests/e2e/test_app.py BINARY DDESK ARTIFACT_DIR [--bench N]
 
 Flows:
+- window: the first window fits the 1280x800 screen; the size the analyst chose comes back.
 - demo: opens on the demo fleet (DEMO label, window title), the botnet camera first in triage,
   its charts painted, quarantine with a reason (plan preview, confirmation), the log entry,
   release, the chain verified. A screenshot of every step goes to ARTIFACT_DIR.
@@ -131,6 +132,14 @@ def wait(wd, cond, timeout=20, what="condition", poll=0.02):
         raise AssertionError(f"timed out waiting for {what}") from e
 
 
+def pick(wd, css):
+    """The <select> at `css`, scrolled into the middle of its scrolling pane first: on a
+    1280x800 screen it may sit at the pane's edge, where WebKit's driver cannot click an option."""
+    el = wd.find_element(By.CSS_SELECTOR, css)
+    wd.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", el)
+    return Select(el)
+
+
 def rows(wd):
     return wd.find_elements(By.CSS_SELECTOR, '[data-testid="fleet-row"]')
 
@@ -170,15 +179,23 @@ RENDERINGS = [
 ]
 
 
+def press(wd, testid):
+    """Clicks the element, scrolled into view first: on a 1280x800 screen the page's own scroll
+    pane may have it out of sight, where WebKit's driver will not scroll it in."""
+    el = wd.find_element(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+    wd.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", el)
+    el.click()
+
+
 def act(wd, shots, button, reason, name):
-    wd.find_element(By.CSS_SELECTOR, f'[data-testid="{button}"]').click()
+    press(wd, button)
     wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="plan-calls"] li'), what=f"{name} plan")
     if button == "quarantine":
         # The demo account has no quarantine group yet: the plan says so and confirming is
         # refused until the analyst chooses to create it.
         warnings = wd.find_element(By.CSS_SELECTOR, '[data-testid="plan-warnings"]').get_attribute("textContent")
         assert "no thing group Quarantine" in warnings, warnings
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="create-group"]').click()
+        press(wd, "create-group")
         wait(wd, lambda d: any("CreateThingGroup" in e.get_attribute("textContent") for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="plan-calls"] li')), what="re-plan with the group")
     calls = [e.get_attribute("textContent") for e in wd.find_elements(By.CSS_SELECTOR, '[data-testid="plan-calls"] li')]
     # The account and region the plan runs against are shown before confirming.
@@ -189,13 +206,68 @@ def act(wd, shots, button, reason, name):
     wd.find_element(By.CSS_SELECTOR, '[data-testid="reason"]').send_keys(reason)
     shots(f"{name}-plan")
     wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="confirm-action"]').is_enabled(), what="confirm enabled")
-    wd.find_element(By.CSS_SELECTOR, '[data-testid="confirm-action"]').click()
+    press(wd, "confirm-action")
     out = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="action-outcome"]'), what=f"{name} outcome")
     text = out[0].get_attribute("textContent")
     shots(f"{name}-done")
     assert text.startswith("Done"), text
-    wd.find_element(By.CSS_SELECTOR, '[data-testid="close-dialog"]').click()
+    press(wd, "close-dialog")
+    # Gone before the next click: a closing dialog still covers what is under it.
+    wait(wd, lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="action-dialog"]'), what="the dialog closed")
     return calls
+
+
+def window_geometry(wd):
+    """The window's outer place and size, and the screen's work area, as the page sees them."""
+    return wd.execute_script(
+        "return {x: window.screenX, y: window.screenY, w: window.outerWidth, h: window.outerHeight,"
+        " aw: screen.availWidth, ah: screen.availHeight, ax: screen.availLeft || 0, ay: screen.availTop || 0}"
+    )
+
+
+def window_flow(driver):
+    """The first window fits the 1280x800 screen (the configured 1440x900 would not), at least
+    the layout's minimum; a size and place the analyst chose come back on the next start; one
+    saved on a monitor that is gone comes back on this one, whole."""
+    state = Path(driver.env["XDG_CONFIG_HOME"]) / "dev.defenderdesk.desktop" / ".window-state.json"
+    state.unlink(missing_ok=True)
+    wd = driver.open_app()
+    try:
+        wait(wd, lambda d: len(rows(d)) > 0, what="triage rows")
+        g = window_geometry(wd)
+        assert g["w"] <= g["aw"] and g["h"] <= g["ah"], f"the window is larger than the screen: {g}"
+        assert g["x"] >= g["ax"] and g["y"] >= g["ay"], f"the window starts off-screen: {g}"
+        assert g["x"] + g["w"] <= g["ax"] + g["aw"] and g["y"] + g["h"] <= g["ay"] + g["ah"], g
+        inner = wd.execute_script("return [window.innerWidth, window.innerHeight]")
+        assert inner[0] >= 960 and inner[1] >= 600 - 40, f"smaller than the layout's minimum: {inner}"
+        wd.set_window_rect(x=40, y=30, width=1000, height=680)
+        wait(wd, lambda d: window_geometry(d)["w"] == 1000, what="the window resized")
+        # Written shortly after the last move or resize, not only on a clean exit (a WebDriver
+        # session's end kills the app).
+        wait(wd, lambda _: state.exists() and json.loads(state.read_text())["main"]["width"] == 1000,
+             what=f"the window's state saved to {state}")
+    finally:
+        driver.close_app()
+    wd = driver.open_app()
+    try:
+        wait(wd, lambda d: len(rows(d)) > 0, what="triage rows")
+        g = window_geometry(wd)
+        assert (g["w"], g["h"]) == (1000, 680), f"the size chosen last time is not back: {g}; saved: {state.read_text()}"
+    finally:
+        driver.close_app()
+    # Last time it was on a larger monitor to the right, which is gone: it comes back whole.
+    state.write_text(json.dumps({"main": {"width": 1700, "height": 1000, "x": 2500, "y": 100, "prev_x": 2500,
+                                          "prev_y": 100, "maximized": False, "visible": True,
+                                          "decorated": True, "fullscreen": False}}))
+    wd = driver.open_app()
+    try:
+        wait(wd, lambda d: len(rows(d)) > 0, what="triage rows")
+        g = window_geometry(wd)
+        assert g["w"] <= g["aw"] and g["h"] <= g["ah"], f"larger than the screen: {g}"
+        assert g["ax"] <= g["x"] and g["x"] + g["w"] <= g["ax"] + g["aw"], f"off-screen: {g}"
+        assert g["ay"] <= g["y"] and g["y"] + g["h"] <= g["ay"] + g["ah"], f"off-screen: {g}"
+    finally:
+        driver.close_app()
 
 
 def demo_flow(driver, artifacts):
@@ -239,11 +311,11 @@ def demo_flow(driver, artifacts):
 
         # The investigation: a state, an owner and a note (a hostile one: shown as text, run
         # never); the triage row carries the state.
-        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).select_by_value("investigating")
+        pick(wd, '[data-testid="case-state"]').select_by_value("investigating")
         wait(wd, lambda d: Select(d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).first_selected_option.get_attribute("value") == "investigating"
              and d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]').is_enabled(), what="case state set")
         wd.find_element(By.CSS_SELECTOR, '[data-testid="case-note-text"]').send_keys("Checked with the site: " + PAYLOADS[0])
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="case-add-note"]').click()
+        press(wd, "case-add-note")
         wait(wd, lambda d: PAYLOADS[0] in d.find_element(By.CSS_SELECTOR, '[data-testid="case-notes"]').get_attribute("textContent"), what="note shown")
         assert not wd.find_elements(By.CSS_SELECTOR, '[data-testid="case-error"]')
         assert wd.execute_script("return window.__pwned === undefined"), "a note ran"
@@ -255,7 +327,7 @@ def demo_flow(driver, artifacts):
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="quarantined-badge"]'), what="quarantined badge")
         shots("quarantined")
 
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-actions"]').click()
+        press(wd, "nav-actions")
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]'), what="action log")
         top = wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')[0]
         assert top.get_attribute("data-action") == "quarantine" and top.get_attribute("data-status") == "succeeded", top.text
@@ -276,15 +348,15 @@ def demo_flow(driver, artifacts):
         targets = wd.find_elements(By.CSS_SELECTOR, '[data-testid="violation-target"]')
         assert targets and any(t.is_selected() for t in targets), "a violation is chosen by default"
         wait(wd, lambda d: len(Select(d.find_element(By.CSS_SELECTOR, '[data-testid="mitigation-action"]')).options) > 1, what="mitigation actions")
-        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="mitigation-action"]')).select_by_visible_text("demo-isolate-in-quarantine-group")
+        pick(wd, '[data-testid="mitigation-action"]').select_by_visible_text("demo-isolate-in-quarantine-group")
         calls = act(wd, shots, "mitigate", "Isolate the camera while the vendor investigates", "mitigation")
         assert any("StartDetectMitigationActionsTask" in c and "demo-isolate-in-quarantine-group" in c for c in calls), calls
 
         # And from the Audit screen, on a finding (audit actions of every type apply there).
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-audit"]').click()
+        press(wd, "nav-audit")
         wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="mitigate-finding"]'), what="findings")
         wait(wd, lambda d: len(Select(d.find_element(By.CSS_SELECTOR, '[data-testid="finding-mitigation"]')).options) > 2, what="audit mitigation actions")
-        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="finding-mitigation"]')).select_by_visible_text("demo-publish-finding-to-sns")
+        pick(wd, '[data-testid="finding-mitigation"]').select_by_visible_text("demo-publish-finding-to-sns")
         calls = act(wd, shots, "mitigate-finding", "Tell the PKI team about this certificate finding", "finding-mitigation")
         assert any("StartAuditMitigationActionsTask" in c and "demo-publish-finding-to-sns" in c for c in calls), calls
 
@@ -293,24 +365,24 @@ def demo_flow(driver, artifacts):
         wd.find_elements(By.CSS_SELECTOR, '[data-testid="investigate-finding"]')[0].click()
         panel = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="case-panel"]'), what="finding case panel")[0]
         assert "Investigation of finding" in panel.get_attribute("textContent"), panel.get_attribute("textContent")
-        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).select_by_value("investigating")
+        pick(wd, '[data-testid="case-state"]').select_by_value("investigating")
         wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]').is_enabled()
              and Select(d.find_element(By.CSS_SELECTOR, '[data-testid="case-state"]')).first_selected_option.get_attribute("value") == "investigating",
              what="finding state set")
         wd.find_element(By.CSS_SELECTOR, '[data-testid="case-note-text"]').send_keys("PKI rotates it Monday " + PAYLOADS[0])
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="case-add-note"]').click()
+        press(wd, "case-add-note")
         wait(wd, lambda d: PAYLOADS[0] in d.find_element(By.CSS_SELECTOR, '[data-testid="case-notes"]').get_attribute("textContent"), what="finding note shown")
         wait(wd, lambda d: "Investigating" in d.find_elements(By.CSS_SELECTOR, '[data-testid="finding-case"]')[0].get_attribute("textContent"),
              what="finding state in the table")
         assert not wd.find_elements(By.CSS_SELECTOR, '[data-testid="case-error"]')
         shots("finding-investigation")
 
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-actions"]').click()
+        press(wd, "nav-actions")
         wait(wd, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')) == 4, what="four log entries")
         entries = wd.find_elements(By.CSS_SELECTOR, '[data-testid="action-row"]')
         assert [e.get_attribute("data-action") for e in entries[:3]] == ["mitigate", "mitigate", "release"], [e.text for e in entries]
         assert all(e.get_attribute("data-status") == "succeeded" for e in entries), [e.text for e in entries]
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="verify"]').click()
+        press(wd, "verify")
         chain = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="chain"]'), what="chain report")
         assert chain[0].get_attribute("textContent").startswith("Chain intact"), chain[0].get_attribute("textContent")
         shots("released-and-verified")
@@ -342,22 +414,22 @@ def demo_flow(driver, artifacts):
         # The demo account without Detect (device reports and lifecycle events only): the
         # botnet camera still ranks first, the cloned device is found from its disconnects,
         # and no thing is in alarm; then back to the Detect account.
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-sources"]').click()
+        press(wd, "nav-sources")
         expects = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="source-expects"]'), what="add form")[0]
         assert "without Detect" in expects.get_attribute("textContent"), expects.get_attribute("textContent")
-        Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="demo-account"]')).select_by_value("no-detect")
+        pick(wd, '[data-testid="demo-account"]').select_by_value("no-detect")
         wait(wd, lambda d: Select(d.find_element(By.CSS_SELECTOR, '[data-testid="demo-account"]')).first_selected_option.get_attribute("value") == "no-detect", what="account switched")
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-triage"]').click()
+        press(wd, "nav-triage")
         wait(wd, lambda d: len(rows(d)) > 0 and any(r.get_attribute("data-thing") == CLONED_DEVICE for r in rows(d)), what="Detect-free triage")
         assert rows(wd)[0].get_attribute("data-thing") == BOTNET_CAMERA, rows(wd)[0].get_attribute("data-thing")
         clone = next(r for r in rows(wd) if r.get_attribute("data-thing") == CLONED_DEVICE)
         assert "DUPLICATE_CLIENTID" in clone.get_attribute("textContent"), clone.get_attribute("textContent")
         shots("triage-no-detect")
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-sources"]').click()
+        press(wd, "nav-sources")
         Select(wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="demo-account"]'), what="sources")[0]).select_by_value("detect")
         wait(wd, lambda d: Select(d.find_element(By.CSS_SELECTOR, '[data-testid="demo-account"]')).first_selected_option.get_attribute("value") == "detect", what="account switched back")
         # Back on the Detect account, the camera's row carries the investigation state set above.
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-triage"]').click()
+        press(wd, "nav-triage")
 
         def camera_badge(d):
             cam = [r for r in rows(d) if r.get_attribute("data-thing") == BOTNET_CAMERA]
@@ -396,7 +468,7 @@ def hostile_flow(driver, artifacts):
 
         # Sources: a Splunk source added from the app keeps its token in the OS keychain (the
         # real Secret Service of this D-Bus session), and a failing test is said plainly.
-        wd.find_element(By.CSS_SELECTOR, '[data-testid="nav-sources"]').click()
+        press(wd, "nav-sources")
         form = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="add-source-form"]'), what="sources")[0]
         form.find_element(By.CSS_SELECTOR, "label:nth-of-type(1) input").send_keys("splunk-e2e")
         Select(form.find_element(By.CSS_SELECTOR, "select")).select_by_value("splunk")
@@ -533,14 +605,18 @@ def main():
         for rendering, overrides, photographed in RENDERINGS:
             base = {k: v for k, v in os.environ.items() if k != "WEBKIT_DISABLE_DMABUF_RENDERER"} | overrides
             for name, setup, flow in [
+                ("window", None, lambda d, _shots: window_flow(d)),
                 ("demo", None, demo_flow),
                 ("hostile", hostile_cache, hostile_flow),
             ]:
+                if os.environ.get("DDESK_E2E_ONLY", name) != name:
+                    continue
                 db = work / rendering.replace(" ", "-").replace("'", "") / name / "cache.sqlite"
                 db.parent.mkdir(parents=True)
                 if setup:
                     setup(ddesk, db)
-                env = dict(base, DDESK_DB=str(db), DDESK_EXPORTS=str(db.parent / "exports"))
+                env = dict(base, DDESK_DB=str(db), DDESK_EXPORTS=str(db.parent / "exports"),
+                           XDG_CONFIG_HOME=str(db.parent / "config"))
                 d = Driver(binary, env)
                 d.start_driver(log)
                 print(f"e2e {name} ({rendering}) ...")

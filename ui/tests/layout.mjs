@@ -372,6 +372,36 @@ try {
   assert.equal(await page.getAttribute("html", "data-theme"), "light");
   await page.screenshot({ path: `${OUT}layout-light.png` });
   assert.deepEqual(errors, []);
+
+  // The window sizes analysts have: a 1280x800 laptop (the smallest the window opens at on it)
+  // and a 1920x1080 desktop. Nothing scrolls sideways, and the action dialog fits on screen.
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 1920, height: 1080 },
+  ]) {
+    const p = await browser.newPage({ viewport });
+    const size = `${viewport.width}x${viewport.height}`;
+    p.on("pageerror", (e) => errors.push(`${size}: ${e}`));
+    await p.addInitScript(mockIpc);
+    await p.goto(url);
+    await p.waitForSelector('[data-testid="fleet-row"]');
+    const sideways = () => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok((await sideways()) <= 0, `${size}: triage scrolls sideways by ${await sideways()}px`);
+    await p.screenshot({ path: `${OUT}layout-triage-${size}.png` });
+    await p.goto(`${url}#/thing/${long}`);
+    await p.waitForSelector('[data-testid="quarantine"]');
+    assert.ok((await sideways()) <= 0, `${size}: the thing's page scrolls sideways by ${await sideways()}px`);
+    await p.screenshot({ path: `${OUT}layout-thing-${size}.png` });
+    await p.click('[data-testid="quarantine"]');
+    await p.waitForSelector('[data-testid="plan-calls"] li');
+    const box = await p.locator('[data-testid="action-dialog"]').boundingBox();
+    assert.ok(
+      box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height,
+      `${size}: the action dialog (${JSON.stringify(box)}) does not fit the window`,
+    );
+    await p.close();
+  }
+  assert.deepEqual(errors, []);
   console.log("layout tests ok");
 } catch (e) {
   failed = true;
