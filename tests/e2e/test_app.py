@@ -6,6 +6,7 @@ keyring (scripts/e2e.sh does all of that).
     python tests/e2e/test_app.py BINARY DDESK ARTIFACT_DIR [--bench N]
 
 Flows:
+- accounts: two accounts' sensor-001 (from Security Hub's findings) are two rows and two pages.
 - window: the first window fits the 1280x800 screen; the size the analyst chose comes back.
 - demo: opens on the demo fleet (DEMO label, window title), the botnet camera first in triage,
   its charts painted, quarantine with a reason (plan preview, confirmation), the log entry,
@@ -522,6 +523,77 @@ def hostile_cache(ddesk, db):
         subprocess.run([ddesk, "--db", str(db), "ingest", str(f)], check=True, stdout=subprocess.DEVNULL)
 
 
+ACCOUNTS = [("111111111111", "eu-west-1"), ("222222222222", "us-east-1")]
+
+
+def accounts_cache(ddesk, db):
+    """Two accounts' `sensor-001`: Device Defender's Detect finding for each, as Security Hub's
+    get-findings gives them (an aggregator's view), and each account's metrics ingested under
+    its account — bytes out 10x higher in the second."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    import cli_corpus
+    import securityhub_corpus as hc
+    t0 = int(time.time()) - 3600
+    model = hc.detect_findings(cli_corpus.dataset(t0))[0]
+    findings = []
+    for account, region in ACCOUNTS:
+        f = json.loads(json.dumps(model))
+        f["AwsAccountId"], f["Region"] = account, region
+        f["ProductArn"] = f"arn:aws:securityhub:{region}::product/aws/iot-device-defender-detect"
+        f["Id"] = f["ProductFields"]["ViolationId"] = f"v-{account}"
+        f["ProductFields"]["ThingName"] = "sensor-001"
+        f["Resources"] = [dict(hc.thing_resource("sensor-001"), Region=region,
+                               Id=f"arn:aws:iot:{region}:{account}:thing/sensor-001")]
+        findings.append(f)
+    now_ms = int(time.time() * 1000) // 300_000 * 300_000
+    with tempfile.TemporaryDirectory() as d:
+        hub = Path(d) / "findings.json"
+        hub.write_text(json.dumps({"Findings": findings}))
+        subprocess.run([ddesk, "--db", str(db), "ingest", str(hub)], check=True, stdout=subprocess.DEVNULL)
+        for i, (account, region) in enumerate(ACCOUNTS):
+            metrics = [{"name": "aws:all-bytes-out", "thing": "sensor-001", "version": 1,
+                        "value": {"count": (10 ** (3 + i)) + k}, "timestamp": now_ms - (24 - k) * 300_000}
+                       for k in range(24)]
+            m = Path(d) / f"metrics-{account}.json"
+            m.write_text(json.dumps({"version": "1.0", "metrics": metrics}))
+            subprocess.run([ddesk, "--db", str(db), "--account", account, "--thing-region", region, "ingest", str(m)],
+                           check=True, stdout=subprocess.DEVNULL)
+
+
+def accounts_flow(driver, artifacts):
+    """Two accounts' things of one name are two rows, each naming its account, and each opens
+    its own page (account, region, its own series), never the other's."""
+    wd = driver.open_app()
+    shots = Shots(wd, artifacts)
+    try:
+        wait(wd, lambda d: len(rows(d)) == 2, what="two rows of sensor-001")
+        seen = {}
+        for i in range(2):
+            row = rows(wd)[i]
+            assert row.get_attribute("data-thing") == "sensor-001", row.get_attribute("data-thing")
+            shown = row.find_element(By.CSS_SELECTOR, '[data-testid="thing-account"]').get_attribute("textContent")
+            account = shown.strip().split("/")[0]
+            assert shown.strip() == f"{account}/{dict(ACCOUNTS)[account]}", shown
+            seen[account] = i
+        assert sorted(seen) == [a for a, _ in ACCOUNTS], seen
+        shots("accounts-triage")
+        for account, region in ACCOUNTS:
+            link = rows(wd)[seen[account]].find_element(By.CSS_SELECTOR, '[data-testid="thing-link"]')
+            wd.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+            link.click()
+            wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="thing-scope"]'), what="thing page")
+            scope = wd.find_element(By.CSS_SELECTOR, '[data-testid="thing-scope"]').get_attribute("textContent")
+            assert scope == f"account {account} · {region}", scope
+            shots(f"accounts-{account}")
+            wd.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+            wait(wd, lambda d: len(rows(d)) == 2, what="back to triage")
+            # The rows may have been re-ranked: find each account's again.
+            seen = {r.find_element(By.CSS_SELECTOR, '[data-testid="thing-account"]').get_attribute("textContent").strip().split("/")[0]: i
+                    for i, r in enumerate(rows(wd))}
+    finally:
+        driver.close_app()
+
+
 # The in-page steps from a click on a thing to its charts on screen (performance marks set by the
 # UI): the page arriving (asked for on the click), the 12 SVG images rendered and loaded, and the
 # two frames until they are painted.
@@ -608,6 +680,7 @@ def main():
                 ("window", None, lambda d, _shots: window_flow(d)),
                 ("demo", None, demo_flow),
                 ("hostile", hostile_cache, hostile_flow),
+                ("accounts", accounts_cache, accounts_flow),
             ]:
                 if os.environ.get("DDESK_E2E_ONLY", name) != name:
                     continue
