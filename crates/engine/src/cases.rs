@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub const BENIGN_FACTOR: f64 = 0.2;
 
 /// Longest note, in characters.
-pub const MAX_NOTE_CHARS: usize = 4000;
+pub use crate::model::limits::MAX_NOTE_CHARS;
 
 /// Longest owner name, in characters.
 pub const MAX_OWNER_CHARS: usize = 128;
@@ -232,11 +232,7 @@ pub fn current_evidence(store: &Store, subject: &Subject) -> Result<BTreeSet<Str
     )
 }
 
-/// Whether `c` reorders the text after it on screen (a bidirectional control: U+202A–U+202E,
-/// U+2066–U+2069, U+200E, U+200F, U+061C): "approved" can be made to read backwards.
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
-}
+pub use crate::model::limits::{foreign_text, is_bidi_control};
 
 /// An analyst's text, checked: not empty, at most `max` characters, no control characters
 /// (notes may hold newlines and tabs: `lines`), no bidirectional controls.
@@ -406,25 +402,6 @@ pub fn has_new_evidence(current: &Current, reasons: &[Reason]) -> bool {
                 .as_ref()
                 .is_some_and(|ev| !ev.contains(&evidence_key(&r.metric, r.source)))
     })
-}
-
-/// Text from elsewhere (a colleague's Security Hub note, an identity), made safe to show:
-/// control characters other than newline and tab, and bidirectional controls, become U+FFFD;
-/// at most `max` characters; `None` when nothing is left.
-pub fn foreign_text(text: &str, max: usize) -> Option<String> {
-    let t: String = text
-        .trim()
-        .chars()
-        .map(|c| {
-            if (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c) {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .take(max)
-        .collect();
-    (!t.trim().is_empty()).then_some(t)
 }
 
 /// A ranked thing with its investigation.

@@ -241,6 +241,34 @@ pub fn check_value(metric: &str, thing: &str, value: &MetricValue) -> Result<(),
     }
 }
 
+/// Longest case note, in characters (an analyst's, or a colleague's read back from Security Hub).
+pub const MAX_NOTE_CHARS: usize = 4000;
+
+/// Whether `c` reorders the text after it on screen (a bidirectional control: U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C): "approved" can be made to read backwards.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// Text from elsewhere (a colleague's Security Hub note, an identity), made safe to show:
+/// control characters other than newline and tab, and bidirectional controls, become U+FFFD;
+/// at most `max` characters; `None` when nothing is left.
+pub fn foreign_text(text: &str, max: usize) -> Option<String> {
+    let t: String = text
+        .trim()
+        .chars()
+        .map(|c| {
+            if (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .take(max)
+        .collect();
+    (!t.trim().is_empty()).then_some(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

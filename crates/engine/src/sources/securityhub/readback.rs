@@ -257,7 +257,7 @@ fn changes(r: &FindingHistoryRecord, at: Millis, subject: &str, s: &HubSeen) -> 
     }
     let identity = source
         .and_then(|u| u.identity())
-        .and_then(|i| crate::cases::foreign_text(i, MAX_WHO))
+        .and_then(|i| crate::model::limits::foreign_text(i, MAX_WHO))
         .unwrap_or_else(|| "someone in Security Hub".into());
     let field = |name: &str| {
         r.updates()
@@ -283,11 +283,11 @@ fn changes(r: &FindingHistoryRecord, at: Millis, subject: &str, s: &HubSeen) -> 
     }
     if let Some(text) = field("Note.Text") {
         if let (Some(note), false) = (
-            crate::cases::foreign_text(text, crate::cases::MAX_NOTE_CHARS),
+            crate::model::limits::foreign_text(text, crate::model::limits::MAX_NOTE_CHARS),
             own(text, s.pushed_note.as_deref()),
         ) {
             let who = field("Note.UpdatedBy")
-                .and_then(|w| crate::cases::foreign_text(w, MAX_WHO))
+                .and_then(|w| crate::model::limits::foreign_text(w, MAX_WHO))
                 .unwrap_or(identity);
             out.push(HubCaseEvent {
                 subject: subject.to_string(),
