@@ -331,6 +331,58 @@ pub fn decode_summary_into(data: &[u8], s: &mut Summary) -> Option<()> {
     (r.pos == data.len()).then_some(())
 }
 
+/// One device's day as devices behave, for measuring density and decoding (the tests and
+/// `examples/chunk_codec.rs`): eight series of 288 reports every 5 minutes with seconds of
+/// jitter in milliseconds — bytes and packets out with a daily rhythm and noise, a connection
+/// count that wavers, auth failures stuck at zero, a port set and a CIDR set that never change,
+/// a noisy float and a constant one.
+pub fn realistic_day(day: i64, seed: u64) -> Vec<Vec<Point>> {
+    /// A series' (kind, value) at report `i`, given the day's random numbers.
+    type Shape<'a> = &'a mut dyn FnMut(usize, &mut dyn FnMut() -> u64) -> (u8, i64);
+    let mut seed = seed | 1;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let day0 = day * CHUNK_MS;
+    let times: Vec<i64> = (0..288)
+        .map(|i| day0 + i * 300_000 + (rand() % 6_000) as i64)
+        .collect();
+    let rhythm = |i: usize| 1.0 + 0.5 * (i as f64 / 288.0 * std::f64::consts::TAU).sin();
+    let mut series = |f: Shape<'_>| -> Vec<Point> {
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| {
+                let (kind, bits) = f(i, &mut rand);
+                Point {
+                    ts: *ts,
+                    version: 1,
+                    kind,
+                    bits,
+                }
+            })
+            .collect()
+    };
+    vec![
+        series(&mut |i, r| (0, (200_000.0 * rhythm(i)) as i64 + (r() % 20_000) as i64)),
+        series(&mut |i, r| (0, (900.0 * rhythm(i)) as i64 + (r() % 90) as i64)),
+        series(&mut |_, r| (0, 3 + (r() % 2) as i64)),
+        series(&mut |_, _| (0, 0)),
+        series(&mut |_, _| (2, 17)),
+        series(&mut |_, _| (3, 4)),
+        series(&mut |i, r| {
+            (
+                1,
+                (0.4 * rhythm(i) + (r() % 100) as f64 / 1000.0).to_bits() as i64,
+            )
+        }),
+        series(&mut |_, _| (1, 12.0f64.to_bits() as i64)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,54 +547,13 @@ mod tests {
         }
     }
 
-    /// A day of one device as devices behave (reports every 5 minutes with seconds of jitter
-    /// in milliseconds, a daily rhythm with noise in the counters, a port set that never
-    /// changes, no auth failures): format 2 holds the points in under half of format 1's bytes
-    /// (the chunk only: summaries, names and indexes are measured by the density benchmark).
+    /// A day of one device as devices behave: format 2 holds the points in under half of
+    /// format 1's bytes (the chunk only: summaries, names and indexes are measured by the
+    /// density benchmark, `examples/chunk_codec.rs`).
     #[test]
     fn a_realistic_day_takes_under_half_the_bytes() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let day0 = 19_877 * CHUNK_MS;
-        let times: Vec<i64> = (0..288)
-            .map(|i| day0 + i * 300_000 + (rand() % 6_000) as i64)
-            .collect();
-        let series = |f: &mut dyn FnMut(usize) -> (u8, i64)| -> Vec<Point> {
-            times
-                .iter()
-                .enumerate()
-                .map(|(i, ts)| {
-                    let (kind, bits) = f(i);
-                    Point {
-                        ts: *ts,
-                        version: 1,
-                        kind,
-                        bits,
-                    }
-                })
-                .collect()
-        };
-        let rhythm = |i: usize| 1.0 + 0.5 * (i as f64 / 288.0 * std::f64::consts::TAU).sin();
-        let day = [
-            series(&mut |i| (0, (200_000.0 * rhythm(i)) as i64 + (rand() % 20_000) as i64)),
-            series(&mut |i| (0, (900.0 * rhythm(i)) as i64 + (rand() % 90) as i64)),
-            series(&mut |_| (0, 3 + (rand() % 2) as i64)),
-            series(&mut |_| (0, 0)),
-            series(&mut |_| (2, 17)),
-            series(&mut |_| (3, 4)),
-            series(&mut |i| {
-                (
-                    1,
-                    (0.4 * rhythm(i) + (rand() % 100) as f64 / 1000.0).to_bits() as i64,
-                )
-            }),
-            series(&mut |_| (1, 12.0f64.to_bits() as i64)),
-        ];
+        let day = realistic_day(19_877, 0x2545_f491_4f6c_dd1d);
+        let times = &day[0];
         let (v1, v2): (usize, usize) = day
             .iter()
             .map(|s| (encode_v1(s).len(), encode(s).len()))
