@@ -230,13 +230,19 @@ def get_findings(body, caller=None):
         field = s.get("Field", "")
         rows.sort(key=lambda f: (f.get(field) is None, str(f.get(field) or "")),
                   reverse=s.get("SortOrder", "asc") == "desc")
+    return page(rows, body, size, "Findings")
+
+
+def page(rows, body, size, key):
+    """One page of `rows` under `key`, from the request's opaque NextToken; the next token when
+    more remain."""
     start = 0
     if body.get("NextToken"):
         try:
             start = int(base64.urlsafe_b64decode(body["NextToken"]).decode())
         except ValueError:
             raise ApiError(400, "InvalidInputException", "invalid NextToken")
-    out = {"Findings": rows[start:start + size]}
+    out = {key: rows[start:start + size]}
     if start + size < len(rows):
         out["NextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
     return out
@@ -298,16 +304,7 @@ def finding_history(body, caller=None):
         rows = [r for r in rows if when(r["UpdateTime"]) >= when(body["StartTime"])]
     if body.get("EndTime"):
         rows = [r for r in rows if when(r["UpdateTime"]) <= when(body["EndTime"])]
-    start = 0
-    if body.get("NextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(body["NextToken"]).decode())
-        except ValueError:
-            raise ApiError(400, "InvalidInputException", "invalid NextToken")
-    out = {"Records": rows[start:start + size]}
-    if start + size < len(rows):
-        out["NextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
-    return out
+    return page(rows, body, size, "Records")
 
 
 ROUTES = {("POST", "/findings/import"): ("BatchImportFindings", import_findings),
