@@ -71,6 +71,19 @@ fn cmd(e: &Env) -> Command {
     support::command(&e.db, Some(&e.home))
 }
 
+/// Adds the emulator as the Security Hub source `hub`.
+fn add_hub(e: &Env, hub: &Server) {
+    support::ok(cmd(e).args([
+        "sources",
+        "add",
+        "security-hub",
+        "--name",
+        "hub",
+        "--endpoint-url",
+        &hub.url,
+    ]));
+}
+
 fn sync(e: &Env) -> Value {
     let (out, v) = support::run(cmd(e).arg("sync"));
     assert_eq!(
@@ -88,15 +101,7 @@ fn device_defender_findings_are_pulled_incrementally_from_the_hub() {
     let t0 = desk_engine::time::now() / 1000 - 3600;
     import(&hub, t0, 250, "corpus");
     let e = env();
-    support::ok(cmd(&e).args([
-        "sources",
-        "add",
-        "security-hub",
-        "--name",
-        "hub",
-        "--endpoint-url",
-        &hub.url,
-    ]));
+    add_hub(&e, &hub);
     let health = support::ok(cmd(&e).args(["sources", "test", "hub"]));
     assert_eq!(health["status"], "ok", "{health}");
     control(
@@ -259,15 +264,7 @@ fn two_accounts_things_with_one_name_stay_two() {
         ],
         &saved,
     );
-    support::ok(cmd(&e).args([
-        "sources",
-        "add",
-        "security-hub",
-        "--name",
-        "hub",
-        "--endpoint-url",
-        &hub.url,
-    ]));
+    add_hub(&e, &hub);
     assert_eq!(sync(&e)["events"], 3);
     let a = |s: &str| s.to_string();
     let both = vec![
@@ -409,15 +406,7 @@ fn an_investigation_is_pushed_to_the_hub_and_logged() {
     let t0 = desk_engine::time::now() / 1000 - 3600;
     import(&hub, t0, 0, "corpus");
     let e = env();
-    support::ok(cmd(&e).args([
-        "sources",
-        "add",
-        "security-hub",
-        "--name",
-        "hub",
-        "--endpoint-url",
-        &hub.url,
-    ]));
+    add_hub(&e, &hub);
     sync(&e);
     support::ok(cmd(&e).args([
         "case",
@@ -560,15 +549,7 @@ fn a_colleagues_change_in_the_hub_comes_back_into_the_case() {
     let t0 = desk_engine::time::now() / 1000 - 3600;
     import(&hub, t0, 0, "corpus");
     let e = env();
-    support::ok(cmd(&e).args([
-        "sources",
-        "add",
-        "security-hub",
-        "--name",
-        "hub",
-        "--endpoint-url",
-        &hub.url,
-    ]));
+    add_hub(&e, &hub);
     let first = sync(&e);
     assert_eq!(first["hub_changes"], 0, "{first}");
     // This analyst works cam-001 here and pushes it; a colleague then resolves it in the hub
