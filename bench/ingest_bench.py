@@ -73,3 +73,6 @@ for name, ts in times.items():
     ratio = "-" if name == "ddesk ingest" else f"{m / ours:.2f}x faster" if m > ours else f"{ours / m:.2f}x slower"
     print(f"{name:32} {m:9.3f} {points / m / 1e6:10.2f} {ratio:>12}")
 print(f"cache size: {db_bytes} bytes = {db_bytes / points:.1f} bytes per datapoint (including names, indexes, set dictionary)")
+stats = __import__("json").loads(subprocess.run([ddesk, "--db", db, "stats"], check=True, capture_output=True, text=True).stdout)
+print(f"ddesk stats: {stats['bytes_per_point']:.2f} bytes per point (pages in use), timelines {stats['timelines']}, "
+      f"tables: " + ", ".join(f"{t['name']} {t['bytes'] / points:.2f}" for t in stats["tables"][:5]))

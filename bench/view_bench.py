@@ -18,11 +18,17 @@ WORK = os.environ.get("DDESK_BENCH_DIR", "/tmp/ddesk-bench")
 os.makedirs(WORK, exist_ok=True)
 subprocess.run(["cargo", "build", "--release", "-q", "-p", "desk-engine", "--example", "bench_view"], cwd=ROOT, check=True)
 exe = os.path.join(TARGET, "release/examples/bench_view")
-view_db = os.path.join(WORK, "view-50m.sqlite")
-triage_db = os.path.join(WORK, "triage-10k-v2.sqlite")  # v2: with 100 botnet recruits
+# f3: written in chunk format 3 (issue #33); the f1 copies hold the same data in format 1,
+# as earlier versions wrote it (`bench_view downgrade`), so one run reads both encodings.
+view_db = os.path.join(WORK, "view-50m-f3.sqlite")
+triage_db = os.path.join(WORK, "triage-10k-f3.sqlite")  # with 100 botnet recruits
 for mode, db in (("build-view", view_db), ("build-triage", triage_db)):
     if not os.path.exists(db):
         subprocess.run([exe, mode, db], check=True)
+old_view_db, old_triage_db = view_db.replace("-f3", "-f1"), triage_db.replace("-f3", "-f1")
+for db, old in ((view_db, old_view_db), (triage_db, old_triage_db)):
+    if not os.path.exists(old):
+        subprocess.run([exe, "downgrade", db, old], check=True)
 
 
 def ours(mode, db):
@@ -47,7 +53,7 @@ if not os.path.exists(duck_path):
     con.close()
 # Both tools start from a warm page cache: every database file is read once first, so a run
 # does not measure which pages the OS happened to keep since the last build or sync.
-for path in (view_db, triage_db, duck_path):
+for path in (view_db, triage_db, old_view_db, old_triage_db, duck_path):
     with open(path, "rb") as f:
         while f.read(1 << 24):
             pass
@@ -73,11 +79,20 @@ def duck(all_metrics):
     return times[len(times) // 2], times[int(round((len(times) - 1) * 0.95))]
 
 
-print(f"caches: {view_db} (thing view), {triage_db} (triage); DuckDB table of {rows} rows; {RUNS} runs each")
-print("ddesk  " + ours("series", view_db))
-p50, p95 = duck(False)
-print(f"DuckDB series (same question, 8640 rows): p50 {p50:.2f} ms, p95 {p95:.2f} ms")
-print("ddesk  " + ours("view", view_db))
-p50, p95 = duck(True)
-print(f"DuckDB all 12 metrics of a thing, rows only (no downsampling, no chart): p50 {p50:.2f} ms, p95 {p95:.2f} ms")
-print("ddesk  " + ours("triage", triage_db))
+print(f"caches: {view_db} (thing view), {triage_db} (triage), and their format-1 copies; DuckDB table of {rows} rows; {RUNS} runs each")
+for path in (view_db, old_view_db, triage_db, old_triage_db):
+    print(f"  {os.path.basename(path)}: {os.path.getsize(path) / 1e6:.1f} MB")
+# Each question asked of the old encoding, the new and DuckDB in turn, twice, interleaved.
+for _ in range(2):
+    print("format 1  " + ours("series", old_view_db))
+    print("format 3  " + ours("series", view_db))
+    p50, p95 = duck(False)
+    print(f"DuckDB series (same question, 8640 rows): p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+for _ in range(2):
+    print("format 1  " + ours("view", old_view_db))
+    print("format 3  " + ours("view", view_db))
+    p50, p95 = duck(True)
+    print(f"DuckDB all 12 metrics of a thing, rows only (no downsampling, no chart): p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+for _ in range(2):
+    print("format 1  " + ours("triage", old_triage_db))
+    print("format 3  " + ours("triage", triage_db))

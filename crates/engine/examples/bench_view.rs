@@ -114,6 +114,45 @@ fn build(
     Ok(())
 }
 
+/// `downgrade DB OUT`: a copy of the cache with every chunk and summary in format 1, as the
+/// versions before issue #33 wrote them (no timelines), so one run reads the same data in the
+/// old encoding and the new.
+fn downgrade(db: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use desk_engine::store::chunk::{decode_into, encode_summary_v1, encode_v1, summarize};
+    let _ = std::fs::remove_file(out);
+    std::fs::copy(db, out)?;
+    let store = Store::open(std::path::Path::new(out))?;
+    let conn = store.connection();
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    /// (chunk id, series, day, blob, timeline).
+    type Row = (i64, i64, i64, Vec<u8>, Option<Vec<u8>>);
+    let rows: Vec<Row> = conn
+        .prepare(
+            "SELECT c.id, c.series, c.day, c.data, t.data FROM chunk c
+             LEFT JOIN timeline t ON t.id = c.timeline",
+        )?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut points = Vec::new();
+    for (id, series, day, data, times) in rows {
+        points.clear();
+        decode_into(&data, times.as_deref(), &mut points).ok_or("a chunk does not decode")?;
+        conn.execute(
+            "UPDATE chunk SET data = ?2, timeline = NULL WHERE id = ?1",
+            rusqlite::params![id, encode_v1(&points)],
+        )?;
+        conn.execute(
+            "UPDATE chunk_summary SET summary = ?3 WHERE day = ?1 AND series = ?2",
+            rusqlite::params![day, series, encode_summary_v1(&summarize(&points, day))],
+        )?;
+    }
+    conn.execute_batch("DELETE FROM timeline; COMMIT; VACUUM;")?;
+    println!("downgraded to format 1: {} bytes", store.size_bytes()?);
+    Ok(())
+}
+
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     v[((v.len() - 1) as f64 * p).round() as usize]
@@ -212,9 +251,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 percentile(&mut times, 0.95)
             );
         }
+        "downgrade" => {
+            let out = args.get(3).ok_or("usage: bench_view downgrade DB OUT")?;
+            downgrade(db, out)?;
+        }
         _ => {
             return Err(
-                "MODE is build-view, build-triage, build-triage-100k, view, series, triage or scan"
+                "MODE is build-view, build-triage, build-triage-100k, view, series, triage, scan or downgrade"
                     .into(),
             )
         }

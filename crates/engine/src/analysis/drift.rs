@@ -77,6 +77,7 @@ mod tests {
             dimension: None,
             version: 1,
             value: MetricValue::Ports(ports.to_vec()),
+            compacted: false,
         }
     }
 
@@ -202,6 +203,7 @@ mod diff_tests {
             dimension: None,
             version: 1,
             value: MetricValue::Ports(v.to_vec()),
+            compacted: false,
         };
         let pts = [p(0, &[22, 80]), p(100, &[21, 22])];
         let d = diff(&pts, 50, 150);

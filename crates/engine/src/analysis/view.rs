@@ -98,6 +98,9 @@ pub struct MetricView {
     /// For event series (lifecycle connects and disconnects): the interval the buckets count
     /// events over; each bucket's value is the number of events in it (0 where none).
     pub per: Option<Millis>,
+    /// The window holds compacted days (`ddesk compact`): up to this instant the chart shows
+    /// hourly means (sets: each seen with its first and last sighting), not reports.
+    pub compacted_until: Option<Millis>,
 }
 
 /// Intervals an event chart counts over: the shortest that gives at most [`MAX_BARS`] bars.
@@ -328,6 +331,7 @@ pub fn metric_view(
         thresholds,
         bands,
         points: points.len(),
+        compacted_until: points.iter().filter(|p| p.compacted).map(|p| p.ts).max(),
         per,
     })
 }

@@ -8,6 +8,7 @@
 mod actions;
 pub mod cases;
 pub mod chunk;
+mod history;
 mod hub;
 mod queries;
 pub mod schema;
@@ -22,6 +23,7 @@ use rusqlite::Connection;
 
 pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
 pub use cases::CaseEventRow;
+pub use history::{CacheStats, CompactStep, KindStats, TableBytes, UpgradeStep};
 pub use hub::{HubCaseEvent, HubReadBack, HubSeen, HubSeenMark};
 pub use queries::{
     AuditRow, FindingRow, HubFindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch,

@@ -38,6 +38,9 @@ pub struct SeriesPoint {
     pub version: i64,
     /// Value.
     pub value: MetricValue,
+    /// The point stands for a compacted hour (its mean, at the hour's middle) or a set seen
+    /// on a compacted day (at its first and last sighting), not for a report.
+    pub compacted: bool,
 }
 
 /// One folded violation.
@@ -253,44 +256,102 @@ impl Store {
         to: Millis,
     ) -> Result<Vec<SeriesPoint>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.dim, c.data FROM series s
+            "SELECT s.dim, c.data, tl.data FROM series s
              JOIN thing t ON t.id = s.thing_id JOIN metric m ON m.id = s.metric_id
-             JOIN chunk c ON c.series = s.id
+             JOIN chunk c ON c.series = s.id LEFT JOIN timeline tl ON tl.id = c.timeline
              WHERE t.name = ?1 AND m.name = ?2 AND (?3 IS NULL OR s.dim = ?3) AND c.day BETWEEN ?4 AND ?5
              ORDER BY s.dim, c.day",
         )?;
         let mut rows = stmt.query(params![thing, metric, dimension, day_of(from), day_of(to)])?;
-        let mut points: Vec<(String, Point)> = Vec::new();
+        let mut points: Vec<(String, Point, bool)> = Vec::new();
         let mut buf = Vec::new();
+        let corrupt = |e: rusqlite::types::FromSqlError| StoreError::Corrupt(e.to_string());
         while let Some(r) = rows.next()? {
             let dim: String = r.get(0)?;
-            let data = r
-                .get_ref(1)?
-                .as_blob()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let data = r.get_ref(1)?.as_blob().map_err(corrupt)?;
+            let times = r.get_ref(2)?.as_blob_or_null().map_err(corrupt)?;
             buf.clear();
-            chunk::decode_into(data, &mut buf).ok_or_else(|| {
+            chunk::decode_into(data, times, &mut buf).ok_or_else(|| {
                 StoreError::Corrupt(format!("a chunk of {thing:?} {metric:?} cannot be decoded"))
             })?;
             points.extend(
                 buf.iter()
                     .filter(|p| p.ts >= from && p.ts <= to)
-                    .map(|p| (dim.clone(), *p)),
+                    .map(|p| (dim.clone(), *p, false)),
             );
         }
+        self.compacted_points(thing, metric, dimension, from, to, &mut points)?;
         points.sort_by(|a, b| a.1.ts.cmp(&b.1.ts).then_with(|| a.0.cmp(&b.0)));
         let mut sets = HashMap::new();
         points
             .into_iter()
-            .map(|(dim, p)| {
+            .map(|(dim, p, compacted)| {
                 Ok(SeriesPoint {
                     ts: p.ts,
                     dimension: (!dim.is_empty()).then_some(dim),
                     version: p.version,
                     value: decode(self, &mut sets, &p)?,
+                    compacted,
                 })
             })
             .collect()
+    }
+
+    /// What compacted days in `[from, to]` keep of a thing's metric, as points: each hour's
+    /// mean at its middle (a number), each set at its first and last sighting.
+    fn compacted_points(
+        &self,
+        thing: &str,
+        metric: &str,
+        dimension: Option<&str>,
+        from: Millis,
+        to: Millis,
+        out: &mut Vec<(String, Point, bool)>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.dim, k.day, cs.summary FROM series s
+             JOIN thing t ON t.id = s.thing_id JOIN metric m ON m.id = s.metric_id
+             JOIN compacted k ON k.series = s.id
+             JOIN chunk_summary cs ON cs.day = k.day AND cs.series = k.series
+             WHERE t.name = ?1 AND m.name = ?2 AND (?3 IS NULL OR s.dim = ?3) AND k.day BETWEEN ?4 AND ?5",
+        )?;
+        let mut rows = stmt.query(params![thing, metric, dimension, day_of(from), day_of(to)])?;
+        let mut summary = chunk::Summary::default();
+        while let Some(r) = rows.next()? {
+            let dim: String = r.get(0)?;
+            let day: i64 = r.get(1)?;
+            let blob = r
+                .get_ref(2)?
+                .as_blob()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            chunk::decode_summary_into(blob, day, &mut summary).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "a summary of {thing:?} {metric:?} cannot be decoded"
+                ))
+            })?;
+            let mut push = |ts: Millis, kind: u8, bits: i64| {
+                if ts >= from && ts <= to {
+                    let p = Point {
+                        ts,
+                        version: 0,
+                        kind,
+                        bits,
+                    };
+                    out.push((dim.clone(), p, true));
+                }
+            };
+            for h in &summary.hours {
+                let ts = day * chunk::CHUNK_MS + i64::from(h.hour) * 3_600_000 + 1_800_000;
+                push(ts, ValueKind::Number as u8, h.mean().to_bits() as i64);
+            }
+            for &(id, first, last) in &summary.sets {
+                push(first, summary.set_kind, id);
+                if last != first {
+                    push(last, summary.set_kind, id);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Folded violations, newest first; optionally one thing's, optionally only open ones.
@@ -414,11 +475,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Number of datapoints in the cache.
+    /// Number of datapoints in the cache: raw, and those compacted into hourly aggregates
+    /// (a cache whose every day is compacted still holds data).
     pub fn point_count(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT coalesce(sum(n), 0) FROM chunk", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT (SELECT coalesce(sum(n), 0) FROM chunk) + (SELECT coalesce(sum(n), 0) FROM compacted)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 }
 

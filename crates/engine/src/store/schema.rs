@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_hub_finding.sql"),
     include_str!("migrations/0013_account_scope.sql"),
     include_str!("migrations/0014_hub_readback.sql"),
+    include_str!("migrations/0015_history.sql"),
 ];
 
 /// The schema version this code writes.

@@ -482,21 +482,22 @@ impl Store {
         let list: Vec<(i64, String, String, String)> = series
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
-        let mut chunks = self
-            .conn
-            .prepare("SELECT data FROM chunk WHERE series = ?1 ORDER BY day")?;
+        let mut chunks = self.conn.prepare(
+            "SELECT c.data, t.data FROM chunk c LEFT JOIN timeline t ON t.id = c.timeline
+             WHERE c.series = ?1 ORDER BY c.day",
+        )?;
         let mut sets = self
             .conn
             .prepare_cached("SELECT members FROM set_value WHERE id = ?1")?;
         let mut points: Vec<Point> = Vec::new();
         for (id, thing, metric, dim) in list {
             h.update(format!("S\0{thing}\0{metric}\0{dim}\n"));
-            let blobs: Vec<Vec<u8>> = chunks
-                .query_map([id], |r| r.get(0))?
+            let blobs: Vec<(Vec<u8>, Option<Vec<u8>>)> = chunks
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
-            for blob in blobs {
+            for (blob, times) in blobs {
                 points.clear();
-                chunk::decode_into(&blob, &mut points)
+                chunk::decode_into(&blob, times.as_deref(), &mut points)
                     .ok_or_else(|| StoreError::Corrupt(format!("chunk of series {id}")))?;
                 for p in &points {
                     let value = if crate::model::ValueKind::from_code(p.kind as i64)

@@ -14,6 +14,7 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 
 use super::chunk::{self, day_of, Point};
+use super::history::{self, StoredChunk};
 use super::{Interner, Store, StoreError};
 use crate::model::scope::Scope;
 use crate::model::{Batch, Behavior, Dimension, MetricValue, ViolationEvent};
@@ -272,35 +273,40 @@ fn write_points(
     let mut buckets: Vec<((i64, i64), Vec<Point>)> = buckets.into_iter().collect();
     buckets.sort_unstable_by_key(|(k, _)| *k);
 
-    let mut read = tx.prepare_cached("SELECT data FROM chunk WHERE series = ?1 AND day = ?2")?;
-    let mut put = tx.prepare_cached(
-        "INSERT INTO chunk(series, day, n, first_ts, last_ts, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(series, day) DO UPDATE SET n = excluded.n, first_ts = excluded.first_ts,
-           last_ts = excluded.last_ts, data = excluded.data",
-    )?;
-    let mut put_summary = tx.prepare_cached(
-        "INSERT INTO chunk_summary(day, series, summary) VALUES (?1, ?2, ?3)
-         ON CONFLICT(day, series) DO UPDATE SET summary = excluded.summary",
-    )?;
+    let mut read = tx.prepare_cached(&format!(
+        "SELECT {} FROM chunk c LEFT JOIN timeline t ON t.id = c.timeline
+         WHERE c.series = ?1 AND c.day = ?2",
+        StoredChunk::COLUMNS
+    ))?;
     let mut stretch = tx.prepare_cached(
         "UPDATE series SET first_ts = min(coalesce(first_ts, ?2), ?2), last_ts = max(coalesce(last_ts, ?3), ?3) WHERE id = ?1",
     )?;
+    // Compacted days hold no points to merge with: what arrives for one is not stored.
+    let mut compacted = if Store::any_compacted(tx)? {
+        Some(tx.prepare_cached("SELECT 1 FROM compacted WHERE series = ?1 AND day = ?2")?)
+    } else {
+        None
+    };
     let mut span: FnvHashMap<i64, (Millis, Millis)> = FnvHashMap::default();
     let mut stored = Vec::new();
+    let mut skipped = 0usize;
+    let mut timelines = history::Timelines::default();
     for ((series, day), mut incoming) in buckets {
+        if let Some(c) = compacted.as_mut() {
+            if c.exists(params![series, day])? {
+                skipped += incoming.len();
+                continue;
+            }
+        }
         chunk::normalize(&mut incoming);
-        let blob: Option<Vec<u8>> = read
-            .query_row(params![series, day], |r| r.get(0))
+        let old = read
+            .query_row(params![series, day], StoredChunk::read)
             .optional()?;
-        let points = match blob {
+        let points = match &old {
             None => incoming,
-            Some(blob) => {
+            Some(c) => {
                 stored.clear();
-                chunk::decode_into(&blob, &mut stored).ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "chunk (series {series}, day {day}) cannot be decoded"
-                    ))
-                })?;
+                c.decode_into(&mut stored)?;
                 if !chunk::merge(&mut stored, &incoming) {
                     continue;
                 }
@@ -310,25 +316,22 @@ fn write_points(
         let (Some(first), Some(last)) = (points.first(), points.last()) else {
             continue;
         };
-        put.execute(params![
-            series,
-            day,
-            points.len() as i64,
-            first.ts,
-            last.ts,
-            chunk::encode(&points)
-        ])?;
-        put_summary.execute(params![
-            day,
-            series,
-            chunk::encode_summary(&chunk::summarize(&points, day))
-        ])?;
-        let e = span.entry(series).or_insert((first.ts, last.ts));
-        e.0 = e.0.min(first.ts);
-        e.1 = e.1.max(last.ts);
+        let (first, last) = (first.ts, last.ts);
+        let old_timeline = old.as_ref().and_then(StoredChunk::old_timeline);
+        history::put_chunk(tx, &mut timelines, series, day, &points, old_timeline)?;
+        let e = span.entry(series).or_insert((first, last));
+        e.0 = e.0.min(first);
+        e.1 = e.1.max(last);
     }
+    timelines.flush(tx)?;
     for (series, (lo, hi)) in span {
         stretch.execute(params![series, lo, hi])?;
+    }
+    if skipped > 0 {
+        tracing::info!(
+            points = skipped,
+            "points for compacted days not stored (those days keep hourly aggregates only)"
+        );
     }
     Ok(())
 }

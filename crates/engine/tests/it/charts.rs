@@ -299,6 +299,7 @@ fn two_values(a: f64, b: f64) -> desk_engine::analysis::view::MetricView {
         bands: Vec::new(),
         points: 2,
         per: None,
+        compacted_until: None,
     }
 }
 

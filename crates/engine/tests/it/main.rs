@@ -12,6 +12,7 @@ mod data_truth;
 mod fixtures;
 mod framing_props;
 mod fuzz_regressions;
+mod history;
 mod layering;
 mod securityhub_corpus;
 mod store;

@@ -289,7 +289,7 @@ impl<'a> Gather<'_, 'a> {
                     continue;
                 }
                 let info = &catalog[pos];
-                chunk::decode_summary_into(blob, &mut summary).ok_or_else(|| {
+                chunk::decode_summary_into(blob, day, &mut summary).ok_or_else(|| {
                     StoreError::Corrupt(format!("summary of series {series} day {day}"))
                 })?;
                 if !summary.hours.is_empty() {
@@ -308,7 +308,8 @@ impl<'a> Gather<'_, 'a> {
                         hours: Vec::with_capacity(self.hours_of(info)),
                         whole: true,
                     });
-                    for &(h, count, mean, max) in &summary.hours {
+                    for hs in &summary.hours {
+                        let (h, count, mean, max) = (hs.hour, hs.count, hs.mean(), hs.max);
                         let hour = day * CHUNK_MS + i64::from(h) * HOUR;
                         if hour + HOUR > from && hour <= to {
                             if sampled >> h & 1 == 1 {

@@ -2,12 +2,18 @@
 //!
 //! A chunk holds points sorted by time with one point per timestamp — the highest `version`,
 //! ties settled by kind then value, so merging is order-independent and idempotent. Its first
-//! byte is its format: 2 (`v2`: each column stated once and predicted — delta-of-delta times in
-//! the chunk's unit, the common kind and version with exceptions, values as deltas, runs, or
-//! XOR) is what is written; 1 (a varint count, then per point the zigzag varint of the time
-//! delta, the zigzag varint version, the kind byte, and the value — a zigzag varint for counts
-//! and set ids, 8 bytes little-endian for numbers) is read, as caches made before hold it, and
-//! rewritten as 2 when its chunk next changes.
+//! byte is its format:
+//! - 3 (what is written when the time column is long): format 2 without its time column, which
+//!   is kept apart as a *timeline* ([`Encoded::times`]) that the thing's other series of the day
+//!   share — one device report gives every metric the same timestamps, so a day's times are
+//!   stored once per thing, not once per metric;
+//! - 2 (`v2`: each column stated once and predicted — delta-of-delta times in the chunk's unit,
+//!   the common kind and version with exceptions, values as deltas, runs, or XOR), written when
+//!   the time column is too short to be worth sharing;
+//! - 1 (a varint count, then per point the zigzag varint of the time delta, the zigzag varint
+//!   version, the kind byte, and the value — a zigzag varint for counts and set ids, 8 bytes
+//!   little-endian for numbers), read, as caches made before hold it, and rewritten by the
+//!   upgrade ([`crate::store::Store::upgrade_chunks`]) or when its chunk next changes.
 
 mod v2;
 
@@ -21,6 +27,15 @@ pub const CHUNK_MS: Millis = 86_400_000;
 
 /// Format 1's first byte.
 const FORMAT_V1: u8 = 1;
+
+/// Format 3's first byte.
+const FORMAT_V3: u8 = 3;
+
+/// The format chunks are written in now: 2 or 3 (a chunk of format 1 is upgraded).
+pub const CURRENT_FORMATS: [u8; 2] = [v2::FORMAT, FORMAT_V3];
+
+/// A time column shorter than this stays in its chunk (format 2): a shared one costs a row.
+pub const SHARE_MIN: usize = 48;
 
 /// The chunk (UTC day number) holding `ts`.
 pub fn day_of(ts: Millis) -> i64 {
@@ -117,9 +132,52 @@ impl Reader<'_> {
     }
 }
 
-/// Encodes points (sorted by time, one per timestamp), in the current format.
+/// Encodes points (sorted by time, one per timestamp) in format 2, times inline.
 pub fn encode(points: &[Point]) -> Vec<u8> {
     v2::encode(points)
+}
+
+/// An encoded chunk: its data and, in format 3, its time column kept apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    /// The chunk's blob.
+    pub data: Vec<u8>,
+    /// The time column (a timeline) when the chunk is format 3; `None` when inline.
+    pub times: Option<Vec<u8>>,
+}
+
+/// Encodes points in the current format: the time column apart when it is long enough to be
+/// worth sharing ([`SHARE_MIN`]), else inline.
+pub fn encode_shared(points: &[Point]) -> Encoded {
+    let mut times = Vec::with_capacity(8 + points.len() * 2);
+    v2::encode_times(&mut times, points);
+    if times.len() < SHARE_MIN {
+        return Encoded {
+            data: encode(points),
+            times: None,
+        };
+    }
+    let mut data = Vec::with_capacity(8 + points.len());
+    data.push(FORMAT_V3);
+    v2::encode_body(&mut data, points);
+    Encoded {
+        data,
+        times: Some(times),
+    }
+}
+
+/// A chunk's format byte (`None` for an empty blob).
+pub fn format(data: &[u8]) -> Option<u8> {
+    data.first().copied()
+}
+
+/// The key a timeline is found by (FNV-1a, 64 bits; stable across versions and platforms, as
+/// it is stored). Timelines with one hash are told apart by their bytes.
+pub fn timeline_hash(times: &[u8]) -> i64 {
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(times);
+    h.finish() as i64
 }
 
 /// Encodes points in format 1, as versions before format 2 wrote them (for the upgrade tests
@@ -143,13 +201,27 @@ pub fn encode_v1(points: &[Point]) -> Vec<u8> {
     out
 }
 
-/// Decodes a chunk of either format, appending its points to `out`; `None` if the blob is
-/// malformed (`out` may then hold some of its points).
-pub fn decode_into(data: &[u8], out: &mut Vec<Point>) -> Option<()> {
+/// Decodes a chunk of any format, appending its points to `out`; `times` is its timeline
+/// (format 3 needs one; the others have none). `None` if the blob is malformed (`out` may
+/// then hold some of its points).
+pub fn decode_into(data: &[u8], times: Option<&[u8]>, out: &mut Vec<Point>) -> Option<()> {
     let mut r = Reader { data, pos: 0 };
     match r.byte()? {
         FORMAT_V1 => decode_v1(&mut r, out),
         v2::FORMAT => v2::decode_into(&mut r, out),
+        FORMAT_V3 => {
+            let times = times?;
+            let mut t = Reader {
+                data: times,
+                pos: 0,
+            };
+            let base = out.len();
+            let n = v2::decode_times(&mut t, out)?;
+            if t.pos != times.len() {
+                return None;
+            }
+            v2::decode_body(&mut r, &mut out[base..], n)
+        }
         _ => None,
     }
 }
@@ -234,23 +306,53 @@ pub fn merge(existing: &mut Vec<Point>, incoming: &[Point]) -> bool {
     changed
 }
 
-/// A chunk's summary: enough for fleet-wide triage without decoding points.
+/// One UTC hour of a numeric series: exact aggregates of its points (what triage reads, and
+/// what a compacted day keeps of its points).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hour {
+    /// Hour of the day, 0..24.
+    pub hour: u8,
+    /// Points in the hour.
+    pub count: u32,
+    /// Their sum, added in time order (exact for counts while it stays below 2^53).
+    pub sum: f64,
+    /// The smallest value (NaN when unknown: summaries of format 1 did not keep it).
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Hour {
+    /// The hour's mean.
+    pub fn mean(&self) -> f64 {
+        self.sum / f64::from(self.count.max(1))
+    }
+}
+
+/// A chunk's summary: enough for fleet-wide triage without decoding points, and what a
+/// compacted day keeps.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Summary {
-    /// Numeric kinds: per UTC hour present, (hour 0..24, reports, mean, max).
-    pub hours: Vec<(u8, u32, f64, f64)>,
+    /// Numeric kinds: each UTC hour present, in order.
+    pub hours: Vec<Hour>,
     /// Set kinds: each distinct set id with the first and last time it was reported that day.
     pub sets: Vec<(i64, Millis, Millis)>,
     /// The [`ValueKind`] code of those sets (0 when there are none).
     pub set_kind: u8,
 }
 
-const SUMMARY_FORMAT: u8 = 1;
+/// Summary format 1: per hour the count, the mean and the largest value, 8-byte floats.
+const SUMMARY_V1: u8 = 1;
+/// Summary format 2: per hour count, sum, min and max, each a column coded as chunk values are
+/// (runs, deltas, XOR); set times relative to the day.
+const SUMMARY_V2: u8 = 2;
 
 /// Summarises normalized points of one chunk (of day `day`).
 pub fn summarize(points: &[Point], day: i64) -> Summary {
     let mut s = Summary::default();
     let start = day * CHUNK_MS;
+    // Integer values summed exactly (i128), floats in time order.
+    let (mut int_sum, mut float_sum): (i128, f64) = (0, 0.0);
     for p in points {
         if ValueKind::from_code(i64::from(p.kind)).is_some_and(ValueKind::is_set) {
             s.set_kind = p.kind;
@@ -258,31 +360,150 @@ pub fn summarize(points: &[Point], day: i64) -> Summary {
                 Some(e) => e.2 = p.ts,
                 None => s.sets.push((p.bits, p.ts, p.ts)),
             }
-        } else {
-            let hour = ((p.ts - start).clamp(0, CHUNK_MS - 1) / 3_600_000) as u8;
-            let v = p.as_f64();
-            match s.hours.last_mut() {
-                Some(h) if h.0 == hour => {
-                    h.2 += (v - h.2) / f64::from(h.1 + 1);
-                    h.1 += 1;
-                    h.3 = h.3.max(v);
-                }
-                _ => s.hours.push((hour, 1, v, v)),
-            }
+            continue;
         }
+        let hour = (p.ts.saturating_sub(start).clamp(0, CHUNK_MS - 1) / 3_600_000) as u8;
+        let v = p.as_f64();
+        let h = match s.hours.last_mut() {
+            Some(h) if h.hour == hour => h,
+            _ => {
+                (int_sum, float_sum) = (0, 0.0);
+                s.hours.push(Hour {
+                    hour,
+                    count: 0,
+                    sum: 0.0,
+                    min: v,
+                    max: v,
+                });
+                s.hours.last_mut().expect("just pushed")
+            }
+        };
+        h.count += 1;
+        if p.is_real() {
+            float_sum += v;
+        } else {
+            int_sum += i128::from(p.bits);
+        }
+        h.sum = if int_sum == 0 {
+            float_sum
+        } else {
+            float_sum + int_sum as f64
+        };
+        h.min = h.min.min(v);
+        h.max = h.max.max(v);
     }
     s
 }
 
-/// Encodes a summary.
-pub fn encode_summary(s: &Summary) -> Vec<u8> {
-    let mut out = vec![SUMMARY_FORMAT];
+/// Encodes a summary (of day `day`), in summary format 2.
+pub fn encode_summary(s: &Summary, day: i64) -> Vec<u8> {
+    let mut out = vec![SUMMARY_V2];
     put_varint(&mut out, s.hours.len() as u64);
-    for (h, n, mean, max) in &s.hours {
-        out.push(*h);
-        put_varint(&mut out, u64::from(*n));
-        out.extend_from_slice(&mean.to_le_bytes());
-        out.extend_from_slice(&max.to_le_bytes());
+    if !s.hours.is_empty() {
+        out.extend(s.hours.iter().map(|h| h.hour));
+        let counts: Vec<i64> = s.hours.iter().map(|h| i64::from(h.count)).collect();
+        v2::write_ints(&mut out, &counts);
+        for f in [|h: &Hour| h.sum, |h: &Hour| h.min, |h: &Hour| h.max] {
+            let bits: Vec<u64> = s.hours.iter().map(|h| f(h).to_bits()).collect();
+            v2::write_floats(&mut out, &bits);
+        }
+    }
+    put_varint(&mut out, s.sets.len() as u64);
+    out.push(s.set_kind);
+    let start = day * CHUNK_MS;
+    let mut prev = 0i64;
+    for (id, first, last) in &s.sets {
+        put_varint(&mut out, zigzag(id.wrapping_sub(prev)));
+        put_varint(&mut out, zigzag(first.wrapping_sub(start)));
+        put_varint(&mut out, zigzag(last.wrapping_sub(*first)));
+        prev = *id;
+    }
+    out
+}
+
+/// Decodes a summary of day `day`; `None` if malformed.
+pub fn decode_summary(data: &[u8], day: i64) -> Option<Summary> {
+    let mut s = Summary::default();
+    decode_summary_into(data, day, &mut s).map(|()| s)
+}
+
+/// Decodes a summary of day `day` into `s`, reusing its buffers; `None` if malformed.
+pub fn decode_summary_into(data: &[u8], day: i64, s: &mut Summary) -> Option<()> {
+    s.hours.clear();
+    s.sets.clear();
+    let mut r = Reader { data, pos: 0 };
+    let format = r.byte()?;
+    let n = r.varint()?;
+    if n > 24 {
+        return None;
+    }
+    let blank = |hour| Hour {
+        hour,
+        count: 0,
+        sum: 0.0,
+        min: f64::NAN,
+        max: 0.0,
+    };
+    match format {
+        SUMMARY_V1 => {
+            for _ in 0..n {
+                let h = r.byte()?;
+                let count = u32::try_from(r.varint()?).ok()?;
+                let mean = f64::from_bits(r.fixed()? as u64);
+                let max = f64::from_bits(r.fixed()? as u64);
+                s.hours.push(Hour {
+                    count,
+                    sum: mean * f64::from(count),
+                    max,
+                    ..blank(h)
+                });
+            }
+        }
+        SUMMARY_V2 if n > 0 => {
+            for _ in 0..n {
+                s.hours.push(blank(r.byte()?));
+            }
+            v2::read_int_column(&mut r, &mut s.hours, |h, v| {
+                h.count = u32::try_from(v).unwrap_or(u32::MAX);
+            })?;
+            v2::read_floats(&mut r, &mut s.hours, |h, b| h.sum = f64::from_bits(b))?;
+            v2::read_floats(&mut r, &mut s.hours, |h, b| h.min = f64::from_bits(b))?;
+            v2::read_floats(&mut r, &mut s.hours, |h, b| h.max = f64::from_bits(b))?;
+        }
+        SUMMARY_V2 => {}
+        _ => return None,
+    }
+    let n = r.varint()?;
+    if n > data.len() as u64 {
+        return None;
+    }
+    s.set_kind = r.byte()?;
+    let start = day * CHUNK_MS;
+    let mut prev = 0i64;
+    for _ in 0..n {
+        let a = unzigzag(r.varint()?);
+        let b = unzigzag(r.varint()?);
+        let c = unzigzag(r.varint()?);
+        if format == SUMMARY_V1 {
+            s.sets.push((a, b, c));
+        } else {
+            prev = prev.wrapping_add(a);
+            let first = start.wrapping_add(b);
+            s.sets.push((prev, first, first.wrapping_add(c)));
+        }
+    }
+    (r.pos == data.len()).then_some(())
+}
+
+/// Encodes a summary in format 1, as versions before wrote it (for the upgrade tests).
+pub fn encode_summary_v1(s: &Summary) -> Vec<u8> {
+    let mut out = vec![SUMMARY_V1];
+    put_varint(&mut out, s.hours.len() as u64);
+    for h in &s.hours {
+        out.push(h.hour);
+        put_varint(&mut out, u64::from(h.count));
+        out.extend_from_slice(&h.mean().to_le_bytes());
+        out.extend_from_slice(&h.max.to_le_bytes());
     }
     put_varint(&mut out, s.sets.len() as u64);
     out.push(s.set_kind);
@@ -294,48 +515,19 @@ pub fn encode_summary(s: &Summary) -> Vec<u8> {
     out
 }
 
-/// Decodes a summary; `None` if malformed.
-pub fn decode_summary(data: &[u8]) -> Option<Summary> {
-    let mut s = Summary::default();
-    decode_summary_into(data, &mut s).map(|()| s)
+/// A summary's format byte.
+pub fn summary_format(data: &[u8]) -> Option<u8> {
+    data.first().copied()
 }
 
-/// Decodes a summary into `s`, reusing its buffers; `None` if malformed.
-pub fn decode_summary_into(data: &[u8], s: &mut Summary) -> Option<()> {
-    s.hours.clear();
-    s.sets.clear();
-    let mut r = Reader { data, pos: 0 };
-    if r.byte()? != SUMMARY_FORMAT {
-        return None;
-    }
-    let n = r.varint()?;
-    for _ in 0..n.min(24) {
-        let h = r.byte()?;
-        let count = u32::try_from(r.varint()?).ok()?;
-        let mean = f64::from_bits(r.fixed()? as u64);
-        let max = f64::from_bits(r.fixed()? as u64);
-        s.hours.push((h, count, mean, max));
-    }
-    let n = r.varint()?;
-    if n > data.len() as u64 {
-        return None;
-    }
-    s.set_kind = r.byte()?;
-    for _ in 0..n {
-        s.sets.push((
-            unzigzag(r.varint()?),
-            unzigzag(r.varint()?),
-            unzigzag(r.varint()?),
-        ));
-    }
-    (r.pos == data.len()).then_some(())
-}
+/// The summary format written now.
+pub const SUMMARY_FORMAT: u8 = SUMMARY_V2;
 
 /// One device's day as devices behave, for measuring density and decoding (the tests and
 /// `examples/chunk_codec.rs`): eight series of 288 reports every 5 minutes with seconds of
 /// jitter in milliseconds — bytes and packets out with a daily rhythm and noise, a connection
 /// count that wavers, auth failures stuck at zero, a port set and a CIDR set that never change,
-/// a noisy float and a constant one.
+/// a noisy float and a constant one; about one report in a hundred re-delivered (version 2).
 pub fn realistic_day(day: i64, seed: u64) -> Vec<Vec<Point>> {
     /// A series' (kind, value) at report `i`, given the day's random numbers.
     type Shape<'a> = &'a mut dyn FnMut(usize, &mut dyn FnMut() -> u64) -> (u8, i64);
@@ -359,7 +551,7 @@ pub fn realistic_day(day: i64, seed: u64) -> Vec<Vec<Point>> {
                 let (kind, bits) = f(i, &mut rand);
                 Point {
                     ts: *ts,
-                    version: 1,
+                    version: if (ts / 1000) % 97 == 0 { 2 } else { 1 },
                     kind,
                     bits,
                 }
@@ -381,6 +573,42 @@ pub fn realistic_day(day: i64, seed: u64) -> Vec<Vec<Point>> {
         }),
         series(&mut |_, _| (1, 12.0f64.to_bits() as i64)),
     ]
+}
+
+/// [`realistic_day`] as the datapoints a device's reports give (for the density benchmark and
+/// tests that write a cache): the metrics Device Defender names, the port set `{22, 443, 8883}`
+/// and one destination, for `thing` on `day`.
+pub fn realistic_datapoints(thing: &str, day: i64, seed: u64) -> Vec<crate::model::Datapoint> {
+    use crate::model::{Datapoint, MetricValue};
+    const METRICS: [&str; 8] = [
+        "aws:all-bytes-out",
+        "aws:all-packets-out",
+        "aws:num-established-tcp-connections",
+        "aws:num-authorization-failures",
+        "aws:listening-tcp-ports",
+        "aws:destination-ip-addresses",
+        "cpu-load",
+        "firmware-build",
+    ];
+    realistic_day(day, seed)
+        .into_iter()
+        .zip(METRICS)
+        .flat_map(|(series, metric)| {
+            series.into_iter().map(move |p| Datapoint {
+                thing: thing.to_string(),
+                metric: metric.to_string(),
+                dimension: None,
+                ts: p.ts,
+                version: p.version,
+                value: match p.kind {
+                    0 => MetricValue::Count(p.bits),
+                    1 => MetricValue::Number(f64::from_bits(p.bits as u64)),
+                    2 => MetricValue::Ports(vec![22, 443, 8883]),
+                    _ => MetricValue::Cidrs(vec!["198.51.100.20/32".to_string()]),
+                },
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -410,10 +638,20 @@ mod tests {
         ];
         let blob = encode(&pts);
         let mut back = Vec::new();
-        decode_into(&blob, &mut back).unwrap();
+        decode_into(&blob, None, &mut back).unwrap();
         assert_eq!(back, pts);
-        assert!(decode_into(&blob[..blob.len() - 1], &mut Vec::new()).is_none());
-        assert!(decode_into(&[FORMAT_V1, 200], &mut Vec::new()).is_none());
+        assert!(decode_into(&blob[..blob.len() - 1], None, &mut Vec::new()).is_none());
+        assert!(decode_into(&[FORMAT_V1, 200], None, &mut Vec::new()).is_none());
+    }
+
+    fn hour(hour: u8, count: u32, sum: f64, min: f64, max: f64) -> Hour {
+        Hour {
+            hour,
+            count,
+            sum,
+            min,
+            max,
+        }
     }
 
     #[test]
@@ -426,31 +664,93 @@ mod tests {
             p(t0 + 3_600_000, 1, 5),
         ];
         let s = summarize(&pts, day);
-        assert_eq!(s.hours, vec![(0, 2, 15.0, 20.0), (1, 1, 5.0, 5.0)]);
-        assert_eq!(decode_summary(&encode_summary(&s)), Some(s));
-        let sets = vec![
-            Point {
-                ts: t0,
-                version: 1,
-                kind: 2,
-                bits: 77,
-            },
-            Point {
-                ts: t0 + 1,
-                version: 1,
-                kind: 2,
-                bits: 78,
-            },
-            Point {
-                ts: t0 + 2,
-                version: 1,
-                kind: 2,
-                bits: 77,
-            },
-        ];
+        assert_eq!(
+            s.hours,
+            vec![hour(0, 2, 30.0, 10.0, 20.0), hour(1, 1, 5.0, 5.0, 5.0)]
+        );
+        assert_eq!(s.hours[0].mean(), 15.0);
+        assert_eq!(
+            decode_summary(&encode_summary(&s, day), day),
+            Some(s.clone())
+        );
+        // Format 1 (caches made before) still reads: mean and max, the minimum unknown.
+        let old = decode_summary(&encode_summary_v1(&s), day).unwrap();
+        assert_eq!(old.hours[0].mean(), 15.0);
+        assert_eq!(old.hours[0].max, 20.0);
+        assert!(old.hours[0].min.is_nan());
+        let set = |ts, bits| Point {
+            ts,
+            version: 1,
+            kind: 2,
+            bits,
+        };
+        let sets = vec![set(t0, 77), set(t0 + 1, 78), set(t0 + 2, 77)];
         let s = summarize(&sets, day);
         assert_eq!(s.sets, vec![(77, t0, t0 + 2), (78, t0 + 1, t0 + 1)]);
-        assert_eq!(decode_summary(&encode_summary(&s)), Some(s));
+        assert_eq!(
+            decode_summary(&encode_summary(&s, day), day),
+            Some(s.clone())
+        );
+        assert_eq!(decode_summary(&encode_summary_v1(&s), day), Some(s));
+    }
+
+    #[test]
+    fn summaries_are_exact_and_small() {
+        let day = 19_877;
+        let realistic = realistic_day(day, 7);
+        let (mut v1, mut v2) = (0, 0);
+        for series in &realistic {
+            let s = summarize(series, day);
+            let blob = encode_summary(&s, day);
+            let back = decode_summary(&blob, day).unwrap();
+            for (a, b) in s.hours.iter().zip(&back.hours) {
+                assert_eq!(a.hour, b.hour);
+                assert_eq!(a.count, b.count);
+                for (x, y) in [(a.sum, b.sum), (a.min, b.min), (a.max, b.max)] {
+                    assert_eq!(x.to_bits(), y.to_bits());
+                }
+            }
+            assert_eq!(back.sets, s.sets);
+            v1 += encode_summary_v1(&s).len();
+            v2 += blob.len();
+        }
+        // Format 1 took 18 bytes an hour; format 2 keeps a minimum too, in less (noisy floats
+        // cost more than 18, counts and steady values far less).
+        assert!(v2 * 2 < v1, "format 2 {v2} bytes, format 1 {v1}");
+        // Counts sum exactly (in integers), not in floating point.
+        let big = [
+            p(day * CHUNK_MS, 1, (1 << 53) + 1),
+            p(day * CHUNK_MS + 1, 1, 1),
+        ];
+        assert_eq!(summarize(&big, day).hours[0].sum, ((1i64 << 53) + 2) as f64);
+    }
+
+    #[test]
+    fn shared_times_round_trip_and_need_their_timeline() {
+        let day = realistic_day(19_877, 3);
+        let a = encode_shared(&day[0]);
+        let b = encode_shared(&day[4]);
+        let times = a.times.clone().expect("288 jittered times are shared");
+        assert_eq!(b.times.as_ref(), Some(&times), "one report, one timeline");
+        assert_eq!(
+            timeline_hash(&times),
+            timeline_hash(b.times.as_ref().unwrap())
+        );
+        for (enc, pts) in [(&a, &day[0]), (&b, &day[4])] {
+            let mut back = Vec::new();
+            decode_into(&enc.data, Some(&times), &mut back).unwrap();
+            assert_eq!(&back, pts);
+            assert!(decode_into(&enc.data, None, &mut Vec::new()).is_none());
+            assert!(
+                decode_into(&enc.data, Some(&times[..times.len() - 1]), &mut Vec::new()).is_none()
+            );
+        }
+        // A short day keeps its times inline.
+        let short = encode_shared(&day[0][..3]);
+        assert!(short.times.is_none());
+        let mut back = Vec::new();
+        decode_into(&short.data, None, &mut back).unwrap();
+        assert_eq!(&back[..], &day[0][..3]);
     }
 
     #[test]
@@ -508,9 +808,10 @@ mod tests {
         #[test]
         fn any_points_round_trip_in_both_formats(mut pts in proptest::collection::vec(any_point(), 0..300)) {
             normalize(&mut pts);
-            for blob in [encode(&pts), encode_v1(&pts)] {
+            let shared = encode_shared(&pts);
+            for (blob, times) in [(encode(&pts), None), (encode_v1(&pts), None), (shared.data, shared.times)] {
                 let mut back = Vec::new();
-                prop_assert!(decode_into(&blob, &mut back).is_some());
+                prop_assert!(decode_into(&blob, times.as_deref(), &mut back).is_some());
                 prop_assert_eq!(back.len(), pts.len());
                 for (a, b) in back.iter().zip(&pts) {
                     prop_assert_eq!((a.ts, a.version, a.kind, a.bits), (b.ts, b.version, b.kind, b.bits));
@@ -530,20 +831,40 @@ mod tests {
             }).collect();
             normalize(&mut pts);
             let mut back = Vec::new();
-            prop_assert!(decode_into(&encode(&pts), &mut back).is_some());
+            prop_assert!(decode_into(&encode(&pts), None, &mut back).is_some());
             prop_assert_eq!(back, pts);
+        }
+
+        /// Summaries keep every hour's count, sum, min and max bit for bit.
+        #[test]
+        fn summaries_round_trip_exactly(mut pts in proptest::collection::vec(any_point(), 0..300)) {
+            normalize(&mut pts);
+            let day = 19_877;
+            let s = summarize(&pts, day);
+            let back = decode_summary(&encode_summary(&s, day), day).expect("decodes");
+            prop_assert_eq!(back.hours.len(), s.hours.len());
+            for (a, b) in s.hours.iter().zip(&back.hours) {
+                prop_assert_eq!((a.hour, a.count), (b.hour, b.count));
+                prop_assert_eq!(
+                    (a.sum.to_bits(), a.min.to_bits(), a.max.to_bits()),
+                    (b.sum.to_bits(), b.min.to_bits(), b.max.to_bits())
+                );
+            }
+            prop_assert_eq!(back.sets, s.sets);
         }
 
         /// A damaged chunk is refused (or read as some points), never a panic or a huge
         /// allocation.
         #[test]
-        fn garbage_never_panics(mut blob in proptest::collection::vec(any::<u8>(), 0..200), v2 in any::<bool>()) {
+        fn garbage_never_panics(mut blob in proptest::collection::vec(any::<u8>(), 0..200),
+                                format in 1u8..4, times in proptest::collection::vec(any::<u8>(), 0..200)) {
             if let Some(b) = blob.first_mut() {
-                *b = if v2 { 2 } else { 1 };
+                *b = format;
             }
             let mut out = Vec::new();
-            let _ = decode_into(&blob, &mut out);
-            prop_assert!(out.len() <= blob.len());
+            let _ = decode_into(&blob, Some(&times), &mut out);
+            prop_assert!(out.len() <= blob.len().max(times.len()));
+            let _ = decode_summary(&blob, 19_877);
         }
     }
 
@@ -567,7 +888,7 @@ mod tests {
         assert!(v2 * 2 < v1, "format 2 {v2} bytes, format 1 {v1}");
         for s in &day {
             let mut back = Vec::new();
-            decode_into(&encode(s), &mut back).unwrap();
+            decode_into(&encode(s), None, &mut back).unwrap();
             assert_eq!(&back, s);
         }
     }

@@ -14,6 +14,10 @@
 //!   idea on bytes); a chunk mixing floats and integers (kinds differing) point by point.
 //!
 //! Every point round-trips exactly (any float bits, NaN payloads, −0.0, i64 extremes).
+//!
+//! Format 3 is this format's body alone: its time column, coded the same way, is kept apart
+//! as a timeline (see the parent module). The column codings are shared with the summaries'
+//! hourly columns (`write_ints`, `write_floats`).
 
 use super::{put_varint, unzigzag, zigzag, Point, Reader};
 use crate::model::ValueKind;
@@ -26,6 +30,7 @@ const INT_RUNS: u8 = 1;
 const FLOAT_XOR: u8 = 2;
 const FLOAT_INTS: u8 = 3;
 const MIXED: u8 = 4;
+const FLOAT_INT_RUNS: u8 = 5;
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
@@ -70,128 +75,147 @@ fn integral(bits: i64) -> Option<i64> {
     ((i as f64).to_bits() == bits as u64 && v.abs() < 9.0e15).then_some(i)
 }
 
-/// Encodes points (sorted by time, one per timestamp).
+/// Encodes points (sorted by time, one per timestamp) in format 2: times inline.
 pub(super) fn encode(points: &[Point]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + points.len() * 2);
     out.push(FORMAT);
-    put_varint(&mut out, points.len() as u64);
+    encode_times(&mut out, points);
+    encode_body(&mut out, points);
+    out
+}
+
+/// The time column: the count, the first timestamp, the unit and the deltas-of-deltas.
+pub(super) fn encode_times(out: &mut Vec<u8>, points: &[Point]) {
+    put_varint(out, points.len() as u64);
     let Some(first) = points.first() else {
-        return out;
+        return;
     };
-    // Time.
-    put_varint(&mut out, zigzag(first.ts));
+    put_varint(out, zigzag(first.ts));
     if points.len() > 1 {
         let unit = points
             .windows(2)
             .fold(0u64, |g, w| gcd(g, w[1].ts.wrapping_sub(w[0].ts) as u64))
             .max(1);
-        put_varint(&mut out, unit);
+        put_varint(out, unit);
         let mut prev_gap = 0i64;
         for w in points.windows(2) {
             let gap = (w[1].ts.wrapping_sub(w[0].ts) as u64 / unit) as i64;
-            put_varint(&mut out, zigzag(gap.wrapping_sub(prev_gap)));
+            put_varint(out, zigzag(gap.wrapping_sub(prev_gap)));
             prev_gap = gap;
         }
+    }
+}
+
+/// Everything but the time column: kinds, versions, values (nothing for no points).
+pub(super) fn encode_body(out: &mut Vec<u8>, points: &[Point]) {
+    if points.is_empty() {
+        return;
     }
     // Kind and version.
     let kind = mode(points.iter().map(|p| p.kind)).unwrap_or(0);
     out.push(kind);
     exceptions(
-        &mut out,
+        out,
         points.iter().map(|p| i64::from(p.kind)),
         i64::from(kind),
     );
     let version = mode(points.iter().map(|p| p.version)).unwrap_or(0);
-    put_varint(&mut out, zigzag(version));
-    exceptions(&mut out, points.iter().map(|p| p.version), version);
+    put_varint(out, zigzag(version));
+    exceptions(out, points.iter().map(|p| p.version), version);
     // Values.
     let real = |p: &Point| p.kind == ValueKind::Number as u8;
     if points.iter().all(|p| !real(p)) {
-        let runs = 1 + points.windows(2).filter(|w| w[0].bits != w[1].bits).count();
-        if runs * 2 < points.len() {
-            out.push(INT_RUNS);
-            put_varint(&mut out, runs as u64);
-            let mut prev = 0i64;
-            let mut i = 0;
-            while i < points.len() {
-                let v = points[i].bits;
-                let mut j = i + 1;
-                while j < points.len() && points[j].bits == v {
-                    j += 1;
-                }
-                put_varint(&mut out, zigzag(v.wrapping_sub(prev)));
-                put_varint(&mut out, (j - i) as u64);
-                prev = v;
-                i = j;
-            }
-        } else {
-            out.push(INTS);
-            let mut prev = 0i64;
-            for p in points {
-                put_varint(&mut out, zigzag(p.bits.wrapping_sub(prev)));
-                prev = p.bits;
-            }
-        }
+        put_ints(out, points.iter().map(|p| p.bits), INTS, INT_RUNS);
     } else if points.iter().all(real) {
-        let ints: Option<Vec<i64>> = points.iter().map(|p| integral(p.bits)).collect();
-        match ints {
-            Some(ints) => {
-                out.push(FLOAT_INTS);
-                let mut prev = 0i64;
-                for v in ints {
-                    put_varint(&mut out, zigzag(v.wrapping_sub(prev)));
-                    prev = v;
-                }
-            }
-            None => {
-                out.push(FLOAT_XOR);
-                let mut prev = 0u64;
-                for p in points {
-                    let x = (p.bits as u64) ^ prev;
-                    prev = p.bits as u64;
-                    let lead = (x.leading_zeros() / 8) as usize;
-                    let trail = if x == 0 {
-                        0
-                    } else {
-                        (x.trailing_zeros() / 8) as usize
-                    };
-                    let len = if x == 0 { 0 } else { 8 - lead - trail };
-                    // Control byte: trailing zero bytes (0–7), meaningful bytes (0–8).
-                    out.push(((trail as u8) << 4) | len as u8);
-                    let bytes = x.to_be_bytes();
-                    out.extend_from_slice(&bytes[lead..lead + len]);
-                }
-            }
-        }
+        put_floats(out, points.iter().map(|p| p.bits as u64));
     } else {
         out.push(MIXED);
         for p in points {
             if real(p) {
                 out.extend_from_slice(&p.bits.to_le_bytes());
             } else {
-                put_varint(&mut out, zigzag(p.bits));
+                put_varint(out, zigzag(p.bits));
             }
         }
     }
-    out
 }
 
-/// Reads an exceptions list into `col` (already filled with the common value).
-fn read_exceptions(r: &mut Reader<'_>, col: &mut [i64]) -> Option<()> {
-    let k = r.varint()?;
-    if k > col.len() as u64 {
-        return None;
+/// An integer column: its layout byte (`deltas` or `runs`, whichever is smaller), then zigzag
+/// deltas, or (delta, length) runs when values repeat.
+fn put_ints<I>(out: &mut Vec<u8>, values: I, deltas: u8, runs: u8)
+where
+    I: Iterator<Item = i64> + Clone,
+{
+    let n = values.clone().count();
+    let mut changes = 0usize;
+    let mut last = None;
+    for v in values.clone() {
+        if last != Some(v) {
+            changes += 1;
+            last = Some(v);
+        }
     }
-    let mut i = 0usize;
-    for _ in 0..k {
-        i = i.checked_add(usize::try_from(r.varint()?).ok()?)?;
-        *col.get_mut(i)? = unzigzag(r.varint()?);
+    let mut prev = 0i64;
+    if changes * 2 < n {
+        out.push(runs);
+        put_varint(out, changes as u64);
+        let mut it = values.peekable();
+        while let Some(v) = it.next() {
+            let mut len = 1u64;
+            while it.next_if_eq(&v).is_some() {
+                len += 1;
+            }
+            put_varint(out, zigzag(v.wrapping_sub(prev)));
+            put_varint(out, len);
+            prev = v;
+        }
+    } else {
+        out.push(deltas);
+        for v in values {
+            put_varint(out, zigzag(v.wrapping_sub(prev)));
+            prev = v;
+        }
     }
-    Some(())
+}
+
+/// A float column (bits): as integers when every value is one, else XOR-coded.
+fn put_floats<I>(out: &mut Vec<u8>, bits: I)
+where
+    I: Iterator<Item = u64> + Clone,
+{
+    let ints = bits.clone().map(|b| integral(b as i64));
+    if ints.clone().all(|i| i.is_some()) {
+        put_ints(out, ints.flatten(), FLOAT_INTS, FLOAT_INT_RUNS);
+        return;
+    }
+    out.push(FLOAT_XOR);
+    let mut prev = 0u64;
+    for b in bits {
+        let x = b ^ prev;
+        prev = b;
+        let lead = (x.leading_zeros() / 8) as usize;
+        let trail = if x == 0 {
+            0
+        } else {
+            (x.trailing_zeros() / 8) as usize
+        };
+        let len = if x == 0 { 0 } else { 8 - lead - trail };
+        // Control byte: trailing zero bytes (0–7), meaningful bytes (0–8).
+        out.push(((trail as u8) << 4) | len as u8);
+        let bytes = x.to_be_bytes();
+        out.extend_from_slice(&bytes[lead..lead + len]);
+    }
 }
 
 /// Decodes a format-2 chunk (its format byte already read), appending to `out`.
 pub(super) fn decode_into(r: &mut Reader<'_>, out: &mut Vec<Point>) -> Option<()> {
+    let base = out.len();
+    let n = decode_times(r, out)?;
+    decode_body(r, &mut out[base..], n)
+}
+
+/// Reads a time column, appending its points (times only) to `out`; returns their count.
+pub(super) fn decode_times(r: &mut Reader<'_>, out: &mut Vec<Point>) -> Option<usize> {
     let n = r.varint()?;
     // Every point past the first costs at least one byte of the time column.
     if n > r.data.len() as u64 {
@@ -199,17 +223,17 @@ pub(super) fn decode_into(r: &mut Reader<'_>, out: &mut Vec<Point>) -> Option<()
     }
     let n = n as usize;
     if n == 0 {
-        return (r.pos == r.data.len()).then_some(());
+        return Some(0);
     }
-    let base = out.len();
     out.reserve(n);
     let mut ts = unzigzag(r.varint()?);
-    out.push(Point {
+    let blank = |ts| Point {
         ts,
         version: 0,
         kind: 0,
         bits: 0,
-    });
+    };
+    out.push(blank(ts));
     if n > 1 {
         let unit = r.varint()?;
         if unit == 0 {
@@ -219,87 +243,51 @@ pub(super) fn decode_into(r: &mut Reader<'_>, out: &mut Vec<Point>) -> Option<()
         for _ in 1..n {
             gap = gap.wrapping_add(unzigzag(r.varint()?));
             ts = ts.wrapping_add(gap.wrapping_mul(unit as i64));
-            out.push(Point {
-                ts,
-                version: 0,
-                kind: 0,
-                bits: 0,
-            });
+            out.push(blank(ts));
         }
     }
-    let pts = &mut out[base..];
-    let kind = r.byte()?;
-    let mut kinds = vec![i64::from(kind); n];
-    read_exceptions(r, &mut kinds)?;
-    let version = unzigzag(r.varint()?);
-    let mut versions = vec![version; n];
-    read_exceptions(r, &mut versions)?;
-    for ((p, k), v) in pts.iter_mut().zip(&kinds).zip(&versions) {
-        let k = u8::try_from(*k).ok()?;
-        ValueKind::from_code(i64::from(k))?;
-        p.kind = k;
-        p.version = *v;
+    Some(n)
+}
+
+/// Reads the rest of a chunk into `pts` (its `n` points, times set), to the end of `r`.
+pub(super) fn decode_body(r: &mut Reader<'_>, pts: &mut [Point], n: usize) -> Option<()> {
+    if n == 0 || pts.len() != n {
+        return (n == pts.len() && r.pos == r.data.len()).then_some(());
     }
+    let kind = r.byte()?;
+    ValueKind::from_code(i64::from(kind))?;
+    for p in pts.iter_mut() {
+        p.kind = kind;
+    }
+    read_exceptions(r, n, |i, v| {
+        let k = u8::try_from(v).ok()?;
+        ValueKind::from_code(i64::from(k))?;
+        pts[i].kind = k;
+        Some(())
+    })?;
+    let version = unzigzag(r.varint()?);
+    for p in pts.iter_mut() {
+        p.version = version;
+    }
+    read_exceptions(r, n, |i, v| {
+        pts[i].version = v;
+        Some(())
+    })?;
     let real = ValueKind::Number as u8;
     let layout = r.byte()?;
     // Each layout holds one class of kind; only the mixed one both.
     let reals = pts.iter().filter(|p| p.kind == real).count();
     match layout {
         INTS | INT_RUNS if reals != 0 => return None,
-        FLOAT_INTS | FLOAT_XOR if reals != n => return None,
+        FLOAT_INTS | FLOAT_INT_RUNS | FLOAT_XOR if reals != n => return None,
         _ => {}
     }
     match layout {
-        INTS => {
-            let mut prev = 0i64;
-            for p in pts.iter_mut() {
-                prev = prev.wrapping_add(unzigzag(r.varint()?));
-                p.bits = prev;
-            }
-        }
-        INT_RUNS => {
-            let runs = r.varint()?;
-            let mut i = 0usize;
-            let mut prev = 0i64;
-            for _ in 0..runs {
-                prev = prev.wrapping_add(unzigzag(r.varint()?));
-                let len = usize::try_from(r.varint()?).ok()?;
-                let end = i.checked_add(len)?;
-                for p in pts.get_mut(i..end)? {
-                    p.bits = prev;
-                }
-                i = end;
-            }
-            if i != n {
-                return None;
-            }
-        }
-        FLOAT_INTS => {
-            let mut prev = 0i64;
-            for p in pts.iter_mut() {
-                prev = prev.wrapping_add(unzigzag(r.varint()?));
-                p.bits = (prev as f64).to_bits() as i64;
-            }
-        }
-        FLOAT_XOR => {
-            let mut prev = 0u64;
-            for p in pts.iter_mut() {
-                let c = r.byte()?;
-                let (trail, len) = (usize::from(c >> 4), usize::from(c & 0x0f));
-                if len > 8 || trail + len > 8 {
-                    return None;
-                }
-                let bytes = r.data.get(r.pos..r.pos + len)?;
-                r.pos += len;
-                let mut x = 0u64;
-                for b in bytes {
-                    x = (x << 8) | u64::from(*b);
-                }
-                x <<= 8 * trail;
-                prev ^= x;
-                p.bits = prev as i64;
-            }
-        }
+        INTS | INT_RUNS => read_ints(r, layout == INT_RUNS, pts, |p, v| p.bits = v)?,
+        FLOAT_INTS | FLOAT_INT_RUNS => read_ints(r, layout == FLOAT_INT_RUNS, pts, |p, v| {
+            p.bits = (v as f64).to_bits() as i64;
+        })?,
+        FLOAT_XOR => read_xor(r, pts, |p, b| p.bits = b as i64)?,
         MIXED => {
             for p in pts.iter_mut() {
                 p.bits = if p.kind == real {
@@ -312,4 +300,116 @@ pub(super) fn decode_into(r: &mut Reader<'_>, out: &mut Vec<Point>) -> Option<()
         _ => return None,
     }
     (r.pos == r.data.len()).then_some(())
+}
+
+/// Reads an exceptions list of a column of `n`: `set(index, value)` for each.
+fn read_exceptions(
+    r: &mut Reader<'_>,
+    n: usize,
+    mut set: impl FnMut(usize, i64) -> Option<()>,
+) -> Option<()> {
+    let k = r.varint()?;
+    if k > n as u64 {
+        return None;
+    }
+    let mut i = 0usize;
+    for _ in 0..k {
+        i = i.checked_add(usize::try_from(r.varint()?).ok()?)?;
+        if i >= n {
+            return None;
+        }
+        set(i, unzigzag(r.varint()?))?;
+    }
+    Some(())
+}
+
+/// Reads an integer column (its layout byte already read) into `items`.
+fn read_ints<T>(
+    r: &mut Reader<'_>,
+    runs: bool,
+    items: &mut [T],
+    mut set: impl FnMut(&mut T, i64),
+) -> Option<()> {
+    let mut prev = 0i64;
+    if !runs {
+        for item in items.iter_mut() {
+            prev = prev.wrapping_add(unzigzag(r.varint()?));
+            set(item, prev);
+        }
+        return Some(());
+    }
+    let count = r.varint()?;
+    let mut i = 0usize;
+    for _ in 0..count {
+        prev = prev.wrapping_add(unzigzag(r.varint()?));
+        let len = usize::try_from(r.varint()?).ok()?;
+        let end = i.checked_add(len)?;
+        for item in items.get_mut(i..end)? {
+            set(item, prev);
+        }
+        i = end;
+    }
+    (i == items.len()).then_some(())
+}
+
+/// Reads an XOR-coded float column (its layout byte already read) into `items`.
+fn read_xor<T>(
+    r: &mut Reader<'_>,
+    items: &mut [T],
+    mut set: impl FnMut(&mut T, u64),
+) -> Option<()> {
+    let mut prev = 0u64;
+    for item in items.iter_mut() {
+        let c = r.byte()?;
+        let (trail, len) = (usize::from(c >> 4), usize::from(c & 0x0f));
+        if trail > 7 || trail + len > 8 {
+            return None;
+        }
+        let bytes = r.data.get(r.pos..r.pos + len)?;
+        r.pos += len;
+        let mut x = 0u64;
+        for b in bytes {
+            x = (x << 8) | u64::from(*b);
+        }
+        prev ^= x << (8 * trail);
+        set(item, prev);
+    }
+    Some(())
+}
+
+/// A float column: its layout byte, then as [`put_floats`] wrote it.
+pub(super) fn write_floats(out: &mut Vec<u8>, bits: &[u64]) {
+    put_floats(out, bits.iter().copied());
+}
+
+/// Reads a float column [`write_floats`] wrote into `items`.
+pub(super) fn read_floats<T>(
+    r: &mut Reader<'_>,
+    items: &mut [T],
+    mut set: impl FnMut(&mut T, u64),
+) -> Option<()> {
+    match r.byte()? {
+        FLOAT_XOR => read_xor(r, items, set),
+        l @ (FLOAT_INTS | FLOAT_INT_RUNS) => read_ints(r, l == FLOAT_INT_RUNS, items, |t, v| {
+            set(t, (v as f64).to_bits());
+        }),
+        _ => None,
+    }
+}
+
+/// An integer column: its layout byte, then as [`put_ints`] wrote it.
+pub(super) fn write_ints(out: &mut Vec<u8>, values: &[i64]) {
+    put_ints(out, values.iter().copied(), INTS, INT_RUNS);
+}
+
+/// Reads an integer column [`write_ints`] wrote into `items`.
+pub(super) fn read_int_column<T>(
+    r: &mut Reader<'_>,
+    items: &mut [T],
+    set: impl FnMut(&mut T, i64),
+) -> Option<()> {
+    match r.byte()? {
+        l @ (INTS | INT_RUNS) => read_ints(r, l == INT_RUNS, items, set),
+        _ => None,
+    }
 }
