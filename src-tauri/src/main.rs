@@ -153,6 +153,22 @@ fn open_links(app: &AppHandle, links: impl IntoIterator<Item = String>) {
 /// (event `watch`); one desktop notification per sync for what passes the filter. The same
 /// text goes to the window as `notified`, which is how tests without a notification daemon see
 /// it.
+/// The cache's background upgrade and compaction ([`Desk::maintain_history`]): slices of work
+/// back to back while some is left, then a look every half minute.
+fn history_loop(desk: &Desk) {
+    loop {
+        let pause = match desk.maintain_history() {
+            Ok(true) => std::time::Duration::from_millis(50),
+            Ok(false) => std::time::Duration::from_secs(30),
+            Err(e) => {
+                tracing::warn!(error = ?e, "upgrading or compacting the cache failed");
+                std::time::Duration::from_secs(60)
+            }
+        };
+        std::thread::sleep(pause);
+    }
+}
+
 fn watch_loop(app: AppHandle, desk: Arc<Desk>) {
     use tauri_plugin_notification::NotificationExt;
     loop {
@@ -293,6 +309,10 @@ fn main() {
             std::thread::Builder::new()
                 .name("watch".into())
                 .spawn(move || watch_loop(handle, watcher))?;
+            let keeper = Arc::clone(&desk);
+            std::thread::Builder::new()
+                .name("history".into())
+                .spawn(move || history_loop(&keeper))?;
             app.manage(desk);
             Ok(())
         })

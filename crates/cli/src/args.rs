@@ -422,6 +422,20 @@ pub(crate) enum Command {
     /// statistics.
     #[command(subcommand)]
     Athena(AthenaCmd),
+    /// The cache's size by kind and by table, its points, bytes per point and the oldest
+    /// data (JSON).
+    Stats,
+    /// Turn days older than --keep-raw into exact hourly aggregates (count, sum, min and max
+    /// per hour; the sets seen, with when): charts and triage read them. Nothing is compacted
+    /// unless this runs.
+    Compact {
+        /// Keep raw points this long (e.g. 90d, 26w); older days become hourly aggregates.
+        #[arg(long, default_value = "90d")]
+        keep_raw: String,
+    },
+    /// Rewrite chunks an older Defender Desk wrote in the current formats, in short steps
+    /// (resumes where it stopped; the app does the same in the background).
+    Upgrade,
     /// Load the deterministic demo fleet (real-format documents through the parsers).
     Demo {
         /// Number of things.

@@ -236,6 +236,21 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Stats => {
+            print_json(out, &query::stats(&open(&cli)?)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compact { keep_raw } => {
+            let keep = time::parse_duration(keep_raw, time::MAX_DURATION_MS).map_err(Usage)?;
+            let report = query::compact(&mut open(&cli)?, keep, time::now())?;
+            print_json(out, &report)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Upgrade => {
+            let report = query::upgrade(&mut open(&cli)?)?;
+            print_json(out, &report)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Athena(AthenaCmd::Ddl {
             bucket,
             prefix,
@@ -506,6 +521,9 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         | Command::Ingest { .. }
         | Command::Athena(_)
         | Command::Hub(_)
+        | Command::Stats
+        | Command::Compact { .. }
+        | Command::Upgrade
         | Command::Demo { .. } => bail!("not a reading command (run dispatches it)"),
     }
     Ok(())

@@ -64,7 +64,7 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
         .into());
     }
     let deadline = Duration::from_millis(deadline as u64);
-    let store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
+    let mut store = Store::open(db).with_context(|| format!("opening cache {}", db.display()))?;
     let configured = sources::list(&store)?;
     for name in &args.sources {
         if !configured.iter().any(|s| &s.name == name) {
@@ -149,6 +149,9 @@ pub fn watch_cmd(db: &Path, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Re
             out,
             json!({"at": time::to_rfc3339(time::now()), "kind": "round", "round": round, "next_sync": next}),
         )?;
+        // The cache's own upkeep, a bounded slice per round: chunks an older version wrote
+        // are upgraded, and days past the app's *keep raw points* setting compacted.
+        desk_engine::app::maintain(&mut store, time::now())?;
         if args.rounds.is_some_and(|n| round >= n) {
             break;
         }

@@ -26,6 +26,9 @@ export const queries = {
     queryOptions({ queryKey: ["audit", from, to, look], queryFn: () => api.audit(from, to, look) }),
   actions: () => queryOptions({ queryKey: ["actions"], queryFn: api.actions }),
   sources: () => queryOptions({ queryKey: ["sources"], queryFn: api.sources }),
+  /** The cache's size, span and *keep raw points* setting (stats read every chunk: kept a
+   *  minute; a write through the app marks it stale like every answer). */
+  history: () => queryOptions({ queryKey: ["history"], queryFn: api.history, staleTime: 60_000 }),
   /** The Athena screens that named a thing, with what reading its history would cost (one S3
    *  listing each: kept a minute). */
   drillOffers: (thing: string) =>

@@ -38,6 +38,9 @@ export function Chart(props: {
           {chart.points} {chart.per != null ? "events" : "points"}
           {chart.thresholds.length ? ` · threshold ${chart.thresholds.join(", ")}` : ""}
           {chart.bands ? ` · ${chart.bands} violation interval${chart.bands > 1 ? "s" : ""}` : ""}
+          {chart.compacted_until != null && (
+            <span data-testid="compacted"> · hourly means until {formatTime(chart.compacted_until, props.tz)} (compacted)</span>
+          )}
         </span>
         <button type="button" className="small" onClick={props.onExport} title="Save as PNG">
           PNG

@@ -6,6 +6,7 @@ import type { DemoAccount, Estimate, Health, SourceInput, SourceKind, SyncEvent,
 import { useDialog, useWatch } from "../hooks";
 import { ago, formatBytes, formatTime, formatUsd } from "../lib";
 import { type Fields, FORMS, given } from "./sources/forms";
+import { History } from "./sources/History";
 
 type Progress = Record<string, Extract<SyncEvent, { event: "progress" }> | { event: "source_finished"; ok: boolean; error: string | null }>;
 
@@ -281,6 +282,7 @@ export function Sources({ prefs, keys, status, refreshStatus }: Common) {
           </div>
         </div>
       )}
+      <History tz={prefs.tz} />
       {removing !== null && (
         <div className="modal-backdrop">
           <div className="modal" role="dialog" aria-label={`Remove source ${removing}`} data-testid="remove-dialog">

@@ -1093,3 +1093,81 @@ fn watch_prints_one_line_per_change_between_rounds() {
         );
     }
 }
+
+/// `ddesk upgrade`, `stats`, `compact` and `series` over a cache the previous version wrote
+/// (`scripts/make_upgrade_fixture.sh`): the fields SOAR playbooks read.
+#[test]
+fn stats_upgrade_and_compact_on_a_cache_from_the_previous_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    std::fs::copy(fixture("caches/schema14-f2.sqlite"), &db).unwrap();
+    let before = json_out(&db, &["stats"]);
+    assert_eq!(before["upgrade_pending"], true);
+    let points = before["points"].as_u64().unwrap();
+    assert!(points > 10_000, "{before}");
+    assert!(before["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "chunk"));
+    // The export fixtures' points are of June 2024, the demo's of October 2026.
+    assert!(
+        before["oldest"].as_str().unwrap().starts_with("2024-06-"),
+        "{before}"
+    );
+    assert!(
+        before["newest"].as_str().unwrap().starts_with("2026-1"),
+        "{before}"
+    );
+
+    let up = json_out(&db, &["upgrade"]);
+    assert!(up["rewritten"].as_u64().unwrap() > 50, "{up}");
+    assert_eq!(
+        json_out(&db, &["upgrade"])["rewritten"],
+        0,
+        "nothing left the second time"
+    );
+    let after = json_out(&db, &["stats"]);
+    assert_eq!(after["upgrade_pending"], false);
+    assert_eq!(after["points"], before["points"]);
+    assert!(after["timelines"].as_u64().unwrap() > 0);
+    assert!(
+        after["bytes_per_point"].as_f64().unwrap() < before["bytes_per_point"].as_f64().unwrap(),
+        "{before} -> {after}"
+    );
+
+    // Keeping ten years raw compacts nothing; keeping one day compacts every day.
+    let none = json_out(&db, &["compact", "--keep-raw", "3650d"]);
+    assert_eq!(none["days"], 0);
+    let all = json_out(&db, &["compact", "--keep-raw", "1d"]);
+    assert!(all["days"].as_u64().unwrap() > 50, "{all}");
+    assert_eq!(all["points"].as_u64().unwrap(), points);
+    let stats = json_out(&db, &["stats"]);
+    assert_eq!(stats["points"], 0);
+    assert_eq!(stats["compacted_points"].as_u64().unwrap(), points);
+    let things = json_out(&db, &["things"]);
+    let thing = things[0]["name"].as_str().unwrap();
+    let metric = things[0]["metrics"][0].as_str().unwrap();
+    let series = json_out(
+        &db,
+        &[
+            "series",
+            "--thing",
+            thing,
+            "--metric",
+            metric,
+            "--from",
+            "2026-10-01T00:00:00Z",
+            "--to",
+            "2026-11-02T00:00:00Z",
+        ],
+    );
+    let rows = series.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["compacted"] == true), "{series}");
+    let bad = ddesk(&db)
+        .args(["compact", "--keep-raw", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -52,6 +52,7 @@ impl Desk {
                     thresholds: Vec::new(),
                     bands: 0,
                     per: None,
+                    compacted_until: None,
                 },
                 latest_task: latest.as_ref().map(|(id, _)| id.clone()),
                 latest_start: latest.and_then(|(_, t)| t),

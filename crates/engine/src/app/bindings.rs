@@ -16,6 +16,7 @@ pub fn typescript() -> String {
         DeskError::decl(),
         ErrorKind::decl(),
         Status::decl(),
+        HistoryView::decl(),
         Mode::decl(),
         DemoAccount::decl(),
         SourceKind::decl(),

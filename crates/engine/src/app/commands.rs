@@ -31,6 +31,12 @@ macro_rules! with_commands {
                 /// lifecycle events only); the status after the switch.
                 set_demo_account(account: $crate::app::DemoAccount) -> $crate::app::Status
                     = |d| d.set_demo_account(account);
+                /// The shown cache's size, span and *keep raw points* setting.
+                history() -> $crate::app::HistoryView = |d| d.history();
+                /// Keeps raw points this many days (null: all); older days become exact
+                /// hourly aggregates, in the background.
+                set_keep_raw(days: Option<u32>) -> $crate::app::HistoryView
+                    = |d| d.set_keep_raw(days);
                 /// A thing's investigation (state, owner, notes).
                 case(thing: String) -> $crate::app::Case = |d| d.case(&thing);
                 /// Sets a thing's investigation state (owner null keeps the current one).

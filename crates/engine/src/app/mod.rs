@@ -18,6 +18,7 @@ pub mod commands;
 mod error;
 mod exports;
 mod fleet;
+mod history;
 pub mod links;
 pub mod query;
 pub mod report;
@@ -29,6 +30,7 @@ mod watch;
 pub use self::actions::{backend_for, plan_request};
 use self::thing::png_data_url;
 pub use error::{DeskError, ErrorKind};
+pub use history::{maintain, HistoryView, MAX_KEEP_RAW_DAYS};
 pub use views::*;
 pub use watch::{notification_body, NotifyFilter, SourceWatchView, WatchTick, WatchView};
 

@@ -182,6 +182,7 @@ pub(super) fn chart_view(v: &view::MetricView, opts: &ChartOptions) -> Result<Ch
             .collect(),
         bands: v.bands.len() as u32,
         per: v.per,
+        compacted_until: v.compacted_until,
     })
 }
 

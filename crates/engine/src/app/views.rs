@@ -237,6 +237,11 @@ pub struct ChartView {
     /// over, ms (a duration: a number everywhere); `points` is then the number of events.
     #[ts(as = "Option<crate::ts::Millis>")]
     pub per: Option<Millis>,
+    /// Up to this instant the window's days are compacted: the chart shows hourly means there,
+    /// not reports (`null`: every point is a report).
+    #[serde(serialize_with = "crate::time::instant_opt")]
+    #[ts(as = "Option<crate::ts::Millis>")]
+    pub compacted_until: Option<Millis>,
 }
 
 /// A member of a set metric, with when it appeared and went away.

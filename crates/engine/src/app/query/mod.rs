@@ -18,16 +18,19 @@
 //!
 //! One module per domain: [`thing`] (things, series, drift, export, timeline), [`chart`](mod@chart)
 //! (chart files), [`audit`] (violations, audits, findings, mitigations), [`fleet`] (triage),
-//! [`actions`] (the action log and its verification, for the app's Actions screen too).
+//! [`actions`] (the action log and its verification, for the app's Actions screen too),
+//! [`history`] (the cache's size, compaction and upgrade).
 
 mod actions;
 mod audit;
 mod chart;
 mod fleet;
+mod history;
 mod thing;
 
 pub use actions::*;
 pub use audit::*;
 pub use chart::*;
 pub use fleet::*;
+pub use history::*;
 pub use thing::*;

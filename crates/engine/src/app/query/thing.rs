@@ -83,6 +83,10 @@ pub struct SeriesRecord {
     /// Its dimension, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimension: Option<String>,
+    /// `true` when the record stands for a compacted hour (`value` is the hour's mean, `t` its
+    /// middle) or a set seen on a compacted day (`ddesk compact`); absent for reports.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compacted: bool,
 }
 
 /// A thing's datapoints of one metric in `[from, to]` (of one dimension, if given).
@@ -113,6 +117,7 @@ pub fn series(
                 value,
                 values,
                 dimension: p.dimension,
+                compacted: p.compacted,
             }
         })
         .collect())
