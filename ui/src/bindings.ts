@@ -103,6 +103,37 @@ newest: Millis | null,
  */
 last_sync: Millis | null, };
 
+export type HistoryView = { 
+/**
+ * Bytes of the cache's pages in use.
+ */
+file_bytes: number, 
+/**
+ * Points held raw.
+ */
+points: number, 
+/**
+ * Points held as hourly aggregates (compacted days).
+ */
+compacted_points: number, 
+/**
+ * Bytes per point, the whole file counted.
+ */
+bytes_per_point: number, 
+/**
+ * The oldest data.
+ */
+oldest: Millis | null, 
+/**
+ * Chunks an older version wrote are still being upgraded (in the background).
+ */
+upgrade_pending: boolean, 
+/**
+ * Raw points are kept this many days, older days become hourly aggregates; `None`: never
+ * compacted (the default).
+ */
+keep_raw_days: number | null, };
+
 export type Mode = "demo" | "live";
 
 export type DemoAccount = "detect" | "no-detect";
@@ -492,7 +523,12 @@ bands: number,
  * Event charts (lifecycle connects and disconnects): the interval each bar counts events
  * over, ms (a duration: a number everywhere); `points` is then the number of events.
  */
-per: Millis | null, };
+per: Millis | null, 
+/**
+ * Up to this instant the window's days are compacted: the chart shows hourly means there,
+ * not reports (`null`: every point is a report).
+ */
+compacted_until: Millis | null, };
 
 export type DriftRow = { 
 /**

@@ -1,7 +1,7 @@
 // Generated from desk_engine::app::commands (with_commands!); do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p desk-engine --test it bindings
 // What is cached, and for how long, is the query cache's business (api/queries.ts).
-import type { ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView, DemoAccount, Estimate, FindingCaseRequest, FindingNoteRequest, Fleet, Health, LinkTarget, Look, Millis, MitigationFor, NoteRequest, NotifyFilter, OutcomeView, PlanView, Saved, SourceInput, SourceSummary, SourceView, Status, SyncSummary, ThingPage, ThingRequest, Verification, WatchChange, WatchView } from "../bindings";
+import type { ActionRequest, ActionView, AuditPage, Case, CaseRequest, ChartRequest, ChartView, DemoAccount, Estimate, FindingCaseRequest, FindingNoteRequest, Fleet, Health, HistoryView, LinkTarget, Look, Millis, MitigationFor, NoteRequest, NotifyFilter, OutcomeView, PlanView, Saved, SourceInput, SourceSummary, SourceView, Status, SyncSummary, ThingPage, ThingRequest, Verification, WatchChange, WatchView } from "../bindings";
 import { call } from "./client";
 
 export const api = {
@@ -12,6 +12,13 @@ export const api = {
    * lifecycle events only); the status after the switch.
    */
   setDemoAccount: (account: DemoAccount) => call<Status>("set_demo_account", { account }),
+  /** The shown cache's size, span and *keep raw points* setting. */
+  history: () => call<HistoryView>("history"),
+  /**
+   * Keeps raw points this many days (null: all); older days become exact
+   * hourly aggregates, in the background.
+   */
+  setKeepRaw: (days: number | null) => call<HistoryView>("set_keep_raw", { days }),
   /** A thing's investigation (state, owner, notes). */
   case: (thing: string) => call<Case>("case", { thing }),
   /** Sets a thing's investigation state (owner null keeps the current one). */

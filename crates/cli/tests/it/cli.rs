@@ -1131,8 +1131,18 @@ fn stats_upgrade_and_compact_on_a_cache_from_the_previous_version() {
     assert_eq!(after["upgrade_pending"], false);
     assert_eq!(after["points"], before["points"]);
     assert!(after["timelines"].as_u64().unwrap() > 0);
+    // The blobs shrink (on a cache this small the file is its empty tables' pages).
+    let blobs = |s: &Value| {
+        s["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["chunk_bytes"].as_u64().unwrap())
+            .sum::<u64>()
+            + s["timeline_bytes"].as_u64().unwrap()
+    };
     assert!(
-        after["bytes_per_point"].as_f64().unwrap() < before["bytes_per_point"].as_f64().unwrap(),
+        blobs(&after) * 3 < blobs(&before) * 2,
         "{before} -> {after}"
     );
 
@@ -1157,7 +1167,7 @@ fn stats_upgrade_and_compact_on_a_cache_from_the_previous_version() {
             "--metric",
             metric,
             "--from",
-            "2026-10-01T00:00:00Z",
+            "2020-01-01T00:00:00Z",
             "--to",
             "2026-11-02T00:00:00Z",
         ],

@@ -86,28 +86,31 @@ impl Interner {
         Ok(id)
     }
 
+    /// The series' id, and whether this call made it (then it has no chunks yet).
     fn series(
         &mut self,
         tx: &Transaction,
         thing: i64,
         metric: i64,
         dim: &str,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(i64, bool), StoreError> {
         let dims = self.series.entry((thing, metric)).or_default();
         if let Some((_, id)) = dims.iter().find(|(d, _)| d == dim) {
-            return Ok(*id);
+            return Ok((*id, false));
         }
-        tx.prepare_cached(
-            "INSERT INTO series(thing_id, metric_id, dim) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![thing, metric, dim])?;
+        let made = tx
+            .prepare_cached(
+                "INSERT INTO series(thing_id, metric_id, dim) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![thing, metric, dim])?
+            == 1;
         let id = tx
             .prepare_cached(
                 "SELECT id FROM series WHERE thing_id = ?1 AND metric_id = ?2 AND dim = ?3",
             )?
             .query_row(params![thing, metric, dim], |r| r.get(0))?;
         dims.push((dim.to_string(), id));
-        Ok(id)
+        Ok((id, made))
     }
 
     fn set(&mut self, tx: &Transaction, kind: i64, members: &str) -> Result<i64, StoreError> {
@@ -234,6 +237,8 @@ fn write_points(
     // nothing formatted; the interner (its names and series kept across calls) only on a miss.
     // Keyed by the batch's scope too: two batches of one call may be two accounts'.
     let mut seen: FnvHashMap<(&Scope, &str, &str, Option<&Dimension>), i64> = FnvHashMap::default();
+    // Series made by this call: they have no chunks to read and merge with.
+    let mut fresh = fnv::FnvHashSet::default();
     for (scope, p) in batches
         .iter()
         .flat_map(|b| b.points.iter().map(move |p| (&b.scope, p)))
@@ -244,7 +249,10 @@ fn write_points(
             None => {
                 let thing = ids.thing(tx, &scope.key(&p.thing))?;
                 let metric = ids.metric(tx, &p.metric)?;
-                let id = ids.series(tx, thing, metric, &dim_key(dim))?;
+                let (id, made) = ids.series(tx, thing, metric, &dim_key(dim))?;
+                if made {
+                    fresh.insert(id);
+                }
                 seen.insert((scope, p.thing.as_str(), p.metric.as_str(), dim), id);
                 id
             }
@@ -299,9 +307,12 @@ fn write_points(
             }
         }
         chunk::normalize(&mut incoming);
-        let old = read
-            .query_row(params![series, day], StoredChunk::read)
-            .optional()?;
+        let old = if fresh.contains(&series) {
+            None
+        } else {
+            read.query_row(params![series, day], StoredChunk::read)
+                .optional()?
+        };
         let points = match &old {
             None => incoming,
             Some(c) => {
