@@ -24,8 +24,8 @@ export function History({ tz }: { tz: Prefs["tz"] }) {
       {h && (
         <p className="muted" data-testid="history-stats">
           {formatBytes(h.file_bytes)} · {h.points.toLocaleString()} points
-          {h.compacted_points > 0 && ` + ${h.compacted_points.toLocaleString()} in hourly aggregates`} ·{" "}
-          {h.bytes_per_point.toFixed(2)} B/point · oldest {formatTime(h.oldest, tz)}
+          {h.compacted_points > 0 && ` + ${h.compacted_points.toLocaleString()} in hourly aggregates`} · {h.bytes_per_point.toFixed(2)}{" "}
+          B/point · oldest {formatTime(h.oldest, tz)}
           {h.upgrade_pending && " · upgrading older chunks in the background"}
         </p>
       )}
@@ -49,8 +49,8 @@ export function History({ tz }: { tz: Prefs["tz"] }) {
         </select>
       </label>
       <p className="muted">
-        Older days keep each hour's count, sum, minimum and maximum exactly, and the sets seen; charts show those hours' means
-        and triage reads them as before.
+        Older days keep each hour's count, sum, minimum and maximum exactly, and the sets seen; charts show those hours' means and triage
+        reads them as before.
       </p>
     </section>
   );
