@@ -22,7 +22,9 @@ TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 work = tempfile.mkdtemp(prefix="ddesk-bench-")
 export = os.path.join(work, "export")
 
-subprocess.run(["cargo", "build", "--release", "-q", "-p", "ddesk", "--bin", "ddesk", "-p", "desk-engine", "--example", "bare_insert"],
+# One build for every benchmark: the same packages and targets, so cargo resolves one feature
+# set and no benchmark rebuilds the dependency graph for another's.
+subprocess.run(["cargo", "build", "--release", "-q", "--locked", "-p", "ddesk", "--bin", "ddesk", "-p", "desk-engine", "--examples"],
                cwd=ROOT, check=True)
 subprocess.run([sys.executable, os.path.join(ROOT, "bench/gen_export.py"), export], check=True)
 files = sum(len(f) for _, _, f in os.walk(export))

@@ -21,7 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 WORK = os.environ.get("DDESK_BENCH_DIR", "/tmp/ddesk-bench")
 os.makedirs(WORK, exist_ok=True)
-subprocess.run(["cargo", "build", "--release", "-q", "-p", "desk-engine", "--example", "bench_view"], cwd=ROOT, check=True)
+# The same build as the other benchmarks (one feature set, no rebuild of the graph).
+subprocess.run(["cargo", "build", "--release", "-q", "--locked", "-p", "ddesk", "--bin", "ddesk", "-p", "desk-engine", "--examples"],
+               cwd=ROOT, check=True)
 EXE = os.path.join(TARGET, "release/examples/bench_view")
 
 END = 1_790_035_200_000

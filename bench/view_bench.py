@@ -16,7 +16,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 WORK = os.environ.get("DDESK_BENCH_DIR", "/tmp/ddesk-bench")
 os.makedirs(WORK, exist_ok=True)
-subprocess.run(["cargo", "build", "--release", "-q", "-p", "desk-engine", "--example", "bench_view"], cwd=ROOT, check=True)
+# One build for every benchmark: the same packages and targets, so cargo resolves one feature
+# set and no benchmark rebuilds the dependency graph for another's.
+subprocess.run(["cargo", "build", "--release", "-q", "--locked", "-p", "ddesk", "--bin", "ddesk", "-p", "desk-engine", "--examples"],
+               cwd=ROOT, check=True)
 exe = os.path.join(TARGET, "release/examples/bench_view")
 # f3: written in chunk format 3 (issue #33); the f1 copies hold the same data in format 1,
 # as earlier versions wrote it (`bench_view downgrade`), so one run reads both encodings.

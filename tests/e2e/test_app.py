@@ -492,6 +492,18 @@ def hostile_flow(driver, artifacts):
         wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="source-list"]').get_attribute("textContent").split("Remove", 1)[-1].strip(), what="test message")
         shots("sources")
 
+        # History in the cache: its size and bytes per point, and the keep-raw setting kept by
+        # the engine (it comes back after leaving the screen), then set back to forever.
+        wait(wd, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="history-stats"]')
+                            if "B/point" in e.get_attribute("textContent")], what="history stats")
+        for value in ("365", ""):
+            Select(wd.find_element(By.CSS_SELECTOR, '[data-testid="keep-raw"]')).select_by_value(value)
+            wait(wd, lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="keep-raw"]').is_enabled(), what="keep-raw saved")
+            press(wd, "nav-triage")
+            press(wd, "nav-sources")
+            wait(wd, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="keep-raw"]')
+                                if e.is_enabled() and e.get_attribute("value") == value], what=f"keep-raw {value!r} read back")
+
         # Removing asks first (in the app, not a browser prompt); Cancel keeps it, Remove removes it.
         wait(wd, lambda d: listed(d).find_element(By.CSS_SELECTOR, '[data-testid="remove-source"]').click() or True, what="Remove clicked")
         dialog = wait(wd, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="remove-dialog"]'), what="remove dialog")[0]

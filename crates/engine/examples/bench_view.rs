@@ -164,7 +164,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.get(1).map(String::as_str).unwrap_or(""),
         args.get(2).ok_or("usage: bench_view MODE DB [RUNS]")?,
     );
-    let runs: usize = args.get(3).map_or(Ok(30), |s| s.parse())?;
+    // RUNS for the timing modes (`downgrade` takes OUT there).
+    let runs: usize = match mode {
+        "downgrade" => 0,
+        _ => args.get(3).map_or(Ok(30), |s| s.parse())?,
+    };
     match mode {
         "build-view" => build(db, 480, 12, 30, false)?,
         "build-triage" => build(db, 10_000, 4, 7, true)?,
