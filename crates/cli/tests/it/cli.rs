@@ -1175,6 +1175,25 @@ fn stats_upgrade_and_compact_on_a_cache_from_the_previous_version() {
     let rows = series.as_array().unwrap();
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|r| r["compacted"] == true), "{series}");
+    // A chart says up to when it shows hourly means.
+    let svg = dir.path().join("c.svg");
+    let chart = json_out(
+        &db,
+        &[
+            "chart",
+            "--thing",
+            thing,
+            "--metric",
+            metric,
+            "--out",
+            svg.to_str().unwrap(),
+            "--from",
+            "2020-01-01T00:00:00Z",
+            "--to",
+            "2026-11-02T00:00:00Z",
+        ],
+    );
+    assert!(chart["compacted_until"].as_str().is_some(), "{chart}");
     let bad = ddesk(&db)
         .args(["compact", "--keep-raw", "soon"])
         .output()

@@ -240,6 +240,29 @@ pub struct KindStats {
     pub chunk_bytes: u64,
 }
 
+/// The cache's totals, read from its indexes ([`Store::totals`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheTotals {
+    /// Bytes of the file's pages in use.
+    pub file_bytes: i64,
+    /// Points held raw.
+    pub points: u64,
+    /// Points held as hourly aggregates.
+    pub compacted_points: u64,
+    /// Series-days compacted.
+    pub compacted_days: u64,
+    /// `file_bytes` over every point held, raw or compacted.
+    pub bytes_per_point: f64,
+    /// The oldest datapoint's time.
+    #[serde(serialize_with = "crate::time::instant_opt")]
+    pub oldest: Option<Millis>,
+    /// The newest datapoint's time.
+    #[serde(serialize_with = "crate::time::instant_opt")]
+    pub newest: Option<Millis>,
+    /// Chunks an older version wrote are still being upgraded.
+    pub upgrade_pending: bool,
+}
+
 /// The cache's size and contents (`ddesk stats`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CacheStats {
@@ -422,7 +445,57 @@ impl Store {
             .is_some())
     }
 
-    /// The cache's size by table and by value kind, its points and the span they cover.
+    /// The cache's totals from its indexes alone, without reading a chunk (the app's History
+    /// panel asks for them each time it opens; [`Store::stats`] reads the whole file).
+    pub fn totals(&self) -> Result<CacheTotals, StoreError> {
+        let conn = &self.conn;
+        let file_bytes = self.size_bytes()?;
+        let points: i64 =
+            conn.query_row("SELECT coalesce(sum(n), 0) FROM chunk", [], |r| r.get(0))?;
+        let (compacted_days, compacted_points): (i64, i64) = conn.query_row(
+            "SELECT count(*), coalesce(sum(n), 0) FROM compacted",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        // The first and last day by the day indexes, then the times within those days.
+        let (raw_lo, raw_hi): (Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT (SELECT min(first_ts) FROM chunk WHERE day = (SELECT min(day) FROM chunk)),
+                    (SELECT max(last_ts) FROM chunk WHERE day = (SELECT max(day) FROM chunk))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (old_day, new_day): (Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT (SELECT min(day) FROM compacted), (SELECT max(day) FROM compacted)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let oldest = match (raw_lo, old_day) {
+            (Some(a), Some(d)) => Some(a.min(d * CHUNK_MS)),
+            (a, d) => a.or(d.map(|d| d * CHUNK_MS)),
+        };
+        let newest = match (raw_hi, new_day) {
+            (Some(a), Some(d)) => Some(a.max((d + 1) * CHUNK_MS - 1)),
+            (a, d) => a.or(d.map(|d| (d + 1) * CHUNK_MS - 1)),
+        };
+        let held = (points + compacted_points) as u64;
+        Ok(CacheTotals {
+            file_bytes,
+            points: points as u64,
+            compacted_points: compacted_points as u64,
+            compacted_days: compacted_days as u64,
+            bytes_per_point: if held == 0 {
+                0.0
+            } else {
+                file_bytes as f64 / held as f64
+            },
+            oldest,
+            newest,
+            upgrade_pending: self.upgrade_pending()?,
+        })
+    }
+
+    /// The cache's size by table and by value kind, its points and the span they cover: reads
+    /// every chunk and every page (`ddesk stats`).
     pub fn stats(&self) -> Result<CacheStats, StoreError> {
         let conn = &self.conn;
         let file_bytes = self.size_bytes()?;
@@ -472,11 +545,6 @@ impl Store {
         }
         kinds.sort_by(|a, b| b.points.cmp(&a.points).then(a.kind.cmp(b.kind)));
         let points: u64 = kinds.iter().map(|k| k.points).sum();
-        let (compacted_days, compacted_points): (i64, i64) = conn.query_row(
-            "SELECT count(*), coalesce(sum(n), 0) FROM compacted",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
         let (timelines, timeline_bytes): (i64, i64) = conn.query_row(
             "SELECT count(*), coalesce(sum(length(data)), 0) FROM timeline",
             [],
@@ -493,40 +561,20 @@ impl Store {
             })?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
-        let (raw_lo, raw_hi): (Option<i64>, Option<i64>) =
-            conn.query_row("SELECT min(first_ts), max(last_ts) FROM chunk", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        let (old_day, new_day): (Option<i64>, Option<i64>) =
-            conn.query_row("SELECT min(day), max(day) FROM compacted", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        let oldest = match (raw_lo, old_day) {
-            (Some(a), Some(d)) => Some(a.min(d * CHUNK_MS)),
-            (a, d) => a.or(d.map(|d| d * CHUNK_MS)),
-        };
-        let newest = match (raw_hi, new_day) {
-            (Some(a), Some(d)) => Some(a.max((d + 1) * CHUNK_MS - 1)),
-            (a, d) => a.or(d.map(|d| (d + 1) * CHUNK_MS - 1)),
-        };
-        let held = points + compacted_points as u64;
+        let t = self.totals()?;
         Ok(CacheStats {
             file_bytes,
             points,
-            compacted_points: compacted_points as u64,
-            compacted_days: compacted_days as u64,
-            bytes_per_point: if held == 0 {
-                0.0
-            } else {
-                file_bytes as f64 / held as f64
-            },
+            compacted_points: t.compacted_points,
+            compacted_days: t.compacted_days,
+            bytes_per_point: t.bytes_per_point,
             kinds,
             timelines: timelines as u64,
             timeline_bytes: timeline_bytes as u64,
             tables,
-            oldest,
-            newest,
-            upgrade_pending: self.upgrade_pending()?,
+            oldest: t.oldest,
+            newest: t.newest,
+            upgrade_pending: t.upgrade_pending,
         })
     }
 }

@@ -23,7 +23,7 @@ use rusqlite::Connection;
 
 pub use actions::{record_hash, ChainReport, LogRecord, GENESIS};
 pub use cases::CaseEventRow;
-pub use history::{CacheStats, CompactStep, KindStats, TableBytes, UpgradeStep};
+pub use history::{CacheStats, CacheTotals, CompactStep, KindStats, TableBytes, UpgradeStep};
 pub use hub::{HubCaseEvent, HubReadBack, HubSeen, HubSeenMark};
 pub use queries::{
     AuditRow, FindingRow, HubFindingRow, MitigationRow, SeriesInfo, SeriesPoint, SummaryBatch,

@@ -190,6 +190,25 @@ fn compaction_keeps_exact_hourly_aggregates_and_the_recent_days_raw() {
     assert_eq!(stats.compacted_points, 2 * 8 * 288);
     assert_eq!(stats.points, 2 * 8 * 288);
     assert_eq!(stats.oldest, Some(DAY0 * CHUNK_MS));
+    // The app's totals (indexes only) say the same as the full statistics.
+    let t = store.totals().unwrap();
+    assert_eq!(
+        (
+            t.points,
+            t.compacted_points,
+            t.compacted_days,
+            t.oldest,
+            t.newest
+        ),
+        (
+            stats.points,
+            stats.compacted_points,
+            stats.compacted_days,
+            stats.oldest,
+            stats.newest
+        )
+    );
+    assert_eq!(t.bytes_per_point, stats.bytes_per_point);
 
     // The raw days are untouched.
     let after = snapshot(&store);

@@ -103,6 +103,10 @@ pub struct ChartRecord {
     pub per_ms: Option<Millis>,
     /// The plot area and its scales.
     pub geometry: Geometry,
+    /// Up to this instant the window's days are compacted (`ddesk compact`): the chart shows
+    /// hourly means there, not reports; null when every point is a report.
+    #[serde(serialize_with = "time::instant_opt")]
+    pub compacted_until: Option<Millis>,
 }
 
 /// What to chart and where.
@@ -150,6 +154,7 @@ pub fn chart(store: &Store, job: &ChartJob<'_>) -> Result<ChartRecord> {
         points: view.points,
         per_ms: view.per,
         geometry,
+        compacted_until: view.compacted_until,
     })
 }
 

@@ -22,6 +22,7 @@ CREATE TABLE compacted (
     n      INTEGER NOT NULL,
     PRIMARY KEY (series, day)
 ) WITHOUT ROWID;
+CREATE INDEX compacted_day ON compacted(day);
 
 -- A cache made by an older version holds chunks of format 1 and summaries of format 1: the
 -- upgrade (Store::upgrade_chunks) rewrites them in bounded steps, from this position.
