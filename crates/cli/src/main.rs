@@ -374,6 +374,25 @@ fn ingest_context(
     })
 }
 
+/// `ddesk things assign`: things of unknown account given --account (all of them, or those
+/// named).
+fn assign_cmd(cli: &Cli, things: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
+    let scope = stated_scope(cli, None)?;
+    if !scope.is_known() {
+        usage!("things assign needs --account (the 12-digit account the things belong to)");
+    }
+    let mut store = open(cli)?;
+    let n = if things.is_empty() {
+        store.assign_unknown(&scope)?
+    } else {
+        store.assign_things(&scope, things)?
+    };
+    print_json(
+        out,
+        &json!({"assigned": n, "account": scope.account, "region": scope.region}),
+    )
+}
+
 /// The commands that read the cache and print records (JSON, CSV or a table) or files.
 fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     match &cli.command {
@@ -387,22 +406,7 @@ fn query_cmd(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Things {
             cmd: Some(args::ThingsCmd::Assign { thing }),
             ..
-        } => {
-            let scope = stated_scope(cli, None)?;
-            if !scope.is_known() {
-                usage!("things assign needs --account (the 12-digit account the things belong to)");
-            }
-            let mut store = open(cli)?;
-            let n = if thing.is_empty() {
-                store.assign_unknown(&scope)?
-            } else {
-                store.assign_things(&scope, thing)?
-            };
-            print_json(
-                out,
-                &json!({"assigned": n, "account": scope.account, "region": scope.region}),
-            )?;
-        }
+        } => assign_cmd(cli, thing, out)?,
         Command::Things { q, cmd: None } => {
             let mut rows = query::things(&open(cli)?)?;
             if let Some(a) = account_filter(cli)? {
