@@ -1200,3 +1200,29 @@ fn stats_upgrade_and_compact_on_a_cache_from_the_previous_version() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `ddesk things assign`: things of unknown account get the stated one; without --account it
+/// is a usage error.
+#[test]
+fn things_of_unknown_account_are_assigned_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    json_out(
+        &db,
+        &["ingest", fixture("export-batch.json").to_str().unwrap()],
+    );
+    let bare = ddesk(&db).args(["things", "assign"]).output().unwrap();
+    assert_eq!(bare.status.code(), Some(2));
+    let done = json_out(&db, &["--account", "123456789012", "things", "assign"]);
+    assert!(done["assigned"].as_u64().unwrap() >= 1, "{done}");
+    assert_eq!(done["account"], "123456789012");
+    let things = json_out(&db, &["things"]);
+    assert!(
+        things
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["account"] == "123456789012"),
+        "{things}"
+    );
+}
