@@ -955,3 +955,43 @@ fn the_watcher_syncs_due_sources_backs_off_and_tells_what_changed() {
     assert!(d.watch_tick().unwrap().synced.is_empty());
     assert!(d.pause_source("nope", true).is_err());
 }
+
+/// The app's history thread: a cache from the previous version is upgraded slice by slice,
+/// and the *keep raw points* setting compacts the days past it; the History panel says so.
+#[test]
+fn the_history_thread_upgrades_a_cache_and_compacts_past_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/caches/schema14-f2.sqlite"),
+        dir.path().join("data/cache.sqlite"),
+    )
+    .unwrap();
+    let (d, _) = desk(dir.path());
+    let before = d.history().unwrap();
+    assert!(before.upgrade_pending);
+    assert_eq!(before.keep_raw_days, None);
+    let mut slices = 0;
+    while d.maintain_history().unwrap() {
+        slices += 1;
+        assert!(slices < 100, "the upgrade ends");
+    }
+    let upgraded = d.history().unwrap();
+    assert!(!upgraded.upgrade_pending);
+    assert_eq!(upgraded.points, before.points);
+    assert_eq!(
+        upgraded.compacted_points, 0.0,
+        "nothing compacted by default"
+    );
+    assert!(d.set_keep_raw(Some(0)).is_err(), "0 days is refused");
+    assert_eq!(d.set_keep_raw(Some(1)).unwrap().keep_raw_days, Some(1));
+    while d.maintain_history().unwrap() {}
+    let compacted = d.history().unwrap();
+    assert_eq!(
+        compacted.points, 0.0,
+        "every day of the fixture is older than a day"
+    );
+    assert_eq!(compacted.compacted_points, before.points);
+    assert_eq!(d.set_keep_raw(None).unwrap().keep_raw_days, None);
+}
