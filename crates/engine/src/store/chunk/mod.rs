@@ -515,11 +515,6 @@ pub fn encode_summary_v1(s: &Summary) -> Vec<u8> {
     out
 }
 
-/// A summary's format byte.
-pub fn summary_format(data: &[u8]) -> Option<u8> {
-    data.first().copied()
-}
-
 /// The summary format written now.
 pub const SUMMARY_FORMAT: u8 = SUMMARY_V2;
 
